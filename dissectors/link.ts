@@ -1,0 +1,131 @@
+// Link-layer framing: Ethernet II with 802.1Q/QinQ tags, Linux cooked SLL and
+// SLL2, BSD null/loopback and raw IP. Each decoder tells the next layer by an
+// EtherType and where it starts.
+
+import { decodePppoeSession } from './ppp.js';
+
+export const LINKTYPE_NULL = 0;
+export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_RAW = 101;
+export const LINKTYPE_LOOP = 108;
+export const LINKTYPE_LINUX_SLL = 113;
+export const LINKTYPE_IPV4 = 228;
+export const LINKTYPE_IPV6 = 229;
+export const LINKTYPE_LINUX_SLL2 = 276;
+// Some writers still put the platform DLT_RAW values in files.
+const DLT_RAW_ALIASES = new Set([12, 14]);
+
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_ARP = 0x0806;
+export const ETHERTYPE_IPV6 = 0x86dd;
+export const ETHERTYPE_VLAN = 0x8100;
+export const ETHERTYPE_QINQ = 0x88a8;
+export const ETHERTYPE_QINQ_OLD = 0x9100;
+export const ETHERTYPE_PPPOE_SESSION = 0x8864;
+/** Pseudo EtherType for "no EtherType: 802.3 length / LLC frame". */
+export const ETHERTYPE_NONE = -1;
+
+export const ETH_HEADER_LEN = 14;
+const VLAN_TAG_LEN = 4;
+const SLL_HEADER_LEN = 16;
+const SLL_PROTOCOL = 14;
+const SLL2_HEADER_LEN = 20;
+const NULL_HEADER_LEN = 4;
+
+export interface LinkResult {
+  /** EtherType of what follows, or ETHERTYPE_NONE. */
+  etherType: number;
+  /** Offset where the network layer starts. */
+  offset: number;
+  vlans: number[] | null;
+  error: string | null;
+}
+
+const LINK_NAMES: Record<number, string> = {
+  [LINKTYPE_NULL]: 'null', [LINKTYPE_ETHERNET]: 'ethernet', [LINKTYPE_RAW]: 'raw',
+  [LINKTYPE_LOOP]: 'loop', [LINKTYPE_LINUX_SLL]: 'linux-sll', [LINKTYPE_LINUX_SLL2]: 'linux-sll2',
+  [LINKTYPE_IPV4]: 'ipv4', [LINKTYPE_IPV6]: 'ipv6', 12: 'raw', 14: 'raw', 253: 'netlink',
+};
+
+export function linkTypeName(linkType: number): string {
+  return LINK_NAMES[linkType] ?? `linktype-${linkType}`;
+}
+
+function fail(offset: number, error: string): LinkResult {
+  return { etherType: ETHERTYPE_NONE, offset, vlans: null, error };
+}
+
+/** Ethernet II, following any number of 802.1Q / 802.1ad tags and PPPoE session framing. */
+export function decodeEthernet(b: Uint8Array, off: number, end: number): LinkResult {
+  if (end - off < ETH_HEADER_LEN) return fail(off, `ethernet: ${end - off} bytes, header needs ${ETH_HEADER_LEN}`);
+  let p = off + 12;
+  let type = (b[p] << 8) | b[p + 1];
+  p += 2;
+  let vlans: number[] | null = null;
+  while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
+    if (end - p < VLAN_TAG_LEN) return { etherType: ETHERTYPE_NONE, offset: p, vlans, error: 'vlan: tag truncated' };
+    (vlans ??= []).push(((b[p] << 8) | b[p + 1]) & 0x0fff);
+    type = (b[p + 2] << 8) | b[p + 3];
+    p += VLAN_TAG_LEN;
+  }
+  if (type <= 1500) return { etherType: ETHERTYPE_NONE, offset: p, vlans, error: null };
+  if (type === ETHERTYPE_PPPOE_SESSION) {
+    const ppp = decodePppoeSession(b, p, end);
+    return { etherType: ppp.etherType, offset: ppp.offset, vlans, error: ppp.error };
+  }
+  return { etherType: type, offset: p, vlans, error: null };
+}
+
+/** Linux cooked capture v1 (16-byte header, protocol at the end). */
+export function decodeSll(b: Uint8Array, off: number, end: number): LinkResult {
+  if (end - off < SLL_HEADER_LEN) return fail(off, `sll: ${end - off} bytes, header needs ${SLL_HEADER_LEN}`);
+  const type = (b[off + SLL_PROTOCOL] << 8) | b[off + SLL_PROTOCOL + 1];
+  return { etherType: type > 1500 ? type : ETHERTYPE_NONE, offset: off + SLL_HEADER_LEN, vlans: null, error: null };
+}
+
+/** Linux cooked capture v2 (20-byte header, protocol first). */
+export function decodeSll2(b: Uint8Array, off: number, end: number): LinkResult {
+  if (end - off < SLL2_HEADER_LEN) return fail(off, `sll2: ${end - off} bytes, header needs ${SLL2_HEADER_LEN}`);
+  const type = (b[off] << 8) | b[off + 1];
+  return { etherType: type > 1500 ? type : ETHERTYPE_NONE, offset: off + SLL2_HEADER_LEN, vlans: null, error: null };
+}
+
+// AF_INET6 differs between BSDs, macOS and Linux; all of them mean IPv6 here.
+const AF_INET = 2;
+const AF_INET6_VALUES = new Set([10, 24, 28, 30]);
+
+/**
+ * BSD null (family in the capturing host's byte order) and loop (network order).
+ * The byte order is guessed: a family fits in one byte, so the zero bytes tell.
+ */
+export function decodeNull(b: Uint8Array, off: number, end: number): LinkResult {
+  if (end - off < NULL_HEADER_LEN) return fail(off, `null: ${end - off} bytes, header needs ${NULL_HEADER_LEN}`);
+  const family = b[off] !== 0 ? b[off] : b[off + 3];
+  const etherType = family === AF_INET ? ETHERTYPE_IPV4 : AF_INET6_VALUES.has(family) ? ETHERTYPE_IPV6 : ETHERTYPE_NONE;
+  return { etherType, offset: off + NULL_HEADER_LEN, vlans: null, error: null };
+}
+
+/** Raw IP: the version nibble says which. */
+export function decodeRawIp(b: Uint8Array, off: number, end: number): LinkResult {
+  if (end <= off) return fail(off, 'raw: empty packet');
+  const v = b[off] >> 4;
+  const etherType = v === 4 ? ETHERTYPE_IPV4 : v === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_NONE;
+  return { etherType, offset: off, vlans: null, error: etherType === ETHERTYPE_NONE ? `raw: IP version ${v}` : null };
+}
+
+export type LinkDecoder = (b: Uint8Array, off: number, end: number) => LinkResult;
+
+/** Link type -> decoder; null for link types ucprobe does not decode (e.g. netlink). */
+export function linkDecoder(linkType: number): LinkDecoder | null {
+  switch (linkType) {
+    case LINKTYPE_ETHERNET: return decodeEthernet;
+    case LINKTYPE_LINUX_SLL: return decodeSll;
+    case LINKTYPE_LINUX_SLL2: return decodeSll2;
+    case LINKTYPE_NULL:
+    case LINKTYPE_LOOP: return decodeNull;
+    case LINKTYPE_RAW:
+    case LINKTYPE_IPV4:
+    case LINKTYPE_IPV6: return decodeRawIp;
+    default: return DLT_RAW_ALIASES.has(linkType) ? decodeRawIp : null;
+  }
+}

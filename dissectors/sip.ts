@@ -1,0 +1,1037 @@
+// SIP (RFC 3261) message parser. Pure: it takes bytes and offsets, returns a
+// SipMessage, never throws. It does not know which transport the bytes came
+// from; a datagram is parsed as-is (RFC 3261 18.3: octets after
+// Content-Length are ignored, a missing Content-Length means "the rest of the
+// datagram"), and src/sip/stream-framer.ts cuts TCP streams into messages
+// with sipStreamExtent() before calling parseSipMessage().
+//
+// Checks follow the RFC 4475 / RFC 5118 torture tests: a message that breaks
+// the grammar still comes back with every field parsing could fill, plus an
+// `error` naming each problem found.
+
+import { Buffer } from 'node:buffer';
+import type { SipHeader, SipMessage } from './types.js';
+import { parseSdpBytes } from './sdp.js';
+
+const HT = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const DQUOTE = 0x22;
+const SLASH = 0x2f;
+const DOT = 0x2e;
+const COLON = 0x3a;
+const SEMI = 0x3b;
+const LT = 0x3c;
+const EQUALS = 0x3d;
+const GT = 0x3e;
+const LBRACKET = 0x5b;
+const BACKSLASH = 0x5c;
+const RBRACKET = 0x5d;
+const COMMA = 0x2c;
+const CH_S = 0x53;
+const CH_I = 0x49;
+const CH_P = 0x50;
+const CASE_BIT = 0x20;
+
+/** Shortest start line worth a look: "SIP/2.0 200" or "A x:y SIP/2.0". */
+const MIN_START_LINE = 11;
+/** Longer methods are not plausible; bounds the work looksLikeSip does on junk. */
+const MAX_METHOD = 64;
+/** Start lines longer than this are treated as junk by looksLikeSip. */
+export const MAX_START_LINE = 8192;
+const MAX_ERRORS = 8;
+/** RFC 3261 8.1.1.5: CSeq sequence numbers are below 2**31. */
+const MAX_CSEQ = 0x7fffffff;
+/** RFC 3261 20.22: Max-Forwards is 0..255. */
+const MAX_MAX_FORWARDS = 255;
+/** RFC 3261 20.19 / 20.33: delta-seconds fit in 32 bits. */
+const MAX_DELTA_SECONDS = 0xffffffff;
+/** RFC 3261 8.1.1.7: branch IDs of RFC 3261 clients start with this cookie. */
+const MAGIC_COOKIE = 'z9hG4bK';
+
+/** RFC 3261 7.3.3 compact forms, plus the later ones IANA registers (RFC 3265, 3515, 3841, 3892, 4028, 4474, 8224). */
+export const SIP_COMPACT_FORMS: Readonly<Record<string, string>> = Object.freeze({
+  a: 'accept-contact',
+  b: 'referred-by',
+  c: 'content-type',
+  d: 'request-disposition',
+  e: 'content-encoding',
+  f: 'from',
+  i: 'call-id',
+  j: 'reject-contact',
+  k: 'supported',
+  l: 'content-length',
+  m: 'contact',
+  n: 'identity-info',
+  o: 'event',
+  r: 'refer-to',
+  s: 'subject',
+  t: 'to',
+  u: 'allow-events',
+  v: 'via',
+  x: 'session-expires',
+  y: 'identity',
+});
+
+/** RFC 3261 25.1 token characters: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~". */
+const TOKEN = new Uint8Array(256);
+for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1;
+for (const ch of "-.!%*_+`'~") TOKEN[ch.charCodeAt(0)] = 1;
+
+function isToken(c: number): boolean {
+  return c < 256 && TOKEN[c] === 1;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isWsp(c: number): boolean {
+  return c === SP || c === HT;
+}
+
+function isAlpha(c: number): boolean {
+  const l = c | CASE_BIT;
+  return l >= 0x61 && l <= 0x7a;
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function clampOff(b: Uint8Array, off: number): number {
+  return off > 0 ? Math.min(off | 0, b.length) : 0;
+}
+
+function clampEnd(b: Uint8Array, off: number, end: number): number {
+  const e = end < b.length ? end | 0 : b.length;
+  return e < off ? off : e;
+}
+
+// ---------------------------------------------------------------- recognition
+
+/**
+ * Cheap test of whether the bytes at `off` start with a SIP start line:
+ * `SIP/x.y SP 3DIGIT` or `token SP uri SP SIP/x.y`. Looks at bytes only.
+ */
+export function looksLikeSip(b: Uint8Array, off: number, end: number): boolean {
+  const s = clampOff(b, off);
+  const e = clampEnd(b, s, end);
+  if (e - s < MIN_START_LINE) return false;
+  const c0 = b[s];
+  if (c0 === CH_S && b[s + 1] === CH_I && b[s + 2] === CH_P && b[s + 3] === SLASH) {
+    let p = skipDigitBytes(b, s + 4, e);
+    if (p === s + 4 || b[p] !== DOT) return statusLooksLike(b, s, e, false);
+    const q = skipDigitBytes(b, p + 1, e);
+    if (q === p + 1 || b[q] !== SP) return false;
+    p = q + 1;
+    return p + 3 <= e && isDigit(b[p]) && isDigit(b[p + 1]) && isDigit(b[p + 2]);
+  }
+  return requestLooksLike(b, s, e);
+}
+
+// "SIP/" without a version is not a status line, and "SIP/" cannot begin a method token.
+function statusLooksLike(_b: Uint8Array, _s: number, _e: number, ok: boolean): boolean {
+  return ok;
+}
+
+function requestLooksLike(b: Uint8Array, s: number, e: number): boolean {
+  let p = s;
+  const mEnd = Math.min(e, s + MAX_METHOD + 1);
+  while (p < mEnd && TOKEN[b[p]] === 1) p++;
+  if (p === s || p >= e || b[p] !== SP) return false;
+  // Tolerate extra SP here so torture messages (lwsstart) still reach the parser and get flagged.
+  while (p < e && b[p] === SP) p++;
+  if (p >= e) return false;
+  const u0 = b[p];
+  if (!isAlpha(u0) && u0 !== LT) return false;
+  const lineMax = Math.min(e, s + MAX_START_LINE);
+  let sawColon = false;
+  let q = p;
+  for (; q < lineMax; q++) {
+    const c = b[q];
+    if (c === CR || c === LF) break;
+    if (c === COLON) sawColon = true;
+    else if ((c < SP && c !== HT) || c === 0x7f) return false;
+  }
+  if (q === lineMax && lineMax < e) return false;
+  if (!sawColon) return false;
+  // The line must end in "SP SIP/digits.digits", maybe followed by stray SP (trws).
+  while (q > p && isWsp(b[q - 1])) q--;
+  let r = q;
+  while (r > p && isDigit(b[r - 1])) r--;
+  if (r === q || b[r - 1] !== DOT) return false;
+  r--;
+  const minor = r;
+  while (r > p && isDigit(b[r - 1])) r--;
+  if (r === minor) return false;
+  return (
+    r - 5 > p &&
+    b[r - 1] === SLASH &&
+    b[r - 2] === CH_P &&
+    b[r - 3] === CH_I &&
+    b[r - 4] === CH_S &&
+    b[r - 5] === SP
+  );
+}
+
+function skipDigitBytes(b: Uint8Array, p: number, e: number): number {
+  while (p < e && isDigit(b[p])) p++;
+  return p;
+}
+
+// ---------------------------------------------------------------- stream framing helper
+
+/** Where a message's parts end, as far as the bytes seen so far tell. */
+export interface SipExtent {
+  /** Bytes from `off` through the empty line ending the headers. */
+  headerLength: number;
+  /** Content-Length value; 0 when absent or unusable (RFC 3261 18.3 makes it mandatory on streams). */
+  bodyLength: number;
+}
+
+/**
+ * For stream transports: find the end of the header block starting at `off`
+ * and the Content-Length inside it, without decoding anything. Returns null
+ * while the empty line ending the headers has not arrived yet.
+ */
+export function sipStreamExtent(b: Uint8Array, off: number, end: number): SipExtent | null {
+  const s = clampOff(b, off);
+  const e = clampEnd(b, s, end);
+  let bodyLength = -1;
+  let p = s;
+  let first = true;
+  while (p < e) {
+    let q = p;
+    while (q < e && b[q] !== LF) q++;
+    if (q >= e) return null;
+    let le = q;
+    if (le > p && b[le - 1] === CR) le--;
+    if (le === p && !first) return { headerLength: q + 1 - s, bodyLength: bodyLength < 0 ? 0 : bodyLength };
+    if (!first && bodyLength < 0) {
+      const v = contentLengthValueAt(b, p, le);
+      if (v !== null) bodyLength = v;
+    }
+    first = false;
+    p = q + 1;
+  }
+  return null;
+}
+
+/** If the line [p, e) is a Content-Length (or "l") header with a plain number, that number. */
+function contentLengthValueAt(b: Uint8Array, p: number, e: number): number | null {
+  const LONG = 'content-length';
+  let q = p;
+  if ((b[q] | CASE_BIT) === 0x6c && (q + 1 >= e || b[q + 1] === COLON || isWsp(b[q + 1]))) {
+    q++;
+  } else {
+    if (e - p < LONG.length) return null;
+    for (let k = 0; k < LONG.length; k++) {
+      const c = b[p + k];
+      const want = LONG.charCodeAt(k);
+      if (c !== want && (c | CASE_BIT) !== want) return null;
+    }
+    q = p + LONG.length;
+  }
+  while (q < e && isWsp(b[q])) q++;
+  if (q >= e || b[q] !== COLON) return null;
+  q++;
+  while (q < e && isWsp(b[q])) q++;
+  const d = q;
+  let v = 0;
+  while (q < e && isDigit(b[q])) {
+    v = v * 10 + (b[q] - 0x30);
+    q++;
+  }
+  if (q === d) return 0;
+  return v;
+}
+
+// ---------------------------------------------------------------- parser
+
+interface AddrInfo {
+  tag: string | null;
+  params: Array<[string, string]>;
+}
+
+/**
+ * Parse one SIP message starting at `off` (leading CRLFs are skipped, RFC 3261 7.5).
+ * `length` covers start line through body; bytes after Content-Length are not consumed.
+ */
+export function parseSipMessage(b: Uint8Array, off: number, end: number): SipMessage {
+  const s0 = clampOff(b, off);
+  const e = clampEnd(b, s0, end);
+  const msg: SipMessage = {
+    version: '',
+    headers: [],
+    callId: null,
+    cseq: null,
+    from: null,
+    to: null,
+    fromTag: null,
+    toTag: null,
+    branch: null,
+    contentLength: null,
+    contentType: null,
+    length: 0,
+    body: null,
+    sdp: null,
+  };
+  const errors: string[] = [];
+  try {
+    parseInto(b, s0, e, msg, errors);
+  } catch (err) {
+    // Defensive only: the parser is written not to throw; a bug must not take the pipeline down.
+    addError(errors, `internal parser error: ${err instanceof Error ? err.message : String(err)}`);
+    if (msg.length === 0) msg.length = e - s0;
+  }
+  if (msg.length > e - s0) msg.length = e - s0;
+  if (errors.length > 0) msg.error = errors.join('; ');
+  return msg;
+}
+
+/**
+ * A UDP payload holds one message; octets after its Content-Length are
+ * ignored (RFC 3261 18.3, RFC 4475 3.1.1.8). A payload of only CRLF/space
+ * (a keep-alive) holds none.
+ */
+export function parseSipDatagram(b: Uint8Array, off: number, end: number): SipMessage[] {
+  const s = clampOff(b, off);
+  const e = clampEnd(b, s, end);
+  let p = s;
+  while (p < e && (b[p] === CR || b[p] === LF || b[p] === SP || b[p] === HT)) p++;
+  if (p >= e) return [];
+  return [parseSipMessage(b, s, e)];
+}
+
+/** One line: "INVITE sip:bob@example.com" or "200 OK (INVITE)". */
+export function sipSummary(m: SipMessage): string {
+  if (m.method !== undefined) {
+    const uri = m.requestUri !== undefined && m.requestUri !== '' ? ` ${m.requestUri}` : '';
+    return `${m.method}${uri}`;
+  }
+  if (m.status !== undefined) {
+    const reason = m.reason !== undefined && m.reason !== '' ? ` ${m.reason}` : '';
+    const cseq = m.cseq !== null ? ` (${m.cseq.method})` : '';
+    return `${m.status}${reason}${cseq}`;
+  }
+  return `malformed SIP${m.error !== undefined ? `: ${m.error}` : ''}`;
+}
+
+function addError(errors: string[], e: string): void {
+  if (errors.length < MAX_ERRORS) errors.push(e);
+}
+
+function parseInto(b: Uint8Array, s0: number, e: number, msg: SipMessage, errors: string[]): void {
+  const buf = asBuffer(b);
+  let p = s0;
+  while (p < e && (b[p] === CR || b[p] === LF)) p++;
+  if (p >= e) {
+    msg.length = e - s0;
+    addError(errors, 'empty message');
+    return;
+  }
+
+  // Start line.
+  let q = p;
+  while (q < e && b[q] !== LF) q++;
+  let le = q;
+  if (le > p && b[le - 1] === CR) le--;
+  parseStartLine(buf, p, le, msg, errors);
+  p = q < e ? q + 1 : e;
+
+  // Header lines; a line starting with SP/HT continues the previous one (RFC 3261 7.3.1).
+  let bodyStart = -1;
+  let name: string | null = null;
+  let value = '';
+  while (p < e) {
+    q = p;
+    while (q < e && b[q] !== LF) q++;
+    const next = q < e ? q + 1 : e;
+    le = q;
+    if (le > p && b[le - 1] === CR) le--;
+    if (le === p) {
+      if (name !== null) msg.headers.push({ name, value });
+      name = null;
+      if (q < e || b[p] === CR) bodyStart = next;
+      break;
+    }
+    const c0 = b[p];
+    if (c0 === SP || c0 === HT) {
+      const seg = decodeTrimmed(buf, p, le);
+      if (name === null) {
+        if (msg.headers.length === 0) addError(errors, 'continuation line before any header');
+      } else if (seg.length > 0) {
+        value = value.length > 0 ? `${value} ${seg}` : seg;
+      }
+      p = next;
+      continue;
+    }
+    if (name !== null) msg.headers.push({ name, value });
+    name = null;
+    let c = p;
+    while (c < le && b[c] !== COLON) c++;
+    if (c === le) {
+      addError(errors, `header line without colon: "${clip(buf.toString('latin1', p, le))}"`);
+      p = next;
+      continue;
+    }
+    let ne = c;
+    while (ne > p && isWsp(b[ne - 1])) ne--;
+    let tokenName = ne > p;
+    for (let k = p; k < ne && tokenName; k++) if (TOKEN[b[k]] !== 1) tokenName = false;
+    if (!tokenName) addError(errors, `invalid header name "${clip(buf.toString('latin1', p, ne))}"`);
+    name = canonicalName(buf.toString('latin1', p, ne));
+    value = decodeTrimmed(buf, c + 1, le);
+    p = next;
+  }
+  if (name !== null) msg.headers.push({ name, value });
+
+  interpretHeaders(msg, errors);
+
+  // Body by Content-Length; on a datagram a missing one means "the rest".
+  if (bodyStart < 0) {
+    addError(errors, 'headers not terminated by an empty line');
+    bodyStart = e;
+  }
+  let bodyEnd = e;
+  const avail = e - bodyStart;
+  if (msg.contentLength !== null) {
+    if (msg.contentLength > avail) {
+      addError(errors, `Content-Length ${msg.contentLength} exceeds the ${avail} body bytes present`);
+    } else {
+      bodyEnd = bodyStart + msg.contentLength;
+    }
+  }
+  msg.length = bodyEnd - s0;
+  if (bodyEnd > bodyStart) msg.body = b.subarray(bodyStart, bodyEnd);
+  if (msg.body !== null && msg.contentType === 'application/sdp') {
+    msg.sdp = parseSdpBytes(msg.body, 0, msg.body.length);
+  }
+}
+
+function canonicalName(raw: string): string {
+  const lower = raw.toLowerCase();
+  if (lower.length === 1) {
+    const long = SIP_COMPACT_FORMS[lower];
+    if (long !== undefined) return long;
+  }
+  return lower;
+}
+
+function decodeTrimmed(buf: Buffer, s: number, e: number): string {
+  while (s < e && isWsp(buf[s])) s++;
+  while (e > s && isWsp(buf[e - 1])) e--;
+  return s < e ? buf.toString('utf8', s, e) : '';
+}
+
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
+}
+
+// ---------------------------------------------------------------- start line
+
+function parseStartLine(buf: Buffer, s: number, e: number, msg: SipMessage, errors: string[]): void {
+  if (
+    e - s >= 4 &&
+    (buf[s] & ~CASE_BIT) === CH_S &&
+    (buf[s + 1] & ~CASE_BIT) === CH_I &&
+    (buf[s + 2] & ~CASE_BIT) === CH_P &&
+    buf[s + 3] === SLASH
+  ) {
+    parseStatusLine(buf, s, e, msg, errors);
+  } else {
+    parseRequestLine(buf, s, e, msg, errors);
+  }
+}
+
+function parseStatusLine(buf: Buffer, s: number, e: number, msg: SipMessage, errors: string[]): void {
+  let p = s;
+  while (p < e && buf[p] !== SP) p++;
+  msg.version = buf.toString('latin1', s, p);
+  checkVersion(msg.version, errors);
+  if (p >= e) {
+    addError(errors, 'status line without status code');
+    return;
+  }
+  p++;
+  const d = p;
+  while (p < e && buf[p] !== SP) p++;
+  const code = buf.toString('latin1', d, p);
+  let digits = code.length > 0;
+  for (let k = 0; k < code.length && digits; k++) if (!isDigit(code.charCodeAt(k))) digits = false;
+  if (!digits) {
+    addError(errors, `garbled status code "${clip(code)}"`);
+  } else {
+    msg.status = Number(code);
+    if (code.length !== 3) addError(errors, `status code "${clip(code)}" is not 3 digits`);
+    if (msg.status < 100 || msg.status > 699) addError(errors, `status code ${clip(code)} out of range 100..699`);
+  }
+  // Reason-Phrase may be empty (RFC 4475 3.1.1.13) and may hold UTF-8 (3.1.1.12).
+  msg.reason = p < e ? buf.toString('utf8', p + 1, e) : '';
+}
+
+function parseRequestLine(buf: Buffer, s: number, e: number, msg: SipMessage, errors: string[]): void {
+  let m = s;
+  while (m < e && buf[m] !== SP) m++;
+  let methodOk = m > s;
+  for (let k = s; k < m && methodOk; k++) if (TOKEN[buf[k]] !== 1) methodOk = false;
+  if (!methodOk || m >= e) {
+    addError(errors, `garbled start line "${clip(buf.toString('latin1', s, e))}"`);
+    return;
+  }
+  msg.method = buf.toString('latin1', s, m);
+  let multiSp = false;
+  let u = m + 1;
+  if (u < e && buf[u] === SP) {
+    multiSp = true;
+    while (u < e && buf[u] === SP) u++;
+  }
+  let t = e;
+  while (t > u && isWsp(buf[t - 1])) t--;
+  if (t < e) addError(errors, 'whitespace at the end of the request line');
+  let v = t;
+  while (v > u && buf[v - 1] !== SP) v--;
+  if (v <= u) {
+    msg.requestUri = buf.toString('utf8', u, t);
+    addError(errors, 'request line without SIP version');
+    return;
+  }
+  msg.version = buf.toString('latin1', v, t);
+  checkVersion(msg.version, errors);
+  let ue = v - 1;
+  if (ue > u && buf[ue - 1] === SP) {
+    multiSp = true;
+    while (ue > u && buf[ue - 1] === SP) ue--;
+  }
+  if (multiSp) addError(errors, 'more than one SP between request-line elements');
+  msg.requestUri = buf.toString('utf8', u, ue);
+  checkRequestUri(msg.requestUri, errors);
+}
+
+function checkVersion(v: string, errors: string[]): void {
+  const ok =
+    v.length >= 7 &&
+    v.slice(0, 4).toUpperCase() === 'SIP/' &&
+    /^\d+\.\d+$/.test(v.slice(4));
+  if (!ok) addError(errors, `garbled SIP version "${clip(v)}"`);
+  else if (v.toUpperCase() !== 'SIP/2.0') addError(errors, `unsupported SIP version ${v}`);
+}
+
+function checkRequestUri(uri: string, errors: string[]): void {
+  if (uri.length === 0) {
+    addError(errors, 'empty Request-URI');
+    return;
+  }
+  if (uri.charCodeAt(0) === LT) {
+    addError(errors, 'Request-URI enclosed in <>');
+    return;
+  }
+  for (let k = 0; k < uri.length; k++) {
+    if (isWsp(uri.charCodeAt(k))) {
+      addError(errors, 'whitespace inside the Request-URI');
+      return;
+    }
+  }
+  const colon = schemeEnd(uri);
+  if (colon < 0) {
+    addError(errors, 'Request-URI without a scheme');
+    return;
+  }
+  const scheme = uri.slice(0, colon).toLowerCase();
+  if (scheme !== 'sip' && scheme !== 'sips') return;
+  // userinfo never contains "@" (RFC 3261 25.1), so the first one ends it.
+  const rest = uri.slice(colon + 1);
+  const at = rest.indexOf('@');
+  const hostPart = at >= 0 ? rest.slice(at + 1) : rest;
+  if (hostPart.length === 0) {
+    addError(errors, 'Request-URI without a host');
+    return;
+  }
+  if (hostPart.charCodeAt(0) === LBRACKET) {
+    if (hostPart.indexOf(']') < 0) addError(errors, 'unterminated IPv6 reference in Request-URI');
+  } else {
+    let hostEnd = hostPart.length;
+    for (let k = 0; k < hostPart.length; k++) {
+      const c = hostPart.charCodeAt(k);
+      if (c === SEMI || c === 0x3f) {
+        hostEnd = k;
+        break;
+      }
+    }
+    let colons = 0;
+    for (let k = 0; k < hostEnd; k++) if (hostPart.charCodeAt(k) === COLON) colons++;
+    if (colons > 1) addError(errors, 'IPv6 address in Request-URI host without [ ]');
+  }
+  // RFC 3261 19.1.1: headers are not allowed in a Request-URI.
+  if (hostPart.indexOf('?') >= 0) addError(errors, 'escaped headers (?) in a SIP Request-URI');
+}
+
+/** Index of the ":" ending a URI scheme (ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), or -1. */
+function schemeEnd(s: string): number {
+  if (s.length === 0 || !isAlpha(s.charCodeAt(0))) return -1;
+  for (let k = 1; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c === COLON) return k;
+    if (!(isAlpha(c) || isDigit(c) || c === 0x2b || c === 0x2d || c === DOT)) return -1;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------- header semantics
+
+function interpretHeaders(msg: SipMessage, errors: string[]): void {
+  let sawVia = false;
+  let maxForwards = false;
+  for (const h of msg.headers) {
+    const v = h.value;
+    switch (h.name) {
+      case 'call-id':
+        if (v.length === 0) addError(errors, 'empty Call-ID');
+        else if (msg.callId === null) msg.callId = v;
+        else if (msg.callId !== v) addError(errors, 'more than one Call-ID');
+        break;
+      case 'cseq':
+        cseqHeader(msg, v, errors);
+        break;
+      case 'from':
+      case 'to': {
+        const isFrom = h.name === 'from';
+        const prev = isFrom ? msg.from : msg.to;
+        if (prev !== null) {
+          if (prev !== v) addError(errors, `more than one ${isFrom ? 'From' : 'To'}`);
+          break;
+        }
+        const info = parseAddr(v, isFrom ? 'From' : 'To', errors);
+        if (isFrom) {
+          msg.from = v;
+          msg.fromTag = info.tag;
+        } else {
+          msg.to = v;
+          msg.toTag = info.tag;
+        }
+        break;
+      }
+      case 'via': {
+        const branch = viaHeader(v, errors);
+        if (!sawVia) msg.branch = branch;
+        sawVia = true;
+        break;
+      }
+      case 'content-length':
+        contentLengthHeader(msg, v, errors);
+        break;
+      case 'content-type':
+        if (msg.contentType === null) msg.contentType = mediaType(v);
+        break;
+      case 'max-forwards':
+        maxForwards = true;
+        scalar(v, 'Max-Forwards', MAX_MAX_FORWARDS, true, errors);
+        break;
+      case 'expires':
+        // RFC 2543 allowed an HTTP-date here; only overlarge numbers are flagged.
+        if (v.length > 0 && isDigit(v.charCodeAt(0))) scalar(v, 'Expires', MAX_DELTA_SECONDS, false, errors);
+        break;
+      case 'retry-after':
+        scalar(leadingDigits(v), 'Retry-After', MAX_DELTA_SECONDS, true, errors);
+        break;
+      case 'warning':
+        warningHeader(v, errors);
+        break;
+      case 'date':
+        // RFC 3261 20.17: SIP-date is an rfc1123-date, always GMT.
+        if (!/\bGMT$/.test(v)) addError(errors, 'Date is not in GMT');
+        break;
+      case 'contact':
+        if (v !== '*') addrList(v, 'Contact', errors, true);
+        break;
+      case 'route':
+      case 'record-route':
+      case 'reply-to':
+        addrList(v, headerLabel(h.name), errors, false);
+        break;
+      default:
+        break;
+    }
+  }
+
+  const missing: string[] = [];
+  if (msg.to === null) missing.push('To');
+  if (msg.from === null) missing.push('From');
+  if (msg.callId === null) missing.push('Call-ID');
+  if (msg.cseq === null) missing.push('CSeq');
+  if (!sawVia) missing.push('Via');
+  // RFC 2543 requests (no magic cookie, RFC 4475 3.4.1) predate mandatory Max-Forwards.
+  if (msg.method !== undefined && !maxForwards && msg.branch !== null && msg.branch.startsWith(MAGIC_COOKIE)) {
+    missing.push('Max-Forwards');
+  }
+  if (missing.length > 0) addError(errors, `missing required header${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+
+  if (msg.method !== undefined && msg.cseq !== null && msg.cseq.method !== msg.method) {
+    addError(errors, `CSeq method ${msg.cseq.method} does not match request method ${msg.method}`);
+  }
+}
+
+function headerLabel(name: string): string {
+  switch (name) {
+    case 'record-route':
+      return 'Record-Route';
+    case 'reply-to':
+      return 'Reply-To';
+    default:
+      return 'Route';
+  }
+}
+
+function cseqHeader(msg: SipMessage, v: string, errors: string[]): void {
+  let k = 0;
+  while (k < v.length && isDigit(v.charCodeAt(k))) k++;
+  const digits = v.slice(0, k);
+  let j = k;
+  while (j < v.length && isWsp(v.charCodeAt(j))) j++;
+  const method = v.slice(j);
+  let methodOk = method.length > 0 && j > k;
+  for (let i = 0; i < method.length && methodOk; i++) if (!isToken(method.charCodeAt(i))) methodOk = false;
+  if (digits.length === 0 || !methodOk) {
+    addError(errors, `malformed CSeq "${clip(v)}"`);
+    return;
+  }
+  const seq = Number(digits);
+  if (msg.cseq !== null) {
+    if (msg.cseq.seq !== seq || msg.cseq.method !== method) addError(errors, 'more than one CSeq');
+    return;
+  }
+  if (seq > MAX_CSEQ) addError(errors, `CSeq number ${clip(digits)} exceeds 2^31-1`);
+  msg.cseq = { seq, method };
+}
+
+function contentLengthHeader(msg: SipMessage, v: string, errors: string[]): void {
+  let ok = v.length > 0 && v.length <= 10;
+  for (let k = 0; k < v.length && ok; k++) if (!isDigit(v.charCodeAt(k))) ok = false;
+  if (!ok) {
+    addError(errors, `Content-Length "${clip(v)}" is not a non-negative integer`);
+    return;
+  }
+  const n = Number(v);
+  if (msg.contentLength === null) msg.contentLength = n;
+  else if (msg.contentLength !== n) addError(errors, 'more than one Content-Length');
+}
+
+/** "application/SDP ; charset=x" -> "application/sdp". */
+function mediaType(v: string): string {
+  const semi = v.indexOf(';');
+  return (semi < 0 ? v : v.slice(0, semi)).trim().toLowerCase();
+}
+
+function leadingDigits(v: string): string {
+  let k = 0;
+  while (k < v.length && isDigit(v.charCodeAt(k))) k++;
+  return v.slice(0, k);
+}
+
+function scalar(v: string, label: string, max: number, required: boolean, errors: string[]): void {
+  let ok = v.length > 0;
+  for (let k = 0; k < v.length && ok; k++) if (!isDigit(v.charCodeAt(k))) ok = false;
+  if (!ok) {
+    if (required) addError(errors, `${label} "${clip(v)}" is not a number`);
+    return;
+  }
+  if (Number(v) > max) addError(errors, `${label} ${clip(v)} exceeds ${max}`);
+}
+
+function warningHeader(v: string, errors: string[]): void {
+  // warning-value = warn-code SP warn-agent SP warn-text, warn-code = 3DIGIT
+  for (const part of splitList(v)) {
+    const w = part.trim();
+    if (w.length === 0) continue;
+    const code = leadingDigits(w);
+    if (code.length !== 3 || (w.length > 3 && !isWsp(w.charCodeAt(3)))) {
+      addError(errors, `Warning code "${clip(w.split(' ')[0])}" is not 3 digits`);
+      return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- addresses and Via
+
+/** Split a header value at top-level commas (not inside quotes or <>). */
+function splitList(v: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let inQuote = false;
+  let inAngle = false;
+  for (let k = 0; k < v.length; k++) {
+    const c = v.charCodeAt(k);
+    if (inQuote) {
+      if (c === BACKSLASH) k++;
+      else if (c === DQUOTE) inQuote = false;
+    } else if (c === DQUOTE) {
+      inQuote = true;
+    } else if (c === LT) {
+      inAngle = true;
+    } else if (c === GT) {
+      inAngle = false;
+    } else if (c === COMMA && !inAngle) {
+      out.push(v.slice(start, k));
+      start = k + 1;
+    }
+  }
+  out.push(v.slice(start));
+  return out;
+}
+
+function skipWs(s: string, k: number): number {
+  while (k < s.length && isWsp(s.charCodeAt(k))) k++;
+  return k;
+}
+
+/** Index just past the closing quote of the quoted-string opening at `k`, or -1. */
+function endOfQuoted(s: string, k: number): number {
+  for (let i = k + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === BACKSLASH) i++;
+    else if (c === DQUOTE) return i + 1;
+  }
+  return -1;
+}
+
+function hasWsp(s: string): boolean {
+  for (let k = 0; k < s.length; k++) if (isWsp(s.charCodeAt(k))) return true;
+  return false;
+}
+
+function addrList(v: string, label: string, errors: string[], isContact: boolean): void {
+  for (const part of splitList(v)) {
+    if (part.trim().length === 0) {
+      addError(errors, `${label}: empty list element`);
+      continue;
+    }
+    const info = parseAddr(part, label, errors);
+    if (isContact) {
+      for (const [n, pv] of info.params) {
+        if (n === 'expires') scalar(pv, 'Contact expires', MAX_DELTA_SECONDS, false, errors);
+      }
+    }
+  }
+}
+
+/**
+ * name-addr / addr-spec followed by ;params (RFC 3261 20.10, 20.20, 20.39).
+ * Flags what RFC 4475 3.1.2.6, 3.1.2.13-15 describe; returns the params found.
+ */
+function parseAddr(s: string, label: string, errors: string[]): AddrInfo {
+  const info: AddrInfo = { tag: null, params: [] };
+  const n = s.length;
+  let i = skipWs(s, 0);
+  if (i >= n) {
+    addError(errors, `${label}: empty value`);
+    return info;
+  }
+  if (s.charCodeAt(i) === DQUOTE) {
+    const q = endOfQuoted(s, i);
+    if (q < 0) {
+      addError(errors, `${label}: unterminated quoted string in display name`);
+      return info;
+    }
+    i = skipWs(s, q);
+    if (s.charCodeAt(i) !== LT) {
+      addError(errors, `${label}: quoted display name not followed by <URI>`);
+      return info;
+    }
+    i = angleAddr(s, i, label, errors);
+  } else {
+    // An unquoted display name is tokens and LWS only (RFC 3261 25.1 display-name).
+    let k = i;
+    let sawWs = false;
+    while (k < n) {
+      const c = s.charCodeAt(k);
+      if (isWsp(c)) sawWs = true;
+      else if (!isToken(c)) break;
+      k++;
+    }
+    const stop = k < n ? s.charCodeAt(k) : -1;
+    if (stop === LT) {
+      i = angleAddr(s, k, label, errors);
+    } else if (stop === COLON && !sawWs) {
+      i = bareAddrSpec(s, i, label, errors);
+    } else {
+      const lt = s.indexOf('<', k);
+      if (lt >= 0) {
+        addError(errors, `${label}: non-token characters in unquoted display name`);
+        i = angleAddr(s, lt, label, errors);
+      } else {
+        i = bareAddrSpec(s, i, label, errors);
+      }
+    }
+  }
+  if (i < 0) return info;
+  params(s, i, label, errors, info);
+  return info;
+}
+
+/** `<URI>` at k; returns the index after ">", or -1. */
+function angleAddr(s: string, k: number, label: string, errors: string[]): number {
+  const gt = s.indexOf('>', k + 1);
+  if (gt < 0) {
+    addError(errors, `${label}: "<" without ">"`);
+    return -1;
+  }
+  const uri = s.slice(k + 1, gt);
+  if (hasWsp(uri)) addError(errors, `${label}: whitespace inside addr-spec`);
+  else if (schemeEnd(uri) < 0) addError(errors, `${label}: URI without a scheme`);
+  return gt + 1;
+}
+
+/** An addr-spec without <>: ";" starts header params, so "?" and "," cannot appear (RFC 3261 20). */
+function bareAddrSpec(s: string, k: number, label: string, errors: string[]): number {
+  let e = s.indexOf(';', k);
+  if (e < 0) e = s.length;
+  const uri = s.slice(k, e).trim();
+  if (hasWsp(uri)) addError(errors, `${label}: whitespace inside addr-spec`);
+  else if (uri.indexOf('?') >= 0 || uri.indexOf(',') >= 0) {
+    addError(errors, `${label}: URI with headers or commas must be enclosed in <>`);
+  } else if (schemeEnd(uri) < 0) addError(errors, `${label}: URI without a scheme`);
+  return e;
+}
+
+/** `*( SEMI generic-param )` from k; empty params are RFC 4475 3.1.2.1's "extraneous separators". */
+function params(s: string, k: number, label: string, errors: string[], info: AddrInfo): boolean {
+  const n = s.length;
+  for (;;) {
+    k = skipWs(s, k);
+    if (k >= n) return true;
+    if (s.charCodeAt(k) !== SEMI) {
+      addError(errors, `${label}: unexpected "${clip(s.slice(k))}" after address`);
+      return false;
+    }
+    k = skipWs(s, k + 1);
+    const ns = k;
+    while (k < n && isToken(s.charCodeAt(k))) k++;
+    if (k === ns) {
+      addError(errors, `${label}: empty parameter`);
+      return false;
+    }
+    const name = s.slice(ns, k).toLowerCase();
+    k = skipWs(s, k);
+    let value = '';
+    if (k < n && s.charCodeAt(k) === EQUALS) {
+      k = skipWs(s, k + 1);
+      if (k < n && s.charCodeAt(k) === DQUOTE) {
+        const q = endOfQuoted(s, k);
+        if (q < 0) {
+          addError(errors, `${label}: unterminated quoted parameter value`);
+          return false;
+        }
+        value = s.slice(k, q);
+        k = q;
+      } else {
+        const vs = k;
+        while (k < n) {
+          const c = s.charCodeAt(k);
+          if (c === SEMI || c === COMMA || isWsp(c)) break;
+          k++;
+        }
+        if (k === vs) {
+          addError(errors, `${label}: parameter ${name} has an empty value`);
+          return false;
+        }
+        value = s.slice(vs, k);
+      }
+    }
+    if (name === 'tag' && info.tag === null) info.tag = value;
+    info.params.push([name, value]);
+  }
+}
+
+/** Via: sent-protocol LWS sent-by *( SEMI via-params ), comma-separated; returns the first branch. */
+function viaHeader(v: string, errors: string[]): string | null {
+  let branch: string | null = null;
+  let first = true;
+  for (const part of splitList(v)) {
+    const info: AddrInfo = { tag: null, params: [] };
+    if (part.trim().length === 0) {
+      addError(errors, 'Via: empty list element');
+      first = false;
+      continue;
+    }
+    const k = viaSentBy(part, errors);
+    if (k >= 0) params(part, k, 'Via', errors, info);
+    if (first) {
+      for (const [n, pv] of info.params) {
+        if (n === 'branch') {
+          branch = pv;
+          break;
+        }
+      }
+      first = false;
+    }
+  }
+  return branch;
+}
+
+/** Parses "SIP / 2.0 / UDP host[:port]" (SLASH and COLON allow SWS); returns the index after it, or -1. */
+function viaSentBy(s: string, errors: string[]): number {
+  const n = s.length;
+  let k = skipWs(s, 0);
+  for (let part = 0; part < 3; part++) {
+    if (part > 0) {
+      k = skipWs(s, k);
+      if (s.charCodeAt(k) !== SLASH) {
+        addError(errors, 'Via: malformed sent-protocol');
+        return -1;
+      }
+      k = skipWs(s, k + 1);
+    }
+    const ts = k;
+    while (k < n && isToken(s.charCodeAt(k))) k++;
+    if (k === ts) {
+      addError(errors, 'Via: malformed sent-protocol');
+      return -1;
+    }
+  }
+  const ws = k;
+  k = skipWs(s, k);
+  if (k === ws || k >= n) {
+    addError(errors, 'Via: missing sent-by');
+    return -1;
+  }
+  if (s.charCodeAt(k) === LBRACKET) {
+    const rb = s.indexOf(']', k);
+    if (rb < 0) {
+      addError(errors, 'Via: unterminated IPv6 reference');
+      return -1;
+    }
+    k = rb + 1;
+  } else {
+    const hs = k;
+    while (k < n) {
+      const c = s.charCodeAt(k);
+      if (c === SEMI || c === COLON || c === COMMA || isWsp(c)) break;
+      k++;
+    }
+    if (k === hs) {
+      addError(errors, 'Via: missing sent-by host');
+      return -1;
+    }
+  }
+  const afterHost = k;
+  k = skipWs(s, k);
+  if (s.charCodeAt(k) === COLON) {
+    k = skipWs(s, k + 1);
+    const ps = k;
+    while (k < n && isDigit(s.charCodeAt(k))) k++;
+    if (k === ps) {
+      addError(errors, 'Via: malformed port');
+      return -1;
+    }
+    return k;
+  }
+  return afterHost;
+}
+
+// Exported for the framer and tests; not part of the record types.
+export type { SipHeader };
+export { RBRACKET as _RBRACKET_UNUSED };

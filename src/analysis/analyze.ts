@@ -1,0 +1,87 @@
+// `analyze`: one streaming pass over a capture through the pipeline, with the
+// analyzers as consumers, giving one report per file.
+
+import { readCapture } from '../sources/capture-reader.js';
+import { CaptureError, newFacts, type CaptureFacts } from '../sources/types.js';
+import { linkTypeName } from '../../dissectors/link.js';
+import { Pipeline, type PipelineOptions, type PipelineStats } from '../pipeline/pipeline.js';
+import { ProtocolCounter, type ProtocolCounts } from './protocol-counts.js';
+import { SipCounter, type SipCounts } from './sip-counts.js';
+import { DscpCounter, type DscpHistogram } from './dscp-histogram.js';
+import { HeartbeatSummarizer, type HeartbeatStreamSummary } from './heartbeat-summary.js';
+
+export interface CaptureSummary {
+  format: string;
+  byteOrder: string;
+  gzip: boolean;
+  interfaces: Array<{ index: number; linkType: number; linkTypeName: string; snaplen: number; tsResolution: string }>;
+  packets: number;
+  truncatedPackets: number;
+  bytes: number;
+  first: number | null;
+  last: number | null;
+  spanSeconds: number;
+}
+
+export interface FileReport {
+  file: string;
+  capture: CaptureSummary;
+  protocols: ProtocolCounts;
+  heartbeats: { streams: HeartbeatStreamSummary[] };
+  sip: SipCounts;
+  dscp: DscpHistogram;
+  pipeline: PipelineStats;
+  warnings: string[];
+  /** The error that stopped the read early; what came before it is still reported. */
+  error: string | null;
+}
+
+function resolutionName(unitsPerSec: number): string {
+  const names: Record<number, string> = { 1: 's', 100: 'cs', 1000: 'ms', 1e6: 'us', 1e9: 'ns' };
+  return names[unitsPerSec] ?? `1/${unitsPerSec}s`;
+}
+
+export function summarizeCapture(f: CaptureFacts): CaptureSummary {
+  return {
+    format: f.format ?? 'unknown',
+    byteOrder: f.byteOrder ?? 'unknown',
+    gzip: f.gzip,
+    interfaces: f.interfaces.map((i, index) => ({
+      index, linkType: i.linkType, linkTypeName: linkTypeName(i.linkType), snaplen: i.snaplen, tsResolution: resolutionName(i.tsUnitsPerSec),
+    })),
+    packets: f.packets,
+    truncatedPackets: f.truncatedPackets,
+    bytes: f.bytesCaptured,
+    first: f.firstTs,
+    last: f.lastTs,
+    spanSeconds: f.firstTs !== null && f.lastTs !== null ? f.lastTs - f.firstTs : 0,
+  };
+}
+
+export async function analyzeFile(path: string, opts: Partial<PipelineOptions> = {}): Promise<FileReport> {
+  const protocols = new ProtocolCounter();
+  const sip = new SipCounter();
+  const dscp = new DscpCounter();
+  const hb = new HeartbeatSummarizer();
+  const pipeline = new Pipeline([protocols.add, sip.add, dscp.add, hb.add], opts);
+  const facts = newFacts();
+  let error: string | null = null;
+  try {
+    await readCapture(path, pipeline.frame, facts);
+  } catch (e) {
+    // Nothing was read: there is no report to give, only the error.
+    if (!(e instanceof CaptureError) || facts.format === null) throw e;
+    error = e.message;
+  }
+  return {
+    file: path,
+    capture: summarizeCapture(facts),
+    protocols: protocols.counts,
+    heartbeats: { streams: hb.summaries() },
+    sip: sip.counts,
+    dscp: dscp.histogram,
+    pipeline: pipeline.stats,
+    warnings: facts.warnings,
+    error,
+  };
+}

@@ -1,0 +1,54 @@
+// How many frames carried each layer: the "protocol counts" of a capture.
+
+import type { PacketRecord } from '../../dissectors/types.js';
+
+export interface ProtocolCounts {
+  frames: number;
+  ipv4: number;
+  ipv6: number;
+  /** Frames with at least one tunnel carrier (IP-in-IP, GRE). */
+  tunnelled: number;
+  vlanTagged: number;
+  fragments: number;
+  udp: number;
+  tcp: number;
+  tcpRst: number;
+  otherIp: number;
+  nonIp: number;
+  mdsHeartbeat: number;
+  sip: number;
+  rtp: number;
+  truncated: number;
+  errors: number;
+}
+
+export class ProtocolCounter {
+  readonly counts: ProtocolCounts = {
+    frames: 0, ipv4: 0, ipv6: 0, tunnelled: 0, vlanTagged: 0, fragments: 0, udp: 0, tcp: 0, tcpRst: 0,
+    otherIp: 0, nonIp: 0, mdsHeartbeat: 0, sip: 0, rtp: 0, truncated: 0, errors: 0,
+  };
+
+  readonly add = (rec: PacketRecord): void => {
+    const c = this.counts;
+    c.frames++;
+    if (rec.truncated) c.truncated++;
+    if (rec.error) c.errors++;
+    if (rec.vlans) c.vlanTagged++;
+    if (!rec.ip) {
+      c.nonIp++;
+      return;
+    }
+    if (rec.ip.version === 4) c.ipv4++;
+    else c.ipv6++;
+    if (rec.outerIp) c.tunnelled++;
+    if (rec.ip.fragment) c.fragments++;
+    if (rec.transport === 'udp') c.udp++;
+    else if (rec.transport === 'tcp') {
+      c.tcp++;
+      if (rec.tcp && rec.tcp.flags & 0x04) c.tcpRst++;
+    } else if (!rec.ip.fragment) c.otherIp++;
+    if (rec.app === 'mds-heartbeat') c.mdsHeartbeat++;
+    else if (rec.app === 'sip') c.sip++;
+    else if (rec.app === 'rtp') c.rtp++;
+  };
+}

@@ -1,0 +1,26 @@
+// SIP messages by request method and by response status code, counted the
+// way tshark's `-z sip,stat` counts them (every message, retransmissions too).
+
+import type { PacketRecord } from '../../dissectors/types.js';
+
+export interface SipCounts {
+  messages: number;
+  requests: Record<string, number>;
+  responses: Record<string, number>;
+  malformed: number;
+}
+
+export class SipCounter {
+  readonly counts: SipCounts = { messages: 0, requests: {}, responses: {}, malformed: 0 };
+
+  readonly add = (rec: PacketRecord): void => {
+    if (!rec.sip) return;
+    const c = this.counts;
+    for (const m of rec.sip) {
+      c.messages++;
+      if (m.error !== undefined) c.malformed++;
+      if (m.method !== undefined) c.requests[m.method] = (c.requests[m.method] ?? 0) + 1;
+      else if (m.status !== undefined) c.responses[m.status] = (c.responses[m.status] ?? 0) + 1;
+    }
+  };
+}

@@ -1,0 +1,78 @@
+// The ucprobe command line. Every failure the user can act on is one line on
+// stderr and exit 2; no stack traces unless UCPROBE_DEBUG is set.
+
+import { Command, CommanderError, Option } from 'commander';
+import { analyzeFile, type FileReport } from '../analysis/analyze.js';
+import { analysisText } from '../output/analysis-text.js';
+import { StdoutWriter } from '../output/stdout-writer.js';
+import { CaptureError } from '../sources/types.js';
+import { dissect, type DissectFlags } from './dissect.js';
+import { decodeOptions, pipelineOptions, type DecodeFlags } from './options.js';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, UsageError } from './errors.js';
+
+function warn(msg: string): void {
+  process.stderr.write(`ucprobe: warning: ${msg}\n`);
+}
+
+function fail(msg: string, code: number): never {
+  process.stderr.write(`ucprobe: ${msg}\n`);
+  process.exit(code);
+}
+
+function buildProgram(): Command {
+  const program = new Command('ucprobe')
+    .description('MDS heartbeat, SIP and DSCP analyzer for UC and contact-center cluster networks')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `ucprobe: ${s}` : s) });
+
+  const dissectCmd = program
+    .command('dissect')
+    .description('print every packet: one line each, a field tree (-V) or JSON lines')
+    .argument('<file>', "pcap or pcapng file, optionally gzipped; '-' reads stdin")
+    .option('--json', 'one JSON object per packet')
+    .option('-V, --verbose', 'every decoded field as a tree')
+    .option('-c, --count <n>', 'stop printing after n packets')
+    .addOption(new Option('-t, --time <style>', 'timestamp style').choices(['utc', 'epoch', 'relative']).default('utc'));
+  for (const o of decodeOptions()) dissectCmd.addOption(o);
+  dissectCmd.action(async (file: string, flags: DissectFlags) => {
+    if (flags.count !== undefined && !/^\d+$/.test(flags.count)) throw new UsageError(`--count: expected a whole number, got '${flags.count}'`);
+    for (const w of await dissect(file, flags)) warn(w);
+  });
+
+  const analyzeCmd = program
+    .command('analyze')
+    .description('capture facts, protocol counts, heartbeat streams, SIP counts, DSCP per application')
+    .argument('<files...>', "pcap or pcapng files, optionally gzipped; '-' reads stdin")
+    .option('--json', 'the full report as JSON');
+  for (const o of decodeOptions()) analyzeCmd.addOption(o);
+  analyzeCmd.action(async (files: string[], flags: DecodeFlags & { json?: boolean }) => {
+    const opts = pipelineOptions(flags);
+    const reports: FileReport[] = [];
+    for (const f of files) reports.push(await analyzeFile(f, opts));
+    const out = new StdoutWriter();
+    if (flags.json) out.line(JSON.stringify({ files: reports }, null, 2));
+    else for (const r of reports) out.line(analysisText(r));
+    out.flush();
+    for (const r of reports) for (const w of r.warnings) warn(w);
+    const broken = reports.find((r) => r.error);
+    if (broken?.error) fail(broken.error, EXIT_BAD_INPUT);
+  });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; usage errors were already printed by commander
+      process.exit(e.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
+    }
+    if (e instanceof CaptureError || e instanceof UsageError) fail(e.message, EXIT_BAD_INPUT);
+    if (process.env.UCPROBE_DEBUG) console.error(e);
+    fail(`internal error: ${(e as Error).message} (set UCPROBE_DEBUG=1 for details)`, EXIT_INTERNAL);
+  }
+}

@@ -1,0 +1,52 @@
+// The text form of an `analyze` report.
+
+import type { FileReport } from '../analysis/analyze.js';
+import { phbName } from '../../dissectors/dscp.js';
+import { isoTime } from './time-format.js';
+import { table } from './table.js';
+import { sanitize } from './sanitize.js';
+
+function section(title: string, body: string): string {
+  return `${title}\n${body}\n`;
+}
+
+export function analysisText(r: FileReport): string {
+  const out: string[] = [];
+  const c = r.capture;
+  const ifaces = c.interfaces.map((i) => `${i.linkTypeName}${c.interfaces.length > 1 ? `#${i.index}` : ''} (${i.tsResolution})`).join(', ');
+  out.push(section(`== ${sanitize(r.file)}`, [
+    `  format     ${c.format}${c.gzip ? ' (gzip)' : ''}, ${c.byteOrder === 'le' ? 'little' : 'big'}-endian`,
+    `  link       ${ifaces}`,
+    `  packets    ${c.packets}${c.truncatedPackets ? ` (${c.truncatedPackets} truncated by snaplen)` : ''}, ${c.bytes} bytes captured`,
+    `  span       ${c.first !== null ? isoTime(c.first) : '-'} .. ${c.last !== null ? isoTime(c.last) : '-'} (${c.spanSeconds.toFixed(3)} s)`,
+  ].join('\n')));
+
+  const p = r.protocols;
+  out.push(section('Protocols', table(['layer', 'frames'], [
+    ['ipv4', p.ipv4], ['ipv6', p.ipv6], ['non-ip', p.nonIp], ['vlan-tagged', p.vlanTagged], ['tunnelled', p.tunnelled],
+    ['ip fragments', p.fragments], ['udp', p.udp], ['tcp', p.tcp], ['tcp rst', p.tcpRst],
+    ['mds-heartbeat', p.mdsHeartbeat], ['sip', p.sip], ['rtp', p.rtp], ['errors', p.errors],
+  ].filter(([, n]) => (n as number) > 0))));
+
+  const hs = r.heartbeats.streams;
+  out.push(section(`Heartbeat streams (${hs.length})`, hs.length === 0 ? '  none' : table(
+    ['stream', 'order', 'first seq', 'last seq', 'received', 'lost', 'dup', 'restarts'],
+    hs.map((s) => [s.stream, s.byteOrder, s.firstSeq, s.lastSeq, s.received, s.lost, s.duplicates, s.restarts]),
+  )));
+
+  const s = r.sip;
+  const methods = Object.entries(s.requests).sort((a, b) => b[1] - a[1]);
+  const codes = Object.entries(s.responses).sort((a, b) => Number(a[0]) - Number(b[0]));
+  out.push(section(`SIP messages (${s.messages}${s.malformed ? `, ${s.malformed} malformed` : ''})`, s.messages === 0 ? '  none' : [
+    table(['method', 'count'], methods.map(([m, n]) => [sanitize(m), n])),
+    table(['status', 'count'], codes.map(([m, n]) => [m, n])),
+  ].join('\n')));
+
+  const apps = Object.keys(r.dscp).sort();
+  out.push(section('DSCP by application', apps.length === 0 ? '  none' : table(['application', 'marking (packets)'], apps.map((a) => [
+    a,
+    Object.entries(r.dscp[a]).sort((x, y) => y[1] - x[1]).map(([d, n]) => `${phbName(Number(d))}(${d})×${n}`).join(' '),
+  ]))));
+  for (const w of r.warnings) out.push(`warning: ${w}\n`);
+  return out.join('\n');
+}

@@ -1,0 +1,140 @@
+// `dissect` output: one tcpdump-like line per packet, a field tree (-V), or
+// one JSON object per line.
+
+import type { PacketRecord, SipMessage } from '../../dissectors/types.js';
+import { phbName, ecnName } from '../../dissectors/dscp.js';
+import { linkTypeName } from '../../dissectors/link.js';
+import { tcpFlagString } from '../../dissectors/tcp.js';
+import { endpoint } from '../pipeline/flow-key.js';
+import { sanitize } from './sanitize.js';
+import { formatTime, type TimeStyle } from './time-format.js';
+
+export function sipLine(m: SipMessage): string {
+  const start = m.method !== undefined ? `${m.method} ${m.requestUri ?? ''}` : `${m.status ?? '???'} ${m.reason ?? ''}`.trimEnd();
+  const cseq = m.cseq ? ` (${m.cseq.seq} ${m.cseq.method})` : '';
+  return sanitize(`${start}${cseq}`);
+}
+
+function appSummary(rec: PacketRecord): string {
+  switch (rec.app) {
+    case 'mds-heartbeat':
+      return rec.hb ? `MDS-HB seq=${rec.hb.seq} ${rec.hb.byteOrder}` : 'MDS-HB';
+    case 'sip':
+      return `SIP ${rec.sip!.map(sipLine).join(' | ')}`;
+    case 'rtp':
+      return rec.rtp ? `RTP pt=${rec.rtp.payloadType} seq=${rec.rtp.seq} ssrc=0x${rec.rtp.ssrc.toString(16).padStart(8, '0')}` : 'RTP';
+    default:
+      break;
+  }
+  if (rec.transport === 'tcp' && rec.tcp) {
+    return `TCP [${tcpFlagString(rec.tcp.flags)}] seq=${rec.tcp.seq} ack=${rec.tcp.ack} len=${rec.payload?.length ?? 0}`;
+  }
+  if (rec.transport === 'udp') return `UDP len=${rec.payload?.length ?? 0}`;
+  if (rec.ip?.fragment) return `IPv${rec.ip.version} fragment off=${rec.ip.fragment.offset}${rec.ip.fragment.moreFragments ? ' +' : ''} proto=${rec.ip.proto}`;
+  if (rec.ip) return `IP proto=${rec.ip.proto}`;
+  return `${linkTypeName(rec.linkType)} len=${rec.len}`;
+}
+
+export function packetLine(rec: PacketRecord, style: TimeStyle, origin: number): string {
+  const time = formatTime(rec.tsSec, rec.tsNsec, style, origin);
+  let line: string;
+  if (rec.ip) {
+    const ip = rec.ip;
+    const ends = rec.transport
+      ? `${endpoint(ip.src, rec.sport)} > ${endpoint(ip.dst, rec.dport)}`
+      : `${ip.src} > ${ip.dst}`;
+    line = `${time} ${ends} ${appSummary(rec)} ${phbName(ip.dscp)}`;
+    if (ip.ecn) line += ` ${ecnName(ip.ecn)}`;
+  } else line = `${time} ${appSummary(rec)}`;
+  if (rec.truncated) line += ' [truncated]';
+  if (rec.error) line += ` [error: ${sanitize(rec.error)}]`;
+  return line;
+}
+
+/** The JSON object `dissect --json` prints per packet. */
+export interface PacketJson {
+  frame: number;
+  time: number;
+  caplen: number;
+  len: number;
+  linkType: string;
+  truncated: boolean;
+  vlans?: number[];
+  tunnels?: Array<{ src: string; dst: string; dscp: number }>;
+  src: string | null;
+  dst: string | null;
+  ipVersion: 4 | 6 | null;
+  sport: number | null;
+  dport: number | null;
+  transport: string | null;
+  dscp: number | null;
+  phb: string | null;
+  ecn: string | null;
+  tcpFlags?: string;
+  app: string | null;
+  hb?: { seq: number; byteOrder: string };
+  rtp?: { payloadType: number; seq: number; ssrc: number };
+  sip?: SipJson;
+  sipMore?: SipJson[];
+  error: string | null;
+}
+
+export interface SipJson {
+  method?: string;
+  status?: number;
+  reason?: string;
+  requestUri?: string;
+  callId: string | null;
+  cseq: string | null;
+  from: string | null;
+  to: string | null;
+  error?: string;
+}
+
+function sipJson(m: SipMessage): SipJson {
+  const j: SipJson = {
+    callId: m.callId, cseq: m.cseq ? `${m.cseq.seq} ${m.cseq.method}` : null, from: m.from, to: m.to,
+  };
+  if (m.method !== undefined) {
+    j.method = m.method;
+    j.requestUri = m.requestUri;
+  } else {
+    j.status = m.status;
+    j.reason = m.reason;
+  }
+  if (m.error !== undefined) j.error = m.error;
+  return j;
+}
+
+export function packetJson(rec: PacketRecord): PacketJson {
+  const ip = rec.ip;
+  const j: PacketJson = {
+    frame: rec.frame,
+    time: Number(`${rec.tsSec}.${String(rec.tsNsec).padStart(9, '0')}`),
+    caplen: rec.caplen,
+    len: rec.len,
+    linkType: linkTypeName(rec.linkType),
+    truncated: rec.truncated,
+    src: ip?.src ?? null,
+    dst: ip?.dst ?? null,
+    ipVersion: ip?.version ?? null,
+    sport: rec.transport ? rec.sport : null,
+    dport: rec.transport ? rec.dport : null,
+    transport: rec.transport,
+    dscp: ip ? ip.dscp : null,
+    phb: ip ? phbName(ip.dscp) : null,
+    ecn: ip ? ecnName(ip.ecn) : null,
+    app: rec.app,
+    error: rec.error,
+  };
+  if (rec.vlans) j.vlans = rec.vlans;
+  if (rec.outerIp) j.tunnels = rec.outerIp.map((o) => ({ src: o.src, dst: o.dst, dscp: o.dscp }));
+  if (rec.tcp) j.tcpFlags = tcpFlagString(rec.tcp.flags);
+  if (rec.hb) j.hb = { seq: rec.hb.seq, byteOrder: rec.hb.byteOrder };
+  if (rec.rtp) j.rtp = { payloadType: rec.rtp.payloadType, seq: rec.rtp.seq, ssrc: rec.rtp.ssrc };
+  if (rec.sip && rec.sip.length > 0) {
+    j.sip = sipJson(rec.sip[0]);
+    if (rec.sip.length > 1) j.sipMore = rec.sip.slice(1).map(sipJson);
+  }
+  return j;
+}

@@ -1,0 +1,54 @@
+// `dissect -V`: every decoded field of a packet as an indented tree.
+
+import type { PacketRecord } from '../../dissectors/types.js';
+import { phbName, ecnName } from '../../dissectors/dscp.js';
+import { linkTypeName } from '../../dissectors/link.js';
+import { tcpFlagString } from '../../dissectors/tcp.js';
+import { sanitize } from './sanitize.js';
+import { isoTime } from './time-format.js';
+
+export function packetTree(rec: PacketRecord): string {
+  const out: string[] = [];
+  const t = rec.tsSec + rec.tsNsec / 1e9;
+  out.push(`Frame ${rec.frame}: ${rec.len} bytes on wire, ${rec.caplen} captured${rec.truncated ? ' (truncated)' : ''}, interface ${rec.iface}`);
+  out.push(`  Time: ${isoTime(t)} (${rec.tsSec}.${String(rec.tsNsec).padStart(9, '0')})`);
+  out.push(`  Link: ${linkTypeName(rec.linkType)}${rec.vlans ? `, VLAN ${rec.vlans.join(' / ')}` : ''}`);
+  for (const o of rec.outerIp ?? []) {
+    out.push(`  Tunnel IPv${o.version}: ${o.src} -> ${o.dst}, DSCP ${o.dscp} (${phbName(o.dscp)}), proto ${o.proto}`);
+  }
+  const ip = rec.ip;
+  if (ip) {
+    out.push(`  IPv${ip.version}: ${ip.src} -> ${ip.dst}`);
+    out.push(`    DSCP: ${ip.dscp} (${phbName(ip.dscp)})`);
+    out.push(`    ECN: ${ip.ecn} (${ecnName(ip.ecn)})`);
+    out.push(`    ${ip.version === 4 ? 'TTL' : 'Hop limit'}: ${ip.ttl}, protocol ${ip.proto}, id ${ip.id}`);
+    if (ip.fragment) out.push(`    Fragment: offset ${ip.fragment.offset}, more fragments ${ip.fragment.moreFragments}`);
+  }
+  if (rec.transport === 'udp') out.push(`  UDP: ${rec.sport} -> ${rec.dport}, payload ${rec.payload?.length ?? 0} bytes`);
+  if (rec.transport === 'tcp') {
+    out.push(`  TCP: ${rec.sport} -> ${rec.dport}, payload ${rec.payload?.length ?? 0} bytes`);
+    if (rec.tcp) {
+      out.push(`    Flags: ${tcpFlagString(rec.tcp.flags)} (0x${rec.tcp.flags.toString(16).padStart(3, '0')})`);
+      out.push(`    Seq: ${rec.tcp.seq}, Ack: ${rec.tcp.ack}, Window: ${rec.tcp.window}`);
+    }
+  }
+  if (rec.hb) out.push(`  MDS heartbeat: seq ${rec.hb.seq} (${rec.hb.byteOrder === 'le' ? 'little' : 'big'}-endian DWORD)`);
+  if (rec.rtp) {
+    const r = rec.rtp;
+    out.push(`  RTP: PT ${r.payloadType}, seq ${r.seq}, timestamp ${r.timestamp}, SSRC 0x${r.ssrc.toString(16).padStart(8, '0')}${r.marker ? ', marker' : ''}`);
+  }
+  for (const m of rec.sip ?? []) {
+    out.push(m.method !== undefined ? `  SIP request: ${sanitize(`${m.method} ${m.requestUri ?? ''} ${m.version}`)}` : `  SIP response: ${sanitize(`${m.version} ${m.status} ${m.reason ?? ''}`)}`);
+    for (const h of m.headers) out.push(`    ${sanitize(h.name)}: ${sanitize(h.value)}`);
+    if (m.sdp) {
+      out.push(`    SDP: c=${m.sdp.address ?? '-'}`);
+      for (const md of m.sdp.media) {
+        const maps = Object.entries(md.rtpmap).map(([pt, enc]) => `${pt}=${enc}`).join(' ');
+        out.push(`      m=${md.media} ${md.port} ${md.proto} [${md.payloadTypes.join(' ')}] c=${md.address ?? '-'} ${sanitize(maps)}`);
+      }
+    }
+    if (m.error !== undefined) out.push(`    Error: ${sanitize(m.error)}`);
+  }
+  if (rec.error) out.push(`  Error: ${sanitize(rec.error)}`);
+  return out.join('\n');
+}

@@ -1,0 +1,175 @@
+// Streams a capture (file, '-' for stdin, gzip either way) through the right
+// record parser with one reusable buffer: memory stays flat whatever the size.
+
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { PcapParser, isKuznetsovPcap, pcapMagic } from './pcap.js';
+import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
+import { CaptureError, newFacts, type CaptureFacts, type FrameHandler, type RecordParser } from './types.js';
+
+const CHUNK = 8 * 1024 * 1024;
+
+function hexStart(b: Uint8Array): string {
+  return Array.from(b.subarray(0, 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
+}
+
+function isGzip(b: Uint8Array): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/** Pick the parser from the first four bytes. */
+function parserFor(source: string, head: Uint8Array, facts: CaptureFacts, onFrame: FrameHandler): RecordParser {
+  if (pcapMagic(head)) return new PcapParser(source, facts, onFrame);
+  const be = ((head[0] << 24) | (head[1] << 16) | (head[2] << 8) | head[3]) >>> 0;
+  if (be === PCAPNG_SHB) return new PcapngParser(source, facts, onFrame);
+  if (isKuznetsovPcap(head)) throw new CaptureError(`${source}: modified (Kuznetsov) pcap is not supported; convert it with editcap -F pcap`);
+  throw new CaptureError(`${source}: not a pcap or pcapng file (starts with ${hexStart(head)})`);
+}
+
+/** Buffers bytes, hands whole records to the parser, keeps the partial tail. */
+class RecordFeeder {
+  buf = new Uint8Array(CHUNK);
+  start = 0;
+  end = 0;
+  /** File offset of buf[0]. */
+  base = 0;
+  parser: RecordParser | null = null;
+
+  constructor(private readonly source: string, private readonly facts: CaptureFacts, private readonly onFrame: FrameHandler) {}
+
+  /** Make room for at least `n` more bytes after `end`. */
+  reserve(n: number): void {
+    if (this.buf.length - this.end >= n) return;
+    const live = this.end - this.start;
+    if (live + n > this.buf.length) {
+      const grown = new Uint8Array(Math.max(this.buf.length * 2, live + n));
+      grown.set(this.buf.subarray(this.start, this.end));
+      this.buf = grown;
+    } else this.buf.copyWithin(0, this.start, this.end);
+    this.base += this.start;
+    this.start = 0;
+    this.end = live;
+  }
+
+  /** Parse what is buffered. */
+  drain(): void {
+    if (!this.parser) {
+      if (this.end - this.start < 4) return;
+      this.parser = parserFor(this.source, this.buf.subarray(this.start, this.start + 4), this.facts, this.onFrame);
+    }
+    this.start = this.parser.parse(this.buf, this.start, this.end, this.base);
+  }
+
+  push(chunk: Uint8Array): void {
+    this.reserve(chunk.length);
+    this.buf.set(chunk, this.end);
+    this.end += chunk.length;
+    this.drain();
+  }
+
+  finish(): void {
+    const left = this.end - this.start;
+    if (!this.parser) {
+      if (this.facts.format === null && left === 0) throw new CaptureError(`${this.source}: empty file`);
+      throw new CaptureError(`${this.source}: not a pcap or pcapng file (only ${left} bytes)`);
+    }
+    if (left > 0) {
+      const need = this.parser.needed();
+      this.facts.warnings.push(
+        `${this.source}: file cut short at byte ${this.base + this.start}: the last record has ${left} of ${need} bytes; ${this.facts.packets} complete packets read`,
+      );
+    }
+  }
+}
+
+function countingHandler(facts: CaptureFacts, onFrame: FrameHandler): FrameHandler {
+  return (info, bytes) => {
+    facts.packets++;
+    facts.bytesCaptured += info.caplen;
+    if (info.caplen < info.len) facts.truncatedPackets++;
+    const t = info.tsSec + info.tsNsec / 1e9;
+    if (facts.firstTs === null || t < facts.firstTs) facts.firstTs = t;
+    if (facts.lastTs === null || t > facts.lastTs) facts.lastTs = t;
+    onFrame(info, bytes);
+  };
+}
+
+function openError(path: string, e: unknown): CaptureError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((e as Error).message);
+  return new CaptureError(`${path}: cannot read: ${why}`);
+}
+
+async function feedStream(feeder: RecordFeeder, stream: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const chunk of stream) feeder.push(chunk);
+}
+
+/** Chunks of stdin, gunzipped when they start with the gzip magic. */
+async function* stdinChunks(facts: CaptureFacts): AsyncGenerator<Uint8Array> {
+  const it = process.stdin[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  const rest = (async function* () {
+    yield first.value as Uint8Array;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value as Uint8Array;
+    }
+  })();
+  if (isGzip(first.value as Uint8Array)) {
+    facts.gzip = true;
+    yield* Readable.from(rest).pipe(createGunzip());
+  } else yield* rest;
+}
+
+/**
+ * Read a capture and call `onFrame` for every packet, in file order.
+ * Throws CaptureError for input that cannot be read; a file cut short
+ * mid-record is a warning in the returned facts, after every whole record.
+ */
+export async function readCapture(path: string, onFrame: FrameHandler, facts: CaptureFacts = newFacts()): Promise<CaptureFacts> {
+  const feeder = new RecordFeeder(path === '-' ? 'stdin' : path, facts, countingHandler(facts, onFrame));
+  try {
+    if (path === '-') {
+      await feedStream(feeder, stdinChunks(facts));
+    } else {
+      let fd: number;
+      try {
+        fd = openSync(path, 'r');
+      } catch (e) {
+        throw openError(path, e);
+      }
+      try {
+        const head = new Uint8Array(2);
+        const got = readSync(fd, head, 0, 2, 0);
+        if (got === 2 && isGzip(head)) {
+          facts.gzip = true;
+          await feedStream(feeder, createReadStream(path).pipe(createGunzip()));
+        } else {
+          // Plain file: read straight into the feeder's buffer, no extra copy.
+          for (;;) {
+            feeder.reserve(Math.max(CHUNK / 2, feeder.parser?.needed() ?? 0));
+            const n = readSync(fd, feeder.buf, feeder.end, feeder.buf.length - feeder.end, null);
+            if (n === 0) break;
+            feeder.end += n;
+            feeder.drain();
+          }
+        }
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw openError(path, e);
+        throw e;
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch (e) {
+    if (e instanceof CaptureError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') throw new CaptureError(`${path}: corrupt gzip data after ${facts.packets} packets`);
+    throw e;
+  }
+  feeder.finish();
+  return facts;
+}

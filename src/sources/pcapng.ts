@@ -1,0 +1,194 @@
+// pcapng: sections in either byte order, many interfaces each with its own
+// link type and timestamp resolution; EPB, SPB and the obsolete packet block.
+
+import { CaptureError, type CaptureFacts, type FrameHandler, type InterfaceFacts, type RecordParser } from './types.js';
+
+export const PCAPNG_SHB = 0x0a0d0d0a;
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+const BT_IDB = 1;
+const BT_OBSOLETE_PACKET = 2;
+const BT_SPB = 3;
+const BT_EPB = 6;
+const BLOCK_HEADER_LEN = 8;
+const MIN_BLOCK_LEN = 12;
+/** Larger blocks than this are corrupt lengths, not packets. */
+const MAX_BLOCK_LEN = 64 * 1024 * 1024;
+const OPT_END = 0;
+const OPT_IF_NAME = 2;
+const OPT_IF_TSRESOL = 9;
+const OPT_IF_TSOFFSET = 14;
+
+interface Iface extends InterfaceFacts {
+  /** Divisor from units to seconds when it is a power of ten <= 1e9, else 0 (BigInt path). */
+  decimalDiv: number;
+  /** Power-of-two resolution exponent, or -1. */
+  binaryExp: number;
+  /** Decimal exponent when > 9 (finer than nanoseconds). */
+  fineExp: number;
+  tsOffset: number;
+}
+
+/** Split a 64-bit unit count hi:lo into whole seconds and nanoseconds, exactly. */
+function splitTimestamp(hi: number, lo: number, ifc: Iface): { sec: number; nsec: number } {
+  const d = ifc.decimalDiv;
+  if (d > 0) {
+    // Long division in base 2^16 keeps every intermediate below 2^53.
+    const qh = Math.floor(hi / d);
+    const t1 = (hi % d) * 65536 + (lo >>> 16);
+    const q1 = Math.floor(t1 / d);
+    const t2 = (t1 % d) * 65536 + (lo & 0xffff);
+    const q2 = Math.floor(t2 / d);
+    const r = t2 % d;
+    return { sec: qh * 4294967296 + q1 * 65536 + q2 + ifc.tsOffset, nsec: r * (1e9 / d) };
+  }
+  const v = (BigInt(hi) << 32n) | BigInt(lo);
+  const per = ifc.binaryExp >= 0 ? 1n << BigInt(ifc.binaryExp) : 10n ** BigInt(ifc.fineExp);
+  return { sec: Number(v / per) + ifc.tsOffset, nsec: Number(((v % per) * 1_000_000_000n) / per) };
+}
+
+function makeIface(linkType: number, snaplen: number): Iface {
+  return { linkType, snaplen, tsUnitsPerSec: 1e6, name: null, decimalDiv: 1e6, binaryExp: -1, fineExp: 0, tsOffset: 0 };
+}
+
+function setResolution(ifc: Iface, v: number): void {
+  if (v & 0x80) {
+    const e = v & 0x7f;
+    ifc.binaryExp = e;
+    ifc.decimalDiv = 0;
+    ifc.tsUnitsPerSec = 2 ** e;
+  } else {
+    ifc.tsUnitsPerSec = 10 ** v;
+    if (v <= 9) ifc.decimalDiv = 10 ** v;
+    else {
+      ifc.decimalDiv = 0;
+      ifc.fineExp = v;
+    }
+  }
+}
+
+export class PcapngParser implements RecordParser {
+  private le = true;
+  private inSection = false;
+  private ifaces: Iface[] = [];
+  private need = MIN_BLOCK_LEN;
+  private frame = 0;
+  private sections = 0;
+
+  constructor(private readonly source: string, private readonly facts: CaptureFacts, private readonly onFrame: FrameHandler) {}
+
+  needed(): number {
+    return this.need;
+  }
+
+  parse(b: Uint8Array, off: number, end: number, fileOffset: number): number {
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    for (;;) {
+      if (end - off < MIN_BLOCK_LEN) {
+        this.need = MIN_BLOCK_LEN;
+        return off;
+      }
+      const where = `${this.source}: block at byte ${fileOffset + off}`;
+      let type = dv.getUint32(off, this.le);
+      if (dv.getUint32(off, false) === PCAPNG_SHB) {
+        // A section header settles the byte order of everything up to the next one.
+        const magic = dv.getUint32(off + 8, true);
+        if (magic === BYTE_ORDER_MAGIC) this.le = true;
+        else if (magic === 0x4d3c2b1a) this.le = false;
+        else throw new CaptureError(`${where}: section header with bad byte-order magic`);
+        type = PCAPNG_SHB;
+      } else if (!this.inSection) {
+        throw new CaptureError(`${this.source}: not a pcapng file (no section header at byte ${fileOffset + off})`);
+      }
+      const total = dv.getUint32(off + 4, this.le);
+      if (total < MIN_BLOCK_LEN || total % 4 !== 0 || total > MAX_BLOCK_LEN) {
+        throw new CaptureError(`${where}: block length ${total} is invalid (corrupt file)`);
+      }
+      if (end - off < total) {
+        this.need = total;
+        return off;
+      }
+      if (dv.getUint32(off + total - 4, this.le) !== total) {
+        throw new CaptureError(`${where}: trailing block length does not match ${total} (corrupt file)`);
+      }
+      const body = off + BLOCK_HEADER_LEN;
+      const bodyEnd = off + total - 4;
+      switch (type) {
+        case PCAPNG_SHB: this.sectionHeader(dv, body, bodyEnd, where); break;
+        case BT_IDB: this.interfaceBlock(dv, body, bodyEnd, where); break;
+        case BT_EPB: this.enhancedPacket(b, dv, body, bodyEnd, where); break;
+        case BT_SPB: this.simplePacket(b, dv, body, bodyEnd, where); break;
+        case BT_OBSOLETE_PACKET: this.obsoletePacket(b, dv, body, bodyEnd, where); break;
+        default: break; // name resolution, statistics, custom and unknown blocks carry no packets
+      }
+      off += total;
+    }
+  }
+
+  private sectionHeader(dv: DataView, p: number, end: number, where: string): void {
+    if (end - p < 8) throw new CaptureError(`${where}: section header too short`);
+    const major = dv.getUint16(p + 4, this.le);
+    const minor = dv.getUint16(p + 6, this.le);
+    if (major !== 1) throw new CaptureError(`${where}: unsupported pcapng version ${major}.${minor}`);
+    this.inSection = true;
+    this.ifaces = [];
+    this.sections++;
+    this.facts.format = 'pcapng';
+    this.facts.byteOrder ??= this.le ? 'le' : 'be';
+  }
+
+  private interfaceBlock(dv: DataView, p: number, end: number, where: string): void {
+    if (end - p < 8) throw new CaptureError(`${where}: interface description too short`);
+    const ifc = makeIface(dv.getUint16(p, this.le), dv.getUint32(p + 4, this.le));
+    for (let o = p + 8; o + 4 <= end; ) {
+      const code = dv.getUint16(o, this.le);
+      const len = dv.getUint16(o + 2, this.le);
+      const v = o + 4;
+      if (code === OPT_END || v + len > end) break;
+      if (code === OPT_IF_TSRESOL && len >= 1) setResolution(ifc, dv.getUint8(v));
+      else if (code === OPT_IF_TSOFFSET && len >= 8) ifc.tsOffset = Number(dv.getBigInt64(v, this.le));
+      else if (code === OPT_IF_NAME) ifc.name = new TextDecoder().decode(new Uint8Array(dv.buffer, dv.byteOffset + v, len)).replace(/\0+$/, '');
+      o = v + ((len + 3) & ~3);
+    }
+    this.ifaces.push(ifc);
+    const { linkType, snaplen, tsUnitsPerSec, name } = ifc;
+    this.facts.interfaces.push({ linkType, snaplen, tsUnitsPerSec, name });
+  }
+
+  private iface(id: number, where: string): Iface {
+    const ifc = this.ifaces[id];
+    if (!ifc) throw new CaptureError(`${where}: packet names interface ${id}, but the section describes ${this.ifaces.length}`);
+    return ifc;
+  }
+
+  private emit(b: Uint8Array, ifId: number, ifc: Iface, hi: number, lo: number, data: number, caplen: number, len: number): void {
+    const { sec, nsec } = splitTimestamp(hi, lo, ifc);
+    const info = { frame: ++this.frame, tsSec: sec, tsNsec: nsec, caplen, len: Math.max(len, caplen), linkType: ifc.linkType, iface: ifId };
+    this.onFrame(info, b.subarray(data, data + caplen));
+  }
+
+  private enhancedPacket(b: Uint8Array, dv: DataView, p: number, end: number, where: string): void {
+    if (end - p < 20) throw new CaptureError(`${where}: enhanced packet block too short`);
+    const ifId = dv.getUint32(p, this.le);
+    const caplen = dv.getUint32(p + 12, this.le);
+    if (p + 20 + caplen > end) throw new CaptureError(`${where}: captured length ${caplen} overruns its block`);
+    this.emit(b, ifId, this.iface(ifId, where), dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
+  }
+
+  private simplePacket(b: Uint8Array, dv: DataView, p: number, end: number, where: string): void {
+    if (end - p < 4) throw new CaptureError(`${where}: simple packet block too short`);
+    const ifc = this.iface(0, where);
+    const len = dv.getUint32(p, this.le);
+    let caplen = Math.min(len, end - p - 4);
+    if (ifc.snaplen > 0) caplen = Math.min(caplen, ifc.snaplen);
+    // SPBs carry no timestamp.
+    this.emit(b, 0, ifc, 0, 0, p + 4, caplen, len);
+  }
+
+  private obsoletePacket(b: Uint8Array, dv: DataView, p: number, end: number, where: string): void {
+    if (end - p < 20) throw new CaptureError(`${where}: packet block too short`);
+    const ifId = dv.getUint16(p, this.le);
+    const caplen = dv.getUint32(p + 12, this.le);
+    if (p + 20 + caplen > end) throw new CaptureError(`${where}: captured length ${caplen} overruns its block`);
+    this.emit(b, ifId, this.iface(ifId, where), dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
+  }
+}
