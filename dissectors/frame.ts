@@ -43,7 +43,8 @@ export function emptyRecord(info: FrameInfo): PacketRecord {
 }
 
 function decodeIp(etherType: number, b: Uint8Array, off: number, end: number, cut: boolean): IpDecode | null {
-  if (etherType === ETHERTYPE_IPV4) return decodeIpv4(b, off, end, cut);
+  // Like Wireshark, trust the version nibble over an IPv4 EtherType that carries IPv6.
+  if (etherType === ETHERTYPE_IPV4) return off < end && b[off] >> 4 === 6 ? decodeIpv6(b, off, end, cut) : decodeIpv4(b, off, end, cut);
   if (etherType === ETHERTYPE_IPV6) return decodeIpv6(b, off, end, cut);
   return null;
 }

@@ -10,7 +10,7 @@
 // `error` naming each problem found.
 
 import { Buffer } from 'node:buffer';
-import type { SipHeader, SipMessage } from './types.js';
+import type { SipMessage } from './types.js';
 import { parseSdpBytes } from './sdp.js';
 
 const HT = 0x09;
@@ -27,7 +27,6 @@ const EQUALS = 0x3d;
 const GT = 0x3e;
 const LBRACKET = 0x5b;
 const BACKSLASH = 0x5c;
-const RBRACKET = 0x5d;
 const COMMA = 0x2c;
 const CH_S = 0x53;
 const CH_I = 0x49;
@@ -124,18 +123,14 @@ export function looksLikeSip(b: Uint8Array, off: number, end: number): boolean {
   const c0 = b[s];
   if (c0 === CH_S && b[s + 1] === CH_I && b[s + 2] === CH_P && b[s + 3] === SLASH) {
     let p = skipDigitBytes(b, s + 4, e);
-    if (p === s + 4 || b[p] !== DOT) return statusLooksLike(b, s, e, false);
+    // "SIP/" is not a method token either, so a bad version rules both forms out.
+    if (p === s + 4 || b[p] !== DOT) return false;
     const q = skipDigitBytes(b, p + 1, e);
     if (q === p + 1 || b[q] !== SP) return false;
     p = q + 1;
     return p + 3 <= e && isDigit(b[p]) && isDigit(b[p + 1]) && isDigit(b[p + 2]);
   }
   return requestLooksLike(b, s, e);
-}
-
-// "SIP/" without a version is not a status line, and "SIP/" cannot begin a method token.
-function statusLooksLike(_b: Uint8Array, _s: number, _e: number, ok: boolean): boolean {
-  return ok;
 }
 
 function requestLooksLike(b: Uint8Array, s: number, e: number): boolean {
@@ -1031,7 +1026,3 @@ function viaSentBy(s: string, errors: string[]): number {
   }
   return afterHost;
 }
-
-// Exported for the framer and tests; not part of the record types.
-export type { SipHeader };
-export { RBRACKET as _RBRACKET_UNUSED };

@@ -89,8 +89,11 @@ function countingHandler(facts: CaptureFacts, onFrame: FrameHandler): FrameHandl
     facts.bytesCaptured += info.caplen;
     if (info.caplen < info.len) facts.truncatedPackets++;
     const t = info.tsSec + info.tsNsec / 1e9;
-    if (facts.firstTs === null || t < facts.firstTs) facts.firstTs = t;
-    if (facts.lastTs === null || t > facts.lastTs) facts.lastTs = t;
+    // Simple packet blocks have no timestamp (0): they say nothing about the span.
+    if (t !== 0) {
+      if (facts.firstTs === null || t < facts.firstTs) facts.firstTs = t;
+      if (facts.lastTs === null || t > facts.lastTs) facts.lastTs = t;
+    }
     onFrame(info, bytes);
   };
 }

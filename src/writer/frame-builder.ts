@@ -337,8 +337,8 @@ export function emitIpv6(buf: Uint8Array, off: number, ip: Ipv6Spec, nextHeader:
   writeU16(buf, off + IPV6_FIELD.PAYLOAD_LENGTH, payloadLen);
   buf[off + IPV6_FIELD.NEXT_HEADER] = nextHeader;
   buf[off + IPV6_FIELD.HOP_LIMIT] = ip.hopLimit ?? 64;
-  buf.set(ipBytes(ip.src, 16), off + IPV6_FIELD.SRC);
-  buf.set(ipBytes(ip.dst, 16), off + IPV6_FIELD.DST);
+  buf.set(ipBytes(ip.src, 6), off + IPV6_FIELD.SRC);
+  buf.set(ipBytes(ip.dst, 6), off + IPV6_FIELD.DST);
   return off + IPV6_HEADER_LEN;
 }
 

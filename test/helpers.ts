@@ -1,0 +1,46 @@
+// Shared test helpers: where the public corpus lives, running tshark, and
+// decoding a capture in-process through the same pipeline as the CLI.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PacketRecord } from '../dissectors/types.js';
+import { readCapture } from '../src/sources/capture-reader.js';
+import { Pipeline, type PipelineOptions } from '../src/pipeline/pipeline.js';
+import type { CaptureFacts } from '../src/sources/types.js';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The public corpus sits beside the repository; tests read it there and never copy it. */
+export const CORPUS = join(REPO, '..', 'shared', 'corpus');
+export const hasCorpus = existsSync(CORPUS);
+
+export function corpusCaptures(): string[] {
+  if (!hasCorpus) return [];
+  return readdirSync(CORPUS).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort().map((f) => join(CORPUS, f));
+}
+
+export const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/** Run tshark and return its stdout lines. */
+export function tshark(args: string[]): string[] {
+  // tshark exits non-zero on a file cut short but still prints what it read.
+  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
+  return r.stdout.split('\n').filter((l) => l.length > 0);
+}
+
+/** Decode a capture through the pipeline; records are kept without their payload views. */
+export async function decodeAll(path: string, opts: Partial<PipelineOptions> = {}): Promise<{ records: PacketRecord[]; facts: CaptureFacts }> {
+  const records: PacketRecord[] = [];
+  const pipeline = new Pipeline([(r) => records.push({ ...r, payload: null })], opts);
+  const facts = await readCapture(path, pipeline.frame);
+  return { records, facts };
+}
+
+/** Run the built CLI (npm test builds it first). */
+export function runCli(args: string[], input?: Buffer): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(REPO, 'bin', 'ucprobe.js'), ...args], {
+    input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}

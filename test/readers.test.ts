@@ -1,0 +1,146 @@
+// Capture readers on every format variant in the corpus, timestamps to the
+// nanosecond against tshark, and the ways a file can be broken.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { readCapture } from '../src/sources/capture-reader.js';
+import { CaptureError } from '../src/sources/types.js';
+import { CORPUS, corpusCaptures, hasTshark, tshark } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-readers-'));
+const corpus = (name: string) => join(CORPUS, name);
+
+async function stamps(path: string): Promise<{ times: string[]; links: number[]; facts: Awaited<ReturnType<typeof readCapture>> }> {
+  const times: string[] = [];
+  const links: number[] = [];
+  const facts = await readCapture(path, (i) => {
+    times.push(`${i.tsSec}.${String(i.tsNsec).padStart(9, '0')}`);
+    links.push(i.linkType);
+  });
+  return { times, links, facts };
+}
+
+const VARIANTS: Array<[string, string, string]> = [
+  // file, format, byte order
+  ['sngrep__aaa.pcap', 'pcap', 'le'],
+  ['pcapplusplus__nanosecs.pcap', 'pcap', 'le'],
+  ['pcapplusplus__nanosecs_big_endian.pcap', 'pcap', 'be'],
+  ['pcapplusplus__microsecs_big_endian.pcap', 'pcap', 'be'],
+  ['tcpdump__isup.pcap', 'pcap', 'be'],
+  ['tcpdump__tcp-handshake-nano.pcap', 'pcap', 'le'],
+  ['gopacket__le__test008.pcapng', 'pcapng', 'le'],
+  ['gopacket__be__test008.pcapng', 'pcapng', 'be'],
+  ['gopacket__le__test202.pcapng', 'pcapng', 'le'],
+  ['gopacket__be__test202.pcapng', 'pcapng', 'be'],
+  ['gopacket__le__test902.pcapng', 'pcapng', 'le'],
+  ['pcapplusplus__pcapng-example.pcapng', 'pcapng', 'le'],
+  ['pcapplusplus__many_interfaces-1.pcapng', 'pcapng', 'le'],
+  ['ndpi__http_on_sip_port.pcap', 'pcapng', 'le'],
+  ['zeek__linux_dlt_sll2.pcap', 'pcap', 'le'],
+];
+
+for (const [name, format, order] of VARIANTS) {
+  test(`reads ${name}: ${format} ${order}, timestamps equal tshark's`, { skip: !hasTshark && 'tshark not installed' }, async () => {
+    const { times, links, facts } = await stamps(corpus(name));
+    assert.equal(facts.format, format);
+    assert.equal(facts.byteOrder, order);
+    const theirs = tshark(['-r', corpus(name), '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'frame.cb_pen'])
+      .map((l) => l.split('\t'))
+      .filter((c) => !c[1])
+      // Simple packet blocks carry no timestamp: tshark prints nothing, ucprobe 0.
+      .map((c) => c[0] || '0.000000000');
+    assert.deepEqual(times, theirs);
+    assert.equal(links.length, facts.packets);
+  });
+}
+
+test('pcapng with several interfaces keeps each link type and resolution', async () => {
+  const { links, facts } = await stamps(corpus('pcapplusplus__pcapng-example.pcapng'));
+  assert.deepEqual(facts.interfaces.map((i) => [i.linkType, i.tsUnitsPerSec]), [[1, 1e9], [113, 1e6]]);
+  assert.ok(links.includes(1) && links.includes(113));
+  const many = await stamps(corpus('pcapplusplus__many_interfaces-1.pcapng'));
+  assert.equal(many.facts.interfaces.length, 11);
+  assert.deepEqual([...new Set(many.facts.interfaces.map((i) => i.linkType))].sort((a, b) => a - b), [0, 1, 101]);
+  assert.deepEqual([...new Set(many.links)].sort((a, b) => a - b), [0, 1]);
+});
+
+test('power-of-two if_tsresol (0x88: 1/256 s)', async () => {
+  const { facts, times } = await stamps(corpus('gopacket__le__test902.pcapng'));
+  assert.equal(facts.interfaces[0].tsUnitsPerSec, 256);
+  assert.deepEqual(times, ['1519128000.195312500']);
+});
+
+test('snaplen-truncated record: caplen < len is kept and counted', async () => {
+  const { facts } = await stamps(corpus('zeek__trunc__trunc-hdr.pcap'));
+  assert.equal(facts.packets, 1);
+  assert.equal(facts.truncatedPackets, 1);
+});
+
+test('unknown SHB version is one clear error naming the file', async () => {
+  await assert.rejects(readCapture(corpus('gopacket__le__test901.pcapng'), () => {}), (e: Error) => {
+    assert.ok(e instanceof CaptureError);
+    assert.match(e.message, /test901\.pcapng: block at byte 480: unsupported pcapng version 2\.0/);
+    return true;
+  });
+});
+
+test('absurd captured length is a clear error naming the record and byte offset', async () => {
+  await assert.rejects(readCapture(corpus('ndpi__fuzz-2021-10-13.pcap'), () => {}), /record 1 at byte 24: captured length 524501 exceeds/);
+});
+
+test('file cut mid-record: every complete record, then one warning with the byte offset', async () => {
+  const whole = readFileSync(corpus('sngrep__aaa.pcap'));
+  const all = await stamps(corpus('sngrep__aaa.pcap'));
+  for (const cut of [whole.length - 1, 24 + 16 + 5, 30_001]) {
+    const f = join(tmp, `cut-${cut}.pcap`);
+    writeFileSync(f, whole.subarray(0, cut));
+    const { times, facts } = await stamps(f);
+    assert.deepEqual(times, all.times.slice(0, times.length));
+    assert.equal(facts.warnings.length, 1);
+    assert.match(facts.warnings[0], new RegExp(`cut-${cut}\\.pcap: file cut short at byte \\d+: the last record has \\d+ of \\d+ bytes; ${times.length} complete packets read`));
+  }
+  // pcapng too
+  const ng = readFileSync(corpus('ndpi__rtp.pcapng'));
+  const f = join(tmp, 'cut.pcapng');
+  writeFileSync(f, ng.subarray(0, ng.length - 10));
+  const r = await stamps(f);
+  assert.equal(r.facts.packets, 111);
+  assert.match(r.facts.warnings[0], /file cut short at byte/);
+});
+
+test('wrong magic, empty file, missing file, directory: one clear error each', async () => {
+  const text = join(tmp, 'notes.txt');
+  writeFileSync(text, 'GET / HTTP/1.1\r\n\r\n');
+  await assert.rejects(readCapture(text, () => {}), /notes\.txt: not a pcap or pcapng file \(starts with 47 45 54 20\)/);
+  const empty = join(tmp, 'empty.pcap');
+  writeFileSync(empty, '');
+  await assert.rejects(readCapture(empty, () => {}), /empty\.pcap: empty file/);
+  await assert.rejects(readCapture(join(tmp, 'nope.pcap'), () => {}), /nope\.pcap: cannot read: no such file/);
+  await assert.rejects(readCapture(tmp, () => {}), /cannot read: is a directory/);
+});
+
+test('gzip files read transparently, same frames', async () => {
+  for (const name of ['sngrep__aaa.pcap', 'ndpi__rtp.pcapng']) {
+    const gz = join(tmp, `${basename(name)}.gz`);
+    writeFileSync(gz, gzipSync(readFileSync(corpus(name))));
+    const a = await stamps(corpus(name));
+    const b = await stamps(gz);
+    assert.deepEqual(b.times, a.times);
+    assert.equal(b.facts.gzip, true);
+  }
+});
+
+test('every corpus capture reads without a stack trace: packets, or one CaptureError', async () => {
+  for (const f of corpusCaptures()) {
+    try {
+      const facts = await readCapture(f, () => {});
+      assert.ok(facts.packets > 0, basename(f));
+    } catch (e) {
+      assert.ok(e instanceof CaptureError, `${basename(f)}: ${(e as Error).message}`);
+    }
+  }
+});
