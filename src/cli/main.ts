@@ -22,7 +22,7 @@ function fail(msg: string, code: number): never {
 function buildProgram(): Command {
   const program = new Command('ucprobe')
     .description('MDS heartbeat, SIP and DSCP analyzer for UC and contact-center cluster networks')
-    .version('0.1.0')
+    .version('0.1.0', '--version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `ucprobe: ${s}` : s) });

@@ -15,37 +15,42 @@ export function sipLine(m: SipMessage): string {
   return sanitize(`${start}${cseq}`);
 }
 
-function appSummary(rec: PacketRecord): string {
+/** The protocol tag and the rest of the line. */
+function appSummary(rec: PacketRecord): [string, string] {
   switch (rec.app) {
     case 'mds-heartbeat':
-      return rec.hb ? `MDS-HB seq=${rec.hb.seq} ${rec.hb.byteOrder}` : 'MDS-HB';
+      return ['MDS-HB', rec.hb ? `seq=${rec.hb.seq} ${rec.hb.byteOrder}` : ''];
     case 'sip':
-      return `SIP ${rec.sip!.map(sipLine).join(' | ')}`;
+      return ['SIP', rec.sip!.map(sipLine).join(' | ')];
     case 'rtp':
-      return rec.rtp ? `RTP pt=${rec.rtp.payloadType} seq=${rec.rtp.seq} ssrc=0x${rec.rtp.ssrc.toString(16).padStart(8, '0')}` : 'RTP';
+      return ['RTP', rec.rtp ? `pt=${rec.rtp.payloadType} seq=${rec.rtp.seq} ssrc=0x${rec.rtp.ssrc.toString(16).padStart(8, '0')}` : ''];
     default:
       break;
   }
   if (rec.transport === 'tcp' && rec.tcp) {
-    return `TCP [${tcpFlagString(rec.tcp.flags)}] seq=${rec.tcp.seq} ack=${rec.tcp.ack} len=${rec.payload?.length ?? 0}`;
+    return ['TCP', `[${tcpFlagString(rec.tcp.flags)}] seq=${rec.tcp.seq} ack=${rec.tcp.ack} len=${rec.payload?.length ?? 0}`];
   }
-  if (rec.transport === 'udp') return `UDP len=${rec.payload?.length ?? 0}`;
-  if (rec.ip?.fragment) return `IPv${rec.ip.version} fragment off=${rec.ip.fragment.offset}${rec.ip.fragment.moreFragments ? ' +' : ''} proto=${rec.ip.proto}`;
-  if (rec.ip) return `IP proto=${rec.ip.proto}`;
-  return `${linkTypeName(rec.linkType)} len=${rec.len}`;
+  if (rec.transport) return [rec.transport.toUpperCase(), `len=${rec.payload?.length ?? 0}`];
+  if (rec.ip?.fragment) {
+    const f = rec.ip.fragment;
+    return [`IPv${rec.ip.version}`, `fragment off=${f.offset}${f.moreFragments ? ' +' : ''} proto=${rec.ip.proto}`];
+  }
+  if (rec.ip) return [`IPv${rec.ip.version}`, `proto=${rec.ip.proto}`];
+  return [linkTypeName(rec.linkType).toUpperCase(), `len=${rec.len}`];
 }
 
+/** `time src:port > dst:port PROTO DSCP-name summary` */
 export function packetLine(rec: PacketRecord, style: TimeStyle, origin: number): string {
   const time = formatTime(rec.tsSec, rec.tsNsec, style, origin);
+  const [proto, summary] = appSummary(rec);
   let line: string;
   if (rec.ip) {
     const ip = rec.ip;
     const ends = rec.transport
       ? `${endpoint(ip.src, rec.sport)} > ${endpoint(ip.dst, rec.dport)}`
       : `${ip.src} > ${ip.dst}`;
-    line = `${time} ${ends} ${appSummary(rec)} ${phbName(ip.dscp)}`;
-    if (ip.ecn) line += ` ${ecnName(ip.ecn)}`;
-  } else line = `${time} ${appSummary(rec)}`;
+    line = `${time} ${ends} ${proto} ${phbName(ip.dscp)}${ip.ecn ? `/${ecnName(ip.ecn)}` : ''} ${summary}`;
+  } else line = `${time} ${proto} ${summary}`;
   if (rec.truncated) line += ' [truncated]';
   if (rec.error) line += ` [error: ${sanitize(rec.error)}]`;
   return line;

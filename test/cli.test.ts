@@ -1,0 +1,114 @@
+// The CLI as a user runs it: output shapes, stdin, exit codes and the
+// one-line errors for bad input.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
+import { CORPUS, REPO, runCli } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-cli-'));
+const corpus = (name: string) => join(CORPUS, name);
+
+function oneLineError(stderr: string): void {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got: ${stderr}`);
+  assert.match(lines[0], /^ucprobe: /);
+  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+}
+
+test('dissect --json gives the documented fields per packet', () => {
+  const r = runCli(['dissect', '--json', corpus('pcapplusplus__sdp.pcap')]);
+  assert.equal(r.status, 0, r.stderr);
+  const [p] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(p.frame, 1);
+  assert.equal(p.transport, 'udp');
+  assert.equal(p.dscp, 40);
+  assert.equal(p.phb, 'CS5');
+  assert.equal(p.ecn, 'Not-ECT');
+  assert.equal(p.app, 'sip');
+  assert.equal(p.sip.status, 200);
+  assert.equal(typeof p.sip.callId, 'string');
+  assert.equal(p.error, null);
+  for (const k of ['time', 'src', 'dst', 'sport', 'dport']) assert.ok(k in p, k);
+});
+
+test('dissect one-line output and -V tree', () => {
+  const r = runCli(['dissect', corpus('ndpi__gre.pcapng')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\d\d:\d\d:\d\d\.\d{6} \S+:\d+ > \S+:\d+ SIP CS5 100 Trying \(1 INVITE\)$/m);
+  const v = runCli(['dissect', '-V', corpus('ndpi__gre.pcapng')]);
+  assert.match(v.stdout, /VLAN 142/);
+  assert.match(v.stdout, /Tunnel IPv4: .* DSCP 0/);
+  assert.match(v.stdout, /DSCP: 40 \(CS5\)/);
+  assert.match(v.stdout, /SIP response: SIP\/2\.0 100 Trying/);
+});
+
+test('stdin and gzip: `-` reads a capture piped in', () => {
+  const bytes = readFileSync(corpus('sngrep__aaa.pcap'));
+  const direct = runCli(['dissect', '--json', corpus('sngrep__aaa.pcap')]);
+  const piped = runCli(['dissect', '--json', '-'], bytes);
+  const gz = runCli(['dissect', '--json', '-'], gzipSync(bytes));
+  assert.equal(piped.status, 0, piped.stderr);
+  assert.equal(piped.stdout, direct.stdout);
+  assert.equal(gz.stdout, direct.stdout);
+  assert.equal(direct.stdout.trim().split('\n').length, 691);
+});
+
+test('analyze --json reports capture facts, counts and SIP by method/status', () => {
+  const r = runCli(['analyze', '--json', corpus('zeek__sip__wireshark.pcap')]);
+  assert.equal(r.status, 0, r.stderr);
+  const rep = JSON.parse(r.stdout).files[0];
+  assert.equal(rep.capture.format, 'pcap');
+  assert.equal(rep.capture.packets, 81);
+  assert.equal(rep.protocols.sip, 81);
+  assert.equal(rep.sip.messages, 81);
+  assert.ok(rep.sip.requests.REGISTER > 0);
+  assert.deepEqual(Object.keys(rep.dscp), ['sip']);
+});
+
+test('bad input: one line on stderr, exit 2, no stack trace', () => {
+  const text = join(tmp, 'notes.txt');
+  writeFileSync(text, 'hello world, not a capture\n');
+  for (const args of [
+    ['analyze', text],
+    ['dissect', text],
+    ['analyze', join(tmp, 'missing.pcap')],
+    ['dissect', corpus('gopacket__le__test901.pcapng')],
+    ['analyze', '--hb-ports', '70000', corpus('sngrep__aaa.pcap')],
+    ['dissect', '--bogus', corpus('sngrep__aaa.pcap')],
+    ['dissect', '-c', 'x', corpus('sngrep__aaa.pcap')],
+  ]) {
+    const r = runCli(args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    if (!args.includes('--bogus')) oneLineError(r.stderr);
+    else assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+});
+
+test('truncated file: every complete record, one warning, exit 0', () => {
+  const whole = readFileSync(corpus('sngrep__aaa.pcap'));
+  const cut = join(tmp, 'cut.pcap');
+  writeFileSync(cut, whole.subarray(0, 50_000));
+  const r = runCli(['dissect', '--json', cut]);
+  assert.equal(r.status, 0);
+  oneLineError(r.stderr);
+  assert.match(r.stderr, /warning: .*cut\.pcap: file cut short at byte \d+/);
+  const n = r.stdout.trim().split('\n').length;
+  assert.ok(n > 100 && n < 691);
+});
+
+test('a closed pipe ends dissect quietly', () => {
+  const r = spawnSync('bash', ['-c', `node ${join(REPO, 'bin', 'ucprobe.js')} dissect ${corpus('sngrep__aaa.pcap')} | head -3`], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim().split('\n').length, 3);
+  assert.equal(r.stderr, '');
+});
+
+test('header values with escape sequences are shown escaped', () => {
+  const r = runCli(['dissect', '-V', corpus('ndpi__fuzz-2006-06-26-2594.pcap')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /[\x00-\x08\x0b-\x1f\x7f]/);
+});
