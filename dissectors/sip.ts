@@ -40,6 +40,9 @@ const MAX_METHOD = 64;
 /** Start lines longer than this are treated as junk by looksLikeSip. */
 export const MAX_START_LINE = 8192;
 const MAX_ERRORS = 8;
+/** Content-Length values longer than this are rejected rather than trusted to frame a stream. */
+const MAX_CONTENT_LENGTH_DIGITS = 10;
+const NON_ASCII = /[^\x00-\x7f]/;
 /** RFC 3261 8.1.1.5: CSeq sequence numbers are below 2**31. */
 const MAX_CSEQ = 0x7fffffff;
 /** RFC 3261 20.22: Max-Forwards is 0..255. */
@@ -128,7 +131,15 @@ export function looksLikeSip(b: Uint8Array, off: number, end: number): boolean {
     const q = skipDigitBytes(b, p + 1, e);
     if (q === p + 1 || b[q] !== SP) return false;
     p = q + 1;
-    return p + 3 <= e && isDigit(b[p]) && isDigit(b[p + 1]) && isDigit(b[p + 2]);
+    if (!(p + 3 <= e && isDigit(b[p]) && isDigit(b[p + 1]) && isDigit(b[p + 2]))) return false;
+    // The reason phrase is text: a control byte in it (a NUL, say) means this is not a status line.
+    const lineMax = Math.min(e, s + MAX_START_LINE);
+    for (let r = p + 3; r < lineMax; r++) {
+      const c = b[r];
+      if (c === CR || c === LF) return true;
+      if ((c < SP && c !== HT) || c === 0x7f) return false;
+    }
+    return lineMax === e;
   }
   return requestLooksLike(b, s, e);
 }
@@ -216,7 +227,7 @@ export function sipStreamExtent(b: Uint8Array, off: number, end: number): SipExt
   return null;
 }
 
-/** If the line [p, e) is a Content-Length (or "l") header with a plain number, that number. */
+/** If the line [p, e) is a Content-Length (or "l") header holding a usable number, that number. */
 function contentLengthValueAt(b: Uint8Array, p: number, e: number): number | null {
   const LONG = 'content-length';
   let q = p;
@@ -241,8 +252,10 @@ function contentLengthValueAt(b: Uint8Array, p: number, e: number): number | nul
     v = v * 10 + (b[q] - 0x30);
     q++;
   }
-  if (q === d) return 0;
-  return v;
+  const digits = q - d;
+  while (q < e && isWsp(b[q])) q++;
+  // Same rule as the parser's Content-Length check, so framing and parsing agree.
+  return digits > 0 && digits <= MAX_CONTENT_LENGTH_DIGITS && q === e ? v : null;
 }
 
 // ---------------------------------------------------------------- parser
@@ -331,20 +344,23 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: SipMessage, errors
   }
 
   // Start line.
-  let q = p;
-  while (q < e && b[q] !== LF) q++;
+  let q = findLF(buf, p, e);
   let le = q;
   if (le > p && b[le - 1] === CR) le--;
   parseStartLine(buf, p, le, msg, errors);
   p = q < e ? q + 1 : e;
 
   // Header lines; a line starting with SP/HT continues the previous one (RFC 3261 7.3.1).
+  // The block is decoded once as Latin-1 (byte i is char i - base) so each line is a cheap
+  // slice; only lines holding bytes >= 0x80 are decoded again, as UTF-8.
+  const base = p;
+  const text = buf.toString('latin1', base, headerBlockEnd(buf, base, e));
+  const utf8 = NON_ASCII.test(text);
   let bodyStart = -1;
   let name: string | null = null;
   let value = '';
   while (p < e) {
-    q = p;
-    while (q < e && b[q] !== LF) q++;
+    q = findLF(buf, p, e);
     const next = q < e ? q + 1 : e;
     le = q;
     if (le > p && b[le - 1] === CR) le--;
@@ -356,7 +372,7 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: SipMessage, errors
     }
     const c0 = b[p];
     if (c0 === SP || c0 === HT) {
-      const seg = decodeTrimmed(buf, p, le);
+      const seg = utf8 ? decodeTrimmed(buf, p, le) : sliceTrimmed(text, base, p, le);
       if (name === null) {
         if (msg.headers.length === 0) addError(errors, 'continuation line before any header');
       } else if (seg.length > 0) {
@@ -378,9 +394,10 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: SipMessage, errors
     while (ne > p && isWsp(b[ne - 1])) ne--;
     let tokenName = ne > p;
     for (let k = p; k < ne && tokenName; k++) if (TOKEN[b[k]] !== 1) tokenName = false;
-    if (!tokenName) addError(errors, `invalid header name "${clip(buf.toString('latin1', p, ne))}"`);
-    name = canonicalName(buf.toString('latin1', p, ne));
-    value = decodeTrimmed(buf, c + 1, le);
+    const rawName = text.slice(p - base, ne - base);
+    if (!tokenName) addError(errors, `invalid header name "${clip(rawName)}"`);
+    name = canonicalName(rawName);
+    value = utf8 ? decodeTrimmed(buf, c + 1, le) : sliceTrimmed(text, base, c + 1, le);
     p = next;
   }
   if (name !== null) msg.headers.push({ name, value });
@@ -415,6 +432,31 @@ function canonicalName(raw: string): string {
     if (long !== undefined) return long;
   }
   return lower;
+}
+
+/** Index just past the empty line ending the header block at `p` (or `e`); same rule as the parse loop. */
+function headerBlockEnd(buf: Buffer, p: number, e: number): number {
+  while (p < e) {
+    const q = findLF(buf, p, e);
+    if (q === p || (q === p + 1 && buf[p] === CR)) return q < e ? q + 1 : e;
+    if (q >= e) return e;
+    p = q + 1;
+  }
+  return e;
+}
+
+/** Next LF in [p, e), or e. Buffer.indexOf is native; it may look past e, which only costs time. */
+function findLF(buf: Buffer, p: number, e: number): number {
+  const i = buf.indexOf(LF, p);
+  return i < 0 || i > e ? e : i;
+}
+
+function sliceTrimmed(text: string, base: number, s: number, e: number): string {
+  s -= base;
+  e -= base;
+  while (s < e && isWsp(text.charCodeAt(s))) s++;
+  while (e > s && isWsp(text.charCodeAt(e - 1))) e--;
+  return text.slice(s, e);
 }
 
 function decodeTrimmed(buf: Buffer, s: number, e: number): string {
@@ -704,7 +746,7 @@ function cseqHeader(msg: SipMessage, v: string, errors: string[]): void {
 }
 
 function contentLengthHeader(msg: SipMessage, v: string, errors: string[]): void {
-  let ok = v.length > 0 && v.length <= 10;
+  let ok = v.length > 0 && v.length <= MAX_CONTENT_LENGTH_DIGITS;
   for (let k = 0; k < v.length && ok; k++) if (!isDigit(v.charCodeAt(k))) ok = false;
   if (!ok) {
     addError(errors, `Content-Length "${clip(v)}" is not a non-negative integer`);

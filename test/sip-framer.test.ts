@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import type { SipMessage } from '../dissectors/types.js';
+import { sipSummary } from '../dissectors/sip.js';
 import { SipStreamFramer } from '../src/sip/stream-framer.js';
 
 const enc = new TextEncoder();
@@ -227,4 +229,30 @@ test('dblreq over a stream is two messages', { skip: existsSync(DBLREQ) ? false 
   assert.equal(msgs[0].length + 2 + msgs[1].length + 5, b.length);
   assert.equal(f.garbageBytes, 5);
   assert.equal(f.buffered, 0);
+});
+
+test('property: any chunking of a stream yields the same messages', () => {
+  const piece = fc.constantFrom(request(1), request(2, ''), request(3, 'x'.repeat(300)), OK, OK.replace(/\r\n/g, '\n'), '\r\n\r\n', '\r\n');
+  fc.assert(
+    fc.property(fc.array(piece, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (pieces, cuts) => {
+      const whole = bytes(pieces.join(''));
+      const ref = new SipStreamFramer();
+      const expected = ref.push(whole).map((m) => [sipSummary(m), m.length, m.error]);
+      const f = new SipStreamFramer();
+      const got: SipMessage[] = [];
+      let p = 0;
+      for (const c of [...cuts.map((x) => x % (whole.length + 1)).sort((a, b) => a - b), whole.length]) {
+        got.push(...f.push(whole.subarray(p, c)));
+        p = c;
+      }
+      assert.deepEqual(
+        got.map((m) => [sipSummary(m), m.length, m.error]),
+        expected,
+      );
+      assert.equal(f.keepalives >= ref.keepalives, true);
+      assert.equal(f.garbageBytes, 0);
+      assert.equal(f.buffered, 0);
+    }),
+    { numRuns: 1000 },
+  );
 });

@@ -384,6 +384,13 @@ test('sipStreamExtent finds header end and Content-Length without decoding', () 
   assert.deepEqual(sipStreamExtent(compact, 0, compact.length), { headerLength: compact.length - 5, bodyLength: 5 });
   const bad = bytes('MESSAGE sip:a@b SIP/2.0\r\nContent-Length: xyz\r\n\r\n');
   assert.deepEqual(sipStreamExtent(bad, 0, bad.length), { headerLength: bad.length, bodyLength: 0 });
+  // Framing skips an unusable value the way the parser does, so both pick the same length.
+  const text = 'MESSAGE sip:a@b SIP/2.0\r\nl: xyz\r\nContent-Length: 3\r\n\r\nabc';
+  const two = bytes(text);
+  assert.equal(sipStreamExtent(two, 0, two.length)?.bodyLength, 3);
+  assert.equal(parseSipMessage(two, 0, two.length).contentLength, 3);
+  const huge = bytes('MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 99999999999\r\n\r\n');
+  assert.equal(sipStreamExtent(huge, 0, huge.length)?.bodyLength, 0);
 });
 
 test('large volumes parse quickly', () => {

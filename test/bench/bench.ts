@@ -1,0 +1,111 @@
+// `npm run bench`: packets/s of ucprobe analyze against tshark field
+// extraction, a bare record walk and pcap-parser on the same mixed capture,
+// and peak RSS at 1 M and 4 M packets. Writes its captures outside the repo.
+
+import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeMixedCapture } from '../../captures/make-captures.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dir = process.env.UCPROBE_BENCH_DIR ?? join(tmpdir(), 'ucprobe-bench');
+const skipTshark = process.argv.includes('--no-tshark');
+mkdirSync(dir, { recursive: true });
+
+function capture(packets: number): string {
+  const path = join(dir, `mixed-${packets / 1e6}M.pcap`);
+  if (!existsSync(path)) {
+    process.stdout.write(`writing ${path} ...\n`);
+    writeMixedCapture(path, { packets, seed: 7 });
+  }
+  return path;
+}
+
+/** The floor: walk record headers with readSync into an 8 MiB buffer, touching nothing else. */
+function bareWalk(path: string): number {
+  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+  const fd = openSync(path, 'r');
+  let start = 0;
+  let end = 0;
+  let off = 24;
+  let n = 0;
+  for (;;) {
+    if (start > 0) {
+      buf.copy(buf, 0, start, end);
+      end -= start;
+      off -= start;
+      start = 0;
+    }
+    const got = readSync(fd, buf, end, buf.length - end, null);
+    if (got === 0) break;
+    end += got;
+    while (end - off >= 16) {
+      const caplen = buf.readUInt32LE(off + 8);
+      if (end - off < 16 + caplen) break;
+      off += 16 + caplen;
+      n++;
+    }
+    start = off;
+  }
+  closeSync(fd);
+  return n;
+}
+
+function pcapParser(path: string): Promise<number> {
+  const require = createRequire(import.meta.url);
+  const pcapp = require('pcap-parser') as { parse(p: string): NodeJS.EventEmitter };
+  return new Promise((resolve, reject) => {
+    let n = 0;
+    const p = pcapp.parse(path);
+    p.on('packet', () => n++);
+    p.on('end', () => resolve(n));
+    p.on('error', reject);
+  });
+}
+
+async function timed(fn: () => number | Promise<number>): Promise<{ packets: number; seconds: number }> {
+  const t0 = process.hrtime.bigint();
+  const packets = await fn();
+  return { packets, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
+function analyzeChild(path: string): { packets: number; seconds: number; maxRssMiB: number } {
+  const r = spawnSync(process.execPath, [join(here, 'analyze-child.js'), path], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`analyze failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+function tsharkFields(path: string, packets: number): { packets: number; seconds: number } | null {
+  if (skipTshark || spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('tshark', ['-r', path, '-T', 'fields', '-e', 'ip.dsfield.dscp', '-e', 'udp.srcport', '-e', 'sip.Method'], { stdio: 'ignore' });
+  if (r.status !== 0) return null;
+  return { packets, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+const pps = (r: { packets: number; seconds: number }) => r.packets / r.seconds;
+
+const main2m = capture(2_000_000);
+const walk = await timed(() => bareWalk(main2m));
+const parser = await timed(() => pcapParser(main2m));
+const ours = analyzeChild(main2m);
+const theirs = tsharkFields(main2m, ours.packets);
+
+console.log(`\nmixed capture, ${fmt(ours.packets)} packets (${main2m})`);
+console.log(`  bare record walk     ${fmt(pps(walk)).padStart(12)} packets/s`);
+console.log(`  pcap-parser          ${fmt(pps(parser)).padStart(12)} packets/s  (records only, no decoding)`);
+console.log(`  ucprobe analyze      ${fmt(pps(ours)).padStart(12)} packets/s  (${ours.seconds.toFixed(2)} s)`);
+if (theirs) console.log(`  tshark -T fields     ${fmt(pps(theirs)).padStart(12)} packets/s  (${theirs.seconds.toFixed(2)} s)`);
+console.log(`  analyze / bare walk  ${(pps(ours) / pps(walk) * 100).toFixed(1)} %   (goal >= 50 %)`);
+if (theirs) console.log(`  analyze / tshark     ${(pps(ours) / pps(theirs)).toFixed(1)} x   (goal >= 10 x)`);
+
+const small = analyzeChild(capture(1_000_000));
+const large = analyzeChild(capture(4_000_000));
+const growth = (large.maxRssMiB / small.maxRssMiB - 1) * 100;
+console.log(`\npeak RSS of analyze`);
+console.log(`  1 M packets          ${small.maxRssMiB.toFixed(1)} MiB`);
+console.log(`  4 M packets          ${large.maxRssMiB.toFixed(1)} MiB  (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} %, goal within 10 %)`);
