@@ -41,10 +41,10 @@ export function packetTree(rec: PacketRecord): string {
     out.push(m.method !== undefined ? `  SIP request: ${sanitize(`${m.method} ${m.requestUri ?? ''} ${m.version}`)}` : `  SIP response: ${sanitize(`${m.version} ${m.status} ${m.reason ?? ''}`)}`);
     for (const h of m.headers) out.push(`    ${sanitize(h.name)}: ${sanitize(h.value)}`);
     if (m.sdp) {
-      out.push(`    SDP: c=${m.sdp.address ?? '-'}`);
+      out.push(`    SDP: c=${sanitize(m.sdp.address ?? '-')}`);
       for (const md of m.sdp.media) {
         const maps = Object.entries(md.rtpmap).map(([pt, enc]) => `${pt}=${enc}`).join(' ');
-        out.push(`      m=${md.media} ${md.port} ${md.proto} [${md.payloadTypes.join(' ')}] c=${md.address ?? '-'} ${sanitize(maps)}`);
+        out.push(sanitize(`      m=${md.media} ${md.port} ${md.proto} [${md.payloadTypes.join(' ')}] c=${md.address ?? '-'} ${maps}`));
       }
     }
     if (m.error !== undefined) out.push(`    Error: ${sanitize(m.error)}`);

@@ -379,10 +379,13 @@ export class PcapngWriter implements PacketSink {
 
   /**
    * Attaches a free-standing note to the file as a pcapng Custom Block
-   * (PEN + UTF-8 text). Readers that do not know the PEN skip the block, so
-   * notes never disturb packet numbering. For a note on one packet use the
-   * EPB comment instead (writeEnhancedPacket's opts.comment), which Wireshark
-   * shows as a packet comment.
+   * (PEN + UTF-8 text, zero-padded to 4 bytes: the block has no length of
+   * its own for the data, so readers should strip trailing NULs).
+   * Beware: Wireshark 4.x lists a Custom Block as a record of its own, so it
+   * takes a frame number there while packet-only readers skip it. When frame
+   * numbers must agree across tools, attach the note to a packet instead
+   * (writeEnhancedPacket's opts.comment, shown by Wireshark as a packet
+   * comment) or to the whole file (the SHB comment option).
    */
   writeNote(text: string, opts: { pen?: number; copyable?: boolean } = {}): void {
     const data = utf8(text);
