@@ -688,6 +688,11 @@ interface CallSpec {
   seed: number;
 }
 
+/** Call-ID of a call, derived from its seed alone so the facts can name it without replaying the call. */
+function callIdOf(c: CallSpec): string {
+  return `${hash32(c.seed, 0xca11).toString(16).padStart(8, '0')}${hash32(c.seed, 0x1d).toString(16).padStart(8, '0')}@${c.phone.ip}`;
+}
+
 /** Builds every SIP packet of one call (phone -> proxy -> call server, Record-Routed through the proxy) plus spawns for its RTP. */
 function callItems(c: CallSpec): StreamItem[] {
   const rng = new Rng(c.seed);
@@ -703,7 +708,7 @@ function callItems(c: CallSpec): StreamItem[] {
     return es[es.length - 1].t;
   };
 
-  const callId = `${rng.hex(16)}@${P.ip}`;
+  const callId = callIdOf(c);
   const fromTag = rng.hex(8);
   const toTag = rng.hex(8);
   const br = (): string => `z9hG4bK${rng.hex(12)}`;
@@ -917,7 +922,7 @@ export interface CallFacts {
   phone: string;
   transport: 'UDP' | 'TCP';
   outcome: 'answered' | 'cancelled' | 'busy';
-  callId: string | null;
+  callId: string;
   codec: string | null;
   phoneRtp: string | null;
   serverRtp: string | null;
@@ -1144,7 +1149,7 @@ export function writeDemoCapture(file: string, seed = DEMO_SEED): DemoFacts {
       phone: c.phone.ip,
       transport: c.transport,
       outcome: c.outcome,
-      callId: null,
+      callId: callIdOf(c),
       codec: answered ? (c.pt === 0 ? 'PCMU (PT 0)' : 'PCMA (PT 8)') : null,
       phoneRtp: answered ? `${c.phone.ip}:${c.phoneRtpPort}` : null,
       serverRtp: answered ? `${c.server.ip}:${c.serverRtpPort}` : null,

@@ -511,6 +511,9 @@ test('demo capture: tshark agrees with demo.md on packets, DSCP, SIP counts, hea
   for (const m of section.matchAll(/^\s+([A-Z]+)\s+:\s+(\d+) Packets/gm)) methods[m[1]] = Number(m[2]);
   assert.deepEqual(methods, facts.sip.requests);
 
+  const callIds = new Set(tsharkRows(DEMO_PCAP, ['sip.Call-ID'], ['-Y', 'sip.Method == "INVITE"']).map((r) => r[0]));
+  assert.deepEqual([...callIds].sort(), facts.calls.map((c) => c.callId).sort());
+
   // Heartbeats, decoded here from the raw payloads: first/last sequence, received, lost, restarts.
   const hb = tsharkRows(DEMO_PCAP, ['frame.number', 'ip.src', 'udp.srcport', 'udp.payload'], ['-Y', 'udp.srcport >= 39500 && udp.srcport <= 39999 && udp.length == 12']);
   assert.equal(hb.length, facts.framesByApp['mds-heartbeat']);
