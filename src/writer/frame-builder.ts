@@ -11,15 +11,13 @@
 // ---------------------------------------------------------------------------
 // Constants
 
-export const ETHERTYPE_IPV4 = 0x0800;
-export const ETHERTYPE_IPV6 = 0x86dd;
-export const ETHERTYPE_VLAN = 0x8100;
-export const ETHERTYPE_QINQ = 0x88a8;
+// Shared with the dissectors: one definition of each number.
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, ETHERTYPE_QINQ, ETH_HEADER_LEN } from '../../dissectors/link.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
+import { RTP_HEADER_LEN } from '../../dissectors/rtp.js';
+import { HEARTBEAT_PAYLOAD_LEN } from '../../dissectors/mds-heartbeat.js';
+export { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, ETHERTYPE_QINQ, ETH_HEADER_LEN, IPPROTO_TCP, IPPROTO_UDP, RTP_HEADER_LEN, HEARTBEAT_PAYLOAD_LEN };
 
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-
-export const ETH_HEADER_LEN = 14;
 export const ETH_FIELD = { DST: 0, SRC: 6, ETHERTYPE: 12 } as const;
 /** One 802.1Q tag: TPID then TCI; the next ethertype (or tag) follows it. */
 export const VLAN_TAG_LEN = 4;
@@ -73,12 +71,10 @@ export const TCP_FIELD = {
   OPTIONS: 20,
 } as const;
 
-export const RTP_HEADER_LEN = 12;
 export const RTP_VERSION = 2;
 export const RTP_FIELD = { VPXCC: 0, M_PT: 1, SEQ: 2, TIMESTAMP: 4, SSRC: 8 } as const;
 
-/** The MDS heartbeat payload is one DWORD: the sender's sequence number. */
-export const HEARTBEAT_PAYLOAD_LEN = 4;
+/** The MDS heartbeat payload is one DWORD (HEARTBEAT_PAYLOAD_LEN bytes): the sender's sequence number. */
 export const HEARTBEAT_FIELD = { SEQ: 0 } as const;
 
 // ---------------------------------------------------------------------------
