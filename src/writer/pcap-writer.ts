@@ -193,24 +193,49 @@ function checkTimestamp(tsSec: number, tsNsec: number): void {
 }
 
 // ---------------------------------------------------------------------------
+// What both writers share: the buffered file and the packet count.
+
+abstract class BufferedSink implements PacketSink {
+  protected readonly out: BufferedFile;
+  protected count = 0;
+
+  constructor(path: string, bufferSize: number | undefined) {
+    this.out = new BufferedFile(path, bufferSize ?? DEFAULT_BUFFER);
+  }
+
+  abstract writePacket(tsSec: number, tsNsec: number, data: Uint8Array, origLen?: number): void;
+
+  close(): void {
+    this.out.close();
+  }
+
+  get packetsWritten(): number {
+    return this.count;
+  }
+
+  /** Bytes handed to the file so far, including what is still buffered. */
+  get bytesWritten(): number {
+    return this.out.written + this.out.pos;
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Classic pcap
 
-export class PcapWriter implements PacketSink {
+export class PcapWriter extends BufferedSink {
   readonly linkType: number;
   readonly snaplen: number;
   readonly precision: TimestampPrecision;
   readonly endian: Endianness;
-  private readonly out: BufferedFile;
   private readonly le: boolean;
-  private count = 0;
 
   constructor(path: string, opts: PcapWriterOptions = {}) {
+    super(path, opts.bufferSize);
     this.endian = opts.endian ?? 'le';
     this.precision = opts.precision ?? 'us';
     this.snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
     this.linkType = opts.linkType ?? LINKTYPE_ETHERNET;
     this.le = this.endian === 'le';
-    this.out = new BufferedFile(path, opts.bufferSize ?? DEFAULT_BUFFER);
     const o = this.out;
     o.reserve(PCAP_FILE_HEADER_LEN);
     const v = o.view;
@@ -249,18 +274,6 @@ export class PcapWriter implements PacketSink {
     this.count++;
   }
 
-  close(): void {
-    this.out.close();
-  }
-
-  get packetsWritten(): number {
-    return this.count;
-  }
-
-  /** Bytes handed to the file so far, including what is still buffered. */
-  get bytesWritten(): number {
-    return this.out.written + this.out.pos;
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -279,17 +292,15 @@ function optLen(valueLen: number): number {
   return 4 + ((valueLen + 3) & ~3);
 }
 
-export class PcapngWriter implements PacketSink {
+export class PcapngWriter extends BufferedSink {
   readonly endian: Endianness;
-  private readonly out: BufferedFile;
   private readonly le: boolean;
   private readonly ifaces: IfaceState[] = [];
-  private count = 0;
 
   constructor(path: string, opts: PcapngWriterOptions = {}) {
+    super(path, opts.bufferSize);
     this.endian = opts.endian ?? 'le';
     this.le = this.endian === 'le';
-    this.out = new BufferedFile(path, opts.bufferSize ?? DEFAULT_BUFFER);
     const options: Array<[number, Uint8Array]> = [];
     if (opts.comment !== undefined) options.push([PCAPNG_OPT.COMMENT, utf8(opts.comment)]);
     if (opts.hardware !== undefined) options.push([PCAPNG_OPT.SHB_HARDWARE, utf8(opts.hardware)]);
@@ -399,18 +410,6 @@ export class PcapngWriter implements PacketSink {
     chunk.set(data, PCAPNG_CB_FIELD.DATA);
     v.setUint32(total - 4, total, this.le);
     this.putChunk(chunk);
-  }
-
-  close(): void {
-    this.out.close();
-  }
-
-  get packetsWritten(): number {
-    return this.count;
-  }
-
-  get bytesWritten(): number {
-    return this.out.written + this.out.pos;
   }
 
   get interfaceCount(): number {
