@@ -15,7 +15,7 @@
 // the number of packets. A generator may also yield a `spawn` (a call
 // starting its RTP streams), which the merge adds to the heap.
 
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -1417,6 +1417,7 @@ function main(argv: string[]): void {
     return;
   }
   const dir = arg('--out-dir') ?? join(repoRoot(), 'captures');
+  mkdirSync(dir, { recursive: true });
   const pcap = join(dir, 'demo.pcap');
   const facts = writeDemoCapture(pcap);
   writeFileSync(join(dir, 'demo.md'), demoMarkdown(facts));
