@@ -43,11 +43,37 @@ test('analyze captures/demo.pcap matches demo.md', () => {
     for (const k of ['dst', 'dport', 'byteOrder', 'firstSeq', 'lastSeq', 'received', 'lost'] as const) assert.equal(got[k], want[k], `${want.src}:${want.sport} ${k}`);
     assert.equal(got.restarts, want.restarts.length);
   }
+  // The story's failover: five misses noticed by pair 1's A, the 5th deadline, and its reset 30 ms later.
+  const events = rep.heartbeats.events as Array<Record<string, unknown> & { type: string; time: number }>;
+  const failovers = events.filter((e) => e.type === 'failover');
+  assert.equal(failovers.length, facts.failovers.length);
+  for (const [i, want] of facts.failovers.entries()) {
+    const got = failovers[i] as Record<string, unknown> & { reset: Record<string, number | string> };
+    assert.equal(got.time, Number(want.fifthMissDeadlineEpoch));
+    assert.equal(got.lastHeard, Number(want.lastHeardEpoch));
+    assert.equal(`(${got.noticedBy})`, /\(.*\)/.exec(want.noticedBy)?.[0]);
+    assert.equal(got.reset.time, Number(want.rstEpoch));
+    assert.equal(got.reset.delayMs, 30);
+  }
+  // Every gap in the facts is one loss event of that many misses; only five or more fail over.
+  const gaps = facts.heartbeats
+    .flatMap((h) => h.gaps.map((g) => ({ ...g, stream: `${h.src}:${h.sport}>${h.dst}:${h.dport}` })))
+    .sort((a, b) => Number(a.lastBeforeEpoch) - Number(b.lastBeforeEpoch));
+  const losses = events.filter((e) => e.type === 'loss');
+  assert.deepEqual(
+    losses.map((e) => [e.stream, e.afterSeq, e.nextSeq, e.lost, e.misses]),
+    gaps.map((g) => [g.stream, g.afterSeq, g.nextSeq, g.missing, g.missing]),
+  );
+  assert.equal(events.filter((e) => e.type === 'restart').length, facts.heartbeats.reduce((n, h) => n + h.restarts.length, 0));
+  assert.equal(rep.heartbeats.totals.unexplainedResets, 0);
+  assert.equal(rep.heartbeats.totals.failoversWithoutReset, 0);
 });
 
 test('the README\'s first command works on the demo: text report names the streams', () => {
   const r = runCli(['analyze', join(REPO, 'captures', 'demo.pcap')]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /10\.10\.2\.11:39601>10\.10\.1\.11:39600\s+le\s+119993\s+120592\s+595\s+5/);
+  assert.match(r.stdout, /10\.10\.2\.11:39601>10\.10\.1\.11:39600\s+le\s+119993\.\.120592\s+595\s+5\s+1\s+5/);
+  assert.match(r.stdout, /failover\s+10\.10\.1\.11 missed 10\.10\.2\.11:39601 .*reset 30\.000 ms later/);
+  assert.match(r.stdout, /asymmetric: loss B->A only/);
   assert.match(r.stdout, /rtp\s+EF\(46\)×1397 CS0\(0\)×199/);
 });

@@ -8,7 +8,8 @@ import { Pipeline, type PipelineOptions, type PipelineStats } from '../pipeline/
 import { ProtocolCounter, type ProtocolCounts } from './protocol-counts.js';
 import { SipCounter, type SipCounts } from './sip-counts.js';
 import { DscpCounter, type DscpHistogram } from './dscp-histogram.js';
-import { HeartbeatSummarizer, type HeartbeatStreamSummary } from './heartbeat-summary.js';
+import { HeartbeatAnalyzer, type HeartbeatReport } from '../heartbeat/analyzer.js';
+import type { DetectorParams } from '../heartbeat/params.js';
 
 export interface CaptureSummary {
   format: string;
@@ -27,7 +28,7 @@ export interface FileReport {
   file: string;
   capture: CaptureSummary;
   protocols: ProtocolCounts;
-  heartbeats: { streams: HeartbeatStreamSummary[] };
+  heartbeats: HeartbeatReport;
   sip: SipCounts;
   dscp: DscpHistogram;
   pipeline: PipelineStats;
@@ -58,11 +59,11 @@ export function summarizeCapture(f: CaptureFacts): CaptureSummary {
   };
 }
 
-export async function analyzeFile(path: string, opts: Partial<PipelineOptions> = {}): Promise<FileReport> {
+export async function analyzeFile(path: string, opts: Partial<PipelineOptions> = {}, heartbeat: Partial<DetectorParams> = {}): Promise<FileReport> {
   const protocols = new ProtocolCounter();
   const sip = new SipCounter();
   const dscp = new DscpCounter();
-  const hb = new HeartbeatSummarizer();
+  const hb = new HeartbeatAnalyzer(heartbeat);
   const pipeline = new Pipeline([protocols.add, sip.add, dscp.add, hb.add], opts);
   const facts = newFacts();
   let error: string | null = null;
@@ -77,7 +78,7 @@ export async function analyzeFile(path: string, opts: Partial<PipelineOptions> =
     file: path,
     capture: summarizeCapture(facts),
     protocols: protocols.counts,
-    heartbeats: { streams: hb.summaries() },
+    heartbeats: hb.report(facts.lastTs),
     sip: sip.counts,
     dscp: dscp.histogram,
     pipeline: pipeline.stats,

@@ -7,8 +7,9 @@ import { analysisText } from '../output/analysis-text.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
 import { CaptureError } from '../sources/types.js';
 import { dissect, type DissectFlags } from './dissect.js';
-import { decodeOptions, pipelineOptions, type DecodeFlags } from './options.js';
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, UsageError } from './errors.js';
+import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
+import { failOnConditions, failOnFindings, FAIL_ON_CONDITIONS, type FailOnCondition } from './fail-on.js';
+import { EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_INTERNAL, UsageError } from './errors.js';
 
 function warn(msg: string): void {
   process.stderr.write(`ucprobe: warning: ${msg}\n`);
@@ -43,14 +44,16 @@ function buildProgram(): Command {
 
   const analyzeCmd = program
     .command('analyze')
-    .description('capture facts, protocol counts, heartbeat streams, SIP counts, DSCP per application')
+    .description('capture facts, protocol counts, heartbeat streams/pairs/timeline, SIP counts, DSCP per application')
     .argument('<files...>', "pcap or pcapng files, optionally gzipped; '-' reads stdin")
-    .option('--json', 'the full report as JSON');
-  for (const o of decodeOptions()) analyzeCmd.addOption(o);
-  analyzeCmd.action(async (files: string[], flags: DecodeFlags & { json?: boolean }) => {
+    .option('--json', 'the full report as JSON')
+    .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
+  for (const o of [...decodeOptions(), ...heartbeatOptions()]) analyzeCmd.addOption(o);
+  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & { json?: boolean; failOn?: FailOnCondition[] }) => {
     const opts = pipelineOptions(flags);
+    const params = detectorFlags(flags);
     const reports: FileReport[] = [];
-    for (const f of files) reports.push(await analyzeFile(f, opts));
+    for (const f of files) reports.push(await analyzeFile(f, opts, params));
     const out = new StdoutWriter();
     if (flags.json) out.line(JSON.stringify({ files: reports }, null, 2));
     else for (const r of reports) out.line(analysisText(r));
@@ -58,6 +61,8 @@ function buildProgram(): Command {
     for (const r of reports) for (const w of r.warnings) warn(w);
     const broken = reports.find((r) => r.error);
     if (broken?.error) fail(broken.error, EXIT_BAD_INPUT);
+    const found = failOnFindings(reports, flags.failOn ?? []);
+    if (found.length) fail(`--fail-on: ${found.join('; ')}`, EXIT_FAIL_ON);
   });
   return program;
 }

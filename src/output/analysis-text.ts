@@ -5,6 +5,7 @@ import { phbName } from '../../dissectors/dscp.js';
 import { isoTime } from './time-format.js';
 import { table } from './table.js';
 import { sanitize } from './sanitize.js';
+import { heartbeatText } from './heartbeat-text.js';
 
 function section(title: string, body: string): string {
   return `${title}\n${body}\n`;
@@ -28,11 +29,7 @@ export function analysisText(r: FileReport): string {
     ['mds-heartbeat', p.mdsHeartbeat], ['sip', p.sip], ['rtp', p.rtp], ['errors', p.errors],
   ].filter(([, n]) => (n as number) > 0))));
 
-  const hs = r.heartbeats.streams;
-  out.push(section(`Heartbeat streams (${hs.length})`, hs.length === 0 ? '  none' : table(
-    ['stream', 'order', 'first seq', 'last seq', 'received', 'lost', 'dup', 'restarts'],
-    hs.map((s) => [s.stream, s.byteOrder, s.firstSeq, s.lastSeq, s.received, s.lost, s.duplicates, s.restarts]),
-  )));
+  out.push(heartbeatText(r.heartbeats, c.first));
 
   const s = r.sip;
   const methods = Object.entries(s.requests).sort((a, b) => b[1] - a[1]);

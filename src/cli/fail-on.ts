@@ -1,0 +1,34 @@
+// `--fail-on`: turn findings into exit status 1, so a script can gate on
+// "did the cluster fail over" without parsing the report.
+
+import type { FileReport } from '../analysis/analyze.js';
+import { UsageError } from './errors.js';
+
+export const FAIL_ON_CONDITIONS = ['failover', 'loss', 'restart', 'missing-reset', 'unexplained-reset'] as const;
+export type FailOnCondition = (typeof FAIL_ON_CONDITIONS)[number];
+
+export function failOnConditions(text: string): FailOnCondition[] {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((c) => !(FAIL_ON_CONDITIONS as readonly string[]).includes(c));
+  if (bad !== undefined || list.length === 0) {
+    throw new UsageError(`--fail-on: unknown condition '${bad ?? text}' (known: ${FAIL_ON_CONDITIONS.join(', ')})`);
+  }
+  return list as FailOnCondition[];
+}
+
+/** What held, one phrase per condition and file, e.g. "1 failover in a.pcap". */
+export function failOnFindings(reports: FileReport[], conditions: FailOnCondition[]): string[] {
+  const found: string[] = [];
+  for (const r of reports) {
+    const t = r.heartbeats.totals;
+    const counts: Record<FailOnCondition, [number, string]> = {
+      failover: [t.failovers, 'failover(s)'],
+      loss: [r.heartbeats.streams.reduce((n, s) => n + s.lossRuns, 0), 'heartbeat loss run(s)'],
+      restart: [t.restarts, 'sender restart(s)'],
+      'missing-reset': [t.failoversWithoutReset, 'failover(s) with no TCP reset'],
+      'unexplained-reset': [t.unexplainedResets, 'unexplained TCP reset(s)'],
+    };
+    for (const c of conditions) if (counts[c][0] > 0) found.push(`${counts[c][0]} ${counts[c][1]} in ${r.file}`);
+  }
+  return found;
+}

@@ -1,0 +1,88 @@
+// The heartbeat analysis as a pipeline consumer: heartbeats feed the
+// detector with packet timestamps as its clock, TCP resets are kept to be
+// tied to failovers once the whole capture is seen.
+
+import type { PacketRecord } from '../../dissectors/types.js';
+import { TCP_RST } from '../../dissectors/types.js';
+import { flowKey } from '../pipeline/flow-key.js';
+import { HeartbeatDetector, type StreamReport } from './detector.js';
+import { compareEvents, type FailoverEvent, type HeartbeatEvent } from './events.js';
+import { pairStreams, type PairReport } from './pairs.js';
+import { hostPairKey, linkResets, type TcpReset } from './resets.js';
+import type { DetectorParams } from './params.js';
+
+/** TCP resets kept for linking; a capture with more has bigger problems than heartbeats. */
+const MAX_RESETS = 100_000;
+
+export interface HeartbeatTotals {
+  streams: number;
+  lost: number;
+  failovers: number;
+  failoversWithoutReset: number;
+  resets: number;
+  unexplainedResets: number;
+  restarts: number;
+  /** Events past the report's cap, counted only. */
+  droppedEvents: number;
+  /** Streams past the tracking cap, ignored. */
+  untrackedStreams: number;
+}
+
+export interface HeartbeatReport {
+  params: DetectorParams;
+  totals: HeartbeatTotals;
+  streams: StreamReport[];
+  pairs: PairReport[];
+  events: HeartbeatEvent[];
+}
+
+export class HeartbeatAnalyzer {
+  readonly detector: HeartbeatDetector;
+  private readonly resets: TcpReset[] = [];
+  private droppedResets = 0;
+
+  constructor(params: Partial<DetectorParams> = {}) {
+    this.detector = new HeartbeatDetector(params);
+  }
+
+  readonly add = (rec: PacketRecord): void => {
+    const ip = rec.ip;
+    if (!ip) return;
+    if (rec.hb && rec.app === 'mds-heartbeat') {
+      const key = flowKey(rec);
+      this.detector.heartbeat({ key, src: ip.src, dst: ip.dst, sport: rec.sport, dport: rec.dport }, rec.hb.seq, rec.hb.byteOrder, rec.tsSec + rec.tsNsec / 1e9);
+    } else if (rec.tcp && rec.tcp.flags & TCP_RST) {
+      if (this.resets.length < MAX_RESETS) this.resets.push({ time: rec.tsSec + rec.tsNsec / 1e9, src: ip.src, sport: rec.sport, dst: ip.dst, dport: rec.dport });
+      else this.droppedResets++;
+    }
+  };
+
+  /** The report at the end of input; `end` is the capture's last timestamp (trailing silence counts up to it). */
+  report(end: number | null): HeartbeatReport {
+    const d = this.detector;
+    if (end !== null) d.finish(end);
+    const streams = d.streamReports();
+    const detected = d.eventList();
+    const failovers = detected.filter((e): e is FailoverEvent => e.type === 'failover');
+    const peers = new Set(streams.map((s) => hostPairKey(s.src, s.dst)));
+    const resets = linkResets(failovers, this.resets, peers, d.params);
+    const events = [...detected, ...resets].sort(compareEvents);
+    return {
+      params: d.params,
+      totals: {
+        streams: streams.length,
+        lost: streams.reduce((n, s) => n + s.lost, 0),
+        failovers: failovers.length,
+        failoversWithoutReset: failovers.filter((f) => f.reset === null).length,
+        resets: resets.filter((r) => r.type === 'reset').length,
+        unexplainedResets: resets.filter((r) => r.type === 'unexplained-reset').length,
+        restarts: streams.reduce((n, s) => n + s.restarts, 0),
+        droppedEvents: d.droppedEvents + this.droppedResets,
+        untrackedStreams: d.untrackedStreams,
+      },
+      streams,
+      pairs: pairStreams(streams, events),
+      events,
+    };
+  }
+}

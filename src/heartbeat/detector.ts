@@ -1,0 +1,345 @@
+// The five-miss failover model, one implementation for capture files and
+// live monitoring: the caller injects time (packet timestamps offline, a
+// clock live) through `heartbeat()` and `tick()`, so both give the same events.
+//
+// Per stream (one direction), the receiver's view: after a heartbeat it waits
+// `timeout`, then counts a miss at every further `interval`; at `threshold`
+// misses in a row it fails over. Sequence numbers say which heartbeats never
+// came (a gap not filled by a late arrival within the reorder window), a
+// fall back near 0 is the sender restarting, and a wrap at 2^32 is continuity.
+
+import type { ByteOrder } from '../../dissectors/types.js';
+import { compareEvents, type FailoverEvent, type HeartbeatEvent, type LossEvent } from './events.js';
+import { IntervalHistogram, type IntervalStats } from './interval-histogram.js';
+import { deadlineOffset, detectorParams, missesAfter, roundUs, type DetectorParams } from './params.js';
+
+export interface StreamId {
+  key: string;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+}
+
+export interface StreamReport extends StreamId {
+  byteOrder: ByteOrder;
+  firstSeq: number;
+  lastSeq: number;
+  firstTime: number;
+  lastTime: number;
+  received: number;
+  lost: number;
+  lossRuns: number;
+  longestMissRun: number;
+  duplicates: number;
+  reordered: number;
+  restarts: number;
+  failovers: number;
+  intervalMs: IntervalStats | null;
+  /** Mean and largest deviation of consecutive heartbeats from the nominal interval. */
+  jitterMs: { mean: number; max: number } | null;
+}
+
+/** Heartbeats remembered per stream to tell a duplicate from a late one. */
+const WINDOW = 64;
+/** A counter that falls back to at most this was restarted (100 s of heartbeats). */
+const NEAR_ZERO = 1024;
+/** A forward step is a gap when it is at most this beyond what the silence explains. */
+const FORWARD_SLACK = 1024;
+/** Events kept for the report; past this they are counted only. */
+const MAX_EVENTS = 100_000;
+/** Streams tracked at once; more are counted and ignored. */
+const MAX_STREAMS = 4096;
+
+interface PendingGap {
+  afterSeq: number;
+  nextSeq: number;
+  lastHeard: number;
+  resumed: number;
+  /** Sequence numbers still missing. */
+  lost: number;
+  /** What the silence alone accounts for. */
+  silenceMisses: number;
+  failover: FailoverEvent | null;
+}
+
+class Stream {
+  readonly id: StreamId;
+  byteOrder: ByteOrder;
+  firstSeq: number;
+  firstTime: number;
+  lastSeq: number;
+  lastTime: number;
+  /** First sequence number since the last (re)start: earlier ones are not ours to match. */
+  epochSeq: number;
+  /** The failover declared during the current silence. */
+  failover: FailoverEvent | null = null;
+  readonly seen = new Float64Array(WINDOW).fill(-1);
+  pending: PendingGap[] = [];
+  received = 1;
+  lost = 0;
+  lossRuns = 0;
+  longestMissRun = 0;
+  duplicates = 0;
+  reordered = 0;
+  restarts = 0;
+  failovers = 0;
+  readonly intervals = new IntervalHistogram();
+  jitterSum = 0;
+  jitterCount = 0;
+  jitterMax = 0;
+
+  constructor(id: StreamId, seq: number, byteOrder: ByteOrder, t: number) {
+    this.id = id;
+    this.byteOrder = byteOrder;
+    this.firstSeq = this.lastSeq = this.epochSeq = seq;
+    this.firstTime = this.lastTime = t;
+    this.seen[seq % WINDOW] = seq;
+  }
+
+  wasReceived(seq: number): boolean {
+    return this.seen[seq % WINDOW] === seq;
+  }
+
+  /** Whether `seq` lies between the epoch start and the newest heartbeat. */
+  inEpoch(seq: number): boolean {
+    return ((seq - this.epochSeq) >>> 0) <= ((this.lastSeq - this.epochSeq) >>> 0);
+  }
+
+  report(): StreamReport {
+    return {
+      ...this.id,
+      byteOrder: this.byteOrder,
+      firstSeq: this.firstSeq,
+      lastSeq: this.lastSeq,
+      firstTime: this.firstTime,
+      lastTime: this.lastTime,
+      received: this.received,
+      lost: this.lost,
+      lossRuns: this.lossRuns,
+      longestMissRun: this.longestMissRun,
+      duplicates: this.duplicates,
+      reordered: this.reordered,
+      restarts: this.restarts,
+      failovers: this.failovers,
+      intervalMs: this.intervals.stats(),
+      jitterMs: this.jitterCount ? { mean: round3(this.jitterSum / this.jitterCount), max: round3(this.jitterMax) } : null,
+    };
+  }
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+export type EventListener = (e: HeartbeatEvent) => void;
+
+export class HeartbeatDetector {
+  readonly params: DetectorParams;
+  private readonly streams = new Map<string, Stream>();
+  private readonly events: HeartbeatEvent[] = [];
+  droppedEvents = 0;
+  untrackedStreams = 0;
+  /** No stream needs attention before this time; saves scanning them on every heartbeat. */
+  private nextCheck = Infinity;
+  private finished = false;
+
+  constructor(params: Partial<DetectorParams> = {}, private readonly listener?: EventListener) {
+    this.params = detectorParams(params);
+  }
+
+  /** One heartbeat received at time `t` (seconds). */
+  heartbeat(id: StreamId, seq: number, byteOrder: ByteOrder, t: number): void {
+    this.tick(t);
+    const s = this.streams.get(id.key);
+    if (!s) {
+      if (this.streams.size >= MAX_STREAMS) {
+        this.untrackedStreams++;
+        return;
+      }
+      const fresh = new Stream(id, seq, byteOrder, t);
+      this.streams.set(id.key, fresh);
+      this.scheduleCheck(this.dueTime(fresh));
+      return;
+    }
+    s.byteOrder = byteOrder;
+    const step = (seq - s.lastSeq) >>> 0;
+    const back = (s.lastSeq - seq) >>> 0;
+    const silenceMs = (t - s.lastTime) * 1000;
+    if (step === 0) {
+      s.received++;
+      s.duplicates++;
+    } else if (step <= 2 * silenceMs / this.params.intervalMs + FORWARD_SLACK) {
+      this.advance(s, seq, t, step);
+    } else if (back <= WINDOW && silenceMs + back * this.params.intervalMs <= this.params.reorderWindowMs) {
+      // Sent `back` heartbeats ago and still within the reorder window: late, not a restart.
+      this.late(s, seq);
+    } else {
+      this.restart(s, seq, t, seq <= NEAR_ZERO);
+    }
+    this.scheduleCheck(this.dueTime(s));
+  }
+
+  /** Let time pass: declares failovers whose deadline went by and settles old gaps. */
+  tick(now: number): void {
+    if (now < this.nextCheck) return;
+    let next = Infinity;
+    for (const s of this.streams.values()) {
+      this.checkSilence(s, now);
+      while (s.pending.length && now >= s.pending[0].resumed + this.params.reorderWindowMs / 1000) this.settle(s, s.pending.shift()!);
+      next = Math.min(next, this.dueTime(s));
+    }
+    this.nextCheck = next;
+  }
+
+  /** End of input at `now`: settle every gap, and count the silence still running as misses. */
+  finish(now: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.nextCheck = -Infinity;
+    this.tick(now);
+    for (const s of this.streams.values()) {
+      for (const g of s.pending) this.settle(s, g);
+      s.pending = [];
+      const misses = missesAfter((now - s.lastTime) * 1000, this.params);
+      if (misses > 0) {
+        this.emit({ type: 'loss', time: roundUs(s.lastTime + deadlineOffset(1, this.params)), stream: s.id.key, afterSeq: s.lastSeq, nextSeq: null, lost: null, misses, lastHeard: s.lastTime, resumed: null });
+        s.lossRuns++;
+        s.longestMissRun = Math.max(s.longestMissRun, misses);
+      }
+    }
+  }
+
+  streamReports(): StreamReport[] {
+    return [...this.streams.values()].map((s) => s.report()).sort((a, b) => a.firstTime - b.firstTime || a.key.localeCompare(b.key));
+  }
+
+  /** Every event so far, in time order. */
+  eventList(): HeartbeatEvent[] {
+    return [...this.events].sort(compareEvents);
+  }
+
+  private advance(s: Stream, seq: number, t: number, step: number): void {
+    const p = this.params;
+    const silenceMs = (t - s.lastTime) * 1000;
+    this.checkSilence(s, t);
+    const silenceMisses = missesAfter(silenceMs, p);
+    if (step > 1 || silenceMisses > 0) {
+      s.pending.push({ afterSeq: s.lastSeq, nextSeq: seq, lastHeard: s.lastTime, resumed: t, lost: step - 1, silenceMisses, failover: s.failover });
+      s.lost += step - 1;
+    }
+    if (s.failover) this.recover(s, seq, t);
+    s.intervals.add(silenceMs);
+    if (step === 1) {
+      const dev = Math.abs(silenceMs - p.intervalMs);
+      s.jitterSum += dev;
+      s.jitterCount++;
+      if (dev > s.jitterMax) s.jitterMax = dev;
+    }
+    s.received++;
+    s.lastSeq = seq;
+    s.lastTime = t;
+    s.seen[seq % WINDOW] = seq;
+  }
+
+  /** A heartbeat older than the newest: a duplicate, or a late one filling a gap. */
+  private late(s: Stream, seq: number): void {
+    s.received++;
+    if (!s.inEpoch(seq)) {
+      // Older than the first one we saw: nothing of ours to fill.
+      s.reordered++;
+      return;
+    }
+    if (s.wasReceived(seq)) {
+      s.duplicates++;
+      return;
+    }
+    s.seen[seq % WINDOW] = seq;
+    s.reordered++;
+    s.lost--;
+    const g = s.pending.find((x) => ((seq - x.afterSeq) >>> 0) < ((x.nextSeq - x.afterSeq) >>> 0));
+    if (g) g.lost--;
+  }
+
+  private restart(s: Stream, seq: number, t: number, nearZero: boolean): void {
+    this.checkSilence(s, t);
+    // Late heartbeats of the old run can no longer be told apart: settle its gaps now.
+    for (const g of s.pending) this.settle(s, g);
+    s.pending = [];
+    this.emit({ type: 'restart', time: t, stream: s.id.key, fromSeq: s.lastSeq, toSeq: seq, nearZero });
+    s.restarts++;
+    const silenceMisses = missesAfter((t - s.lastTime) * 1000, this.params);
+    if (silenceMisses > 0) {
+      s.pending.push({ afterSeq: s.lastSeq, nextSeq: seq, lastHeard: s.lastTime, resumed: t, lost: 0, silenceMisses, failover: s.failover });
+    }
+    if (s.failover) this.recover(s, seq, t);
+    s.received++;
+    s.lastSeq = s.epochSeq = seq;
+    s.lastTime = t;
+    s.seen.fill(-1);
+    s.seen[seq % WINDOW] = seq;
+  }
+
+  /** Declare the failover once the silence since the last heartbeat reached the threshold. */
+  private checkSilence(s: Stream, now: number): void {
+    if (s.failover || missesAfter((now - s.lastTime) * 1000, this.params) < this.params.threshold) return;
+    s.failover = this.failover(s, s.lastTime, s.lastSeq);
+  }
+
+  private failover(s: Stream, lastHeard: number, lastSeq: number): FailoverEvent {
+    const e: FailoverEvent = {
+      type: 'failover',
+      time: roundUs(lastHeard + deadlineOffset(this.params.threshold, this.params)),
+      stream: s.id.key,
+      noticedBy: s.id.dst,
+      peer: s.id.src,
+      lastHeard,
+      lastSeq,
+      reset: null,
+    };
+    s.failovers++;
+    this.emit(e);
+    return e;
+  }
+
+  private recover(s: Stream, seq: number, t: number): void {
+    this.emit({ type: 'recovery', time: t, stream: s.id.key, seq, downMs: round3((t - s.failover!.time) * 1000) });
+    s.failover = null;
+  }
+
+  /** A gap whose reorder window has passed: what is still missing was lost. */
+  private settle(s: Stream, g: PendingGap): void {
+    const misses = Math.max(g.lost, g.silenceMisses);
+    if (misses === 0) return;
+    const e: LossEvent = {
+      type: 'loss', time: roundUs(g.lastHeard + deadlineOffset(1, this.params)), stream: s.id.key,
+      afterSeq: g.afterSeq, nextSeq: g.nextSeq, lost: g.lost, misses, lastHeard: g.lastHeard, resumed: g.resumed,
+    };
+    this.emit(e);
+    s.lossRuns++;
+    s.longestMissRun = Math.max(s.longestMissRun, misses);
+    // The sequence numbers prove a run the silence did not (a burst arrived late): the receiver still missed them.
+    if (misses >= this.params.threshold && !g.failover) {
+      const f = this.failover(s, g.lastHeard, g.afterSeq);
+      this.emit({ type: 'recovery', time: g.resumed, stream: s.id.key, seq: g.nextSeq, downMs: round3((g.resumed - f.time) * 1000) });
+    }
+  }
+
+  /** When this stream next needs looking at: its failover deadline or its oldest gap settling. */
+  private dueTime(s: Stream): number {
+    const p = this.params;
+    const failoverDue = s.failover ? Infinity : s.lastTime + (p.timeoutMs + (p.threshold - 1) * p.intervalMs + p.graceMs) / 1000;
+    const settleDue = s.pending.length ? s.pending[0].resumed + p.reorderWindowMs / 1000 : Infinity;
+    return Math.min(failoverDue, settleDue);
+  }
+
+  private scheduleCheck(t: number): void {
+    if (t < this.nextCheck) this.nextCheck = t;
+  }
+
+  private emit(e: HeartbeatEvent): void {
+    if (this.events.length < MAX_EVENTS) this.events.push(e);
+    else this.droppedEvents++;
+    this.listener?.(e);
+  }
+}
