@@ -4,7 +4,7 @@
 import { readCapture } from '../sources/capture-reader.js';
 import { CaptureError, newFacts, type CaptureFacts } from '../sources/types.js';
 import { linkTypeName } from '../../dissectors/link.js';
-import { Pipeline, type PipelineOptions, type PipelineStats } from '../pipeline/pipeline.js';
+import { Pipeline, type PipelineOptions, type PipelineStats, type RecordConsumer } from '../pipeline/pipeline.js';
 import { ProtocolCounter, type ProtocolCounts } from './protocol-counts.js';
 import { SipCounter, type SipCounts } from './sip-counts.js';
 import { DscpCounter, type DscpHistogram } from './dscp-histogram.js';
@@ -59,12 +59,18 @@ export function summarizeCapture(f: CaptureFacts): CaptureSummary {
   };
 }
 
-export async function analyzeFile(path: string, opts: Partial<PipelineOptions> = {}, heartbeat: Partial<DetectorParams> = {}): Promise<FileReport> {
+/** `also`: further consumers to run in the same pass (e.g. two-vantage correlation). */
+export async function analyzeFile(
+  path: string,
+  opts: Partial<PipelineOptions> = {},
+  heartbeat: Partial<DetectorParams> = {},
+  also: RecordConsumer[] = [],
+): Promise<FileReport> {
   const protocols = new ProtocolCounter();
   const sip = new SipCounter();
   const dscp = new DscpCounter();
   const hb = new HeartbeatAnalyzer(heartbeat);
-  const pipeline = new Pipeline([protocols.add, sip.add, dscp.add, hb.add], opts);
+  const pipeline = new Pipeline([protocols.add, sip.add, dscp.add, hb.add, ...also], opts);
   const facts = newFacts();
   let error: string | null = null;
   try {

@@ -4,6 +4,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { analyzeFile, type FileReport } from '../analysis/analyze.js';
 import { analysisText } from '../output/analysis-text.js';
+import { correlationText } from '../output/correlation-text.js';
+import { correlate, VantageCollector } from '../heartbeat/correlate.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
 import { CaptureError } from '../sources/types.js';
 import { dissect, type DissectFlags } from './dissect.js';
@@ -47,16 +49,23 @@ function buildProgram(): Command {
     .description('capture facts, protocol counts, heartbeat streams/pairs/timeline, SIP counts, DSCP per application')
     .argument('<files...>', "pcap or pcapng files, optionally gzipped; '-' reads stdin")
     .option('--json', 'the full report as JSON')
+    .option('--correlate', 'two captures of the same streams, one near each host: one-way loss and delay per direction')
     .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
   for (const o of [...decodeOptions(), ...heartbeatOptions()]) analyzeCmd.addOption(o);
-  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & { json?: boolean; failOn?: FailOnCondition[] }) => {
+  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & { json?: boolean; correlate?: boolean; failOn?: FailOnCondition[] }) => {
     const opts = pipelineOptions(flags);
     const params = detectorFlags(flags);
+    if (flags.correlate && files.length !== 2) throw new UsageError(`--correlate: expected two captures (one near each host), got ${files.length}`);
+    const vantages = flags.correlate ? files.map((f) => new VantageCollector(f)) : [];
     const reports: FileReport[] = [];
-    for (const f of files) reports.push(await analyzeFile(f, opts, params));
+    for (const [i, f] of files.entries()) reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : []));
+    const correlation = vantages.length === 2 ? correlate(vantages[0], vantages[1]) : undefined;
     const out = new StdoutWriter();
-    if (flags.json) out.line(JSON.stringify({ files: reports }, null, 2));
-    else for (const r of reports) out.line(analysisText(r));
+    if (flags.json) out.line(JSON.stringify({ files: reports, correlation }, null, 2));
+    else {
+      for (const r of reports) out.line(analysisText(r));
+      if (correlation) out.line(correlationText(correlation));
+    }
     out.flush();
     for (const r of reports) for (const w of r.warnings) warn(w);
     const broken = reports.find((r) => r.error);
