@@ -1,0 +1,66 @@
+// Parsers for command-line values shared by the lab commands: durations,
+// endpoints, probabilities, sequence ranges. Each failure is a UsageError
+// naming the option.
+
+import { parseDscp } from '../../dissectors/dscp.js';
+import { UsageError } from './errors.js';
+
+/** "250ms", "2s", "1.5m" or a bare number of `bareUnit`; in milliseconds. */
+export function durationMs(text: string, option: string, bareUnit: 'ms' | 's' = 'ms'): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${option}: expected a duration like 500ms, 2s or 1m, got '${text}'`);
+  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? bareUnit] ?? 1;
+  return Number(m[1]) * scale;
+}
+
+/** "host:port", "[v6]:port"; the host may be a name. */
+export function hostPort(text: string, option: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new UsageError(`${option}: expected host:port (IPv6 as [addr]:port), got '${text}'`);
+  return { host: m[1] ?? m[2], port };
+}
+
+/** "port" or "addr:port" / "[v6]:port" for a local binding. */
+export function localEndpoint(text: string, option: string): { bind?: string; port: number } {
+  if (/^\d{1,5}$/.test(text.trim())) return { port: port(text, option) };
+  const { host, port: p } = hostPort(text, option);
+  return { bind: host, port: p };
+}
+
+export function port(text: string, option: string): number {
+  const n = Number(text);
+  if (!/^\d{1,5}$/.test(text.trim()) || n > 65535) throw new UsageError(`${option}: expected a port number, got '${text}'`);
+  return n;
+}
+
+export function wholeNumber(text: string, option: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n > max) throw new UsageError(`${option}: expected a whole number${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got '${text}'`);
+  return n;
+}
+
+/** "0.01" or "1%": a probability in [0, 1]. */
+export function probability(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)(%)?$/.exec(text.trim());
+  const p = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!m || p > 1) throw new UsageError(`${option}: expected a probability like 0.01 or 1%, got '${text}'`);
+  return p;
+}
+
+/** "10-14,20": inclusive sequence ranges. */
+export function seqRanges(text: string, option: string): Array<[number, number]> {
+  return text.split(',').map((part) => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    const lo = m ? Number(m[1]) : NaN;
+    const hi = m ? Number(m[2] ?? m[1]) : NaN;
+    if (!m || hi < lo || hi > 0xffffffff) throw new UsageError(`${option}: expected sequence numbers or ranges like 10-14,20, got '${text}'`);
+    return [lo, hi];
+  });
+}
+
+export function dscp(text: string, option: string): number {
+  const v = parseDscp(text);
+  if (v === null) throw new UsageError(`${option}: expected a DSCP name (EF, CS3, AF31...) or a number 0-63, got '${text}'`);
+  return v;
+}

@@ -1,0 +1,134 @@
+// What happens to each heartbeat a generated stream would send: the loss and
+// impairment models, composable per stream, decided ahead of the clock so a
+// plan is pure (tests read it without sending anything) and a seed repeats it.
+
+import { Rng } from './rng.js';
+
+/** Gilbert–Elliott burst loss with netem's parameters, in percent: `gemodel p r 1-h 1-k`. */
+export interface GilbertElliott {
+  /** Good → bad transition probability per packet. */
+  p: number;
+  /** Bad → good transition probability (default 100 - p). */
+  r?: number;
+  /** Loss probability in the bad state, "1-h" (default 100). */
+  lossBad?: number;
+  /** Loss probability in the good state, "1-k" (default 0). */
+  lossGood?: number;
+}
+
+export interface Impairments {
+  /** Sequence numbers never sent on the wire (inclusive ranges). */
+  drop?: Array<[number, number]>;
+  /** n consecutive heartbeats lost, starting at a sequence number or at a time (ms from the start). */
+  bursts?: Array<{ count: number; atSeq?: number; atMs?: number }>;
+  /** Independent (Bernoulli) loss probability, 0..1. */
+  loss?: number;
+  gemodel?: GilbertElliott;
+  /** Extra delay and ± jitter (uniform) on every datagram, ms. */
+  delayMs?: number;
+  jitterMs?: number;
+  /** Probability a datagram is sent twice. */
+  duplicate?: number;
+  /** Probability a datagram is held back and sent after the next one. */
+  reorder?: number;
+  /** The sender stalls: no heartbeats (and no sequence numbers used) in [atMs, atMs + forMs). */
+  pauses?: Array<{ atMs: number; forMs: number }>;
+  /** The sender is cycled: its sequence falls back to 0 at this time or sequence number. */
+  restarts?: Array<{ atMs?: number; atSeq?: number }>;
+  seed?: number;
+}
+
+export type Withheld = 'drop' | 'burst' | 'loss' | 'gemodel' | 'pause';
+
+/** One slot of the schedule: the heartbeat due at `atMs` from the start. */
+export interface Slot {
+  index: number;
+  atMs: number;
+  /** The sequence number this heartbeat carries (unused when paused). */
+  seq: number;
+  /** When to put it on the wire, ms from the start; empty when withheld. */
+  sendAtMs: number[];
+  withheld: Withheld | null;
+  /** The sender restarted just before this heartbeat. */
+  restarted: boolean;
+}
+
+/** Plans every slot of one stream in order. */
+export class StreamPlan {
+  private readonly rng: Rng;
+  private index = 0;
+  private seq: number;
+  private burstLeft = 0;
+  private geBad = false;
+  private readonly pendingBursts: Array<{ count: number; atSeq?: number; atMs?: number }>;
+  private readonly pendingRestarts: Array<{ atMs?: number; atSeq?: number }>;
+
+  constructor(
+    private readonly intervalMs: number,
+    startSeq: number,
+    private readonly imp: Impairments = {},
+  ) {
+    this.seq = startSeq >>> 0;
+    this.rng = new Rng(imp.seed ?? 1);
+    this.pendingBursts = [...(imp.bursts ?? [])];
+    this.pendingRestarts = [...(imp.restarts ?? [])];
+  }
+
+  next(): Slot {
+    const imp = this.imp;
+    const index = this.index++;
+    const atMs = index * this.intervalMs;
+    if (imp.pauses?.some((p) => atMs >= p.atMs && atMs < p.atMs + p.forMs)) {
+      return { index, atMs, seq: this.seq, sendAtMs: [], withheld: 'pause', restarted: false };
+    }
+    const r = this.pendingRestarts.findIndex((x) => (x.atMs !== undefined && atMs >= x.atMs) || (x.atSeq !== undefined && this.seq === x.atSeq >>> 0));
+    const restarted = r !== -1;
+    if (restarted) {
+      this.pendingRestarts.splice(r, 1);
+      this.seq = 0;
+    }
+    const seq = this.seq;
+    this.seq = (this.seq + 1) >>> 0;
+    const withheld = this.lossOf(seq, atMs);
+    // Drawn for withheld heartbeats too, so one more drop leaves the others' timing as it was.
+    const sendAtMs = this.sendTimes(atMs);
+    return { index, atMs, seq, sendAtMs: withheld ? [] : sendAtMs, withheld, restarted };
+  }
+
+  private lossOf(seq: number, atMs: number): Withheld | null {
+    const imp = this.imp;
+    // Random draws happen for every slot, so adding a drop does not shift the other losses.
+    const bernoulli = imp.loss !== undefined && this.rng.float() < imp.loss;
+    const ge = imp.gemodel ? this.gilbertElliott(imp.gemodel) : false;
+    if (imp.drop?.some(([lo, hi]) => seq >= lo && seq <= hi)) return 'drop';
+    const b = this.pendingBursts.findIndex((x) => (x.atSeq !== undefined && seq === x.atSeq >>> 0) || (x.atMs !== undefined && atMs >= x.atMs));
+    if (b !== -1) {
+      this.burstLeft += this.pendingBursts[b].count;
+      this.pendingBursts.splice(b, 1);
+    }
+    if (this.burstLeft > 0) {
+      this.burstLeft--;
+      return 'burst';
+    }
+    if (bernoulli) return 'loss';
+    if (ge) return 'gemodel';
+    return null;
+  }
+
+  private gilbertElliott(g: GilbertElliott): boolean {
+    const r = g.r ?? 100 - g.p;
+    this.geBad = this.geBad ? this.rng.float() * 100 >= r : this.rng.float() * 100 < g.p;
+    const lossPct = this.geBad ? (g.lossBad ?? 100) : (g.lossGood ?? 0);
+    return this.rng.float() * 100 < lossPct;
+  }
+
+  private sendTimes(atMs: number): number[] {
+    const imp = this.imp;
+    const jitter = imp.jitterMs ? (this.rng.float() * 2 - 1) * imp.jitterMs : 0;
+    const dup = imp.duplicate !== undefined && this.rng.float() < imp.duplicate;
+    const late = imp.reorder !== undefined && this.rng.float() < imp.reorder;
+    // Held back past the next heartbeat, which then arrives first.
+    const t = Math.max(0, atMs + (imp.delayMs ?? 0) + jitter + (late ? this.intervalMs * 1.5 : 0));
+    return dup ? [t, t] : [t];
+  }
+}
