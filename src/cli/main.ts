@@ -12,6 +12,8 @@ import { dissect, type DissectFlags } from './dissect.js';
 import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
 import { failOnConditions, failOnFindings, FAIL_ON_CONDITIONS, type FailOnCondition } from './fail-on.js';
 import { addGenerateCommand } from './generate.js';
+import { addMonitorCommand } from './monitor.js';
+import { MonitorError } from '../monitor/monitor.js';
 import { GenerateError } from '../generator/generate.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_INTERNAL, UsageError } from './errors.js';
 
@@ -76,6 +78,7 @@ function buildProgram(): Command {
     if (found.length) fail(`--fail-on: ${found.join('; ')}`, EXIT_FAIL_ON);
   });
   addGenerateCommand(program);
+  addMonitorCommand(program);
   return program;
 }
 
@@ -88,7 +91,7 @@ export async function main(argv: string[]): Promise<void> {
       // help and version exit 0; usage errors were already printed by commander
       process.exit(e.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
     }
-    if (e instanceof CaptureError || e instanceof UsageError || e instanceof GenerateError) fail(e.message, EXIT_BAD_INPUT);
+    if (e instanceof CaptureError || e instanceof UsageError || e instanceof GenerateError || e instanceof MonitorError) fail(e.message, EXIT_BAD_INPUT);
     if (process.env.UCPROBE_DEBUG) console.error(e);
     fail(`internal error: ${(e as Error).message} (set UCPROBE_DEBUG=1 for details)`, EXIT_INTERNAL);
   }

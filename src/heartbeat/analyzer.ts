@@ -5,7 +5,7 @@
 import type { PacketRecord } from '../../dissectors/types.js';
 import { TCP_RST } from '../../dissectors/types.js';
 import { flowKey } from '../pipeline/flow-key.js';
-import { HeartbeatDetector, type StreamReport } from './detector.js';
+import { HeartbeatDetector, type EventListener, type StreamReport } from './detector.js';
 import { compareEvents, type FailoverEvent, type HeartbeatEvent } from './events.js';
 import { pairStreams, type PairReport } from './pairs.js';
 import { hostPairKey, linkResets, type TcpReset } from './resets.js';
@@ -41,8 +41,14 @@ export class HeartbeatAnalyzer {
   private readonly resets: TcpReset[] = [];
   private droppedResets = 0;
 
-  constructor(params: Partial<DetectorParams> = {}) {
-    this.detector = new HeartbeatDetector(params);
+  constructor(params: Partial<DetectorParams> = {}, listener?: EventListener) {
+    this.detector = new HeartbeatDetector(params, listener);
+  }
+
+  /** A reset seen another way than in a packet (the live monitor's own). */
+  addReset(r: TcpReset): void {
+    if (this.resets.length < MAX_RESETS) this.resets.push(r);
+    else this.droppedResets++;
   }
 
   readonly add = (rec: PacketRecord): void => {
@@ -52,8 +58,7 @@ export class HeartbeatAnalyzer {
       const key = flowKey(rec);
       this.detector.heartbeat({ key, src: ip.src, dst: ip.dst, sport: rec.sport, dport: rec.dport }, rec.hb.seq, rec.hb.byteOrder, rec.tsSec + rec.tsNsec / 1e9);
     } else if (rec.tcp && rec.tcp.flags & TCP_RST) {
-      if (this.resets.length < MAX_RESETS) this.resets.push({ time: rec.tsSec + rec.tsNsec / 1e9, src: ip.src, sport: rec.sport, dst: ip.dst, dport: rec.dport });
-      else this.droppedResets++;
+      this.addReset({ time: rec.tsSec + rec.tsNsec / 1e9, src: ip.src, sport: rec.sport, dst: ip.dst, dport: rec.dport });
     }
   };
 

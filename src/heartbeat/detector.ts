@@ -203,7 +203,7 @@ export class HeartbeatDetector {
       s.pending = [];
       const misses = missesAfter((now - s.lastTime) * 1000, this.params);
       if (misses > 0) {
-        this.emit({ type: 'loss', time: roundUs(s.lastTime + deadlineOffset(1, this.params)), stream: s.id.key, afterSeq: s.lastSeq, nextSeq: null, lost: null, misses, lastHeard: s.lastTime, resumed: null });
+        this.emit({ type: 'loss', time: roundUs(s.lastTime + deadlineOffset(1, this.params)), stream: s.id.key, afterSeq: s.lastSeq, nextSeq: null, lost: null, misses, lastHeard: roundUs(s.lastTime), resumed: null });
         s.lossRuns++;
         s.longestMissRun = Math.max(s.longestMissRun, misses);
       }
@@ -266,7 +266,7 @@ export class HeartbeatDetector {
     // Late heartbeats of the old run can no longer be told apart: settle its gaps now.
     for (const g of s.pending) this.settle(s, g);
     s.pending = [];
-    this.emit({ type: 'restart', time: t, stream: s.id.key, fromSeq: s.lastSeq, toSeq: seq, nearZero });
+    this.emit({ type: 'restart', time: roundUs(t), stream: s.id.key, fromSeq: s.lastSeq, toSeq: seq, nearZero });
     s.restarts++;
     const silenceMisses = missesAfter((t - s.lastTime) * 1000, this.params);
     if (silenceMisses > 0) {
@@ -293,7 +293,7 @@ export class HeartbeatDetector {
       stream: s.id.key,
       noticedBy: s.id.dst,
       peer: s.id.src,
-      lastHeard,
+      lastHeard: roundUs(lastHeard),
       lastSeq,
       reset: null,
     };
@@ -303,7 +303,7 @@ export class HeartbeatDetector {
   }
 
   private recover(s: Stream, seq: number, t: number): void {
-    this.emit({ type: 'recovery', time: t, stream: s.id.key, seq, downMs: round3((t - s.failover!.time) * 1000) });
+    this.emit({ type: 'recovery', time: roundUs(t), stream: s.id.key, seq, downMs: round3((t - s.failover!.time) * 1000) });
     s.failover = null;
   }
 
@@ -313,7 +313,7 @@ export class HeartbeatDetector {
     if (misses === 0) return;
     const e: LossEvent = {
       type: 'loss', time: roundUs(g.lastHeard + deadlineOffset(1, this.params)), stream: s.id.key,
-      afterSeq: g.afterSeq, nextSeq: g.nextSeq, lost: g.lost, misses, lastHeard: g.lastHeard, resumed: g.resumed,
+      afterSeq: g.afterSeq, nextSeq: g.nextSeq, lost: g.lost, misses, lastHeard: roundUs(g.lastHeard), resumed: roundUs(g.resumed),
     };
     this.emit(e);
     s.lossRuns++;
@@ -321,7 +321,7 @@ export class HeartbeatDetector {
     // The sequence numbers prove a run the silence did not (a burst arrived late): the receiver still missed them.
     if (misses >= this.params.threshold && !g.failover) {
       const f = this.failover(s, g.lastHeard, g.afterSeq);
-      this.emit({ type: 'recovery', time: g.resumed, stream: s.id.key, seq: g.nextSeq, downMs: round3((g.resumed - f.time) * 1000) });
+      this.emit({ type: 'recovery', time: roundUs(g.resumed), stream: s.id.key, seq: g.nextSeq, downMs: round3((g.resumed - f.time) * 1000) });
     }
   }
 

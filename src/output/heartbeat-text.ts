@@ -17,15 +17,16 @@ function rel(t: number, origin: number): string {
   return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(6)}`;
 }
 
-function describe(e: HeartbeatEvent, origin: number): string {
+/** One event in words; `origin` anchors the relative times inside it. `live`: resets are not linked yet. */
+export function describeEvent(e: HeartbeatEvent, origin: number, live = false): string {
   switch (e.type) {
     case 'loss':
       return e.nextSeq === null
         ? `${e.stream}  silent after seq ${e.afterSeq} to the end of the capture (${e.misses} missed)`
         : `${e.stream}  ${e.lost} lost after seq ${e.afterSeq}, ${e.misses} missed in a row, resumed with seq ${e.nextSeq} after ${ms((e.resumed! - e.lastHeard) * 1000)} ms`;
     case 'failover':
-      return `${e.noticedBy} missed ${e.stream.split('>')[0]} (last heard ${rel(e.lastHeard, origin)}, seq ${e.lastSeq}); ` +
-        (e.reset ? `reset ${e.reset.delayMs.toFixed(3)} ms later` : 'NO RESET SEEN');
+      return `${e.noticedBy} missed ${e.stream.split('>')[0]} (last heard ${rel(e.lastHeard, origin)}, seq ${e.lastSeq})` +
+        (live ? '' : e.reset ? `; reset ${e.reset.delayMs.toFixed(3)} ms later` : '; NO RESET SEEN');
     case 'recovery':
       return `${e.stream}  seq ${e.seq}, ${ms(e.downMs)} ms after the failover`;
     case 'restart':
@@ -66,7 +67,7 @@ function pairsTable(r: HeartbeatReport): string {
 
 function timeline(r: HeartbeatReport, origin: number): string {
   const shown = r.events.slice(0, MAX_TIMELINE);
-  const rows = shown.map((e) => [rel(e.time, origin), e.type, describe(e, origin)]);
+  const rows = shown.map((e) => [rel(e.time, origin), e.type, describeEvent(e, origin)]);
   const more = r.events.length - shown.length + r.totals.droppedEvents;
   return table(['time', 'event', 'what'], rows) + (more > 0 ? `\n  ... ${more} more events (see --json)` : '');
 }

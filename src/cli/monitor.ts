@@ -1,0 +1,64 @@
+// `ucprobe monitor`: receive heartbeats on a UDP port, print detector events
+// as they happen, and the whole report when stopped (Ctrl-C or --duration).
+
+import type { Command } from 'commander';
+import { Monitor } from '../monitor/monitor.js';
+import type { HeartbeatEvent } from '../heartbeat/events.js';
+import { describeEvent, heartbeatText } from '../output/heartbeat-text.js';
+import { formatTime } from '../output/time-format.js';
+import { StdoutWriter } from '../output/stdout-writer.js';
+import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
+import { durationMs, hostPort, port } from './parse.js';
+
+interface MonitorFlags extends HeartbeatFlags {
+  port: string;
+  bind?: string;
+  json?: boolean;
+  duration?: string;
+  tcpPeer?: string;
+  tcpListen?: string;
+}
+
+export function addMonitorCommand(program: Command): void {
+  const cmd = program
+    .command('monitor')
+    .description('receive heartbeats on a UDP port and run the five-miss detector on the wall clock')
+    .requiredOption('--port <n>', 'UDP port to listen on')
+    .option('--bind <addr>', 'local address to listen on (default: all)')
+    .option('--json', 'events as JSON lines, then the report as one JSON line')
+    .option('--duration <time>', 'stop after this long, e.g. 30s (default: until Ctrl-C)')
+    .option('--tcp-peer <host:port>', 'keep a TCP connection to the peer and reset it at a failover')
+    .option('--tcp-listen <port>', 'accept TCP connections and reset them at a failover');
+  for (const o of [...decodeOptions(), ...heartbeatOptions()]) cmd.addOption(o);
+  cmd.action(async (flags: MonitorFlags) => {
+    const out = new StdoutWriter();
+    const origin = Date.now() / 1000;
+    const print = (e: HeartbeatEvent): void => {
+      const sec = Math.floor(e.time);
+      out.line(flags.json ? JSON.stringify(e) : `${formatTime(sec, Math.round((e.time - sec) * 1e9) % 1e9, 'utc', 0)}  ${e.type.padEnd(17)} ${describeEvent(e, origin, true)}`);
+      out.flush();
+    };
+    const monitor = new Monitor({
+      port: port(flags.port, '--port'),
+      bind: flags.bind,
+      params: detectorFlags(flags),
+      pipeline: pipelineOptions(flags),
+      onEvent: print,
+      onNotice: (msg) => process.stderr.write(`ucprobe: ${msg}\n`),
+      tcpPeer: flags.tcpPeer ? hostPort(flags.tcpPeer, '--tcp-peer') : undefined,
+      tcpListen: flags.tcpListen !== undefined ? port(flags.tcpListen, '--tcp-listen') : undefined,
+    });
+    const limit = flags.duration !== undefined ? durationMs(flags.duration, '--duration', 's') : undefined;
+    await monitor.start();
+    if (!flags.json) out.line(`listening for heartbeats on UDP ${flags.bind ?? '*'}:${flags.port}${limit ? ` for ${limit / 1000} s` : ' (Ctrl-C to stop)'}`);
+    out.flush();
+    await new Promise<void>((resolve) => {
+      if (limit !== undefined) setTimeout(resolve, limit);
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    const report = monitor.stop();
+    out.line(flags.json ? JSON.stringify({ report }) : `\n${heartbeatText(report, origin)}`);
+    out.flush();
+  });
+}
