@@ -54,7 +54,10 @@ export class Monitor {
   private closed = false;
   private peerDown = false;
 
-  constructor(private readonly opts: MonitorOptions) {
+  private readonly opts: MonitorOptions;
+
+  constructor(opts: MonitorOptions) {
+    this.opts = { ...opts };
     this.clock = opts.clock ?? wallClock;
     this.analyzer = new HeartbeatAnalyzer(opts.params, (e) => this.event(e));
     this.pipeline = new Pipeline([this.analyzer.add], opts.pipeline);
@@ -77,9 +80,21 @@ export class Monitor {
     this.socket = socket;
     this.localAddress = socket.address().address;
     socket.on('message', (msg, rinfo) => this.datagram(msg, rinfo.address, rinfo.port));
+    this.opts.port = socket.address().port;
     this.ticker = setInterval(() => this.analyzer.detector.tick(this.clock()), this.opts.tickMs ?? 5);
     if (this.opts.tcpListen !== undefined) await this.listen(this.opts.tcpListen);
     if (this.opts.tcpPeer) this.connectPeer();
+  }
+
+  /** The UDP port listened on (useful with port 0). */
+  get port(): number {
+    return this.socket?.address().port ?? this.opts.port;
+  }
+
+  /** The TCP port accepting connections to reset, once started. */
+  get tcpPort(): number | null {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? a.port : null;
   }
 
   /** Stop and give the whole report; the silence up to now counts. */
