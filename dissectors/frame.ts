@@ -4,12 +4,12 @@
 // from SDP or by their shape) is done by the pipeline in src/.
 
 import type { ByteOrder, FrameInfo, IpHeader, PacketRecord } from './types.js';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, decodeEthernet, linkDecoder, linkTypeName } from './link.js';
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETH_HEADER_LEN, LINKTYPE_ETHERNET, decodeEthernet, linkDecoder, linkTypeName } from './link.js';
 import { decodePpp } from './ppp.js';
-import { decodeIpv4, type IpDecode } from './ipv4.js';
+import { IPV4_MIN_HEADER_LEN, Ipv4Header, decodeIpv4, type IpDecode } from './ipv4.js';
 import { decodeIpv6 } from './ipv6.js';
 import { GRE_PROTO_PPP, GRE_PROTO_TEB, decodeGre } from './gre.js';
-import { decodeUdp } from './udp.js';
+import { UDP_HEADER_LEN, decodeUdp } from './udp.js';
 import { decodeTcp } from './tcp.js';
 import { DEFAULT_HEARTBEAT_PORTS, decodeHeartbeat } from './mds-heartbeat.js';
 import { looksLikeSip, parseSipDatagram } from './sip.js';
@@ -52,6 +52,7 @@ function decodeIp(etherType: number, b: Uint8Array, off: number, end: number, cu
 /** Decode a frame's bytes (`b` holds exactly the captured bytes) into a record. */
 export function decodeFrame(info: FrameInfo, b: Uint8Array, opts: DecodeOptions = DEFAULT_DECODE_OPTIONS): PacketRecord {
   const rec = emptyRecord(info);
+  if (info.linkType === LINKTYPE_ETHERNET && ethernetIpv4Udp(rec, b, opts)) return rec;
   const link = linkDecoder(info.linkType);
   if (!link) return rec; // not a link type we dissect (netlink, ...): a bare frame, not an error
   const l2 = link(b, 0, b.length);
@@ -110,9 +111,58 @@ export function decodeFrame(info: FrameInfo, b: Uint8Array, opts: DecodeOptions 
   return rec;
 }
 
+/**
+ * The common case in one pass, with no intermediate results: untagged Ethernet,
+ * a whole (unfragmented) IPv4 datagram whose lengths all fit, carrying UDP
+ * whose length fits. Fills `rec` exactly as the layered decode would and
+ * returns true; returns false, leaving `rec` untouched, for anything else.
+ */
+function ethernetIpv4Udp(rec: PacketRecord, b: Uint8Array, opts: DecodeOptions): boolean {
+  const n = b.length;
+  const o = ETH_HEADER_LEN;
+  if (n < o + IPV4_MIN_HEADER_LEN || ((b[12] << 8) | b[13]) !== ETHERTYPE_IPV4) return false;
+  const vihl = b[o];
+  const ihl = (vihl & 0x0f) * 4;
+  if (vihl >> 4 !== 4 || ihl < IPV4_MIN_HEADER_LEN || ihl > n - o) return false;
+  const totalLength = (b[o + 2] << 8) | b[o + 3];
+  const ipEnd = o + totalLength;
+  // Fragments (MF set or an offset) and lengths that need the general path's care.
+  if (totalLength < ihl || ipEnd > n || ((b[o + 6] << 8) | b[o + 7]) & 0x3fff || b[o + 9] !== IPPROTO_UDP) return false;
+  const u = o + ihl;
+  if (ipEnd - u < UDP_HEADER_LEN) return false;
+  const udpLength = (b[u + 4] << 8) | b[u + 5];
+  const udpEnd = u + udpLength;
+  if (udpLength < UDP_HEADER_LEN || udpEnd > ipEnd) return false;
+  const tos = b[o + 1];
+  rec.ip = new Ipv4Header(
+    (b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15],
+    (b[o + 16] << 24) | (b[o + 17] << 16) | (b[o + 18] << 8) | b[o + 19],
+    tos >> 2,
+    tos & 3,
+    b[o + 8],
+    IPPROTO_UDP,
+    (b[o + 4] << 8) | b[o + 5],
+    null,
+  );
+  rec.transport = 'udp';
+  rec.sport = (b[u] << 8) | b[u + 1];
+  rec.dport = (b[u + 2] << 8) | b[u + 3];
+  rec.payload = new Uint8Array(b.buffer, b.byteOffset + u + UDP_HEADER_LEN, udpLength - UDP_HEADER_LEN);
+  decodeUdpApp(rec, b, u + UDP_HEADER_LEN, udpEnd, opts);
+  return true;
+}
+
+/** b[start..end) as a Uint8Array view (cheaper than subarray(), which looks up the species constructor). */
+function view(b: Uint8Array, start: number, end: number): Uint8Array {
+  const n = b.length;
+  const s = start < n ? start : n;
+  const e = end < n ? end : n;
+  return new Uint8Array(b.buffer, b.byteOffset + s, e > s ? e - s : 0);
+}
+
 /** An IP fragment: its share of the IP payload, left for the pipeline to reassemble. */
 function fragmentOnly(rec: PacketRecord, b: Uint8Array, off: number, end: number): PacketRecord {
-  rec.payload = b.subarray(off, end);
+  rec.payload = view(b, off, end);
   return rec;
 }
 
@@ -131,7 +181,7 @@ export function decodeTransport(rec: PacketRecord, b: Uint8Array, off: number, e
       rec.error ??= udp.error;
       if (udp.offset === off) return;
     }
-    rec.payload = b.subarray(udp.offset, udp.end);
+    rec.payload = view(b, udp.offset, udp.end);
     decodeUdpApp(rec, b, udp.offset, udp.end, opts);
   } else if (proto === IPPROTO_TCP) {
     const tcp = decodeTcp(b, off, end);
@@ -143,7 +193,7 @@ export function decodeTransport(rec: PacketRecord, b: Uint8Array, off: number, e
       rec.error ??= tcp.error;
       return;
     }
-    rec.payload = b.subarray(tcp.offset, end);
+    rec.payload = view(b, tcp.offset, end);
   }
 }
 

@@ -1,6 +1,6 @@
 // IPv4 header: DSCP/ECN, protocol, fragmentation. Options are skipped by IHL.
 
-import type { IpHeader } from './types.js';
+import type { IpFragmentInfo, IpHeader } from './types.js';
 
 export const IPV4_MIN_HEADER_LEN = 20;
 const TOS = 1;
@@ -29,6 +29,93 @@ export function ipv4ToString(b: Uint8Array, o: number): string {
 }
 
 /**
+ * Address -> text, shared by all headers: a direct-mapped table, so each of a
+ * capture's few addresses is formatted once and the table never grows.
+ */
+const TEXT_SLOTS = 4096;
+const textAddr = new Int32Array(TEXT_SLOTS);
+const textOf: Array<string | undefined> = new Array<string | undefined>(TEXT_SLOTS).fill(undefined);
+
+/** Dotted-quad text of an address held as a 32-bit integer (either sign). */
+export function ipv4Text(addr: number): string {
+  const a = addr | 0;
+  const h = Math.imul(a ^ (a >>> 16), 0x45d9f3b);
+  const i = (h ^ (h >>> 16)) & (TEXT_SLOTS - 1);
+  let s = textOf[i];
+  if (s === undefined || textAddr[i] !== a) {
+    s = `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+    textAddr[i] = a;
+    textOf[i] = s;
+  }
+  return s;
+}
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/** Make `text` the header's own `name` property (an address rewritten by a caller). */
+function setOwn(h: object, name: 'src' | 'dst', text: string): void {
+  Object.defineProperty(h, name, { value: text, writable: true, enumerable: true, configurable: true });
+}
+
+/**
+ * An IPv4 header that keeps its addresses as integers and makes their text on
+ * read (most packets are only counted, never printed or keyed by address).
+ */
+export class Ipv4Header implements IpHeader {
+  declare readonly version: 4;
+  declare dscp: number;
+  declare ecn: number;
+  declare ttl: number;
+  declare proto: number;
+  declare id: number;
+  declare fragment: IpFragmentInfo | null;
+  /** Source and destination address as 32-bit integers (network byte order, signed). */
+  declare srcAddr: number;
+  declare dstAddr: number;
+
+  constructor(srcAddr: number, dstAddr: number, dscp: number, ecn: number, ttl: number, proto: number, id: number, fragment: IpFragmentInfo | null) {
+    this.version = 4;
+    this.dscp = dscp;
+    this.ecn = ecn;
+    this.ttl = ttl;
+    this.proto = proto;
+    this.id = id;
+    this.fragment = fragment;
+    this.srcAddr = srcAddr;
+    this.dstAddr = dstAddr;
+  }
+
+  get src(): string {
+    return ipv4Text(this.srcAddr);
+  }
+
+  set src(text: string) {
+    setOwn(this, 'src', text);
+  }
+
+  get dst(): string {
+    return ipv4Text(this.dstAddr);
+  }
+
+  set dst(text: string) {
+    setOwn(this, 'dst', text);
+  }
+
+  /** The plain IpHeader fields, as JSON and the other dissectors' records show them. */
+  toJSON(): IpHeader {
+    return { version: 4, src: this.src, dst: this.dst, dscp: this.dscp, ecn: this.ecn, ttl: this.ttl, proto: this.proto, id: this.id, fragment: this.fragment };
+  }
+
+  [INSPECT](): IpHeader {
+    return this.toJSON();
+  }
+}
+
+function i32(b: Uint8Array, o: number): number {
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+}
+
+/**
  * `captureCut` says the frame was snaplen-truncated: a total length past the
  * captured bytes is then expected, not an error.
  */
@@ -47,17 +134,16 @@ export function decodeIpv4(b: Uint8Array, off: number, end: number, captureCut: 
   const ff = (b[off + FLAGS_FRAGMENT] << 8) | b[off + FLAGS_FRAGMENT + 1];
   const fragOffset = (ff & FRAGMENT_OFFSET_MASK) * 8;
   const mf = (ff & FLAG_MF) !== 0;
-  const header: IpHeader = {
-    version: 4,
-    src: ipv4ToString(b, off + SRC),
-    dst: ipv4ToString(b, off + DST),
-    dscp: tos >> 2,
-    ecn: tos & 3,
-    ttl: b[off + TTL],
-    proto: b[off + PROTOCOL],
-    id: (b[off + IDENTIFICATION] << 8) | b[off + IDENTIFICATION + 1],
-    fragment: mf || fragOffset > 0 ? { offset: fragOffset, moreFragments: mf } : null,
-  };
+  const header = new Ipv4Header(
+    i32(b, off + SRC),
+    i32(b, off + DST),
+    tos >> 2,
+    tos & 3,
+    b[off + TTL],
+    b[off + PROTOCOL],
+    (b[off + IDENTIFICATION] << 8) | b[off + IDENTIFICATION + 1],
+    mf || fragOffset > 0 ? { offset: fragOffset, moreFragments: mf } : null,
+  );
   let error: string | null = null;
   let payloadEnd = off + totalLength;
   if (totalLength < ihl) {

@@ -23,8 +23,16 @@ const HEX = Array.from({ length: 65536 }, (_, i) => i.toString(16));
 
 /** RFC 5952 text form of 16 bytes at `o`: lower case, longest zero run (>= 2 groups) compressed. */
 export function ipv6ToString(b: Uint8Array, o: number): string {
-  const g = new Array<number>(8);
-  for (let i = 0; i < 8; i++) g[i] = (b[o + 2 * i] << 8) | b[o + 2 * i + 1];
+  return ipv6Text(i32(b, o), i32(b, o + 4), i32(b, o + 8), i32(b, o + 12));
+}
+
+function i32(b: Uint8Array, o: number): number {
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+}
+
+/** RFC 5952 text of an address given as four 32-bit words, most significant first. */
+export function ipv6Text(w0: number, w1: number, w2: number, w3: number): string {
+  const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -36,12 +44,84 @@ export function ipv6ToString(b: Uint8Array, o: number): string {
   }
   // IPv4-mapped addresses keep their dotted tail, as tools print them.
   if (bestStart === 0 && bestLen === 5 && g[5] === 0xffff) {
-    return `::ffff:${b[o + 12]}.${b[o + 13]}.${b[o + 14]}.${b[o + 15]}`;
+    return `::ffff:${(w3 >>> 24) & 255}.${(w3 >>> 16) & 255}.${(w3 >>> 8) & 255}.${w3 & 255}`;
   }
   if (bestStart < 0) return g.map((x) => HEX[x]).join(':');
   const head = g.slice(0, bestStart).map((x) => HEX[x]).join(':');
   const tail = g.slice(bestStart + bestLen).map((x) => HEX[x]).join(':');
   return `${head}::${tail}`;
+}
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * An IPv6 header that keeps its addresses as four 32-bit words each and makes
+ * their text on first read.
+ */
+export class Ipv6Header implements IpHeader {
+  declare readonly version: 6;
+  declare dscp: number;
+  declare ecn: number;
+  declare ttl: number;
+  declare proto: number;
+  declare id: number;
+  declare fragment: IpFragmentInfo | null;
+  declare private readonly s0: number;
+  declare private readonly s1: number;
+  declare private readonly s2: number;
+  declare private readonly s3: number;
+  declare private readonly d0: number;
+  declare private readonly d1: number;
+  declare private readonly d2: number;
+  declare private readonly d3: number;
+  declare private srcText: string | null;
+  declare private dstText: string | null;
+
+  /** `b[off..off+40)` is the fixed header; only the addresses are read from it. */
+  constructor(b: Uint8Array, off: number, dscp: number, ecn: number, ttl: number, proto: number, id: number, fragment: IpFragmentInfo | null) {
+    this.version = 6;
+    this.dscp = dscp;
+    this.ecn = ecn;
+    this.ttl = ttl;
+    this.proto = proto;
+    this.id = id;
+    this.fragment = fragment;
+    this.s0 = i32(b, off + SRC);
+    this.s1 = i32(b, off + SRC + 4);
+    this.s2 = i32(b, off + SRC + 8);
+    this.s3 = i32(b, off + SRC + 12);
+    this.d0 = i32(b, off + DST);
+    this.d1 = i32(b, off + DST + 4);
+    this.d2 = i32(b, off + DST + 8);
+    this.d3 = i32(b, off + DST + 12);
+    this.srcText = null;
+    this.dstText = null;
+  }
+
+  get src(): string {
+    return (this.srcText ??= ipv6Text(this.s0, this.s1, this.s2, this.s3));
+  }
+
+  set src(text: string) {
+    this.srcText = text;
+  }
+
+  get dst(): string {
+    return (this.dstText ??= ipv6Text(this.d0, this.d1, this.d2, this.d3));
+  }
+
+  set dst(text: string) {
+    this.dstText = text;
+  }
+
+  [INSPECT](): IpHeader {
+    return this.toJSON();
+  }
+
+  /** The plain IpHeader fields, as JSON and the other dissectors' records show them. */
+  toJSON(): IpHeader {
+    return { version: 6, src: this.src, dst: this.dst, dscp: this.dscp, ecn: this.ecn, ttl: this.ttl, proto: this.proto, id: this.id, fragment: this.fragment };
+  }
 }
 
 export function decodeIpv6(b: Uint8Array, off: number, end: number, captureCut: boolean): IpDecode {
@@ -85,16 +165,6 @@ export function decodeIpv6(b: Uint8Array, off: number, end: number, captureCut: 
       p += len;
     } else break;
   }
-  const header: IpHeader = {
-    version: 6,
-    src: ipv6ToString(b, off + SRC),
-    dst: ipv6ToString(b, off + DST),
-    dscp: tclass >> 2,
-    ecn: tclass & 3,
-    ttl: b[off + HOP_LIMIT],
-    proto: next,
-    id,
-    fragment,
-  };
+  const header = new Ipv6Header(b, off, tclass >> 2, tclass & 3, b[off + HOP_LIMIT], next, id, fragment);
   return { header, offset: p, end: payloadEnd, error };
 }

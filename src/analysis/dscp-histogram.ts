@@ -12,12 +12,71 @@ export function applicationOf(rec: PacketRecord): string {
   return 'other-ip';
 }
 
+/** The applications every record maps to, each with a row of 64 counters. */
+const ROWS = ['mds-heartbeat', 'sip', 'rtp', 'other-udp', 'other-tcp', 'other-ip'] as const;
+const DSCP_VALUES = 64;
+
+/** Row of a record, -1 when applicationOf would name something outside ROWS. */
+function rowOf(rec: PacketRecord): number {
+  switch (rec.app) {
+    case 'mds-heartbeat': return 0;
+    case 'sip': return 1;
+    case 'rtp': return 2;
+    case null:
+      switch (rec.transport) {
+        case 'udp': return 3;
+        case 'tcp': return 4;
+        case null: return 5;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
 export class DscpCounter {
-  readonly histogram: DscpHistogram = {};
+  /** Counts per (row, DSCP) in a flat array: no string keys built per packet. */
+  private readonly counts = new Float64Array(ROWS.length * DSCP_VALUES);
+  /** Rows in the order they were first seen (the histogram's key order). */
+  private readonly order: string[] = [];
+  private readonly seen = new Uint8Array(ROWS.length);
+  /** Anything outside the table (a DSCP beyond 0..63, an unknown name). */
+  private readonly other: DscpHistogram = {};
 
   readonly add = (rec: PacketRecord): void => {
-    if (!rec.ip) return;
-    const h = (this.histogram[applicationOf(rec)] ??= {});
-    h[rec.ip.dscp] = (h[rec.ip.dscp] ?? 0) + 1;
+    const ip = rec.ip;
+    if (!ip) return;
+    const d = ip.dscp;
+    const row = rowOf(rec);
+    if (row >= 0 && d >= 0 && d < DSCP_VALUES && Number.isInteger(d)) {
+      if (this.seen[row] === 0) {
+        this.seen[row] = 1;
+        if (!(ROWS[row] in this.other)) this.order.push(ROWS[row]);
+      }
+      this.counts[row * DSCP_VALUES + d]++;
+      return;
+    }
+    const app = applicationOf(rec);
+    if (!(app in this.other) && !this.order.includes(app)) this.order.push(app);
+    const h = (this.other[app] ??= {});
+    h[d] = (h[d] ?? 0) + 1;
   };
+
+  /** application or transport -> DSCP value -> packets, applications in first-seen order. */
+  get histogram(): DscpHistogram {
+    const out: DscpHistogram = {};
+    for (const app of this.order) {
+      const h: Record<number, number> = {};
+      const row = (ROWS as readonly string[]).indexOf(app);
+      if (row >= 0) {
+        for (let d = 0; d < DSCP_VALUES; d++) {
+          const n = this.counts[row * DSCP_VALUES + d];
+          if (n > 0) h[d] = n;
+        }
+      }
+      const extra = this.other[app];
+      if (extra) for (const [k, n] of Object.entries(extra)) h[k as unknown as number] = (h[k as unknown as number] ?? 0) + n;
+      out[app] = h;
+    }
+    return out;
+  }
 }

@@ -97,6 +97,20 @@ class Stream {
     this.seen[seq % WINDOW] = seq;
   }
 
+  /**
+   * The pipeline settled the stream's byte order after guessing it for the
+   * first heartbeat(s): what was stored was read the other way round.
+   */
+  reread(byteOrder: ByteOrder): void {
+    this.byteOrder = byteOrder;
+    this.firstSeq = swap32(this.firstSeq);
+    this.lastSeq = swap32(this.lastSeq);
+    this.epochSeq = swap32(this.epochSeq);
+    const seen = [...this.seen].filter((x) => x >= 0);
+    this.seen.fill(-1);
+    for (const x of seen) this.seen[swap32(x) % WINDOW] = swap32(x);
+  }
+
   wasReceived(seq: number): boolean {
     return this.seen[seq % WINDOW] === seq;
   }
@@ -126,6 +140,10 @@ class Stream {
       jitterMs: this.jitterCount ? { mean: round3(this.jitterSum / this.jitterCount), max: round3(this.jitterMax) } : null,
     };
   }
+}
+
+function swap32(x: number): number {
+  return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
 }
 
 function round3(ms: number): number {
@@ -162,18 +180,20 @@ export class HeartbeatDetector {
       this.scheduleCheck(this.dueTime(fresh));
       return;
     }
-    s.byteOrder = byteOrder;
+    if (byteOrder !== s.byteOrder) s.reread(byteOrder);
     const step = (seq - s.lastSeq) >>> 0;
     const back = (s.lastSeq - seq) >>> 0;
     const silenceMs = (t - s.lastTime) * 1000;
     if (step === 0) {
       s.received++;
       s.duplicates++;
+      this.heard(s, t);
     } else if (step <= 2 * silenceMs / this.params.intervalMs + FORWARD_SLACK) {
       this.advance(s, seq, t, step);
-    } else if (back <= WINDOW && silenceMs + back * this.params.intervalMs <= this.params.reorderWindowMs) {
-      // Sent `back` heartbeats ago and still within the reorder window: late, not a restart.
-      this.late(s, seq);
+    } else if (back <= WINDOW && (silenceMs + back * this.params.intervalMs <= this.params.reorderWindowMs || seq > NEAR_ZERO)) {
+      // Sent `back` heartbeats ago: late, not a restart. Past the reorder window only a fall
+      // back near 0 is a restart; a stray old datagram must not restart the count.
+      this.late(s, seq, t);
     } else {
       this.restart(s, seq, t, seq <= NEAR_ZERO);
     }
@@ -243,8 +263,9 @@ export class HeartbeatDetector {
   }
 
   /** A heartbeat older than the newest: a duplicate, or a late one filling a gap. */
-  private late(s: Stream, seq: number): void {
+  private late(s: Stream, seq: number, t: number): void {
     s.received++;
+    this.heard(s, t);
     if (!s.inEpoch(seq)) {
       // Older than the first one we saw: nothing of ours to fill.
       s.reordered++;
@@ -256,9 +277,18 @@ export class HeartbeatDetector {
     }
     s.seen[seq % WINDOW] = seq;
     s.reordered++;
-    s.lost--;
     const g = s.pending.find((x) => ((seq - x.afterSeq) >>> 0) < ((x.nextSeq - x.afterSeq) >>> 0));
-    if (g) g.lost--;
+    // Too late to fill a gap that was already settled and reported: it stays lost.
+    if (g) {
+      g.lost--;
+      s.lost--;
+    }
+  }
+
+  /** An older heartbeat (late or repeated) still ends the receiver's silence, though it says nothing new. */
+  private heard(s: Stream, t: number): void {
+    this.checkSilence(s, t);
+    s.lastTime = t;
   }
 
   private restart(s: Stream, seq: number, t: number, nearZero: boolean): void {

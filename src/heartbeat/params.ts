@@ -44,7 +44,9 @@ export function detectorParams(p: Partial<DetectorParams> = {}): DetectorParams 
  * grace has also passed.
  */
 export function missesAfter(elapsedMs: number, p: DetectorParams): number {
-  const over = elapsedMs - p.timeoutMs - p.graceMs;
+  // Timestamps are whole microseconds: round off the float error of their difference, so
+  // silence ending exactly on a deadline + grace counts the same at every epoch.
+  const over = Math.round(elapsedMs * 1000) / 1000 - p.timeoutMs - p.graceMs;
   return over < 0 ? 0 : Math.floor(over / p.intervalMs) + 1;
 }
 

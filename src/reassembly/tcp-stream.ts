@@ -9,6 +9,7 @@
 // 32-bit difference, which is right as long as the two numbers are within 2 GiB.
 
 import { TCP_FIN, TCP_RST, TCP_SYN } from '../../dissectors/types.js';
+import { RecencyMap } from '../pipeline/bounded-map.js';
 
 /** What one call hands back: new in-order bytes, plus what was skipped or dropped. */
 export interface TcpDelivery {
@@ -312,9 +313,10 @@ export class TcpReassembler {
   };
 
   private readonly directionOptions: TcpDirectionOptions;
-  // Map order is recency order: an entry is re-inserted on every segment, so
-  // the first entry is the least recently used and the first to go idle.
-  private readonly table = new Map<string, DirectionEntry>();
+  // Recency order: an entry moves to the recent end on every segment, so the
+  // oldest entry is the least recently used and the first to go idle. (A
+  // RecencyMap, not Map delete + set, which rehashes into old space per touch.)
+  private readonly table = new RecencyMap<string, DirectionEntry>();
   private heldCost = 0;
   private lastSec = 0;
 
@@ -332,13 +334,11 @@ export class TcpReassembler {
     this.lastSec = now;
     this.sweep(now, false);
 
-    let entry = this.table.get(flowKey);
-    if (entry !== undefined) {
-      this.table.delete(flowKey); // re-inserted below, at the recent end
-      if (this.startsFresh(entry, seq, flags, payload.length)) {
-        this.forget(entry);
-        entry = undefined;
-      }
+    let entry = this.table.peek(flowKey);
+    if (entry !== undefined && this.startsFresh(entry, seq, flags, payload.length)) {
+      this.table.delete(flowKey); // replaced below, at the recent end
+      this.forget(entry);
+      entry = undefined;
     }
     if (entry === undefined) {
       while (this.table.size >= this.maxConnections) this.evictOldest();
@@ -378,7 +378,7 @@ export class TcpReassembler {
 
   /** The reassembler for one direction, if tracked (for inspection). */
   direction(flowKey: string): TcpDirectionReassembler | undefined {
-    return this.table.get(flowKey)?.dir;
+    return this.table.peek(flowKey)?.dir;
   }
 
   private startsFresh(entry: DirectionEntry, seq: number, flags: number, len: number): boolean {
@@ -396,13 +396,20 @@ export class TcpReassembler {
   /** Drops idle directions: from the LRU end only, or all of them when `full`. */
   private sweep(now: number, full: boolean): number {
     let dropped = 0;
-    for (const [key, entry] of this.table) {
-      if (now - entry.lastSec > this.idleTimeoutSec) {
-        this.table.delete(key);
+    if (!full) {
+      // The per-segment case: only the least recently used end, no iterator.
+      for (let entry = this.table.oldestValue(); entry !== undefined && now - entry.lastSec > this.idleTimeoutSec; entry = this.table.oldestValue()) {
+        this.table.delete(this.table.oldestKey() as string);
         this.forget(entry);
         dropped++;
-      } else if (!full) {
-        break;
+      }
+    } else {
+      for (const [key, entry] of this.table.entries()) {
+        if (now - entry.lastSec > this.idleTimeoutSec) {
+          this.table.delete(key);
+          this.forget(entry);
+          dropped++;
+        }
       }
     }
     this.stats.evicted += dropped;
@@ -412,10 +419,10 @@ export class TcpReassembler {
   }
 
   private evictOldest(): void {
-    const first = this.table.entries().next();
-    if (first.done === true) return;
-    this.table.delete(first.value[0]);
-    this.forget(first.value[1]);
+    const entry = this.table.oldestValue();
+    if (entry === undefined) return;
+    this.table.delete(this.table.oldestKey() as string);
+    this.forget(entry);
     this.stats.evicted++;
   }
 

@@ -83,19 +83,53 @@ class RecordFeeder {
   }
 }
 
-function countingHandler(facts: CaptureFacts, onFrame: FrameHandler): FrameHandler {
-  return (info, bytes) => {
+/**
+ * Counts frames into the facts on the way to `onFrame`. The timestamp span is
+ * kept here as whole (seconds, nanoseconds) pairs, compared as integers (no
+ * float division or boxed number per packet), and written to the facts as
+ * seconds by flush(), which readCapture calls however the read ends.
+ */
+class FrameCounter {
+  private any = false;
+  private firstSec = 0;
+  private firstNsec = 0;
+  private lastSec = 0;
+  private lastNsec = 0;
+
+  constructor(private readonly facts: CaptureFacts, private readonly onFrame: FrameHandler) {}
+
+  readonly handle: FrameHandler = (info, bytes) => {
+    const facts = this.facts;
     facts.packets++;
     facts.bytesCaptured += info.caplen;
     if (info.caplen < info.len) facts.truncatedPackets++;
-    const t = info.tsSec + info.tsNsec / 1e9;
+    const sec = info.tsSec;
+    const nsec = info.tsNsec;
     // Simple packet blocks have no timestamp (0): they say nothing about the span.
-    if (t !== 0) {
-      if (facts.firstTs === null || t < facts.firstTs) facts.firstTs = t;
-      if (facts.lastTs === null || t > facts.lastTs) facts.lastTs = t;
+    if (sec !== 0 || nsec !== 0) {
+      if (!this.any) {
+        this.any = true;
+        this.firstSec = this.lastSec = sec;
+        this.firstNsec = this.lastNsec = nsec;
+      } else if (sec < this.firstSec || (sec === this.firstSec && nsec < this.firstNsec)) {
+        this.firstSec = sec;
+        this.firstNsec = nsec;
+      } else if (sec > this.lastSec || (sec === this.lastSec && nsec > this.lastNsec)) {
+        this.lastSec = sec;
+        this.lastNsec = nsec;
+      }
     }
-    onFrame(info, bytes);
+    this.onFrame(info, bytes);
   };
+
+  flush(): void {
+    if (!this.any) return;
+    const facts = this.facts;
+    const first = this.firstSec + this.firstNsec / 1e9;
+    const last = this.lastSec + this.lastNsec / 1e9;
+    if (facts.firstTs === null || first < facts.firstTs) facts.firstTs = first;
+    if (facts.lastTs === null || last > facts.lastTs) facts.lastTs = last;
+  }
 }
 
 function openError(path: string, e: unknown): CaptureError {
@@ -133,7 +167,8 @@ async function* stdinChunks(facts: CaptureFacts): AsyncGenerator<Uint8Array> {
  * mid-record is a warning in the returned facts, after every whole record.
  */
 export async function readCapture(path: string, onFrame: FrameHandler, facts: CaptureFacts = newFacts()): Promise<CaptureFacts> {
-  const feeder = new RecordFeeder(path === '-' ? 'stdin' : path, facts, countingHandler(facts, onFrame));
+  const counter = new FrameCounter(facts, onFrame);
+  const feeder = new RecordFeeder(path === '-' ? 'stdin' : path, facts, counter.handle);
   try {
     if (path === '-') {
       await feedStream(feeder, stdinChunks(facts));
@@ -172,6 +207,8 @@ export async function readCapture(path: string, onFrame: FrameHandler, facts: Ca
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') throw new CaptureError(`${path}: corrupt gzip data after ${facts.packets} packets`);
     throw e;
+  } finally {
+    counter.flush();
   }
   feeder.finish();
   return facts;

@@ -1,5 +1,6 @@
 // Classic libpcap files: either byte order, microsecond or nanosecond magic.
 
+import type { FrameInfo } from '../../dissectors/types.js';
 import { CaptureError, type CaptureFacts, type FrameHandler, type RecordParser } from './types.js';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
@@ -60,6 +61,8 @@ export class PcapParser implements RecordParser {
       this.headerDone = true;
       off += PCAP_FILE_HEADER_LEN;
     }
+    const ab = b.buffer;
+    const base = b.byteOffset;
     const le = this.le;
     const nsMul = this.nanos ? 1 : 1000;
     const linkType = this.linkType;
@@ -78,20 +81,26 @@ export class PcapParser implements RecordParser {
         this.need = RECORD_HEADER_LEN + caplen;
         return off;
       }
-      const tsSec = dv.getUint32(off, le);
-      const frac = dv.getUint32(off + 4, le);
+      let tsSec = dv.getUint32(off, le);
+      let tsNsec = dv.getUint32(off + 4, le) * nsMul;
+      // A fraction of a second or more in the fraction field carries into the seconds.
+      if (tsNsec >= 1e9) {
+        tsSec += Math.floor(tsNsec / 1e9);
+        tsNsec %= 1e9;
+      }
       const len = dv.getUint32(off + 12, le);
-      const info = {
+      const info: FrameInfo = {
         frame: ++this.frame,
-        tsSec: tsSec + Math.floor((frac * nsMul) / 1e9),
-        tsNsec: (frac * nsMul) % 1e9,
+        tsSec,
+        tsNsec,
         caplen,
-        len: Math.max(len, caplen),
+        len: len > caplen ? len : caplen,
         linkType,
         iface: 0,
       };
       off += RECORD_HEADER_LEN;
-      this.onFrame(info, b.subarray(off, off + caplen));
+      // A plain view (not subarray(), which looks up the species constructor every call).
+      this.onFrame(info, new Uint8Array(ab, base + off, caplen));
       off += caplen;
     }
   }

@@ -163,7 +163,7 @@ export class PcapngParser implements RecordParser {
   private emit(b: Uint8Array, ifId: number, ifc: Iface, hi: number, lo: number, data: number, caplen: number, len: number): void {
     const { sec, nsec } = splitTimestamp(hi, lo, ifc);
     const info = { frame: ++this.frame, tsSec: sec, tsNsec: nsec, caplen, len: Math.max(len, caplen), linkType: ifc.linkType, iface: ifId };
-    this.onFrame(info, b.subarray(data, data + caplen));
+    this.onFrame(info, new Uint8Array(b.buffer, b.byteOffset + data, caplen));
   }
 
   private enhancedPacket(b: Uint8Array, dv: DataView, p: number, end: number, where: string): void {

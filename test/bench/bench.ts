@@ -1,5 +1,6 @@
 // `npm run bench`: packets/s of ucprobe analyze against tshark field
-// extraction, a bare record walk and pcap-parser on the same mixed capture,
+// extraction, a bare record walk, a fair record walk (each record handed on as
+// a view, as any reader must) and pcap-parser on the same mixed capture,
 // and peak RSS at 1 M and 4 M packets. Writes its captures outside the repo.
 
 import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeMixedCapture } from '../../captures/make-captures.js';
+import type { FrameInfo } from '../../dissectors/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = process.env.UCPROBE_BENCH_DIR ?? join(tmpdir(), 'ucprobe-bench');
@@ -54,6 +56,46 @@ function bareWalk(path: string): number {
   return n;
 }
 
+/**
+ * A fair floor for any reader: the same walk, but every record reaches a
+ * callback as a Uint8Array view of its bytes with its frame facts (timestamp,
+ * lengths), as a reader must hand it on. No decoding.
+ */
+function fairWalk(path: string, onFrame: (info: FrameInfo, bytes: Uint8Array) => void): number {
+  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+  const ab = buf.buffer;
+  const base = buf.byteOffset;
+  const fd = openSync(path, 'r');
+  let start = 0;
+  let end = 0;
+  let off = 24;
+  let n = 0;
+  for (;;) {
+    if (start > 0) {
+      buf.copy(buf, 0, start, end);
+      end -= start;
+      off -= start;
+      start = 0;
+    }
+    const got = readSync(fd, buf, end, buf.length - end, null);
+    if (got === 0) break;
+    end += got;
+    while (end - off >= 16) {
+      const caplen = buf.readUInt32LE(off + 8);
+      if (end - off < 16 + caplen) break;
+      const info: FrameInfo = {
+        frame: ++n, tsSec: buf.readUInt32LE(off), tsNsec: buf.readUInt32LE(off + 4) * 1000,
+        caplen, len: buf.readUInt32LE(off + 12), linkType: 1, iface: 0,
+      };
+      onFrame(info, new Uint8Array(ab, base + off + 16, caplen));
+      off += 16 + caplen;
+    }
+    start = off;
+  }
+  closeSync(fd);
+  return n;
+}
+
 function pcapParser(path: string): Promise<number> {
   const require = createRequire(import.meta.url);
   const pcapp = require('pcap-parser') as { parse(p: string): NodeJS.EventEmitter };
@@ -90,17 +132,25 @@ const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const pps = (r: { packets: number; seconds: number }) => r.packets / r.seconds;
 
 const main2m = capture(2_000_000);
+// Untimed first pass: whichever reader goes first must not pay for the page cache filling.
+bareWalk(main2m);
 const walk = await timed(() => bareWalk(main2m));
+let touched = 0;
+const fair = await timed(() => fairWalk(main2m, (info, bytes) => {
+  touched += bytes.length + info.tsNsec;
+}));
 const parser = await timed(() => pcapParser(main2m));
 const ours = analyzeChild(main2m);
 const theirs = tsharkFields(main2m, ours.packets);
 
 console.log(`\nmixed capture, ${fmt(ours.packets)} packets (${main2m})`);
 console.log(`  bare record walk     ${fmt(pps(walk)).padStart(12)} packets/s`);
+console.log(`  fair record walk     ${fmt(pps(fair)).padStart(12)} packets/s  (each record to a callback: Uint8Array view + frame facts)`);
 console.log(`  pcap-parser          ${fmt(pps(parser)).padStart(12)} packets/s  (records only, no decoding)`);
 console.log(`  ucprobe analyze      ${fmt(pps(ours)).padStart(12)} packets/s  (${ours.seconds.toFixed(2)} s)`);
 if (theirs) console.log(`  tshark -T fields     ${fmt(pps(theirs)).padStart(12)} packets/s  (${theirs.seconds.toFixed(2)} s)`);
 console.log(`  analyze / bare walk  ${(pps(ours) / pps(walk) * 100).toFixed(1)} %   (goal >= 50 %)`);
+console.log(`  analyze / fair walk  ${(pps(ours) / pps(fair) * 100).toFixed(1)} %`);
 if (theirs) console.log(`  analyze / tshark     ${(pps(ours) / pps(theirs)).toFixed(1)} x   (goal >= 10 x)`);
 
 const small = analyzeChild(capture(1_000_000));
