@@ -351,7 +351,7 @@ export class HeartbeatDetector {
     // The sequence numbers prove a run the silence did not (a burst arrived late): the receiver still missed them.
     if (misses >= this.params.threshold && !g.failover) {
       const f = this.failover(s, g.lastHeard, g.afterSeq);
-      this.emit({ type: 'recovery', time: roundUs(g.resumed), stream: s.id.key, seq: g.nextSeq, downMs: round3((g.resumed - f.time) * 1000) });
+      this.emit({ type: 'recovery', time: roundUs(g.resumed), stream: s.id.key, seq: g.nextSeq, downMs: Math.max(0, round3((g.resumed - f.time) * 1000)) });
     }
   }
 

@@ -48,7 +48,7 @@ export interface RecoveryEvent {
   time: number;
   stream: string;
   seq: number;
-  /** From the failover to this heartbeat. */
+  /** From the failover to this heartbeat; 0 when only the sequence numbers proved the run (no silence). */
   downMs: number;
 }
 
