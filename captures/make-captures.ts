@@ -38,6 +38,8 @@ import {
   type SipTransport,
   type SipVia,
 } from '../src/writer/frame-builder.js';
+import { Rng } from '../src/generator/rng.js';
+import { MinHeap } from '../src/generator/min-heap.js';
 import { openCaptureWriter, PcapWriter, type CaptureFormat, type PacketSink } from '../src/writer/pcap-writer.js';
 
 // ---------------------------------------------------------------------------
@@ -67,30 +69,6 @@ export const RST_DELAY_NS = 30 * MS;
 
 // ---------------------------------------------------------------------------
 // Deterministic randomness
-
-/** mulberry32: tiny, fast, and good enough for jitter and identifiers. */
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  u32(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** Integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + (this.u32() % (hi - lo + 1));
-  }
-  hex(n: number): string {
-    let s = '';
-    while (s.length < n) s += this.u32().toString(16).padStart(8, '0');
-    return s.slice(0, n);
-  }
-}
 
 /** Stateless hash of a few integers: per-index jitter without replaying a PRNG (so any heartbeat's time is computable directly). */
 function hash32(...parts: number[]): number {
@@ -138,58 +116,22 @@ type StreamItem = Emission | Spawn;
 
 interface HeapNode {
   t: number;
-  order: number;
   item: StreamItem;
   it: Iterator<StreamItem>;
 }
 
-/** Binary min-heap on (t, order); order (insertion count) makes ties deterministic. */
+/** Stream generators ordered by their next packet's time; ties go in push order, so runs repeat. */
 class StreamHeap {
-  private a: HeapNode[] = [];
-  private n = 0;
-  get size(): number {
-    return this.a.length;
-  }
+  private readonly heap = new MinHeap<HeapNode>();
   push(it: Iterator<StreamItem>, notBefore: number): void {
     const r = it.next();
     if (r.done) return;
     if (r.value.t < notBefore) throw new Error(`stream went back in time: ${r.value.t} < ${notBefore}`);
-    const node: HeapNode = { t: r.value.t, order: this.n++, item: r.value, it };
-    const a = this.a;
-    a.push(node);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
-      i = p;
-    }
+    this.heap.push(r.value.t, { t: r.value.t, item: r.value, it });
   }
   pop(): HeapNode | undefined {
-    const a = this.a;
-    if (a.length === 0) return undefined;
-    const top = a[0];
-    const last = a.pop() as HeapNode;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && less(a[l], a[m])) m = l;
-        if (r < a.length && less(a[r], a[m])) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
-        i = m;
-      }
-    }
-    return top;
+    return this.heap.pop();
   }
-}
-
-function less(x: HeapNode, y: HeapNode): boolean {
-  return x.t < y.t || (x.t === y.t && x.order < y.order);
 }
 
 /** Merges stream generators into one time-ordered sequence of packets. */

@@ -1,7 +1,19 @@
-// A binary min-heap on a numeric key: the generator's queue of what is due next.
+// A binary min-heap on a numeric key: what is due next, for the sender and the
+// capture generator. Equal keys come out in push order, so runs repeat.
+
+interface Entry<T> {
+  key: number;
+  order: number;
+  value: T;
+}
+
+function less<T>(x: Entry<T>, y: Entry<T>): boolean {
+  return x.key < y.key || (x.key === y.key && x.order < y.order);
+}
 
 export class MinHeap<T> {
-  private readonly items: Array<{ key: number; value: T }> = [];
+  private readonly items: Array<Entry<T>> = [];
+  private pushed = 0;
 
   get size(): number {
     return this.items.length;
@@ -13,11 +25,11 @@ export class MinHeap<T> {
 
   push(key: number, value: T): void {
     const a = this.items;
-    a.push({ key, value });
+    a.push({ key, order: this.pushed++, value });
     let i = a.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (a[parent].key <= key) break;
+      if (!less(a[i], a[parent])) break;
       [a[parent], a[i]] = [a[i], a[parent]];
       i = parent;
     }
@@ -35,8 +47,8 @@ export class MinHeap<T> {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < a.length && a[l].key < a[m].key) m = l;
-        if (r < a.length && a[r].key < a[m].key) m = r;
+        if (l < a.length && less(a[l], a[m])) m = l;
+        if (r < a.length && less(a[r], a[m])) m = r;
         if (m === i) break;
         [a[m], a[i]] = [a[i], a[m]];
         i = m;

@@ -1,4 +1,5 @@
-// Seeded randomness for the loss models: the same seed gives the same run.
+// Seeded randomness for the loss models and the capture generator: the same
+// seed gives the same run.
 
 /** mulberry32: tiny, fast, and plenty for loss draws and jitter. */
 export class Rng {
@@ -19,5 +20,17 @@ export class Rng {
   /** Uniform in [0, 1). */
   float(): number {
     return this.u32() / 2 ** 32;
+  }
+
+  /** Integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + (this.u32() % (hi - lo + 1));
+  }
+
+  /** n lowercase hex digits. */
+  hex(n: number): string {
+    let s = '';
+    while (s.length < n) s += this.u32().toString(16).padStart(8, '0');
+    return s.slice(0, n);
   }
 }
