@@ -1,6 +1,7 @@
 // IPv4 header: DSCP/ECN, protocol, fragmentation. Options are skipped by IHL.
 
 import type { IpFragmentInfo, IpHeader } from './types.js';
+import { LazyAddressIpHeader, i32 } from './ip-header.js';
 
 export const IPV4_MIN_HEADER_LEN = 20;
 const TOS = 1;
@@ -50,69 +51,25 @@ export function ipv4Text(addr: number): string {
   return s;
 }
 
-const INSPECT = Symbol.for('nodejs.util.inspect.custom');
-
-/** Make `text` the header's own `name` property (an address rewritten by a caller). */
-function setOwn(h: object, name: 'src' | 'dst', text: string): void {
-  Object.defineProperty(h, name, { value: text, writable: true, enumerable: true, configurable: true });
-}
-
-/**
- * An IPv4 header that keeps its addresses as integers and makes their text on
- * read (most packets are only counted, never printed or keyed by address).
- */
-export class Ipv4Header implements IpHeader {
+/** An IPv4 header with its addresses as 32-bit integers (network order, signed). */
+export class Ipv4Header extends LazyAddressIpHeader {
   declare readonly version: 4;
-  declare dscp: number;
-  declare ecn: number;
-  declare ttl: number;
-  declare proto: number;
-  declare id: number;
-  declare fragment: IpFragmentInfo | null;
-  /** Source and destination address as 32-bit integers (network byte order, signed). */
   declare srcAddr: number;
   declare dstAddr: number;
 
   constructor(srcAddr: number, dstAddr: number, dscp: number, ecn: number, ttl: number, proto: number, id: number, fragment: IpFragmentInfo | null) {
-    this.version = 4;
-    this.dscp = dscp;
-    this.ecn = ecn;
-    this.ttl = ttl;
-    this.proto = proto;
-    this.id = id;
-    this.fragment = fragment;
+    super(4, dscp, ecn, ttl, proto, id, fragment);
     this.srcAddr = srcAddr;
     this.dstAddr = dstAddr;
   }
 
-  get src(): string {
+  protected srcToText(): string {
     return ipv4Text(this.srcAddr);
   }
 
-  set src(text: string) {
-    setOwn(this, 'src', text);
-  }
-
-  get dst(): string {
+  protected dstToText(): string {
     return ipv4Text(this.dstAddr);
   }
-
-  set dst(text: string) {
-    setOwn(this, 'dst', text);
-  }
-
-  /** The plain IpHeader fields, as JSON and the other dissectors' records show them. */
-  toJSON(): IpHeader {
-    return { version: 4, src: this.src, dst: this.dst, dscp: this.dscp, ecn: this.ecn, ttl: this.ttl, proto: this.proto, id: this.id, fragment: this.fragment };
-  }
-
-  [INSPECT](): IpHeader {
-    return this.toJSON();
-  }
-}
-
-function i32(b: Uint8Array, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 }
 
 /**

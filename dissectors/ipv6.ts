@@ -1,7 +1,8 @@
 // IPv6 header and extension-header chain (hop-by-hop, routing, fragment,
 // destination options, AH, mobility), ending at the upper-layer protocol.
 
-import type { IpHeader, IpFragmentInfo } from './types.js';
+import type { IpFragmentInfo } from './types.js';
+import { LazyAddressIpHeader, i32 } from './ip-header.js';
 import type { IpDecode } from './ipv4.js';
 
 export const IPV6_HEADER_LEN = 40;
@@ -26,10 +27,6 @@ export function ipv6ToString(b: Uint8Array, o: number): string {
   return ipv6Text(i32(b, o), i32(b, o + 4), i32(b, o + 8), i32(b, o + 12));
 }
 
-function i32(b: Uint8Array, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
-}
-
 /** RFC 5952 text of an address given as four 32-bit words, most significant first. */
 export function ipv6Text(w0: number, w1: number, w2: number, w3: number): string {
   const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
@@ -52,20 +49,9 @@ export function ipv6Text(w0: number, w1: number, w2: number, w3: number): string
   return `${head}::${tail}`;
 }
 
-const INSPECT = Symbol.for('nodejs.util.inspect.custom');
-
-/**
- * An IPv6 header that keeps its addresses as four 32-bit words each and makes
- * their text on first read.
- */
-export class Ipv6Header implements IpHeader {
+/** An IPv6 header with its addresses as four 32-bit words each. */
+export class Ipv6Header extends LazyAddressIpHeader {
   declare readonly version: 6;
-  declare dscp: number;
-  declare ecn: number;
-  declare ttl: number;
-  declare proto: number;
-  declare id: number;
-  declare fragment: IpFragmentInfo | null;
   declare private readonly s0: number;
   declare private readonly s1: number;
   declare private readonly s2: number;
@@ -74,18 +60,10 @@ export class Ipv6Header implements IpHeader {
   declare private readonly d1: number;
   declare private readonly d2: number;
   declare private readonly d3: number;
-  declare private srcText: string | null;
-  declare private dstText: string | null;
 
   /** `b[off..off+40)` is the fixed header; only the addresses are read from it. */
   constructor(b: Uint8Array, off: number, dscp: number, ecn: number, ttl: number, proto: number, id: number, fragment: IpFragmentInfo | null) {
-    this.version = 6;
-    this.dscp = dscp;
-    this.ecn = ecn;
-    this.ttl = ttl;
-    this.proto = proto;
-    this.id = id;
-    this.fragment = fragment;
+    super(6, dscp, ecn, ttl, proto, id, fragment);
     this.s0 = i32(b, off + SRC);
     this.s1 = i32(b, off + SRC + 4);
     this.s2 = i32(b, off + SRC + 8);
@@ -94,33 +72,14 @@ export class Ipv6Header implements IpHeader {
     this.d1 = i32(b, off + DST + 4);
     this.d2 = i32(b, off + DST + 8);
     this.d3 = i32(b, off + DST + 12);
-    this.srcText = null;
-    this.dstText = null;
   }
 
-  get src(): string {
-    return (this.srcText ??= ipv6Text(this.s0, this.s1, this.s2, this.s3));
+  protected srcToText(): string {
+    return ipv6Text(this.s0, this.s1, this.s2, this.s3);
   }
 
-  set src(text: string) {
-    this.srcText = text;
-  }
-
-  get dst(): string {
-    return (this.dstText ??= ipv6Text(this.d0, this.d1, this.d2, this.d3));
-  }
-
-  set dst(text: string) {
-    this.dstText = text;
-  }
-
-  [INSPECT](): IpHeader {
-    return this.toJSON();
-  }
-
-  /** The plain IpHeader fields, as JSON and the other dissectors' records show them. */
-  toJSON(): IpHeader {
-    return { version: 6, src: this.src, dst: this.dst, dscp: this.dscp, ecn: this.ecn, ttl: this.ttl, proto: this.proto, id: this.id, fragment: this.fragment };
+  protected dstToText(): string {
+    return ipv6Text(this.d0, this.d1, this.d2, this.d3);
   }
 }
 
