@@ -26,8 +26,11 @@ function capture(packets: number): string {
   return path;
 }
 
-/** The floor: walk record headers with readSync into an 8 MiB buffer, touching nothing else. */
-function bareWalk(path: string): number {
+/**
+ * Walk the classic-pcap records of `path` with readSync into an 8 MiB buffer,
+ * calling `onRecord` with each record's offset (its 16-byte header) and caplen.
+ */
+function walkRecords(path: string, onRecord: (buf: Buffer, off: number, caplen: number, n: number) => void): number {
   const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
   const fd = openSync(path, 'r');
   let start = 0;
@@ -47,13 +50,18 @@ function bareWalk(path: string): number {
     while (end - off >= 16) {
       const caplen = buf.readUInt32LE(off + 8);
       if (end - off < 16 + caplen) break;
+      onRecord(buf, off, caplen, ++n);
       off += 16 + caplen;
-      n++;
     }
     start = off;
   }
   closeSync(fd);
   return n;
+}
+
+/** The floor: walk record headers, touching nothing else. */
+function bareWalk(path: string): number {
+  return walkRecords(path, () => {});
 }
 
 /**
@@ -62,38 +70,13 @@ function bareWalk(path: string): number {
  * lengths), as a reader must hand it on. No decoding.
  */
 function fairWalk(path: string, onFrame: (info: FrameInfo, bytes: Uint8Array) => void): number {
-  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
-  const ab = buf.buffer;
-  const base = buf.byteOffset;
-  const fd = openSync(path, 'r');
-  let start = 0;
-  let end = 0;
-  let off = 24;
-  let n = 0;
-  for (;;) {
-    if (start > 0) {
-      buf.copy(buf, 0, start, end);
-      end -= start;
-      off -= start;
-      start = 0;
-    }
-    const got = readSync(fd, buf, end, buf.length - end, null);
-    if (got === 0) break;
-    end += got;
-    while (end - off >= 16) {
-      const caplen = buf.readUInt32LE(off + 8);
-      if (end - off < 16 + caplen) break;
-      const info: FrameInfo = {
-        frame: ++n, tsSec: buf.readUInt32LE(off), tsNsec: buf.readUInt32LE(off + 4) * 1000,
-        caplen, len: buf.readUInt32LE(off + 12), linkType: 1, iface: 0,
-      };
-      onFrame(info, new Uint8Array(ab, base + off + 16, caplen));
-      off += 16 + caplen;
-    }
-    start = off;
-  }
-  closeSync(fd);
-  return n;
+  return walkRecords(path, (buf, off, caplen, n) => {
+    const info: FrameInfo = {
+      frame: n, tsSec: buf.readUInt32LE(off), tsNsec: buf.readUInt32LE(off + 4) * 1000,
+      caplen, len: buf.readUInt32LE(off + 12), linkType: 1, iface: 0,
+    };
+    onFrame(info, new Uint8Array(buf.buffer, buf.byteOffset + off + 16, caplen));
+  });
 }
 
 function pcapParser(path: string): Promise<number> {
