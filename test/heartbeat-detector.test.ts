@@ -14,7 +14,8 @@ import { analyzeFile } from '../src/analysis/analyze.js';
 import type { HeartbeatReport } from '../src/heartbeat/analyzer.js';
 import { HeartbeatDetector, type StreamReport } from '../src/heartbeat/detector.js';
 import { compareEvents, type FailoverEvent, type HeartbeatEvent } from '../src/heartbeat/events.js';
-import { hostPairKey, linkResets } from '../src/heartbeat/resets.js';
+import { linkResets } from '../src/heartbeat/resets.js';
+import { pairKeyOf } from '../src/pipeline/flow-key.js';
 import type { DetectorParams } from '../src/heartbeat/params.js';
 import { REPO, hasTshark, runCli, tshark } from './helpers.js';
 import {
@@ -535,7 +536,7 @@ describe('one detector, offline and live', () => {
     assert.deepEqual(sortEvents(live), sortEvents(det.eventList()), 'the listener saw every event');
 
     const failovers = live.filter((e): e is FailoverEvent => e.type === 'failover');
-    const peers = new Set(det.streamReports().map((s) => hostPairKey(s.src, s.dst)));
+    const peers = new Set(det.streamReports().map((s) => pairKeyOf(s.src, s.dst)));
     const resets = linkResets(failovers, x.resets, peers, det.params);
     assert.deepEqual(sortEvents([...live, ...resets]), sortEvents(hb.events));
     assert.deepEqual(JSON.parse(JSON.stringify(det.streamReports())), JSON.parse(JSON.stringify(hb.streams)));

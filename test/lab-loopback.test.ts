@@ -14,8 +14,7 @@ import { join } from 'node:path';
 import { generate, type StreamSpec } from '../src/generator/generate.js';
 import { StreamPlan } from '../src/generator/impairments.js';
 import { Monitor } from '../src/monitor/monitor.js';
-import { PcapngWriter } from '../src/writer/pcap-writer.js';
-import { buildUdpFrame, heartbeatPayload } from '../src/writer/frame-builder.js';
+import { SentWriter } from '../src/generator/sent-writer.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import type { HeartbeatEvent } from '../src/heartbeat/events.js';
 
@@ -83,15 +82,9 @@ test('loopback: drop 4 → no failover, drop 5 → failover, LE and BE, CS3 and 
   });
   const specs = [stream(0, 'le', 24, 4), stream(0, 'le', 24, 5), stream(0, 'be', 46, 4), stream(0, 'be', 46, 5)];
   const sentFile = join(tmp, 'sent.pcapng');
-  const w = new PcapngWriter(sentFile);
-  const summary = await generate(specs, {
-    onSend: (d) => {
-      const sec = Math.floor(d.time);
-      w.writePacket(sec, Math.round((d.time - sec) * 1e9) % 1e9, buildUdpFrame({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' },
-        { src: d.stream.local.address, dst: d.stream.address, dscp: d.stream.spec.dscp ?? 0 }, { sport: d.stream.local.port, dport: port, payload: heartbeatPayload(d.seq, d.stream.spec.byteOrder) }));
-    },
-  });
-  w.close();
+  const w = new SentWriter(sentFile);
+  const summary = await generate(specs, { onSend: w.add });
+  w.close(summary);
   const report = monitor.stop();
   peer.destroy();
   await stopCapture?.();

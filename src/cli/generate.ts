@@ -2,10 +2,9 @@
 // prints what was sent and withheld and the send-time error at the end.
 
 import { Command, Option } from 'commander';
-import { generate, type GenerateSummary, type SentDatagram, type StreamSpec } from '../generator/generate.js';
+import { generate, type GenerateSummary, type StreamSpec } from '../generator/generate.js';
 import type { Impairments } from '../generator/impairments.js';
-import { PcapngWriter } from '../writer/pcap-writer.js';
-import { buildUdpFrame, heartbeatPayload } from '../writer/frame-builder.js';
+import { SentWriter } from '../generator/sent-writer.js';
 import { table } from '../output/table.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
 import { durationMs, dscp, hostPort, localEndpoint, probability, seqRanges, wholeNumber } from './parse.js';
@@ -123,43 +122,6 @@ function gemodel(text: string): NonNullable<Impairments['gemodel']> {
   }
   const [p, r, lossBad, lossGood] = parts;
   return { p, r, lossBad, lossGood };
-}
-
-/** Writes each datagram as sent into a pcapng, and what was withheld as a note at the end. */
-class SentWriter {
-  private readonly w: PcapngWriter;
-
-  constructor(path: string) {
-    this.w = new PcapngWriter(path, { comment: 'heartbeats sent by ucprobe generate' });
-  }
-
-  readonly add = (d: SentDatagram): void => {
-    const r = d.stream;
-    const ip = r.family === 6
-      ? { version: 6 as const, src: r.local.address, dst: r.address, dscp: r.spec.dscp ?? 0 }
-      : { src: r.local.address, dst: r.address, dscp: r.spec.dscp ?? 0, ttl: 64 };
-    const frame = buildUdpFrame({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ip, { sport: r.local.port, dport: r.spec.port, payload: heartbeatPayload(d.seq, r.spec.byteOrder) });
-    const sec = Math.floor(d.time);
-    this.w.writePacket(sec, Math.round((d.time - sec) * 1e9) % 1e9, frame);
-  };
-
-  close(summary: GenerateSummary): void {
-    for (const s of summary.streams) {
-      if (s.withheldSeqs.length) this.w.writeNote(`withheld ${s.local.address}:${s.local.port}>${s.address}:${s.spec.port}: ${compactRanges(s.withheldSeqs)}`);
-    }
-    this.w.close();
-  }
-}
-
-function compactRanges(seqs: number[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < seqs.length; ) {
-    let j = i;
-    while (j + 1 < seqs.length && seqs[j + 1] === seqs[j] + 1) j++;
-    out.push(i === j ? `${seqs[i]}` : `${seqs[i]}-${seqs[j]}`);
-    i = j + 1;
-  }
-  return out.join(',');
 }
 
 export function generateSummaryText(s: GenerateSummary): string {

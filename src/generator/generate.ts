@@ -10,6 +10,8 @@ import { heartbeatPayload } from '../writer/frame-builder.js';
 import { StreamPlan, type Impairments, type Withheld } from './impairments.js';
 import { MinHeap } from './min-heap.js';
 import { setSocketDscp } from './dscp-socket.js';
+import { bindUdp } from './bind-udp.js';
+import { quantile } from '../analysis/quantile.js';
 
 export interface StreamSpec {
   name: string;
@@ -81,16 +83,8 @@ async function openSocket(spec: StreamSpec): Promise<{ socket: Socket; family: 4
   }
   const family = isIP(address) === 6 ? 6 : 4;
   const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind({ port: spec.sourcePort ?? 0, address: spec.bind, exclusive: true }, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  }).catch((e: NodeJS.ErrnoException) => {
-    socket.close();
-    const where = `${spec.bind ?? 'any address'} port ${spec.sourcePort ?? 0}`;
-    throw new GenerateError(`${spec.name}: cannot bind UDP ${where}: ${e.code === 'EADDRINUSE' ? 'address in use' : e.code === 'EADDRNOTAVAIL' ? 'no such local address' : e.message}`);
+  await bindUdp(socket, spec.sourcePort ?? 0, spec.bind).catch((e: Error) => {
+    throw new GenerateError(`${spec.name}: cannot bind UDP ${spec.bind ?? 'any address'} port ${spec.sourcePort ?? 0}: ${e.message}`);
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -201,7 +195,7 @@ export async function generate(specs: StreamSpec[], opts: GenerateOptions = {}):
   for (const o of opened) o.socket.close();
   if (failure) throw failure;
   errors.sort((a, b) => a - b);
-  const q = (p: number): number => Math.round(errors[Math.min(errors.length - 1, Math.ceil(p * errors.length) - 1)] * 1000) / 1000;
+  const q = (p: number): number => Math.round(quantile(errors, p) * 1000) / 1000;
   return {
     streams: runs,
     sendErrorMs: errors.length ? { p50: q(0.5), p99: q(0.99), max: Math.round(maxError * 1000) / 1000 } : null,

@@ -4,11 +4,11 @@
 
 import type { PacketRecord } from '../../dissectors/types.js';
 import { TCP_RST } from '../../dissectors/types.js';
-import { flowKey } from '../pipeline/flow-key.js';
 import { HeartbeatDetector, type EventListener, type StreamReport } from './detector.js';
 import { compareEvents, type FailoverEvent, type HeartbeatEvent } from './events.js';
 import { pairStreams, type PairReport } from './pairs.js';
-import { hostPairKey, linkResets, type TcpReset } from './resets.js';
+import { linkResets, type TcpReset } from './resets.js';
+import { flowKey, pairKeyOf } from '../pipeline/flow-key.js';
 import type { DetectorParams } from './params.js';
 
 /** TCP resets kept for linking; a capture with more has bigger problems than heartbeats. */
@@ -69,7 +69,7 @@ export class HeartbeatAnalyzer {
     const streams = d.streamReports();
     const detected = d.eventList();
     const failovers = detected.filter((e): e is FailoverEvent => e.type === 'failover');
-    const peers = new Set(streams.map((s) => hostPairKey(s.src, s.dst)));
+    const peers = new Set(streams.map((s) => pairKeyOf(s.src, s.dst)));
     const resets = linkResets(failovers, this.resets, peers, d.params);
     const events = [...detected, ...resets].sort(compareEvents);
     return {

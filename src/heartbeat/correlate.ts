@@ -8,6 +8,7 @@
 import type { PacketRecord } from '../../dissectors/types.js';
 import { endpoint, flowKey } from '../pipeline/flow-key.js';
 import { SeqTimeline, type SeqRun } from './seq-timeline.js';
+import { quantile } from '../analysis/quantile.js';
 
 /** Delay samples kept per stream for the quantiles. */
 const MAX_SAMPLES = 65_536;
@@ -134,10 +135,6 @@ function sameEpoch(runs: SeqRun[], rb: SeqRun): SeqRun | null {
     }
   }
   return best;
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
 const ms3 = (s: number): number => Math.round(s * 1e6) / 1000;

@@ -5,6 +5,7 @@
 import type { FailoverEvent, ResetEvent } from './events.js';
 import type { DetectorParams } from './params.js';
 import { roundUs } from './params.js';
+import { pairKeyOf } from '../pipeline/flow-key.js';
 
 export interface TcpReset {
   time: number;
@@ -14,12 +15,8 @@ export interface TcpReset {
   dport: number;
 }
 
-export function hostPairKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
-}
-
 /**
- * One event per reset between hosts in `peers` (host pair keys). A reset is
+ * One event per reset between hosts in `peers` (pairKeyOf the two addresses). A reset is
  * tied to a failover between the same two hosts when it falls between the
  * failover's deadline (less the grace) and the reset window after it; the
  * failover noticed by the reset's sender wins, then the nearest before it.
@@ -28,14 +25,14 @@ export function hostPairKey(a: string, b: string): string {
 export function linkResets(failovers: FailoverEvent[], resets: TcpReset[], peers: ReadonlySet<string>, p: DetectorParams): ResetEvent[] {
   const byPair = new Map<string, FailoverEvent[]>();
   for (const f of failovers) {
-    const k = hostPairKey(f.noticedBy, f.peer);
+    const k = pairKeyOf(f.noticedBy, f.peer);
     const list = byPair.get(k) ?? [];
     list.push(f);
     byPair.set(k, list);
   }
   const out: ResetEvent[] = [];
   for (const r of [...resets].sort((a, b) => a.time - b.time)) {
-    const k = hostPairKey(r.src, r.dst);
+    const k = pairKeyOf(r.src, r.dst);
     if (!peers.has(k)) continue;
     const candidates = (byPair.get(k) ?? []).filter((f) => r.time >= f.time - p.graceMs / 1000 && r.time <= f.time + p.resetWindowMs / 1000);
     const f = candidates.sort((a, b) => Number(b.noticedBy === r.src) - Number(a.noticedBy === r.src) || b.time - a.time)[0];

@@ -7,6 +7,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createServer, connect, type Server, type Socket as TcpSocket } from 'node:net';
 import { LINKTYPE_ETHERNET } from '../../dissectors/link.js';
 import { buildUdpFrame } from '../writer/frame-builder.js';
+import { bindFailure, bindUdp } from '../generator/bind-udp.js';
 import { Pipeline, type PipelineOptions } from '../pipeline/pipeline.js';
 import { HeartbeatAnalyzer, type HeartbeatReport } from '../heartbeat/analyzer.js';
 import type { HeartbeatEvent } from '../heartbeat/events.js';
@@ -66,16 +67,8 @@ export class Monitor {
   async start(): Promise<void> {
     const v6 = this.opts.bind?.includes(':') ?? false;
     const socket = createSocket({ type: v6 ? 'udp6' : 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ port: this.opts.port, address: this.opts.bind, exclusive: true }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    }).catch((e: NodeJS.ErrnoException) => {
-      socket.close();
-      const why = e.code === 'EADDRINUSE' ? 'address in use' : e.code === 'EACCES' ? 'permission denied (ports below 1024 need root)' : e.code === 'EADDRNOTAVAIL' ? 'no such local address' : e.message;
-      throw new MonitorError(`cannot listen on UDP ${this.opts.bind ?? 'any address'} port ${this.opts.port}: ${why}`);
+    await bindUdp(socket, this.opts.port, this.opts.bind).catch((e: Error) => {
+      throw new MonitorError(`cannot listen on UDP ${this.opts.bind ?? 'any address'} port ${this.opts.port}: ${e.message}`);
     });
     this.socket = socket;
     this.localAddress = socket.address().address;
@@ -163,7 +156,7 @@ export class Monitor {
     });
     this.server = server;
     return new Promise((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) => reject(new MonitorError(`cannot listen on TCP port ${port}: ${e.code === 'EADDRINUSE' ? 'address in use' : e.message}`)));
+      server.once('error', (e: NodeJS.ErrnoException) => reject(new MonitorError(`cannot listen on TCP port ${port}: ${bindFailure(e)}`)));
       server.listen(port, this.opts.bind, () => resolve());
     });
   }
