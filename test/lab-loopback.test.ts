@@ -24,7 +24,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 test('loss plans: drops, bursts, restarts, pauses, duplicates and seeded random loss', () => {
   const slots = (n: number, ...args: ConstructorParameters<typeof StreamPlan>) => {
     const p = new StreamPlan(...args);
-    return Array.from({ length: n }, () => p.next());
+    return Array.from({ length: n }, () => p.next()!);
   };
   const dropped = slots(20, 100, 10, { drop: [[13, 14]], bursts: [{ count: 3, atMs: 1000 }] }).filter((s) => s.withheld).map((s) => [s.seq, s.withheld]);
   assert.deepEqual(dropped, [[13, 'drop'], [14, 'drop'], [20, 'burst'], [21, 'burst'], [22, 'burst']]);

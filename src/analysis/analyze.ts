@@ -7,9 +7,13 @@ import { linkTypeName } from '../../dissectors/link.js';
 import { Pipeline, type PipelineOptions, type PipelineStats, type RecordConsumer } from '../pipeline/pipeline.js';
 import { ProtocolCounter, type ProtocolCounts } from './protocol-counts.js';
 import { SipCounter, type SipCounts } from './sip-counts.js';
+import { SipAnalyzer, type SipAnalysisParams, type SipAnalysisReport } from '../sip/analyzer.js';
 import { DscpCounter, type DscpHistogram } from './dscp-histogram.js';
 import { HeartbeatAnalyzer, type HeartbeatReport } from '../heartbeat/analyzer.js';
 import type { DetectorParams } from '../heartbeat/params.js';
+import { DscpAudit, type DscpAuditReport } from '../dscp/audit.js';
+import { defaultPolicy } from '../dscp/default-policy.js';
+import type { DscpPolicy } from '../dscp/policy.js';
 
 export interface CaptureSummary {
   format: string;
@@ -30,7 +34,11 @@ export interface FileReport {
   protocols: ProtocolCounts;
   heartbeats: HeartbeatReport;
   sip: SipCounts;
+  /** Transactions, calls and OPTIONS keepalives (src/sip/). */
+  sipAnalysis: SipAnalysisReport;
   dscp: DscpHistogram;
+  /** Per-flow DSCP verdicts against the policy (the built-in one unless --policy). */
+  dscpAudit: DscpAuditReport;
   pipeline: PipelineStats;
   warnings: string[];
   /** The error that stopped the read early; what came before it is still reported. */
@@ -59,18 +67,29 @@ export function summarizeCapture(f: CaptureFacts): CaptureSummary {
   };
 }
 
+/** Settings of the analyzers beyond the pipeline and heartbeat ones. */
+export interface AnalyzeExtras {
+  /** The DSCP policy to audit against; the built-in default when absent. */
+  dscpPolicy?: DscpPolicy;
+  /** SIP transaction timeout and table sizes. */
+  sip?: Partial<SipAnalysisParams>;
+}
+
 /** `also`: further consumers to run in the same pass (e.g. two-vantage correlation). */
 export async function analyzeFile(
   path: string,
   opts: Partial<PipelineOptions> = {},
   heartbeat: Partial<DetectorParams> = {},
   also: RecordConsumer[] = [],
+  extras: AnalyzeExtras = {},
 ): Promise<FileReport> {
   const protocols = new ProtocolCounter();
   const sip = new SipCounter();
+  const sipAnalysis = new SipAnalyzer(extras.sip);
   const dscp = new DscpCounter();
   const hb = new HeartbeatAnalyzer(heartbeat);
-  const pipeline = new Pipeline([protocols.add, sip.add, dscp.add, hb.add, ...also], opts);
+  const audit = new DscpAudit(extras.dscpPolicy ?? defaultPolicy());
+  const pipeline = new Pipeline([protocols.add, sip.add, dscp.add, hb.add, audit.add, sipAnalysis.add, ...also], opts);
   const facts = newFacts();
   let error: string | null = null;
   try {
@@ -86,7 +105,9 @@ export async function analyzeFile(
     protocols: protocols.counts,
     heartbeats: hb.report(facts.lastTs),
     sip: sip.counts,
+    sipAnalysis: sipAnalysis.report(facts.lastTs),
     dscp: dscp.histogram,
+    dscpAudit: audit.report(),
     pipeline: pipeline.stats,
     warnings: facts.warnings,
     error,

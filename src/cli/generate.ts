@@ -2,12 +2,12 @@
 // prints what was sent and withheld and the send-time error at the end.
 
 import { Command, Option } from 'commander';
-import { generate, type GenerateSummary, type StreamSpec } from '../generator/generate.js';
+import { generate, type StreamSpec } from '../generator/generate.js';
 import type { Impairments } from '../generator/impairments.js';
 import { SentWriter } from '../generator/sent-writer.js';
-import { table } from '../output/table.js';
+import { generateSummaryText, summaryJson } from '../output/generate-text.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
-import { durationMs, dscp, hostPort, localEndpoint, probability, seqRanges, wholeNumber } from './parse.js';
+import { burst, durationMs, dscp, gemodel, hostPort, localEndpoint, pause, probability, restartAt, seqRanges, wholeNumber } from './parse.js';
 import { UsageError } from './errors.js';
 
 interface GenerateFlags {
@@ -84,66 +84,20 @@ function streamFromFlags(f: GenerateFlags): StreamSpec {
     : Number.MAX_SAFE_INTEGER;
   const imp: Impairments = { seed: wholeNumber(f.seed, '--seed', 0xffffffff) };
   if (f.drop) imp.drop = seqRanges(f.drop, '--drop');
-  if (f.burst.length) imp.bursts = f.burst.map((b) => burst(b));
+  if (f.burst.length) imp.bursts = f.burst.map((b) => burst(b, '--burst'));
   if (f.loss) imp.loss = probability(f.loss, '--loss');
-  if (f.gemodel) imp.gemodel = gemodel(f.gemodel);
+  if (f.gemodel) imp.gemodel = gemodel(f.gemodel, '--gemodel');
   if (f.delay) imp.delayMs = durationMs(f.delay, '--delay');
   if (f.jitter) imp.jitterMs = durationMs(f.jitter, '--jitter');
   if (f.duplicate) imp.duplicate = probability(f.duplicate, '--duplicate');
   if (f.reorder) imp.reorder = probability(f.reorder, '--reorder');
-  if (f.pause.length) imp.pauses = f.pause.map((p) => pause(p));
-  if (f.restartAt.length) imp.restarts = f.restartAt.map((r) => (r.startsWith('seq:') ? { atSeq: wholeNumber(r.slice(4), '--restart-at') } : { atMs: durationMs(r, '--restart-at', 's') }));
+  if (f.pause.length) imp.pauses = f.pause.map((p) => pause(p, '--pause'));
+  if (f.restartAt.length) imp.restarts = f.restartAt.map((r) => restartAt(r, '--restart-at'));
   return {
     name: `${f.from ?? 'any'}>${f.to}`,
     host: to.host, port: to.port, bind: from?.bind, sourcePort: from?.port,
     intervalMs, startSeq: wholeNumber(f.startSeq, '--start-seq', 0xffffffff), byteOrder: f.byteOrder, count,
     dscp: f.dscp !== undefined ? dscp(f.dscp, '--dscp') : undefined,
     impairments: imp,
-  };
-}
-
-function burst(text: string): { count: number; atSeq?: number; atMs?: number } {
-  const m = /^(\d+)@(seq:(\d+)|.+)$/.exec(text);
-  if (!m) throw new UsageError(`--burst: expected n@seq:S or n@TIME like 5@seq:100 or 5@2s, got '${text}'`);
-  const count = wholeNumber(m[1], '--burst');
-  return m[3] !== undefined ? { count, atSeq: wholeNumber(m[3], '--burst') } : { count, atMs: durationMs(m[2], '--burst', 's') };
-}
-
-function pause(text: string): { atMs: number; forMs: number } {
-  const [at, len] = text.split('+');
-  if (len === undefined) throw new UsageError(`--pause: expected AT+FOR like 3s+2s, got '${text}'`);
-  return { atMs: durationMs(at, '--pause', 's'), forMs: durationMs(len, '--pause', 's') };
-}
-
-function gemodel(text: string): NonNullable<Impairments['gemodel']> {
-  const parts = text.split(',').map((x) => Number(x.trim().replace(/%$/, '')));
-  if (parts.length < 1 || parts.length > 4 || parts.some((x) => !Number.isFinite(x) || x < 0 || x > 100)) {
-    throw new UsageError(`--gemodel: expected p[,r[,1-h[,1-k]]] in percent like 1,25,100,0, got '${text}'`);
-  }
-  const [p, r, lossBad, lossGood] = parts;
-  return { p, r, lossBad, lossGood };
-}
-
-export function generateSummaryText(s: GenerateSummary): string {
-  const rows = s.streams.map((r) => [
-    `${r.local.address}:${r.local.port}>${r.address}:${r.spec.port}`, r.spec.byteOrder, r.spec.dscp ?? 0, r.sent,
-    r.withheld.drop + r.withheld.burst, r.withheld.loss + r.withheld.gemodel, r.withheld.pause, r.duplicates, r.restarts, r.refused,
-  ]);
-  const e = s.sendErrorMs;
-  return [
-    table(['stream', 'order', 'dscp', 'sent', 'dropped', 'random loss', 'paused', 'dup', 'restarts', 'refused'], rows),
-    `  send-time error ms p50/p99/max: ${e ? `${e.p50.toFixed(3)}/${e.p99.toFixed(3)}/${e.max.toFixed(3)}` : '-'} over ${s.seconds.toFixed(2)} s`,
-  ].join('\n');
-}
-
-/** The summary without the specs' internals: what a script reads. */
-export function summaryJson(s: GenerateSummary): object {
-  return {
-    seconds: s.seconds,
-    sendErrorMs: s.sendErrorMs,
-    streams: s.streams.map((r) => ({
-      src: r.local.address, sport: r.local.port, dst: r.address, dport: r.spec.port, byteOrder: r.spec.byteOrder, dscp: r.spec.dscp ?? 0,
-      sent: r.sent, withheld: r.withheld, duplicates: r.duplicates, restarts: r.restarts, refused: r.refused,
-    })),
   };
 }

@@ -11,8 +11,12 @@ import { CaptureError } from '../sources/types.js';
 import { dissect, type DissectFlags } from './dissect.js';
 import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
 import { failOnConditions, failOnFindings, FAIL_ON_CONDITIONS, type FailOnCondition } from './fail-on.js';
+import { loadPolicyFile } from '../dscp/policy-file.js';
 import { addGenerateCommand } from './generate.js';
 import { addMonitorCommand } from './monitor.js';
+import { addRunCommand } from './run.js';
+import { RunError } from '../run/observers.js';
+import { addSipCommand } from './sip.js';
 import { MonitorError } from '../monitor/monitor.js';
 import { GenerateError } from '../generator/generate.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_INTERNAL, UsageError } from './errors.js';
@@ -54,15 +58,17 @@ function buildProgram(): Command {
     .argument('<files...>', "pcap or pcapng files, optionally gzipped; '-' reads stdin")
     .option('--json', 'the full report as JSON')
     .option('--correlate', 'two captures of the same streams, one near each host: one-way loss and delay per direction')
+    .option('--policy <file>', 'DSCP policy (YAML or JSON) to audit every flow against; the built-in Cisco UC policy otherwise')
     .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
   for (const o of [...decodeOptions(), ...heartbeatOptions()]) analyzeCmd.addOption(o);
-  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & { json?: boolean; correlate?: boolean; failOn?: FailOnCondition[] }) => {
+  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & { json?: boolean; correlate?: boolean; policy?: string; failOn?: FailOnCondition[] }) => {
     const opts = pipelineOptions(flags);
     const params = detectorFlags(flags);
+    const dscpPolicy = flags.policy !== undefined ? loadPolicyFile(flags.policy) : undefined;
     if (flags.correlate && files.length !== 2) throw new UsageError(`--correlate: expected two captures (one near each host), got ${files.length}`);
     const vantages = flags.correlate ? files.map((f) => new VantageCollector(f)) : [];
     const reports: FileReport[] = [];
-    for (const [i, f] of files.entries()) reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : []));
+    for (const [i, f] of files.entries()) reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy }));
     const correlation = vantages.length === 2 ? correlate(vantages[0], vantages[1]) : undefined;
     const out = new StdoutWriter();
     if (flags.json) out.line(JSON.stringify({ files: reports, correlation }, null, 2));
@@ -79,6 +85,8 @@ function buildProgram(): Command {
   });
   addGenerateCommand(program);
   addMonitorCommand(program);
+  addRunCommand(program);
+  addSipCommand(program);
   return program;
 }
 
@@ -91,7 +99,7 @@ export async function main(argv: string[]): Promise<void> {
       // help and version exit 0; usage errors were already printed by commander
       process.exit(e.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
     }
-    if (e instanceof CaptureError || e instanceof UsageError || e instanceof GenerateError || e instanceof MonitorError) fail(e.message, EXIT_BAD_INPUT);
+    if (e instanceof CaptureError || e instanceof UsageError || e instanceof GenerateError || e instanceof MonitorError || e instanceof RunError) fail(e.message, EXIT_BAD_INPUT);
     if (process.env.UCPROBE_DEBUG) console.error(e);
     fail(`internal error: ${(e as Error).message} (set UCPROBE_DEBUG=1 for details)`, EXIT_INTERNAL);
   }

@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { Monitor } from '../monitor/monitor.js';
+import { EventFeed } from '../monitor/event-feed.js';
 import type { HeartbeatEvent } from '../heartbeat/events.js';
 import { describeEvent, heartbeatText } from '../output/heartbeat-text.js';
 import { formatTime } from '../output/time-format.js';
@@ -17,6 +18,7 @@ interface MonitorFlags extends HeartbeatFlags {
   duration?: string;
   tcpPeer?: string;
   tcpListen?: string;
+  eventsListen?: string;
 }
 
 export function addMonitorCommand(program: Command): void {
@@ -28,15 +30,18 @@ export function addMonitorCommand(program: Command): void {
     .option('--json', 'events as JSON lines, then the report as one JSON line')
     .option('--duration <time>', 'stop after this long, e.g. 30s (default: until Ctrl-C)')
     .option('--tcp-peer <host:port>', 'keep a TCP connection to the peer and reset it at a failover')
-    .option('--tcp-listen <port>', 'accept TCP connections and reset them at a failover');
+    .option('--tcp-listen <port>', 'accept TCP connections and reset them at a failover')
+    .option('--events-listen <port>', 'serve events as JSON lines to TCP clients (for `ucprobe run --remote-monitor`)');
   for (const o of [...decodeOptions(), ...heartbeatOptions()]) cmd.addOption(o);
   cmd.action(async (flags: MonitorFlags) => {
     const out = new StdoutWriter();
     const origin = Date.now() / 1000;
-    const print = (e: HeartbeatEvent): void => {
+    const feed = flags.eventsListen !== undefined ? new EventFeed(() => ({ hello: { udpPort: monitor.port, tcpPort: monitor.tcpPort, startedAt: origin } })) : null;
+    const print = (e: HeartbeatEvent, declaredAt: number): void => {
       const sec = Math.floor(e.time);
-      out.line(flags.json ? JSON.stringify(e) : `${formatTime(sec, Math.round((e.time - sec) * 1e9) % 1e9, 'utc', 0)}  ${e.type.padEnd(17)} ${describeEvent(e, origin, true)}`);
+      out.line(flags.json ? JSON.stringify({ ...e, declaredAt }) : `${formatTime(sec, Math.round((e.time - sec) * 1e9) % 1e9, 'utc', 0)}  ${e.type.padEnd(17)} ${describeEvent(e, origin, true)}`);
       out.flush();
+      feed?.send({ event: e, declaredAt });
     };
     const monitor = new Monitor({
       port: port(flags.port, '--port'),
@@ -44,13 +49,18 @@ export function addMonitorCommand(program: Command): void {
       params: detectorFlags(flags),
       pipeline: pipelineOptions(flags),
       onEvent: print,
+      onReset: (e, connections) => feed?.send({ reset: { stream: e.stream, lastSeq: e.lastSeq, connections } }),
       onNotice: (msg) => process.stderr.write(`ucprobe: ${msg}\n`),
       tcpPeer: flags.tcpPeer ? hostPort(flags.tcpPeer, '--tcp-peer') : undefined,
       tcpListen: flags.tcpListen !== undefined ? port(flags.tcpListen, '--tcp-listen') : undefined,
     });
     const limit = flags.duration !== undefined ? durationMs(flags.duration, '--duration', 's') : undefined;
     await monitor.start();
-    if (!flags.json) out.line(`listening for heartbeats on UDP ${flags.bind ?? '*'}:${flags.port}${limit ? ` for ${limit / 1000} s` : ' (Ctrl-C to stop)'}`);
+    const feedPort = feed ? await feed.listen(port(flags.eventsListen!, '--events-listen'), flags.bind) : null;
+    if (!flags.json) {
+      out.line(`listening for heartbeats on UDP ${flags.bind ?? '*'}:${monitor.port}${limit ? ` for ${limit / 1000} s` : ' (Ctrl-C to stop)'}`);
+      if (feedPort !== null) out.line(`serving events as JSON lines on TCP ${flags.bind ?? '*'}:${feedPort}`);
+    }
     out.flush();
     await new Promise<void>((resolve) => {
       if (limit !== undefined) setTimeout(resolve, limit);
@@ -58,6 +68,7 @@ export function addMonitorCommand(program: Command): void {
       process.once('SIGTERM', resolve);
     });
     const report = monitor.stop();
+    feed?.close({ report });
     out.line(flags.json ? JSON.stringify({ report }) : `\n${heartbeatText(report, origin)}`);
     out.flush();
   });

@@ -3,6 +3,7 @@
 // naming the option.
 
 import { parseDscp } from '../../dissectors/dscp.js';
+import type { GilbertElliott } from '../generator/impairments.js';
 import { UsageError } from './errors.js';
 
 /** "250ms", "2s", "1.5m" or a bare number of `bareUnit`; in milliseconds. */
@@ -63,4 +64,34 @@ export function dscp(text: string, option: string): number {
   const v = parseDscp(text);
   if (v === null) throw new UsageError(`${option}: expected a DSCP name (EF, CS3, AF31...) or a number 0-63, got '${text}'`);
   return v;
+}
+
+/** "n@seq:S" or "n@TIME": n consecutive heartbeats lost from a sequence number or a time. */
+export function burst(text: string, option: string): { count: number; atSeq?: number; atMs?: number } {
+  const m = /^(\d+)@(seq:(\d+)|.+)$/.exec(text);
+  if (!m) throw new UsageError(`${option}: expected n@seq:S or n@TIME like 5@seq:100 or 5@2s, got '${text}'`);
+  const count = wholeNumber(m[1], option);
+  return m[3] !== undefined ? { count, atSeq: wholeNumber(m[3], option) } : { count, atMs: durationMs(m[2], option, 's') };
+}
+
+/** "AT+FOR" like 3s+2s. */
+export function pause(text: string, option: string): { atMs: number; forMs: number } {
+  const [at, len] = text.split('+');
+  if (len === undefined) throw new UsageError(`${option}: expected AT+FOR like 3s+2s, got '${text}'`);
+  return { atMs: durationMs(at, option, 's'), forMs: durationMs(len, option, 's') };
+}
+
+/** netem's gemodel parameters in percent: p[,r[,1-h[,1-k]]]. */
+export function gemodel(text: string, option: string): GilbertElliott {
+  const parts = text.split(',').map((x) => Number(x.trim().replace(/%$/, '')));
+  if (parts.length < 1 || parts.length > 4 || parts.some((x) => !Number.isFinite(x) || x < 0 || x > 100)) {
+    throw new UsageError(`${option}: expected p[,r[,1-h[,1-k]]] in percent like 1,25,100,0, got '${text}'`);
+  }
+  const [p, r, lossBad, lossGood] = parts;
+  return { p, r, lossBad, lossGood };
+}
+
+/** "2s" (from the start) or "seq:N": when the sender is cycled. */
+export function restartAt(text: string, option: string): { atMs?: number; atSeq?: number } {
+  return text.startsWith('seq:') ? { atSeq: wholeNumber(text.slice(4), option, 0xffffffff) } : { atMs: durationMs(text, option, 's') };
 }

@@ -7,7 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ByteOrder } from '../../dissectors/types.js';
 import { heartbeatPayload } from '../writer/frame-builder.js';
-import { StreamPlan, type Impairments, type Withheld } from './impairments.js';
+import { StreamPlan, type Impairments, type Slot, type SlotSource, type Withheld } from './impairments.js';
 import { MinHeap } from './min-heap.js';
 import { setSocketDscp } from './dscp-socket.js';
 import { bindUdp } from './bind-udp.js';
@@ -27,6 +27,8 @@ export interface StreamSpec {
   count: number;
   dscp?: number;
   impairments?: Impairments;
+  /** Where the slots come from instead of a plan on `intervalMs` (a replayed capture). */
+  slots?: SlotSource;
 }
 
 /** A datagram as it left: for --write and for checks. */
@@ -57,6 +59,8 @@ export interface GenerateSummary {
   /** Send time minus due time over every datagram, ms. */
   sendErrorMs: { p50: number; p99: number; max: number } | null;
   seconds: number;
+  /** Epoch seconds of slot 0 (the schedule's origin). */
+  startedAt: number;
 }
 
 export interface GenerateOptions {
@@ -107,7 +111,7 @@ async function openSocket(spec: StreamSpec): Promise<{ socket: Socket; family: 4
   return { socket, family, address };
 }
 
-type Due = { kind: 'slot'; run: number } | { kind: 'send'; run: number; seq: number; dueMs: number };
+type Due = { kind: 'slot'; run: number; slot: Slot } | { kind: 'send'; run: number; seq: number; dueMs: number };
 
 export async function generate(specs: StreamSpec[], opts: GenerateOptions = {}): Promise<GenerateSummary> {
   const opened: Array<{ socket: Socket; family: 4 | 6; address: string }> = [];
@@ -130,22 +134,25 @@ export async function generate(specs: StreamSpec[], opts: GenerateOptions = {}):
       else failure ??= new GenerateError(`${runs[i].spec.name}: ${e.code ?? e.message}`);
     });
   }
-  const plans = specs.map((s) => new StreamPlan(s.intervalMs, s.startSeq, s.impairments));
-  const slotsLeft = specs.map((s) => s.count);
+  const sources = specs.map((s) => s.slots ?? new StreamPlan(s.intervalMs, s.startSeq, s.impairments, s.count));
   const errors: number[] = [];
   let maxError = 0;
   let stopped = false;
   opts.stop?.then(() => { stopped = true; });
 
   const queue = new MinHeap<Due>();
-  for (let i = 0; i < specs.length; i++) if (slotsLeft[i] > 0) queue.push(0, { kind: 'slot', run: i });
+  const queueNext = (run: number): void => {
+    const slot = sources[run].next();
+    if (slot) queue.push(slot.atMs, { kind: 'slot', run, slot });
+  };
+  for (let i = 0; i < specs.length; i++) queueNext(i);
   const t0 = performance.now() + 10; // a moment for the sockets to settle
   const epochOf = (ms: number): number => (performance.timeOrigin + t0 + ms) / 1000;
 
   const fire = (due: Due, nowMs: number): void => {
     const run = runs[due.run];
     if (due.kind === 'slot') {
-      const slot = plans[due.run].next();
+      const slot = due.slot;
       if (slot.restarted) run.restarts++;
       if (slot.withheld) {
         run.withheld[slot.withheld]++;
@@ -155,7 +162,7 @@ export async function generate(specs: StreamSpec[], opts: GenerateOptions = {}):
         if (k > 0) run.duplicates++;
         queue.push(t, { kind: 'send', run: due.run, seq: slot.seq, dueMs: t });
       }
-      if (--slotsLeft[due.run] > 0) queue.push(slot.atMs + run.spec.intervalMs, due);
+      queueNext(due.run);
       return;
     }
     const err = nowMs - due.dueMs;
@@ -200,5 +207,6 @@ export async function generate(specs: StreamSpec[], opts: GenerateOptions = {}):
     streams: runs,
     sendErrorMs: errors.length ? { p50: q(0.5), p99: q(0.99), max: Math.round(maxError * 1000) / 1000 } : null,
     seconds: Math.round((performance.now() - t0) / 10) / 100,
+    startedAt: epochOf(0),
   };
 }

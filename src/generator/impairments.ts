@@ -23,6 +23,8 @@ export interface Impairments {
   bursts?: Array<{ count: number; atSeq?: number; atMs?: number }>;
   /** Independent (Bernoulli) loss probability, 0..1. */
   loss?: number;
+  /** Bernoulli loss only within [atMs, atMs + forMs) (a scenario's "random loss for N s" phase); replaces `loss` there. */
+  lossWindows?: Array<{ atMs: number; forMs: number; p: number }>;
   gemodel?: GilbertElliott;
   /** Extra delay and ± jitter (uniform) on every datagram, ms. */
   delayMs?: number;
@@ -53,52 +55,45 @@ export interface Slot {
   restarted: boolean;
 }
 
-/** Plans every slot of one stream in order. */
-export class StreamPlan {
+/** Where a stream's slots come from: a plan on a fixed interval, or a capture being replayed. */
+export interface SlotSource {
+  /** The next slot, in time order; null when the stream is over. */
+  next(): Slot | null;
+}
+
+/**
+ * The per-heartbeat models (loss, delay, duplication, reordering), applied
+ * in slot order; shared by planned streams and replays.
+ */
+export class Impairer {
   private readonly rng: Rng;
-  private index = 0;
-  private seq: number;
   private burstLeft = 0;
   private geBad = false;
   private readonly pendingBursts: Array<{ count: number; atSeq?: number; atMs?: number }>;
-  private readonly pendingRestarts: Array<{ atMs?: number; atSeq?: number }>;
 
   constructor(
-    private readonly intervalMs: number,
-    startSeq: number,
-    private readonly imp: Impairments = {},
+    private readonly imp: Impairments,
+    /** How far a reordered datagram is held back (1.5 intervals: behind the next one). */
+    private readonly holdBackMs: number,
   ) {
-    this.seq = startSeq >>> 0;
     this.rng = new Rng(imp.seed ?? 1);
     this.pendingBursts = [...(imp.bursts ?? [])];
-    this.pendingRestarts = [...(imp.restarts ?? [])];
   }
 
-  next(): Slot {
-    const imp = this.imp;
-    const index = this.index++;
-    const atMs = index * this.intervalMs;
-    if (imp.pauses?.some((p) => atMs >= p.atMs && atMs < p.atMs + p.forMs)) {
-      return { index, atMs, seq: this.seq, sendAtMs: [], withheld: 'pause', restarted: false };
-    }
-    const r = this.pendingRestarts.findIndex((x) => (x.atMs !== undefined && atMs >= x.atMs) || (x.atSeq !== undefined && this.seq === x.atSeq >>> 0));
-    const restarted = r !== -1;
-    if (restarted) {
-      this.pendingRestarts.splice(r, 1);
-      this.seq = 0;
-    }
-    const seq = this.seq;
-    this.seq = (this.seq + 1) >>> 0;
+  /** What happens to the heartbeat `seq` due at `atMs`: withheld, or when it goes out (twice if duplicated). */
+  decide(seq: number, atMs: number): { withheld: Withheld | null; sendAtMs: number[] } {
     const withheld = this.lossOf(seq, atMs);
     // Drawn for withheld heartbeats too, so one more drop leaves the others' timing as it was.
     const sendAtMs = this.sendTimes(atMs);
-    return { index, atMs, seq, sendAtMs: withheld ? [] : sendAtMs, withheld, restarted };
+    return { withheld, sendAtMs: withheld ? [] : sendAtMs };
   }
 
   private lossOf(seq: number, atMs: number): Withheld | null {
     const imp = this.imp;
     // Random draws happen for every slot, so adding a drop does not shift the other losses.
-    const bernoulli = imp.loss !== undefined && this.rng.float() < imp.loss;
+    const window = imp.lossWindows?.find((w) => atMs >= w.atMs && atMs < w.atMs + w.forMs);
+    const p = window ? window.p : imp.loss;
+    const bernoulli = p !== undefined && this.rng.float() < p;
     const ge = imp.gemodel ? this.gilbertElliott(imp.gemodel) : false;
     if (imp.drop?.some(([lo, hi]) => seq >= lo && seq <= hi)) return 'drop';
     const b = this.pendingBursts.findIndex((x) => (x.atSeq !== undefined && seq === x.atSeq >>> 0) || (x.atMs !== undefined && atMs >= x.atMs));
@@ -128,7 +123,44 @@ export class StreamPlan {
     const dup = imp.duplicate !== undefined && this.rng.float() < imp.duplicate;
     const late = imp.reorder !== undefined && this.rng.float() < imp.reorder;
     // Held back past the next heartbeat, which then arrives first.
-    const t = Math.max(0, atMs + (imp.delayMs ?? 0) + jitter + (late ? this.intervalMs * 1.5 : 0));
+    const t = Math.max(0, atMs + (imp.delayMs ?? 0) + jitter + (late ? this.holdBackMs : 0));
     return dup ? [t, t] : [t];
+  }
+}
+
+/** Plans `count` slots of a stream on a fixed interval: pauses and restarts, then the impairments. */
+export class StreamPlan implements SlotSource {
+  private readonly impairer: Impairer;
+  private index = 0;
+  private seq: number;
+  private readonly pendingRestarts: Array<{ atMs?: number; atSeq?: number }>;
+
+  constructor(
+    private readonly intervalMs: number,
+    startSeq: number,
+    private readonly imp: Impairments = {},
+    private readonly count = Number.MAX_SAFE_INTEGER,
+  ) {
+    this.seq = startSeq >>> 0;
+    this.impairer = new Impairer(imp, intervalMs * 1.5);
+    this.pendingRestarts = [...(imp.restarts ?? [])];
+  }
+
+  next(): Slot | null {
+    if (this.index >= this.count) return null;
+    const index = this.index++;
+    const atMs = index * this.intervalMs;
+    if (this.imp.pauses?.some((p) => atMs >= p.atMs && atMs < p.atMs + p.forMs)) {
+      return { index, atMs, seq: this.seq, sendAtMs: [], withheld: 'pause', restarted: false };
+    }
+    const r = this.pendingRestarts.findIndex((x) => (x.atMs !== undefined && atMs >= x.atMs) || (x.atSeq !== undefined && this.seq === x.atSeq >>> 0));
+    const restarted = r !== -1;
+    if (restarted) {
+      this.pendingRestarts.splice(r, 1);
+      this.seq = 0;
+    }
+    const seq = this.seq;
+    this.seq = (this.seq + 1) >>> 0;
+    return { index, atMs, seq, ...this.impairer.decide(seq, atMs), restarted };
   }
 }

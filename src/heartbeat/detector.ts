@@ -200,6 +200,11 @@ export class HeartbeatDetector {
     this.scheduleCheck(this.dueTime(s));
   }
 
+  /** The earliest time a tick can declare or settle anything (Infinity: nothing pending). */
+  get nextCheckAt(): number {
+    return this.nextCheck;
+  }
+
   /** Let time pass: declares failovers whose deadline went by and settles old gaps. */
   tick(now: number): void {
     if (now < this.nextCheck) return;

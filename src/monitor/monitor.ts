@@ -10,7 +10,7 @@ import { buildUdpFrame } from '../writer/frame-builder.js';
 import { bindFailure, bindUdp } from '../generator/bind-udp.js';
 import { Pipeline, type PipelineOptions } from '../pipeline/pipeline.js';
 import { HeartbeatAnalyzer, type HeartbeatReport } from '../heartbeat/analyzer.js';
-import type { HeartbeatEvent } from '../heartbeat/events.js';
+import type { FailoverEvent, HeartbeatEvent } from '../heartbeat/events.js';
 import type { DetectorParams } from '../heartbeat/params.js';
 
 export interface MonitorOptions {
@@ -18,15 +18,16 @@ export interface MonitorOptions {
   bind?: string;
   params?: Partial<DetectorParams>;
   pipeline?: Partial<PipelineOptions>;
-  /** How often the detector looks at the clock, ms. */
-  tickMs?: number;
   /** Epoch seconds; injectable for tests. */
   clock?: () => number;
-  onEvent?: (e: HeartbeatEvent) => void;
+  /** Each event as the detector declares it; `declaredAt` is the clock at that moment. */
+  onEvent?: (e: HeartbeatEvent, declaredAt: number) => void;
   /** Keep a TCP connection to this peer and reset it at a failover. */
   tcpPeer?: { host: string; port: number };
   /** Accept TCP connections on this port and reset them at a failover. */
   tcpListen?: number;
+  /** A failover's TCP resets were sent (`connections` of them; 0 when no connection was up). */
+  onReset?: (failover: FailoverEvent, connections: number) => void;
   /** Non-fatal trouble worth a line (a TCP peer that is not there yet). */
   onNotice?: (msg: string) => void;
 }
@@ -46,7 +47,9 @@ export class Monitor {
   private readonly analyzer: HeartbeatAnalyzer;
   private readonly pipeline: Pipeline;
   private socket: Socket | null = null;
-  private ticker: NodeJS.Timeout | null = null;
+  /** The one timer, set for the detector's next deadline (not a polling tick: declarations land within ~1 ms). */
+  private wake: NodeJS.Timeout | null = null;
+  private wakeAt = Infinity;
   private server: Server | null = null;
   private peer: TcpSocket | null = null;
   private readonly accepted = new Set<TcpSocket>();
@@ -74,14 +77,13 @@ export class Monitor {
     this.localAddress = socket.address().address;
     socket.on('message', (msg, rinfo) => this.datagram(msg, rinfo.address, rinfo.port));
     this.opts.port = socket.address().port;
-    this.ticker = setInterval(() => this.analyzer.detector.tick(this.clock()), this.opts.tickMs ?? 5);
     if (this.opts.tcpListen !== undefined) await this.listen(this.opts.tcpListen);
     if (this.opts.tcpPeer) this.connectPeer();
   }
 
   /** The UDP port listened on (useful with port 0). */
   get port(): number {
-    return this.socket?.address().port ?? this.opts.port;
+    return this.opts.port;
   }
 
   /** The TCP port accepting connections to reset, once started. */
@@ -93,7 +95,7 @@ export class Monitor {
   /** Stop and give the whole report; the silence up to now counts. */
   stop(): HeartbeatReport {
     this.closed = true;
-    if (this.ticker) clearInterval(this.ticker);
+    if (this.wake) clearTimeout(this.wake);
     this.socket?.close();
     this.peer?.destroy();
     for (const s of this.accepted) s.destroy();
@@ -110,24 +112,45 @@ export class Monitor {
     const frame = buildUdpFrame({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ip, { sport, dport: this.opts.port, payload, checksum: false });
     const sec = Math.floor(t);
     this.pipeline.frame({ frame: ++this.frames, tsSec: sec, tsNsec: Math.round((t - sec) * 1e9) % 1e9, caplen: frame.length, len: frame.length, linkType: LINKTYPE_ETHERNET, iface: 0 }, frame);
+    this.arm();
+  }
+
+  /** Set the timer for the detector's next deadline, if it moved earlier. */
+  private arm(): void {
+    const next = this.analyzer.detector.nextCheckAt;
+    if (this.closed || next >= this.wakeAt) return;
+    if (this.wake) clearTimeout(this.wake);
+    this.wakeAt = next;
+    this.wake = setTimeout(() => {
+      this.wake = null;
+      this.wakeAt = Infinity;
+      this.analyzer.detector.tick(this.clock());
+      this.arm();
+    }, Math.max(0, Math.ceil((next - this.clock()) * 1000)));
   }
 
   private event(e: HeartbeatEvent): void {
-    this.opts.onEvent?.(e);
-    if (e.type === 'failover') this.resetPeers();
+    this.opts.onEvent?.(e, this.clock());
+    if (e.type === 'failover' && (this.server || this.opts.tcpPeer)) {
+      const n = this.resetPeers();
+      this.opts.onReset?.(e, n);
+    }
   }
 
-  /** What the router that noticed does: reset its TCP connections to the peer. */
-  private resetPeers(): void {
+  /** What the router that noticed does: reset its TCP connections to the peer. Returns how many. */
+  private resetPeers(): number {
     const now = this.clock();
+    let n = 0;
     const reset = (s: TcpSocket): void => {
       if (s.destroyed || !s.remoteAddress) return;
       this.analyzer.addReset({ time: now, src: plainAddress(s.localAddress ?? ''), sport: s.localPort ?? 0, dst: plainAddress(s.remoteAddress), dport: s.remotePort ?? 0 });
       s.resetAndDestroy();
+      n++;
     };
     for (const s of this.accepted) reset(s);
     this.accepted.clear();
     if (this.peer) reset(this.peer); // its 'close' reconnects
+    return n;
   }
 
   private connectPeer(): void {

@@ -6,6 +6,8 @@ import { isoTime } from './time-format.js';
 import { table } from './table.js';
 import { sanitize } from './sanitize.js';
 import { heartbeatText } from './heartbeat-text.js';
+import { sipAnalysisText } from './sip-text.js';
+import { dscpAuditText } from './dscp-audit-text.js';
 
 function section(title: string, body: string): string {
   return `${title}\n${body}\n`;
@@ -38,12 +40,14 @@ export function analysisText(r: FileReport): string {
     table(['method', 'count'], methods.map(([m, n]) => [sanitize(m), n])),
     table(['status', 'count'], codes.map(([m, n]) => [m, n])),
   ].join('\n')));
+  if (r.sipAnalysis.messages > 0) out.push(sipAnalysisText(r.sipAnalysis, c.first));
 
   const apps = Object.keys(r.dscp).sort();
   out.push(section('DSCP by application', apps.length === 0 ? '  none' : table(['application', 'marking (packets)'], apps.map((a) => [
     a,
     Object.entries(r.dscp[a]).sort((x, y) => y[1] - x[1]).map(([d, n]) => `${phbName(Number(d))}(${d})×${n}`).join(' '),
   ]))));
+  out.push(dscpAuditText(r.dscpAudit));
   for (const w of r.warnings) out.push(`warning: ${w}\n`);
   return out.join('\n');
 }

@@ -161,6 +161,19 @@ async function* stdinChunks(facts: CaptureFacts): AsyncGenerator<Uint8Array> {
   } else yield* rest;
 }
 
+/** Read a capture arriving as a stream (a pipe from a capture process); same rules as readCapture. */
+export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint8Array>, onFrame: FrameHandler, facts: CaptureFacts = newFacts()): Promise<CaptureFacts> {
+  const counter = new FrameCounter(facts, onFrame);
+  const feeder = new RecordFeeder(name, facts, counter.handle);
+  try {
+    await feedStream(feeder, chunks);
+  } finally {
+    counter.flush();
+  }
+  feeder.finish();
+  return facts;
+}
+
 /**
  * Read a capture and call `onFrame` for every packet, in file order.
  * Throws CaptureError for input that cannot be read; a file cut short

@@ -1,0 +1,88 @@
+// `ucprobe sip calls <file>` and `ucprobe sip flow <file> --call-id ID`:
+// the call list and the ladder diagram of one call, each from one pass of
+// the pipeline over the capture.
+
+import type { Command } from 'commander';
+import { Pipeline, type RecordConsumer } from '../pipeline/pipeline.js';
+import { readCapture } from '../sources/capture-reader.js';
+import { CaptureError, newFacts, type CaptureFacts } from '../sources/types.js';
+import { SipAnalyzer } from '../sip/analyzer.js';
+import { CallFlowCollector } from '../sip/call-flow.js';
+import { callsText, ladderText } from '../output/sip-text.js';
+import { sanitize } from '../output/sanitize.js';
+import { StdoutWriter } from '../output/stdout-writer.js';
+import { decodeOptions, pipelineOptions, type DecodeFlags } from './options.js';
+import { durationMs } from './parse.js';
+import { UsageError } from './errors.js';
+
+interface CallsFlags extends DecodeFlags {
+  json?: boolean;
+  timeout?: string;
+}
+
+interface FlowFlags extends DecodeFlags {
+  json?: boolean;
+  callId: string;
+}
+
+/** One pass over a capture; a read error after some records is returned, not thrown, so what was read can still be shown. */
+async function pass(file: string, consumers: RecordConsumer[], flags: DecodeFlags): Promise<{ facts: CaptureFacts; error: string | null }> {
+  const pipeline = new Pipeline(consumers, pipelineOptions(flags));
+  const facts = newFacts();
+  try {
+    await readCapture(file, pipeline.frame, facts);
+  } catch (e) {
+    if (!(e instanceof CaptureError) || facts.format === null) throw e;
+    return { facts, error: e.message };
+  }
+  return { facts, error: null };
+}
+
+function finish(facts: CaptureFacts, error: string | null): void {
+  for (const w of facts.warnings) process.stderr.write(`ucprobe: warning: ${w}\n`);
+  if (error !== null) throw new CaptureError(error);
+}
+
+export function addSipCommand(program: Command): void {
+  const sip = program.command('sip').description('SIP calls and call flows: `sip calls <file>`, `sip flow <file> --call-id ID`');
+
+  const calls = sip
+    .command('calls')
+    .description('one line per call: start, from, to, state, final code, setup time, duration, messages')
+    .argument('<file>', "pcap or pcapng file, optionally gzipped; '-' reads stdin")
+    .option('--json', 'the calls (and transaction and keepalive figures) as JSON')
+    .option('--timeout <ms>', 'transaction timeout: no final response within this long (default 32000, 64*T1)');
+  for (const o of decodeOptions()) calls.addOption(o);
+  calls.action(async (file: string, flags: CallsFlags) => {
+    const timeoutMs = flags.timeout !== undefined ? durationMs(flags.timeout, '--timeout') : undefined;
+    if (timeoutMs === 0) throw new UsageError('--timeout: must be more than 0');
+    const analyzer = new SipAnalyzer(timeoutMs !== undefined ? { transactionTimeoutMs: timeoutMs } : {});
+    const { facts, error } = await pass(file, [analyzer.add], flags);
+    const report = analyzer.report(facts.lastTs);
+    const out = new StdoutWriter();
+    out.line(flags.json ? JSON.stringify({ file, ...report }, null, 2) : callsText(report.calls.calls, file).trimEnd());
+    out.flush();
+    finish(facts, error);
+  });
+
+  const flow = sip
+    .command('flow')
+    .description('ladder diagram of one call across every host it touched, with times and DSCP')
+    .argument('<file>', "pcap or pcapng file, optionally gzipped; '-' reads stdin")
+    .requiredOption('--call-id <id>', 'the Call-ID (see `sip calls`)')
+    .option('--json', 'the messages as JSON');
+  for (const o of decodeOptions()) flow.addOption(o);
+  flow.action(async (file: string, flags: FlowFlags) => {
+    const collector = new CallFlowCollector(flags.callId);
+    const { facts, error } = await pass(file, [collector.add], flags);
+    const f = collector.flow();
+    if (f.messages.length === 0) {
+      if (error !== null) throw new CaptureError(error);
+      throw new UsageError(`${file}: no SIP message with Call-ID '${sanitize(flags.callId)}'`);
+    }
+    const out = new StdoutWriter();
+    out.line(flags.json ? JSON.stringify({ file, ...f }, null, 2) : ladderText(f).trimEnd());
+    out.flush();
+    finish(facts, error);
+  });
+}

@@ -1,0 +1,299 @@
+// The DSCP policy audit: a pipeline consumer that keeps, per flow (one
+// direction of a 5-tuple), the DSCP values and ECN codepoints it carried and
+// the applications it was seen to be, and at the end judges each flow
+// against the policy. Classification waits for the report because a flow
+// is known better at its end (a TCP connection turns out to be SIP; an RTP
+// flow's SDP said audio or video).
+//
+// Memory is bounded: at most `maxFlows` flows are kept; the least recently
+// seen one is judged on eviction and only its verdict kept in the totals.
+
+import type { PacketRecord, SipMessage } from '../../dissectors/types.js';
+import { Ipv4Header } from '../../dissectors/ipv4.js';
+import { BoundedMap, RecencyMap } from '../pipeline/bounded-map.js';
+import { endpoint, flowKey } from '../pipeline/flow-key.js';
+import {
+  APP_HEARTBEAT, APP_RTP_AUDIO, APP_RTP_OTHER, APP_RTP_VIDEO, APP_SIP, appLabel, classify,
+  type DscpPolicy, type PolicyTransport,
+} from './policy.js';
+
+export type DscpVerdict = 'violation' | 'accepted' | 'unclassified' | 'ok';
+const VERDICT_ORDER: Readonly<Record<DscpVerdict, number>> = { violation: 0, accepted: 1, unclassified: 2, ok: 3 };
+
+export interface EcnCounts {
+  ect0: number;
+  ect1: number;
+  ce: number;
+}
+
+export interface FlowAudit {
+  /** src:sport>dst:dport */
+  flow: string;
+  transport: PolicyTransport;
+  /** What the pipeline recognised: sip, rtp-audio, rtp-video, rtp, mds-heartbeat; null for none. */
+  app: string | null;
+  /** The matched rule's class, or "best-effort" when no rule matched. */
+  class: string;
+  /** Index of the matched rule in the policy, null for none. */
+  rule: number | null;
+  expected: number[];
+  accepted: number[];
+  /** DSCP value -> packets. */
+  observed: Record<number, number>;
+  packets: number;
+  /** Packets marked neither expected nor accepted. */
+  offPolicy: number;
+  /** Packets marked with an accepted alternative. */
+  alternative: number;
+  /** More than one DSCP value within the flow. */
+  mixed: boolean;
+  verdict: DscpVerdict;
+  ecn: EcnCounts;
+  /** The other direction of the conversation, if seen: its key and most used DSCP. */
+  reverse: { flow: string; dscp: number } | null;
+  /** Both directions seen, with different most-used markings. */
+  asymmetric: boolean;
+  first: number;
+  last: number;
+}
+
+export interface DscpAuditTotals {
+  flows: number;
+  packets: number;
+  violation: number;
+  accepted: number;
+  unclassified: number;
+  ok: number;
+  mixed: number;
+  /** Conversations (flow pairs) whose two directions are marked differently. */
+  asymmetricConversations: number;
+  /** Flows dropped from the table to bound memory; their verdicts are in the counts above. */
+  evicted: number;
+  /** IP packets without UDP or TCP (ICMP, unreassembled fragments): not audited. */
+  notAudited: number;
+  ecn: EcnCounts;
+}
+
+export interface DscpAuditReport {
+  policy: string;
+  totals: DscpAuditTotals;
+  /** Violations first, then accepted alternatives, unclassified, ok; by packets within each. */
+  flows: FlowAudit[];
+}
+
+interface FlowState {
+  key: string;
+  transport: PolicyTransport;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  apps: number;
+  /** Whether an RTP packet already looked its SDP media kind up. */
+  kindKnown: boolean;
+  /** Distinct DSCP values and their packet counts, in first-seen order (flows rarely have more than one or two). */
+  dscp: number[];
+  count: number[];
+  packets: number;
+  ecn: EcnCounts;
+  first: number;
+  last: number;
+  /** IPv4 addresses as integers (the fast path's cache check); 0 for IPv6. */
+  src4: number;
+  dst4: number;
+  /** Left the table: a cache slot still holding it must not count into it. */
+  gone: boolean;
+}
+
+interface Judgement {
+  cls: string;
+  rule: number | null;
+  expected: number[];
+  accepted: number[];
+  offPolicy: number;
+  alternative: number;
+  verdict: DscpVerdict;
+}
+
+export const DEFAULT_MAX_FLOWS = 16384;
+/** The class of a flow no rule matched: it falls to the policy's default. */
+export const UNMATCHED_CLASS = 'best-effort';
+const MAX_MEDIA = 16384;
+/**
+ * Direct-mapped cache of IPv4 flows by their numeric 5-tuple. Keying a flow by
+ * text means making the address text of every packet, which cost more than
+ * the rest of the audit together; the cache skips it for flows already seen.
+ */
+const CACHE_SLOTS = 4096;
+
+function slotOf(src: number, dst: number, sport: number, dport: number, tcp: boolean): number {
+  let h = Math.imul(src ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ dst ^ (h >>> 13), 0xc2b2ae35);
+  h = Math.imul(h ^ ((sport << 16) | dport) ^ (h >>> 16), 0x27d4eb2f) ^ (tcp ? 1 : 0);
+  return (h ^ (h >>> 15)) & (CACHE_SLOTS - 1);
+}
+
+export class DscpAudit {
+  private readonly udp = new RecencyMap<string, FlowState>();
+  private readonly tcp = new RecencyMap<string, FlowState>();
+  /** "addr:port" -> SDP media kind, learned from the SIP the pipeline decoded. */
+  private readonly mediaKind = new BoundedMap<string, number>(MAX_MEDIA);
+  private readonly cache: Array<FlowState | null> = new Array<FlowState | null>(CACHE_SLOTS).fill(null);
+  private readonly totals: DscpAuditTotals = {
+    flows: 0, packets: 0, violation: 0, accepted: 0, unclassified: 0, ok: 0, mixed: 0,
+    asymmetricConversations: 0, evicted: 0, notAudited: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
+  };
+
+  constructor(private readonly policy: DscpPolicy, private readonly maxFlows = DEFAULT_MAX_FLOWS) {}
+
+  readonly add = (rec: PacketRecord): void => {
+    const ip = rec.ip;
+    if (!ip) return;
+    if (rec.sip) this.learnMedia(rec.sip);
+    const t = rec.transport;
+    if (t !== 'udp' && t !== 'tcp') {
+      this.totals.notAudited++;
+      return;
+    }
+    const table = t === 'udp' ? this.udp : this.tcp;
+    const ts = rec.tsSec + rec.tsNsec / 1e9;
+    const v4 = ip instanceof Ipv4Header;
+    const slot = v4 ? slotOf(ip.srcAddr, ip.dstAddr, rec.sport, rec.dport, t === 'tcp') : -1;
+    let f = slot >= 0 ? this.cache[slot] : null;
+    if (f !== null && f.src4 === (ip as Ipv4Header).srcAddr && f.dst4 === (ip as Ipv4Header).dstAddr
+      && f.sport === rec.sport && f.dport === rec.dport && f.transport === t && !f.gone) {
+      table.get(f.key); // only to mark it recently used; its key string hashes from cache
+    } else {
+      const key = flowKey(rec);
+      f = table.get(key) ?? null;
+      if (f === null) {
+        f = {
+          key, transport: t, src: ip.src, dst: ip.dst, sport: rec.sport, dport: rec.dport, apps: 0, kindKnown: false,
+          dscp: [], count: [], packets: 0, ecn: { ect0: 0, ect1: 0, ce: 0 }, first: ts, last: ts,
+          src4: v4 ? ip.srcAddr : 0, dst4: v4 ? ip.dstAddr : 0, gone: false,
+        };
+        table.set(key, f);
+        if (this.udp.size + this.tcp.size > this.maxFlows) this.evictOldest();
+      }
+      if (slot >= 0) this.cache[slot] = f;
+    }
+    f.packets++;
+    f.last = ts;
+    const i = f.dscp.indexOf(ip.dscp);
+    if (i >= 0) f.count[i]++;
+    else {
+      f.dscp.push(ip.dscp);
+      f.count.push(1);
+    }
+    // RFC 3168 codepoints: 1 = ECT(1), 2 = ECT(0), 3 = CE.
+    if (ip.ecn === 2) f.ecn.ect0++;
+    else if (ip.ecn === 1) f.ecn.ect1++;
+    else if (ip.ecn === 3) f.ecn.ce++;
+    switch (rec.app) {
+      case 'sip': f.apps |= APP_SIP; break;
+      case 'mds-heartbeat': f.apps |= APP_HEARTBEAT; break;
+      case 'rtp':
+        if (!f.kindKnown) {
+          f.kindKnown = true;
+          f.apps |= this.mediaKind.peek(endpoint(ip.dst, rec.dport)) ?? this.mediaKind.peek(endpoint(ip.src, rec.sport)) ?? APP_RTP_OTHER;
+        }
+        break;
+      default: break;
+    }
+  };
+
+  report(): DscpAuditReport {
+    const totals: DscpAuditTotals = { ...this.totals, ecn: { ...this.totals.ecn } };
+    const flows: FlowAudit[] = [];
+    const seenPairs = new Set<string>();
+    for (const table of [this.udp, this.tcp]) {
+      for (const f of table.values()) {
+        const j = this.judge(f);
+        const dominant = dominantDscp(f);
+        const back = table.peek(`${endpoint(f.dst, f.dport)}>${endpoint(f.src, f.sport)}`);
+        const reverse = back ? { flow: back.key, dscp: dominantDscp(back) } : null;
+        const asymmetric = reverse !== null && reverse.dscp !== dominant;
+        if (asymmetric) {
+          const pair = f.key < back!.key ? `${f.transport} ${f.key}` : `${f.transport} ${back!.key}`;
+          if (!seenPairs.has(pair)) {
+            seenPairs.add(pair);
+            totals.asymmetricConversations++;
+          }
+        }
+        const observed: Record<number, number> = {};
+        f.dscp.forEach((d, k) => (observed[d] = f.count[k]));
+        flows.push({
+          flow: f.key, transport: f.transport, app: appLabel(f.apps), class: j.cls, rule: j.rule,
+          expected: j.expected, accepted: j.accepted, observed, packets: f.packets, offPolicy: j.offPolicy,
+          alternative: j.alternative, mixed: f.dscp.length > 1, verdict: j.verdict, ecn: { ...f.ecn },
+          reverse, asymmetric, first: f.first, last: f.last,
+        });
+        this.count(totals, f, j);
+      }
+    }
+    flows.sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || b.packets - a.packets || (a.flow < b.flow ? -1 : a.flow > b.flow ? 1 : 0));
+    return { policy: this.policy.name, totals, flows };
+  }
+
+  /** The verdict of one flow against the policy. */
+  private judge(f: FlowState): Judgement {
+    const idx = classify(this.policy, f);
+    const rule = idx >= 0 ? this.policy.rules[idx] : null;
+    const expected = rule ? rule.expect : this.policy.default.expect;
+    const accepted = rule ? rule.accept : [];
+    let offPolicy = 0;
+    let alternative = 0;
+    for (let k = 0; k < f.dscp.length; k++) {
+      if (expected.includes(f.dscp[k])) continue;
+      if (accepted.includes(f.dscp[k])) alternative += f.count[k];
+      else offPolicy += f.count[k];
+    }
+    let verdict: DscpVerdict;
+    if (offPolicy > 0) verdict = rule || this.policy.default.enforce ? 'violation' : 'unclassified';
+    else verdict = alternative > 0 ? 'accepted' : 'ok';
+    return { cls: rule ? rule.class : UNMATCHED_CLASS, rule: rule ? idx : null, expected, accepted, offPolicy, alternative, verdict };
+  }
+
+  private count(totals: DscpAuditTotals, f: FlowState, j: Judgement): void {
+    totals.flows++;
+    totals.packets += f.packets;
+    totals[j.verdict]++;
+    if (f.dscp.length > 1) totals.mixed++;
+    totals.ecn.ect0 += f.ecn.ect0;
+    totals.ecn.ect1 += f.ecn.ect1;
+    totals.ecn.ce += f.ecn.ce;
+  }
+
+  /** Judge the least recently seen flow of either table into the totals, and forget it. */
+  private evictOldest(): void {
+    const u = this.udp.oldestValue();
+    const t = this.tcp.oldestValue();
+    const victim = u === undefined ? t : t === undefined ? u : u.last <= t.last ? u : t;
+    if (victim === undefined) return;
+    (victim.transport === 'udp' ? this.udp : this.tcp).delete(victim.key);
+    victim.gone = true;
+    this.count(this.totals, victim, this.judge(victim));
+    this.totals.evicted++;
+  }
+
+  private learnMedia(msgs: SipMessage[]): void {
+    for (const m of msgs) {
+      if (!m.sdp) continue;
+      for (const media of m.sdp.media) {
+        const addr = media.address ?? m.sdp.address;
+        if (!addr || media.port <= 0) continue;
+        const kind = media.media === 'audio' ? APP_RTP_AUDIO : media.media === 'video' ? APP_RTP_VIDEO : APP_RTP_OTHER;
+        this.mediaKind.set(endpoint(addr, media.port), kind);
+      }
+    }
+  }
+}
+
+/** The DSCP value carrying most of a flow's packets (the lower value on a tie). */
+function dominantDscp(f: FlowState): number {
+  let best = 0;
+  for (let k = 1; k < f.dscp.length; k++) {
+    if (f.count[k] > f.count[best] || (f.count[k] === f.count[best] && f.dscp[k] < f.dscp[best])) best = k;
+  }
+  return f.dscp[best];
+}

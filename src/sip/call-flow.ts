@@ -1,0 +1,71 @@
+// Every SIP message of one Call-ID, in capture order, for the ladder diagram
+// of `ucprobe sip flow`. Only that call's messages are kept (up to a cap), so
+// a long capture costs no more memory than the call itself.
+
+import type { PacketRecord } from '../../dissectors/types.js';
+import { sipEventsOf, type Ts } from './sip-event.js';
+import { TransactionTracker } from './transactions.js';
+
+export interface FlowMessage {
+  ts: Ts;
+  time: number;
+  frame: number;
+  src: string;
+  dst: string;
+  transport: 'udp' | 'tcp';
+  dscp: number;
+  /** Method, or status code and reason phrase. */
+  label: string;
+  cseq: string;
+  /** SDP media announced: "addr:port codecs" per m= line. */
+  sdp: string[];
+  retransmission: boolean;
+  malformed: boolean;
+}
+
+export interface CallFlow {
+  callId: string;
+  /** ip:port of every host, in order of first appearance (the caller first). */
+  hosts: string[];
+  messages: FlowMessage[];
+  /** Messages beyond the cap, not kept. */
+  dropped: number;
+}
+
+export const MAX_FLOW_MESSAGES = 10_000;
+
+export class CallFlowCollector {
+  private readonly messages: FlowMessage[] = [];
+  private readonly hosts: string[] = [];
+  private dropped = 0;
+  // Its own transaction tracker: retransmissions are told within this call only.
+  private readonly tx = new TransactionTracker();
+
+  constructor(readonly callId: string, private readonly max = MAX_FLOW_MESSAGES) {}
+
+  readonly add = (rec: PacketRecord): void => {
+    if (rec.sip === null) return;
+    for (const ev of sipEventsOf(rec)) {
+      const m = ev.msg;
+      if (m.callId !== this.callId) continue;
+      const u = this.tx.add(ev);
+      if (this.messages.length >= this.max) {
+        this.dropped++;
+        continue;
+      }
+      for (const h of [ev.src, ev.dst]) if (!this.hosts.includes(h)) this.hosts.push(h);
+      this.messages.push({
+        ts: ev.ts, time: ev.time, frame: ev.frame, src: ev.src, dst: ev.dst, transport: ev.transport, dscp: ev.dscp,
+        label: m.method ?? `${m.status}${m.reason ? ` ${m.reason}` : ''}`,
+        cseq: `${m.cseq!.seq} ${m.cseq!.method}`,
+        sdp: (m.sdp?.media ?? []).map((md) => `${md.address ?? '?'}:${md.port} ${md.media} ${md.payloadTypes.join(',')}`),
+        retransmission: u.kind.endsWith('-retransmission'),
+        malformed: m.error !== undefined,
+      });
+    }
+  };
+
+  flow(): CallFlow {
+    return { callId: this.callId, hosts: [...this.hosts], messages: [...this.messages], dropped: this.dropped };
+  }
+}

@@ -1,0 +1,186 @@
+// OPTIONS keepalives (service checking between SIP nodes): per requester ->
+// responder pair, how often it pings, how many pings got a 2xx, which failed
+// (a non-2xx final response or a timeout), and the longest stretch without a
+// successful answer. A node that stops answering its keepalives shows up
+// here as failures/unanswered pings and a long gap.
+
+import { IntervalHistogram } from '../heartbeat/interval-histogram.js';
+import { RecencyMap } from '../pipeline/bounded-map.js';
+import { epochOf, msBetween, roundMs, type SipEvent, type Ts } from './sip-event.js';
+import type { Transaction } from './transactions.js';
+
+export interface KeepalivePair {
+  /** "ip:port" that sends the OPTIONS, and the one that should answer. */
+  requester: string;
+  responder: string;
+  /** OPTIONS transactions (retransmissions not counted). */
+  requests: number;
+  retransmissions: number;
+  /** 2xx final responses. */
+  answered: number;
+  /** Non-2xx final responses, by status code. */
+  failedCodes: Record<string, number>;
+  failed: number;
+  timeouts: number;
+  /** Still waiting when the capture ended (within the timeout). */
+  unanswered: number;
+  /** answered / requests. */
+  answeredRatio: number;
+  /** Time between successive OPTIONS (ms); null with fewer than two. */
+  intervalMs: { p50: number; max: number } | null;
+  /** OPTIONS to 2xx (ms). */
+  responseMs: { p50: number; max: number } | null;
+  first: number;
+  last: number;
+  lastAnswered: number | null;
+  /** Longest time without a successful answer (ms): between two 2xx, from the first ping to the first 2xx, or from the last 2xx to the end of the capture when pings after it went unanswered. */
+  longestGapMs: number;
+  longestGapFrom: number | null;
+  longestGapTo: number | null;
+  /** Any failure, timeout or unanswered ping. */
+  unhealthy: boolean;
+}
+
+export interface KeepaliveParams {
+  maxPairs: number;
+}
+
+export const DEFAULT_KEEPALIVE_PARAMS: KeepaliveParams = { maxPairs: 4096 };
+
+interface PairState {
+  requester: string;
+  responder: string;
+  requests: number;
+  retransmissions: number;
+  answered: number;
+  failedCodes: Record<string, number>;
+  failed: number;
+  timeouts: number;
+  unanswered: number;
+  intervals: IntervalHistogram;
+  responses: IntervalHistogram;
+  firstTs: Ts;
+  lastTs: Ts;
+  /** Reference point of the current stretch without an answer: the last 2xx, or the first ping. */
+  okRef: Ts;
+  lastOk: Ts | null;
+  /** A ping since okRef did not succeed. */
+  missSinceOk: boolean;
+  gapMs: number;
+  gapFrom: Ts | null;
+  gapTo: Ts | null;
+}
+
+export class KeepaliveTracker {
+  readonly params: KeepaliveParams;
+  private readonly pairs = new RecencyMap<string, PairState>();
+  evicted = 0;
+
+  constructor(params: Partial<KeepaliveParams> = {}) {
+    this.params = { ...DEFAULT_KEEPALIVE_PARAMS, ...params };
+  }
+
+  private pair(tx: Transaction): PairState | undefined {
+    return this.pairs.get(`${tx.client}>${tx.server}`);
+  }
+
+  started(tx: Transaction, ev: SipEvent): void {
+    if (tx.method !== 'OPTIONS') return;
+    const key = `${tx.client}>${tx.server}`;
+    let p = this.pairs.get(key);
+    if (p === undefined) {
+      p = {
+        requester: tx.client, responder: tx.server, requests: 0, retransmissions: 0, answered: 0, failedCodes: {}, failed: 0, timeouts: 0, unanswered: 0,
+        intervals: new IntervalHistogram(), responses: new IntervalHistogram(), firstTs: ev.ts, lastTs: ev.ts, okRef: ev.ts, lastOk: null,
+        missSinceOk: false, gapMs: 0, gapFrom: null, gapTo: null,
+      };
+      this.pairs.set(key, p);
+      if (this.pairs.size > this.params.maxPairs) {
+        this.pairs.delete(this.pairs.oldestKey()!);
+        this.evicted++;
+      }
+    } else {
+      p.intervals.add(msBetween(p.lastTs, ev.ts));
+    }
+    p.requests++;
+    p.lastTs = ev.ts;
+  }
+
+  retransmitted(tx: Transaction): void {
+    if (tx.method !== 'OPTIONS') return;
+    const p = this.pair(tx);
+    if (p !== undefined) p.retransmissions++;
+  }
+
+  finished(tx: Transaction, ev: SipEvent): void {
+    if (tx.method !== 'OPTIONS') return;
+    const p = this.pair(tx);
+    if (p === undefined) return;
+    const status = tx.finalStatus!;
+    if (status >= 300) {
+      p.failed++;
+      p.failedCodes[status] = (p.failedCodes[status] ?? 0) + 1;
+      p.missSinceOk = true;
+      return;
+    }
+    p.answered++;
+    p.responses.add(msBetween(tx.start, ev.ts));
+    this.closeGap(p, ev.ts);
+    p.lastOk = ev.ts;
+    p.okRef = ev.ts;
+    p.missSinceOk = false;
+  }
+
+  timedOut(tx: Transaction): void {
+    if (tx.method !== 'OPTIONS') return;
+    const p = this.pair(tx);
+    if (p === undefined) return;
+    p.timeouts++;
+    p.missSinceOk = true;
+  }
+
+  unanswered(tx: Transaction): void {
+    if (tx.method !== 'OPTIONS') return;
+    const p = this.pair(tx);
+    if (p === undefined) return;
+    p.unanswered++;
+    p.missSinceOk = true;
+  }
+
+  private closeGap(p: PairState, to: Ts): void {
+    const ms = msBetween(p.okRef, to);
+    if (ms > p.gapMs) {
+      p.gapMs = ms;
+      p.gapFrom = p.okRef;
+      p.gapTo = to;
+    }
+  }
+
+  /** After the transaction tracker finished: `end` closes a trailing stretch of unanswered pings. */
+  report(end: Ts | null): KeepalivePair[] {
+    const out: KeepalivePair[] = [];
+    for (const p of this.pairs.values()) {
+      let gapMs = p.gapMs;
+      let gapFrom = p.gapFrom;
+      let gapTo = p.gapTo;
+      if (p.missSinceOk && end !== null && msBetween(p.okRef, end) > gapMs) {
+        gapMs = msBetween(p.okRef, end);
+        gapFrom = p.okRef;
+        gapTo = end;
+      }
+      const iv = p.intervals.stats();
+      const rs = p.responses.stats();
+      out.push({
+        requester: p.requester, responder: p.responder, requests: p.requests, retransmissions: p.retransmissions, answered: p.answered,
+        failedCodes: p.failedCodes, failed: p.failed, timeouts: p.timeouts, unanswered: p.unanswered,
+        answeredRatio: p.requests > 0 ? p.answered / p.requests : 0,
+        intervalMs: iv ? { p50: roundMs(iv.p50), max: roundMs(iv.max) } : null,
+        responseMs: rs ? { p50: roundMs(rs.p50), max: roundMs(rs.max) } : null,
+        first: epochOf(p.firstTs), last: epochOf(p.lastTs), lastAnswered: p.lastOk ? epochOf(p.lastOk) : null,
+        longestGapMs: roundMs(gapMs), longestGapFrom: gapFrom ? epochOf(gapFrom) : null, longestGapTo: gapTo ? epochOf(gapTo) : null,
+        unhealthy: p.failed + p.timeouts + p.unanswered > 0,
+      });
+    }
+    return out.sort((a, b) => a.first - b.first || a.requester.localeCompare(b.requester));
+  }
+}

@@ -1,0 +1,97 @@
+// One SIP message as the stateful SIP analyzers see it: the parsed message
+// plus where and when it travelled. Times are the packet's own timestamp
+// kept as (seconds, nanoseconds), so differences stay exact to the
+// nanosecond instead of losing bits in an epoch double.
+
+import type { PacketRecord, SipMessage } from '../../dissectors/types.js';
+import { endpoint } from '../pipeline/flow-key.js';
+
+export interface Ts {
+  sec: number;
+  nsec: number;
+}
+
+export interface SipEvent {
+  ts: Ts;
+  /** Epoch seconds (for reports; use `ts` for differences). */
+  time: number;
+  frame: number;
+  /** "ip:port" of the sender and the receiver (IPv6 in brackets). */
+  src: string;
+  dst: string;
+  transport: 'udp' | 'tcp';
+  /** DSCP of the IP header that carried the message. */
+  dscp: number;
+  msg: SipMessage;
+}
+
+export function tsOf(rec: { tsSec: number; tsNsec: number }): Ts {
+  return { sec: rec.tsSec, nsec: rec.tsNsec };
+}
+
+export function epochOf(t: Ts): number {
+  return t.sec + t.nsec / 1e9;
+}
+
+/** An epoch-seconds double to a timestamp, rounded to the microsecond (what a pcap can hold). */
+export function tsFromEpoch(t: number): Ts {
+  const sec = Math.floor(t);
+  const us = Math.round((t - sec) * 1e6);
+  return us >= 1e6 ? { sec: sec + 1, nsec: 0 } : { sec, nsec: us * 1000 };
+}
+
+/** b - a in milliseconds, exact for any two packet timestamps. */
+export function msBetween(a: Ts, b: Ts): number {
+  return (b.sec - a.sec) * 1000 + (b.nsec - a.nsec) / 1e6;
+}
+
+export function tsAfterMs(a: Ts, ms: number): Ts {
+  const ns = a.nsec + Math.round(ms * 1e6);
+  const carry = Math.floor(ns / 1e9);
+  return { sec: a.sec + carry, nsec: ns - carry * 1e9 };
+}
+
+export function tsBefore(a: Ts, b: Ts): boolean {
+  return a.sec < b.sec || (a.sec === b.sec && a.nsec < b.nsec);
+}
+
+/** Milliseconds rounded to the microsecond: what reports show and tests compare. */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/**
+ * The messages of a record that the transaction and dialog trackers can use:
+ * a start line (method or status), a Call-ID and a CSeq. A message the parser
+ * flagged is still used when it has those (a bad Date header does not make a
+ * 200 OK any less of an answer).
+ */
+export function sipEventsOf(rec: PacketRecord): SipEvent[] {
+  if (!rec.sip || !rec.ip || (rec.transport !== 'udp' && rec.transport !== 'tcp')) return [];
+  const out: SipEvent[] = [];
+  for (const msg of rec.sip) {
+    if (msg.callId === null || msg.cseq === null || (msg.method === undefined && msg.status === undefined)) continue;
+    out.push({
+      ts: tsOf(rec),
+      time: rec.tsSec + rec.tsNsec / 1e9,
+      frame: rec.frame,
+      src: endpoint(rec.ip.src, rec.sport),
+      dst: endpoint(rec.ip.dst, rec.dport),
+      transport: rec.transport,
+      dscp: rec.ip.dscp,
+      msg,
+    });
+  }
+  return out;
+}
+
+/** "user@host" of a From/To/Contact value: the URI inside <>, or before the parameters, without the scheme. */
+export function uriOf(nameAddr: string | null): string {
+  if (nameAddr === null) return '';
+  const lt = nameAddr.indexOf('<');
+  let uri = lt >= 0 ? nameAddr.slice(lt + 1, nameAddr.indexOf('>', lt) >= 0 ? nameAddr.indexOf('>', lt) : undefined) : nameAddr.split(';')[0];
+  uri = uri.trim();
+  const semi = lt >= 0 ? uri.indexOf(';') : -1;
+  if (semi >= 0) uri = uri.slice(0, semi);
+  return uri.replace(/^sips?:/i, '');
+}

@@ -1,0 +1,284 @@
+// SIP transactions (RFC 3261 17) as seen on the wire: which request a
+// response answers, which messages are retransmissions, how long the answer
+// took, and which requests were never answered.
+//
+// Key: top Via branch + CSeq method (RFC 3261 17.2.3; the ACK for a non-2xx
+// final response carries the INVITE's branch and belongs to the INVITE
+// transaction). Without a branch (RFC 2543) the key is Call-ID + CSeq.
+// The sent-by is left out of the key on purpose: a capture point between
+// hops sees each hop's transaction under its own branch anyway, and a
+// mangled sent-by (NAT, received=) would split one transaction in two.
+//
+// Timeouts follow Timer B/F (64*T1 = 32 s by default): a request with no
+// final response within the limit times out, decided when packet time passes
+// the limit or at the end of the capture; an INVITE that got a provisional
+// response is in Proceeding, where RFC 3261 runs no timer (it may ring for
+// minutes), so it never times out here.
+
+import { IntervalHistogram, type IntervalStats } from '../heartbeat/interval-histogram.js';
+import { RecencyMap } from '../pipeline/bounded-map.js';
+import { msBetween, roundMs, tsAfterMs, tsBefore, type SipEvent, type Ts } from './sip-event.js';
+
+export interface TransactionParams {
+  /** No final response within this many ms: timeout (Timer B/F = 64*T1). */
+  timeoutMs: number;
+  /** Most transactions held at once; the least recently used go first. */
+  maxTransactions: number;
+}
+
+export const DEFAULT_TRANSACTION_PARAMS: TransactionParams = { timeoutMs: 32_000, maxTransactions: 65_536 };
+
+export interface Transaction {
+  key: string;
+  method: string;
+  callId: string;
+  cseq: number;
+  /** Endpoint that sent the request, and the one it went to. */
+  client: string;
+  server: string;
+  start: Ts;
+  startTime: number;
+  /** Times the request was seen (1 + retransmissions). */
+  requests: number;
+  firstProvisional: Ts | null;
+  final: Ts | null;
+  finalStatus: number | null;
+  responses: number;
+  responseRetransmissions: number;
+  /** ACKs for a non-2xx final response (INVITE only). */
+  acks: number;
+  outcome: 'open' | 'final' | 'timeout' | 'unanswered';
+  /** "status|to-tag" of responses seen, to tell a retransmitted response from a new one (bounded). */
+  seen: string[];
+}
+
+export type TxKind =
+  | 'request'
+  | 'request-retransmission'
+  | 'ack'
+  | 'ack-retransmission'
+  | 'response'
+  | 'response-retransmission'
+  /** A response with no request seen (capture started late, or its transaction was evicted). */
+  | 'stray-response'
+  /** An ACK for a 2xx: a transaction of its own with no response (RFC 3261 17.1.1.1). */
+  | 'ack-2xx';
+
+export interface TxUpdate {
+  tx: Transaction | null;
+  kind: TxKind;
+}
+
+export interface TransactionListener {
+  started?(tx: Transaction, ev: SipEvent): void;
+  /** The first final response. */
+  finished?(tx: Transaction, ev: SipEvent): void;
+  /** No final response within the limit; `at` is start + limit. */
+  timedOut?(tx: Transaction, at: Ts): void;
+  /** Still waiting for any response when the capture ended, within the limit. */
+  unanswered?(tx: Transaction): void;
+}
+
+export interface ResponseTimeStats extends IntervalStats {
+  count: number;
+}
+
+export interface TransactionStats {
+  transactions: number;
+  requestRetransmissions: number;
+  responseRetransmissions: number;
+  /** Retransmitted requests by method. */
+  retransmissionsByMethod: Record<string, number>;
+  strayResponses: number;
+  completed: number;
+  timeouts: number;
+  /** No response at all when the capture ended, within the limit. */
+  unansweredAtEnd: number;
+  /** INVITEs with a provisional response and no final one at the end. */
+  proceedingAtEnd: number;
+  /** Open transactions dropped from the full table (their outcome is unknown). */
+  evicted: number;
+  /** Request to final response, by method (ms). */
+  finalResponseMs: Record<string, ResponseTimeStats>;
+  /** INVITE to its first provisional response (ms). */
+  inviteProvisionalMs: ResponseTimeStats | null;
+  /** The first timeouts (at most MAX_LISTED). */
+  timeoutList: Array<{ time: number; method: string; callId: string; client: string; server: string }>;
+}
+
+const MAGIC_COOKIE = 'z9hG4bK';
+const MAX_SEEN_RESPONSES = 16;
+const MAX_LISTED = 100;
+
+/** The transaction key of a message, and whether it is an ACK (mapped onto its INVITE). */
+function keyOf(ev: SipEvent): string {
+  const m = ev.msg;
+  const cseq = m.cseq!;
+  const method = cseq.method === 'ACK' ? 'INVITE' : cseq.method;
+  // RFC 3261 branches are unique per transaction; an RFC 2543 one (no cookie) may be reused, so it is only a qualifier there.
+  if (m.branch !== null && m.branch.startsWith(MAGIC_COOKIE)) return `${m.branch}|${method}`;
+  return `2543|${m.callId}|${cseq.seq}|${method}|${m.branch ?? ''}`;
+}
+
+function stats(h: IntervalHistogram, count: number): ResponseTimeStats | null {
+  const s = h.stats();
+  return s === null ? null : { count, min: roundMs(s.min), p50: roundMs(s.p50), p99: roundMs(s.p99), max: roundMs(s.max) };
+}
+
+export class TransactionTracker {
+  readonly params: TransactionParams;
+  private readonly table = new RecencyMap<string, Transaction>();
+  /** Transactions that can still time out, in start order (set once, deleted when answered). */
+  private readonly pending = new RecencyMap<string, Transaction>();
+  private readonly finalHist = new Map<string, { h: IntervalHistogram; n: number }>();
+  private readonly provHist = new IntervalHistogram();
+  private provCount = 0;
+  private readonly s: Omit<TransactionStats, 'finalResponseMs' | 'inviteProvisionalMs'> = {
+    transactions: 0, requestRetransmissions: 0, responseRetransmissions: 0, retransmissionsByMethod: {}, strayResponses: 0,
+    completed: 0, timeouts: 0, unansweredAtEnd: 0, proceedingAtEnd: 0, evicted: 0, timeoutList: [],
+  };
+  private finished = false;
+
+  constructor(params: Partial<TransactionParams> = {}, private readonly listener: TransactionListener = {}) {
+    this.params = { ...DEFAULT_TRANSACTION_PARAMS, ...params };
+  }
+
+  /** Time passes: time out the requests whose limit `now` has passed. */
+  advance(now: Ts): void {
+    for (let tx = this.pending.oldestValue(); tx !== undefined; tx = this.pending.oldestValue()) {
+      const deadline = tsAfterMs(tx.start, this.params.timeoutMs);
+      if (!tsBefore(deadline, now)) return;
+      this.timeout(tx, deadline);
+    }
+  }
+
+  add(ev: SipEvent): TxUpdate {
+    this.advance(ev.ts);
+    const m = ev.msg;
+    const key = keyOf(ev);
+    const tx = this.table.get(key);
+    if (m.method !== undefined) {
+      if (m.method === 'ACK') return this.ack(tx);
+      if (tx !== undefined) {
+        tx.requests++;
+        this.s.requestRetransmissions++;
+        this.s.retransmissionsByMethod[m.method] = (this.s.retransmissionsByMethod[m.method] ?? 0) + 1;
+        return { tx, kind: 'request-retransmission' };
+      }
+      return { tx: this.start(key, ev), kind: 'request' };
+    }
+    if (tx === undefined || m.cseq!.method === 'ACK') {
+      this.s.strayResponses++;
+      return { tx: null, kind: 'stray-response' };
+    }
+    return this.response(tx, ev);
+  }
+
+  private ack(tx: Transaction | undefined): TxUpdate {
+    // An ACK matches the INVITE transaction only when that ended with a non-2xx final response.
+    if (tx === undefined || tx.finalStatus === null || tx.finalStatus < 300) return { tx: null, kind: 'ack-2xx' };
+    tx.acks++;
+    if (tx.acks > 1) {
+      this.s.requestRetransmissions++;
+      this.s.retransmissionsByMethod.ACK = (this.s.retransmissionsByMethod.ACK ?? 0) + 1;
+      return { tx, kind: 'ack-retransmission' };
+    }
+    return { tx, kind: 'ack' };
+  }
+
+  private start(key: string, ev: SipEvent): Transaction {
+    const m = ev.msg;
+    const tx: Transaction = {
+      key, method: m.method!, callId: m.callId!, cseq: m.cseq!.seq, client: ev.src, server: ev.dst,
+      start: ev.ts, startTime: ev.time, requests: 1, firstProvisional: null, final: null, finalStatus: null,
+      responses: 0, responseRetransmissions: 0, acks: 0, outcome: 'open', seen: [],
+    };
+    this.table.set(key, tx);
+    this.pending.set(key, tx);
+    this.s.transactions++;
+    this.evictOverflow();
+    this.listener.started?.(tx, ev);
+    return tx;
+  }
+
+  private evictOverflow(): void {
+    while (this.table.size > this.params.maxTransactions) {
+      const old = this.table.oldestValue()!;
+      this.table.delete(old.key);
+      if (this.pending.delete(old.key) || (old.outcome === 'open' && old.method === 'INVITE')) this.s.evicted++;
+    }
+  }
+
+  private response(tx: Transaction, ev: SipEvent): TxUpdate {
+    const m = ev.msg;
+    const status = m.status!;
+    const id = `${status}|${m.toTag ?? ''}`;
+    tx.responses++;
+    if (tx.seen.includes(id)) {
+      tx.responseRetransmissions++;
+      this.s.responseRetransmissions++;
+      return { tx, kind: 'response-retransmission' };
+    }
+    if (tx.seen.length < MAX_SEEN_RESPONSES) tx.seen.push(id);
+    if (status < 200) {
+      if (tx.firstProvisional === null && tx.final === null) {
+        tx.firstProvisional = ev.ts;
+        if (tx.method === 'INVITE') {
+          this.provHist.add(msBetween(tx.start, ev.ts));
+          this.provCount++;
+          // Proceeding: no timer runs for an INVITE client transaction any more.
+          this.pending.delete(tx.key);
+        }
+      }
+      return { tx, kind: 'response' };
+    }
+    if (tx.final === null) {
+      tx.final = ev.ts;
+      tx.finalStatus = status;
+      this.pending.delete(tx.key);
+      // A response after the timeout was declared still counts as the answer it is, late.
+      if (tx.outcome === 'open') this.s.completed++;
+      tx.outcome = tx.outcome === 'timeout' ? 'timeout' : 'final';
+      let h = this.finalHist.get(tx.method);
+      if (h === undefined) {
+        h = { h: new IntervalHistogram(), n: 0 };
+        this.finalHist.set(tx.method, h);
+      }
+      h.h.add(msBetween(tx.start, ev.ts));
+      h.n++;
+      this.listener.finished?.(tx, ev);
+    }
+    // Another final (a 2xx from a second fork, or a 2xx after a 4xx on a re-sent INVITE) is a response, not a retransmission.
+    return { tx, kind: 'response' };
+  }
+
+  private timeout(tx: Transaction, at: Ts): void {
+    this.pending.delete(tx.key);
+    tx.outcome = 'timeout';
+    this.s.timeouts++;
+    if (this.s.timeoutList.length < MAX_LISTED) {
+      this.s.timeoutList.push({ time: at.sec + at.nsec / 1e9, method: tx.method, callId: tx.callId, client: tx.client, server: tx.server });
+    }
+    this.listener.timedOut?.(tx, at);
+  }
+
+  /** The capture ended at `end`: requests whose limit passed time out, the rest are unanswered. Runs once. */
+  finish(end: Ts | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (end !== null) this.advance(end);
+    for (const tx of this.pending.values()) {
+      tx.outcome = 'unanswered';
+      this.s.unansweredAtEnd++;
+      this.listener.unanswered?.(tx);
+    }
+    this.pending.clear();
+    for (const tx of this.table.values()) if (tx.method === 'INVITE' && tx.final === null && tx.firstProvisional !== null) this.s.proceedingAtEnd++;
+  }
+
+  stats(): TransactionStats {
+    const finalResponseMs: Record<string, ResponseTimeStats> = {};
+    for (const [method, h] of [...this.finalHist].sort((a, b) => a[0].localeCompare(b[0]))) finalResponseMs[method] = stats(h.h, h.n)!;
+    return { ...this.s, retransmissionsByMethod: { ...this.s.retransmissionsByMethod }, timeoutList: [...this.s.timeoutList], finalResponseMs, inviteProvisionalMs: stats(this.provHist, this.provCount) };
+  }
+}

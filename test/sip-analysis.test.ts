@@ -1,0 +1,468 @@
+// SIP transactions, calls and OPTIONS keepalives: scripted captures written
+// by the project's writer (exact states, codes and times), the demo capture,
+// sipp calls over loopback (UDP and TCP), and the `sip calls` / `sip flow`
+// commands.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSipMessage } from '../dissectors/sip.js';
+import { analyzeFile } from '../src/analysis/analyze.js';
+import { SipAnalyzer, type SipAnalysisParams, type SipAnalysisReport } from '../src/sip/analyzer.js';
+import type { CallRecord } from '../src/sip/dialogs.js';
+import type { SipEvent } from '../src/sip/sip-event.js';
+import { TransactionTracker } from '../src/sip/transactions.js';
+import { Dialog, DSCP_CS3, MS, S, SipCapture, epochAt, type SipHost } from './sip-patterns.js';
+import { REPO, decodeAll, runCli } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ucprobe-sip-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+async function analyze(file: string, params: Partial<SipAnalysisParams> = {}): Promise<SipAnalysisReport> {
+  const a = new SipAnalyzer(params);
+  const { records, facts } = await decodeAll(file);
+  for (const r of records) a.add(r);
+  return a.report(facts.lastTs);
+}
+
+function call(r: SipAnalysisReport, callId: string): CallRecord {
+  const c = r.calls.calls.find((x) => x.callId === callId);
+  assert.ok(c, `call ${callId}`);
+  return c;
+}
+
+// ---------------------------------------------------------------- calls
+
+const A: SipHost = { ip: '10.1.0.1', port: 5060 };
+const B: SipHost = { ip: '10.1.0.2', port: 5060 };
+
+function callsCapture(): string {
+  const cap = new SipCapture();
+  const offer = { address: A.ip, port: 20000, payloadTypes: [0, 8, 101] };
+  const answer = { address: B.ip, port: 30000, payloadTypes: [8, 101] };
+
+  // Answered, then hung up by the caller.
+  const d1 = new Dialog(cap, A, B, 'answered@test', 'fa1', 'tb1', 46);
+  const inv1 = d1.request(1 * S + 123, 'INVITE', { sdp: offer });
+  d1.respond(1 * S + 10 * MS, inv1, 100);
+  d1.respond(1 * S + 500 * MS, inv1, 180, { tagged: true });
+  d1.respond(3 * S + 250_456, inv1, 200, { tagged: true, sdp: answer });
+  d1.request(3 * S + 260 * MS, 'ACK');
+  const bye1 = d1.request(13 * S + 250_456, 'BYE');
+  d1.respond(13 * S + 251 * MS, bye1, 200);
+
+  // Busy: 486, ACKed on the INVITE's branch.
+  const d2 = new Dialog(cap, A, B, 'busy@test', 'fa2', 'tb2');
+  const inv2 = d2.request(20 * S, 'INVITE', { sdp: offer });
+  d2.respond(20 * S + 5 * MS, inv2, 100);
+  d2.respond(20 * S + 120 * MS, inv2, 486, { tagged: true });
+  d2.request(20 * S + 121 * MS, 'ACK', { branch: inv2.branch });
+
+  // Cancelled while ringing.
+  const d3 = new Dialog(cap, A, B, 'cancel@test', 'fa3', 'tb3');
+  const inv3 = d3.request(30 * S, 'INVITE', { sdp: offer });
+  d3.respond(30 * S + 100 * MS, inv3, 180, { tagged: true });
+  const cancel = d3.request(32 * S, 'CANCEL', { branch: inv3.branch });
+  d3.respond(32 * S + 2 * MS, cancel, 200, { tagged: true });
+  d3.respond(32 * S + 3 * MS, inv3, 487, { tagged: true });
+  d3.request(32 * S + 4 * MS, 'ACK', { branch: inv3.branch });
+
+  // INVITE sent three more times (T1 doubling) before the far end answers; the callee hangs up.
+  const d4 = new Dialog(cap, A, B, 'retrans@test', 'fa4', 'tb4');
+  const inv4 = d4.request(40 * S, 'INVITE', { sdp: offer });
+  for (const at of [40.5, 41.5, 43.5]) d4.resend(at * S, inv4, offer);
+  d4.respond(43 * S + 520 * MS, inv4, 100);
+  d4.respond(44 * S, inv4, 200, { tagged: true, sdp: answer });
+  d4.request(44 * S + 10 * MS, 'ACK');
+  const bye4 = d4.request(46 * S, 'BYE', { fromCallee: true, seq: 501 });
+  d4.respond(46 * S + 1 * MS, bye4, 200);
+
+  const file = join(dir, 'calls.pcap');
+  cap.write(file);
+  return file;
+}
+
+test('calls: answered, busy, cancelled and a retransmitted INVITE, to the microsecond', async () => {
+  const r = await analyze(callsCapture());
+  assert.equal(r.calls.total, 4);
+  assert.deepEqual(r.calls.byState, { trying: 0, ringing: 0, answered: 0, completed: 2, cancelled: 1, failed: 1, timeout: 0 });
+
+  const c1 = call(r, 'answered@test');
+  assert.equal(c1.state, 'completed');
+  assert.equal(c1.code, 200);
+  assert.equal(c1.setupMs, 2250.333);
+  assert.equal(c1.pddMs, 499.877);
+  assert.equal(c1.ringMs, 1750.456);
+  assert.equal(c1.durationMs, 10000);
+  assert.equal(c1.messages, 7);
+  assert.equal(c1.retransmissions, 0);
+  assert.equal(c1.byeFrom, 'caller');
+  assert.equal(c1.midDialog, false);
+  assert.equal(c1.start, epochAt(1 * S + 123));
+  assert.equal(c1.from, 'alice@10.1.0.1');
+  assert.equal(c1.to, 'bob@10.1.0.2');
+  assert.deepEqual(c1.hosts, ['10.1.0.1:5060', '10.1.0.2:5060']);
+  assert.deepEqual(c1.dscp, { 46: 7 });
+  assert.deepEqual(c1.media.map((m) => [m.side, m.sender, m.address, m.port, m.codecs.join(',')]), [
+    ['caller', '10.1.0.1:5060', '10.1.0.1', 20000, 'PCMU,PCMA,telephone-event'],
+    ['callee', '10.1.0.2:5060', '10.1.0.2', 30000, 'PCMA,telephone-event'],
+  ]);
+
+  const c2 = call(r, 'busy@test');
+  assert.deepEqual([c2.state, c2.code, c2.setupMs, c2.durationMs, c2.messages], ['failed', 486, null, null, 4]);
+  assert.deepEqual(c2.dscp, { [DSCP_CS3]: 4 });
+
+  const c3 = call(r, 'cancel@test');
+  assert.deepEqual([c3.state, c3.code, c3.setupMs, c3.pddMs, c3.ringMs, c3.messages], ['cancelled', 487, null, 100, 1900, 6]);
+
+  const c4 = call(r, 'retrans@test');
+  assert.deepEqual([c4.state, c4.code, c4.setupMs, c4.durationMs, c4.byeFrom, c4.messages, c4.retransmissions], ['completed', 200, 4000, 2000, 'callee', 9, 3]);
+
+  const t = r.transactions;
+  // INVITE x4, BYE x2, CANCEL; the ACKs for 2xx are no transactions, the ACKs for 486/487 belong to their INVITE.
+  assert.equal(t.transactions, 7);
+  assert.equal(t.completed, 7);
+  assert.equal(t.requestRetransmissions, 3);
+  assert.deepEqual(t.retransmissionsByMethod, { INVITE: 3 });
+  assert.equal(t.responseRetransmissions, 0);
+  assert.equal(t.strayResponses, 0);
+  assert.deepEqual([t.timeouts, t.unansweredAtEnd, t.proceedingAtEnd, t.evicted], [0, 0, 0, 0]);
+  assert.equal(t.finalResponseMs.INVITE.count, 4);
+  assert.equal(t.finalResponseMs.INVITE.min, 120); // the 486
+  assert.equal(t.finalResponseMs.INVITE.max, 4000); // from the first transmission, not the last
+  assert.deepEqual(t.finalResponseMs.CANCEL, { count: 1, min: 2, p50: 2, p99: 2, max: 2 });
+  assert.equal(t.inviteProvisionalMs?.count, 4);
+  assert.equal(t.inviteProvisionalMs?.min, 5);
+  assert.equal(t.inviteProvisionalMs?.max, 3520);
+});
+
+test('transactions: a repeated response is a retransmission; a stray response is counted apart', () => {
+  const cap = new SipCapture();
+  const d = new Dialog(cap, A, B, 'rr@test', 'f', 't');
+  const inv = d.request(0, 'INVITE');
+  d.respond(1 * MS, inv, 180, { tagged: true });
+  d.respond(5 * MS, inv, 200, { tagged: true });
+  d.respond(505 * MS, inv, 200, { tagged: true }); // 200 re-sent until the ACK arrives
+  d.request(510 * MS, 'ACK');
+  const other = new Dialog(cap, A, B, 'stray@test', 'g', 'u');
+  other.respond(600 * MS, { method: 'OPTIONS', branch: 'z9hG4bKnever', seq: 1, from: A, to: B, fromAddr: other.caller, toAddr: other.callee }, 200);
+  const file = join(dir, 'resp-retrans.pcap');
+  cap.write(file);
+  return analyze(file).then((r) => {
+    assert.equal(r.transactions.responseRetransmissions, 1);
+    assert.equal(r.transactions.strayResponses, 1);
+    assert.equal(call(r, 'rr@test').setupMs, 5);
+    assert.equal(call(r, 'rr@test').retransmissions, 1);
+  });
+});
+
+// ---------------------------------------------------------------- keepalives and timeouts
+
+const KA: SipHost = { ip: '10.2.0.1', port: 5060 };
+const KB: SipHost = { ip: '10.2.0.2', port: 5060 };
+const KC: SipHost = { ip: '10.2.0.3', port: 5060 };
+const KD: SipHost = { ip: '10.2.0.4', port: 5060 };
+
+function keepaliveCapture(): string {
+  const cap = new SipCapture();
+  // KA pings KB every second; KB does not answer pings 10..19 (a 10 s outage).
+  const ab = new Dialog(cap, KA, KB, 'ka-ab@test', 'p1');
+  for (let i = 0; i < 40; i++) {
+    const at = 500 * MS + i * S;
+    const req = ab.request(at, 'OPTIONS');
+    if (i < 10 || i >= 20) ab.respond(at + 1500, req, 200);
+  }
+  // KC pings KB every 2 s; the third ping gets 503.
+  const cb = new Dialog(cap, KC, KB, 'ka-cb@test', 'p2');
+  for (let i = 0; i < 5; i++) {
+    const at = 700 * MS + i * 2 * S;
+    cb.respond(at + 2 * MS, cb.request(at, 'OPTIONS'), i === 2 ? 503 : 200);
+  }
+  // An INVITE nobody answers, retransmitted on Timer A; a MESSAGE late in the capture, unanswered.
+  const lost = new Dialog(cap, KD, KB, 'lost@test', 'l1');
+  const inv = lost.request(1 * S, 'INVITE');
+  for (const at of [1.5, 2.5, 4.5, 8.5, 16.5, 32.5]) lost.resend(at * S, inv);
+  new Dialog(cap, KD, KB, 'msg@test', 'm1').request(30 * S, 'MESSAGE');
+  const file = join(dir, 'keepalive.pcap');
+  cap.write(file);
+  return file;
+}
+
+test('keepalives: a responder silent for 10 s, a 503, and a transaction timeout (default 32 s)', async () => {
+  const r = await analyze(keepaliveCapture());
+  const [ab, cb] = r.keepalives;
+  assert.equal(r.keepalives.length, 2);
+  assert.deepEqual([ab.requester, ab.responder], ['10.2.0.1:5060', '10.2.0.2:5060']);
+  assert.deepEqual([ab.requests, ab.answered, ab.failed, ab.timeouts, ab.unanswered, ab.answeredRatio], [40, 30, 0, 0, 10, 0.75]);
+  assert.deepEqual(ab.intervalMs, { p50: 1000, max: 1000 });
+  assert.deepEqual(ab.responseMs, { p50: 1.5, max: 1.5 });
+  // Last answer before the outage: ping 9 answered at 9.5015 s; next answer: ping 20 at 20.5015 s.
+  assert.equal(ab.longestGapMs, 11000);
+  assert.equal(ab.longestGapFrom, epochAt(9 * S + 501_500));
+  assert.equal(ab.longestGapTo, epochAt(20 * S + 501_500));
+  assert.equal(ab.lastAnswered, epochAt(39 * S + 501_500));
+  assert.equal(ab.unhealthy, true);
+
+  assert.deepEqual([cb.requests, cb.answered, cb.failed, cb.failedCodes, cb.answeredRatio], [5, 4, 1, { 503: 1 }, 0.8]);
+  assert.deepEqual(cb.intervalMs, { p50: 2000, max: 2000 });
+  assert.equal(cb.longestGapMs, 4000);
+  assert.equal(cb.unhealthy, true);
+
+  const t = r.transactions;
+  // The INVITE's limit (1 s + 32 s) passes while packets still come: a timeout, at 33 s.
+  assert.equal(t.timeouts, 1);
+  assert.deepEqual(t.timeoutList, [{ time: epochAt(33 * S), method: 'INVITE', callId: 'lost@test', client: '10.2.0.4:5060', server: '10.2.0.2:5060' }]);
+  assert.deepEqual(t.retransmissionsByMethod, { INVITE: 6 });
+  // The capture ends at 39.5015 s: pings 10..19 (limits from 42.5 s) and the MESSAGE (62 s) are unanswered, not timed out.
+  assert.equal(t.unansweredAtEnd, 11);
+  assert.equal(call(r, 'lost@test').state, 'timeout');
+  assert.equal(r.calls.total, 1);
+});
+
+test('keepalives: with a 4 s limit the silent pings time out', async () => {
+  const r = await analyze(join(dir, 'keepalive.pcap'), { transactionTimeoutMs: 4000 });
+  const ab = r.keepalives[0];
+  assert.deepEqual([ab.answered, ab.timeouts, ab.unanswered, ab.longestGapMs], [30, 10, 0, 11000]);
+  assert.equal(r.transactions.timeouts, 12);
+  assert.equal(r.transactions.unansweredAtEnd, 0);
+  assert.equal(r.transactions.timeoutList[0].time, epochAt(5 * S));
+});
+
+test('keepalives: pings unanswered to the end of the capture make the trailing gap', async () => {
+  const cap = new SipCapture();
+  const d = new Dialog(cap, KA, KB, 'trail@test', 'p');
+  for (let i = 0; i < 6; i++) {
+    const req = d.request(i * S, 'OPTIONS');
+    if (i < 3) d.respond(i * S + 1 * MS, req, 200);
+  }
+  const file = join(dir, 'trail.pcap');
+  cap.write(file);
+  const k = (await analyze(file)).keepalives[0];
+  // Last answer at 2.001 s, capture ends with the unanswered ping at 5 s.
+  assert.deepEqual([k.answered, k.unanswered, k.longestGapMs], [3, 3, 2999]);
+  assert.equal(k.longestGapTo, epochAt(5 * S));
+});
+
+// ---------------------------------------------------------------- transaction unit cases
+
+function ev(text: string, sec: number, src = '10.0.0.1:5060', dst = '10.0.0.2:5060'): SipEvent {
+  const b = Buffer.from(text.replace(/\n/g, '\r\n'));
+  return { ts: { sec, nsec: 0 }, time: sec, frame: 0, src, dst, transport: 'udp', dscp: 0, msg: parseSipMessage(b, 0, b.length) };
+}
+
+function rfc2543(method: string, cseq: string, opts: { status?: number; toTag?: string } = {}): string {
+  const start = opts.status !== undefined ? `SIP/2.0 ${opts.status} X` : `${method} sip:b@h SIP/2.0`;
+  return `${start}\nVia: SIP/2.0/UDP 10.0.0.1:5060\nFrom: <sip:a@h>\nTo: <sip:b@h>${opts.toTag ? `;tag=${opts.toTag}` : ''}\nCall-ID: old@h\nCSeq: ${cseq}\nContent-Length: 0\n\n`;
+}
+
+test('transactions: RFC 2543 messages without a branch match on Call-ID and CSeq', () => {
+  const t = new TransactionTracker();
+  assert.equal(t.add(ev(rfc2543('INVITE', '1 INVITE'), 100)).kind, 'request');
+  assert.equal(t.add(ev(rfc2543('INVITE', '1 INVITE'), 100)).kind, 'request-retransmission');
+  assert.equal(t.add(ev(rfc2543('', '1 INVITE', { status: 486, toTag: 'x' }), 101, '10.0.0.2:5060', '10.0.0.1:5060')).kind, 'response');
+  assert.equal(t.add(ev(rfc2543('ACK', '1 ACK', { toTag: 'x' }), 101)).kind, 'ack');
+  assert.equal(t.add(ev(rfc2543('ACK', '1 ACK', { toTag: 'x' }), 101)).kind, 'ack-retransmission');
+  assert.equal(t.add(ev(rfc2543('BYE', '2 BYE', { toTag: 'x' }), 102)).kind, 'request');
+  t.finish({ sec: 103, nsec: 0 });
+  const s = t.stats();
+  assert.equal(s.transactions, 2);
+  assert.equal(s.finalResponseMs.INVITE.max, 1000);
+  assert.equal(s.unansweredAtEnd, 1);
+});
+
+test('transactions: at the end of the capture, a timeout only if the capture went past the limit', () => {
+  const within = new TransactionTracker({ timeoutMs: 32_000 });
+  within.add(ev(rfc2543('OPTIONS', '1 OPTIONS'), 0));
+  within.finish({ sec: 32, nsec: 0 });
+  assert.deepEqual([within.stats().timeouts, within.stats().unansweredAtEnd], [0, 1]);
+  const past = new TransactionTracker({ timeoutMs: 32_000 });
+  past.add(ev(rfc2543('OPTIONS', '1 OPTIONS'), 0));
+  past.finish({ sec: 32, nsec: 1000 });
+  assert.deepEqual([past.stats().timeouts, past.stats().unansweredAtEnd], [1, 0]);
+  // An INVITE that got a provisional response rings as long as it likes (no Timer B in Proceeding).
+  const ringing = new TransactionTracker({ timeoutMs: 1000 });
+  ringing.add(ev(rfc2543('INVITE', '1 INVITE'), 0));
+  ringing.add(ev(rfc2543('', '1 INVITE', { status: 180, toTag: 'y' }), 0, '10.0.0.2:5060', '10.0.0.1:5060'));
+  ringing.finish({ sec: 60, nsec: 0 });
+  assert.deepEqual([ringing.stats().timeouts, ringing.stats().proceedingAtEnd], [0, 1]);
+});
+
+test('tables stay bounded: evicted calls keep their state in the totals', async () => {
+  const r = await analyze(join(dir, 'calls.pcap'), { maxCalls: 2, maxTransactions: 3 });
+  assert.equal(r.calls.calls.length, 2);
+  assert.equal(r.calls.evicted, 2);
+  assert.equal(r.calls.total, 4);
+  assert.deepEqual(r.calls.byState, { trying: 0, ringing: 0, answered: 0, completed: 2, cancelled: 1, failed: 1, timeout: 0 });
+});
+
+// ---------------------------------------------------------------- demo capture
+
+const DEMO = join(REPO, 'captures', 'demo.pcap');
+
+test('demo: the six calls of demo.md, and the proxy whose pings stop being answered at 45 s', async () => {
+  const report = await analyzeFile(DEMO);
+  const r = report.sipAnalysis;
+  assert.equal(report.sip.messages, 125); // the counts stay where they were
+  const states = Object.fromEntries(r.calls.calls.map((c) => [c.callId, `${c.state} ${c.code}`]));
+  assert.deepEqual(states, {
+    'e67727cd50b02111@10.30.0.101': 'completed 200',
+    '64d2f5e2afaefa72@10.30.0.102': 'completed 200',
+    '65dd42df371e8327@10.30.0.104': 'cancelled 487',
+    'f7dac7ecc5096a9f@10.30.0.105': 'failed 486',
+    'ed5fd7a3ff2d6770@10.30.0.106': 'completed 200',
+    '04f4c37a4358d43b@10.30.0.103': 'completed 200',
+  });
+  const c1 = call(r, 'e67727cd50b02111@10.30.0.101');
+  assert.deepEqual([c1.setupMs, c1.durationMs, c1.messages, c1.hosts.length, c1.byeFrom], [2000, 5000, 14, 3, 'caller']);
+  assert.equal(call(r, '64d2f5e2afaefa72@10.30.0.102').byeFrom, 'callee');
+  // Call 5's INVITE is split over two TCP segments: it counts from the segment that completes it, 100 µs later.
+  assert.equal(call(r, 'ed5fd7a3ff2d6770@10.30.0.106').setupMs, 999.9);
+  const x = r.keepalives.find((k) => k.requester === '10.20.0.10:5060' && k.responder === '10.20.0.20:5060');
+  assert.ok(x);
+  assert.deepEqual([x.requests, x.answered, x.unanswered, x.timeouts, x.unhealthy], [12, 9, 3, 0, true]);
+  assert.equal(x.longestGapFrom, 1772442042.5012);
+  assert.equal(x.longestGapMs, 17479.895);
+  assert.equal(r.keepalives.filter((k) => k.unhealthy).length, 1);
+});
+
+// ---------------------------------------------------------------- CLI
+
+test('cli: sip calls lists the demo calls; --json carries them', () => {
+  const r = runCli(['sip', 'calls', DEMO]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.match(lines[0], /^ {2}start +call-id +from +to +state +code +setup ms +duration +messages$/);
+  assert.equal(lines.length, 7);
+  assert.match(lines[1], /^ {2}09:00:05\.000000 +e67727cd50b02111@10\.30\.0\.101 +1101@10\.20\.0\.10 +8001@10\.20\.0\.10 +completed +200 +2000\.0 +5\.000 s +14$/);
+  assert.match(r.stdout, /f7dac7ecc5096a9f@10\.30\.0\.105 .* failed +486 +- +- +8\n/);
+  const j = JSON.parse(runCli(['sip', 'calls', DEMO, '--json']).stdout) as SipAnalysisReport;
+  assert.equal(j.calls.calls.length, 6);
+  assert.equal(j.keepalives.length, 3);
+});
+
+test('cli: sip flow draws the ladder of one call across its three hosts', () => {
+  const r = runCli(['sip', 'flow', DEMO, '--call-id', 'e67727cd50b02111@10.30.0.101']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.match(lines[0], /^Call-ID e67727cd50b02111@10\.30\.0\.101: 14 messages across 3 hosts$/);
+  assert.match(lines[2], /10\.30\.0\.101:5060 +10\.20\.0\.10:5060 +10\.20\.0\.20:5060$/);
+  const msgs = lines.filter((l) => /^\d\d:\d\d:\d\d\.\d{6} /.test(l));
+  assert.equal(msgs.length, 14);
+  assert.match(msgs[0], /^09:00:05\.000000 +0\.000000 +CS3 +\|-+ INVITE -+>\| +\| +CSeq 1 INVITE +SDP 10\.30\.0\.101:16384 audio 0,8,101$/);
+  assert.match(msgs[1], /^09:00:05\.002000 +0\.002000 +CS3 +\|<-+ 100 Trying -+\|/);
+  assert.match(msgs[2], /\| +\|-+ INVITE -+>\|/);
+  assert.match(msgs[13], /^09:00:12\.007000 +7\.007000 +CS3 +\|<-+ 200 OK -+\| +\| +CSeq 2 BYE$/);
+});
+
+test('cli: sip flow marks retransmissions', () => {
+  const r = runCli(['sip', 'flow', join(dir, 'calls.pcap'), '--call-id', 'retrans@test']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal((r.stdout.match(/RETRANSMISSION/g) ?? []).length, 3);
+  // Every line carries the DSCP its packet had.
+  assert.equal((r.stdout.match(/^\S+ +\S+ +CS3 +\|/gm) ?? []).length, 9);
+});
+
+test('cli: an unknown Call-ID is one line and exit 2', () => {
+  const r = runCli(['sip', 'flow', DEMO, '--call-id', 'nope@nowhere']);
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, `ucprobe: ${DEMO}: no SIP message with Call-ID 'nope@nowhere'\n`);
+  const missing = runCli(['sip', 'flow', DEMO]);
+  assert.equal(missing.status, 2);
+});
+
+test('cli: analyze prints the SIP calls, transactions and keepalive sections', () => {
+  const r = runCli(['analyze', DEMO]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^SIP calls \(6: 4 completed, 1 cancelled, 1 failed\)$/m);
+  assert.match(r.stdout, /^SIP transactions \(47; 0 retransmitted requests, 0 retransmitted responses, 0 timeouts after 32 s, 3 unanswered at end of capture\)$/m);
+  assert.match(r.stdout, /^ {2}INVITE -> 1xx +12 /m);
+  assert.match(r.stdout, /^SIP OPTIONS keepalives \(3 pairs, 1 FAILING\)$/m);
+  assert.match(r.stdout, /^ {2}10\.20\.0\.10:5060 > 10\.20\.0\.20:5060 +12 +9 +75% +5000\.0\/5000\.0 +17\.480 +FAILING: 3 unanswered at end of capture; last answer \+42\.490695$/m);
+  const j = JSON.parse(runCli(['analyze', DEMO, '--json']).stdout) as { files: Array<{ sip: { messages: number }; sipAnalysis: SipAnalysisReport }> };
+  assert.equal(j.files[0].sip.messages, 125);
+  assert.equal(j.files[0].sipAnalysis.calls.total, 6);
+});
+
+// ---------------------------------------------------------------- sipp on loopback
+
+const haveTools = ['sipp', 'tcpdump'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
+const isRoot = process.getuid?.() === 0;
+const sippSkip = !haveTools ? 'sipp or tcpdump not installed' : !isRoot ? 'capturing on lo needs root' : false;
+
+function exited(p: ChildProcess, ms: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (p.exitCode !== null) return resolve(p.exitCode);
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      resolve(null);
+    }, ms);
+    p.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+function listening(p: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 5000);
+    p.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+/** N sipp calls (uac -> uas, 100 ms each) on 127.0.0.1, captured by tcpdump on lo. */
+async function sippCapture(transport: 'udp' | 'tcp', port: number, calls: number): Promise<string> {
+  const file = join(dir, `sipp-${transport}.pcap`);
+  const t = transport === 'udp' ? 'u1' : 't1';
+  const td = spawn('tcpdump', ['-i', 'lo', '-U', '-w', file, `${transport} port ${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    await listening(td);
+    const uas = spawn('sipp', ['-sn', 'uas', '-t', t, '-i', '127.0.0.1', '-p', String(port), '-m', String(calls), '-nostdin'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 300));
+    const uac = spawn('sipp', ['-sn', 'uac', `127.0.0.1:${port}`, '-t', t, '-i', '127.0.0.1', '-p', String(port + 1), '-m', String(calls), '-r', '20', '-d', '100', '-nostdin'], { stdio: 'ignore' });
+    assert.equal(await exited(uac, 15_000), 0, 'sipp uac finished its calls');
+    await exited(uas, 3000);
+    // Let tcpdump write the last packets (-U flushes per packet).
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    td.kill('SIGINT');
+    await exited(td, 3000);
+  }
+  return file;
+}
+
+const sippPort = 21000 + (process.pid % 400) * 4;
+
+for (const transport of ['udp', 'tcp'] as const) {
+  test(`sipp over ${transport} on loopback: every call completed with response times`, { skip: sippSkip, timeout: 30_000 }, async () => {
+    const calls = 8;
+    const file = await sippCapture(transport, sippPort + (transport === 'tcp' ? 2 : 0), calls);
+    const r = await analyze(file);
+    assert.equal(r.calls.total, calls);
+    assert.equal(r.calls.byState.completed, calls, JSON.stringify(r.calls.byState));
+    for (const c of r.calls.calls) {
+      assert.equal(c.code, 200);
+      assert.ok(c.setupMs !== null && c.setupMs >= 0 && c.setupMs < 1000, `setup ${c.setupMs}`);
+      // sipp's uac pauses 100 ms (-d 100) between the ACK and its BYE.
+      assert.ok(c.durationMs !== null && c.durationMs >= 100 && c.durationMs < 2000, `duration ${c.durationMs}`);
+      assert.equal(c.byeFrom, 'caller');
+      assert.ok(c.media.some((m) => m.side === 'caller') && c.media.some((m) => m.side === 'callee'));
+    }
+    const t = r.transactions;
+    assert.equal(t.finalResponseMs.INVITE.count, calls);
+    assert.equal(t.finalResponseMs.BYE.count, calls);
+    assert.equal(t.inviteProvisionalMs?.count, calls);
+    assert.deepEqual([t.timeouts, t.unansweredAtEnd], [0, 0]);
+  });
+}
