@@ -6,12 +6,15 @@ import { generate, type StreamSpec } from '../generator/generate.js';
 import type { Impairments } from '../generator/impairments.js';
 import { SentWriter } from '../generator/sent-writer.js';
 import { generateSummaryText, summaryJson } from '../output/generate-text.js';
+import { loadStreamFile } from '../run/scenario-file.js';
+import { streamSpec } from '../run/run.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
 import { burst, durationMs, dscp, gemodel, hostPort, localEndpoint, pause, probability, restartAt, seqRanges, wholeNumber } from './parse.js';
 import { UsageError } from './errors.js';
 
 interface GenerateFlags {
-  to: string;
+  to?: string;
+  streams?: string;
   from?: string;
   interval: string;
   startSeq: string;
@@ -40,7 +43,8 @@ export function addGenerateCommand(program: Command): void {
   program
     .command('generate')
     .description('send a heartbeat stream over UDP with injected loss, delay, duplication, reordering, pauses and restarts')
-    .requiredOption('--to <host:port>', 'destination of the heartbeats')
+    .option('--to <host:port>', 'destination of the heartbeats (with --streams: of the streams that name none)')
+    .option('--streams <file>', 'many streams at once from a YAML/JSON file (see examples/streams.yaml); the stream flags then do not apply')
     .option('--from <[addr:]port>', 'local source port (and address)')
     .option('--interval <ms>', 'time between heartbeats', '100')
     .option('--start-seq <n>', 'first sequence number', '0')
@@ -62,10 +66,10 @@ export function addGenerateCommand(program: Command): void {
     .option('--write <file.pcapng>', 'also write what was sent (and a note of what was withheld)')
     .option('--json', 'the summary as JSON')
     .action(async (flags: GenerateFlags) => {
-      const spec = streamFromFlags(flags);
+      const specs = flags.streams ? streamsFromFile(flags.streams, flags.to) : [streamFromFlags(flags)];
       const writer = flags.write ? new SentWriter(flags.write) : null;
       const stop = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-      const summary = await generate([spec], { onSend: writer?.add, stop });
+      const summary = await generate(specs, { onSend: writer?.add, stop });
       writer?.close(summary);
       const out = new StdoutWriter();
       out.line(flags.json ? JSON.stringify(summaryJson(summary), null, 2) : generateSummaryText(summary));
@@ -73,7 +77,13 @@ export function addGenerateCommand(program: Command): void {
     });
 }
 
+function streamsFromFile(file: string, to: string | undefined): StreamSpec[] {
+  const target = to !== undefined ? hostPort(to, '--to') : null;
+  return loadStreamFile(file, target !== null).map((s) => streamSpec(s, target ?? { host: '', port: 0 }));
+}
+
 function streamFromFlags(f: GenerateFlags): StreamSpec {
+  if (f.to === undefined) throw new UsageError("required option '--to <host:port>' not specified (or give --streams FILE)");
   const to = hostPort(f.to, '--to');
   const from = f.from ? localEndpoint(f.from, '--from') : undefined;
   const intervalMs = durationMs(f.interval, '--interval');

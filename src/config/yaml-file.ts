@@ -3,7 +3,7 @@
 // and the key, e.g. "lab.yaml:12:11: streams[0].drop: expected ...".
 
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import { UsageError } from '../cli/errors.js';
 
 export type KeyPath = ReadonlyArray<string | number>;
@@ -35,9 +35,14 @@ export class YamlFile {
     return new YamlFile(path, text);
   }
 
-  /** "file:line:col: a.b[2].c" for the node at `path` (or its nearest parent that exists). */
-  at(path: KeyPath): string {
+  /** "file:line:col: a.b[2].c" for the node at `path` (or its nearest parent that exists); `key`: point at the key, not its value. */
+  at(path: KeyPath, key = false): string {
     let range: [number, number, number] | undefined;
+    const parent = key && path.length ? this.doc.getIn(path.slice(0, -1), true) : null;
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
+      if (isNode(pair?.key) && pair.key.range) range = pair.key.range;
+    }
     for (let n = path.length; n >= 0 && !range; n--) {
       const node = n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true);
       if (isNode(node) && node.range) range = node.range;
@@ -54,7 +59,9 @@ export class YamlFile {
   object(value: unknown, path: KeyPath, known: readonly string[]): Record<string, unknown> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(path, 'expected a mapping of keys to values');
     const obj = value as Record<string, unknown>;
-    for (const k of Object.keys(obj)) if (!known.includes(k)) this.fail([...path, k], `unknown key (known: ${known.join(', ')})`);
+    for (const k of Object.keys(obj)) {
+      if (!known.includes(k)) throw new UsageError(`${this.at([...path, k], true)}: unknown key (known: ${known.join(', ')})`);
+    }
     return obj;
   }
 

@@ -9,7 +9,7 @@ const IP_TOS = 1;
 const IPPROTO_IPV6 = 41;
 const IPV6_TCLASS = 67;
 
-type SetSockOpt = (fd: number, level: number, name: number, value: number) => void;
+export type SetSockOpt = (fd: number, level: number, name: number, value: number) => void;
 
 function loadBinding(): SetSockOpt {
   const require = createRequire(import.meta.url);
@@ -36,9 +36,8 @@ function fdOf(socket: Socket): number {
   }
 }
 
-/** Mark everything the (bound) socket sends with `dscp` (0..63); ECN bits stay 0. */
-export function setSocketDscp(socket: Socket, family: 4 | 6, dscp: number): void {
-  const set = loadBinding();
+/** Mark everything the (bound) socket sends with `dscp` (0..63); ECN bits stay 0. `set`: the addon's setsockopt (tests pass one that refuses). */
+export function setSocketDscp(socket: Socket, family: 4 | 6, dscp: number, set: SetSockOpt = loadBinding()): void {
   const fd = fdOf(socket);
   try {
     if (family === 4) set(fd, IPPROTO_IP, IP_TOS, dscp << 2);

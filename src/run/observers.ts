@@ -114,7 +114,9 @@ export async function remoteMonitor(at: { host: string; port: number }, tcpReset
       clearTimeout(timer);
       reject(new RunError(`cannot reach the remote monitor at ${where}: ${e.code ?? e.message} (start it with \`ucprobe monitor --port P --events-listen ${at.port}\`)`));
     });
-    createInterface({ input: socket }).on('line', (text) => {
+    const lines = createInterface({ input: socket });
+    lines.on('error', () => undefined); // the socket's own handler reports it
+    lines.on('line', (text) => {
       let line: FeedLine;
       try {
         line = JSON.parse(text) as FeedLine;

@@ -7,7 +7,7 @@ import { SentWriter } from '../generator/sent-writer.js';
 import { detectorParams } from '../heartbeat/params.js';
 import { checkExpectations, planPhases, type ExpectationResult, type StreamOutcome } from './expectations.js';
 import { inProcessMonitor, remoteMonitor, wireCapture, type Observation, type Observer } from './observers.js';
-import type { Scenario } from './scenario.js';
+import type { Scenario, ScenarioStream } from './scenario.js';
 
 export interface RunOptions {
   /** Check against a `ucprobe monitor --events-listen` at this address instead of one in this process. */
@@ -35,18 +35,23 @@ function runFilter(specs: StreamSpec[]): string {
   return [...ports.map((p) => `udp port ${p}`), 'tcp[tcpflags] & tcp-rst != 0'].join(' or ');
 }
 
-export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<RunResult> {
-  const params = detectorParams(sc.params);
-  const receiver: Observer = opts.remote ? await remoteMonitor(opts.remote, sc.monitor.tcpReset) : await inProcessMonitor(sc.monitor, sc.params);
-  const specs: StreamSpec[] = sc.streams.map((s) => ({
+/** A scenario's stream as the generator takes it; `target` is where streams without a `to` go. */
+export function streamSpec(s: ScenarioStream, target: { host: string; port: number }): StreamSpec {
+  return {
     name: s.name,
-    host: s.to?.host ?? receiver.target.host,
-    port: s.to?.port ?? receiver.target.port,
+    host: s.to?.host ?? target.host,
+    port: s.to?.port ?? target.port,
     bind: s.from?.bind,
     sourcePort: s.from?.port,
     intervalMs: s.intervalMs, startSeq: s.startSeq, byteOrder: s.byteOrder, count: s.count, dscp: s.dscp,
     impairments: s.impairments,
-  }));
+  };
+}
+
+export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<RunResult> {
+  const params = detectorParams(sc.params);
+  const receiver: Observer = opts.remote ? await remoteMonitor(opts.remote, sc.monitor.tcpReset) : await inProcessMonitor(sc.monitor, sc.params);
+  const specs = sc.streams.map((s) => streamSpec(s, receiver.target));
   const observer = opts.verifyCapture ? await wireCapture(opts.verifyCapture, runFilter(specs), sc.params, receiver) : receiver;
   const phases = sc.streams.map(planPhases);
   // Only the send times the checks need: the last heartbeat before each phase.

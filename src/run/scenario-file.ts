@@ -43,12 +43,12 @@ const RUN_EXPECTATIONS = ['failovers', 'restarts', 'resets'] as const;
 /** Default tolerance of a failover's declaration against its ideal time. */
 export const DEFAULT_WITHIN_MS = 20;
 
-/** Streams for `generate --streams`: a list, or a mapping with a `streams` list. */
-export function loadStreamFile(path: string): ScenarioStream[] {
+/** Streams for `generate --streams`: a list, or a mapping with a `streams` list. `defaultTo`: streams may leave out `to`. */
+export function loadStreamFile(path: string, defaultTo = false): ScenarioStream[] {
   const f = YamlFile.load(path);
   const top = Array.isArray(f.root) ? { streams: f.root } : f.object(f.root, [], ['streams', 'heartbeat']);
   const interval = top.heartbeat !== undefined ? heartbeatParams(f, top.heartbeat).intervalMs : undefined;
-  return streams(f, top.streams, ['streams'], interval ?? DEFAULT_DETECTOR_PARAMS.intervalMs, false);
+  return streams(f, top.streams, ['streams'], interval ?? DEFAULT_DETECTOR_PARAMS.intervalMs, defaultTo ? 'generate-default-to' : 'generate');
 }
 
 export function loadScenario(path: string): Scenario {
@@ -56,7 +56,7 @@ export function loadScenario(path: string): Scenario {
   const top = f.object(f.root, [], TOP_KEYS);
   const params = heartbeatParams(f, top.heartbeat);
   const full = detectorParams(params);
-  const list = streams(f, top.streams, ['streams'], full.intervalMs, true);
+  const list = streams(f, top.streams, ['streams'], full.intervalMs, 'scenario');
   const expect = f.list(top.expect ?? [], ['expect']).map((e, i) => runExpectation(f, e, ['expect', i]));
   if (!list.some((s) => s.phases.some((p) => p.expect.length)) && expect.length === 0) {
     f.fail(['expect'], 'the scenario expects nothing: add `expect` to a phase or a top-level `expect` list');
@@ -105,12 +105,15 @@ function monitorSetup(f: YamlFile, v: unknown): MonitorSetup {
   return m;
 }
 
-function streams(f: YamlFile, v: unknown, path: KeyPath, defaultInterval: number, scenario: boolean): ScenarioStream[] {
+/** 'scenario': phases required, `to` optional; 'generate': no phases, `to` required unless a default exists. */
+type StreamUse = 'scenario' | 'generate' | 'generate-default-to';
+
+function streams(f: YamlFile, v: unknown, path: KeyPath, defaultInterval: number, use: StreamUse): ScenarioStream[] {
   if (v === undefined) f.fail(path, 'missing: list the heartbeat streams to send');
   const list = f.list(v, path);
   if (list.length === 0) f.fail(path, 'expected at least one stream');
   const out: ScenarioStream[] = [];
-  for (const [i, item] of list.entries()) out.push(...stream(f, item, [...path, i], defaultInterval, scenario));
+  for (const [i, item] of list.entries()) out.push(...stream(f, item, [...path, i], defaultInterval, use));
   const names = new Set<string>();
   for (const s of out) {
     if (names.has(s.name)) f.fail(path, `two streams are named '${s.name}'`);
@@ -119,12 +122,14 @@ function streams(f: YamlFile, v: unknown, path: KeyPath, defaultInterval: number
   return out;
 }
 
-function stream(f: YamlFile, v: unknown, path: KeyPath, defaultInterval: number, scenario: boolean): ScenarioStream[] {
+function stream(f: YamlFile, v: unknown, path: KeyPath, defaultInterval: number, use: StreamUse): ScenarioStream[] {
+  const scenario = use === 'scenario';
   const o = f.object(v, path, STREAM_KEYS);
   const at = (k: string): string => f.at([...path, k]);
   const str = (k: string): string => text(f, o[k], [...path, k]);
   const name = o.name !== undefined ? str('name') : `stream-${Number(path[path.length - 1]) + 1}`;
-  if (!scenario && o.to === undefined) f.fail(path, "missing 'to': the destination host:port");
+  if (use === 'generate' && o.to === undefined) f.fail(path, "missing 'to': the destination host:port (or give --to for all)");
+  if (!scenario && o.to === 'monitor') f.fail([...path, 'to'], "'monitor' is a scenario's own monitor: give host:port");
   if (scenario && o.phases === undefined) f.fail(path, "missing 'phases': what the stream goes through (steady, drop, loss, pause, restart)");
   if (!scenario && o.phases !== undefined) f.fail([...path, 'phases'], 'phases belong in a scenario for `ucprobe run`');
   const intervalMs = o.interval !== undefined ? durationMs(str('interval'), at('interval')) : defaultInterval;
