@@ -79,7 +79,7 @@ export function addGenerateCommand(program: Command): void {
 
 function streamsFromFile(file: string, to: string | undefined): StreamSpec[] {
   const target = to !== undefined ? hostPort(to, '--to') : null;
-  return loadStreamFile(file, target !== null).map((s) => streamSpec(s, target ?? { host: '', port: 0 }));
+  return loadStreamFile(file, target !== null).map((s, i, all) => streamSpec(s, target ?? { host: '', port: 0 }, i, all.length));
 }
 
 function streamFromFlags(f: GenerateFlags): StreamSpec {

@@ -41,6 +41,7 @@ function plainAddress(a: string): string {
 
 const wallClock = (): number => (performance.timeOrigin + performance.now()) / 1000;
 const RECONNECT_MS = 1000;
+const SPIN_MS = 1.5;
 
 export class Monitor {
   private readonly clock: () => number;
@@ -121,12 +122,21 @@ export class Monitor {
     if (this.closed || next >= this.wakeAt) return;
     if (this.wake) clearTimeout(this.wake);
     this.wakeAt = next;
-    this.wake = setTimeout(() => {
-      this.wake = null;
-      this.wakeAt = Infinity;
-      this.analyzer.detector.tick(this.clock());
-      this.arm();
-    }, Math.max(0, Math.ceil((next - this.clock()) * 1000)));
+    const ms = (next - this.clock()) * 1000;
+    // Timers fire up to ~1 ms late: wake a little early and finish the wait on the event loop.
+    this.wake = setTimeout(() => this.awake(), Math.max(0, ms - SPIN_MS));
+  }
+
+  private awake(): void {
+    this.wake = null;
+    if (this.closed) return;
+    if (this.clock() < this.wakeAt) {
+      setImmediate(() => this.awake());
+      return;
+    }
+    this.wakeAt = Infinity;
+    this.analyzer.detector.tick(this.clock());
+    this.arm();
   }
 
   private event(e: HeartbeatEvent): void {

@@ -35,9 +35,14 @@ function runFilter(specs: StreamSpec[]): string {
   return [...ports.map((p) => `udp port ${p}`), 'tcp[tcpflags] & tcp-rst != 0'].join(' or ');
 }
 
-/** A scenario's stream as the generator takes it; `target` is where streams without a `to` go. */
-export function streamSpec(s: ScenarioStream, target: { host: string; port: number }): StreamSpec {
+/**
+ * A scenario's stream as the generator takes it; `target` is where streams without a `to` go.
+ * Stream i of n starts i/n of an interval late: real senders' timers are not in step, and
+ * a thousand datagrams due at the same instant would measure the queue, not the schedule.
+ */
+export function streamSpec(s: ScenarioStream, target: { host: string; port: number }, i = 0, n = 1): StreamSpec {
   return {
+    phaseMs: (i * s.intervalMs) / n,
     name: s.name,
     host: s.to?.host ?? target.host,
     port: s.to?.port ?? target.port,
@@ -51,7 +56,7 @@ export function streamSpec(s: ScenarioStream, target: { host: string; port: numb
 export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<RunResult> {
   const params = detectorParams(sc.params);
   const receiver: Observer = opts.remote ? await remoteMonitor(opts.remote, sc.monitor.tcpReset) : await inProcessMonitor(sc.monitor, sc.params);
-  const specs = sc.streams.map((s) => streamSpec(s, receiver.target));
+  const specs = sc.streams.map((s, i, all) => streamSpec(s, receiver.target, i, all.length));
   const observer = opts.verifyCapture ? await wireCapture(opts.verifyCapture, runFilter(specs), sc.params, receiver) : receiver;
   const phases = sc.streams.map(planPhases);
   // Only the send times the checks need: the last heartbeat before each phase.

@@ -142,3 +142,30 @@ const growth = (large.maxRssMiB / small.maxRssMiB - 1) * 100;
 console.log(`\npeak RSS of analyze`);
 console.log(`  1 M packets          ${small.maxRssMiB.toFixed(1)} MiB`);
 console.log(`  4 M packets          ${large.maxRssMiB.toFixed(1)} MiB  (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} %, goal within 10 %)`);
+
+// The lab side: the generator's schedule and the monitor's declarations, each in a fresh process.
+function generatorChild(mode: 'send' | 'declare', streams: number, seconds: number): Record<string, unknown> | null {
+  const r = spawnSync(process.execPath, [join(here, 'generator-child.js'), mode, String(streams), String(seconds)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) {
+    console.log(`  ${mode} ${streams} streams failed: ${r.stderr.trim().split('\n').pop()}`);
+    return null;
+  }
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+type Stats = { p50: number; p99: number; max: number } | null;
+const ms = (s: unknown): string => {
+  const x = s as Stats;
+  return x ? `${x.p50.toFixed(3)} / ${x.p99.toFixed(3)} / ${x.max.toFixed(3)} ms` : '-';
+};
+console.log('\ngenerator: heartbeat streams at 100 ms to a sink process on loopback, 10 s (send-time error p50 / p99 / max)');
+for (const n of [1000, 10000]) {
+  const g = generatorChild('send', n, 10);
+  if (g) console.log(`  ${String(n).padStart(6)} streams   ${ms(g.sendErrorMs)}   sent ${fmt(g.sent as number)} of ${fmt(g.expected as number)}, received ${fmt(g.received as number)}, CPU ${g.cpuPercent} %${n === 1000 ? '  (goal p99 <= 1 ms)' : ''}`);
+}
+const d = generatorChild('declare', 100, 10);
+if (d) {
+  console.log('\nmonitor: 100 streams each losing five once, failover declared vs the ideal time (p50 / p99 / max)');
+  console.log(`  vs the generator's send time   ${ms(d.declareErrorMs)}  (${d.failovers} of ${d.expected} failovers; goal within 5 ms)`);
+  console.log(`  vs the monitor's own arrival   ${ms(d.declareAfterArrivalMs)}`);
+}
