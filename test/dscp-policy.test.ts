@@ -1,5 +1,5 @@
 // The DSCP policy audit: policy files (strict, one-line errors with
-// file:line:col), per-flow verdicts on a capture written by the project's
+// file:line:col and the key), per-flow verdicts on a capture written by the project's
 // writer with flows marked right, wrong, mixed, with an accepted alternative
 // and asymmetrically, the demo's one wrongly marked RTP flow, --fail-on dscp,
 // and the per-flow DSCP/ECN histograms against tshark.
@@ -44,21 +44,25 @@ function policyError(text: string): string {
   assert.fail('expected a UsageError');
 }
 
-test('policy file errors are one line naming file:line:col and the problem', () => {
+// Policy files are read by YamlFile, as scenario files are: "file:line:col: key.path: problem".
+test('policy file errors are one line naming file:line:col, the key and the problem', () => {
   assert.match(policyError('rules:\n  - class: voice\n    expect: EFF\n'), /^p\.yaml:3:13: rules\[0\]\.expect: unknown PHB name or DSCP value 'EFF'/);
-  assert.match(policyError('rules:\n  - class: sig\n    expect: CS3\n    ports: [5060, 70000]\n'), /^p\.yaml:4:19: rules\[0\]\.ports: bad port '70000'/);
+  assert.match(policyError('rules:\n  - class: sig\n    expect: CS3\n    ports: [5060, 70000]\n'), /^p\.yaml:4:19: rules\[0\]\.ports\[1\]: bad port '70000'/);
   assert.match(policyError('rules:\n  - class: sig\n    expect: CS3\n    ports: 5061-5060\n'), /^p\.yaml:4:12: rules\[0\]\.ports: bad port '5061-5060'/);
-  assert.match(policyError('rules:\n  - clas: sip\n    expect: CS3\n'), /^p\.yaml:2:5: rules\[0\]: unknown key 'clas' \(known: class, /);
-  assert.match(policyError('rules:\n  - class: x\n    expect: CS3\n    address: [10.0.0.0/33]\n'), /^p\.yaml:4:15: rules\[0\]\.address: bad CIDR '10\.0\.0\.0\/33': prefix length/);
+  assert.match(policyError('rules:\n  - clas: sip\n    expect: CS3\n'), /^p\.yaml:2:5: rules\[0\]\.clas: unknown key \(known: class, /);
+  assert.match(policyError('rules:\n  - class: x\n    expect: CS3\n    address: [10.0.0.0/33]\n'), /^p\.yaml:4:15: rules\[0\]\.address\[0\]: bad CIDR '10\.0\.0\.0\/33': prefix length/);
   assert.match(policyError('rules:\n  - class: x\n    expect: CS3\n    address: 10.0.0/8\n'), /^p\.yaml:4:14: rules\[0\]\.address: bad CIDR '10\.0\.0\/8' is not an IPv4 or IPv6/);
-  assert.match(policyError('rules:\n  - class: x\n    expect: CS3\n    accept: [AF31, 64]\n'), /^p\.yaml:4:20: rules\[0\]\.accept: unknown PHB name or DSCP value '64'/);
-  assert.match(policyError('rules: [\n  { class: x, expect: CS3 }\n'), /^p\.yaml:\d+:\d+: YAML syntax error: /);
-  assert.match(policyError('rules:\n  - class: x\n     expect: CS3\n'), /^p\.yaml:2:12: YAML syntax error: Nested mappings are not allowed in compact mappings$/);
-  assert.match(policyError('name: x\nname: y\nrules: []\n'), /^p\.yaml:2:1: YAML syntax error: Map keys must be unique/);
+  assert.match(policyError('rules:\n  - class: x\n    expect: CS3\n    accept: [AF31, 64]\n'), /^p\.yaml:4:20: rules\[0\]\.accept\[1\]: unknown PHB name or DSCP value '64'/);
+  assert.match(policyError('rules: [\n  { class: x, expect: CS3 }\n'), /^p\.yaml:3:1: not valid YAML: /);
+  assert.match(policyError('rules:\n  - class: x\n     expect: CS3\n'), /^p\.yaml:2:12: not valid YAML: Nested mappings are not allowed in compact mappings$/);
+  assert.match(policyError('name: x\nname: y\nrules: []\n'), /^p\.yaml:2:1: not valid YAML: Map keys must be unique/);
   assert.match(policyError('rules:\n  - class: x\n    app: rtp-vidoe\n    expect: AF41\n'), /^p\.yaml:3:10: rules\[0\]\.app: expected one of sip, rtp, rtp-audio, rtp-video, mds-heartbeat/);
   assert.match(policyError('rules:\n  - class: x\n'), /^p\.yaml:2:5: rules\[0\]: missing 'expect'/);
-  assert.match(policyError(''), /^p\.yaml:1:1: empty policy file/);
-  assert.match(policyError('default: { expect: CS0 }\n'), /^p\.yaml:1:1: policy: missing 'rules'/);
+  assert.match(policyError(''), /^p\.yaml:1:1: \(top level\): empty policy file/);
+  assert.match(policyError('default: { expect: CS0 }\n'), /^p\.yaml:1:1: \(top level\): missing 'rules'/);
+  assert.match(policyError('rules: 5\n'), /^p\.yaml:1:8: rules: expected a list$/);
+  assert.match(policyError('rules:\n  - class: x\n    expect: []\n'), /^p\.yaml:3:13: rules\[0\]\.expect: empty list$/);
+  assert.match(policyError('default: { enforce: yes }\nrules: []\n'), /^p\.yaml:1:21: default\.enforce: expected true or false$/);
   // JSON is YAML: the same checks, with JSON's line numbers.
   assert.match(policyError('{\n  "rules": [\n    { "class": "v", "expect": "EFF" }\n  ]\n}\n'), /^p\.yaml:3:31: rules\[0\]\.expect: unknown PHB name/);
 });
@@ -100,7 +104,7 @@ test('a bad policy on the command line: exit 2, one line, before any capture is 
   assert.equal(r.stderr, `ucprobe: ${bad}:4:13: rules[0].expect: unknown PHB name or DSCP value 'EFF' (expected CS0-CS7, AF11-AF43, EF, VOICE-ADMIT, LE, BE/DF or a number 0..63)\n`);
   const missing = runCli(['analyze', demo, '--policy', join(tmp, 'none.yaml')]);
   assert.equal(missing.status, 2);
-  assert.match(missing.stderr, /^ucprobe: --policy .*none\.yaml: cannot read \(ENOENT\)\n$/);
+  assert.match(missing.stderr, /^ucprobe: .*none\.yaml: no such file\n$/);
 });
 
 // ---------------------------------------------------------------------------

@@ -51,7 +51,7 @@ const canCapture = spawnSync('tcpdump', ['-D'], { stdio: 'ignore' }).status === 
 
 /** tcpdump on lo, packet-buffered; resolves once it listens. */
 function captureLo(path: string, filter: string): Promise<() => Promise<void>> {
-  const p = spawn('tcpdump', ['-U', '-i', 'lo', '-nn', '-w', path, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn('tcpdump', ['-U', '--immediate-mode', '-i', 'lo', '-nn', '-w', path, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     p.stderr.on('data', (d: Buffer) => {
       if (/listening on/.test(d.toString())) resolve(() => new Promise((done) => { p.once('exit', () => done()); p.kill('SIGINT'); }));

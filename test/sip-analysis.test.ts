@@ -1,16 +1,18 @@
 // SIP transactions, calls and OPTIONS keepalives: scripted captures written
 // by the project's writer (exact states, codes and times), the demo capture,
-// sipp calls over loopback (UDP and TCP), and the `sip calls` / `sip flow`
-// commands.
+// sipp over loopback (calls on UDP and TCP, OPTIONS keepalives, RTP) with the
+// DSCP verdicts of its unmarked packets, and the `sip calls` / `sip flow` /
+// `analyze --sip-timeout --fail-on keepalive,sip-timeout` commands.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseSipMessage } from '../dissectors/sip.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
+import type { DscpAuditReport, FlowAudit } from '../src/dscp/audit.js';
 import { SipAnalyzer, type SipAnalysisParams, type SipAnalysisReport } from '../src/sip/analyzer.js';
 import type { CallRecord } from '../src/sip/dialogs.js';
 import type { SipEvent } from '../src/sip/sip-event.js';
@@ -387,6 +389,44 @@ test('cli: analyze prints the SIP calls, transactions and keepalive sections', (
   assert.equal(j.files[0].sipAnalysis.calls.total, 6);
 });
 
+test('cli: --fail-on keepalive exits 1 on the demo\'s failing pair; --fail-on sip-timeout follows --sip-timeout', () => {
+  const ka = runCli(['analyze', DEMO, '--fail-on', 'keepalive']);
+  assert.equal(ka.status, 1, ka.stderr);
+  assert.equal(ka.stderr, `ucprobe: --fail-on: 1 failing SIP OPTIONS keepalive pair(s) in ${DEMO}\n`);
+  assert.match(ka.stdout, /^SIP OPTIONS keepalives \(3 pairs, 1 FAILING\)$/m);
+  // The demo's transactions all end within 32 s; the scripted calls have no keepalives and no timeouts.
+  assert.equal(runCli(['analyze', DEMO, '--fail-on', 'sip-timeout']).status, 0);
+  const calm = runCli(['analyze', callsCapture(), '--fail-on', 'keepalive,sip-timeout']);
+  assert.equal(calm.status, 0, calm.stderr);
+
+  // The keepalive capture: one INVITE times out at 32 s; with 4 s the ten silent pings do too.
+  const file = keepaliveCapture();
+  const dflt = runCli(['analyze', file, '--fail-on', 'sip-timeout,keepalive']);
+  assert.equal(dflt.status, 1);
+  assert.equal(dflt.stderr, `ucprobe: --fail-on: 1 SIP transaction timeout(s) in ${file}; 2 failing SIP OPTIONS keepalive pair(s) in ${file}\n`);
+  assert.match(dflt.stdout, /^SIP transactions \(\d+; .*1 timeouts after 32 s, 11 unanswered at end of capture\)$/m);
+  const short = runCli(['analyze', file, '--sip-timeout', '4s', '--fail-on', 'sip-timeout']);
+  assert.equal(short.status, 1);
+  assert.equal(short.stderr, `ucprobe: --fail-on: 12 SIP transaction timeout(s) in ${file}\n`);
+  assert.match(short.stdout, /12 timeouts after 4 s, 0 unanswered at end of capture\)$/m);
+  const json = JSON.parse(runCli(['analyze', file, '--sip-timeout', '4000', '--json']).stdout) as { files: Array<{ sipAnalysis: SipAnalysisReport }> };
+  assert.equal(json.files[0].sipAnalysis.params.transactionTimeoutMs, 4000, 'a bare number is milliseconds');
+  assert.equal(json.files[0].sipAnalysis.transactions.timeouts, 12);
+  // The same parser serves `sip calls --timeout`.
+  const calls = JSON.parse(runCli(['sip', 'calls', file, '--timeout', '4s', '--json']).stdout) as SipAnalysisReport;
+  assert.equal(calls.transactions.timeouts, 12);
+});
+
+test('cli: a bad --sip-timeout or --fail-on condition is one line and exit 2', () => {
+  const zero = runCli(['analyze', DEMO, '--sip-timeout', '0']);
+  assert.deepEqual([zero.status, zero.stderr], [2, 'ucprobe: --sip-timeout: must be more than 0\n']);
+  const word = runCli(['analyze', DEMO, '--sip-timeout', 'soon']);
+  assert.deepEqual([word.status, word.stderr], [2, "ucprobe: --sip-timeout: expected a duration like 500ms, 2s or 1m, got 'soon'\n"]);
+  const typo = runCli(['analyze', DEMO, '--fail-on', 'keepalives']);
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderr, /unknown condition 'keepalives' \(known: .*dscp, keepalive, sip-timeout\)/);
+});
+
 // ---------------------------------------------------------------- sipp on loopback
 
 const haveTools = ['sipp', 'tcpdump'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
@@ -421,20 +461,24 @@ function listening(p: ChildProcess): Promise<void> {
   });
 }
 
-/** N sipp calls (uac -> uas, 100 ms each) on 127.0.0.1, captured by tcpdump on lo. */
-async function sippCapture(transport: 'udp' | 'tcp', port: number, calls: number): Promise<string> {
-  const file = join(dir, `sipp-${transport}.pcap`);
-  const t = transport === 'udp' ? 'u1' : 't1';
-  const td = spawn('tcpdump', ['-i', 'lo', '-U', '-w', file, `${transport} port ${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A sipp UAS and UAC on 127.0.0.1, captured by tcpdump on lo with `filter`
+ * (other tests send on lo at the same time: the filter keeps to our ports).
+ */
+async function sippCapture(name: string, filter: string, uas: string[], uac: string[], uacMs = 15_000): Promise<string> {
+  const file = join(dir, `sipp-${name}.pcap`);
+  // --immediate-mode: packets reach the file as they come, not when a buffer block is retired.
+  const td = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-nn', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     await listening(td);
-    const uas = spawn('sipp', ['-sn', 'uas', '-t', t, '-i', '127.0.0.1', '-p', String(port), '-m', String(calls), '-nostdin'], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 300));
-    const uac = spawn('sipp', ['-sn', 'uac', `127.0.0.1:${port}`, '-t', t, '-i', '127.0.0.1', '-p', String(port + 1), '-m', String(calls), '-r', '20', '-d', '100', '-nostdin'], { stdio: 'ignore' });
-    assert.equal(await exited(uac, 15_000), 0, 'sipp uac finished its calls');
-    await exited(uas, 3000);
-    // Let tcpdump write the last packets (-U flushes per packet).
-    await new Promise((r) => setTimeout(r, 300));
+    const server = spawn('sipp', [...uas, '-i', '127.0.0.1', '-nostdin'], { stdio: 'ignore' });
+    await sleep(300);
+    const client = spawn('sipp', [...uac, '-i', '127.0.0.1', '-nostdin'], { stdio: 'ignore' });
+    assert.equal(await exited(client, uacMs), 0, `sipp uac (${name}) finished its calls`);
+    await exited(server, 3000);
+    await sleep(300);
   } finally {
     td.kill('SIGINT');
     await exited(td, 3000);
@@ -442,13 +486,34 @@ async function sippCapture(transport: 'udp' | 'tcp', port: number, calls: number
   return file;
 }
 
-const sippPort = 21000 + (process.pid % 400) * 4;
+// Ports of this process: base..base+15 (below the ephemeral range other tests' sockets get).
+const sippPort = 21000 + (process.pid % 250) * 16;
+const CS0 = 0;
+
+/** Every flow of a sipp capture: SIP (or its RTP) sent unmarked, a violation of the default policy. */
+function assertUnmarked(audit: DscpAuditReport, cls: string, expected: number): FlowAudit[] {
+  const flows = audit.flows.filter((f) => f.class === cls);
+  assert.ok(flows.length >= 2, `both directions of ${cls} in ${audit.flows.map((f) => `${f.flow} ${f.class}`).join(', ')}`);
+  for (const f of flows) {
+    assert.equal(f.verdict, 'violation', `${f.flow} ${JSON.stringify(f.observed)}`);
+    assert.deepEqual(f.expected, [expected]);
+    assert.deepEqual(Object.keys(f.observed), [String(CS0)], f.flow);
+    assert.equal(f.offPolicy, f.packets);
+    assert.equal(f.asymmetric, false, 'both directions alike, CS0');
+  }
+  return flows;
+}
 
 for (const transport of ['udp', 'tcp'] as const) {
-  test(`sipp over ${transport} on loopback: every call completed with response times`, { skip: sippSkip, timeout: 30_000 }, async () => {
+  test(`sipp over ${transport} on loopback: every call completed with response times; CS0 signaling violates CS3`, { skip: sippSkip, timeout: 30_000 }, async () => {
     const calls = 8;
-    const file = await sippCapture(transport, sippPort + (transport === 'tcp' ? 2 : 0), calls);
-    const r = await analyze(file);
+    const port = sippPort + (transport === 'tcp' ? 2 : 0);
+    const t = transport === 'udp' ? 'u1' : 't1';
+    const file = await sippCapture(transport, `${transport} port ${port}`,
+      ['-sn', 'uas', '-t', t, '-p', String(port), '-m', String(calls)],
+      ['-sn', 'uac', `127.0.0.1:${port}`, '-t', t, '-p', String(port + 1), '-m', String(calls), '-r', '20', '-d', '100']);
+    const report = await analyzeFile(file);
+    const r = report.sipAnalysis;
     assert.equal(r.calls.total, calls);
     assert.equal(r.calls.byState.completed, calls, JSON.stringify(r.calls.byState));
     for (const c of r.calls.calls) {
@@ -458,11 +523,110 @@ for (const transport of ['udp', 'tcp'] as const) {
       assert.ok(c.durationMs !== null && c.durationMs >= 100 && c.durationMs < 2000, `duration ${c.durationMs}`);
       assert.equal(c.byeFrom, 'caller');
       assert.ok(c.media.some((m) => m.side === 'caller') && c.media.some((m) => m.side === 'callee'));
+      assert.deepEqual(Object.keys(c.dscp), [String(CS0)], 'sipp sends unmarked');
     }
-    const t = r.transactions;
-    assert.equal(t.finalResponseMs.INVITE.count, calls);
-    assert.equal(t.finalResponseMs.BYE.count, calls);
-    assert.equal(t.inviteProvisionalMs?.count, calls);
-    assert.deepEqual([t.timeouts, t.unansweredAtEnd], [0, 0]);
+    const tx = r.transactions;
+    assert.equal(tx.finalResponseMs.INVITE.count, calls);
+    assert.equal(tx.finalResponseMs.BYE.count, calls);
+    assert.equal(tx.inviteProvisionalMs?.count, calls);
+    assert.deepEqual([tx.timeouts, tx.unansweredAtEnd], [0, 0]);
+
+    // The DSCP audit: every flow is SIP (over TCP, the bare ACKs too) and unmarked.
+    const a = report.dscpAudit;
+    const sip = assertUnmarked(a, 'sip', DSCP_CS3);
+    assert.equal(sip.length, a.flows.length, 'nothing else on these ports');
+    assert.ok(sip.every((f) => f.app === 'sip' && f.transport === transport));
+    assert.deepEqual([a.totals.violation, a.totals.ok, a.totals.accepted, a.totals.unclassified], [a.totals.flows, 0, 0, 0]);
+    const failOn = runCli(['analyze', file, '--fail-on', 'dscp']);
+    assert.equal(failOn.status, 1, failOn.stderr);
+    assert.match(failOn.stderr, new RegExp(`^ucprobe: --fail-on: ${a.totals.flows} flow\\(s\\) violating the DSCP policy in `));
   });
 }
+
+test('sipp OPTIONS keepalives on loopback (UDP): 10 pings 200 ms apart, all answered', { skip: sippSkip, timeout: 30_000 }, async () => {
+  const scenario = (name: string, body: string): string => {
+    const p = join(dir, name);
+    writeFileSync(p, `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="${name}">\n${body}\n</scenario>\n`);
+    return p;
+  };
+  // One OPTIONS per sipp "call" (a fresh Call-ID and branch each, as keepalives usually go), -r 5: one every 200 ms.
+  const pinger = scenario('options-uac.xml', `  <send retrans="500"><![CDATA[
+      OPTIONS sip:ping@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:ka@[local_ip]:[local_port]>;tag=[pid]KA[call_number]
+      To: <sip:ping@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 OPTIONS
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]></send>
+  <recv response="200"/>`);
+  const answerer = scenario('options-uas.xml', `  <recv request="OPTIONS"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]R[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]></send>`);
+  const port = sippPort + 4;
+  const pings = 10;
+  const file = await sippCapture('options', `udp port ${port}`,
+    ['-sf', answerer, '-p', String(port), '-m', String(pings)],
+    ['-sf', pinger, `127.0.0.1:${port}`, '-p', String(port + 1), '-m', String(pings), '-r', '5']);
+  const report = await analyzeFile(file);
+  const ka = report.sipAnalysis.keepalives;
+  assert.equal(ka.length, 1);
+  const k = ka[0];
+  assert.deepEqual([k.requester, k.responder], [`127.0.0.1:${port + 1}`, `127.0.0.1:${port}`]);
+  assert.deepEqual([k.requests, k.answered, k.failed, k.timeouts, k.unanswered, k.retransmissions, k.answeredRatio, k.unhealthy],
+    [pings, pings, 0, 0, 0, 0, 1, false]);
+  assert.ok(k.intervalMs, 'an interval');
+  // sipp's rate timer: 200 ms apart, give or take a scheduler tick.
+  assert.ok(Math.abs(k.intervalMs.p50 - 200) < 20, `interval p50 ${k.intervalMs.p50}`);
+  // Loose bounds on a loaded machine; the counts above already say no ping went missing.
+  assert.ok(k.intervalMs.max < 1000, `interval max ${k.intervalMs.max}`);
+  assert.ok(k.responseMs !== null && k.responseMs.max < 100, `response ${JSON.stringify(k.responseMs)}`);
+  assert.ok(k.longestGapMs < 1000, `longest gap ${k.longestGapMs}`);
+  assert.equal(report.sipAnalysis.calls.total, 0, 'OPTIONS make no calls');
+  assertUnmarked(report.dscpAudit, 'sip', DSCP_CS3);
+  assert.equal(runCli(['analyze', file, '--fail-on', 'keepalive']).status, 0);
+});
+
+// sipp's own `uac_pcap` scenario plays a recorded G.711 stream (and RFC 2833
+// DTMF) to the media address the UAS answered; the UAS echoes it (-rtp_echo).
+const G711 = '/usr/share/sip-tester/g711a.pcap';
+const rtpSkip = sippSkip || (!existsSync(G711) ? `${G711} not installed (sipp's sample RTP)` : false);
+
+test('sipp uac_pcap on loopback: RTP learned from SDP is audited as rtp-audio, sent unmarked', { skip: rtpSkip, timeout: 30_000 }, async () => {
+  const port = sippPort + 6;
+  const uasMedia = sippPort + 8;
+  const uacMedia = sippPort + 12;
+  // The built-in scenario, with its 8 s of audio cut to 1 s and the sample files found where the package put them.
+  const builtIn = spawnSync('sipp', ['-sd', 'uac_pcap'], { encoding: 'utf8' }).stdout;
+  assert.match(builtIn, /play_pcap_audio="pcap\/g711a\.pcap"/);
+  const xml = join(dir, 'uac_pcap.xml');
+  writeFileSync(xml, builtIn.replace('milliseconds="8000"', 'milliseconds="1000"').replace(/"pcap\//g, `"${dirname(G711)}/`));
+  const file = await sippCapture('rtp', `udp portrange ${port}-${sippPort + 15}`,
+    ['-sn', 'uas', '-p', String(port), '-m', '1', '-rtp_echo', '-mp', String(uasMedia)],
+    ['-sf', xml, `127.0.0.1:${port}`, '-p', String(port + 1), '-m', '1', '-mp', String(uacMedia)]);
+  const report = await analyzeFile(file);
+  const [c] = report.sipAnalysis.calls.calls;
+  assert.equal(report.sipAnalysis.calls.total, 1);
+  assert.deepEqual([c.state, c.code, c.byeFrom], ['completed', 200, 'caller']);
+  assert.deepEqual(c.media.map((m) => [m.side, m.port]), [['caller', uacMedia], ['callee', uasMedia]]);
+  assert.ok(c.durationMs !== null && c.durationMs >= 2000, `duration ${c.durationMs}`); // 1 s of audio, 1 s after the DTMF
+
+  const a = report.dscpAudit;
+  const rtp = assertUnmarked(a, 'rtp-audio', 46);
+  assert.deepEqual(rtp.map((f) => f.flow).sort(), [`127.0.0.1:${uacMedia}>127.0.0.1:${uasMedia}`, `127.0.0.1:${uasMedia}>127.0.0.1:${uacMedia}`].sort());
+  for (const f of rtp) {
+    assert.equal(f.app, 'rtp-audio');
+    // About 33 G.711 packets (30 ms each) and the DTMF events; the echo returns each one.
+    assert.ok(f.packets >= 30, `${f.flow}: ${f.packets} packets`);
+  }
+  assertUnmarked(a, 'sip', DSCP_CS3);
+  assert.equal(a.totals.violation, a.totals.flows);
+});

@@ -4,7 +4,7 @@
 import type { FileReport } from '../analysis/analyze.js';
 import { UsageError } from './errors.js';
 
-export const FAIL_ON_CONDITIONS = ['failover', 'loss', 'restart', 'missing-reset', 'unexplained-reset', 'dscp'] as const;
+export const FAIL_ON_CONDITIONS = ['failover', 'loss', 'restart', 'missing-reset', 'unexplained-reset', 'dscp', 'keepalive', 'sip-timeout'] as const;
 export type FailOnCondition = (typeof FAIL_ON_CONDITIONS)[number];
 
 export function failOnConditions(text: string): FailOnCondition[] {
@@ -28,6 +28,8 @@ export function failOnFindings(reports: FileReport[], conditions: FailOnConditio
       'missing-reset': [t.failoversWithoutReset, 'failover(s) with no TCP reset'],
       'unexplained-reset': [t.unexplainedResets, 'unexplained TCP reset(s)'],
       dscp: [r.dscpAudit.totals.violation, 'flow(s) violating the DSCP policy'],
+      keepalive: [r.sipAnalysis.keepalives.filter((k) => k.unhealthy).length, 'failing SIP OPTIONS keepalive pair(s)'],
+      'sip-timeout': [r.sipAnalysis.transactions.timeouts, 'SIP transaction timeout(s)'],
     };
     for (const c of conditions) if (counts[c][0] > 0) found.push(`${counts[c][0]} ${counts[c][1]} in ${r.file}`);
   }

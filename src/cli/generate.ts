@@ -9,7 +9,8 @@ import { generateSummaryText, summaryJson } from '../output/generate-text.js';
 import { loadStreamFile } from '../run/scenario-file.js';
 import { streamSpec } from '../run/run.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
-import { burst, durationMs, dscp, gemodel, hostPort, localEndpoint, pause, probability, restartAt, seqRanges, wholeNumber } from './parse.js';
+import { durationMs, dscp, hostPort, localEndpoint, pause, restartAt, wholeNumber } from './parse.js';
+import { impairmentsFromFlags } from './loss-flags.js';
 import { UsageError } from './errors.js';
 
 interface GenerateFlags {
@@ -92,15 +93,7 @@ function streamFromFlags(f: GenerateFlags): StreamSpec {
   const count = f.count !== undefined ? wholeNumber(f.count, '--count')
     : f.duration !== undefined ? Math.floor(durationMs(f.duration, '--duration', 's') / intervalMs)
     : Number.MAX_SAFE_INTEGER;
-  const imp: Impairments = { seed: wholeNumber(f.seed, '--seed', 0xffffffff) };
-  if (f.drop) imp.drop = seqRanges(f.drop, '--drop');
-  if (f.burst.length) imp.bursts = f.burst.map((b) => burst(b, '--burst'));
-  if (f.loss) imp.loss = probability(f.loss, '--loss');
-  if (f.gemodel) imp.gemodel = gemodel(f.gemodel, '--gemodel');
-  if (f.delay) imp.delayMs = durationMs(f.delay, '--delay');
-  if (f.jitter) imp.jitterMs = durationMs(f.jitter, '--jitter');
-  if (f.duplicate) imp.duplicate = probability(f.duplicate, '--duplicate');
-  if (f.reorder) imp.reorder = probability(f.reorder, '--reorder');
+  const imp: Impairments = impairmentsFromFlags(f);
   if (f.pause.length) imp.pauses = f.pause.map((p) => pause(p, '--pause'));
   if (f.restartAt.length) imp.restarts = f.restartAt.map((r) => restartAt(r, '--restart-at'));
   return {

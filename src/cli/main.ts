@@ -15,8 +15,9 @@ import { loadPolicyFile } from '../dscp/policy-file.js';
 import { addGenerateCommand } from './generate.js';
 import { addMonitorCommand } from './monitor.js';
 import { addRunCommand } from './run.js';
+import { addReplayCommand } from './replay.js';
 import { RunError } from '../run/observers.js';
-import { addSipCommand } from './sip.js';
+import { addSipCommand, sipTimeout } from './sip.js';
 import { MonitorError } from '../monitor/monitor.js';
 import { GenerateError } from '../generator/generate.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_INTERNAL, UsageError } from './errors.js';
@@ -59,16 +60,18 @@ function buildProgram(): Command {
     .option('--json', 'the full report as JSON')
     .option('--correlate', 'two captures of the same streams, one near each host: one-way loss and delay per direction')
     .option('--policy <file>', 'DSCP policy (YAML or JSON) to audit every flow against; the built-in Cisco UC policy otherwise')
+    .option('--sip-timeout <time>', 'SIP transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)')
     .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
   for (const o of [...decodeOptions(), ...heartbeatOptions()]) analyzeCmd.addOption(o);
-  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & { json?: boolean; correlate?: boolean; policy?: string; failOn?: FailOnCondition[] }) => {
+  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & { json?: boolean; correlate?: boolean; policy?: string; sipTimeout?: string; failOn?: FailOnCondition[] }) => {
     const opts = pipelineOptions(flags);
     const params = detectorFlags(flags);
     const dscpPolicy = flags.policy !== undefined ? loadPolicyFile(flags.policy) : undefined;
+    const sip = sipTimeout(flags.sipTimeout, '--sip-timeout');
     if (flags.correlate && files.length !== 2) throw new UsageError(`--correlate: expected two captures (one near each host), got ${files.length}`);
     const vantages = flags.correlate ? files.map((f) => new VantageCollector(f)) : [];
     const reports: FileReport[] = [];
-    for (const [i, f] of files.entries()) reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy }));
+    for (const [i, f] of files.entries()) reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip }));
     const correlation = vantages.length === 2 ? correlate(vantages[0], vantages[1]) : undefined;
     const out = new StdoutWriter();
     if (flags.json) out.line(JSON.stringify({ files: reports, correlation }, null, 2));
@@ -86,6 +89,7 @@ function buildProgram(): Command {
   addGenerateCommand(program);
   addMonitorCommand(program);
   addRunCommand(program);
+  addReplayCommand(program);
   addSipCommand(program);
   return program;
 }

@@ -43,6 +43,14 @@ function finish(facts: CaptureFacts, error: string | null): void {
   if (error !== null) throw new CaptureError(error);
 }
 
+/** A transaction timeout flag ("4s", "500ms"; a bare number is ms) as SIP analysis params; none when the flag is absent. */
+export function sipTimeout(text: string | undefined, option: string): { transactionTimeoutMs?: number } {
+  if (text === undefined) return {};
+  const ms = durationMs(text, option);
+  if (ms === 0) throw new UsageError(`${option}: must be more than 0`);
+  return { transactionTimeoutMs: ms };
+}
+
 export function addSipCommand(program: Command): void {
   const sip = program.command('sip').description('SIP calls and call flows: `sip calls <file>`, `sip flow <file> --call-id ID`');
 
@@ -51,12 +59,10 @@ export function addSipCommand(program: Command): void {
     .description('one line per call: start, from, to, state, final code, setup time, duration, messages')
     .argument('<file>', "pcap or pcapng file, optionally gzipped; '-' reads stdin")
     .option('--json', 'the calls (and transaction and keepalive figures) as JSON')
-    .option('--timeout <ms>', 'transaction timeout: no final response within this long (default 32000, 64*T1)');
+    .option('--timeout <time>', 'transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)');
   for (const o of decodeOptions()) calls.addOption(o);
   calls.action(async (file: string, flags: CallsFlags) => {
-    const timeoutMs = flags.timeout !== undefined ? durationMs(flags.timeout, '--timeout') : undefined;
-    if (timeoutMs === 0) throw new UsageError('--timeout: must be more than 0');
-    const analyzer = new SipAnalyzer(timeoutMs !== undefined ? { transactionTimeoutMs: timeoutMs } : {});
+    const analyzer = new SipAnalyzer(sipTimeout(flags.timeout, '--timeout'));
     const { facts, error } = await pass(file, [analyzer.add], flags);
     const report = analyzer.report(facts.lastTs);
     const out = new StdoutWriter();

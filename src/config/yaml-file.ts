@@ -35,6 +35,11 @@ export class YamlFile {
     return new YamlFile(path, text);
   }
 
+  /** Text already in hand (a test, stdin); `path` names it in errors. */
+  static parse(path: string, text: string): YamlFile {
+    return new YamlFile(path, text);
+  }
+
   /** "file:line:col: a.b[2].c" for the node at `path` (or its nearest parent that exists); `key`: point at the key, not its value. */
   at(path: KeyPath, key = false): string {
     let range: [number, number, number] | undefined;

@@ -14,7 +14,7 @@ import { BoundedMap, RecencyMap } from '../pipeline/bounded-map.js';
 import { endpoint, flowKey } from '../pipeline/flow-key.js';
 import {
   APP_HEARTBEAT, APP_RTP_AUDIO, APP_RTP_OTHER, APP_RTP_VIDEO, APP_SIP, appLabel, classify,
-  type DscpPolicy, type PolicyTransport,
+  type DscpPolicy, type FlowFacts, type PolicyTransport,
 } from './policy.js';
 
 export type DscpVerdict = 'violation' | 'accepted' | 'unclassified' | 'ok';
@@ -81,14 +81,9 @@ export interface DscpAuditReport {
   flows: FlowAudit[];
 }
 
-interface FlowState {
+/** A flow's facts the rules select on (its APP_* bits grow as packets are recognised), and what it carried. */
+interface FlowState extends FlowFacts {
   key: string;
-  transport: PolicyTransport;
-  src: string;
-  dst: string;
-  sport: number;
-  dport: number;
-  apps: number;
   /** Whether an RTP packet already looked its SDP media kind up. */
   kindKnown: boolean;
   /** Distinct DSCP values and their packet counts, in first-seen order (flows rarely have more than one or two). */

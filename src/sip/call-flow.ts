@@ -3,17 +3,11 @@
 // a long capture costs no more memory than the call itself.
 
 import type { PacketRecord } from '../../dissectors/types.js';
-import { sipEventsOf, type Ts } from './sip-event.js';
+import { sipEventsOf, type SipEvent } from './sip-event.js';
 import { TransactionTracker } from './transactions.js';
 
-export interface FlowMessage {
-  ts: Ts;
-  time: number;
-  frame: number;
-  src: string;
-  dst: string;
-  transport: 'udp' | 'tcp';
-  dscp: number;
+/** Where and when the message travelled (as its SipEvent says), and what the ladder shows of it. */
+export interface FlowMessage extends Omit<SipEvent, 'msg'> {
   /** Method, or status code and reason phrase. */
   label: string;
   cseq: string;
@@ -46,7 +40,7 @@ export class CallFlowCollector {
   readonly add = (rec: PacketRecord): void => {
     if (rec.sip === null) return;
     for (const ev of sipEventsOf(rec)) {
-      const m = ev.msg;
+      const { msg: m, ...where } = ev;
       if (m.callId !== this.callId) continue;
       const u = this.tx.add(ev);
       if (this.messages.length >= this.max) {
@@ -55,7 +49,7 @@ export class CallFlowCollector {
       }
       for (const h of [ev.src, ev.dst]) if (!this.hosts.includes(h)) this.hosts.push(h);
       this.messages.push({
-        ts: ev.ts, time: ev.time, frame: ev.frame, src: ev.src, dst: ev.dst, transport: ev.transport, dscp: ev.dscp,
+        ...where,
         label: m.method ?? `${m.status}${m.reason ? ` ${m.reason}` : ''}`,
         cseq: `${m.cseq!.seq} ${m.cseq!.method}`,
         sdp: (m.sdp?.media ?? []).map((md) => `${md.address ?? '?'}:${md.port} ${md.media} ${md.payloadTypes.join(',')}`),

@@ -47,16 +47,11 @@ export interface KeepaliveParams {
 
 export const DEFAULT_KEEPALIVE_PARAMS: KeepaliveParams = { maxPairs: 4096 };
 
+/** The counts a pair reports as they are. */
+type PairCounts = Pick<KeepalivePair, 'requester' | 'responder' | 'requests' | 'retransmissions' | 'answered' | 'failedCodes' | 'failed' | 'timeouts' | 'unanswered'>;
+
 interface PairState {
-  requester: string;
-  responder: string;
-  requests: number;
-  retransmissions: number;
-  answered: number;
-  failedCodes: Record<string, number>;
-  failed: number;
-  timeouts: number;
-  unanswered: number;
+  counts: PairCounts;
   intervals: IntervalHistogram;
   responses: IntervalHistogram;
   firstTs: Ts;
@@ -80,8 +75,9 @@ export class KeepaliveTracker {
     this.params = { ...DEFAULT_KEEPALIVE_PARAMS, ...params };
   }
 
+  /** The pair of an OPTIONS transaction already started; none for other methods. */
   private pair(tx: Transaction): PairState | undefined {
-    return this.pairs.get(`${tx.client}>${tx.server}`);
+    return tx.method === 'OPTIONS' ? this.pairs.get(`${tx.client}>${tx.server}`) : undefined;
   }
 
   started(tx: Transaction, ev: SipEvent): void {
@@ -90,7 +86,7 @@ export class KeepaliveTracker {
     let p = this.pairs.get(key);
     if (p === undefined) {
       p = {
-        requester: tx.client, responder: tx.server, requests: 0, retransmissions: 0, answered: 0, failedCodes: {}, failed: 0, timeouts: 0, unanswered: 0,
+        counts: { requester: tx.client, responder: tx.server, requests: 0, retransmissions: 0, answered: 0, failedCodes: {}, failed: 0, timeouts: 0, unanswered: 0 },
         intervals: new IntervalHistogram(), responses: new IntervalHistogram(), firstTs: ev.ts, lastTs: ev.ts, okRef: ev.ts, lastOk: null,
         missSinceOk: false, gapMs: 0, gapFrom: null, gapTo: null,
       };
@@ -102,28 +98,26 @@ export class KeepaliveTracker {
     } else {
       p.intervals.add(msBetween(p.lastTs, ev.ts));
     }
-    p.requests++;
+    p.counts.requests++;
     p.lastTs = ev.ts;
   }
 
   retransmitted(tx: Transaction): void {
-    if (tx.method !== 'OPTIONS') return;
     const p = this.pair(tx);
-    if (p !== undefined) p.retransmissions++;
+    if (p !== undefined) p.counts.retransmissions++;
   }
 
   finished(tx: Transaction, ev: SipEvent): void {
-    if (tx.method !== 'OPTIONS') return;
     const p = this.pair(tx);
     if (p === undefined) return;
     const status = tx.finalStatus!;
     if (status >= 300) {
-      p.failed++;
-      p.failedCodes[status] = (p.failedCodes[status] ?? 0) + 1;
+      p.counts.failed++;
+      p.counts.failedCodes[status] = (p.counts.failedCodes[status] ?? 0) + 1;
       p.missSinceOk = true;
       return;
     }
-    p.answered++;
+    p.counts.answered++;
     p.responses.add(msBetween(tx.start, ev.ts));
     this.closeGap(p, ev.ts);
     p.lastOk = ev.ts;
@@ -132,18 +126,18 @@ export class KeepaliveTracker {
   }
 
   timedOut(tx: Transaction): void {
-    if (tx.method !== 'OPTIONS') return;
-    const p = this.pair(tx);
-    if (p === undefined) return;
-    p.timeouts++;
-    p.missSinceOk = true;
+    this.missed(tx, 'timeouts');
   }
 
   unanswered(tx: Transaction): void {
-    if (tx.method !== 'OPTIONS') return;
+    this.missed(tx, 'unanswered');
+  }
+
+  /** A ping with no answer: timed out, or still within its time when the capture ended. */
+  private missed(tx: Transaction, counter: 'timeouts' | 'unanswered'): void {
     const p = this.pair(tx);
     if (p === undefined) return;
-    p.unanswered++;
+    p.counts[counter]++;
     p.missSinceOk = true;
   }
 
@@ -170,15 +164,15 @@ export class KeepaliveTracker {
       }
       const iv = p.intervals.stats();
       const rs = p.responses.stats();
+      const c = p.counts;
       out.push({
-        requester: p.requester, responder: p.responder, requests: p.requests, retransmissions: p.retransmissions, answered: p.answered,
-        failedCodes: p.failedCodes, failed: p.failed, timeouts: p.timeouts, unanswered: p.unanswered,
-        answeredRatio: p.requests > 0 ? p.answered / p.requests : 0,
+        ...c,
+        answeredRatio: c.requests > 0 ? c.answered / c.requests : 0,
         intervalMs: iv ? { p50: roundMs(iv.p50), max: roundMs(iv.max) } : null,
         responseMs: rs ? { p50: roundMs(rs.p50), max: roundMs(rs.max) } : null,
         first: epochOf(p.firstTs), last: epochOf(p.lastTs), lastAnswered: p.lastOk ? epochOf(p.lastOk) : null,
         longestGapMs: roundMs(gapMs), longestGapFrom: gapFrom ? epochOf(gapFrom) : null, longestGapTo: gapTo ? epochOf(gapTo) : null,
-        unhealthy: p.failed + p.timeouts + p.unanswered > 0,
+        unhealthy: c.failed + c.timeouts + c.unanswered > 0,
       });
     }
     return out.sort((a, b) => a.first - b.first || a.requester.localeCompare(b.requester));
