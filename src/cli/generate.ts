@@ -10,10 +10,10 @@ import { loadStreamFile } from '../run/scenario-file.js';
 import { streamSpec } from '../run/run.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
 import { durationMs, dscp, hostPort, localEndpoint, pause, restartAt, wholeNumber } from './parse.js';
-import { impairmentsFromFlags } from './loss-flags.js';
+import { impairmentsFromFlags, lossOptions, type LossFlags } from './loss-flags.js';
 import { UsageError } from './errors.js';
 
-interface GenerateFlags {
+interface GenerateFlags extends LossFlags {
   to?: string;
   streams?: string;
   from?: string;
@@ -23,17 +23,8 @@ interface GenerateFlags {
   count?: string;
   duration?: string;
   dscp?: string;
-  drop?: string;
-  burst: string[];
-  loss?: string;
-  gemodel?: string;
-  delay?: string;
-  jitter?: string;
-  duplicate?: string;
-  reorder?: string;
   pause: string[];
   restartAt: string[];
-  seed: string;
   write?: string;
   json?: boolean;
 }
@@ -41,7 +32,7 @@ interface GenerateFlags {
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function addGenerateCommand(program: Command): void {
-  program
+  const cmd = program
     .command('generate')
     .description('send a heartbeat stream over UDP with injected loss, delay, duplication, reordering, pauses and restarts')
     .option('--to <host:port>', 'destination of the heartbeats (with --streams: of the streams that name none)')
@@ -53,29 +44,21 @@ export function addGenerateCommand(program: Command): void {
     .option('--count <n>', 'heartbeat slots to run (sent or withheld)')
     .option('--duration <time>', 'how long to run, e.g. 30s (default: until Ctrl-C)')
     .option('--dscp <name|n>', 'mark the datagrams (EF, CS3, AF31, 46 ...)')
-    .option('--drop <seqs>', 'never send these sequence numbers, e.g. 100-104,200')
-    .option('--burst <n@where>', 'lose n in a row from seq:S or a time like 2s (repeatable)', collect, [])
-    .option('--loss <p>', 'independent loss probability (0.01 or 1%)')
-    .option('--gemodel <p,r,1-h,1-k>', "Gilbert-Elliott burst loss in percent, as netem's gemodel")
-    .option('--delay <ms>', 'extra delay on every datagram')
-    .option('--jitter <ms>', '± uniform jitter on every datagram')
-    .option('--duplicate <p>', 'probability a datagram is sent twice')
-    .option('--reorder <p>', 'probability a datagram is held back behind the next one')
     .option('--pause <at+for>', 'stall the sender, e.g. 3s+2s (repeatable)', collect, [])
     .option('--restart-at <time|seq:N>', 'cycle the sender: sequence back to 0 (repeatable)', collect, [])
-    .option('--seed <n>', 'seed for the random models', '1')
     .option('--write <file.pcapng>', 'also write what was sent (and a note of what was withheld)')
-    .option('--json', 'the summary as JSON')
-    .action(async (flags: GenerateFlags) => {
-      const specs = flags.streams ? streamsFromFile(flags.streams, flags.to) : [streamFromFlags(flags)];
-      const writer = flags.write ? new SentWriter(flags.write) : null;
-      const stop = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-      const summary = await generate(specs, { onSend: writer?.add, stop });
-      writer?.close(summary);
-      const out = new StdoutWriter();
-      out.line(flags.json ? JSON.stringify(summaryJson(summary), null, 2) : generateSummaryText(summary));
-      out.flush();
-    });
+    .option('--json', 'the summary as JSON');
+  for (const o of lossOptions()) cmd.addOption(o);
+  cmd.action(async (flags: GenerateFlags) => {
+    const specs = flags.streams ? streamsFromFile(flags.streams, flags.to) : [streamFromFlags(flags)];
+    const writer = flags.write ? new SentWriter(flags.write) : null;
+    const stop = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    const summary = await generate(specs, { onSend: writer?.add, stop });
+    writer?.close(summary);
+    const out = new StdoutWriter();
+    out.line(flags.json ? JSON.stringify(summaryJson(summary), null, 2) : generateSummaryText(summary));
+    out.flush();
+  });
 }
 
 function streamsFromFile(file: string, to: string | undefined): StreamSpec[] {
