@@ -68,11 +68,16 @@ export interface StreamOutcome {
 
 export function checkExpectations(sc: Scenario, params: DetectorParams, outcomes: StreamOutcome[], obs: Observation): ExpectationResult[] {
   const results: ExpectationResult[] = [];
-  const eventsOf = (o: StreamOutcome): HeartbeatEvent[] => obs.events.filter((e) => {
-    if (!('stream' in e) || !e.stream) return false;
-    const [sp, dp] = portsOf(e.stream);
-    return sp === o.run.local.port && dp === o.run.spec.port;
-  });
+  // Events by "sport>dport", read once: a run may have thousands of streams.
+  const byPorts = new Map<string, HeartbeatEvent[]>();
+  for (const e of obs.events) {
+    if (!('stream' in e) || !e.stream) continue;
+    const key = portsOf(e.stream).join('>');
+    const list = byPorts.get(key);
+    if (list) list.push(e);
+    else byPorts.set(key, [e]);
+  }
+  const eventsOf = (o: StreamOutcome): HeartbeatEvent[] => byPorts.get(`${o.run.local.port}>${o.run.spec.port}`) ?? [];
   const idealOffset = deadlineOffset(params.threshold, params) + (obs.declaredAt ? params.graceMs / 1000 : 0);
   const allFailovers: FailoverEvent[] = [];
   const allRestarts: RestartEvent[] = [];

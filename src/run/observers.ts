@@ -85,8 +85,9 @@ export async function inProcessMonitor(setup: MonitorSetup, params: Partial<Dete
   await monitor.start().catch((e: Error) => {
     throw new RunError(`monitor: ${e.message}`);
   });
-  const peer = setup.tcpReset && monitor.tcpPort !== null ? await holdTcpPeer(setup.bind === '0.0.0.0' ? '127.0.0.1' : setup.bind, monitor.tcpPort) : null;
+  // The address to reach it at: loopback when it listens on all addresses.
   const host = setup.bind === '0.0.0.0' ? '127.0.0.1' : setup.bind === '::' ? '::1' : setup.bind;
+  const peer = setup.tcpReset && monitor.tcpPort !== null ? await holdTcpPeer(host, monitor.tcpPort) : null;
   return {
     target: { host, port: monitor.port },
     async finish() {
