@@ -18,6 +18,7 @@ import { addRunCommand } from './run.js';
 import { addReplayCommand } from './replay.js';
 import { RunError } from '../run/observers.js';
 import { addSipCommand, sipTimeout } from './sip.js';
+import { addLiveCommands } from './live.js';
 import { MonitorError } from '../monitor/monitor.js';
 import { GenerateError } from '../generator/generate.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_INTERNAL, UsageError } from './errors.js';
@@ -91,6 +92,7 @@ function buildProgram(): Command {
   addRunCommand(program);
   addReplayCommand(program);
   addSipCommand(program);
+  addLiveCommands(program);
   return program;
 }
 

@@ -7,7 +7,7 @@ import type { PacketRecord } from '../../dissectors/types.js';
 import { DialogTracker, DEFAULT_DIALOG_PARAMS, type CallsReport } from './dialogs.js';
 import { KeepaliveTracker, DEFAULT_KEEPALIVE_PARAMS, type KeepalivePair } from './keepalives.js';
 import { sipEventsOf, tsBefore, tsFromEpoch, tsOf, type Ts } from './sip-event.js';
-import { TransactionTracker, DEFAULT_TRANSACTION_PARAMS, type TransactionStats } from './transactions.js';
+import { TransactionTracker, DEFAULT_TRANSACTION_PARAMS, type Transaction, type TransactionStats } from './transactions.js';
 
 export interface SipAnalysisParams {
   /** No final response within this many ms: a transaction timeout (default 64*T1 = 32 s). */
@@ -44,7 +44,8 @@ export class SipAnalyzer {
   private last: Ts | null = null;
   private result: SipAnalysisReport | null = null;
 
-  constructor(params: Partial<SipAnalysisParams> = {}) {
+  /** `onTimeout`: told of each transaction timeout as time passes (the live views' events). */
+  constructor(params: Partial<SipAnalysisParams> = {}, onTimeout?: (tx: Transaction, at: Ts) => void) {
     this.params = { ...DEFAULT_SIP_ANALYSIS_PARAMS, ...params };
     const ka = new KeepaliveTracker({ maxPairs: this.params.maxKeepalivePairs });
     const dialogs = new DialogTracker({ maxCalls: this.params.maxCalls });
@@ -55,9 +56,10 @@ export class SipAnalyzer {
       {
         started: (t, ev) => ka.started(t, ev),
         finished: (t, ev) => ka.finished(t, ev),
-        timedOut: (t) => {
+        timedOut: (t, at) => {
           ka.timedOut(t);
           dialogs.timedOut(t);
+          onTimeout?.(t, at);
         },
         unanswered: (t) => ka.unanswered(t),
       },
@@ -78,6 +80,13 @@ export class SipAnalyzer {
       this.dialogs.add(ev, u);
     }
   };
+
+  /** Calls and keepalives so far, leaving open transactions open (the live views). */
+  snapshot(now: number): Pick<SipAnalysisReport, 'calls' | 'keepalives'> {
+    const nowTs = tsFromEpoch(now);
+    this.tx.advance(nowTs);
+    return { calls: this.dialogs.report(), keepalives: this.keepalives.report(nowTs) };
+  }
 
   /** `endTs`: the capture's last packet time (epoch seconds); settles open transactions once, later calls return the same report. */
   report(endTs: number | null): SipAnalysisReport {

@@ -1,7 +1,7 @@
 // Streams a capture (file, '-' for stdin, gzip either way) through the right
 // record parser with one reusable buffer: memory stays flat whatever the size.
 
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { PcapParser, isKuznetsovPcap, pcapMagic } from './pcap.js';
@@ -159,6 +159,24 @@ async function* stdinChunks(facts: CaptureFacts): AsyncGenerator<Uint8Array> {
     facts.gzip = true;
     yield* Readable.from(rest).pipe(createGunzip());
   } else yield* rest;
+}
+
+/** A file's bytes in small chunks, gunzipped when gzip: for readers that pace themselves (tui --replay). */
+export async function* fileChunks(path: string, facts: CaptureFacts, chunkSize = 64 * 1024): AsyncGenerator<Uint8Array> {
+  const head = new Uint8Array(2);
+  try {
+    if (statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const fd = openSync(path, 'r');
+    readSync(fd, head, 0, 2, 0);
+    closeSync(fd);
+  } catch (e) {
+    throw openError(path, e);
+  }
+  const raw = createReadStream(path, { highWaterMark: chunkSize });
+  if (isGzip(head)) {
+    facts.gzip = true;
+    yield* raw.pipe(createGunzip());
+  } else yield* raw;
 }
 
 /** Read a capture arriving as a stream (a pipe from a capture process); same rules as readCapture. */

@@ -26,9 +26,18 @@ export interface CaptureCounters {
 
 export interface LiveCapture {
   facts: CaptureFacts;
+  /** The newest kernel counters reported (null before the first report). */
+  readonly counters: CaptureCounters | null;
+  /** Ask for fresh counters (tcpdump prints them on SIGUSR1); they arrive in `counters` shortly after. */
+  requestCounters(): void;
+  /** Resolves when the capture ends by itself (the interface went away, tcpdump died), with why. */
+  readonly ended: Promise<string | null>;
   /** Stop capturing; resolves once every captured packet has been handed on, with the kernel's counters. */
   stop(): Promise<CaptureCounters | null>;
 }
+
+/** tcpdump's stderr kept for messages and counters; older text is dropped. */
+const STDERR_KEEP = 8192;
 
 /** What tcpdump's complaint means for the user, as one line. */
 function explain(iface: string, stderr: string): string {
@@ -39,10 +48,11 @@ function explain(iface: string, stderr: string): string {
   return `cannot capture on ${iface}: ${s.split('\n').filter(Boolean).pop() ?? 'tcpdump failed'}`;
 }
 
+/** The last counters in tcpdump's stderr: a one-line report on SIGUSR1, three lines at exit. */
 function counters(stderr: string): CaptureCounters | null {
   const n = (what: string): number | null => {
-    const m = new RegExp(`(\\d+) packets? ${what}`).exec(stderr);
-    return m ? Number(m[1]) : null;
+    const all = [...stderr.matchAll(new RegExp(`(\\d+) packets? ${what}`, 'g'))];
+    return all.length ? Number(all[all.length - 1][1]) : null;
   };
   const captured = n('captured');
   if (captured === null) return null;
@@ -60,22 +70,37 @@ export async function startLiveCapture(opts: LiveOptions, onFrame: FrameHandler)
     throw new CaptureError(`cannot start tcpdump: ${(e as Error).message}`);
   }
   let stderr = '';
+  let latest: CaptureCounters | null = null;
+  let stopping = false;
   child.stderr.setEncoding('utf8');
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     child.once('error', (e: NodeJS.ErrnoException) => reject(new CaptureError(e.code === 'ENOENT' ? 'live capture needs tcpdump: apt-get install tcpdump' : `cannot start tcpdump: ${e.message}`)));
     child.stderr.on('data', (d: string) => {
-      stderr += d;
+      stderr = (stderr + d).slice(-STDERR_KEEP);
+      latest = counters(stderr) ?? latest;
       if (/listening on/.test(stderr)) resolve();
     });
     void exited.then(() => reject(new CaptureError(explain(opts.iface, stderr))));
   });
   const facts = newFacts();
   const reading = readCaptureStream(`${opts.iface} (live)`, child.stdout, onFrame, facts);
+  const ended = exited.then(async () => {
+    await reading.catch(() => undefined);
+    return stopping ? null : explain(opts.iface, stderr);
+  });
   return {
     facts,
+    get counters() {
+      return latest;
+    },
+    requestCounters() {
+      if (child.exitCode === null) child.kill('SIGUSR1');
+    },
+    ended,
     async stop() {
-      child.kill('SIGINT');
+      stopping = true;
+      if (child.exitCode === null) child.kill('SIGINT');
       await exited;
       await reading;
       return counters(stderr);

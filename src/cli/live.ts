@@ -1,0 +1,213 @@
+// `ucprobe interfaces`, `ucprobe live -i IFACE` and `ucprobe tui <file>`: the
+// live views. On a terminal they draw the ink UI; piped (or with --json /
+// --no-ui) they print one line per event and a summary when stopped.
+
+import type { Command } from 'commander';
+import { listCaptureDevices } from '../sources/interfaces.js';
+import { CaptureError } from '../sources/types.js';
+import { LiveSession, type SessionOptions } from '../live/session.js';
+import { SnapshotPublisher } from '../live/publisher.js';
+import { fileSource, interfaceSource, replaySource, type SessionSource } from '../live/sources.js';
+import type { LiveEvent, SourceInfo } from '../live/view-model.js';
+import { RingCaptureWriter } from '../writer/ring-writer.js';
+import type { FrameHandler } from '../sources/types.js';
+import { eventLine, sessionTotals, summaryText } from '../output/live-text.js';
+import { StdoutWriter } from '../output/stdout-writer.js';
+import { table } from '../output/table.js';
+import { loadPolicyFile } from '../dscp/policy-file.js';
+import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
+import { durationMs, wholeNumber } from './parse.js';
+import { sipTimeout } from './sip.js';
+import { UsageError } from './errors.js';
+
+interface ViewFlags extends HeartbeatFlags {
+  json?: boolean;
+  ui?: boolean;
+  duration?: string;
+  policy?: string;
+  sipTimeout?: string;
+}
+
+interface LiveFlags extends ViewFlags {
+  interface: string;
+  filter?: string;
+  snaplen?: string;
+  buffer?: string;
+  write?: string;
+  ring?: string;
+  size?: string;
+}
+
+interface TuiFlags extends ViewFlags {
+  replay?: boolean;
+  speed?: string;
+}
+
+/** How often the detector's clock moves on, and how often the UI redraws. */
+const TICK_MS = 20;
+const PUBLISH_MS = 250;
+const COUNTERS_MS = 1000;
+
+function viewOptions(cmd: Command): Command {
+  cmd
+    .option('--json', 'no UI: events as JSON lines, then a summary line')
+    .option('--no-ui', 'no UI even on a terminal: events as text lines, then a summary')
+    .option('--duration <time>', 'stop after this long, e.g. 30s (default: until q or Ctrl-C)')
+    .option('--policy <file>', 'DSCP policy (YAML or JSON); the built-in Cisco UC policy otherwise')
+    .option('--sip-timeout <time>', 'SIP transaction timeout (default 32s)');
+  for (const o of [...decodeOptions(), ...heartbeatOptions()]) cmd.addOption(o);
+  return cmd;
+}
+
+function sessionOptions(source: SourceInfo, flags: ViewFlags, onEvent: (e: LiveEvent) => void): SessionOptions {
+  return {
+    source,
+    pipeline: pipelineOptions(flags),
+    heartbeat: detectorFlags(flags),
+    dscpPolicy: flags.policy !== undefined ? loadPolicyFile(flags.policy) : undefined,
+    sip: sipTimeout(flags.sipTimeout, '--sip-timeout'),
+    onEvent,
+  };
+}
+
+interface Writer {
+  files: string[];
+  packets: number;
+  close(): void;
+}
+
+/** Run a session over a source until it ends, the user quits, or --duration; draw the UI or print lines. */
+async function runView(source: SourceInfo, flags: ViewFlags, open: (onFrame: FrameHandler) => Promise<SessionSource>, writer: Writer | null): Promise<void> {
+  const useUi = flags.ui !== false && !flags.json && process.stdout.isTTY === true;
+  const limit = flags.duration !== undefined ? durationMs(flags.duration, '--duration', 's') : undefined;
+  const out = new StdoutWriter();
+  const counts: Record<string, number> = {};
+  const onEvent = (e: LiveEvent): void => {
+    counts[e.kind] = (counts[e.kind] ?? 0) + 1;
+    if (useUi) return;
+    out.line(flags.json ? JSON.stringify({ type: 'event', ...e }) : eventLine(e));
+    out.flush();
+  };
+  const session = new LiveSession(sessionOptions(source, flags, onEvent));
+  const src = await open(session.frame);
+  session.start(src.now());
+  void src.ended.then(() => session.end(), () => session.end());
+  const publisher = new SnapshotPublisher(session, () => src.now());
+  const timers = [
+    setInterval(() => session.tick(src.now()), TICK_MS),
+    setInterval(() => {
+      src.requestCounters();
+      session.setCounters(src.counters());
+    }, COUNTERS_MS),
+  ];
+  if (useUi) timers.push(setInterval(() => publisher.publish(), PUBLISH_MS));
+
+  let ui: { quit: Promise<void>; close(): void } | null = null;
+  if (useUi) ui = await startUi(publisher);
+  const stopped = new Promise<string | null>((resolve) => {
+    if (limit !== undefined) setTimeout(() => resolve(null), limit);
+    process.once('SIGINT', () => resolve(null));
+    process.once('SIGTERM', () => resolve(null));
+    void ui?.quit.then(() => resolve(null));
+    // A whole file has ended at once; on a terminal its view stays up until q.
+    src.ended.then((why) => (ui === null || why !== null ? resolve(why) : undefined), (e: unknown) => resolve((e as Error).message));
+  });
+  const why = await stopped;
+  for (const t of timers) clearInterval(t);
+  await src.stop();
+  // Not a capture at all (a replayed file with a wrong magic): the error alone, no summary.
+  if (why !== null && src.facts.format === null) {
+    ui?.close();
+    throw new CaptureError(why);
+  }
+  writer?.close();
+  session.setCounters(src.counters());
+  session.end();
+  const final = session.snapshot(src.now());
+  ui?.close();
+  const totals = sessionTotals(final, counts, writer?.files ?? [], writer?.packets ?? 0);
+  out.line(flags.json ? JSON.stringify({ type: 'summary', source, ...totals }) : `\n${summaryText(`${source.kind} ${source.name}`, totals)}`);
+  out.flush();
+  for (const w of src.facts.warnings) process.stderr.write(`ucprobe: warning: ${w}\n`);
+  if (why !== null) throw new CaptureError(why);
+}
+
+/** The ink UI on the alternate screen; resolves `quit` when the user presses q. */
+async function startUi(publisher: SnapshotPublisher): Promise<{ quit: Promise<void>; close(): void }> {
+  // Loaded only here: the other commands start faster without React.
+  const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../tui/app.js')]);
+  let quit!: () => void;
+  const quitting = new Promise<void>((r) => (quit = r));
+  process.stdout.write('\u001b[?1049h');
+  const instance = render(createElement(App, { source: publisher, onQuit: () => quit() }), { exitOnCtrlC: false, patchConsole: false });
+  return {
+    quit: quitting,
+    close() {
+      instance.unmount();
+      instance.cleanup();
+      process.stdout.write('\u001b[?1049l');
+    },
+  };
+}
+
+export function addLiveCommands(program: Command): void {
+  program
+    .command('interfaces')
+    .description('list capture devices with their addresses')
+    .option('--json', 'as JSON')
+    .action((flags: { json?: boolean }) => {
+      const devices = listCaptureDevices();
+      const out = new StdoutWriter();
+      if (flags.json) out.line(JSON.stringify(devices, null, 2));
+      else out.line(table(['name', 'state', 'addresses', 'description'], devices.map((d) => [d.name, d.flags.join(',') || '-', d.addresses.join(' ') || '-', d.description ?? ''])));
+      out.flush();
+    });
+
+  const live = program
+    .command('live')
+    .description('capture on an interface through the analysis pipeline: terminal UI, or event lines when piped')
+    .requiredOption('-i, --interface <name>', "capture device (see 'ucprobe interfaces'; 'any' for all)")
+    .option('-f, --filter <bpf>', "capture filter, as tcpdump takes it, e.g. 'udp portrange 39500-39999 or port 5060'")
+    .option('--snaplen <bytes>', 'bytes kept of each packet (default 262144)')
+    .option('--buffer <MB>', 'kernel capture buffer in MiB (default: libpcap\'s, 2)')
+    .option('-w, --write <file>', 'also write what is captured to this pcapng file')
+    .option('--size <MB>', 'with -w: start a new file every this many MB (names as dumpcap: FILE_00001_YYYYMMDDhhmmss.pcapng)')
+    .option('--ring <n>', 'with --size: keep only the newest n files');
+  viewOptions(live).action(async (flags: LiveFlags) => {
+    const snaplen = flags.snaplen !== undefined ? wholeNumber(flags.snaplen, '--snaplen', 262144) : undefined;
+    const bufferMb = flags.buffer !== undefined ? wholeNumber(flags.buffer, '--buffer', 4096) : undefined;
+    if ((flags.size !== undefined || flags.ring !== undefined) && flags.write === undefined) throw new UsageError('--size and --ring need -w FILE');
+    if (flags.ring !== undefined && flags.size === undefined) throw new UsageError('--ring needs --size: a ring of one file that never rotates would keep everything');
+    const writer = flags.write !== undefined
+      ? new RingCaptureWriter({
+        path: flags.write,
+        maxBytes: flags.size !== undefined ? wholeNumber(flags.size, '--size', 1 << 20) * 1e6 : undefined,
+        ring: flags.ring !== undefined ? wholeNumber(flags.ring, '--ring', 100000) : undefined,
+        snaplen,
+        ifaceName: flags.interface,
+      })
+      : null;
+    const source: SourceInfo = { kind: 'interface', name: flags.interface, filter: flags.filter ?? null };
+    await runView(source, flags, (onFrame) => interfaceSource(
+      { iface: flags.interface, filter: flags.filter, snaplen, bufferMb },
+      writer ? (info, bytes) => {
+        writer.write(info, bytes);
+        onFrame(info, bytes);
+      } : onFrame,
+    ), writer);
+  });
+
+  const tui = program
+    .command('tui')
+    .description('the live views over a capture file: all of it at once, or --replay at its own pace')
+    .argument('<file>', 'pcap or pcapng file, optionally gzipped')
+    .option('--replay', 'hand packets on at the pace they were captured')
+    .option('--speed <x>', 'with --replay: this many times faster (default 1)');
+  viewOptions(tui).action(async (file: string, flags: TuiFlags) => {
+    const speed = flags.speed !== undefined ? Number(flags.speed) : 1;
+    if (!(speed > 0) || !Number.isFinite(speed)) throw new UsageError(`--speed: expected a positive number, got '${flags.speed}'`);
+    if (flags.speed !== undefined && !flags.replay) throw new UsageError('--speed needs --replay');
+    const source: SourceInfo = { kind: flags.replay ? 'replay' : 'file', name: file, filter: null };
+    await runView(source, flags, async (onFrame) => (flags.replay ? replaySource(file, onFrame, speed) : fileSource(file, onFrame)), null);
+  });
+}

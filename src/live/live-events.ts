@@ -1,0 +1,72 @@
+// The analyzers' findings as one-line live events, for the events pane and
+// the text/JSON lines printed when there is no terminal.
+
+import type { HeartbeatEvent } from '../heartbeat/events.js';
+import type { DetectorParams } from '../heartbeat/params.js';
+import type { FlowAudit } from '../dscp/audit.js';
+import type { KeepalivePair } from '../sip/keepalives.js';
+import type { Transaction } from '../sip/transactions.js';
+import { phbName } from '../../dissectors/dscp.js';
+import { isoTime } from '../output/time-format.js';
+import type { LiveEvent } from './view-model.js';
+
+/** HH:MM:SS.mmm (UTC) of an epoch time. */
+function clock(t: number): string {
+  return isoTime(t).slice(11, 23);
+}
+
+export function heartbeatLiveEvent(e: HeartbeatEvent, p: DetectorParams): LiveEvent {
+  switch (e.type) {
+    case 'failover':
+      return {
+        time: e.time, kind: 'failover', severity: 'alarm', subject: e.stream,
+        text: `${e.noticedBy} missed ${p.threshold} heartbeats in a row from ${e.peer} (last seq ${e.lastSeq} at ${clock(e.lastHeard)})`,
+      };
+    case 'recovery':
+      return { time: e.time, kind: 'recovery', severity: 'info', subject: e.stream, text: `heartbeats back with seq ${e.seq}, ${e.downMs.toFixed(1)} ms after the failover` };
+    case 'restart':
+      return {
+        time: e.time, kind: 'restart', severity: 'warn', subject: e.stream,
+        text: `sequence ${e.fromSeq} -> ${e.toSeq}: ${e.nearZero ? 'the sender restarted' : 'the counter jumped'}`,
+      };
+    case 'loss':
+      return {
+        time: e.time, kind: 'loss', severity: e.misses >= p.threshold - 1 ? 'warn' : 'info', subject: e.stream,
+        text: e.nextSeq === null
+          ? `silent after seq ${e.afterSeq}`
+          : `${e.lost} lost after seq ${e.afterSeq}, ${e.misses} missed in a row (threshold ${p.threshold})`,
+      };
+    case 'reset':
+    case 'unexplained-reset':
+      return resetLiveEvent(e.time, `${e.src}:${e.sport}>${e.dst}:${e.dport}`, e.delayMs);
+  }
+}
+
+/** A TCP reset between heartbeat peers: `delayMs` after their failover, or null when none came before it. */
+export function resetLiveEvent(time: number, flow: string, delayMs: number | null): LiveEvent {
+  return delayMs === null
+    ? { time, kind: 'unexplained-reset', severity: 'warn', subject: flow, text: 'TCP reset between heartbeat peers with no failover before it' }
+    : { time, kind: 'reset', severity: 'warn', subject: flow, text: `TCP reset ${delayMs.toFixed(3)} ms after the failover` };
+}
+
+export function dscpLiveEvent(f: FlowAudit, time: number): LiveEvent {
+  const observed = Object.entries(f.observed).sort((a, b) => b[1] - a[1]).map(([d]) => phbName(Number(d))).join('/');
+  return {
+    time, kind: 'dscp-violation', severity: 'warn', subject: `${f.transport} ${f.flow}`,
+    text: `${f.class}${f.app && f.app !== f.class ? ` (${f.app})` : ''} marked ${observed}, policy expects ${f.expected.map(phbName).join('/')}`,
+  };
+}
+
+export function keepaliveLiveEvent(k: KeepalivePair, time: number): LiveEvent {
+  return {
+    time, kind: 'keepalive-failing', severity: 'alarm', subject: `${k.requester}>${k.responder}`,
+    text: `OPTIONS keepalive failing: ${k.answered} of ${k.requests} answered, ${k.failed} failed, ${k.timeouts} timed out`,
+  };
+}
+
+export function sipTimeoutLiveEvent(tx: Transaction, time: number, timeoutMs: number): LiveEvent {
+  return {
+    time, kind: 'sip-timeout', severity: 'warn', subject: tx.callId,
+    text: `${tx.method} ${tx.client} > ${tx.server}: no final response within ${timeoutMs / 1000} s`,
+  };
+}

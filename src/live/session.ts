@@ -1,0 +1,304 @@
+// A live view's state: the same pipeline and analyzers as `analyze`, fed
+// frame by frame, with time injected (packet timestamps offline, a clock
+// live) so a failover during silence is declared by `tick`, not by a packet.
+// `snapshot(now)` turns the analyzers' state into the plain view model the
+// terminal UI and the event lines draw from.
+
+import type { PacketRecord } from '../../dissectors/types.js';
+import { TCP_RST } from '../../dissectors/types.js';
+import { Pipeline, type PipelineOptions } from '../pipeline/pipeline.js';
+import { RecencyMap } from '../pipeline/bounded-map.js';
+import { endpoint, flowKey, pairKeyOf } from '../pipeline/flow-key.js';
+import type { FrameHandler } from '../sources/types.js';
+import { HeartbeatAnalyzer } from '../heartbeat/analyzer.js';
+import type { HeartbeatEvent } from '../heartbeat/events.js';
+import { missesAfter, type DetectorParams } from '../heartbeat/params.js';
+import { SipAnalyzer, type SipAnalysisParams } from '../sip/analyzer.js';
+import { CallFlowCollector, type CallFlow } from '../sip/call-flow.js';
+import { DscpAudit } from '../dscp/audit.js';
+import { defaultPolicy } from '../dscp/default-policy.js';
+import type { DscpPolicy } from '../dscp/policy.js';
+import { dscpLiveEvent, heartbeatLiveEvent, keepaliveLiveEvent, resetLiveEvent, sipTimeoutLiveEvent } from './live-events.js';
+import type { CaptureCountersView, HeartbeatDirection, HeartbeatPairRow, LiveEvent, LiveSnapshot, SourceInfo } from './view-model.js';
+
+export interface SessionOptions {
+  source: SourceInfo;
+  pipeline?: Partial<PipelineOptions>;
+  heartbeat?: Partial<DetectorParams>;
+  dscpPolicy?: DscpPolicy;
+  sip?: Partial<SipAnalysisParams>;
+  /** Told of every event as it is found. */
+  onEvent?: (e: LiveEvent) => void;
+}
+
+/** Recent intervals kept per stream for the sparkline. */
+const RECENT = 48;
+/** Events kept for the events pane. */
+const MAX_EVENTS = 500;
+/** Calls shown (most recent first) and calls whose messages are kept for the ladder. */
+const MAX_CALL_ROWS = 1000;
+const MAX_LADDERS = 200;
+const MAX_LADDER_MESSAGES = 500;
+/** Streams tracked for the sparkline; the detector has its own cap. */
+const MAX_STREAMS = 4096;
+/** A stream shows RESTARTED this long after its sender restarted. */
+const RESTART_SHOWN_SEC = 10;
+/** Packets-per-second is measured over this window. */
+const RATE_WINDOW_SEC = 2;
+
+interface Recent {
+  last: number;
+  intervals: number[];
+}
+
+export class LiveSession {
+  readonly frame: FrameHandler;
+  private readonly pipeline: Pipeline;
+  private readonly hb: HeartbeatAnalyzer;
+  private readonly sip: SipAnalyzer;
+  private readonly audit: DscpAudit;
+  private readonly recent = new RecencyMap<string, Recent>();
+  private readonly restartedAt = new Map<string, number>();
+  /** Host pairs that exchange heartbeats, with the time of their latest failover. */
+  private readonly peers = new RecencyMap<string, number | null>();
+  /** Resets with no failover declared yet: the receiver may reset at its fifth deadline, before the grace runs out. */
+  private pendingResets: Array<{ time: number; pair: string; flow: string }> = [];
+  private readonly ladders = new RecencyMap<string, CallFlowCollector>();
+  private readonly events: LiveEvent[] = [];
+  private readonly reported = { violations: new Set<string>(), failingKeepalives: new Set<string>() };
+  private readonly rate: Array<{ t: number; packets: number }> = [];
+  private counters: CaptureCountersView = { kernelDrops: null, interfaceDrops: null };
+  private firstTs: number | null = null;
+  private lastTs: number | null = null;
+  private startedAt: number | null = null;
+  private ended = false;
+  private finalSip: ReturnType<SipAnalyzer['snapshot']> | null = null;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.hb = new HeartbeatAnalyzer(opts.heartbeat, (e) => this.heartbeatEvent(e));
+    this.sip = new SipAnalyzer(opts.sip, (tx, at) => {
+      // OPTIONS failures show as the keepalive pair failing; one event per ping would drown the pane.
+      if (tx.method !== 'OPTIONS') this.emit(sipTimeoutLiveEvent(tx, at.sec + at.nsec / 1e9, this.sip.params.transactionTimeoutMs));
+    });
+    this.audit = new DscpAudit(opts.dscpPolicy ?? defaultPolicy());
+    this.pipeline = new Pipeline([this.hb.add, this.audit.add, this.sip.add, this.watch], opts.pipeline);
+    this.frame = this.pipeline.frame;
+  }
+
+  get params(): DetectorParams {
+    return this.hb.detector.params;
+  }
+
+  /** Let time pass: a stream gone silent fails over here, with no packet to tell. */
+  tick(now: number): void {
+    this.settleResets(now);
+  }
+
+  /** The capture's own counters (kernel drops), when the source has them. */
+  setCounters(c: CaptureCountersView): void {
+    const before = this.counters.kernelDrops ?? 0;
+    this.counters = c;
+    const dropped = (c.kernelDrops ?? 0) - before;
+    if (dropped > 0) this.emit({ time: this.lastTs ?? 0, kind: 'capture-drops', severity: 'warn', subject: this.opts.source.name, text: `the kernel dropped ${dropped} packets (buffer full): analyses are missing them` });
+  }
+
+  /** The source has no more packets: open SIP transactions are settled as `analyze` settles them. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const r = this.sip.report(this.lastTs);
+    this.finalSip = { calls: r.calls, keepalives: r.keepalives };
+  }
+
+  /** The session's clock starts (live: when capture starts; files: at the first packet). */
+  start(now: number): void {
+    this.startedAt ??= now;
+  }
+
+  get packets(): number {
+    return this.pipeline.stats.frames;
+  }
+
+  /** Time of the newest packet (epoch seconds), null before any. */
+  get lastPacketTime(): number | null {
+    return this.lastTs;
+  }
+
+  get firstPacketTime(): number | null {
+    return this.firstTs;
+  }
+
+  ladder(callId: string): CallFlow | null {
+    return this.ladders.peek(callId)?.flow() ?? null;
+  }
+
+  /** The view at `now`; also reports DSCP violations and failing keepalives found since the last one. */
+  snapshot(now: number): LiveSnapshot {
+    this.tick(now);
+    const sip = this.finalSip ?? this.sip.snapshot(now);
+    const audit = this.audit.report();
+    for (const f of audit.flows) {
+      if (f.verdict !== 'violation') break;
+      const key = `${f.transport} ${f.flow}`;
+      if (!this.reported.violations.has(key) && this.reported.violations.size < MAX_STREAMS) {
+        this.reported.violations.add(key);
+        this.emit(dscpLiveEvent(f, now));
+      }
+    }
+    for (const k of sip.keepalives) {
+      const key = `${k.requester}>${k.responder}`;
+      if (k.unhealthy && !this.reported.failingKeepalives.has(key)) {
+        this.reported.failingKeepalives.add(key);
+        this.emit(keepaliveLiveEvent(k, now));
+      } else if (!k.unhealthy) this.reported.failingKeepalives.delete(key);
+    }
+    this.rate.push({ t: now, packets: this.packets });
+    while (this.rate.length > 2 && now - this.rate[1].t >= RATE_WINDOW_SEC) this.rate.shift();
+    const since = this.rate[0];
+    const span = now - since.t;
+    const elapsedSec = this.startedAt === null ? 0 : Math.max(0, now - this.startedAt);
+    return {
+      source: this.opts.source,
+      now,
+      elapsedSec,
+      packets: this.packets,
+      pps: span > 0 ? (this.packets - since.packets) / span : elapsedSec > 0 ? this.packets / elapsedSec : 0,
+      drops: this.counters,
+      errors: this.pipeline.stats.errors,
+      heartbeats: this.heartbeatRows(now),
+      calls: sip.calls.calls.slice(-MAX_CALL_ROWS).reverse(),
+      keepalives: sip.keepalives,
+      dscp: audit.flows,
+      dscpTotals: audit.totals,
+      // Found in detection order (a loss is settled a second after it began): shown by event time.
+      events: [...this.events].reverse().sort((a, b) => b.time - a.time),
+      ended: this.ended,
+    };
+  }
+
+  private emit(e: LiveEvent): void {
+    this.events.push(e);
+    if (this.events.length > MAX_EVENTS) this.events.shift();
+    this.opts.onEvent?.(e);
+  }
+
+  private heartbeatEvent(e: HeartbeatEvent): void {
+    if (e.type === 'restart') this.restartedAt.set(e.stream, e.time);
+    this.emit(heartbeatLiveEvent(e, this.params));
+    if (e.type === 'failover') {
+      const pair = pairKeyOf(e.noticedBy, e.peer);
+      this.peers.set(pair, e.time);
+      const tied = this.pendingResets.filter((r) => r.pair === pair);
+      this.pendingResets = this.pendingResets.filter((r) => r.pair !== pair);
+      for (const r of tied) this.resetEvent(r);
+    }
+  }
+
+  /** Per packet: times, sparkline intervals, resets between heartbeat peers, ladder messages. */
+  private readonly watch = (rec: PacketRecord): void => {
+    const t = rec.tsSec + rec.tsNsec / 1e9;
+    this.firstTs ??= t;
+    if (this.lastTs === null || t > this.lastTs) this.lastTs = t;
+    this.startedAt ??= t;
+    this.settleResets(t);
+    const ip = rec.ip;
+    if (!ip) return;
+    if (rec.hb && rec.app === 'mds-heartbeat') {
+      this.heard(flowKey(rec), t);
+      const pair = pairKeyOf(ip.src, ip.dst);
+      if (!this.peers.has(pair)) this.peers.set(pair, null);
+      while (this.peers.size > MAX_STREAMS) this.peers.delete(this.peers.oldestKey()!);
+    } else if (rec.tcp && rec.tcp.flags & TCP_RST) {
+      this.reset(rec, t);
+    }
+    if (rec.sip) this.keepForLadder(rec);
+  };
+
+  private heard(key: string, t: number): void {
+    const r = this.recent.get(key);
+    if (!r) {
+      this.recent.set(key, { last: t, intervals: [] });
+      if (this.recent.size > MAX_STREAMS) this.recent.delete(this.recent.oldestKey()!);
+      return;
+    }
+    if (t > r.last) {
+      r.intervals.push((t - r.last) * 1000);
+      if (r.intervals.length > RECENT) r.intervals.shift();
+      r.last = t;
+    }
+  }
+
+  private reset(rec: PacketRecord, t: number): void {
+    const ip = rec.ip!;
+    const pair = pairKeyOf(ip.src, ip.dst);
+    if (!this.peers.has(pair)) return;
+    const r = { time: t, pair, flow: `${endpoint(ip.src, rec.sport)}>${endpoint(ip.dst, rec.dport)}` };
+    if (this.failoverBefore(r) !== null) this.resetEvent(r);
+    else if (this.pendingResets.length < MAX_EVENTS) this.pendingResets.push(r);
+  }
+
+  /** The failover of the reset's pair that it follows (within the grace before to the reset window after). */
+  private failoverBefore(r: { time: number; pair: string }): number | null {
+    const f = this.peers.peek(r.pair) ?? null;
+    const p = this.params;
+    return f !== null && r.time >= f - p.graceMs / 1000 && r.time <= f + p.resetWindowMs / 1000 ? f : null;
+  }
+
+  private resetEvent(r: { time: number; pair: string; flow: string }): void {
+    const f = this.failoverBefore(r);
+    this.emit(resetLiveEvent(r.time, r.flow, f === null ? null : (r.time - f) * 1000));
+  }
+
+  /** Let detector time move to `t` (with every packet, not only heartbeats), then give up on resets no failover came for. */
+  private settleResets(t: number): void {
+    this.hb.detector.tick(t);
+    if (this.pendingResets.length === 0) return;
+    const grace = this.params.graceMs / 1000;
+    const due = this.pendingResets.filter((r) => t > r.time + grace);
+    if (due.length === 0) return;
+    this.pendingResets = this.pendingResets.filter((r) => t <= r.time + grace);
+    for (const r of due) this.resetEvent(r);
+  }
+
+  private keepForLadder(rec: PacketRecord): void {
+    for (const m of rec.sip!) {
+      if (m.callId === undefined || m.callId === null) continue;
+      let c = this.ladders.get(m.callId);
+      if (!c && m.method === 'INVITE') {
+        c = new CallFlowCollector(m.callId, MAX_LADDER_MESSAGES);
+        this.ladders.set(m.callId, c);
+        if (this.ladders.size > MAX_LADDERS) this.ladders.delete(this.ladders.oldestKey()!);
+      }
+      // One record can carry several messages of one call (TCP): add it once.
+      if (c) {
+        c.add(rec);
+        break;
+      }
+    }
+  }
+
+  private heartbeatRows(now: number): HeartbeatPairRow[] {
+    const p = this.params;
+    const pairs = new Map<string, HeartbeatDirection[]>();
+    for (const s of this.hb.detector.streamReports()) {
+      const misses = missesAfter((now - s.lastTime) * 1000, p);
+      const restarted = this.restartedAt.get(s.key);
+      const r = this.recent.peek(s.key);
+      const intervals = r?.intervals ?? [];
+      const dir: HeartbeatDirection = {
+        stream: s.key, src: s.src, dst: s.dst, sport: s.sport, dport: s.dport,
+        lastSeq: s.lastSeq, lastHeard: s.lastTime,
+        lastIntervalMs: intervals.length ? intervals[intervals.length - 1] : null,
+        recentMs: [...intervals],
+        misses,
+        state: misses >= p.threshold ? 'failed' : misses > 0 ? 'missing' : restarted !== undefined && now - restarted < RESTART_SHOWN_SEC ? 'restarted' : 'ok',
+        received: s.received, lost: s.lost, failovers: s.failovers, restarts: s.restarts,
+      };
+      const key = pairKeyOf(s.src, s.dst);
+      const list = pairs.get(key) ?? [];
+      list.push(dir);
+      pairs.set(key, list);
+    }
+    return [...pairs].map(([pair, directions]) => ({ pair, directions }));
+  }
+}

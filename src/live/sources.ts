@@ -1,0 +1,80 @@
+// The three ways packets reach a live session, behind one shape: an
+// interface (tcpdump's pipe, the wall clock), a whole file (its own
+// timestamps, read at once) and a file replayed at its pace (a virtual clock).
+
+import { startLiveCapture, type CaptureCounters, type LiveOptions } from '../sources/live-capture.js';
+import { readCapture } from '../sources/capture-reader.js';
+import { replayPaced } from '../sources/paced-replay.js';
+import type { CaptureFacts, FrameHandler } from '../sources/types.js';
+import type { CaptureCountersView } from './view-model.js';
+
+export interface SessionSource {
+  /** Epoch seconds the views describe now. */
+  now(): number;
+  /** Resolves when the source ends by itself: null for a normal end, else why (one line). */
+  readonly ended: Promise<string | null>;
+  /** Ask for fresh kernel counters (live only). */
+  requestCounters(): void;
+  counters(): CaptureCountersView;
+  facts: CaptureFacts;
+  /** Stop early (Ctrl-C, q, --duration); resolves once every packet read has been handed on. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Live packets carry kernel timestamps and reach us a little later through
+ * tcpdump's pipe; the detector's clock runs this far behind the wall clock so
+ * a heartbeat still in the pipe is not counted as missed.
+ */
+export const LIVE_CLOCK_LAG_SEC = 0.025;
+
+const NO_COUNTERS: CaptureCountersView = { kernelDrops: null, interfaceDrops: null };
+
+export async function interfaceSource(opts: LiveOptions, onFrame: FrameHandler, wallClock: () => number = () => Date.now() / 1000): Promise<SessionSource> {
+  const cap = await startLiveCapture(opts, onFrame);
+  let final: CaptureCounters | null = null;
+  return {
+    now: () => wallClock() - LIVE_CLOCK_LAG_SEC,
+    ended: cap.ended,
+    requestCounters: () => cap.requestCounters(),
+    counters: () => {
+      const c = final ?? cap.counters;
+      return c ? { kernelDrops: c.droppedByKernel, interfaceDrops: c.droppedByInterface } : NO_COUNTERS;
+    },
+    facts: cap.facts,
+    stop: async () => {
+      final = (await cap.stop()) ?? cap.counters;
+    },
+  };
+}
+
+/** The whole file at once: the views then show it as it stood at its last packet. */
+export async function fileSource(path: string, onFrame: FrameHandler): Promise<SessionSource> {
+  const facts = await readCapture(path, onFrame);
+  return {
+    now: () => facts.lastTs ?? 0,
+    ended: Promise.resolve(null),
+    requestCounters: () => undefined,
+    counters: () => NO_COUNTERS,
+    facts,
+    stop: async () => undefined,
+  };
+}
+
+export function replaySource(path: string, onFrame: FrameHandler, speed: number): SessionSource {
+  const abort = new AbortController();
+  const replay = replayPaced(path, onFrame, { speed, signal: abort.signal });
+  const ended = replay.done.then(() => null);
+  return {
+    // Past the last packet the clock keeps running, so silence at the end still counts as misses.
+    now: () => replay.now() ?? replay.facts.firstTs ?? 0,
+    ended,
+    requestCounters: () => undefined,
+    counters: () => NO_COUNTERS,
+    facts: replay.facts,
+    stop: async () => {
+      abort.abort();
+      await ended.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,99 @@
+// What the live views show, as plain data: the session (src/live/session.ts)
+// builds a snapshot from the analyzers, and both the terminal UI (src/tui/)
+// and the text/JSON event lines draw from it. Nothing here holds state.
+
+import type { CallRecord } from '../sip/dialogs.js';
+import type { KeepalivePair } from '../sip/keepalives.js';
+import type { FlowAudit, DscpAuditTotals } from '../dscp/audit.js';
+
+export type SourceKind = 'interface' | 'file' | 'replay';
+
+export interface SourceInfo {
+  kind: SourceKind;
+  /** Interface name or file path. */
+  name: string;
+  /** BPF filter (interfaces only). */
+  filter: string | null;
+}
+
+/** The receiver's view of one heartbeat direction right now. */
+export type HeartbeatState = 'ok' | 'missing' | 'failed' | 'restarted';
+
+export interface HeartbeatDirection {
+  /** Flow key "src:sport>dst:dport". */
+  stream: string;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  lastSeq: number;
+  /** Epoch seconds of the last heartbeat. */
+  lastHeard: number;
+  /** Time between the last two heartbeats (ms); null after only one. */
+  lastIntervalMs: number | null;
+  /** Recent intervals (ms), oldest first, for a sparkline. */
+  recentMs: number[];
+  /** Deadlines missed in a row right now (0 while heartbeats arrive). */
+  misses: number;
+  state: HeartbeatState;
+  received: number;
+  lost: number;
+  failovers: number;
+  restarts: number;
+}
+
+/** The two directions between two hosts (one when only one was seen). */
+export interface HeartbeatPairRow {
+  /** "hostA <> hostB", the two addresses in sorted order. */
+  pair: string;
+  directions: HeartbeatDirection[];
+}
+
+export type LiveEventKind =
+  | 'failover' | 'recovery' | 'restart' | 'loss' | 'reset' | 'unexplained-reset'
+  | 'dscp-violation' | 'keepalive-failing' | 'sip-timeout' | 'capture-drops';
+
+export type Severity = 'alarm' | 'warn' | 'info';
+
+export interface LiveEvent {
+  /** Epoch seconds (packet time offline, the clock live). */
+  time: number;
+  kind: LiveEventKind;
+  severity: Severity;
+  /** What it is about: a stream key, a flow, a peer pair. */
+  subject: string;
+  /** One line in words. May hold text from packets: sanitize before drawing. */
+  text: string;
+}
+
+export interface CaptureCountersView {
+  /** Packets the kernel dropped for lack of buffer (null: not known, e.g. a file). */
+  kernelDrops: number | null;
+  /** Packets the interface dropped. */
+  interfaceDrops: number | null;
+}
+
+export interface LiveSnapshot {
+  source: SourceInfo;
+  /** Epoch seconds the snapshot describes. */
+  now: number;
+  /** Seconds since the session started (capture time for files). */
+  elapsedSec: number;
+  packets: number;
+  /** Packets per second over the last few seconds. */
+  pps: number;
+  drops: CaptureCountersView;
+  /** Records with a decode error. */
+  errors: number;
+  heartbeats: HeartbeatPairRow[];
+  /** Most recent first. */
+  calls: CallRecord[];
+  keepalives: KeepalivePair[];
+  /** Violations first (as the audit orders them). */
+  dscp: FlowAudit[];
+  dscpTotals: DscpAuditTotals;
+  /** Newest first, capped. */
+  events: LiveEvent[];
+  /** The source has ended (a file read to its end, a capture stopped). */
+  ended: boolean;
+}

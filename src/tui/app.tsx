@@ -1,0 +1,112 @@
+// The live monitor's terminal UI: header, four panes (heartbeats, SIP,
+// DSCP, events), a footer, and the ladder / help views that replace the
+// panes. It draws whatever the source last published and re-renders when
+// the source says there is something newer; it keeps no timer of its own.
+
+import React, { useCallback, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { Box, useInput } from 'ink';
+import type { LiveSnapshot } from '../live/view-model.js';
+import { ladderText } from '../output/sip-text.js';
+import { dscpPane } from './dscp-pane.js';
+import { eventsPane } from './events-pane.js';
+import { filterLines } from './filter.js';
+import { Footer } from './footer.js';
+import { Header } from './header.js';
+import { heartbeatPane } from './heartbeat-pane.js';
+import { Help } from './help.js';
+import { INITIAL_UI, onKey, selectedIndex, type KeyContext, type UiState } from './keys.js';
+import { LadderView, ladderRows } from './ladder-view.js';
+import { PANE_CHROME, frameLayout, type Size } from './layout.js';
+import { GUTTER, PANES, type PaneContent, type PaneId, type PaneLine } from './pane.js';
+import { PaneBox, bodyRows } from './pane-box.js';
+import { sipPane } from './sip-pane.js';
+import type { SnapshotSource } from './snapshot-source.js';
+import { useTerminalSize } from './use-terminal-size.js';
+
+export interface AppProps {
+  source: SnapshotSource;
+  onQuit: () => void;
+  /** Terminal size to lay out for, instead of stdout's (tests, a fixed-size window). */
+  size?: Size;
+}
+
+type PerPane<T> = Record<PaneId, T>;
+
+function perPane<T>(f: (p: PaneId) => T): PerPane<T> {
+  return { heartbeats: f('heartbeats'), sip: f('sip'), dscp: f('dscp'), events: f('events') };
+}
+
+const BUILDERS: PerPane<(s: LiveSnapshot, width: number) => PaneContent> = {
+  heartbeats: heartbeatPane, sip: sipPane, dscp: dscpPane, events: eventsPane,
+};
+
+export function App({ source, onQuit, size }: AppProps): React.JSX.Element {
+  const subscribe = useCallback((listener: () => void) => source.subscribe(listener), [source]);
+  const current = useCallback(() => source.current(), [source]);
+  const live = useSyncExternalStore(subscribe, current);
+  // While paused, the snapshot taken at the pause is drawn; the source goes on publishing.
+  const [frozen, setFrozen] = useState<LiveSnapshot | null>(null);
+  const snap = frozen ?? live;
+  const term = useTerminalSize(size);
+  const [ui, setUi] = useState<UiState>(INITIAL_UI);
+  // Keys read the state through a ref: two keys in one tick must not both start from the same state.
+  const uiRef = useRef(ui);
+  uiRef.current = ui;
+
+  const width = Math.max(12, term.columns);
+  // Rows lie inside a border and after the selection gutter.
+  const rowWidth = Math.max(1, width - 2 - GUTTER);
+  const contents = useMemo(() => perPane((p) => BUILDERS[p](snap, rowWidth)), [snap, rowWidth]);
+  const shown = useMemo(() => perPane((p) => filterLines(contents[p].lines, ui.filters[p])), [contents, ui.filters]);
+  const rowKeys = perPane((p) => shown[p].filter((l) => l.kind === 'row').map((l) => l.key));
+  const need = perPane((p) => PANE_CHROME + (contents[p].columns ? 1 : 0) + Math.max(1, shown[p].length));
+  const layout = frameLayout({ columns: width, rows: term.rows }, ui.focus, need);
+
+  const selectedLine = (p: PaneId): PaneLine | undefined => {
+    const key = rowKeys[p][selectedIndex(ui.selected[p], rowKeys[p])];
+    return shown[p].find((l) => l.key === key);
+  };
+  const ladderId = ui.ladder?.callId ?? null;
+  // Asked again with each snapshot, so the ladder of a call in progress grows while it is open.
+  const ladderLines = useMemo(() => {
+    if (ladderId === null) return null;
+    const flow = source.ladder(ladderId);
+    return flow === null ? null : ladderText(flow).replace(/\n$/, '').split('\n');
+  }, [source, ladderId, snap]);
+
+  const ctx: KeyContext = {
+    rows: rowKeys,
+    selectedCallId: selectedLine('sip')?.callId ?? null,
+    page: bodyRows(layout.panes[ui.focus], true),
+    ladderLines: ladderLines?.length ?? 0,
+    ladderPage: Math.max(1, ladderRows(layout.body)),
+  };
+  useInput((input, key) => {
+    const r = onKey(uiRef.current, input, key, ctx);
+    uiRef.current = r.state;
+    setUi(r.state);
+    if (r.effect === 'quit') onQuit();
+    if (r.effect === 'pause') setFrozen((f) => (f === null ? live : null));
+  });
+
+  let body: React.JSX.Element | React.JSX.Element[] | null = null;
+  if (layout.body > 0 && ui.help) body = <Help width={width} height={layout.body} />;
+  else if (layout.body > 0 && ui.ladder !== null) {
+    body = <LadderView callId={ui.ladder.callId} lines={ladderLines} top={ui.ladder.top} left={ui.ladder.left} width={width} height={layout.body} />;
+  } else {
+    body = PANES.filter((p) => layout.panes[p] > 0).map((p) => {
+      const sel = selectedLine(p);
+      return (
+        <PaneBox key={p} content={contents[p]} lines={shown[p]} focused={p === ui.focus} selected={sel ? shown[p].indexOf(sel) : -1}
+          filter={ui.filters[p]} width={width} height={layout.panes[p]} />
+      );
+    });
+  }
+  return (
+    <Box flexDirection="column" width={width}>
+      <Header snapshot={snap} paused={frozen !== null} width={width} lines={layout.header} />
+      {body}
+      {layout.footer > 0 && <Footer ui={ui} width={width} />}
+    </Box>
+  );
+}

@@ -1,0 +1,54 @@
+// The top of the frame: where the packets come from, the counters, and the
+// PAUSED / ENDED markers (first, so a narrow terminal does not cut them).
+
+import React from 'react';
+import { Box } from 'ink';
+import type { LiveSnapshot, SourceInfo } from '../live/view-model.js';
+import { sanitize } from '../output/sanitize.js';
+import { countOrNa, elapsed, rate } from './format.js';
+import { Line } from './line.js';
+import { fitSegs, type Seg } from './text.js';
+
+export interface HeaderProps {
+  snapshot: LiveSnapshot;
+  paused: boolean;
+  width: number;
+  /** 2: source and counters on lines of their own; 1: both on one line. */
+  lines: number;
+}
+
+function sourceSegs(s: SourceInfo): Seg[] {
+  const out: Seg[] = [{ text: `${s.kind} ` }, { text: sanitize(s.name), bold: true }];
+  if (s.kind === 'interface' || s.filter !== null) out.push({ text: `  filter ${s.filter === null ? 'none' : sanitize(s.filter)}` });
+  return out;
+}
+
+function counterSegs(s: LiveSnapshot): Seg[] {
+  const item = (label: string, value: string, alert = false): Seg[] => [
+    { text: `${label} `, dim: true },
+    { text: value, bold: true, color: alert ? 'red' : undefined },
+    { text: '  ' },
+  ];
+  return [
+    ...item('packets', String(s.packets)),
+    ...item('pkt/s', rate(s.pps)),
+    ...item('drops kernel', countOrNa(s.drops.kernelDrops), (s.drops.kernelDrops ?? 0) > 0),
+    ...item('interface', countOrNa(s.drops.interfaceDrops), (s.drops.interfaceDrops ?? 0) > 0),
+    ...item('errors', String(s.errors), s.errors > 0),
+    ...item('elapsed', elapsed(s.elapsedSec)),
+  ];
+}
+
+export function Header(p: HeaderProps): React.JSX.Element {
+  const first: Seg[] = [{ text: 'ucprobe', bold: true, color: 'cyan' }, { text: ' ' }];
+  if (p.paused) first.push({ text: ' PAUSED ', color: 'yellow', bold: true, inverse: true }, { text: ' ' });
+  if (p.snapshot.ended) first.push({ text: ' ENDED ', color: 'magenta', bold: true, inverse: true }, { text: ' ' });
+  first.push({ text: ' ' }, ...sourceSegs(p.snapshot.source));
+  const counters = counterSegs(p.snapshot);
+  const rows = p.lines >= 2 ? [first, counters] : [[...first, { text: '  ' }, ...counters]];
+  return (
+    <Box flexDirection="column" width={p.width}>
+      {rows.map((segs, i) => <Line key={i} segs={fitSegs(segs, p.width)} />)}
+    </Box>
+  );
+}

@@ -1,0 +1,190 @@
+// The live session on injected time: the same detector as `analyze`, so the
+// states the UI shows (OK, MISSING n, FAILED, RESTARTED) change at exactly
+// the deadlines the five-miss model sets, and a whole capture seen through the
+// session tells what `analyze` tells.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FrameInfo } from '../dissectors/types.js';
+import { TCP_ACK, TCP_RST } from '../dissectors/types.js';
+import { LINKTYPE_ETHERNET } from '../dissectors/link.js';
+import { LiveSession } from '../src/live/session.js';
+import type { LiveEvent, LiveSnapshot } from '../src/live/view-model.js';
+import { analyzeFile } from '../src/analysis/analyze.js';
+import { readCapture } from '../src/sources/capture-reader.js';
+import { replayPaced } from '../src/sources/paced-replay.js';
+import { RingCaptureWriter } from '../src/writer/ring-writer.js';
+import { buildTcpFrame, buildUdpFrame, heartbeatPayload, type EthernetSpec } from '../src/writer/frame-builder.js';
+import { REPO } from './helpers.js';
+
+const DEMO = join(REPO, 'captures', 'demo.pcap');
+const ETH: EthernetSpec = { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' };
+const T0 = Date.UTC(2026, 10, 24, 10, 0, 0) / 1000;
+const A = '10.1.0.1';
+const B = '10.1.0.2';
+
+let frameNo = 0;
+function info(t: number, len: number): FrameInfo {
+  const tsSec = Math.floor(t);
+  return { frame: ++frameNo, tsSec, tsNsec: Math.round((t - tsSec) * 1e6) * 1000, caplen: len, len, linkType: LINKTYPE_ETHERNET, iface: 0 };
+}
+
+function heartbeat(s: LiveSession, t: number, seq: number, src = A, dst = B): void {
+  const f = buildUdpFrame(ETH, { src, dst, dscp: 26 }, { sport: 39500, dport: 39500, payload: heartbeatPayload(seq, 'le') });
+  s.frame(info(t, f.length), f);
+}
+
+function reset(s: LiveSession, t: number): void {
+  const f = buildTcpFrame(ETH, { src: B, dst: A }, { sport: 40000, dport: 39610, seq: 1, ack: 1, flags: TCP_RST | TCP_ACK, window: 0, payload: new Uint8Array(0) });
+  s.frame(info(t, f.length), f);
+}
+
+function direction(snap: LiveSnapshot, stream: string) {
+  const d = snap.heartbeats.flatMap((p) => p.directions).find((x) => x.stream === stream);
+  assert.ok(d, `stream ${stream} in the snapshot`);
+  return d;
+}
+
+function session(events: LiveEvent[] = []): LiveSession {
+  return new LiveSession({ source: { kind: 'interface', name: 'test0', filter: null }, onEvent: (e) => events.push(e) });
+}
+
+const AB = `${A}:39500>${B}:39500`;
+
+test('heartbeat states follow the five-miss deadlines on injected time', () => {
+  const events: LiveEvent[] = [];
+  const s = session(events);
+  for (let i = 0; i < 10; i++) heartbeat(s, T0 + i * 0.1, i);
+  const last = T0 + 0.9;
+  let d = direction(s.snapshot(last + 0.05), AB);
+  assert.equal(d.state, 'ok');
+  assert.equal(d.lastSeq, 9);
+  assert.equal(d.received, 10);
+  assert.ok(Math.abs(d.lastIntervalMs! - 100) < 0.01);
+  assert.equal(d.recentMs.length, 9);
+  // k-th miss counts at last + 100 ms + (k-1)·100 ms + 50 ms grace.
+  for (let k = 1; k <= 4; k++) {
+    const due = last + 0.1 + (k - 1) * 0.1 + 0.05;
+    assert.equal(direction(s.snapshot(due - 0.001), AB).misses, k - 1, `before miss ${k}`);
+    d = direction(s.snapshot(due + 0.001), AB);
+    assert.equal(d.misses, k);
+    assert.equal(d.state, 'missing');
+  }
+  assert.equal(events.filter((e) => e.kind === 'failover').length, 0, 'no failover at 4 misses');
+  d = direction(s.snapshot(last + 0.551), AB);
+  assert.equal(d.state, 'failed');
+  assert.equal(d.misses, 5);
+  const failovers = events.filter((e) => e.kind === 'failover');
+  assert.equal(failovers.length, 1);
+  assert.equal(failovers[0].subject, AB);
+  assert.ok(Math.abs(failovers[0].time - (last + 0.5)) < 1e-6, 'failover at the fifth deadline');
+  // The reset that follows is tied to it; the snapshot lists events newest first.
+  reset(s, last + 0.52);
+  const snap = s.snapshot(last + 0.6);
+  const newestReset = snap.events.find((e) => e.kind.endsWith('reset'))!;
+  assert.equal(newestReset.kind, 'reset');
+  assert.match(newestReset.text, /20\.000 ms after the failover/);
+  // Heartbeats come back from 0: recovery, then RESTARTED until ten seconds pass.
+  heartbeat(s, last + 1, 0);
+  heartbeat(s, last + 1.1, 1);
+  d = direction(s.snapshot(last + 1.15), AB);
+  assert.equal(d.state, 'restarted');
+  assert.equal(d.misses, 0);
+  assert.ok(events.some((e) => e.kind === 'recovery'));
+  assert.ok(events.some((e) => e.kind === 'restart' && /restarted/.test(e.text)));
+  for (let i = 2; i < 120; i++) heartbeat(s, last + 1 + i * 0.1, i);
+  assert.equal(direction(s.snapshot(last + 1 + 11.95), AB).state, 'ok');
+});
+
+test('a reset before the failover is declared (within the grace) is still tied to it', () => {
+  const events: LiveEvent[] = [];
+  const s = session(events);
+  for (let i = 0; i < 5; i++) heartbeat(s, T0 + i * 0.1, i);
+  const last = T0 + 0.4;
+  reset(s, last + 0.53); // after the fifth deadline, before deadline + grace
+  s.tick(last + 0.6);
+  const kinds = events.map((e) => e.kind);
+  assert.deepEqual(kinds, ['failover', 'reset']);
+  assert.match(events[1].text, /30\.000 ms after the failover/);
+  // A reset with no failover at all is reported once the grace has passed.
+  reset(s, last + 5);
+  s.tick(last + 5.2);
+  assert.equal(events.at(-1)!.kind, 'unexplained-reset');
+});
+
+test('the demo capture seen through the session tells what analyze tells', async () => {
+  const events: LiveEvent[] = [];
+  const s = new LiveSession({ source: { kind: 'file', name: DEMO, filter: null }, onEvent: (e) => events.push(e) });
+  const facts = await readCapture(DEMO, s.frame);
+  s.end();
+  const snap = s.snapshot(facts.lastTs!);
+  const report = await analyzeFile(DEMO);
+  assert.equal(snap.packets, report.capture.packets);
+  assert.equal(snap.ended, true);
+  const dirs = snap.heartbeats.flatMap((p) => p.directions);
+  assert.equal(dirs.length, report.heartbeats.streams.length);
+  for (const st of report.heartbeats.streams) {
+    const d = dirs.find((x) => x.stream === st.key)!;
+    assert.deepEqual([d.lastSeq, d.received, d.lost, d.failovers, d.restarts], [st.lastSeq, st.received, st.lost, st.failovers, st.restarts], st.key);
+  }
+  const failover = report.heartbeats.events.find((e) => e.type === 'failover')!;
+  const live = events.find((e) => e.kind === 'failover')!;
+  assert.equal(live.time, failover.time);
+  assert.equal(live.subject, failover.stream);
+  const resetEv = events.find((e) => e.kind === 'reset')!;
+  assert.match(resetEv.text, /30\.000 ms after the failover/);
+  assert.equal(events.filter((e) => e.kind === 'unexplained-reset').length, 0);
+  assert.equal(snap.calls.length, report.sipAnalysis.calls.calls.length);
+  assert.deepEqual(snap.calls.map((c) => c.state).sort(), report.sipAnalysis.calls.calls.map((c) => c.state).sort());
+  assert.deepEqual(snap.keepalives.filter((k) => k.unhealthy).map((k) => `${k.requester}>${k.responder}`), report.sipAnalysis.keepalives.filter((k) => k.unhealthy).map((k) => `${k.requester}>${k.responder}`));
+  assert.equal(snap.dscpTotals.violation, report.dscpAudit.totals.violation);
+  assert.equal(snap.dscp[0].verdict, 'violation');
+  assert.equal(events.filter((e) => e.kind === 'dscp-violation').length, report.dscpAudit.totals.violation);
+  // Every call has its ladder, starting with its INVITE.
+  for (const c of snap.calls) assert.equal(s.ladder(c.callId)?.messages[0].label, 'INVITE', c.callId);
+});
+
+test('replay hands every frame on, in order, at the requested pace', async () => {
+  const frames: number[] = [];
+  const started = performance.now();
+  const r = replayPaced(DEMO, (i) => frames.push(i.frame), { speed: 60 });
+  const facts = await r.done;
+  const took = (performance.now() - started) / 1000;
+  assert.equal(frames.length, facts.packets);
+  assert.deepEqual(frames.slice(0, 5), [1, 2, 3, 4, 5]);
+  assert.ok(frames.every((f, i) => f === i + 1));
+  const span = (facts.lastTs! - facts.firstTs!) / 60;
+  assert.ok(took >= span * 0.95, `took ${took.toFixed(2)} s for a ${span.toFixed(2)} s replay`);
+  assert.ok(r.now()! >= facts.lastTs!);
+});
+
+test('-w rotation: files roll at the size and a ring keeps the newest n, each a readable capture', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ucprobe-ring-'));
+  try {
+    const w = new RingCaptureWriter({ path: join(dir, 'out.pcapng'), maxBytes: 20_000, ring: 2, ifaceName: 'lo' });
+    await readCapture(DEMO, (i, b) => w.write(i, b));
+    w.close();
+    const files = readdirSync(dir).sort();
+    assert.equal(files.length, 2);
+    assert.deepEqual(files.map((f) => join(dir, f)), w.files);
+    for (const f of files) assert.match(f, /^out_\d{5}_\d{14}\.pcapng$/);
+    const seq = files.map((f) => Number(f.slice(4, 9)));
+    assert.equal(seq[1], seq[0] + 1);
+    let last: number[] = [];
+    for (const f of w.files) {
+      const got: number[] = [];
+      await readCapture(f, (i) => got.push(i.tsSec * 1e9 + i.tsNsec));
+      assert.ok(got.length > 0);
+      last = got;
+    }
+    // The newest file ends with the capture's last packet.
+    const all: number[] = [];
+    await readCapture(DEMO, (i) => all.push(i.tsSec * 1e9 + i.tsNsec));
+    assert.equal(last.at(-1), all.at(-1));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
