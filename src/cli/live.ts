@@ -4,6 +4,7 @@
 
 import type { Command } from 'commander';
 import { listCaptureDevices } from '../sources/interfaces.js';
+import { DEFAULT_BUFFER_MB, DEFAULT_LIVE_SNAPLEN } from '../sources/live-capture.js';
 import { CaptureError } from '../sources/types.js';
 import { LiveSession, type SessionOptions } from '../live/session.js';
 import { SnapshotPublisher } from '../live/publisher.js';
@@ -129,12 +130,16 @@ async function runView(source: SourceInfo, flags: ViewFlags, open: (onFrame: Fra
   out.line(flags.json ? JSON.stringify({ type: 'summary', source, ...totals }) : `\n${summaryText(`${source.kind} ${source.name}`, totals)}`);
   out.flush();
   for (const w of src.facts.warnings) process.stderr.write(`ucprobe: warning: ${w}\n`);
+  const cut = src.facts.truncatedPackets;
+  if (cut > 0 && source.kind === 'interface') process.stderr.write(`ucprobe: warning: ${cut} packets were longer than the snaplen and were cut (decoded as far as they go); raise --snaplen (and --buffer with it) to keep them whole\n`);
   if (why !== null) throw new CaptureError(why);
 }
 
 /** The ink UI on the alternate screen; resolves `quit` when the user presses q. */
 async function startUi(publisher: SnapshotPublisher): Promise<{ quit: Promise<void>; close(): void }> {
-  // Loaded only here: the other commands start faster without React.
+  // Loaded only here: the other commands start faster without React. React's development
+  // build times every render (performance.measure) and costs several times the CPU.
+  process.env.NODE_ENV ??= 'production';
   const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../tui/app.js')]);
   let quit!: () => void;
   const quitting = new Promise<void>((r) => (quit = r));
@@ -168,13 +173,13 @@ export function addLiveCommands(program: Command): void {
     .description('capture on an interface through the analysis pipeline: terminal UI, or event lines when piped')
     .requiredOption('-i, --interface <name>', "capture device (see 'ucprobe interfaces'; 'any' for all)")
     .option('-f, --filter <bpf>', "capture filter, as tcpdump takes it, e.g. 'udp portrange 39500-39999 or port 5060'")
-    .option('--snaplen <bytes>', 'bytes kept of each packet (default 262144)')
-    .option('--buffer <MB>', 'kernel capture buffer in MiB (default: libpcap\'s, 2)')
+    .option('--snaplen <bytes>', `bytes kept of each packet (default ${DEFAULT_LIVE_SNAPLEN}, a jumbo frame; longer ones are cut and counted)`)
+    .option('--buffer <MB>', `kernel capture buffer in MiB (default ${DEFAULT_BUFFER_MB})`)
     .option('-w, --write <file>', 'also write what is captured to this pcapng file')
     .option('--size <MB>', 'with -w: start a new file every this many MB (names as dumpcap: FILE_00001_YYYYMMDDhhmmss.pcapng)')
     .option('--ring <n>', 'with --size: keep only the newest n files');
   viewOptions(live).action(async (flags: LiveFlags) => {
-    const snaplen = flags.snaplen !== undefined ? wholeNumber(flags.snaplen, '--snaplen', 262144) : undefined;
+    const snaplen = flags.snaplen !== undefined ? wholeNumber(flags.snaplen, '--snaplen', 262144) : DEFAULT_LIVE_SNAPLEN;
     const bufferMb = flags.buffer !== undefined ? wholeNumber(flags.buffer, '--buffer', 4096) : undefined;
     if ((flags.size !== undefined || flags.ring !== undefined) && flags.write === undefined) throw new UsageError('--size and --ring need -w FILE');
     if (flags.ring !== undefined && flags.size === undefined) throw new UsageError('--ring needs --size: a ring of one file that never rotates would keep everything');

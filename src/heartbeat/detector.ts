@@ -40,6 +40,8 @@ export interface StreamReport extends StreamId {
   jitterMs: { mean: number; max: number } | null;
 }
 
+export type StreamState = Pick<StreamReport, keyof StreamId | 'lastSeq' | 'lastTime' | 'received' | 'lost' | 'failovers' | 'restarts'>;
+
 /** Heartbeats remembered per stream to tell a duplicate from a late one. */
 const WINDOW = 64;
 /** A counter that falls back to at most this was restarted (100 s of heartbeats). */
@@ -237,6 +239,15 @@ export class HeartbeatDetector {
 
   streamReports(): StreamReport[] {
     return [...this.streams.values()].map((s) => s.report()).sort((a, b) => a.firstTime - b.firstTime || a.key.localeCompare(b.key));
+  }
+
+  /** What a live view shows of each stream, without the interval statistics a report computes. */
+  streamStates(): StreamState[] {
+    const out: StreamState[] = [];
+    for (const s of this.streams.values()) {
+      out.push({ ...s.id, lastSeq: s.lastSeq, lastTime: s.lastTime, received: s.received, lost: s.lost, failovers: s.failovers, restarts: s.restarts });
+    }
+    return out;
   }
 
   /** Every event so far, in time order. */

@@ -165,6 +165,7 @@ export class LiveSession {
       pps: span > 0 ? (this.packets - since.packets) / span : elapsedSec > 0 ? this.packets / elapsedSec : 0,
       drops: this.counters,
       errors: this.pipeline.stats.errors,
+      heartbeatIntervalMs: this.params.intervalMs,
       heartbeats: this.heartbeatRows(now),
       calls: sip.calls.calls.slice(-MAX_CALL_ROWS).reverse(),
       keepalives: sip.keepalives,
@@ -280,7 +281,7 @@ export class LiveSession {
   private heartbeatRows(now: number): HeartbeatPairRow[] {
     const p = this.params;
     const pairs = new Map<string, HeartbeatDirection[]>();
-    for (const s of this.hb.detector.streamReports()) {
+    for (const s of this.hb.detector.streamStates()) {
       const misses = missesAfter((now - s.lastTime) * 1000, p);
       const restarted = this.restartedAt.get(s.key);
       const r = this.recent.peek(s.key);

@@ -85,6 +85,8 @@ export interface LiveSnapshot {
   drops: CaptureCountersView;
   /** Records with a decode error. */
   errors: number;
+  /** The heartbeat interval the detector expects (ms): the sparkline's unit. */
+  heartbeatIntervalMs: number;
   heartbeats: HeartbeatPairRow[];
   /** Most recent first. */
   calls: CallRecord[];

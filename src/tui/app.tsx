@@ -4,7 +4,7 @@
 // the source says there is something newer; it keeps no timer of its own.
 
 import React, { useCallback, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { Box, useInput } from 'ink';
+import { Box, useInput, type Key } from 'ink';
 import type { LiveSnapshot } from '../live/view-model.js';
 import { ladderText } from '../output/sip-text.js';
 import { dscpPane } from './dscp-pane.js';
@@ -49,9 +49,7 @@ export function App({ source, onQuit, size }: AppProps): React.JSX.Element {
   const snap = frozen ?? live;
   const term = useTerminalSize(size);
   const [ui, setUi] = useState<UiState>(INITIAL_UI);
-  // Keys read the state through a ref: two keys in one tick must not both start from the same state.
   const uiRef = useRef(ui);
-  uiRef.current = ui;
 
   const width = Math.max(12, term.columns);
   // Rows lie inside a border and after the selection gutter.
@@ -76,18 +74,25 @@ export function App({ source, onQuit, size }: AppProps): React.JSX.Element {
 
   const ctx: KeyContext = {
     rows: rowKeys,
-    selectedCallId: selectedLine('sip')?.callId ?? null,
+    callIds: new Map(shown.sip.flatMap((l) => (l.callId === null ? [] : [[l.key, l.callId] as const]))),
     page: bodyRows(layout.panes[ui.focus], true),
     ladderLines: ladderLines?.length ?? 0,
     ladderPage: Math.max(1, ladderRows(layout.body)),
   };
-  useInput((input, key) => {
-    const r = onKey(uiRef.current, input, key, ctx);
+  // The key handler reads everything through refs: ink may deliver a key
+  // before the handler of the latest render is subscribed, and two keys in
+  // one tick must not both start from the same state.
+  const latest = useRef({ ctx, live, onQuit });
+  latest.current = { ctx, live, onQuit };
+  const handleKey = useCallback((input: string, key: Key) => {
+    const now = latest.current;
+    const r = onKey(uiRef.current, input, key, now.ctx);
     uiRef.current = r.state;
     setUi(r.state);
-    if (r.effect === 'quit') onQuit();
-    if (r.effect === 'pause') setFrozen((f) => (f === null ? live : null));
-  });
+    if (r.effect === 'quit') now.onQuit();
+    if (r.effect === 'pause') setFrozen((f) => (f === null ? now.live : null));
+  }, []);
+  useInput(handleKey);
 
   let body: React.JSX.Element | React.JSX.Element[] | null = null;
   if (layout.body > 0 && ui.help) body = <Help width={width} height={layout.body} />;

@@ -9,9 +9,6 @@ import { columnWidths, heading, headerSegs, row, rowSegs, widest, type Column, t
 import { sparkline } from './sparkline.js';
 import type { Seg, SegStyle } from './text.js';
 
-/** The MDS heartbeat interval, when the snapshot has no intervals to tell it. */
-const DEFAULT_NOMINAL_MS = 100;
-
 const STATE_STYLE: Readonly<Record<HeartbeatState, SegStyle>> = {
   ok: { color: 'green' },
   missing: { color: 'yellow', bold: true },
@@ -28,15 +25,9 @@ export function stateWord(d: HeartbeatDirection): string {
   }
 }
 
-/** The interval heartbeats are sent at, as the median of every recent interval (robust to the gaps). */
-function nominalMs(dirs: HeartbeatDirection[]): number {
-  const all = dirs.flatMap((d) => d.recentMs).filter((v) => v > 0).sort((a, b) => a - b);
-  return all.length ? all[Math.floor((all.length - 1) / 2)] : DEFAULT_NOMINAL_MS;
-}
-
 export function heartbeatPane(snap: LiveSnapshot, width: number): PaneContent {
   const dirs = snap.heartbeats.flatMap((p) => p.directions);
-  const nominal = nominalMs(dirs);
+  const nominal = snap.heartbeatIntervalMs;
   const streams = dirs.map((d) => sanitize(d.stream));
   const cols: Column[] = [
     { title: 'state', min: 10 },

@@ -14,7 +14,7 @@ export const HELP_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['p', 'pause the display; p again resumes'],
   ['?', 'show or hide this help'],
   ['q, Ctrl-C', 'quit'],
-  ['in the ladder', 'Up/Down, PgUp/PgDn, Home/End scroll; Left/Right pan'],
+  ['in the ladder', 'Up/Down, PgUp/PgDn, Home/End scroll; Left/Right pan (Home: back to the start)'],
 ];
 
 export function Help(props: { width: number; height: number }): React.JSX.Element {

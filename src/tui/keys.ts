@@ -36,8 +36,8 @@ export const INITIAL_UI: UiState = {
 export interface KeyContext {
   /** Keys of the selectable rows per pane, as shown (filtered). */
   rows: Record<PaneId, string[]>;
-  /** Call-ID of the SIP pane's selected row; null when it is not a call. */
-  selectedCallId: string | null;
+  /** SIP row key -> the Call-ID Enter opens (call rows only). */
+  callIds: ReadonlyMap<string, string>;
   /** Pane rows a PgUp/PgDn moves by, and lines of the open ladder and rows that show them. */
   page: number;
   ladderLines: number;
@@ -78,12 +78,13 @@ function setFilter(s: UiState, text: string): UiState {
 
 function ladderKey(s: UiState, l: LadderState, key: Key, ctx: KeyContext): UiState {
   if (key.escape) return { ...s, ladder: null };
-  const last = Math.max(0, ctx.ladderLines - ctx.ladderPage);
+  // Lines not known yet (a key before the ladder's first render): the view clamps instead.
+  const last = ctx.ladderLines > 0 ? Math.max(0, ctx.ladderLines - ctx.ladderPage) : Number.MAX_SAFE_INTEGER;
   const step = key.upArrow ? -1 : key.downArrow ? 1 : key.pageUp ? -ctx.ladderPage : key.pageDown ? ctx.ladderPage : 0;
   let top = clamp(l.top + step, 0, last);
   if (key.home) top = 0;
   if (key.end) top = last;
-  const left = Math.max(0, l.left + (key.leftArrow ? -LADDER_STEP : key.rightArrow ? LADDER_STEP : 0));
+  const left = key.home ? 0 : Math.max(0, l.left + (key.leftArrow ? -LADDER_STEP : key.rightArrow ? LADDER_STEP : 0));
   return { ...s, ladder: { ...l, top, left } };
 }
 
@@ -115,8 +116,9 @@ export function onKey(s: UiState, input: string, key: Key, ctx: KeyContext): Key
   if (key.upArrow || key.downArrow) return same(moveSelection(s, ctx, key.upArrow ? -1 : 1));
   if (key.pageUp || key.pageDown) return same(moveSelection(s, ctx, (key.pageUp ? -1 : 1) * Math.max(1, ctx.page)));
   if (key.home || key.end) return same(moveSelection(s, ctx, key.home ? -Infinity : Infinity));
-  if (key.return && s.focus === 'sip' && ctx.selectedCallId !== null) {
-    return same({ ...s, ladder: { callId: ctx.selectedCallId, top: 0, left: 0 } });
+  if (key.return && s.focus === 'sip') {
+    const callId = ctx.callIds.get(ctx.rows.sip[selectedIndex(s.selected.sip, ctx.rows.sip)]);
+    if (callId !== undefined) return same({ ...s, ladder: { callId, top: 0, left: 0 } });
   }
   if (input === '/') return same({ ...s, editing: true });
   if (key.escape && s.filters[s.focus] !== '') return same(setFilter(s, ''));

@@ -27,11 +27,12 @@ export function LadderView(p: LadderViewProps): React.JSX.Element {
   const inner = Math.max(0, p.width - 2);
   const rows = ladderRows(p.height);
   const n = p.lines?.length ?? 0;
-  const span = n > rows ? `  lines ${p.top + 1}-${Math.min(n, p.top + rows)} of ${n}` : '';
+  const top = Math.max(0, Math.min(p.top, n - rows));
+  const span = n > rows ? `  lines ${top + 1}-${Math.min(n, top + rows)} of ${n}` : '';
   const title = fitSegs([{ text: `Ladder  Call-ID ${sanitize(p.callId)}`, bold: true, color: 'cyan' }, { text: span, dim: true }], inner);
   const body = p.lines === null
     ? [<Line key="note" segs={fitSegs([{ text: 'The messages of this call were not kept, so there is no ladder to show (Esc closes).', color: 'yellow' }], inner)} />]
-    : p.lines.slice(p.top, p.top + rows).map((l, i) => <Line key={i} segs={fitSegs([{ text: sliceCells(l, p.left, inner) }], inner)} />);
+    : p.lines.slice(top, top + rows).map((l, i) => <Line key={i} segs={fitSegs([{ text: sliceCells(l, p.left, inner) }], inner)} />);
   return (
     <Box flexDirection="column" borderStyle="single" borderColor="cyan" width={p.width} height={p.height} overflow="hidden">
       {p.height > 2 && <Line segs={title} />}

@@ -26,7 +26,7 @@ const KEEPALIVE_GROUP = 'keepalives';
 function keepaliveLines(pairs: KeepalivePair[], width: number): PaneLine[] {
   const names = pairs.map((k) => `${sanitize(k.requester)} > ${sanitize(k.responder)}`);
   const cols: Column[] = [
-    { title: 'requester > responder', min: 20, want: Math.min(60, widest('requester > responder', names)) },
+    { title: 'requester > responder', min: 20, want: widest('requester > responder', names) },
     { title: 'pings', min: 6, align: 'right' },
     { title: 'answered', min: 8, align: 'right' },
     { title: 'p50 ms', min: 7, align: 'right' },
@@ -54,8 +54,8 @@ export function sipPane(snap: LiveSnapshot, width: number): PaneContent {
   const to = snap.calls.map((c) => sanitize(c.to));
   const cols: Column[] = [
     { title: 'start', min: 12 },
-    { title: 'from', min: 12, want: Math.min(40, widest('from', from)) },
-    { title: 'to', min: 12, want: Math.min(40, widest('to', to)) },
+    { title: 'from', min: 12, want: widest('from', from) },
+    { title: 'to', min: 12, want: widest('to', to) },
     { title: 'state', min: 9 },
     { title: 'code', min: 4, align: 'right' },
     { title: 'setup ms', min: 8, align: 'right' },

@@ -169,3 +169,15 @@ if (d) {
   console.log(`  vs the generator's send time   ${ms(d.declareErrorMs)}  (${d.failovers} of ${d.expected} failovers; goal within 5 ms)`);
   console.log(`  vs the monitor's own arrival   ${ms(d.declareAfterArrivalMs)}`);
 }
+
+// The live UI under load (needs root for capture on lo, and tmux for a real terminal).
+const canLive = process.getuid?.() === 0 && spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0 && spawnSync('tcpdump', ['-D'], { stdio: 'ignore' }).status === 0;
+if (canLive) {
+  console.log('\nlive: `ucprobe live -i lo` with its UI in tmux, 1,000 streams every 20 ms = 50,000 packets/s for 30 s from the generator on the same host');
+  const r = spawnSync(process.execPath, [join(here, 'live-load.js'), '30', '1000', '20'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) console.log(`  failed: ${r.stderr.trim().split('\n').pop()}`);
+  else {
+    const l = JSON.parse(r.stdout) as { sent: number; counted: number; kernelDrops: number | null; liveSeconds: number; cpuSeconds: number };
+    console.log(`  sent ${fmt(l.sent)}, counted by the pipeline ${fmt(l.counted)} (${(l.counted / l.sent * 100).toFixed(2)} %), kernel drops ${l.kernelDrops === null ? 'n/a' : fmt(l.kernelDrops)}, CPU of live + tcpdump ${l.cpuSeconds} s over ${l.liveSeconds} s`);
+  }
+} else console.log('\nlive: skipped (needs root, tcpdump and tmux)');
