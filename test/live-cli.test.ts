@@ -60,7 +60,7 @@ test('live and tui refuse what they cannot do with one line and exit 2', () => {
     [['tui', '/etc/passwd', '--replay'], /^ucprobe: \/etc\/passwd: not a pcap or pcapng file/],
     [['tui', join(tmp, 'none.pcap'), '--replay'], /cannot read: no such file/],
     [['tui', DEMO, '--speed', '4'], /--speed needs --replay/],
-    [['tui', DEMO, '--replay', '--speed', '-1'], /--speed: expected a positive number/],
+    [['tui', DEMO, '--replay', '--speed', '-1'], /--speed: expected a factor more than 0/],
     [['live', '-i', 'lo', '--ring', '3'], /--size and --ring need -w FILE/],
     [['live', '-i', 'lo', '-w', join(tmp, 'x.pcapng'), '--ring', '3'], /--ring needs --size/],
   ];
@@ -170,4 +170,28 @@ test('the terminal UI in tmux on lo: FAILED shows while five and more are withhe
   } finally {
     spawnSync('tmux', ['kill-session', '-t', session]);
   }
+});
+
+test('live --monitor-events shows a running monitor\'s events beside the wire\'s', { skip: !canCapture, timeout: 30_000 }, async () => {
+  const port = 39563;
+  const monitor = spawn(process.execPath, [CLI, 'monitor', '--port', String(port), '--events-listen', '39564', '--duration', '8s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const monitorDone = new Promise((r) => monitor.once('exit', r));
+  await sleep(800);
+  const live = spawn(process.execPath, [CLI, 'live', '-i', 'lo', '-f', `udp port ${port}`, '--json', '--duration', '4s', '--monitor-events', '127.0.0.1:39564'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  live.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<number | null>((r) => live.once('exit', r));
+  await sleep(1000);
+  await generate(port, ['--count', '30', '--burst', '5@seq:10', '--from', '40563']);
+  assert.equal(await exited, 0);
+  monitor.kill('SIGINT');
+  await monitorDone;
+  const failovers = jsonLines(stdout).filter((l) => l.type === 'event' && l.kind === 'failover' && /last seq 9 /.test(l.text!));
+  assert.equal(failovers.length, 2, stdout);
+  assert.equal(failovers.filter((f) => f.text!.startsWith('monitor 127.0.0.1:39564: ')).length, 1);
+  // The monitor's clock and the capture's agree to within a few milliseconds.
+  assert.ok(Math.abs((failovers[0].time as number) - (failovers[1].time as number)) < 0.01);
+  const refused = runCli(['live', '-i', 'lo', '--monitor-events', '127.0.0.1:1', '--duration', '1s']);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /^ucprobe: --monitor-events: cannot reach 127\.0\.0\.1:1: ECONNREFUSED/);
 });

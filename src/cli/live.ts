@@ -17,11 +17,15 @@ import { StdoutWriter } from '../output/stdout-writer.js';
 import { table } from '../output/table.js';
 import { loadPolicyFile } from '../dscp/policy-file.js';
 import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
-import { durationMs, wholeNumber } from './parse.js';
+import { durationMs, hostPort, wholeNumber } from './parse.js';
+import { connectEventFeed } from '../monitor/feed-client.js';
+import { monitorLiveEvent } from '../live/live-events.js';
 import { sipTimeout } from './sip.js';
+import { speedFactor } from './replay.js';
 import { UsageError } from './errors.js';
 
 interface ViewFlags extends HeartbeatFlags {
+  monitorEvents?: string;
   json?: boolean;
   ui?: boolean;
   duration?: string;
@@ -55,7 +59,8 @@ function viewOptions(cmd: Command): Command {
     .option('--no-ui', 'no UI even on a terminal: events as text lines, then a summary')
     .option('--duration <time>', 'stop after this long, e.g. 30s (default: until q or Ctrl-C)')
     .option('--policy <file>', 'DSCP policy (YAML or JSON); the built-in Cisco UC policy otherwise')
-    .option('--sip-timeout <time>', 'SIP transaction timeout (default 32s)');
+    .option('--sip-timeout <time>', 'SIP transaction timeout (default 32s)')
+    .option('--monitor-events <host:port>', "also show the events of a running `ucprobe monitor --events-listen PORT`");
   for (const o of [...decodeOptions(), ...heartbeatOptions()]) cmd.addOption(o);
   return cmd;
 }
@@ -90,6 +95,14 @@ async function runView(source: SourceInfo, flags: ViewFlags, open: (onFrame: Fra
     out.flush();
   };
   const session = new LiveSession(sessionOptions(source, flags, onEvent));
+  const monitorAt = flags.monitorEvents !== undefined ? hostPort(flags.monitorEvents, '--monitor-events') : null;
+  const where = monitorAt ? `${monitorAt.host}:${monitorAt.port}` : '';
+  const feed = monitorAt
+    ? await connectEventFeed(monitorAt, (line) => {
+      const e = monitorLiveEvent(line, where, session.params);
+      if (e) session.external(e);
+    }, (code) => new UsageError(code === null ? `--monitor-events ${where}: no hello within 5 s (is it \`ucprobe monitor --events-listen\`?)` : `--monitor-events: cannot reach ${where}: ${code}`))
+    : null;
   const src = await open(session.frame);
   session.start(src.now());
   void src.ended.then(() => session.end(), () => session.end());
@@ -115,6 +128,7 @@ async function runView(source: SourceInfo, flags: ViewFlags, open: (onFrame: Fra
   });
   const why = await stopped;
   for (const t of timers) clearInterval(t);
+  feed?.close();
   await src.stop();
   // Not a capture at all (a replayed file with a wrong magic): the error alone, no summary.
   if (why !== null && src.facts.format === null) {
@@ -140,6 +154,8 @@ async function startUi(publisher: SnapshotPublisher): Promise<{ quit: Promise<vo
   // Loaded only here: the other commands start faster without React. React's development
   // build times every render (performance.measure) and costs several times the CPU.
   process.env.NODE_ENV ??= 'production';
+  // ink draws only the last frame when CI is set; we draw only on a real terminal, so it is one.
+  for (const v of ['CI', 'CONTINUOUS_INTEGRATION']) if (v in process.env) process.env[v] = 'false';
   const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../tui/app.js')]);
   let quit!: () => void;
   const quitting = new Promise<void>((r) => (quit = r));
@@ -209,8 +225,7 @@ export function addLiveCommands(program: Command): void {
     .option('--replay', 'hand packets on at the pace they were captured')
     .option('--speed <x>', 'with --replay: this many times faster (default 1)');
   viewOptions(tui).action(async (file: string, flags: TuiFlags) => {
-    const speed = flags.speed !== undefined ? Number(flags.speed) : 1;
-    if (!(speed > 0) || !Number.isFinite(speed)) throw new UsageError(`--speed: expected a positive number, got '${flags.speed}'`);
+    const speed = flags.speed !== undefined ? speedFactor(flags.speed) : 1;
     if (flags.speed !== undefined && !flags.replay) throw new UsageError('--speed needs --replay');
     const source: SourceInfo = { kind: flags.replay ? 'replay' : 'file', name: file, filter: null };
     await runView(source, flags, async (onFrame) => (flags.replay ? replaySource(file, onFrame, speed) : fileSource(file, onFrame)), null);

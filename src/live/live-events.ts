@@ -2,6 +2,7 @@
 // the text/JSON lines printed when there is no terminal.
 
 import type { HeartbeatEvent } from '../heartbeat/events.js';
+import type { FeedLine } from '../monitor/event-feed.js';
 import type { DetectorParams } from '../heartbeat/params.js';
 import type { FlowAudit } from '../dscp/audit.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
@@ -69,4 +70,19 @@ export function sipTimeoutLiveEvent(tx: Transaction, time: number, timeoutMs: nu
     time, kind: 'sip-timeout', severity: 'warn', subject: tx.callId,
     text: `${tx.method} ${tx.client} > ${tx.server}: no final response within ${timeoutMs / 1000} s`,
   };
+}
+
+/** A line of a monitor's event feed (`monitor --events-listen`), marked as the monitor's. */
+export function monitorLiveEvent(line: FeedLine, where: string, p: DetectorParams): LiveEvent | null {
+  if ('event' in line) {
+    const e = heartbeatLiveEvent(line.event, p);
+    return { ...e, text: `monitor ${where}: ${e.text}` };
+  }
+  if ('reset' in line) {
+    return {
+      time: Date.now() / 1000, kind: 'reset', severity: 'warn', subject: line.reset.stream,
+      text: `monitor ${where}: reset ${line.reset.connections} TCP connection(s) after the failover (last seq ${line.reset.lastSeq})`,
+    };
+  }
+  return null;
 }

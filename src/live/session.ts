@@ -102,6 +102,11 @@ export class LiveSession {
     if (dropped > 0) this.emit({ time: this.lastTs ?? 0, kind: 'capture-drops', severity: 'warn', subject: this.opts.source.name, text: `the kernel dropped ${dropped} packets (buffer full): analyses are missing them` });
   }
 
+  /** An event found elsewhere (a monitor's event feed), shown with the session's own. */
+  external(e: LiveEvent): void {
+    this.emit(e);
+  }
+
   /** The source has no more packets: open SIP transactions are settled as `analyze` settles them. */
   end(): void {
     if (this.ended) return;

@@ -3,9 +3,8 @@
 // live capture through the pipeline). Each gives the same Observation.
 
 import { connect, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
 import { Monitor } from '../monitor/monitor.js';
-import type { FeedLine } from '../monitor/event-feed.js';
+import { connectEventFeed } from '../monitor/feed-client.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { HeartbeatAnalyzer } from '../heartbeat/analyzer.js';
 import type { StreamReport } from '../heartbeat/detector.js';
@@ -107,40 +106,23 @@ export async function remoteMonitor(at: { host: string; port: number }, tcpReset
   const events: HeartbeatEvent[] = [];
   const declaredAt = new Map<string, number>();
   const resetFailovers = new Set<string>();
-  const socket = connect(at.port, at.host);
   const where = `${at.host}:${at.port}`;
-  const hello = await new Promise<{ udpPort: number; tcpPort: number | null }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new RunError(`remote monitor ${where}: no hello within 5 s (is it \`ucprobe monitor --events-listen ${at.port}\`?)`)), 5000);
-    socket.once('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new RunError(`cannot reach the remote monitor at ${where}: ${e.code ?? e.message} (start it with \`ucprobe monitor --port P --events-listen ${at.port}\`)`));
-    });
-    const lines = createInterface({ input: socket });
-    lines.on('error', () => undefined); // the socket's own handler reports it
-    lines.on('line', (text) => {
-      let line: FeedLine;
-      try {
-        line = JSON.parse(text) as FeedLine;
-      } catch {
-        return;
-      }
-      if ('hello' in line) {
-        clearTimeout(timer);
-        resolve(line.hello);
-      } else if ('event' in line) {
-        events.push(line.event);
-        if (line.event.type === 'failover') declaredAt.set(failoverKey(line.event), line.declaredAt);
-      } else if ('reset' in line && line.reset.connections > 0) resetFailovers.add(failoverKey(line.reset));
-    });
-  });
-  socket.on('error', () => undefined);
+  const feed = await connectEventFeed(at, (line) => {
+    if ('event' in line) {
+      events.push(line.event);
+      if (line.event.type === 'failover') declaredAt.set(failoverKey(line.event), line.declaredAt);
+    } else if ('reset' in line && line.reset.connections > 0) resetFailovers.add(failoverKey(line.reset));
+  }, (code) => new RunError(code === null
+    ? `remote monitor ${where}: no hello within 5 s (is it \`ucprobe monitor --events-listen ${at.port}\`?)`
+    : `cannot reach the remote monitor at ${where}: ${code} (start it with \`ucprobe monitor --port P --events-listen ${at.port}\`)`));
+  const hello = feed.hello;
   if (tcpReset && hello.tcpPort === null) throw new RunError(`remote monitor ${where} resets no TCP connection: start it with --tcp-listen PORT, or set monitor.tcpReset: false`);
   const peer = tcpReset && hello.tcpPort !== null ? await holdTcpPeer(at.host, hello.tcpPort) : null;
   return {
     target: { host: at.host, port: hello.udpPort },
     async finish() {
       peer?.stop();
-      socket.destroy();
+      feed.close();
       const notes = ['timing checked against the remote clock: keep the two hosts in NTP sync'];
       if (peer) notes.push(`the run's TCP peer was reset ${peer.resets()} time(s)`);
       return {
