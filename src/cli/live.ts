@@ -99,7 +99,7 @@ async function runView(source: SourceInfo, flags: ViewFlags, open: (onFrame: Fra
   const where = monitorAt ? `${monitorAt.host}:${monitorAt.port}` : '';
   const feed = monitorAt
     ? await connectEventFeed(monitorAt, (line) => {
-      const e = monitorLiveEvent(line, where, session.params);
+      const e = monitorLiveEvent(line, where, session.params, Date.now() / 1000);
       if (e) session.external(e);
     }, (code) => new UsageError(code === null ? `--monitor-events ${where}: no hello within 5 s (is it \`ucprobe monitor --events-listen\`?)` : `--monitor-events: cannot reach ${where}: ${code}`))
     : null;

@@ -72,15 +72,15 @@ export function sipTimeoutLiveEvent(tx: Transaction, time: number, timeoutMs: nu
   };
 }
 
-/** A line of a monitor's event feed (`monitor --events-listen`), marked as the monitor's. */
-export function monitorLiveEvent(line: FeedLine, where: string, p: DetectorParams): LiveEvent | null {
+/** A line of a monitor's event feed (`monitor --events-listen`), marked as the monitor's; `now` times a reset line, which carries no time. */
+export function monitorLiveEvent(line: FeedLine, where: string, p: DetectorParams, now: number): LiveEvent | null {
   if ('event' in line) {
     const e = heartbeatLiveEvent(line.event, p);
     return { ...e, text: `monitor ${where}: ${e.text}` };
   }
   if ('reset' in line) {
     return {
-      time: Date.now() / 1000, kind: 'reset', severity: 'warn', subject: line.reset.stream,
+      time: now, kind: 'reset', severity: 'warn', subject: line.reset.stream,
       text: `monitor ${where}: reset ${line.reset.connections} TCP connection(s) after the failover (last seq ${line.reset.lastSeq})`,
     };
   }

@@ -68,7 +68,6 @@ export class LiveSession {
   private readonly reported = { violations: new Set<string>(), failingKeepalives: new Set<string>() };
   private readonly rate: Array<{ t: number; packets: number }> = [];
   private counters: CaptureCountersView = { kernelDrops: null, interfaceDrops: null };
-  private firstTs: number | null = null;
   private lastTs: number | null = null;
   private startedAt: number | null = null;
   private ended = false;
@@ -122,15 +121,6 @@ export class LiveSession {
 
   get packets(): number {
     return this.pipeline.stats.frames;
-  }
-
-  /** Time of the newest packet (epoch seconds), null before any. */
-  get lastPacketTime(): number | null {
-    return this.lastTs;
-  }
-
-  get firstPacketTime(): number | null {
-    return this.firstTs;
   }
 
   ladder(callId: string): CallFlow | null {
@@ -203,7 +193,6 @@ export class LiveSession {
   /** Per packet: times, sparkline intervals, resets between heartbeat peers, ladder messages. */
   private readonly watch = (rec: PacketRecord): void => {
     const t = rec.tsSec + rec.tsNsec / 1e9;
-    this.firstTs ??= t;
     if (this.lastTs === null || t > this.lastTs) this.lastTs = t;
     this.startedAt ??= t;
     this.settleResets(t);
