@@ -4,13 +4,16 @@ import { readCapture } from '../sources/capture-reader.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { packetJson, packetLine } from '../output/packet-line.js';
 import { packetTree } from '../output/packet-tree.js';
-import { StdoutWriter } from '../output/stdout-writer.js';
+import { PbStreamWriter } from '../pb/stream.js';
+import { packetMessage } from '../pb/records.js';
 import type { TimeStyle } from '../output/time-format.js';
 import type { PacketRecord } from '../../dissectors/types.js';
-import { pipelineOptions, type DecodeFlags } from './options.js';
+import { detectorFlags, pipelineOptions, type DecodeFlags } from './options.js';
+import { hepSettings, startHep, type HepFlags } from './hep-options.js';
+import { outputFormat, outputWriter, type FormatFlags } from './format.js';
+import { UsageError } from './errors.js';
 
-export interface DissectFlags extends DecodeFlags {
-  json?: boolean;
+export interface DissectFlags extends DecodeFlags, FormatFlags, HepFlags {
   verbose?: boolean;
   time: TimeStyle;
   count?: string;
@@ -18,21 +21,36 @@ export interface DissectFlags extends DecodeFlags {
 
 /** Returns the warnings the read produced. */
 export async function dissect(file: string, flags: DissectFlags): Promise<string[]> {
-  const out = new StdoutWriter();
+  const format = outputFormat(flags);
+  if (format === 'pb' && flags.verbose) throw new UsageError('--verbose and --format pb: pick one');
+  const out = outputWriter(flags, format);
+  const pb = format === 'pb' ? new PbStreamWriter(out, 'dissect', [file]) : null;
   let origin: number | null = null;
   const limit = flags.count !== undefined ? Number(flags.count) : Infinity;
   const print = (rec: PacketRecord): void => {
     if (rec.frame > limit) return;
     origin ??= rec.tsSec + rec.tsNsec / 1e9;
-    if (flags.json) out.line(JSON.stringify(packetJson(rec)));
+    if (pb) pb.write({ packet: packetMessage(rec) });
+    else if (format === 'json') out.line(JSON.stringify(packetJson(rec)));
     else if (flags.verbose) out.line(`${packetTree(rec)}\n`);
     else out.line(packetLine(rec, flags.time, origin));
   };
-  const pipeline = new Pipeline([print], pipelineOptions(flags));
+  const hepWanted = hepSettings(flags);
+  // --hep: SIP messages and heartbeat events also go to a collector, from the same records.
+  const hep = hepWanted ? await startHep(hepWanted, pipelineOptions(flags), detectorFlags(flags)) : null;
+  const pipeline = new Pipeline(hep ? [print, hep.sink.add] : [print], pipelineOptions(flags));
+  let error = '';
   try {
-    const facts = await readCapture(file, pipeline.frame);
+    // With --hep the file is read no faster than the packets go out.
+    const facts = hep ? await hep.read(file, pipeline.frame) : await readCapture(file, pipeline.frame);
+    await hep?.finish(facts.lastTs);
     return facts.warnings;
+  } catch (e) {
+    error = (e as Error).message;
+    await hep?.abort();
+    throw e;
   } finally {
-    out.flush();
+    if (pb) pb.end(error);
+    else out.close();
   }
 }

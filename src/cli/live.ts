@@ -8,7 +8,9 @@ import { DEFAULT_BUFFER_MB, DEFAULT_LIVE_SNAPLEN } from '../sources/live-capture
 import { CaptureError } from '../sources/types.js';
 import { LiveSession, type SessionOptions } from '../live/session.js';
 import { SnapshotPublisher } from '../live/publisher.js';
-import { fileSource, interfaceSource, replaySource, type SessionSource } from '../live/sources.js';
+import { fileSource, hepSource, interfaceSource, replaySource, type SessionSource } from '../live/sources.js';
+import { parseHepListen } from '../sources/hep-listen.js';
+import { hepOptions, hepSettings, startHep, type HepFlags, type HepRun } from './hep-options.js';
 import type { LiveEvent, SourceInfo } from '../live/view-model.js';
 import { RingCaptureWriter } from '../writer/ring-writer.js';
 import type { FrameHandler } from '../sources/types.js';
@@ -33,8 +35,9 @@ interface ViewFlags extends HeartbeatFlags {
   sipTimeout?: string;
 }
 
-interface LiveFlags extends ViewFlags {
-  interface: string;
+interface LiveFlags extends ViewFlags, HepFlags {
+  interface?: string;
+  hepListen?: string;
   filter?: string;
   snaplen?: string;
   buffer?: string;
@@ -83,7 +86,7 @@ interface Writer {
 }
 
 /** Run a session over a source until it ends, the user quits, or --duration; draw the UI or print lines. */
-async function runView(source: SourceInfo, flags: ViewFlags, open: (onFrame: FrameHandler) => Promise<SessionSource>, writer: Writer | null): Promise<void> {
+async function runView(source: SourceInfo, flags: ViewFlags, open: (onFrame: FrameHandler) => Promise<SessionSource>, writer: Writer | null, hep: HepRun | null = null): Promise<void> {
   const useUi = flags.ui !== false && !flags.json && process.stdout.isTTY === true;
   const limit = flags.duration !== undefined ? durationMs(flags.duration, '--duration', 's') : undefined;
   const out = new StdoutWriter();
@@ -103,12 +106,20 @@ async function runView(source: SourceInfo, flags: ViewFlags, open: (onFrame: Fra
       if (e) session.external(e);
     }, (code) => new UsageError(code === null ? `--monitor-events ${where}: no hello within 5 s (is it \`ucprobe monitor --events-listen\`?)` : `--monitor-events: cannot reach ${where}: ${code}`))
     : null;
-  const src = await open(session.frame);
+  // --hep decodes the frames a second time, for the sink: the session's pipeline is its own.
+  const src = await open(hep ? (info, bytes) => {
+    session.frame(info, bytes);
+    hep.frame(info, bytes);
+  } : session.frame);
   session.start(src.now());
   void src.ended.then(() => session.end(), () => session.end());
   const publisher = new SnapshotPublisher(session, () => src.now());
   const timers = [
-    setInterval(() => session.tick(src.now()), TICK_MS),
+    setInterval(() => {
+      const now = src.now();
+      session.tick(now);
+      hep?.sink.tick(now);
+    }, TICK_MS),
     setInterval(() => {
       src.requestCounters();
       session.setCounters(src.counters());
@@ -143,6 +154,7 @@ async function runView(source: SourceInfo, flags: ViewFlags, open: (onFrame: Fra
   const totals = sessionTotals(final, counts, writer?.files ?? [], writer?.packets ?? 0);
   out.line(flags.json ? JSON.stringify({ type: 'summary', source, ...totals }) : `\n${summaryText(`${source.kind} ${source.name}`, totals)}`);
   out.flush();
+  await hep?.finish(src.now());
   for (const w of src.facts.warnings) process.stderr.write(`ucprobe: warning: ${w}\n`);
   const cut = src.facts.truncatedPackets;
   if (cut > 0 && source.kind === 'interface') process.stderr.write(`ucprobe: warning: ${cut} packets were longer than the snaplen and were cut (decoded as far as they go); raise --snaplen (and --buffer with it) to keep them whole\n`);
@@ -187,14 +199,21 @@ export function addLiveCommands(program: Command): void {
   const live = program
     .command('live')
     .description('capture on an interface through the analysis pipeline: terminal UI, or event lines when piped')
-    .requiredOption('-i, --interface <name>', "capture device (see 'ucprobe interfaces'; 'any' for all)")
+    .option('-i, --interface <name>', "capture device (see 'ucprobe interfaces'; 'any' for all)")
+    .option('--hep-listen <udp|tcp:addr:port>', 'instead of -i: receive HEP from capture agents (heplify, sngrep -H, Kamailio, another ucprobe), e.g. udp:0.0.0.0:9060')
     .option('-f, --filter <bpf>', "capture filter, as tcpdump takes it, e.g. 'udp portrange 39500-39999 or port 5060'")
     .option('--snaplen <bytes>', `bytes kept of each packet (default ${DEFAULT_LIVE_SNAPLEN}, a jumbo frame; longer ones are cut and counted)`)
     .option('--buffer <MB>', `kernel capture buffer in MiB (default ${DEFAULT_BUFFER_MB})`)
     .option('-w, --write <file>', 'also write what is captured to this pcapng file')
     .option('--size <MB>', 'with -w: start a new file every this many MB (names as dumpcap: FILE_00001_YYYYMMDDhhmmss.pcapng)')
     .option('--ring <n>', 'with --size: keep only the newest n files');
+  for (const o of hepOptions()) live.addOption(o);
   viewOptions(live).action(async (flags: LiveFlags) => {
+    const listen = flags.hepListen !== undefined ? parseHepListen(flags.hepListen) : null;
+    if (flags.hepListen !== undefined && !listen) throw new UsageError(`--hep-listen: expected udp:ADDR:PORT or tcp:ADDR:PORT (IPv6 as [addr]), e.g. udp:0.0.0.0:9060, got '${flags.hepListen}'`);
+    if (listen && flags.interface !== undefined) throw new UsageError('-i and --hep-listen are two sources: pick one');
+    if (!listen && flags.interface === undefined) throw new UsageError("required option '-i, --interface <name>' not specified (or --hep-listen udp:ADDR:PORT)");
+    if (listen && (flags.filter !== undefined || flags.snaplen !== undefined || flags.buffer !== undefined)) throw new UsageError('-f, --snaplen and --buffer apply to -i only, not to --hep-listen');
     const snaplen = flags.snaplen !== undefined ? wholeNumber(flags.snaplen, '--snaplen', 262144) : DEFAULT_LIVE_SNAPLEN;
     const bufferMb = flags.buffer !== undefined ? wholeNumber(flags.buffer, '--buffer', 4096) : undefined;
     if ((flags.size !== undefined || flags.ring !== undefined) && flags.write === undefined) throw new UsageError('--size and --ring need -w FILE');
@@ -205,17 +224,29 @@ export function addLiveCommands(program: Command): void {
         maxBytes: flags.size !== undefined ? wholeNumber(flags.size, '--size', 1 << 20) * 1e6 : undefined,
         ring: flags.ring !== undefined ? wholeNumber(flags.ring, '--ring', 100000) : undefined,
         snaplen,
-        ifaceName: flags.interface,
+        ifaceName: flags.interface ?? `hep ${listen!.text}`,
       })
       : null;
-    const source: SourceInfo = { kind: 'interface', name: flags.interface, filter: flags.filter ?? null };
-    await runView(source, flags, (onFrame) => interfaceSource(
-      { iface: flags.interface, filter: flags.filter, snaplen, bufferMb },
-      writer ? (info, bytes) => {
-        writer.write(info, bytes);
-        onFrame(info, bytes);
-      } : onFrame,
-    ), writer);
+    const hepWanted = hepSettings(flags);
+    const hep = hepWanted ? await startHep(hepWanted, pipelineOptions(flags), detectorFlags(flags)) : null;
+    const tee = (onFrame: FrameHandler): FrameHandler => (writer ? (info, bytes) => {
+      writer.write(info, bytes);
+      onFrame(info, bytes);
+    } : onFrame);
+    if (listen) {
+      // The session's clock is the wall clock; the frames carry the agents' timestamps.
+      const source: SourceInfo = { kind: 'interface', name: `hep ${listen.text}`, filter: null };
+      await runView(source, flags, async (onFrame) => {
+        const src = await hepSource(listen, tee(onFrame));
+        const b = src.listener.bound;
+        if (flags.ui === false || flags.json || process.stdout.isTTY !== true) process.stderr.write(`ucprobe: listening for HEP on ${listen.transport}:${b.address.includes(':') ? `[${b.address}]` : b.address}:${b.port}\n`);
+        return src;
+      }, writer, hep);
+      return;
+    }
+    const iface = flags.interface!;
+    const source: SourceInfo = { kind: 'interface', name: iface, filter: flags.filter ?? null };
+    await runView(source, flags, (onFrame) => interfaceSource({ iface, filter: flags.filter, snaplen, bufferMb }, tee(onFrame)), writer, hep);
   });
 
   const tui = program

@@ -2,11 +2,17 @@
 // stderr and exit 2; no stack traces unless UCPROBE_DEBUG is set.
 
 import { Command, CommanderError, Option } from 'commander';
+import { UCPROBE_VERSION } from '../version.js';
 import { analyzeFile, type FileReport } from '../analysis/analyze.js';
 import { analysisText } from '../output/analysis-text.js';
 import { correlationText } from '../output/correlation-text.js';
 import { correlate, VantageCollector } from '../heartbeat/correlate.js';
-import { StdoutWriter } from '../output/stdout-writer.js';
+import { csvTable, CSV_TABLES, type CsvTable } from '../output/csv.js';
+import { PbStreamWriter } from '../pb/stream.js';
+import { analysisRecords } from '../pb/analysis.js';
+import { addDecodePbCommand } from './decode-pb.js';
+import { addReportCommand } from './report.js';
+import { formatOptions, outputFormat, outputWriter, type FormatFlags } from './format.js';
 import { CaptureError } from '../sources/types.js';
 import { dissect, type DissectFlags } from './dissect.js';
 import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
@@ -22,6 +28,7 @@ import { addLiveCommands } from './live.js';
 import { MonitorError } from '../monitor/monitor.js';
 import { GenerateError } from '../generator/generate.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_INTERNAL, UsageError } from './errors.js';
+import { hepOptions } from './hep-options.js';
 
 function warn(msg: string): void {
   process.stderr.write(`ucprobe: warning: ${msg}\n`);
@@ -35,7 +42,7 @@ function fail(msg: string, code: number): never {
 function buildProgram(): Command {
   const program = new Command('ucprobe')
     .description('MDS heartbeat, SIP and DSCP analyzer for UC and contact-center cluster networks')
-    .version('0.1.0', '--version', 'print the version')
+    .version(UCPROBE_VERSION, '--version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `ucprobe: ${s}` : s) });
@@ -48,7 +55,7 @@ function buildProgram(): Command {
     .option('-V, --verbose', 'every decoded field as a tree')
     .option('-c, --count <n>', 'stop printing after n packets')
     .addOption(new Option('-t, --time <style>', 'timestamp style').choices(['utc', 'epoch', 'relative']).default('utc'));
-  for (const o of decodeOptions()) dissectCmd.addOption(o);
+  for (const o of [...formatOptions(['text', 'json', 'pb']), ...decodeOptions(), ...hepOptions()]) dissectCmd.addOption(o);
   dissectCmd.action(async (file: string, flags: DissectFlags) => {
     if (flags.count !== undefined && !/^\d+$/.test(flags.count)) throw new UsageError(`--count: expected a whole number, got '${flags.count}'`);
     for (const w of await dissect(file, flags)) warn(w);
@@ -62,9 +69,11 @@ function buildProgram(): Command {
     .option('--correlate', 'two captures of the same streams, one near each host: one-way loss and delay per direction')
     .option('--policy <file>', 'DSCP policy (YAML or JSON) to audit every flow against; the built-in Cisco UC policy otherwise')
     .option('--sip-timeout <time>', 'SIP transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)')
+    .addOption(new Option('--table <table>', 'with --format csv: which table (heartbeat streams, DSCP flows, SIP calls)').choices(CSV_TABLES).default('streams'))
     .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
-  for (const o of [...decodeOptions(), ...heartbeatOptions()]) analyzeCmd.addOption(o);
-  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & { json?: boolean; correlate?: boolean; policy?: string; sipTimeout?: string; failOn?: FailOnCondition[] }) => {
+  for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions()]) analyzeCmd.addOption(o);
+  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & FormatFlags & { correlate?: boolean; policy?: string; sipTimeout?: string; failOn?: FailOnCondition[]; table: CsvTable }) => {
+    const format = outputFormat(flags);
     const opts = pipelineOptions(flags);
     const params = detectorFlags(flags);
     const dscpPolicy = flags.policy !== undefined ? loadPolicyFile(flags.policy) : undefined;
@@ -74,13 +83,20 @@ function buildProgram(): Command {
     const reports: FileReport[] = [];
     for (const [i, f] of files.entries()) reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip }));
     const correlation = vantages.length === 2 ? correlate(vantages[0], vantages[1]) : undefined;
-    const out = new StdoutWriter();
-    if (flags.json) out.line(JSON.stringify({ files: reports, correlation }, null, 2));
-    else {
-      for (const r of reports) out.line(analysisText(r));
-      if (correlation) out.line(correlationText(correlation));
+    const out = outputWriter(flags, format);
+    if (format === 'pb') {
+      const pb = new PbStreamWriter(out, 'analyze', files);
+      for (const r of reports) for (const rec of analysisRecords(r)) pb.write(rec);
+      pb.end(reports.find((r) => r.error)?.error ?? '');
+    } else {
+      if (format === 'json') out.line(JSON.stringify({ files: reports, correlation }, null, 2));
+      else if (format === 'csv') out.bytes(Buffer.from(csvTable(flags.table, reports)));
+      else {
+        for (const r of reports) out.line(analysisText(r));
+        if (correlation) out.line(correlationText(correlation));
+      }
+      out.close();
     }
-    out.flush();
     for (const r of reports) for (const w of r.warnings) warn(w);
     const broken = reports.find((r) => r.error);
     if (broken?.error) fail(broken.error, EXIT_BAD_INPUT);
@@ -93,6 +109,8 @@ function buildProgram(): Command {
   addReplayCommand(program);
   addSipCommand(program);
   addLiveCommands(program);
+  addDecodePbCommand(program, warn);
+  addReportCommand(program);
   return program;
 }
 

@@ -7,14 +7,15 @@ import { EventFeed } from '../monitor/event-feed.js';
 import type { HeartbeatEvent } from '../heartbeat/events.js';
 import { describeEvent, heartbeatText } from '../output/heartbeat-text.js';
 import { formatTime } from '../output/time-format.js';
-import { StdoutWriter } from '../output/stdout-writer.js';
+import { PbStreamWriter } from '../pb/stream.js';
+import { heartbeatEventMessage, heartbeatStreamMessage } from '../pb/records.js';
+import { formatOptions, outputFormat, outputWriter, type FormatFlags } from './format.js';
 import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
 import { durationMs, hostPort, port } from './parse.js';
 
-interface MonitorFlags extends HeartbeatFlags {
+interface MonitorFlags extends HeartbeatFlags, FormatFlags {
   port: string;
   bind?: string;
-  json?: boolean;
   duration?: string;
   tcpPeer?: string;
   tcpListen?: string;
@@ -32,15 +33,22 @@ export function addMonitorCommand(program: Command): void {
     .option('--tcp-peer <host:port>', 'keep a TCP connection to the peer and reset it at a failover')
     .option('--tcp-listen <port>', 'accept TCP connections and reset them at a failover')
     .option('--events-listen <port>', 'serve events as JSON lines to TCP clients (for `ucprobe run --remote-monitor`)');
-  for (const o of [...decodeOptions(), ...heartbeatOptions()]) cmd.addOption(o);
+  for (const o of [...formatOptions(['text', 'json', 'pb']), ...decodeOptions(), ...heartbeatOptions()]) cmd.addOption(o);
   cmd.action(async (flags: MonitorFlags) => {
-    const out = new StdoutWriter();
+    const format = outputFormat(flags);
+    const out = outputWriter(flags, format);
     const origin = Date.now() / 1000;
+    const pb = format === 'pb' ? new PbStreamWriter(out, 'monitor', [`udp port ${flags.port}`], origin) : null;
     const feed = flags.eventsListen !== undefined ? new EventFeed(() => ({ hello: { udpPort: monitor.port, tcpPort: monitor.tcpPort, startedAt: origin } })) : null;
     const print = (e: HeartbeatEvent, declaredAt: number): void => {
       const sec = Math.floor(e.time);
-      out.line(flags.json ? JSON.stringify({ ...e, declaredAt }) : `${formatTime(sec, Math.round((e.time - sec) * 1e9) % 1e9, 'utc', 0)}  ${e.type.padEnd(17)} ${describeEvent(e, origin, true)}`);
-      out.flush();
+      if (pb) {
+        pb.write({ heartbeatEvent: heartbeatEventMessage(e, declaredAt) });
+        pb.flush();
+      } else {
+        out.line(format === 'json' ? JSON.stringify({ ...e, declaredAt }) : `${formatTime(sec, Math.round((e.time - sec) * 1e9) % 1e9, 'utc', 0)}  ${e.type.padEnd(17)} ${describeEvent(e, origin, true)}`);
+        out.flush();
+      }
       feed?.send({ event: e, declaredAt });
     };
     const monitor = new Monitor({
@@ -57,7 +65,7 @@ export function addMonitorCommand(program: Command): void {
     const limit = flags.duration !== undefined ? durationMs(flags.duration, '--duration', 's') : undefined;
     await monitor.start();
     const feedPort = feed ? await feed.listen(port(flags.eventsListen!, '--events-listen'), flags.bind) : null;
-    if (!flags.json) {
+    if (format === 'text') {
       out.line(`listening for heartbeats on UDP ${flags.bind ?? '*'}:${monitor.port}${limit ? ` for ${limit / 1000} s` : ' (Ctrl-C to stop)'}`);
       if (feedPort !== null) out.line(`serving events as JSON lines on TCP ${flags.bind ?? '*'}:${feedPort}`);
     }
@@ -69,7 +77,12 @@ export function addMonitorCommand(program: Command): void {
     });
     const report = monitor.stop();
     feed?.close({ report });
-    out.line(flags.json ? JSON.stringify({ report }) : `\n${heartbeatText(report, origin)}`);
-    out.flush();
+    if (pb) {
+      for (const s of report.streams) pb.write({ heartbeatStream: heartbeatStreamMessage(s) });
+      pb.end();
+      return;
+    }
+    out.line(format === 'json' ? JSON.stringify({ report }) : `\n${heartbeatText(report, origin)}`);
+    out.close();
   });
 }

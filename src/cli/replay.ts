@@ -14,8 +14,12 @@ import { decodeOptions, pipelineOptions, type DecodeFlags } from './options.js';
 import { impairmentsFromFlags, lossOptions, type LossFlags } from './loss-flags.js';
 import { dscp, hostPort, localEndpoint } from './parse.js';
 import { UsageError } from './errors.js';
+import { replayPaced } from '../sources/paced-replay.js';
+import { detectorFlags } from './options.js';
+import { hepOptions, hepSettings, startHep, type HepFlags, type HepRun, type HepSettings } from './hep-options.js';
+import type { HepCounters } from '../hep/sender.js';
 
-interface ReplayFlags extends DecodeFlags, LossFlags {
+interface ReplayFlags extends DecodeFlags, LossFlags, HepFlags {
   to?: string;
   from?: string;
   speed: string;
@@ -94,17 +98,25 @@ export function addReplayCommand(program: Command): void {
     .option('--list', 'print the heartbeat streams the capture holds and exit')
     .addOption(new Option('--byte-order <order>', 'send the DWORD in this order (default: as captured)').choices(['le', 'be']))
     .option('--dscp <name|n|keep>', "mark the datagrams (EF, CS3, AF31, 46 ...; 'keep': each stream's captured marking)");
-  for (const o of [...lossOptions(), ...decodeOptions()]) cmd.addOption(o);
+  for (const o of [...lossOptions(), ...decodeOptions(), ...hepOptions()]) cmd.addOption(o);
   cmd
     .option('--write <file.pcapng>', 'also write what was sent (and a note of what was withheld)')
     .option('--json', 'the summary (or the --list) as JSON')
     .action(async (file: string, flags: ReplayFlags) => {
       const speed = speedFactor(flags.speed);
-      if (!flags.list && flags.to === undefined) throw new UsageError("required option '--to <host:port>' not specified (or --list)");
+      const hepWanted = flags.list ? null : hepSettings(flags);
+      if (!flags.list && flags.to === undefined && !hepWanted) throw new UsageError("required option '--to <host:port>' not specified (or --hep URL, or --list)");
       const to = flags.to !== undefined ? hostPort(flags.to, '--to') : null;
       const from = flags.from ? localEndpoint(flags.from, '--from') : undefined;
       const mark = flags.dscp === undefined ? undefined : flags.dscp.toLowerCase() === 'keep' ? 'keep' as const : dscp(flags.dscp, '--dscp');
       const impairments = impairmentsFromFlags(flags);
+      if (!flags.list && to === null) {
+        // --hep alone: the capture's SIP and heartbeat events as HEP, on its timing; nothing is resent as heartbeats.
+        const resendOnly = Object.keys(impairments).length > 1 || flags.from || flags.dscp || flags.byteOrder || flags.write || flags.stream.length;
+        if (resendOnly) throw new UsageError('--from, --dscp, --byte-order, --stream, --write and the loss options shape the resent heartbeats: they need --to');
+        await replayHepOnly(file, flags, hepWanted!, speed);
+        return;
+      }
       const cs = await collectHeartbeatStreams(file, pipelineOptions(flags));
       for (const w of cs.facts.warnings) process.stderr.write(`ucprobe: warning: ${w}\n`);
       if (!cs.streams.length) throw new ReplayError(`${file}: no heartbeat streams to replay (${cs.facts.packets} packets read; see --hb-ports)`);
@@ -128,9 +140,49 @@ export function addReplayCommand(program: Command): void {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
+      // --hep beside --to: the whole capture's SIP and events as HEP, on the same timing as the heartbeats.
+      const hep = hepWanted ? await startHep(hepWanted, pipelineOptions(flags), detectorFlags(flags)) : null;
+      const hepStop = new AbortController();
+      void stop.then(() => hepStop.abort());
+      const hepSent = hep ? replayAsHep(file, hep, speed, hepStop.signal) : null;
       const summary = await generate(specs, { onSend: writer?.add, stop });
       writer?.close(summary);
-      out.line(flags.json ? JSON.stringify(replaySummaryJson(file, summary, streams, speed), null, 2) : replaySummaryText(summary, streams, speed));
+      const hepCounters = hepSent ? await hepSent : null;
+      const json = hepCounters ? { ...replaySummaryJson(file, summary, streams, speed), hep: { url: hepWanted!.url.text, ...hepCounters } } : replaySummaryJson(file, summary, streams, speed);
+      out.line(flags.json ? JSON.stringify(json, null, 2) : replaySummaryText(summary, streams, speed));
       out.flush();
     });
+}
+
+/** The capture through the pipeline at its own pace into the HEP sink; resolves with what was sent. */
+async function replayAsHep(file: string, hep: HepRun, speed: number, signal: AbortSignal): Promise<HepCounters> {
+  const replay = replayPaced(file, hep.frame, { speed, signal });
+  let lastTs: number | null;
+  try {
+    lastTs = (await replay.done).lastTs;
+  } catch (e) {
+    await hep.abort();
+    throw e;
+  }
+  for (const w of replay.facts.warnings) process.stderr.write(`ucprobe: warning: ${w}\n`);
+  // Stopped early: trailing silence is not loss, the capture went on.
+  return hep.finish(signal.aborted ? null : lastTs);
+}
+
+/** `replay FILE --hep URL` without --to. */
+async function replayHepOnly(file: string, flags: ReplayFlags, settings: HepSettings, speed: number): Promise<void> {
+  const out = new StdoutWriter();
+  const hep = await startHep(settings, pipelineOptions(flags), detectorFlags(flags));
+  if (!flags.json) {
+    out.line(`replaying the SIP messages and heartbeat events of ${file} as HEP to ${settings.url.text} at speed ${speed}, on the capture's timing (Ctrl-C to stop)`);
+    out.flush();
+  }
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  process.once('SIGTERM', () => stop.abort());
+  const c = await replayAsHep(file, hep, speed, stop.signal);
+  if (flags.json) {
+    out.line(JSON.stringify({ capture: file, speed, hep: { url: settings.url.text, ...c } }, null, 2));
+    out.flush();
+  }
 }

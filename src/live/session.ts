@@ -12,6 +12,7 @@ import { endpoint, flowKey, pairKeyOf } from '../pipeline/flow-key.js';
 import type { FrameHandler } from '../sources/types.js';
 import { HeartbeatAnalyzer } from '../heartbeat/analyzer.js';
 import type { HeartbeatEvent } from '../heartbeat/events.js';
+import type { StreamReport } from '../heartbeat/detector.js';
 import { missesAfter, type DetectorParams } from '../heartbeat/params.js';
 import { SipAnalyzer, type SipAnalysisParams } from '../sip/analyzer.js';
 import { CallFlowCollector, type CallFlow } from '../sip/call-flow.js';
@@ -29,6 +30,8 @@ export interface SessionOptions {
   sip?: Partial<SipAnalysisParams>;
   /** Told of every event as it is found. */
   onEvent?: (e: LiveEvent) => void;
+  /** Told of the heartbeat detector's events as they are found, typed (the protobuf stream's). */
+  onHeartbeatEvent?: (e: HeartbeatEvent) => void;
 }
 
 /** Recent intervals kept per stream for the sparkline. */
@@ -119,6 +122,11 @@ export class LiveSession {
     this.startedAt ??= now;
   }
 
+  /** Every heartbeat stream's figures so far (for the protobuf stream's closing records). */
+  streamReports(): StreamReport[] {
+    return this.hb.detector.streamReports();
+  }
+
   get packets(): number {
     return this.pipeline.stats.frames;
   }
@@ -180,6 +188,7 @@ export class LiveSession {
 
   private heartbeatEvent(e: HeartbeatEvent): void {
     if (e.type === 'restart') this.restartedAt.set(e.stream, e.time);
+    this.opts.onHeartbeatEvent?.(e);
     this.emit(heartbeatLiveEvent(e, this.params));
     if (e.type === 'failover') {
       const pair = pairKeyOf(e.noticedBy, e.peer);

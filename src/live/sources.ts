@@ -1,10 +1,12 @@
-// The three ways packets reach a live session, behind one shape: an
-// interface (tcpdump's pipe, the wall clock), a whole file (its own
-// timestamps, read at once) and a file replayed at its pace (a virtual clock).
+// The ways packets reach a live session, behind one shape: an interface
+// (tcpdump's pipe, the wall clock), a whole file (its own timestamps, read at
+// once), a file replayed at its pace (a virtual clock) and HEP from capture
+// agents elsewhere (synthetic frames, the wall clock).
 
 import { startLiveCapture, type CaptureCounters, type LiveOptions } from '../sources/live-capture.js';
 import { readCapture } from '../sources/capture-reader.js';
 import { replayPaced } from '../sources/paced-replay.js';
+import { startHepListener, type HepListenAddress, type HepListener, type HepListenOptions } from '../sources/hep-listen.js';
 import type { CaptureFacts, FrameHandler } from '../sources/types.js';
 import type { CaptureCountersView } from './view-model.js';
 
@@ -76,5 +78,22 @@ export function replaySource(path: string, onFrame: FrameHandler, speed: number)
       abort.abort();
       await ended.catch(() => undefined);
     },
+  };
+}
+
+/**
+ * HEP from capture agents: frames carry the agents' timestamps, while the
+ * session's clock is the wall clock (silence is measured here, as live).
+ */
+export async function hepSource(addr: HepListenAddress, onFrame: FrameHandler, opts: HepListenOptions = {}, wallClock: () => number = () => Date.now() / 1000): Promise<SessionSource & { listener: HepListener }> {
+  const listener = await startHepListener(addr, onFrame, { clock: wallClock, ...opts });
+  return {
+    listener,
+    now: () => wallClock() - LIVE_CLOCK_LAG_SEC,
+    ended: listener.ended,
+    requestCounters: () => undefined,
+    counters: () => NO_COUNTERS,
+    facts: listener.facts,
+    stop: () => listener.stop(),
   };
 }

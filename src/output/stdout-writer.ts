@@ -1,30 +1,38 @@
-// Buffered line output to stdout: one write per 64 KiB instead of one per
-// packet. A closed pipe (`ucprobe dissect big.pcap | head`) ends the run quietly.
+// Buffered output to stdout (or a file): one write per 64 KiB instead of one
+// per packet, for text lines and binary records alike. A closed pipe
+// (`ucprobe dissect big.pcap | head`) ends the run quietly.
 
-import { writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { UsageError } from '../cli/errors.js';
 
 const FLUSH_AT = 64 * 1024;
 
 export class StdoutWriter {
-  private parts: string[] = [];
+  private parts: Buffer[] = [];
   private size = 0;
   closed = false;
 
+  /** `fd`: 1 for stdout, or one from `openOutput`. */
+  constructor(private readonly fd = 1) {}
+
   line(s: string): void {
-    this.parts.push(s, '\n');
-    this.size += s.length + 1;
+    this.bytes(Buffer.from(`${s}\n`));
+  }
+
+  bytes(b: Uint8Array): void {
+    this.parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    this.size += b.byteLength;
     if (this.size >= FLUSH_AT) this.flush();
   }
 
   flush(): void {
     if (this.size === 0 || this.closed) return;
-    const data = this.parts.join('');
+    let buf = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
     this.parts = [];
     this.size = 0;
-    let buf = Buffer.from(data);
     while (buf.length > 0) {
       try {
-        const n = writeSync(1, buf);
+        const n = writeSync(this.fd, buf);
         buf = buf.subarray(n);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
@@ -36,5 +44,22 @@ export class StdoutWriter {
         throw e;
       }
     }
+  }
+
+  /** Flush, and close the file if this writer opened one. */
+  close(): void {
+    this.flush();
+    if (this.fd !== 1) closeSync(this.fd);
+  }
+}
+
+/** A writer for `-o FILE` ('-' or none: stdout); a file that cannot be created is one clear line. */
+export function openOutput(path: string | undefined, flag: string): StdoutWriter {
+  if (path === undefined || path === '-') return new StdoutWriter();
+  try {
+    return new StdoutWriter(openSync(path, 'w'));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(`${flag}: cannot write ${path}: ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message}`);
   }
 }

@@ -179,6 +179,11 @@ export async function* fileChunks(path: string, facts: CaptureFacts, chunkSize =
   } else yield* raw;
 }
 
+/** A file's bytes, or stdin's for '-', gunzipped when gzip. */
+export function inputChunks(path: string, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
+  return path === '-' ? stdinChunks(facts) : fileChunks(path, facts);
+}
+
 /** Read a capture arriving as a stream (a pipe from a capture process); same rules as readCapture. */
 export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint8Array>, onFrame: FrameHandler, facts: CaptureFacts = newFacts()): Promise<CaptureFacts> {
   const counter = new FrameCounter(facts, onFrame);

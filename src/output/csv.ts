@@ -1,0 +1,82 @@
+// `--format csv`: one table per run for spreadsheets (RFC 4180: comma
+// separated, CRLF rows, quoted where needed). Text that came from packets is
+// kept from being read as a formula by the spreadsheet.
+
+import type { FileReport } from '../analysis/analyze.js';
+import { phbName } from '../../dissectors/dscp.js';
+import { isoTime } from './time-format.js';
+
+export type CsvTable = 'streams' | 'flows' | 'calls';
+export const CSV_TABLES: readonly CsvTable[] = ['streams', 'flows', 'calls'];
+
+type Cell = string | number | boolean | null;
+
+function cell(v: Cell): string {
+  if (v === null) return '';
+  if (typeof v !== 'string') return String(v);
+  // =, +, -, @ (and tab/CR) start a formula in Excel/LibreOffice: a quote mark makes it text.
+  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function csv(header: string[], rows: Cell[][]): string {
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+const time = (t: number | null): string | null => (t === null ? null : isoTime(t));
+
+function streamsTable(reports: FileReport[]): string {
+  const header = [
+    'file', 'stream', 'src', 'sport', 'dst', 'dport', 'byte_order', 'first_seq', 'last_seq', 'first_time', 'last_time',
+    'received', 'lost', 'loss_runs', 'longest_miss_run', 'duplicates', 'reordered', 'restarts', 'failovers',
+    'interval_min_ms', 'interval_p50_ms', 'interval_p99_ms', 'interval_max_ms', 'jitter_mean_ms', 'jitter_max_ms',
+  ];
+  const rows = reports.flatMap((r) => r.heartbeats.streams.map((s): Cell[] => [
+    r.file, s.key, s.src, s.sport, s.dst, s.dport, s.byteOrder, s.firstSeq, s.lastSeq, time(s.firstTime), time(s.lastTime),
+    s.received, s.lost, s.lossRuns, s.longestMissRun, s.duplicates, s.reordered, s.restarts, s.failovers,
+    s.intervalMs?.min ?? null, s.intervalMs?.p50 ?? null, s.intervalMs?.p99 ?? null, s.intervalMs?.max ?? null,
+    s.jitterMs?.mean ?? null, s.jitterMs?.max ?? null,
+  ]));
+  return csv(header, rows);
+}
+
+/** DSCP values by packets, most first: "EF:120;CS0:3". */
+function observedText(observed: Record<number, number>): string {
+  return Object.entries(observed).sort((a, b) => b[1] - a[1]).map(([d, n]) => `${phbName(Number(d))}:${n}`).join(';');
+}
+
+function flowsTable(reports: FileReport[]): string {
+  const header = [
+    'file', 'flow', 'transport', 'app', 'class', 'verdict', 'expected', 'accepted', 'observed', 'packets', 'off_policy', 'alternative',
+    'mixed', 'asymmetric', 'reverse_flow', 'reverse_dscp', 'ecn_ect0', 'ecn_ect1', 'ecn_ce', 'first_time', 'last_time',
+  ];
+  const rows = reports.flatMap((r) => r.dscpAudit.flows.map((f): Cell[] => [
+    r.file, f.flow, f.transport, f.app, f.class, f.verdict, f.expected.map(phbName).join(';'), f.accepted.map(phbName).join(';'),
+    observedText(f.observed), f.packets, f.offPolicy, f.alternative, f.mixed, f.asymmetric,
+    f.reverse?.flow ?? null, f.reverse ? phbName(f.reverse.dscp) : null, f.ecn.ect0, f.ecn.ect1, f.ecn.ce, time(f.first), time(f.last),
+  ]));
+  return csv(header, rows);
+}
+
+function callsTable(reports: FileReport[]): string {
+  const header = [
+    'file', 'call_id', 'from', 'to', 'caller', 'start', 'state', 'code', 'setup_ms', 'pdd_ms', 'ring_ms', 'duration_ms',
+    'bye_from', 'messages', 'retransmissions', 'codecs', 'hosts',
+  ];
+  const rows = reports.flatMap((r) => r.sipAnalysis.calls.calls.map((c): Cell[] => [
+    r.file, c.callId, c.from, c.to, c.caller, time(c.start), c.state, c.code, c.setupMs, c.pddMs, c.ringMs, c.durationMs,
+    c.byeFrom, c.messages, c.retransmissions, [...new Set(c.media.flatMap((m) => m.codecs))].join(';'), c.hosts.join(';'),
+  ]));
+  return csv(header, rows);
+}
+
+export function csvTable(which: CsvTable, reports: FileReport[]): string {
+  switch (which) {
+    case 'streams':
+      return streamsTable(reports);
+    case 'flows':
+      return flowsTable(reports);
+    case 'calls':
+      return callsTable(reports);
+  }
+}

@@ -1,0 +1,248 @@
+// The plain objects protobufjs encodes for src/pb/ucprobe.proto, typed. Field
+// names are the .proto's in camelCase (protobufjs's convention); an optional
+// field is left out when ucprobe has no value; enums are their numbers.
+// Keep in step with the .proto: test/pb.test.ts checks every record against it.
+
+export const SCHEMA_VERSION = 1;
+
+export const TRANSPORT = { none: 0, udp: 1, tcp: 2 } as const;
+export const APP = { none: 0, 'mds-heartbeat': 1, sip: 2, rtp: 3 } as const;
+export const VERDICT = { ok: 1, accepted: 2, violation: 3, unclassified: 4 } as const;
+
+export interface PbHeader {
+  schemaVersion: number;
+  tool: string;
+  toolVersion: string;
+  command: string;
+  sources: string[];
+  writtenAt: number;
+}
+
+export interface PbEnd {
+  records: number;
+  error: string;
+}
+
+export interface PbIp {
+  version: number;
+  src: string;
+  dst: string;
+  dscp: number;
+  ecn: number;
+  ttl: number;
+  proto: number;
+  fragment?: { offset: number; moreFragments: boolean };
+}
+
+export interface PbSipMessage {
+  method?: string;
+  requestUri?: string;
+  status?: number;
+  reason?: string;
+  callId?: string;
+  cseq?: string;
+  from?: string;
+  to?: string;
+  fromTag?: string;
+  toTag?: string;
+  branch?: string;
+  contentType?: string;
+  length: number;
+  hasSdp: boolean;
+  error?: string;
+}
+
+export interface PbPacket {
+  frame: number;
+  tsSec: number;
+  tsNsec: number;
+  caplen: number;
+  len: number;
+  linkType: number;
+  iface: number;
+  truncated: boolean;
+  vlans: number[];
+  tunnels: PbIp[];
+  ip?: PbIp;
+  transport: number;
+  sport?: number;
+  dport?: number;
+  tcpFlags?: number;
+  payloadLength: number;
+  app: number;
+  heartbeat?: { seq: number; byteOrder: string };
+  rtp?: { payloadType: number; seq: number; timestamp: number; ssrc: number; marker: boolean };
+  sip: PbSipMessage[];
+  error?: string;
+}
+
+export interface PbResetLink {
+  time: number;
+  delayMs: number;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+}
+
+export interface PbHeartbeatEvent {
+  time: number;
+  stream: string;
+  declaredAt?: number;
+  loss?: { afterSeq: number; nextSeq?: number; lost?: number; misses: number; lastHeard: number; resumed?: number };
+  failover?: { noticedBy: string; peer: string; lastHeard: number; lastSeq: number; reset?: PbResetLink };
+  recovery?: { seq: number; downMs: number };
+  restart?: { fromSeq: number; toSeq: number; nearZero: boolean };
+  reset?: { explained: boolean; src: string; sport: number; dst: string; dport: number; failoverTime?: number; delayMs?: number };
+}
+
+export interface PbHeartbeatStream {
+  key: string;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  byteOrder: string;
+  firstSeq: number;
+  lastSeq: number;
+  firstTime: number;
+  lastTime: number;
+  received: number;
+  lost: number;
+  lossRuns: number;
+  longestMissRun: number;
+  duplicates: number;
+  reordered: number;
+  restarts: number;
+  failovers: number;
+  intervalMs?: { min: number; p50: number; p99: number; max: number };
+  jitterMs?: { mean: number; max: number };
+}
+
+export interface PbCallMedia {
+  side: string;
+  sender: string;
+  media: string;
+  address?: string;
+  port: number;
+  proto: string;
+  payloadTypes: number[];
+  codecs: string[];
+}
+
+export interface PbSipCall {
+  callId: string;
+  fromTag?: string;
+  toTag?: string;
+  from: string;
+  to: string;
+  caller: string;
+  start: number;
+  state: string;
+  code?: number;
+  setupMs?: number;
+  pddMs?: number;
+  ringMs?: number;
+  durationMs?: number;
+  answered?: number;
+  ended?: number;
+  byeFrom?: string;
+  midDialog: boolean;
+  messages: number;
+  retransmissions: number;
+  hosts: string[];
+  media: PbCallMedia[];
+  dscp: Record<string, number>;
+}
+
+export interface PbPercentiles {
+  p50: number;
+  max: number;
+}
+
+export interface PbKeepalive {
+  requester: string;
+  responder: string;
+  requests: number;
+  retransmissions: number;
+  answered: number;
+  failedCodes: Record<string, number>;
+  failed: number;
+  timeouts: number;
+  unanswered: number;
+  answeredRatio: number;
+  intervalMs?: PbPercentiles;
+  responseMs?: PbPercentiles;
+  first: number;
+  last: number;
+  lastAnswered?: number;
+  longestGapMs: number;
+  longestGapFrom?: number;
+  longestGapTo?: number;
+  unhealthy: boolean;
+}
+
+export interface PbDscpVerdict {
+  flow: string;
+  transport: string;
+  app?: string;
+  class: string;
+  rule?: number;
+  expected: number[];
+  accepted: number[];
+  observed: Record<string, number>;
+  packets: number;
+  offPolicy: number;
+  alternative: number;
+  mixed: boolean;
+  verdict: number;
+  ecn: { ect0: number; ect1: number; ce: number };
+  reverse?: { flow: string; dscp: number };
+  asymmetric: boolean;
+  first: number;
+  last: number;
+  policy: string;
+}
+
+export interface PbCaptureInterface {
+  index: number;
+  linkType: number;
+  linkTypeName: string;
+  snaplen: number;
+  tsResolution: string;
+}
+
+export interface PbCapture {
+  file: string;
+  format: string;
+  byteOrder: string;
+  gzip: boolean;
+  packets: number;
+  truncatedPackets: number;
+  bytes: number;
+  first?: number;
+  last?: number;
+  interfaces: PbCaptureInterface[];
+  error?: string;
+}
+
+export interface PbLiveEvent {
+  time: number;
+  kind: string;
+  severity: string;
+  subject: string;
+  text: string;
+}
+
+/** One `Record`: exactly one kind set. */
+export type PbRecord =
+  | { header: PbHeader }
+  | { packet: PbPacket }
+  | { heartbeatEvent: PbHeartbeatEvent }
+  | { sipCall: PbSipCall }
+  | { dscpVerdict: PbDscpVerdict }
+  | { heartbeatStream: PbHeartbeatStream }
+  | { keepalive: PbKeepalive }
+  | { liveEvent: PbLiveEvent }
+  | { capture: PbCapture }
+  | { end: PbEnd };

@@ -1,0 +1,130 @@
+// ucprobe's records as the protobuf messages of src/pb/ucprobe.proto: one
+// function per message, from the record the analyzers already produce.
+// `null` becomes an absent optional field (`undefined` here; protobufjs skips it).
+
+import type { IpHeader, PacketRecord, SipMessage } from '../../dissectors/types.js';
+import type { HeartbeatEvent } from '../heartbeat/events.js';
+import type { StreamReport } from '../heartbeat/detector.js';
+import type { CallRecord } from '../sip/dialogs.js';
+import type { KeepalivePair } from '../sip/keepalives.js';
+import type { FlowAudit } from '../dscp/audit.js';
+import type { CaptureSummary } from '../analysis/analyze.js';
+import type { LiveEvent } from '../live/view-model.js';
+import {
+  APP, TRANSPORT, VERDICT,
+  type PbCapture, type PbDscpVerdict, type PbHeartbeatEvent, type PbHeartbeatStream, type PbIp, type PbKeepalive,
+  type PbLiveEvent, type PbPacket, type PbSipCall, type PbSipMessage,
+} from './messages.js';
+
+const opt = <T>(v: T | null | undefined): T | undefined => v ?? undefined;
+
+function ipMessage(ip: IpHeader): PbIp {
+  return {
+    version: ip.version, src: ip.src, dst: ip.dst, dscp: ip.dscp, ecn: ip.ecn, ttl: ip.ttl, proto: ip.proto,
+    fragment: ip.fragment ? { offset: ip.fragment.offset, moreFragments: ip.fragment.moreFragments } : undefined,
+  };
+}
+
+export function sipMessage(m: SipMessage): PbSipMessage {
+  return {
+    method: m.method, requestUri: m.requestUri, status: m.status, reason: m.reason,
+    callId: opt(m.callId), cseq: m.cseq ? `${m.cseq.seq} ${m.cseq.method}` : undefined,
+    from: opt(m.from), to: opt(m.to), fromTag: opt(m.fromTag), toTag: opt(m.toTag), branch: opt(m.branch),
+    contentType: opt(m.contentType), length: m.length, hasSdp: m.sdp !== null && m.sdp.error === undefined, error: m.error,
+  };
+}
+
+export function packetMessage(rec: PacketRecord): PbPacket {
+  const withPorts = rec.transport !== null;
+  return {
+    frame: rec.frame, tsSec: rec.tsSec, tsNsec: rec.tsNsec, caplen: rec.caplen, len: rec.len, linkType: rec.linkType, iface: rec.iface,
+    truncated: rec.truncated,
+    vlans: rec.vlans ?? [],
+    tunnels: rec.outerIp?.map(ipMessage) ?? [],
+    ip: rec.ip ? ipMessage(rec.ip) : undefined,
+    transport: rec.transport ? TRANSPORT[rec.transport] : TRANSPORT.none,
+    sport: withPorts ? rec.sport : undefined,
+    dport: withPorts ? rec.dport : undefined,
+    tcpFlags: rec.tcp?.flags,
+    payloadLength: rec.payload?.length ?? 0,
+    app: rec.app ? APP[rec.app] : APP.none,
+    heartbeat: rec.hb ? { seq: rec.hb.seq, byteOrder: rec.hb.byteOrder } : undefined,
+    rtp: rec.rtp ? { payloadType: rec.rtp.payloadType, seq: rec.rtp.seq, timestamp: rec.rtp.timestamp, ssrc: rec.rtp.ssrc, marker: rec.rtp.marker } : undefined,
+    sip: rec.sip?.map(sipMessage) ?? [],
+    error: opt(rec.error),
+  };
+}
+
+/** `declaredAt`: when a live detector declared it (the wall clock), for live and monitor streams. */
+export function heartbeatEventMessage(e: HeartbeatEvent, declaredAt?: number): PbHeartbeatEvent {
+  const head = { time: e.time, stream: e.stream ?? '', declaredAt };
+  switch (e.type) {
+    case 'loss':
+      return { ...head, loss: { afterSeq: e.afterSeq, nextSeq: opt(e.nextSeq), lost: opt(e.lost), misses: e.misses, lastHeard: e.lastHeard, resumed: opt(e.resumed) } };
+    case 'failover':
+      return { ...head, failover: { noticedBy: e.noticedBy, peer: e.peer, lastHeard: e.lastHeard, lastSeq: e.lastSeq, reset: opt(e.reset) } };
+    case 'recovery':
+      return { ...head, recovery: { seq: e.seq, downMs: e.downMs } };
+    case 'restart':
+      return { ...head, restart: { fromSeq: e.fromSeq, toSeq: e.toSeq, nearZero: e.nearZero } };
+    case 'reset':
+    case 'unexplained-reset':
+      return {
+        ...head,
+        reset: {
+          explained: e.type === 'reset', src: e.src, sport: e.sport, dst: e.dst, dport: e.dport,
+          failoverTime: opt(e.failoverTime), delayMs: opt(e.delayMs),
+        },
+      };
+  }
+}
+
+export function heartbeatStreamMessage(s: StreamReport): PbHeartbeatStream {
+  return {
+    key: s.key, src: s.src, dst: s.dst, sport: s.sport, dport: s.dport, byteOrder: s.byteOrder,
+    firstSeq: s.firstSeq, lastSeq: s.lastSeq, firstTime: s.firstTime, lastTime: s.lastTime,
+    received: s.received, lost: s.lost, lossRuns: s.lossRuns, longestMissRun: s.longestMissRun,
+    duplicates: s.duplicates, reordered: s.reordered, restarts: s.restarts, failovers: s.failovers,
+    intervalMs: opt(s.intervalMs), jitterMs: opt(s.jitterMs),
+  };
+}
+
+export function sipCallMessage(c: CallRecord): PbSipCall {
+  return {
+    callId: c.callId, fromTag: opt(c.fromTag), toTag: opt(c.toTag), from: c.from, to: c.to, caller: c.caller, start: c.start,
+    state: c.state, code: opt(c.code), setupMs: opt(c.setupMs), pddMs: opt(c.pddMs), ringMs: opt(c.ringMs), durationMs: opt(c.durationMs),
+    answered: opt(c.answered), ended: opt(c.ended), byeFrom: opt(c.byeFrom), midDialog: c.midDialog,
+    messages: c.messages, retransmissions: c.retransmissions, hosts: c.hosts,
+    media: c.media.map((m) => ({ ...m, address: opt(m.address) })),
+    dscp: c.dscp,
+  };
+}
+
+export function keepaliveMessage(k: KeepalivePair): PbKeepalive {
+  return {
+    requester: k.requester, responder: k.responder, requests: k.requests, retransmissions: k.retransmissions, answered: k.answered,
+    failedCodes: k.failedCodes, failed: k.failed, timeouts: k.timeouts, unanswered: k.unanswered, answeredRatio: k.answeredRatio,
+    intervalMs: opt(k.intervalMs), responseMs: opt(k.responseMs), first: k.first, last: k.last, lastAnswered: opt(k.lastAnswered),
+    longestGapMs: k.longestGapMs, longestGapFrom: opt(k.longestGapFrom), longestGapTo: opt(k.longestGapTo), unhealthy: k.unhealthy,
+  };
+}
+
+export function dscpVerdictMessage(f: FlowAudit, policy: string): PbDscpVerdict {
+  return {
+    flow: f.flow, transport: f.transport, app: opt(f.app), class: f.class, rule: opt(f.rule),
+    expected: f.expected, accepted: f.accepted, observed: f.observed, packets: f.packets, offPolicy: f.offPolicy,
+    alternative: f.alternative, mixed: f.mixed, verdict: VERDICT[f.verdict], ecn: f.ecn, reverse: opt(f.reverse),
+    asymmetric: f.asymmetric, first: f.first, last: f.last, policy,
+  };
+}
+
+export function captureMessage(file: string, c: CaptureSummary, error: string | null): PbCapture {
+  return {
+    file, format: c.format, byteOrder: c.byteOrder, gzip: c.gzip, packets: c.packets, truncatedPackets: c.truncatedPackets, bytes: c.bytes,
+    first: opt(c.first), last: opt(c.last), interfaces: c.interfaces, error: opt(error),
+  };
+}
+
+export function liveEventMessage(e: LiveEvent): PbLiveEvent {
+  return { time: e.time, kind: e.kind, severity: e.severity, subject: e.subject, text: e.text };
+}
