@@ -25,7 +25,7 @@ export const hepOptions = (): Option[] => [
   new Option('--hep <url>', 'also send SIP messages and heartbeat events as HEPv3 to a Homer collector: udp://host:9060 or tcp://host:9060'),
   new Option('--hep-id <n>', `with --hep: capture agent id (default ${DEFAULT_HEP_ID}, as heplify and sngrep)`),
   new Option('--hep-password <key>', 'with --hep: auth key sent in every packet (chunk 0x000e)'),
-  new Option('--hep-rate <packets/s>', `with --hep udp://: send at most this many packets a second (default ${DEFAULT_HEP_UDP_RATE}, what sngrep keeps up with; 0: no limit)`),
+  new Option('--hep-rate <packets/s>', `with --hep udp://: send at most this many packets a second (default ${DEFAULT_HEP_UDP_RATE}; 0: no limit)`),
 ];
 
 export interface HepSettings {
@@ -69,7 +69,7 @@ export interface HepRun {
   read(path: string, onFrame: FrameHandler): Promise<CaptureFacts>;
   /** End of input: settle the heartbeat analysis, wait for the sender, print the closing line to stderr. */
   finish(end: number | null): Promise<HepCounters>;
-  /** Stop without settling (the input failed): drop what is queued. */
+  /** Stop without settling the analysis (the input failed); what is queued still goes out, no closing line. */
   abort(): Promise<void>;
 }
 
@@ -78,7 +78,7 @@ export async function startHep(s: HepSettings, pipeline: Partial<PipelineOptions
   try {
     sender = await openHepSender(s.url, { udpRate: s.udpRate });
   } catch (e) {
-    if (e instanceof HepSendError) throw new UsageError(e.message);
+    if (e instanceof HepSendError) throw new UsageError(`--hep ${s.url.text}: ${e.message}`);
     throw e;
   }
   const sink = new HepSink(sender, { captureId: s.captureId, authKey: s.authKey, heartbeat, pipeline });

@@ -198,7 +198,7 @@ export function addLiveCommands(program: Command): void {
 
   const live = program
     .command('live')
-    .description('capture on an interface through the analysis pipeline: terminal UI, or event lines when piped')
+    .description('capture on an interface (or take HEP from capture agents) through the analysis pipeline: terminal UI, or event lines when piped')
     .option('-i, --interface <name>', "capture device (see 'ucprobe interfaces'; 'any' for all)")
     .option('--hep-listen <udp|tcp:addr:port>', 'instead of -i: receive HEP from capture agents (heplify, sngrep -H, Kamailio, another ucprobe), e.g. udp:0.0.0.0:9060')
     .option('-f, --filter <bpf>', "capture filter, as tcpdump takes it, e.g. 'udp portrange 39500-39999 or port 5060'")

@@ -91,7 +91,7 @@ export function addReplayCommand(program: Command): void {
     .command('replay')
     .description('resend the heartbeat streams of a capture to a new destination on their original timing, optionally with loss')
     .argument('<capture>', "pcap or pcapng file, optionally gzipped; '-' reads stdin")
-    .option('--to <host:port>', 'destination of every replayed stream')
+    .option('--to <host:port>', 'destination of every replayed stream (not needed with --hep: then only HEP is sent)')
     .option('--from <[addr:]port>', "local address and the first stream's source port (the next streams take the following ports)")
     .option('--speed <factor>', `time scale: 2 plays twice as fast (0 < factor <= ${MAX_SPEED})`, '1')
     .option('--stream <key|n>', 'replay only this stream: a flow key as analyze prints it, or its number in --list (repeatable)', collect, [])

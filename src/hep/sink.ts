@@ -172,7 +172,7 @@ export class HepSink {
     } else {
       this.detector.tick(t);
     }
-    if (ip && rec.tcp) {
+    if (ip && rec.transport === 'tcp' && rec.tcp) {
       if (rec.tcp.flags & TCP_RST && this.pendingResets.length < MAX_PENDING_RESETS) {
         this.pendingResets.push({ time: t, src: ip.src, sport: rec.sport, dst: ip.dst, dport: rec.dport });
       }

@@ -83,7 +83,7 @@ export class HepFrameMaker {
     if (h.payload === null) return 'hep: no payload chunk';
     if (h.src === null || h.dst === null) return 'hep: no source or destination address';
     if (h.sport === null || h.dport === null) return 'hep: no source or destination port';
-    // A v4 address in a v6 packet (sngrep 1.6 sends its IPv6 source in a v4 chunk): both as v6.
+    // A v4 address beside a v6 one (older sngrep put its IPv6 source in a v4-typed chunk): both as v6, v4-mapped.
     const v6 = h.src.includes(':') || h.dst.includes(':');
     const asV6 = (a: string): string => (a.includes(':') ? a : `::ffff:${a}`);
     // The marking, when the agent sent it (heplify, ucprobe); 0 otherwise, so the DSCP audit only means something then.
