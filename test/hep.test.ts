@@ -20,7 +20,7 @@ import { parseSipMessage, sipSummary } from '../dissectors/sip.js';
 import type { PacketRecord } from '../dissectors/types.js';
 import { encodeHep, HepEncodeError, type HepMessage } from '../src/hep/encode.js';
 import {
-  decodeHeartbeatChunk, encodeHeartbeatChunk, HB_EVENT_BODY_LEN, HB_EVENT_CHUNK_TYPE, heartbeatChunkFields, heartbeatEventMessage, parseFlowKey, UCPROBE_HEP_VENDOR,
+  decodeHeartbeatChunk, encodeHeartbeatChunk, HB_EVENT_BODY_LEN, HB_EVENT_CHUNK_TYPE, heartbeatChunkFields, heartbeatEventHep, parseFlowKey, UCPROBE_HEP_VENDOR,
 } from '../src/hep/heartbeat-chunk.js';
 import { openHepSender, parseHepUrl } from '../src/hep/sender.js';
 import { HepSink } from '../src/hep/sink.js';
@@ -218,7 +218,7 @@ test('the heartbeat-event chunk: every event of demo.pcap round-trips, bad chunk
     assert.equal(data.length, HB_EVENT_BODY_LEN);
     assert.deepEqual(decodeHeartbeatChunk(data), f);
     assert.equal(f.tsSec + f.tsUsec / 1e6, Math.round(e.time * 1e6) / 1e6);
-    const m = heartbeatEventMessage(e, 2002, 'key')!;
+    const m = heartbeatEventHep(e, 2002, 'key')!;
     const h = decodeHep(encodeHep(m), 0, Infinity);
     assert.equal(h.error, null);
     assert.equal(h.protoType, HEP_PROTO_TYPE.JSON_LOG);
@@ -453,7 +453,7 @@ test('listener (UDP): SIP becomes frames the pipeline decodes; bad packets are c
   await waitFor(() => l.counters.received === encoded.length + 2);
   await l.stop();
   sock.close();
-  assert.deepEqual({ ...l.counters, firstBad: null }, { received: 133, frames: 125, notSip: 6, bad: 2, firstBad: null });
+  assert.deepEqual({ ...l.counters, firstBad: null }, { received: 133, frames: 125, notSip: 6, bad: 2, firstBad: null, noTos: 0 });
   assert.match(l.counters.firstBad!, /not a HEP packet/);
   assert.equal(l.facts.warnings.length, 1);
   assert.match(l.facts.warnings[0], /2 of 133 HEP packets could not be used/);
@@ -485,8 +485,10 @@ test('listener (TCP): HEP split anywhere across segments; SIP over TCP in pieces
   await l.stop();
   const msgs = records.flatMap((r) => r.sip ?? []);
   assert.deepEqual(msgs.map((m) => [m.callId, m.length]), [['split@x', whole.length], ['split@x', whole.length]]);
-  assert.equal(l.facts.warnings.length, 1);
-  assert.match(l.facts.warnings[0], /not HEPv3 at byte 0; connection closed/);
+  // These HEP packets carry no IP TOS chunk: their DSCP is unknown, and a warning says so.
+  assert.equal(l.facts.warnings.length, 2);
+  assert.match(l.facts.warnings[0], /3 of 3 packets came without the IP TOS chunk .*not audited/);
+  assert.match(l.facts.warnings[1], /not HEPv3 at byte 0; connection closed/);
 });
 
 test('listener: an address in use is one clear error', async () => {
@@ -596,6 +598,13 @@ test('live --hep-listen (UDP and TCP) fed by dissect --hep: the same SIP as the 
     assert.equal(count(written.records), 125);
     const report = await analyzeFile(DEMO);
     assert.equal(summary.calls, report.sipAnalysis.calls.calls.length);
+    // The sender's heartbeat events (HEP logs with ucprobe's chunk) are shown as the agent's.
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; kind?: string; text?: string; time?: number });
+    const failover = report.heartbeats.events.find((e) => e.type === 'failover')!;
+    const agent = events.filter((e) => e.type === 'event' && e.kind === 'failover');
+    assert.equal(agent.length, 1, transport);
+    assert.match(agent[0].text!, /^agent 2002 10\.10\.2\.11: 10\.10\.1\.11 missed 5 heartbeats in a row from 10\.10\.2\.11 \(last seq 120292/);
+    assert.equal(agent[0].time, failover.time);
   }
 });
 

@@ -4,6 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,4 +216,50 @@ test('--format pb refuses a terminal, conflicts with --json, and reads from stdi
   const badDir = runCli(['analyze', DEMO, '--format', 'pb', '-o', join(tmp, 'no', 'such', 'dir.pb')]);
   assert.equal(badDir.status, 2);
   assert.match(badDir.stderr, /^ucprobe: --output: cannot write .*: no such directory\n$/);
+});
+
+test('live views --format pb (tui over the demo, no terminal): typed heartbeat events as analyze finds them, other findings as LiveEvent, closing records', async () => {
+  const report = await analyzeFile(DEMO);
+  const { records } = pbOf(['tui', DEMO]);
+  assert.equal((records[0].header as Obj).command, 'live');
+  assert.deepEqual((records[0].header as Obj).sources, [`file ${DEMO}`]);
+  const typed = ofKind(records, 'heartbeatEvent');
+  const detector = report.heartbeats.events.filter((e) => e.type !== 'reset' && e.type !== 'unexplained-reset');
+  const key = (time: unknown, kind: string, stream: unknown): string => `${String(time)} ${kind} ${String(stream)}`;
+  assert.deepEqual(
+    typed.map((m) => key(m.time, Object.keys(m).find((k) => !['time', 'stream', 'declaredAt'].includes(k))!, m.stream)).sort(),
+    detector.map((e) => key(e.time, e.type, e.stream)).sort(),
+  );
+  for (const m of typed) assert.equal(typeof m.declaredAt, 'number');
+  const live = ofKind(records, 'liveEvent');
+  assert.deepEqual(live.map((e) => e.kind).sort(), ['dscp-violation', 'keepalive-failing', 'reset']);
+  const reset = live.find((e) => e.kind === 'reset')!;
+  const linked = report.heartbeats.events.find((e) => e.type === 'reset')!;
+  assert.equal(reset.time, linked.time);
+  assert.equal(ofKind(records, 'heartbeatStream').length, report.heartbeats.streams.length);
+  assert.equal(ofKind(records, 'sipCall').length, report.sipAnalysis.calls.calls.length);
+  assert.equal(ofKind(records, 'keepalive').length, report.sipAnalysis.keepalives.length);
+  assert.equal(ofKind(records, 'dscpVerdict').length, report.dscpAudit.flows.length);
+  assert.equal(kindOf(records.at(-1)!), 'end');
+});
+
+test('monitor --format pb: events as declared with their declaredAt, streams at the end', { timeout: 30_000 }, async () => {
+  const file = join(tmp, 'monitor.pb');
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const monitor = spawn(process.execPath, [join(REPO, 'bin', 'ucprobe.js'), 'monitor', '--port', String(port), '--bind', '127.0.0.1', '--duration', '4s', '--format', 'pb', '-o', file]);
+  const done = new Promise<number | null>((r) => monitor.on('close', r));
+  await new Promise((r) => setTimeout(r, 800));
+  const g = runCli(['generate', '--to', `127.0.0.1:${port}`, '--count', '20', '--burst', '5@seq:8']);
+  assert.equal(g.status, 0, g.stderr);
+  assert.equal(await done, 0);
+  const records = schemaOnlyDecode(readFileSync(file));
+  assert.equal((records[0].header as Obj).command, 'monitor');
+  const failovers = ofKind(records, 'heartbeatEvent').filter((e) => 'failover' in e);
+  assert.ok(failovers.length >= 1, JSON.stringify(records));
+  assert.equal(((failovers[0].failover as Obj).lastSeq), 7);
+  assert.ok((failovers[0].declaredAt as number) >= (failovers[0].time as number));
+  const streams = ofKind(records, 'heartbeatStream');
+  assert.equal(streams.length, 1);
+  assert.equal(streams[0].lastSeq, 19);
+  assert.equal(kindOf(records.at(-1)!), 'end');
 });

@@ -16,19 +16,26 @@ import { RingCaptureWriter } from '../writer/ring-writer.js';
 import type { FrameHandler } from '../sources/types.js';
 import { eventLine, sessionTotals, summaryText } from '../output/live-text.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
+import { PbStreamWriter } from '../pb/stream.js';
+import { dscpVerdictMessage, heartbeatEventMessage, heartbeatStreamMessage, keepaliveMessage, liveEventMessage, sipCallMessage } from '../pb/records.js';
+import { heartbeatEventFromHep } from '../hep/heartbeat-chunk.js';
+import type { HepListener } from '../sources/hep-listen.js';
+import type { HepRecord } from '../../dissectors/hep.js';
+import type { HeartbeatEvent } from '../heartbeat/events.js';
+import type { LiveSnapshot } from '../live/view-model.js';
+import { formatOptions, outputFormat, outputWriter, type FormatFlags } from './format.js';
 import { table } from '../output/table.js';
 import { loadPolicyFile } from '../dscp/policy-file.js';
 import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
 import { durationMs, hostPort, wholeNumber } from './parse.js';
 import { connectEventFeed } from '../monitor/feed-client.js';
-import { monitorLiveEvent } from '../live/live-events.js';
+import { heartbeatLiveEvent, monitorLiveEvent } from '../live/live-events.js';
 import { sipTimeout } from './sip.js';
 import { speedFactor } from './replay.js';
 import { UsageError } from './errors.js';
 
-interface ViewFlags extends HeartbeatFlags {
+interface ViewFlags extends HeartbeatFlags, FormatFlags {
   monitorEvents?: string;
-  json?: boolean;
   ui?: boolean;
   duration?: string;
   policy?: string;
@@ -64,7 +71,7 @@ function viewOptions(cmd: Command): Command {
     .option('--policy <file>', 'DSCP policy (YAML or JSON); the built-in Cisco UC policy otherwise')
     .option('--sip-timeout <time>', 'SIP transaction timeout (default 32s)')
     .option('--monitor-events <host:port>', "also show the events of a running `ucprobe monitor --events-listen PORT`");
-  for (const o of [...decodeOptions(), ...heartbeatOptions()]) cmd.addOption(o);
+  for (const o of [...formatOptions(['text', 'json', 'pb']), ...decodeOptions(), ...heartbeatOptions()]) cmd.addOption(o);
   return cmd;
 }
 
@@ -85,19 +92,46 @@ interface Writer {
   close(): void;
 }
 
+/** The UI needs the terminal: not with JSON lines, nor with protobuf on stdout. */
+function drawsUi(flags: ViewFlags): boolean {
+  const format = outputFormat(flags);
+  const toFile = flags.output !== undefined && flags.output !== '-';
+  return flags.ui !== false && process.stdout.isTTY === true && format !== 'json' && (format === 'text' || toFile);
+}
+
 /** Run a session over a source until it ends, the user quits, or --duration; draw the UI or print lines. */
-async function runView(source: SourceInfo, flags: ViewFlags, open: (onFrame: FrameHandler) => Promise<SessionSource>, writer: Writer | null, hep: HepRun | null = null): Promise<void> {
-  const useUi = flags.ui !== false && !flags.json && process.stdout.isTTY === true;
+async function runView(
+  source: SourceInfo, flags: ViewFlags, open: (onFrame: FrameHandler, session: LiveSession) => Promise<SessionSource>, writer: Writer | null,
+  hep: HepRun | null = null, extras: Partial<SessionOptions> = {},
+): Promise<void> {
+  const format = outputFormat(flags);
+  const toFile = flags.output !== undefined && flags.output !== '-';
+  const useUi = drawsUi(flags);
   const limit = flags.duration !== undefined ? durationMs(flags.duration, '--duration', 's') : undefined;
-  const out = new StdoutWriter();
+  const out = outputWriter(flags, format);
+  const pb = format === 'pb' ? new PbStreamWriter(out, 'live', [`${source.kind} ${source.name}`]) : null;
   const counts: Record<string, number> = {};
+  // The detector's own events go into the protobuf stream typed; its live line right after is not written twice.
+  let typedJustWritten = false;
   const onEvent = (e: LiveEvent): void => {
     counts[e.kind] = (counts[e.kind] ?? 0) + 1;
-    if (useUi) return;
-    out.line(flags.json ? JSON.stringify({ type: 'event', ...e }) : eventLine(e));
+    if (pb) {
+      if (!typedJustWritten) pb.write({ liveEvent: liveEventMessage(e) });
+      typedJustWritten = false;
+      pb.flush();
+      return;
+    }
+    if (useUi && !toFile) return;
+    out.line(format === 'json' ? JSON.stringify({ type: 'event', ...e }) : eventLine(e));
     out.flush();
   };
-  const session = new LiveSession(sessionOptions(source, flags, onEvent));
+  const onHeartbeatEvent = (e: HeartbeatEvent): void => {
+    if (!pb) return;
+    pb.write({ heartbeatEvent: heartbeatEventMessage(e, Date.now() / 1000) });
+    typedJustWritten = true;
+  };
+  const options: SessionOptions = { ...sessionOptions(source, flags, onEvent), onHeartbeatEvent, ...extras };
+  const session = new LiveSession(options);
   const monitorAt = flags.monitorEvents !== undefined ? hostPort(flags.monitorEvents, '--monitor-events') : null;
   const where = monitorAt ? `${monitorAt.host}:${monitorAt.port}` : '';
   const feed = monitorAt
@@ -110,7 +144,7 @@ async function runView(source: SourceInfo, flags: ViewFlags, open: (onFrame: Fra
   const src = await open(hep ? (info, bytes) => {
     session.frame(info, bytes);
     hep.frame(info, bytes);
-  } : session.frame);
+  } : session.frame, session);
   session.start(src.now());
   void src.ended.then(() => session.end(), () => session.end());
   const publisher = new SnapshotPublisher(session, () => src.now());
@@ -152,13 +186,26 @@ async function runView(source: SourceInfo, flags: ViewFlags, open: (onFrame: Fra
   const final = session.snapshot(src.now());
   ui?.close();
   const totals = sessionTotals(final, counts, writer?.files ?? [], writer?.packets ?? 0);
-  out.line(flags.json ? JSON.stringify({ type: 'summary', source, ...totals }) : `\n${summaryText(`${source.kind} ${source.name}`, totals)}`);
-  out.flush();
+  if (pb) {
+    closingRecords(pb, session, final, options.dscpPolicy?.name ?? 'default');
+    pb.end(why ?? '');
+  } else {
+    out.line(format === 'json' ? JSON.stringify({ type: 'summary', source, ...totals }) : `\n${summaryText(`${source.kind} ${source.name}`, totals)}`);
+    out.close();
+  }
   await hep?.finish(src.now());
   for (const w of src.facts.warnings) process.stderr.write(`ucprobe: warning: ${w}\n`);
   const cut = src.facts.truncatedPackets;
   if (cut > 0 && source.kind === 'interface') process.stderr.write(`ucprobe: warning: ${cut} packets were longer than the snaplen and were cut (decoded as far as they go); raise --snaplen (and --buffer with it) to keep them whole\n`);
   if (why !== null) throw new CaptureError(why);
+}
+
+/** The end of a live protobuf stream: every stream's figures, the calls, keepalives and DSCP verdicts as they stood. */
+function closingRecords(pb: PbStreamWriter, session: LiveSession, final: LiveSnapshot, policy: string): void {
+  for (const s of session.streamReports()) pb.write({ heartbeatStream: heartbeatStreamMessage(s) });
+  for (const c of [...final.calls].reverse()) pb.write({ sipCall: sipCallMessage(c) });
+  for (const k of final.keepalives) pb.write({ keepalive: keepaliveMessage(k) });
+  for (const f of final.dscp) pb.write({ dscpVerdict: dscpVerdictMessage(f, policy) });
 }
 
 /** The ink UI on the alternate screen; resolves `quit` when the user presses q. */
@@ -235,13 +282,25 @@ export function addLiveCommands(program: Command): void {
     } : onFrame);
     if (listen) {
       // The session's clock is the wall clock; the frames carry the agents' timestamps.
-      const source: SourceInfo = { kind: 'interface', name: `hep ${listen.text}`, filter: null };
-      await runView(source, flags, async (onFrame) => {
-        const src = await hepSource(listen, tee(onFrame));
+      const source: SourceInfo = { kind: 'hep', name: listen.text, filter: null };
+      let listener: HepListener | null = null;
+      let session: LiveSession | null = null;
+      // Another ucprobe's heartbeat events arrive as HEP logs: shown beside what is found here.
+      const onOther = (h: HepRecord): void => {
+        const e = heartbeatEventFromHep(h);
+        if (!e || !session) return;
+        const line = heartbeatLiveEvent(e, session.params);
+        session.external({ ...line, text: `agent ${h.captureId ?? '?'} ${h.src ?? ''}: ${line.text}` });
+      };
+      const extras: Partial<SessionOptions> = { dscpKnown: () => listener?.markingKnown ?? true };
+      await runView(source, flags, async (onFrame, s) => {
+        session = s;
+        const src = await hepSource(listen, tee(onFrame), { onOther });
+        listener = src.listener;
         const b = src.listener.bound;
-        if (flags.ui === false || flags.json || process.stdout.isTTY !== true) process.stderr.write(`ucprobe: listening for HEP on ${listen.transport}:${b.address.includes(':') ? `[${b.address}]` : b.address}:${b.port}\n`);
+        if (!drawsUi(flags)) process.stderr.write(`ucprobe: listening for HEP on ${listen.transport}:${b.address.includes(':') ? `[${b.address}]` : b.address}:${b.port}\n`);
         return src;
-      }, writer, hep);
+      }, writer, hep, extras);
       return;
     }
     const iface = flags.interface!;

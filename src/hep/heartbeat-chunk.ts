@@ -46,7 +46,7 @@
 // that it is never taken for a generic chunk.
 
 import type { HeartbeatEvent, HeartbeatEventType } from '../heartbeat/events.js';
-import { HEP_PROTO_TYPE, type HepChunk } from '../../dissectors/hep.js';
+import { HEP_PROTO_TYPE, type HepChunk, type HepRecord } from '../../dissectors/hep.js';
 import type { HepMessage } from './encode.js';
 
 export const UCPROBE_HEP_VENDOR = 0x7563;
@@ -200,7 +200,7 @@ function endpointsOf(e: HeartbeatEvent): { src: string; sport: number; dst: stri
 const jsonBytes = new TextEncoder();
 
 /** The HEP message for one event; null when its stream key cannot be read back (not one of ours). */
-export function heartbeatEventMessage(e: HeartbeatEvent, captureId: number, authKey: string | null): HepMessage | null {
+export function heartbeatEventHep(e: HeartbeatEvent, captureId: number, authKey: string | null): HepMessage | null {
   const isReset = e.type === 'reset' || e.type === 'unexplained-reset';
   const ends = endpointsOf(e);
   if (!ends) return null;
@@ -225,4 +225,28 @@ export function heartbeatEventMessage(e: HeartbeatEvent, captureId: number, auth
     vendorChunks: [chunk],
     payload: jsonBytes.encode(JSON.stringify({ source: 'ucprobe', ...e })),
   };
+}
+
+const EVENT_TYPES: ReadonlySet<string> = new Set<HeartbeatEventType>(Object.keys(HB_EVENT_CODE) as HeartbeatEventType[]);
+
+/**
+ * Another ucprobe's heartbeat event, from the JSON payload of a HEP packet
+ * that carries our chunk; null for any other packet. The payload is checked
+ * only as far as the views use it (type, time, stream).
+ */
+export function heartbeatEventFromHep(h: HepRecord): HeartbeatEvent | null {
+  if (h.protoType !== HEP_PROTO_TYPE.JSON_LOG || h.payload === null) return null;
+  if (!h.vendorChunks.some((c) => c.vendor === UCPROBE_HEP_VENDOR && c.type === HB_EVENT_CHUNK_TYPE)) return null;
+  let e: unknown;
+  try {
+    e = JSON.parse(new TextDecoder().decode(h.payload));
+  } catch {
+    return null;
+  }
+  if (typeof e !== 'object' || e === null) return null;
+  const o = e as Record<string, unknown>;
+  const streamOk = typeof o.stream === 'string' || (o.stream === null && (o.type === 'reset' || o.type === 'unexplained-reset'));
+  if (o.source !== 'ucprobe' || typeof o.type !== 'string' || !EVENT_TYPES.has(o.type) || typeof o.time !== 'number' || !streamOk) return null;
+  const { source: _source, ...event } = o;
+  return event as unknown as HeartbeatEvent;
 }

@@ -28,7 +28,7 @@ import type { FailoverEvent, HeartbeatEvent } from '../heartbeat/events.js';
 import { linkResets, type TcpReset } from '../heartbeat/resets.js';
 import type { DetectorParams } from '../heartbeat/params.js';
 import { encodeHep, HepEncodeError, type HepMessage } from './encode.js';
-import { heartbeatEventMessage } from './heartbeat-chunk.js';
+import { heartbeatEventHep } from './heartbeat-chunk.js';
 import type { HepPacketKind } from './sender.js';
 
 export interface HepSinkOptions {
@@ -253,7 +253,7 @@ export class HepSink {
       if (this.failovers.length > MAX_FAILOVERS) this.failovers.shift();
     }
     this.stats.events++;
-    const m = heartbeatEventMessage(e, this.captureId, this.authKey);
+    const m = heartbeatEventHep(e, this.captureId, this.authKey);
     if (m) this.emit(m, 'event');
     else this.out.dropped('event');
   }

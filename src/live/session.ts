@@ -30,6 +30,8 @@ export interface SessionOptions {
   sip?: Partial<SipAnalysisParams>;
   /** Told of every event as it is found. */
   onEvent?: (e: LiveEvent) => void;
+  /** False while the frame being handled carries no real DSCP (HEP from an agent that sends no TOS): kept out of the DSCP audit. */
+  dscpKnown?: () => boolean;
   /** Told of the heartbeat detector's events as they are found, typed (the protobuf stream's). */
   onHeartbeatEvent?: (e: HeartbeatEvent) => void;
 }
@@ -83,7 +85,9 @@ export class LiveSession {
       if (tx.method !== 'OPTIONS') this.emit(sipTimeoutLiveEvent(tx, at.sec + at.nsec / 1e9, this.sip.params.transactionTimeoutMs));
     });
     this.audit = new DscpAudit(opts.dscpPolicy ?? defaultPolicy());
-    this.pipeline = new Pipeline([this.hb.add, this.audit.add, this.sip.add, this.watch], opts.pipeline);
+    const known = opts.dscpKnown;
+    const audit = known ? (rec: PacketRecord): void => (known() ? this.audit.add(rec) : undefined) : this.audit.add;
+    this.pipeline = new Pipeline([this.hb.add, audit, this.sip.add, this.watch], opts.pipeline);
     this.frame = this.pipeline.frame;
   }
 

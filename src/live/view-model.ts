@@ -6,7 +6,7 @@ import type { CallRecord } from '../sip/dialogs.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import type { FlowAudit, DscpAuditTotals } from '../dscp/audit.js';
 
-export type SourceKind = 'interface' | 'file' | 'replay';
+export type SourceKind = 'interface' | 'file' | 'replay' | 'hep';
 
 export interface SourceInfo {
   kind: SourceKind;

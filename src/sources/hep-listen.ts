@@ -46,6 +46,8 @@ export interface HepListenCounters {
   notSip: number;
   bad: number;
   firstBad: string | null;
+  /** Frames from agents that send no IP TOS chunk (sngrep): their DSCP is not known. */
+  noTos: number;
 }
 
 export interface HepListener {
@@ -55,6 +57,8 @@ export interface HepListener {
   readonly facts: CaptureFacts;
   /** Resolves with why when the socket fails after it started; stays pending otherwise. */
   readonly ended: Promise<string | null>;
+  /** Whether the frame being handed on now carries the agent's real IP TOS (its DSCP can be audited). */
+  readonly markingKnown: boolean;
   stop(): Promise<void>;
 }
 
@@ -127,7 +131,8 @@ function listenError(addr: HepListenAddress, e: NodeJS.ErrnoException): CaptureE
 export async function startHepListener(addr: HepListenAddress, onFrame: FrameHandler, opts: HepListenOptions = {}): Promise<HepListener> {
   const clock = opts.clock ?? ((): number => Date.now() / 1000);
   const facts = newFacts();
-  const counters: HepListenCounters = { received: 0, frames: 0, notSip: 0, bad: 0, firstBad: null };
+  const counters: HepListenCounters = { received: 0, frames: 0, notSip: 0, bad: 0, firstBad: null, noTos: 0 };
+  let markingKnown = true;
   const maker = new HepFrameMaker();
   let endWith!: (why: string | null) => void;
   const ended = new Promise<string | null>((r) => (endWith = r));
@@ -150,6 +155,8 @@ export async function startHepListener(addr: HepListenAddress, onFrame: FrameHan
       return;
     }
     counters.frames++;
+    markingKnown = h.ipTos !== null;
+    if (!markingKnown) counters.noTos++;
     facts.packets++;
     facts.bytesCaptured += f.info.caplen;
     const ts = f.info.tsSec + f.info.tsNsec / 1e9;
@@ -225,10 +232,14 @@ export async function startHepListener(addr: HepListenAddress, onFrame: FrameHan
     counters,
     facts,
     ended,
+    get markingKnown() {
+      return markingKnown;
+    },
     stop: async () => {
       if (stopped) return;
       stopped = true;
       await close();
+      if (counters.noTos > 0) facts.warnings.push(`--hep-listen ${addr.text}: ${counters.noTos} of ${counters.frames} packets came without the IP TOS chunk (sngrep sends none): their DSCP is not known and was not audited`);
       if (counters.bad > 0) facts.warnings.push(`--hep-listen ${addr.text}: ${counters.bad} of ${counters.received} HEP packets could not be used (first: ${counters.firstBad})`);
       endWith(null);
     },
