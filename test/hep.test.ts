@@ -608,6 +608,26 @@ test('live --hep-listen (UDP and TCP) fed by dissect --hep: the same SIP as the 
   }
 });
 
+test('live --hep relays: agents -> live --hep-listen --hep -> a collector gets every SIP message byte for byte, and the events live finds', { timeout: 60_000 }, async () => {
+  const c = await udpCollector();
+  const live = await liveListening(['--hep-listen', 'udp:127.0.0.1:0', '--json', '--hep', `udp://127.0.0.1:${c.port}`, '--hep-id', '7']);
+  const d = await runCliAsync(['dissect', DEMO, '--hep', `udp://127.0.0.1:${live.port}`]);
+  assert.equal(d.status, 0, d.stderr);
+  await sleep(500);
+  live.child.kill('SIGTERM');
+  const r = await live.done;
+  assert.equal(r.status, 0, r.stderr);
+  const line = /^HEP: (\d+) packets \((\d+) SIP, (\d+) events\) sent to udp:\/\/127\.0\.0\.1:\d+, 0 dropped$/m.exec(r.stderr);
+  assert.ok(line, r.stderr);
+  await waitFor(() => c.packets.length >= Number(line[1]));
+  c.close();
+  const got = c.packets.map((p) => decodeHep(p, 0, p.length));
+  assert.ok(got.every((h) => h.captureId === 7 && h.error === null));
+  const { records } = await sinkOver(DEMO);
+  assert.equal(checkSip(records, got, 'relayed'), 125);
+  assert.equal(Number(line[2]), 125);
+});
+
 test('replay --hep without --to: the capture as HEP on its own timing (--speed 60), original timestamps', { timeout: 30_000 }, async () => {
   const c = await udpCollector();
   const t0 = performance.now();

@@ -63,7 +63,7 @@ export function hepSettings(f: HepFlags): HepSettings | null {
 export interface HepRun {
   readonly sink: HepSink;
   readonly sender: HepSender;
-  /** Frames through a pipeline that feeds only the sink (live and replay, whose pipelines are not ours to extend). */
+  /** Frames through a pipeline that feeds only the sink (replay, which has no pipeline of its own to share). */
   readonly frame: FrameHandler;
   /** Read a capture file no faster than the sender sends (stdin is read as it comes). */
   read(path: string, onFrame: FrameHandler): Promise<CaptureFacts>;

@@ -130,7 +130,8 @@ async function runView(
     pb.write({ heartbeatEvent: heartbeatEventMessage(e, Date.now() / 1000) });
     typedJustWritten = true;
   };
-  const options: SessionOptions = { ...sessionOptions(source, flags, onEvent), onHeartbeatEvent, ...extras };
+  // --hep: the sink takes the session's decoded records.
+  const options: SessionOptions = { ...sessionOptions(source, flags, onEvent), onHeartbeatEvent, consumers: hep ? [hep.sink.add] : [], ...extras };
   const session = new LiveSession(options);
   const monitorAt = flags.monitorEvents !== undefined ? hostPort(flags.monitorEvents, '--monitor-events') : null;
   const where = monitorAt ? `${monitorAt.host}:${monitorAt.port}` : '';
@@ -140,11 +141,7 @@ async function runView(
       if (e) session.external(e);
     }, (code) => new UsageError(code === null ? `--monitor-events ${where}: no hello within 5 s (is it \`ucprobe monitor --events-listen\`?)` : `--monitor-events: cannot reach ${where}: ${code}`))
     : null;
-  // --hep decodes the frames a second time, for the sink: the session's pipeline is its own.
-  const src = await open(hep ? (info, bytes) => {
-    session.frame(info, bytes);
-    hep.frame(info, bytes);
-  } : session.frame, session);
+  const src = await open(session.frame, session);
   session.start(src.now());
   void src.ended.then(() => session.end(), () => session.end());
   const publisher = new SnapshotPublisher(session, () => src.now());

@@ -11,7 +11,7 @@ import {
   HEP3_FIELD, HEP3_HEADER_LEN, HEP3_MAGIC, HEP3_MAX_LEN, HEP_AF_INET, HEP_AF_INET6, HEP_CHUNK, HEP_CHUNK_FIELD,
   HEP_CHUNK_HEADER_LEN, HEP_VENDOR_GENERIC, type HepChunk,
 } from '../../dissectors/hep.js';
-import { ipBytes, type IpAddress } from '../writer/frame-builder.js';
+import { ipBytes, writeU16, writeU32, type IpAddress } from '../writer/frame-builder.js';
 
 export interface HepMessage {
   ipFamily: 4 | 6;
@@ -151,14 +151,3 @@ export function encodeHep(m: HepMessage): Uint8Array {
   return buf;
 }
 
-function writeU16(buf: Uint8Array, off: number, v: number): void {
-  buf[off] = (v >> 8) & 0xff;
-  buf[off + 1] = v & 0xff;
-}
-
-function writeU32(buf: Uint8Array, off: number, v: number): void {
-  buf[off] = (v >>> 24) & 0xff;
-  buf[off + 1] = (v >>> 16) & 0xff;
-  buf[off + 2] = (v >>> 8) & 0xff;
-  buf[off + 3] = v & 0xff;
-}

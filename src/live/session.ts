@@ -6,7 +6,7 @@
 
 import type { PacketRecord } from '../../dissectors/types.js';
 import { TCP_RST } from '../../dissectors/types.js';
-import { Pipeline, type PipelineOptions } from '../pipeline/pipeline.js';
+import { Pipeline, type PipelineOptions, type RecordConsumer } from '../pipeline/pipeline.js';
 import { RecencyMap } from '../pipeline/bounded-map.js';
 import { endpoint, flowKey, pairKeyOf } from '../pipeline/flow-key.js';
 import type { FrameHandler } from '../sources/types.js';
@@ -30,6 +30,8 @@ export interface SessionOptions {
   sip?: Partial<SipAnalysisParams>;
   /** Told of every event as it is found. */
   onEvent?: (e: LiveEvent) => void;
+  /** Further consumers of the session's decoded records (the HEP sink), so nothing decodes a frame twice. */
+  consumers?: RecordConsumer[];
   /** False while the frame being handled carries no real DSCP (HEP from an agent that sends no TOS): kept out of the DSCP audit. */
   dscpKnown?: () => boolean;
   /** Told of the heartbeat detector's events as they are found, typed (the protobuf stream's). */
@@ -87,7 +89,7 @@ export class LiveSession {
     this.audit = new DscpAudit(opts.dscpPolicy ?? defaultPolicy());
     const known = opts.dscpKnown;
     const audit = known ? (rec: PacketRecord): void => (known() ? this.audit.add(rec) : undefined) : this.audit.add;
-    this.pipeline = new Pipeline([this.hb.add, audit, this.sip.add, this.watch], opts.pipeline);
+    this.pipeline = new Pipeline([this.hb.add, audit, this.sip.add, this.watch, ...(opts.consumers ?? [])], opts.pipeline);
     this.frame = this.pipeline.frame;
   }
 

@@ -655,12 +655,13 @@ export function sipBytes(text: string): Uint8Array {
 
 // ---------------------------------------------------------------------------
 
-function writeU16(buf: Uint8Array, off: number, v: number): void {
+/** Big-endian (network order) writes, shared with the HEP encoder. */
+export function writeU16(buf: Uint8Array, off: number, v: number): void {
   buf[off] = (v >> 8) & 0xff;
   buf[off + 1] = v & 0xff;
 }
 
-function writeU32(buf: Uint8Array, off: number, v: number): void {
+export function writeU32(buf: Uint8Array, off: number, v: number): void {
   buf[off] = (v >>> 24) & 0xff;
   buf[off + 1] = (v >>> 16) & 0xff;
   buf[off + 2] = (v >>> 8) & 0xff;
