@@ -546,6 +546,22 @@ test('dissect --hep: the SIP messages of demo.pcap and a corpus capture, byte fo
   }
 });
 
+test('dissect -c N --hep sends only the first N packets\' SIP, and no silence after them counts as loss', async () => {
+  const c = await udpCollector();
+  const { records } = await decodeAll(DEMO);
+  const firstSip = records.find((r) => r.sip)!.frame;
+  const n = firstSip + 40;
+  const r = await runCliAsync(['dissect', DEMO, '-c', String(n), '--hep', `udp://127.0.0.1:${c.port}`]);
+  assert.equal(r.status, 0, r.stderr);
+  const want = records.filter((x) => x.frame <= n).reduce((k, x) => k + (x.sip?.length ?? 0), 0);
+  assert.ok(want > 0);
+  assert.match(r.stderr, new RegExp(`^HEP: ${want} packets \\(${want} SIP, 0 events\\)`, 'm'));
+  await waitFor(() => c.packets.length >= want);
+  await sleep(200);
+  c.close();
+  assert.equal(c.packets.length, want);
+});
+
 test('--hep mistakes are one line and exit 2', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['dissect', DEMO, '--hep', 'udp://nowhere'], /^ucprobe: --hep: expected udp:\/\/host:port or tcp:\/\/host:port/],

@@ -38,12 +38,19 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
   const hepWanted = hepSettings(flags);
   // --hep: SIP messages and heartbeat events also go to a collector, from the same records.
   const hep = hepWanted ? await startHep(hepWanted, pipelineOptions(flags), detectorFlags(flags)) : null;
-  const pipeline = new Pipeline(hep ? [print, hep.sink.add] : [print], pipelineOptions(flags));
+  // -c bounds what is sent as well as what is printed; the heartbeat analysis ends at the last packet counted.
+  let lastCounted: number | null = null;
+  const send = (rec: PacketRecord): void => {
+    if (rec.frame > limit) return;
+    lastCounted = rec.tsSec + rec.tsNsec / 1e9;
+    hep!.sink.add(rec);
+  };
+  const pipeline = new Pipeline(hep ? [print, send] : [print], pipelineOptions(flags));
   let error = '';
   try {
     // With --hep the file is read no faster than the packets go out.
     const facts = hep ? await hep.read(file, pipeline.frame) : await readCapture(file, pipeline.frame);
-    await hep?.finish(facts.lastTs);
+    await hep?.finish(limit === Infinity ? facts.lastTs : lastCounted);
     return facts.warnings;
   } catch (e) {
     error = (e as Error).message;
