@@ -287,6 +287,7 @@ export function parseSipMessage(b: Uint8Array, off: number, end: number): SipMes
     length: 0,
     body: null,
     sdp: null,
+    raw: null,
   };
   const errors: string[] = [];
   try {
@@ -297,6 +298,7 @@ export function parseSipMessage(b: Uint8Array, off: number, end: number): SipMes
     if (msg.length === 0) msg.length = e - s0;
   }
   if (msg.length > e - s0) msg.length = e - s0;
+  msg.raw = b.subarray(s0, s0 + msg.length);
   if (errors.length > 0) msg.error = errors.join('; ');
   return msg;
 }

@@ -109,6 +109,12 @@ export interface SipMessage {
   length: number;
   body: Uint8Array | null;
   sdp: SdpRecord | null;
+  /**
+   * The message's bytes, leading CRLFs through body, as a view into the input: valid only
+   * while the frame is handled, like the payload. Null when it was not held whole (a body
+   * past the stream framer's limit).
+   */
+  raw: Uint8Array | null;
   /** Set when the message is malformed; fields above are filled as far as parsing got. */
   error?: string;
 }

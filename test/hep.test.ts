@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import {
-  decodeHep, hep3PacketLength, HEP3_HEADER_LEN, HEP_CHUNK, HEP_PROTO_TYPE, type HepRecord,
+  decodeHep, hep3PacketLength, HEP_CHUNK, HEP_PROTO_TYPE, type HepRecord,
 } from '../dissectors/hep.js';
 import { parseSipMessage, sipSummary } from '../dissectors/sip.js';
 import type { PacketRecord } from '../dissectors/types.js';

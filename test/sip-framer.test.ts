@@ -71,6 +71,15 @@ test('two messages in one chunk', () => {
   assert.equal(f.messages, 2);
 });
 
+test('each message keeps its bytes as they were in the stream (raw), whatever the chunking', () => {
+  const a = request(3);
+  const whole = `\r\n${a}${OK}`;
+  for (let cut = 1; cut < whole.length; cut += 37) {
+    const msgs = frame([whole.slice(0, cut), whole.slice(cut)]);
+    assert.deepEqual(msgs.map((m) => dec.decode(m.raw ?? new Uint8Array(0))), [a, OK], `cut at ${cut}`);
+  }
+});
+
 test('one message split across three chunks at every pair of points', () => {
   const whole = bytes(request(7));
   const blank = dec.decode(whole).indexOf('\r\n\r\n');
@@ -193,6 +202,8 @@ test('a body beyond the cap is reported and skipped, even across chunks', () => 
   assert.equal(msgs.length, 2);
   assert.equal(msgs[0].cseq?.seq, 9);
   assert.match(msgs[0].error ?? '', /framing limit/);
+  assert.equal(msgs[0].raw, null, 'not held whole: no bytes to hand on');
+  assert.equal(dec.decode(msgs[1].raw!), OK);
   assert.equal(msgs[1].status, 200);
   assert.equal(f.garbageBytes, 5000);
 });

@@ -81,7 +81,7 @@ export async function startHep(s: HepSettings, pipeline: Partial<PipelineOptions
     if (e instanceof HepSendError) throw new UsageError(`--hep ${s.url.text}: ${e.message}`);
     throw e;
   }
-  const sink = new HepSink(sender, { captureId: s.captureId, authKey: s.authKey, heartbeat, pipeline });
+  const sink = new HepSink(sender, { captureId: s.captureId, authKey: s.authKey, heartbeat });
   let own: Pipeline | null = null;
   return {
     sink,

@@ -159,6 +159,7 @@ export class SipStreamFramer {
     out: SipMessage[],
   ): number {
     const m = this.emit(data, pos, headerLength);
+    m.raw = null;
     appendError(m, `body of ${bodyLength} bytes exceeds the ${this.maxBuffer}-byte framing limit and was skipped`);
     out.push(m);
     const start = pos + headerLength;
