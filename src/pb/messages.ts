@@ -3,6 +3,9 @@
 // field is left out when ucprobe has no value; enums are their numbers.
 // Keep in step with the .proto: test/pb.test.ts checks every record against it.
 
+import type { StreamReport } from '../heartbeat/detector.js';
+import type { KeepalivePair } from '../sip/keepalives.js';
+
 export const SCHEMA_VERSION = 1;
 
 export const TRANSPORT = { none: 0, udp: 1, tcp: 2 } as const;
@@ -96,28 +99,12 @@ export interface PbHeartbeatEvent {
   reset?: { explained: boolean; src: string; sport: number; dst: string; dport: number; failoverTime?: number; delayMs?: number };
 }
 
-export interface PbHeartbeatStream {
-  key: string;
-  src: string;
-  dst: string;
-  sport: number;
-  dport: number;
-  byteOrder: string;
-  firstSeq: number;
-  lastSeq: number;
-  firstTime: number;
-  lastTime: number;
-  received: number;
-  lost: number;
-  lossRuns: number;
-  longestMissRun: number;
-  duplicates: number;
-  reordered: number;
-  restarts: number;
-  failovers: number;
-  intervalMs?: { min: number; p50: number; p99: number; max: number };
-  jitterMs?: { mean: number; max: number };
-}
+/** A record whose fields mirror a message's one for one: null becomes an absent optional field. */
+type NullToOptional<T> =
+  & { [K in keyof T as null extends T[K] ? never : K]: T[K] }
+  & { [K in keyof T as null extends T[K] ? K : never]?: Exclude<T[K], null> };
+
+export type PbHeartbeatStream = NullToOptional<StreamReport>;
 
 export interface PbCallMedia {
   side: string;
@@ -155,32 +142,7 @@ export interface PbSipCall {
   dscp: Record<string, number>;
 }
 
-export interface PbPercentiles {
-  p50: number;
-  max: number;
-}
-
-export interface PbKeepalive {
-  requester: string;
-  responder: string;
-  requests: number;
-  retransmissions: number;
-  answered: number;
-  failedCodes: Record<string, number>;
-  failed: number;
-  timeouts: number;
-  unanswered: number;
-  answeredRatio: number;
-  intervalMs?: PbPercentiles;
-  responseMs?: PbPercentiles;
-  first: number;
-  last: number;
-  lastAnswered?: number;
-  longestGapMs: number;
-  longestGapFrom?: number;
-  longestGapTo?: number;
-  unhealthy: boolean;
-}
+export type PbKeepalive = NullToOptional<KeepalivePair>;
 
 export interface PbDscpVerdict {
   flow: string;

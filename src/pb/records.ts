@@ -80,13 +80,8 @@ export function heartbeatEventMessage(e: HeartbeatEvent, declaredAt?: number): P
 }
 
 export function heartbeatStreamMessage(s: StreamReport): PbHeartbeatStream {
-  return {
-    key: s.key, src: s.src, dst: s.dst, sport: s.sport, dport: s.dport, byteOrder: s.byteOrder,
-    firstSeq: s.firstSeq, lastSeq: s.lastSeq, firstTime: s.firstTime, lastTime: s.lastTime,
-    received: s.received, lost: s.lost, lossRuns: s.lossRuns, longestMissRun: s.longestMissRun,
-    duplicates: s.duplicates, reordered: s.reordered, restarts: s.restarts, failovers: s.failovers,
-    intervalMs: opt(s.intervalMs), jitterMs: opt(s.jitterMs),
-  };
+  const { intervalMs, jitterMs, ...rest } = s;
+  return { ...rest, intervalMs: opt(intervalMs), jitterMs: opt(jitterMs) };
 }
 
 export function sipCallMessage(c: CallRecord): PbSipCall {
@@ -101,11 +96,10 @@ export function sipCallMessage(c: CallRecord): PbSipCall {
 }
 
 export function keepaliveMessage(k: KeepalivePair): PbKeepalive {
+  const { intervalMs, responseMs, lastAnswered, longestGapFrom, longestGapTo, ...rest } = k;
   return {
-    requester: k.requester, responder: k.responder, requests: k.requests, retransmissions: k.retransmissions, answered: k.answered,
-    failedCodes: k.failedCodes, failed: k.failed, timeouts: k.timeouts, unanswered: k.unanswered, answeredRatio: k.answeredRatio,
-    intervalMs: opt(k.intervalMs), responseMs: opt(k.responseMs), first: k.first, last: k.last, lastAnswered: opt(k.lastAnswered),
-    longestGapMs: k.longestGapMs, longestGapFrom: opt(k.longestGapFrom), longestGapTo: opt(k.longestGapTo), unhealthy: k.unhealthy,
+    ...rest, intervalMs: opt(intervalMs), responseMs: opt(responseMs), lastAnswered: opt(lastAnswered),
+    longestGapFrom: opt(longestGapFrom), longestGapTo: opt(longestGapTo),
   };
 }
 
