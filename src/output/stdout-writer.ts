@@ -8,7 +8,9 @@ import { UsageError } from '../cli/errors.js';
 const FLUSH_AT = 64 * 1024;
 
 export class StdoutWriter {
-  private parts: Buffer[] = [];
+  /** Lines are kept as strings and encoded once per flush; binary records go in as they are. */
+  private lines: string[] = [];
+  private chunks: Buffer[] = [];
   private size = 0;
   closed = false;
 
@@ -16,19 +18,29 @@ export class StdoutWriter {
   constructor(private readonly fd = 1) {}
 
   line(s: string): void {
-    this.bytes(Buffer.from(`${s}\n`));
+    this.lines.push(s, '\n');
+    this.size += s.length + 1;
+    if (this.size >= FLUSH_AT) this.flush();
   }
 
   bytes(b: Uint8Array): void {
-    this.parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    this.encodeLines();
+    this.chunks.push(Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     this.size += b.byteLength;
     if (this.size >= FLUSH_AT) this.flush();
   }
 
+  private encodeLines(): void {
+    if (this.lines.length === 0) return;
+    this.chunks.push(Buffer.from(this.lines.join('')));
+    this.lines = [];
+  }
+
   flush(): void {
     if (this.size === 0 || this.closed) return;
-    let buf = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
-    this.parts = [];
+    this.encodeLines();
+    let buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    this.chunks = [];
     this.size = 0;
     while (buf.length > 0) {
       try {
