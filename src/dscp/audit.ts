@@ -57,6 +57,11 @@ export interface FlowAudit {
   last: number;
 }
 
+/** A flow's DSCP values with their packets, most used first (ties: lower value first). */
+export function observedByPackets(f: Pick<FlowAudit, 'observed'>): Array<[dscp: number, packets: number]> {
+  return Object.entries(f.observed).map(([d, n]): [number, number] => [Number(d), n]).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+}
+
 export interface DscpAuditTotals {
   flows: number;
   packets: number;

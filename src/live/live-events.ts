@@ -4,7 +4,7 @@
 import type { HeartbeatEvent } from '../heartbeat/events.js';
 import type { FeedLine } from '../monitor/event-feed.js';
 import type { DetectorParams } from '../heartbeat/params.js';
-import type { FlowAudit } from '../dscp/audit.js';
+import { observedByPackets, type FlowAudit } from '../dscp/audit.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import type { Transaction } from '../sip/transactions.js';
 import { phbName } from '../../dissectors/dscp.js';
@@ -51,7 +51,7 @@ export function resetLiveEvent(time: number, flow: string, delayMs: number | nul
 }
 
 export function dscpLiveEvent(f: FlowAudit, time: number): LiveEvent {
-  const observed = Object.entries(f.observed).sort((a, b) => b[1] - a[1]).map(([d]) => phbName(Number(d))).join('/');
+  const observed = observedByPackets(f).map(([d]) => phbName(d)).join('/');
   return {
     time, kind: 'dscp-violation', severity: 'warn', subject: `${f.transport} ${f.flow}`,
     text: `${f.class}${f.app && f.app !== f.class ? ` (${f.app})` : ''} marked ${observed}, policy expects ${f.expected.map(phbName).join('/')}`,

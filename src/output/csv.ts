@@ -4,6 +4,7 @@
 
 import type { FileReport } from '../analysis/analyze.js';
 import { phbName } from '../../dissectors/dscp.js';
+import { observedByPackets, type FlowAudit } from '../dscp/audit.js';
 import { isoTime } from './time-format.js';
 
 export type CsvTable = 'streams' | 'flows' | 'calls';
@@ -41,8 +42,8 @@ function streamsTable(reports: FileReport[]): string {
 }
 
 /** DSCP values by packets, most first: "EF:120;CS0:3". */
-function observedText(observed: Record<number, number>): string {
-  return Object.entries(observed).sort((a, b) => b[1] - a[1]).map(([d, n]) => `${phbName(Number(d))}:${n}`).join(';');
+function observedCell(f: FlowAudit): string {
+  return observedByPackets(f).map(([d, n]) => `${phbName(d)}:${n}`).join(';');
 }
 
 function flowsTable(reports: FileReport[]): string {
@@ -52,7 +53,7 @@ function flowsTable(reports: FileReport[]): string {
   ];
   const rows = reports.flatMap((r) => r.dscpAudit.flows.map((f): Cell[] => [
     r.file, f.flow, f.transport, f.app, f.class, f.verdict, f.expected.map(phbName).join(';'), f.accepted.map(phbName).join(';'),
-    observedText(f.observed), f.packets, f.offPolicy, f.alternative, f.mixed, f.asymmetric,
+    observedCell(f), f.packets, f.offPolicy, f.alternative, f.mixed, f.asymmetric,
     f.reverse?.flow ?? null, f.reverse ? phbName(f.reverse.dscp) : null, f.ecn.ect0, f.ecn.ect1, f.ecn.ce, time(f.first), time(f.last),
   ]));
   return csv(header, rows);

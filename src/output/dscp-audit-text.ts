@@ -3,7 +3,7 @@
 // flows only up to a limit (the JSON lists all).
 
 import { phbName } from '../../dissectors/dscp.js';
-import type { DscpAuditReport, FlowAudit } from '../dscp/audit.js';
+import { observedByPackets, type DscpAuditReport, type FlowAudit } from '../dscp/audit.js';
 import { sanitize } from './sanitize.js';
 import { table } from './table.js';
 
@@ -17,21 +17,20 @@ function names(values: number[]): string {
   return values.map(phbName).join('/');
 }
 
-function expectedText(f: FlowAudit): string {
+/** What the policy wants, e.g. "EF (or AF41)". Also the report's column. */
+export function expectedText(f: FlowAudit): string {
   return f.accepted.length ? `${names(f.expected)} (or ${names(f.accepted)})` : names(f.expected);
 }
 
-function observedText(f: FlowAudit): string {
-  return Object.entries(f.observed)
-    .map(([d, n]) => [Number(d), n] as const)
-    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-    .map(([d, n]) => `${phbName(d)}(${d})×${n}`)
-    .join(' ');
+/** Every marking seen with its packets, e.g. "EF(46)×120 CS0(0)×3"; `num` formats the counts. */
+export function observedText(f: FlowAudit, num: (n: number) => string = String): string {
+  return observedByPackets(f).map(([d, n]) => `${phbName(d)}(${d})×${num(n)}`).join(' ');
 }
 
-function notes(f: FlowAudit): string {
+/** What else to know of a flow: off-policy share, mixed or asymmetric marking, ECN. */
+export function flowNotes(f: FlowAudit, num: (n: number) => string = String): string {
   const out: string[] = [];
-  if (f.offPolicy > 0 && f.offPolicy < f.packets) out.push(`${f.offPolicy} of ${f.packets} off policy`);
+  if (f.offPolicy > 0 && f.offPolicy < f.packets) out.push(`${num(f.offPolicy)} of ${num(f.packets)} off policy`);
   if (f.mixed) out.push('mixed marking');
   if (f.asymmetric && f.reverse) {
     // The other side marks as the policy wants and this one does not: the sender needs re-marking at the access edge.
@@ -62,7 +61,7 @@ export function dscpAuditText(a: DscpAuditReport): string {
       f.app ?? '-',
       expectedText(f),
       observedText(f),
-      notes(f),
+      flowNotes(f),
     ])));
   }
   if (ok.length > MAX_OK_ROWS) lines.push(`  ... ${ok.length - MAX_OK_ROWS} more ok flows (--json lists every flow)`);

@@ -13,6 +13,7 @@ import type { HeartbeatEvent } from '../heartbeat/events.js';
 import type { PairDirection, PairReport } from '../heartbeat/pairs.js';
 import type { DetectorParams } from '../heartbeat/params.js';
 import { describeEvent } from '../output/heartbeat-text.js';
+import { expectedText, flowNotes, observedText } from '../output/dscp-audit-text.js';
 import { formatTime, isoTime } from '../output/time-format.js';
 import type { FlowAudit } from '../dscp/audit.js';
 import { CALL_STATES, type CallRecord } from '../sip/dialogs.js';
@@ -428,30 +429,6 @@ function keepaliveTrouble(k: FileReport['sipAnalysis']['keepalives'][number], r:
 
 // ---------------------------------------------------------------- DSCP
 
-function observed(f: FlowAudit): string {
-  return Object.entries(f.observed).map(([d, n]) => [Number(d), n] as const).sort((a, b) => b[1] - a[1] || a[0] - b[0])
-    .map(([d, n]) => `${phbName(d)}(${d})×${fmt(n)}`).join(' ');
-}
-
-function expected(f: FlowAudit): string {
-  const names = (v: number[]): string => v.map(phbName).join('/');
-  return f.accepted.length ? `${names(f.expected)} (or ${names(f.accepted)})` : names(f.expected);
-}
-
-function flowNotes(f: FlowAudit): string {
-  const out: string[] = [];
-  if (f.offPolicy > 0 && f.offPolicy < f.packets) out.push(`${fmt(f.offPolicy)} of ${fmt(f.packets)} off policy`);
-  if (f.mixed) out.push('mixed marking');
-  if (f.asymmetric && f.reverse) {
-    const fix = f.verdict === 'violation' && f.expected.includes(f.reverse.dscp) ? ', re-mark this direction at the access switch' : '';
-    out.push(`asymmetric: reverse marks ${phbName(f.reverse.dscp)}${fix}`);
-  }
-  const e = f.ecn;
-  const ecn = ([[e.ect0, 'ECT(0)'], [e.ect1, 'ECT(1)'], [e.ce, 'CE']] as const).filter(([n]) => n > 0).map(([n, w]) => `${w}×${n}`);
-  if (ecn.length) out.push(`ECN ${ecn.join(' ')}`);
-  return out.join('; ');
-}
-
 const VERDICT_KIND: Readonly<Record<FlowAudit['verdict'], string>> = { violation: 'bad', accepted: 'warn', unclassified: 'muted', ok: 'ok' };
 
 function dscpSection(r: FileReport, base: string): Markup {
@@ -468,7 +445,7 @@ function dscpSection(r: FileReport, base: string): Markup {
     out.push(table(
       [{ title: 'verdict' }, { title: 'flow', cls: 'nowrap' }, { title: 'class', cls: 'nowrap' }, { title: 'app', cls: 'nowrap' }, { title: 'expected', cls: 'nowrap' }, { title: 'observed (packets)' }, { title: 'notes' }],
       remarkable.slice(0, MAX_FLOW_ROWS).map((f) => [
-        badge(f.verdict === 'violation' ? 'VIOLATION' : f.verdict, VERDICT_KIND[f.verdict]), mono(`${f.transport} ${f.flow}`), text(f.class), text(f.app ?? '-'), text(expected(f)), text(observed(f)), text(flowNotes(f)),
+        badge(f.verdict === 'violation' ? 'VIOLATION' : f.verdict, VERDICT_KIND[f.verdict]), mono(`${f.transport} ${f.flow}`), text(f.class), text(f.app ?? '-'), text(expectedText(f)), text(observedText(f, fmt)), text(flowNotes(f, fmt)),
       ]),
     ));
     if (remarkable.length > MAX_FLOW_ROWS) out.push(note(`${fmt(remarkable.length - MAX_FLOW_ROWS)} more are not listed (\`ucprobe analyze --json\` has every flow).`));
