@@ -37,6 +37,18 @@ export async function decodeAll(path: string, opts: Partial<PipelineOptions> = {
   return { records, facts };
 }
 
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `cond` until it holds or `ms` pass; whether it held. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await cond()) return true;
+    await sleep(10);
+  }
+  return false;
+}
+
 /** Run the built CLI (npm test builds it first). */
 export function runCli(args: string[], input?: Buffer): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(REPO, 'bin', 'ucprobe.js'), ...args], {

@@ -21,7 +21,7 @@ import type { PacketRecord } from '../dissectors/types.js';
 import { HepSink } from '../src/hep/sink.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { readCapture } from '../src/sources/capture-reader.js';
-import { CORPUS, REPO, decodeAll, hasCorpus } from './helpers.js';
+import { CORPUS, REPO, decodeAll, hasCorpus, sleep, waitFor } from './helpers.js';
 
 const hasSngrep = spawnSync('sngrep', ['-V'], { stdio: 'ignore' }).status === 0;
 const skip = !hasSngrep && !process.env.CI ? 'sngrep is not installed (apt-get install sngrep; CI installs it)' : false;
@@ -32,7 +32,6 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const CLI = join(REPO, 'bin', 'ucprobe.js');
 const DEMO = join(REPO, 'captures', 'demo.pcap');
 const corpus = (f: string): string => join(CORPUS, f);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const SNGREP_ENV = { ...process.env, TERM: process.env.TERM || 'dumb' };
 
 interface Exit {
@@ -76,15 +75,6 @@ async function udpPortTaken(port: number): Promise<boolean> {
     s.once('error', () => resolve(true));
     s.bind(port, '127.0.0.1', () => s.close(() => resolve(false)));
   });
-}
-
-async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await cond()) return true;
-    await sleep(20);
-  }
-  return false;
 }
 
 /** What `dissect --hep` sends for a capture, in order: the sink in-process, the HEP payloads. */

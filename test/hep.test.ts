@@ -29,7 +29,7 @@ import { readCapture } from '../src/sources/capture-reader.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import type { HeartbeatEvent } from '../src/heartbeat/events.js';
-import { CORPUS, REPO, hasCorpus, decodeAll } from './helpers.js';
+import { CORPUS, REPO, hasCorpus, decodeAll, sleep, waitFor } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-hep-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -37,7 +37,6 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const DEMO = join(REPO, 'captures', 'demo.pcap');
 const CLI = join(REPO, 'bin', 'ucprobe.js');
 const corpus = (f: string): string => join(CORPUS, f);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 
 // ---------------------------------------------------------------- decoder on bytes
@@ -328,11 +327,6 @@ function udpCollector(): Promise<{ port: number; packets: Buffer[]; times: numbe
     });
     s.bind(0, '127.0.0.1', () => resolve({ port: s.address().port, packets, times, close: () => s.close() }));
   });
-}
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond() && Date.now() < until) await sleep(10);
 }
 
 const sample = (i: number): Uint8Array => encodeHep({

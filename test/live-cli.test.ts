@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeFile } from '../src/analysis/analyze.js';
-import { REPO, hasTshark, runCli, tshark } from './helpers.js';
+import { REPO, hasTshark, runCli, sleep, tshark } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-live-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -18,7 +18,6 @@ const DEMO = join(REPO, 'captures', 'demo.pcap');
 const CLI = join(REPO, 'bin', 'ucprobe.js');
 const canCapture = spawnSync('tcpdump', ['-D'], { stdio: 'ignore' }).status === 0 && process.getuid?.() === 0;
 const hasTmux = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface JsonLine {
   type: string;

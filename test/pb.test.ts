@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import { REPO, corpusCaptures, runCli } from './helpers.js';
+import { REPO, corpusCaptures, runCli, sleep } from './helpers.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 
 const DEMO = join(REPO, 'captures', 'demo.pcap');
@@ -248,7 +248,7 @@ test('monitor --format pb: events as declared with their declaredAt, streams at 
   const port = 20000 + Math.floor(Math.random() * 20000);
   const monitor = spawn(process.execPath, [join(REPO, 'bin', 'ucprobe.js'), 'monitor', '--port', String(port), '--bind', '127.0.0.1', '--duration', '4s', '--format', 'pb', '-o', file]);
   const done = new Promise<number | null>((r) => monitor.on('close', r));
-  await new Promise((r) => setTimeout(r, 800));
+  await sleep(800);
   const g = runCli(['generate', '--to', `127.0.0.1:${port}`, '--count', '20', '--burst', '5@seq:8']);
   assert.equal(g.status, 0, g.stderr);
   assert.equal(await done, 0);

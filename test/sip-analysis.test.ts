@@ -18,7 +18,7 @@ import type { CallRecord } from '../src/sip/dialogs.js';
 import type { SipEvent } from '../src/sip/sip-event.js';
 import { TransactionTracker } from '../src/sip/transactions.js';
 import { Dialog, DSCP_CS3, MS, S, SipCapture, epochAt, type SipHost } from './sip-patterns.js';
-import { REPO, decodeAll, runCli } from './helpers.js';
+import { REPO, decodeAll, runCli, sleep } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-sip-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -461,7 +461,6 @@ function listening(p: ChildProcess): Promise<void> {
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A sipp UAS and UAC on 127.0.0.1, captured by tcpdump on lo with `filter`
