@@ -33,9 +33,13 @@ export function outputFormat(flags: FormatFlags): OutputFormat {
   return flags.format ?? (flags.json ? 'json' : 'text');
 }
 
+/** No -o FILE (or -o -): the output is stdout. */
+export function toStdout(flags: FormatFlags): boolean {
+  return flags.output === undefined || flags.output === '-';
+}
+
 /** Where the output goes; binary protobuf is not written to a terminal. */
 export function outputWriter(flags: FormatFlags, format: OutputFormat): StdoutWriter {
-  const toStdout = flags.output === undefined || flags.output === '-';
-  if (format === 'pb' && toStdout && process.stdout.isTTY) throw new UsageError('--format pb: binary output to a terminal; add -o FILE or pipe it (| ucprobe decode-pb -)');
+  if (format === 'pb' && toStdout(flags) && process.stdout.isTTY) throw new UsageError('--format pb: binary output to a terminal; add -o FILE or pipe it (| ucprobe decode-pb -)');
   return openOutput(flags.output, '--output');
 }

@@ -21,7 +21,7 @@ import { dscpVerdictMessage, heartbeatEventMessage, heartbeatStreamMessage, keep
 import { heartbeatEventFromHep } from '../hep/heartbeat-chunk.js';
 import type { HepRecord } from '../../dissectors/hep.js';
 import type { HeartbeatEvent } from '../heartbeat/events.js';
-import { formatOptions, outputFormat, outputWriter, type FormatFlags } from './format.js';
+import { formatOptions, outputFormat, outputWriter, toStdout, type FormatFlags } from './format.js';
 import { table } from '../output/table.js';
 import { loadPolicyFile } from '../dscp/policy-file.js';
 import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
@@ -93,8 +93,7 @@ interface Writer {
 /** The UI needs the terminal: not with JSON lines, nor with protobuf on stdout. */
 function drawsUi(flags: ViewFlags): boolean {
   const format = outputFormat(flags);
-  const toFile = flags.output !== undefined && flags.output !== '-';
-  return flags.ui !== false && process.stdout.isTTY === true && format !== 'json' && (format === 'text' || toFile);
+  return flags.ui !== false && process.stdout.isTTY === true && format !== 'json' && (format === 'text' || !toStdout(flags));
 }
 
 /** Run a session over a source until it ends, the user quits, or --duration; draw the UI or print lines. */
@@ -103,8 +102,9 @@ async function runView(
   hep: HepRun | null = null, extras: Partial<SessionOptions> = {},
 ): Promise<void> {
   const format = outputFormat(flags);
-  const toFile = flags.output !== undefined && flags.output !== '-';
   const useUi = drawsUi(flags);
+  // With the UI on the terminal, event lines go only to a file.
+  const printLines = !useUi || !toStdout(flags);
   const limit = flags.duration !== undefined ? durationMs(flags.duration, '--duration', 's') : undefined;
   const out = outputWriter(flags, format);
   const pb = format === 'pb' ? new PbStreamWriter(out, 'live', [`${source.kind} ${source.name}`]) : null;
@@ -119,7 +119,7 @@ async function runView(
       pb.flush();
       return;
     }
-    if (useUi && !toFile) return;
+    if (!printLines) return;
     out.line(format === 'json' ? JSON.stringify({ type: 'event', ...e }) : eventLine(e));
     out.flush();
   };

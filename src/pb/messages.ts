@@ -3,7 +3,9 @@
 // field is left out when ucprobe has no value; enums are their numbers.
 // Keep in step with the .proto: test/pb.test.ts checks every record against it.
 
+import type { CaptureSummary } from '../analysis/analyze.js';
 import type { StreamReport } from '../heartbeat/detector.js';
+import type { ResetLink } from '../heartbeat/events.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 
 export const SCHEMA_VERSION = 1;
@@ -79,14 +81,7 @@ export interface PbPacket {
   error?: string;
 }
 
-export interface PbResetLink {
-  time: number;
-  delayMs: number;
-  src: string;
-  sport: number;
-  dst: string;
-  dport: number;
-}
+export type PbResetLink = ResetLink;
 
 export interface PbHeartbeatEvent {
   time: number;
@@ -166,13 +161,7 @@ export interface PbDscpVerdict {
   policy: string;
 }
 
-export interface PbCaptureInterface {
-  index: number;
-  linkType: number;
-  linkTypeName: string;
-  snaplen: number;
-  tsResolution: string;
-}
+export type PbCaptureInterface = CaptureSummary['interfaces'][number];
 
 export interface PbCapture {
   file: string;
