@@ -10,7 +10,7 @@ import type { KeepalivePair } from '../sip/keepalives.js';
 import type { ResponseTimeStats } from '../sip/transactions.js';
 import { sanitize } from './sanitize.js';
 import { table } from './table.js';
-import { formatTime } from './time-format.js';
+import { formatTime, utcClock } from './time-format.js';
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -21,14 +21,9 @@ function ms(v: number): string {
   return v < 10 ? v.toFixed(3) : v.toFixed(1);
 }
 
-/** Epoch seconds as UTC wall time with microseconds. */
-function clock(t: number): string {
-  const sec = Math.floor(t);
-  return formatTime(sec, Math.round((t - sec) * 1e6) * 1000, 'utc', 0);
-}
 
 function rel(t: number, origin: number | null): string {
-  return origin === null ? clock(t) : `+${(t - origin).toFixed(6)}`;
+  return origin === null ? utcClock(t) : `+${(t - origin).toFixed(6)}`;
 }
 
 function stateSummary(r: SipAnalysisReport): string {
@@ -94,7 +89,7 @@ function duration(msv: number | null): string {
 export function callsText(calls: CallRecord[], file: string): string {
   if (calls.length === 0) return `${sanitize(file)}: no calls (no INVITE seen)\n`;
   const rows = calls.map((c) => [
-    clock(c.start), sanitize(c.callId), sanitize(c.from), sanitize(c.to), c.state, c.code === null ? '-' : String(c.code),
+    utcClock(c.start), sanitize(c.callId), sanitize(c.from), sanitize(c.to), c.state, c.code === null ? '-' : String(c.code),
     c.setupMs === null ? '-' : c.setupMs.toFixed(1), duration(c.durationMs), c.messages,
   ]);
   return `${table(['start', 'call-id', 'from', 'to', 'state', 'code', 'setup ms', 'duration', 'messages'], rows)}\n`;

@@ -14,6 +14,12 @@ export function formatTime(sec: number, nsec: number, style: TimeStyle, origin: 
   return `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}.${pad(Math.floor(nsec / 1000), 6)}`;
 }
 
+/** Epoch seconds as UTC wall time with microseconds (HH:MM:SS.uuuuuu): call lists, event tables. */
+export function utcClock(t: number): string {
+  const sec = Math.floor(t);
+  return formatTime(sec, Math.round((t - sec) * 1e6) * 1000, 'utc', 0);
+}
+
 /** ISO 8601 UTC with microseconds, for reports. */
 export function isoTime(t: number): string {
   const sec = Math.floor(t);

@@ -14,7 +14,7 @@ import type { PairDirection, PairReport } from '../heartbeat/pairs.js';
 import type { DetectorParams } from '../heartbeat/params.js';
 import { describeEvent } from '../output/heartbeat-text.js';
 import { expectedText, flowNotes, observedText } from '../output/dscp-audit-text.js';
-import { formatTime, isoTime } from '../output/time-format.js';
+import { isoTime, utcClock } from '../output/time-format.js';
 import type { FlowAudit } from '../dscp/audit.js';
 import { CALL_STATES, type CallRecord } from '../sip/dialogs.js';
 import { verdictChart } from './bar-chart.js';
@@ -49,11 +49,6 @@ function plural(n: number, word: string, many = `${word}s`): string {
   return `${fmt(n)} ${n === 1 ? word : many}`;
 }
 
-/** Epoch seconds as UTC clock time with microseconds. */
-function clock(t: number): string {
-  const sec = Math.floor(t);
-  return formatTime(sec, Math.round((t - sec) * 1e6) * 1000, 'utc', 0);
-}
 
 /** How a capture is named on the page: its path, or stdin for '-'. */
 function fileName(path: string): string {
@@ -312,7 +307,7 @@ function timelineSection(r: FileReport, base: string): Markup {
   const t = hb.totals;
   out.push(note(`${plural(hb.events.length, 'event')}: ${plural(t.failovers, 'failover')} (${t.failoversWithoutReset} without a reset), ${plural(t.unexplainedResets, 'unexplained reset')}.`));
   const rows = hb.events.slice(0, MAX_EVENT_ROWS).map((e) => [
-    text(rel(e.time, r)), text(clock(e.time)), badge(e.type, EVENT_KIND[e.type]), el('span', { class: 'event-what' }, text(describeEvent(e, origin))),
+    text(rel(e.time, r)), text(utcClock(e.time)), badge(e.type, EVENT_KIND[e.type]), el('span', { class: 'event-what' }, text(describeEvent(e, origin))),
   ]);
   out.push(table([{ title: 'time', num: true }, { title: 'UTC', cls: 'mono' }, { title: 'event' }, { title: 'what' }], rows, 'events'));
   const more = hb.events.length - rows.length + t.droppedEvents;
@@ -352,7 +347,7 @@ function sipSection(r: FileReport, rf: ReportFile, base: string): Markup {
     const rows = c.calls.slice(0, MAX_CALL_ROWS).map((call, i) => {
       const anchor = ladderIds.get(call.callId);
       const row: Cell[] = [
-        i + 1, text(clock(call.start)), mono(call.from), mono(call.to), badge(call.state, STATE_KIND[call.state] ?? 'muted'),
+        i + 1, text(utcClock(call.start)), mono(call.from), mono(call.to), badge(call.state, STATE_KIND[call.state] ?? 'muted'),
         call.code ?? text('-'), text(call.setupMs !== null ? ms1(call.setupMs) : '-'), text(call.pddMs !== null ? ms1(call.pddMs) : '-'),
         text(call.durationMs !== null ? `${(call.durationMs / 1000).toFixed(3)} s` : '-'), call.messages, call.retransmissions,
         text(dscpSummary(call.dscp)),
@@ -409,7 +404,7 @@ function laddersSection(r: FileReport, rf: ReportFile, base: string): Markup {
     out.push(el('figure', { class: 'ladder-figure', id, 'data-call-id': call.callId }, [
       el('figcaption', {}, [
         el('span', { class: 'pair-title' }, text(`Call ${i + 1}: `)), mono(`${call.from} → ${call.to}`), badge(call.state, STATE_KIND[call.state] ?? 'muted'),
-        el('span', { class: 'dir-stats' }, text(`${clock(call.start)} UTC · ${plural(flow.messages.length, 'message')} across ${plural(flow.hosts.length, 'host')} · Call-ID `)),
+        el('span', { class: 'dir-stats' }, text(`${utcClock(call.start)} UTC · ${plural(flow.messages.length, 'message')} across ${plural(flow.hosts.length, 'host')} · Call-ID `)),
         el('span', { class: 'mono small' }, text(call.callId)),
       ]),
       el('div', { class: 'ladder-wrap' }, ladderSvg(flow)),
