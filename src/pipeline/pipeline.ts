@@ -3,11 +3,11 @@
 // streams framed into SIP, RTP learned from SDP, heartbeat streams found by
 // shape) -> the consumers (printers, analyzers).
 
-import type { PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
+import type { IpHeader, PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
 import { TCP_FIN, TCP_RST } from '../../dissectors/types.js';
 import { decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, type DecodeOptions } from '../../dissectors/frame.js';
 import { looksLikeSip } from '../../dissectors/sip.js';
-import { decodeRtp } from '../../dissectors/rtp.js';
+import { decodeRtp, looksLikeRtp, rtpHeaderLength } from '../../dissectors/rtp.js';
 import { IpFragmentReassembler } from '../reassembly/ip-fragments.js';
 import { TcpReassembler } from '../reassembly/tcp-stream.js';
 import { SipStreamFramer } from '../sip/stream-framer.js';
@@ -32,6 +32,8 @@ export interface PipelineStats {
 
 const DEFAULT_SIP_TCP_PORTS: ReadonlySet<number> = new Set([5060]);
 const MAX_TRACKED = 65536;
+/** SDP transport protocols that carry RTP: RTP/AVP, RTP/SAVP(F), UDP/TLS/RTP/SAVPF, ... */
+const RTP_PROFILE = /(^|\/)RTP\//i;
 
 export class Pipeline {
   readonly stats: PipelineStats = { frames: 0, errors: 0, fragmentsReassembled: 0, tcpGapBytes: 0, sipGarbageBytes: 0 };
@@ -40,8 +42,8 @@ export class Pipeline {
   private readonly fragments = new IpFragmentReassembler();
   private readonly tcp = new TcpReassembler();
   private readonly framers = new BoundedMap<string, SipStreamFramer>(MAX_TRACKED);
-  /** "addr:port" endpoints that SDP announced as media. */
-  private readonly mediaEndpoints = new BoundedMap<string, true>(MAX_TRACKED);
+  /** "addr:port" endpoints that SDP announced as media: true for an RTP profile, false for other media (T.38 over udptl). */
+  private readonly mediaEndpoints = new BoundedMap<string, boolean>(MAX_TRACKED);
   private readonly heartbeats: HeartbeatStreams;
 
   constructor(private readonly consumers: RecordConsumer[], opts: Partial<PipelineOptions> = {}) {
@@ -116,16 +118,18 @@ export class Pipeline {
       this.heartbeats.observe(rec, flowKey(rec));
       return;
     }
-    if (rec.app === null && this.mediaEndpoints.size > 0) {
-      const ip = rec.ip;
-      if (this.mediaEndpoints.peek(endpoint(ip.dst, rec.dport)) || this.mediaEndpoints.peek(endpoint(ip.src, rec.sport))) {
-        const p = rec.payload;
-        const rtp = p ? decodeRtp(p, 0, p.length) : null;
-        if (rtp) {
-          rec.app = 'rtp';
-          rec.rtp = rtp;
-        }
-      }
+    if (rec.app === null) this.recogniseRtp(rec, rec.ip);
+  }
+
+  /** RTP on an endpoint SDP announced, or by shape on a heuristic port unless SDP said that port carries other media. */
+  private recogniseRtp(rec: PacketRecord, ip: IpHeader): void {
+    const p = rec.payload;
+    if (!p) return;
+    const sdp = this.mediaEndpoints.size > 0 ? this.mediaEndpoints.peek(endpoint(ip.dst, rec.dport)) ?? this.mediaEndpoints.peek(endpoint(ip.src, rec.sport)) : undefined;
+    if (sdp === false) return;
+    if (sdp === true ? rtpHeaderLength(p, 0, p.length) > 0 : looksLikeRtp(rec.sport, rec.dport, p, 0, p.length)) {
+      rec.app = 'rtp';
+      rec.rtp = decodeRtp(p, 0, p.length);
     }
   }
 
@@ -134,7 +138,7 @@ export class Pipeline {
       if (!m.sdp) continue;
       for (const media of m.sdp.media) {
         const addr = media.address ?? m.sdp.address;
-        if (addr && media.port > 0) this.mediaEndpoints.set(endpoint(addr, media.port), true);
+        if (addr && media.port > 0) this.mediaEndpoints.set(endpoint(addr, media.port), RTP_PROFILE.test(media.proto));
       }
     }
   }
