@@ -111,44 +111,70 @@ export function decodeFrame(info: FrameInfo, b: Uint8Array, opts: DecodeOptions 
   return rec;
 }
 
+/** The fields of a plain Ethernet/IPv4/UDP frame, filled in place by readEthernetIpv4Udp. */
+export interface EthernetIpv4UdpFields {
+  /** IPv4 addresses as the header's 32 bits. */
+  src: number;
+  dst: number;
+  /** The TOS byte: DSCP << 2 | ECN. */
+  tos: number;
+  ttl: number;
+  id: number;
+  sport: number;
+  dport: number;
+  /** The UDP payload is b[payload..payloadEnd). */
+  payload: number;
+  payloadEnd: number;
+}
+
+export function newEthernetIpv4UdpFields(): EthernetIpv4UdpFields {
+  return { src: 0, dst: 0, tos: 0, ttl: 0, id: 0, sport: 0, dport: 0, payload: 0, payloadEnd: 0 };
+}
+
 /**
- * The common case in one pass, with no intermediate results: untagged Ethernet,
- * a whole (unfragmented) IPv4 datagram whose lengths all fit, carrying UDP
- * whose length fits. Fills `rec` exactly as the layered decode would and
- * returns true; returns false, leaving `rec` untouched, for anything else.
+ * The common case in one pass, with no allocation: untagged Ethernet at
+ * b[start..end), a whole (unfragmented) IPv4 datagram whose lengths all fit,
+ * carrying UDP whose length fits. Fills `out` and returns true; returns false
+ * for anything else, which the layered decode handles.
  */
-function ethernetIpv4Udp(rec: PacketRecord, b: Uint8Array, opts: DecodeOptions): boolean {
-  const n = b.length;
-  const o = ETH_HEADER_LEN;
-  if (n < o + IPV4_MIN_HEADER_LEN || ((b[12] << 8) | b[13]) !== ETHERTYPE_IPV4) return false;
+export function readEthernetIpv4Udp(b: Uint8Array, start: number, end: number, out: EthernetIpv4UdpFields): boolean {
+  const o = start + ETH_HEADER_LEN;
+  if (end - o < IPV4_MIN_HEADER_LEN || ((b[start + 12] << 8) | b[start + 13]) !== ETHERTYPE_IPV4) return false;
   const vihl = b[o];
   const ihl = (vihl & 0x0f) * 4;
-  if (vihl >> 4 !== 4 || ihl < IPV4_MIN_HEADER_LEN || ihl > n - o) return false;
+  if (vihl >> 4 !== 4 || ihl < IPV4_MIN_HEADER_LEN || ihl > end - o) return false;
   const totalLength = (b[o + 2] << 8) | b[o + 3];
   const ipEnd = o + totalLength;
   // Fragments (MF set or an offset) and lengths that need the general path's care.
-  if (totalLength < ihl || ipEnd > n || ((b[o + 6] << 8) | b[o + 7]) & 0x3fff || b[o + 9] !== IPPROTO_UDP) return false;
+  if (totalLength < ihl || ipEnd > end || ((b[o + 6] << 8) | b[o + 7]) & 0x3fff || b[o + 9] !== IPPROTO_UDP) return false;
   const u = o + ihl;
   if (ipEnd - u < UDP_HEADER_LEN) return false;
   const udpLength = (b[u + 4] << 8) | b[u + 5];
-  const udpEnd = u + udpLength;
-  if (udpLength < UDP_HEADER_LEN || udpEnd > ipEnd) return false;
-  const tos = b[o + 1];
-  rec.ip = new Ipv4Header(
-    (b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15],
-    (b[o + 16] << 24) | (b[o + 17] << 16) | (b[o + 18] << 8) | b[o + 19],
-    tos >> 2,
-    tos & 3,
-    b[o + 8],
-    IPPROTO_UDP,
-    (b[o + 4] << 8) | b[o + 5],
-    null,
-  );
+  if (udpLength < UDP_HEADER_LEN || u + udpLength > ipEnd) return false;
+  out.src = (b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15];
+  out.dst = (b[o + 16] << 24) | (b[o + 17] << 16) | (b[o + 18] << 8) | b[o + 19];
+  out.tos = b[o + 1];
+  out.ttl = b[o + 8];
+  out.id = (b[o + 4] << 8) | b[o + 5];
+  out.sport = (b[u] << 8) | b[u + 1];
+  out.dport = (b[u + 2] << 8) | b[u + 3];
+  out.payload = u + UDP_HEADER_LEN;
+  out.payloadEnd = u + udpLength;
+  return true;
+}
+
+const scratch = newEthernetIpv4UdpFields();
+
+/** The common case of decodeFrame: fills `rec` exactly as the layered decode would, or returns false leaving it untouched. */
+function ethernetIpv4Udp(rec: PacketRecord, b: Uint8Array, opts: DecodeOptions): boolean {
+  const f = scratch;
+  if (!readEthernetIpv4Udp(b, 0, b.length, f)) return false;
+  rec.ip = new Ipv4Header(f.src, f.dst, f.tos >> 2, f.tos & 3, f.ttl, IPPROTO_UDP, f.id, null);
   rec.transport = 'udp';
-  rec.sport = (b[u] << 8) | b[u + 1];
-  rec.dport = (b[u + 2] << 8) | b[u + 3];
-  rec.payload = new Uint8Array(b.buffer, b.byteOffset + u + UDP_HEADER_LEN, udpLength - UDP_HEADER_LEN);
-  decodeUdpApp(rec, b, u + UDP_HEADER_LEN, udpEnd, opts);
+  rec.sport = f.sport;
+  rec.dport = f.dport;
+  rec.payload = new Uint8Array(b.buffer, b.byteOffset + f.payload, f.payloadEnd - f.payload);
+  decodeUdpApp(rec, b, f.payload, f.payloadEnd, opts);
   return true;
 }
 

@@ -89,11 +89,12 @@ export async function analyzeFile(
   const dscp = new DscpCounter();
   const hb = new HeartbeatAnalyzer(heartbeat);
   const audit = new DscpAudit(extras.dscpPolicy ?? defaultPolicy());
-  const pipeline = new Pipeline([protocols.add, sip.add, dscp.add, hb.add, audit.add, sipAnalysis.add, ...also], opts);
+  // Every analyzer takes the pipeline's fast lane; a further consumer of records only closes it.
+  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, ...also], opts);
   const facts = newFacts();
   let error: string | null = null;
   try {
-    await readCapture(path, pipeline.frame, facts);
+    await readCapture(path, pipeline, facts);
   } catch (e) {
     // Nothing was read: there is no report to give, only the error.
     if (!(e instanceof CaptureError) || facts.format === null) throw e;

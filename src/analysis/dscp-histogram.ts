@@ -2,6 +2,7 @@
 // first look at whether signaling is CS3 and media EF.
 
 import type { PacketRecord } from '../../dissectors/types.js';
+import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
 
 /** application or transport -> DSCP value -> packets */
 export type DscpHistogram = Record<string, Record<number, number>>;
@@ -14,6 +15,8 @@ export function applicationOf(rec: PacketRecord): string {
 
 /** The applications every record maps to, each with a row of 64 counters. */
 const ROWS = ['mds-heartbeat', 'sip', 'rtp', 'other-udp', 'other-tcp', 'other-ip'] as const;
+const ROW_RTP = 2;
+const ROW_OTHER_UDP = 3;
 const DSCP_VALUES = 64;
 
 /** Row of a record, -1 when applicationOf would name something outside ROWS. */
@@ -21,10 +24,10 @@ function rowOf(rec: PacketRecord): number {
   switch (rec.app) {
     case 'mds-heartbeat': return 0;
     case 'sip': return 1;
-    case 'rtp': return 2;
+    case 'rtp': return ROW_RTP;
     case null:
       switch (rec.transport) {
-        case 'udp': return 3;
+        case 'udp': return ROW_OTHER_UDP;
         case 'tcp': return 4;
         case null: return 5;
         default: return -1;
@@ -33,7 +36,7 @@ function rowOf(rec: PacketRecord): number {
   }
 }
 
-export class DscpCounter {
+export class DscpCounter implements BatchConsumer {
   /** Counts per (row, DSCP) in a flat array: no string keys built per packet. */
   private readonly counts = new Float64Array(ROWS.length * DSCP_VALUES);
   /** Rows in the order they were first seen (the histogram's key order). */
@@ -48,11 +51,7 @@ export class DscpCounter {
     const d = ip.dscp;
     const row = rowOf(rec);
     if (row >= 0 && d >= 0 && d < DSCP_VALUES && Number.isInteger(d)) {
-      if (this.seen[row] === 0) {
-        this.seen[row] = 1;
-        if (!(ROWS[row] in this.other)) this.order.push(ROWS[row]);
-      }
-      this.counts[row * DSCP_VALUES + d]++;
+      this.count(row, d);
       return;
     }
     const app = applicationOf(rec);
@@ -60,6 +59,19 @@ export class DscpCounter {
     const h = (this.other[app] ??= {});
     h[d] = (h[d] ?? 0) + 1;
   };
+
+  /** Each entry is IPv4 UDP, RTP or other-udp, its DSCP the TOS byte's upper six bits. */
+  addUdpBatch(batch: UdpBatch): void {
+    for (let i = 0; i < batch.length; i++) this.count(batch.rtp[i] === 1 ? ROW_RTP : ROW_OTHER_UDP, batch.tos[i] >> 2);
+  }
+
+  private count(row: number, dscp: number): void {
+    if (this.seen[row] === 0) {
+      this.seen[row] = 1;
+      if (!(ROWS[row] in this.other)) this.order.push(ROWS[row]);
+    }
+    this.counts[row * DSCP_VALUES + dscp]++;
+  }
 
   /** application or transport -> DSCP value -> packets, applications in first-seen order. */
   get histogram(): DscpHistogram {

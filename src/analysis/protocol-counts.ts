@@ -1,6 +1,7 @@
 // How many frames carried each layer: the "protocol counts" of a capture.
 
 import type { PacketRecord } from '../../dissectors/types.js';
+import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
 
 export interface ProtocolCounts {
   frames: number;
@@ -22,7 +23,7 @@ export interface ProtocolCounts {
   errors: number;
 }
 
-export class ProtocolCounter {
+export class ProtocolCounter implements BatchConsumer {
   readonly counts: ProtocolCounts = {
     frames: 0, ipv4: 0, ipv6: 0, tunnelled: 0, vlanTagged: 0, fragments: 0, udp: 0, tcp: 0, tcpRst: 0,
     otherIp: 0, nonIp: 0, mdsHeartbeat: 0, sip: 0, rtp: 0, truncated: 0, errors: 0,
@@ -51,4 +52,14 @@ export class ProtocolCounter {
     else if (rec.app === 'sip') c.sip++;
     else if (rec.app === 'rtp') c.rtp++;
   };
+
+  /** Each entry is a frame of IPv4 UDP, RTP or no application. */
+  addUdpBatch(batch: UdpBatch): void {
+    const c = this.counts;
+    const n = batch.length;
+    c.frames += n;
+    c.ipv4 += n;
+    c.udp += n;
+    for (let i = 0; i < n; i++) c.rtp += batch.rtp[i];
+  }
 }

@@ -2,6 +2,7 @@
 // way tshark's `-z sip,stat` counts them (every message, retransmissions too).
 
 import type { PacketRecord } from '../../dissectors/types.js';
+import type { BatchConsumer } from '../pipeline/udp-batch.js';
 
 export interface SipCounts {
   messages: number;
@@ -10,7 +11,7 @@ export interface SipCounts {
   malformed: number;
 }
 
-export class SipCounter {
+export class SipCounter implements BatchConsumer {
   readonly counts: SipCounts = { messages: 0, requests: {}, responses: {}, malformed: 0 };
 
   readonly add = (rec: PacketRecord): void => {
@@ -23,4 +24,7 @@ export class SipCounter {
       else if (m.status !== undefined) c.responses[m.status] = (c.responses[m.status] ?? 0) + 1;
     }
   };
+
+  /** A batch holds no SIP. */
+  addUdpBatch(): void {}
 }

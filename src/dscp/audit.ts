@@ -8,10 +8,13 @@
 // Memory is bounded: at most `maxFlows` flows are kept; the least recently
 // seen one is judged on eviction and only its verdict kept in the totals.
 
-import type { PacketRecord, SipMessage } from '../../dissectors/types.js';
-import { Ipv4Header } from '../../dissectors/ipv4.js';
-import { BoundedMap, RecencyMap } from '../pipeline/bounded-map.js';
-import { endpoint, flowKey } from '../pipeline/flow-key.js';
+import type { AppName, PacketRecord, SipMessage } from '../../dissectors/types.js';
+import { Ipv4Header, ipv4Text } from '../../dissectors/ipv4.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
+import { BoundedMap, RecencyMap, type RecencyEntry } from '../pipeline/bounded-map.js';
+import { endpoint, flowKey, flowKeyOf } from '../pipeline/flow-key.js';
+import { Ipv4FlowCache } from '../pipeline/ipv4-flow-cache.js';
+import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
 import {
   APP_HEARTBEAT, APP_RTP_AUDIO, APP_RTP_OTHER, APP_RTP_VIDEO, APP_SIP, appLabel, classify,
   type DscpPolicy, type FlowFacts, type PolicyTransport,
@@ -98,9 +101,8 @@ interface FlowState extends FlowFacts {
   ecn: EcnCounts;
   first: number;
   last: number;
-  /** IPv4 addresses as integers (the fast path's cache check); 0 for IPv6. */
-  src4: number;
-  dst4: number;
+  /** Its place in its table's recency order. */
+  entry: RecencyEntry<string, FlowState> | null;
   /** Left the table: a cache slot still holding it must not count into it. */
   gone: boolean;
 }
@@ -119,26 +121,18 @@ export const DEFAULT_MAX_FLOWS = 16384;
 /** The class of a flow no rule matched: it falls to the policy's default. */
 export const UNMATCHED_CLASS = 'best-effort';
 const MAX_MEDIA = 16384;
-/**
- * Direct-mapped cache of IPv4 flows by their numeric 5-tuple. Keying a flow by
- * text means making the address text of every packet, which cost more than
- * the rest of the audit together; the cache skips it for flows already seen.
- */
-const CACHE_SLOTS = 4096;
 
-function slotOf(src: number, dst: number, sport: number, dport: number, tcp: boolean): number {
-  let h = Math.imul(src ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ dst ^ (h >>> 13), 0xc2b2ae35);
-  h = Math.imul(h ^ ((sport << 16) | dport) ^ (h >>> 16), 0x27d4eb2f) ^ (tcp ? 1 : 0);
-  return (h ^ (h >>> 15)) & (CACHE_SLOTS - 1);
-}
-
-export class DscpAudit {
+export class DscpAudit implements BatchConsumer {
   private readonly udp = new RecencyMap<string, FlowState>();
   private readonly tcp = new RecencyMap<string, FlowState>();
   /** "addr:port" -> SDP media kind, learned from the SIP the pipeline decoded. */
   private readonly mediaKind = new BoundedMap<string, number>(MAX_MEDIA);
-  private readonly cache: Array<FlowState | null> = new Array<FlowState | null>(CACHE_SLOTS).fill(null);
+  /**
+   * IPv4 flows by their numbers. Keying a flow by text means making the
+   * address text of every packet, which cost more than the rest of the audit
+   * together; the cache skips it for flows already seen.
+   */
+  private readonly cache = new Ipv4FlowCache<FlowState>();
   private readonly totals: DscpAuditTotals = {
     flows: 0, packets: 0, violation: 0, accepted: 0, unclassified: 0, ok: 0, mixed: 0,
     asymmetricConversations: 0, evicted: 0, notAudited: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
@@ -155,52 +149,78 @@ export class DscpAudit {
       this.totals.notAudited++;
       return;
     }
-    const table = t === 'udp' ? this.udp : this.tcp;
     const ts = rec.tsSec + rec.tsNsec / 1e9;
-    const v4 = ip instanceof Ipv4Header;
-    const slot = v4 ? slotOf(ip.srcAddr, ip.dstAddr, rec.sport, rec.dport, t === 'tcp') : -1;
-    let f = slot >= 0 ? this.cache[slot] : null;
-    if (f !== null && f.src4 === (ip as Ipv4Header).srcAddr && f.dst4 === (ip as Ipv4Header).dstAddr
-      && f.sport === rec.sport && f.dport === rec.dport && f.transport === t && !f.gone) {
-      table.get(f.key); // only to mark it recently used; its key string hashes from cache
-    } else {
-      const key = flowKey(rec);
-      f = table.get(key) ?? null;
-      if (f === null) {
-        f = {
-          key, transport: t, src: ip.src, dst: ip.dst, sport: rec.sport, dport: rec.dport, apps: 0, kindKnown: false,
-          dscp: [], count: [], packets: 0, ecn: { ect0: 0, ect1: 0, ce: 0 }, first: ts, last: ts,
-          src4: v4 ? ip.srcAddr : 0, dst4: v4 ? ip.dstAddr : 0, gone: false,
-        };
-        table.set(key, f);
-        if (this.udp.size + this.tcp.size > this.maxFlows) this.evictOldest();
-      }
-      if (slot >= 0) this.cache[slot] = f;
+    const f = ip instanceof Ipv4Header
+      ? this.ipv4Flow(t, ip.srcAddr, ip.dstAddr, rec.sport, rec.dport, ts)
+      : this.flow(t, flowKey(rec), ip.src, ip.dst, rec.sport, rec.dport, ts);
+    this.observe(f, ts, ip.dscp, ip.ecn, rec.app);
+  };
+
+  /** Each entry is an IPv4 UDP datagram, RTP or no application. */
+  addUdpBatch(batch: UdpBatch): void {
+    for (let i = 0; i < batch.length; i++) {
+      const ts = batch.tsSec[i] + batch.tsNsec[i] / 1e9;
+      const f = this.ipv4Flow('udp', batch.src[i], batch.dst[i], batch.sport[i], batch.dport[i], ts);
+      const tos = batch.tos[i];
+      this.observe(f, ts, tos >> 2, tos & 3, batch.rtp[i] === 1 ? 'rtp' : null);
     }
+  }
+
+  /** An IPv4 flow (addresses as the header's 32 bits), from the cache when it is there. */
+  private ipv4Flow(t: PolicyTransport, src4: number, dst4: number, sport: number, dport: number, ts: number): FlowState {
+    const proto = t === 'udp' ? IPPROTO_UDP : IPPROTO_TCP;
+    const cached = this.cache.get(proto, src4, dst4, sport, dport);
+    if (cached !== undefined && !cached.gone) {
+      (t === 'udp' ? this.udp : this.tcp).touch(cached.entry!);
+      return cached;
+    }
+    const src = ipv4Text(src4);
+    const dst = ipv4Text(dst4);
+    const f = this.flow(t, flowKeyOf(src, sport, dst, dport), src, dst, sport, dport, ts);
+    this.cache.set(proto, src4, dst4, sport, dport, f);
+    return f;
+  }
+
+  /** A flow by its key, marked as recently used; a new one when the table has none. */
+  private flow(t: PolicyTransport, key: string, src: string, dst: string, sport: number, dport: number, ts: number): FlowState {
+    const table = t === 'udp' ? this.udp : this.tcp;
+    const known = table.get(key);
+    if (known !== undefined) return known;
+    const f: FlowState = {
+      key, transport: t, src, dst, sport, dport, apps: 0, kindKnown: false,
+      dscp: [], count: [], packets: 0, ecn: { ect0: 0, ect1: 0, ce: 0 }, first: ts, last: ts, entry: null, gone: false,
+    };
+    f.entry = table.set(key, f);
+    if (this.udp.size + this.tcp.size > this.maxFlows) this.evictOldest();
+    return f;
+  }
+
+  /** One packet of the flow. */
+  private observe(f: FlowState, ts: number, dscp: number, ecn: number, app: AppName | null): void {
     f.packets++;
     f.last = ts;
-    const i = f.dscp.indexOf(ip.dscp);
+    const i = f.dscp.indexOf(dscp);
     if (i >= 0) f.count[i]++;
     else {
-      f.dscp.push(ip.dscp);
+      f.dscp.push(dscp);
       f.count.push(1);
     }
     // RFC 3168 codepoints: 1 = ECT(1), 2 = ECT(0), 3 = CE.
-    if (ip.ecn === 2) f.ecn.ect0++;
-    else if (ip.ecn === 1) f.ecn.ect1++;
-    else if (ip.ecn === 3) f.ecn.ce++;
-    switch (rec.app) {
+    if (ecn === 2) f.ecn.ect0++;
+    else if (ecn === 1) f.ecn.ect1++;
+    else if (ecn === 3) f.ecn.ce++;
+    switch (app) {
       case 'sip': f.apps |= APP_SIP; break;
       case 'mds-heartbeat': f.apps |= APP_HEARTBEAT; break;
       case 'rtp':
         if (!f.kindKnown) {
           f.kindKnown = true;
-          f.apps |= this.mediaKind.peek(endpoint(ip.dst, rec.dport)) ?? this.mediaKind.peek(endpoint(ip.src, rec.sport)) ?? APP_RTP_OTHER;
+          f.apps |= this.mediaKind.peek(endpoint(f.dst, f.dport)) ?? this.mediaKind.peek(endpoint(f.src, f.sport)) ?? APP_RTP_OTHER;
         }
         break;
       default: break;
     }
-  };
+  }
 
   report(): DscpAuditReport {
     const totals: DscpAuditTotals = { ...this.totals, ecn: { ...this.totals.ecn } };

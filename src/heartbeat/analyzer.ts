@@ -10,6 +10,7 @@ import { pairStreams, type PairReport } from './pairs.js';
 import { linkResets, type TcpReset } from './resets.js';
 import { flowKey, pairKeyOf } from '../pipeline/flow-key.js';
 import type { DetectorParams } from './params.js';
+import type { BatchConsumer } from '../pipeline/udp-batch.js';
 
 /** TCP resets kept for linking; a capture with more has bigger problems than heartbeats. */
 const MAX_RESETS = 100_000;
@@ -36,7 +37,7 @@ export interface HeartbeatReport {
   events: HeartbeatEvent[];
 }
 
-export class HeartbeatAnalyzer {
+export class HeartbeatAnalyzer implements BatchConsumer {
   readonly detector: HeartbeatDetector;
   private readonly resets: TcpReset[] = [];
   private droppedResets = 0;
@@ -61,6 +62,9 @@ export class HeartbeatAnalyzer {
       this.addReset({ time: rec.tsSec + rec.tsNsec / 1e9, src: ip.src, sport: rec.sport, dst: ip.dst, dport: rec.dport });
     }
   };
+
+  /** A batch holds no heartbeat and no TCP. */
+  addUdpBatch(): void {}
 
   /** The report at the end of input; `end` is the capture's last timestamp (trailing silence counts up to it). */
   report(end: number | null): HeartbeatReport {

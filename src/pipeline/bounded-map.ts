@@ -15,6 +15,12 @@ interface Node<K, V> {
   newer: Node<K, V> | null;
 }
 
+/** An entry's place in the recency order: touch() marks it used without a lookup. */
+export interface RecencyEntry<K, V> {
+  readonly key: K;
+  readonly value: V;
+}
+
 /** A Map in recency order: iteration runs from the least to the most recently used entry. */
 export class RecencyMap<K, V> {
   private readonly map = new Map<K, Node<K, V>>();
@@ -43,18 +49,24 @@ export class RecencyMap<K, V> {
   }
 
   /** Insert or replace, as the most recently used entry. */
-  set(key: K, value: V): void {
+  set(key: K, value: V): RecencyEntry<K, V> {
     const node = this.map.get(key);
     if (node !== undefined) {
       node.value = value;
       this.toNewest(node);
-      return;
+      return node;
     }
     const added: Node<K, V> = { key, value, older: this.newest, newer: null };
     if (this.newest !== null) this.newest.newer = added;
     else this.oldest = added;
     this.newest = added;
     this.map.set(key, added);
+    return added;
+  }
+
+  /** Mark an entry as recently used; it must still be in the map. */
+  touch(entry: RecencyEntry<K, V>): void {
+    this.toNewest(entry as Node<K, V>);
   }
 
   delete(key: K): boolean {

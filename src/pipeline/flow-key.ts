@@ -40,8 +40,13 @@ export function endpoint(addr: string, port: number): string {
 /** Directional key of a record with an IP header. */
 export function flowKey(rec: PacketRecord): string {
   const ip = rec.ip!;
-  const a = endpoint(ip.src, rec.sport);
-  const b = endpoint(ip.dst, rec.dport);
+  return flowKeyOf(ip.src, rec.sport, ip.dst, rec.dport);
+}
+
+/** Directional key from the addresses' text and the ports. */
+export function flowKeyOf(src: string, sport: number, dst: string, dport: number): string {
+  const a = endpoint(src, sport);
+  const b = endpoint(dst, dport);
   let byDst = flows.get(a);
   if (byDst === undefined) {
     if (flowCount >= MEMO_MAX) {

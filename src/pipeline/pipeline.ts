@@ -1,11 +1,16 @@
 // The one pipeline behind files, live capture and the generator's checks:
 // frame bytes -> pure dissectors -> stateful decoding (IP fragments, TCP
 // streams framed into SIP, RTP learned from SDP, heartbeat streams found by
-// shape) -> the consumers (printers, analyzers).
+// shape) -> the consumers (printers, analyzers). Plain UDP datagrams may
+// take the fast lane instead (udp-batch.ts) when every consumer can.
 
 import type { IpHeader, PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
 import { TCP_FIN, TCP_RST } from '../../dissectors/types.js';
-import { decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, type DecodeOptions } from '../../dissectors/frame.js';
+import {
+  IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newEthernetIpv4UdpFields, readEthernetIpv4Udp, type DecodeOptions,
+} from '../../dissectors/frame.js';
+import { LINKTYPE_ETHERNET } from '../../dissectors/link.js';
+import { ipv4Text } from '../../dissectors/ipv4.js';
 import { looksLikeSip } from '../../dissectors/sip.js';
 import { decodeRtp, looksLikeRtp, rtpHeaderLength } from '../../dissectors/rtp.js';
 import { IpFragmentReassembler } from '../reassembly/ip-fragments.js';
@@ -14,8 +19,13 @@ import { SipStreamFramer } from '../sip/stream-framer.js';
 import { BoundedMap } from './bounded-map.js';
 import { HeartbeatStreams } from './heartbeat-streams.js';
 import { endpoint, flowKey } from './flow-key.js';
+import { Ipv4FlowCache } from './ipv4-flow-cache.js';
+import { UDP_BATCH_CAPACITY, UdpBatch, type BatchConsumer } from './udp-batch.js';
+import type { FrameSink } from '../sources/types.js';
 
 export type RecordConsumer = (rec: PacketRecord) => void;
+/** A consumer of records only, or one that takes the fast lane's batches too. */
+export type PipelineConsumer = RecordConsumer | BatchConsumer;
 
 export interface PipelineOptions extends DecodeOptions {
   /** TCP ports whose streams are always framed as SIP (others only when a segment starts like SIP). */
@@ -34,8 +44,12 @@ const DEFAULT_SIP_TCP_PORTS: ReadonlySet<number> = new Set([5060]);
 const MAX_TRACKED = 65536;
 /** SDP transport protocols that carry RTP: RTP/AVP, RTP/SAVP(F), UDP/TLS/RTP/SAVPF, ... */
 const RTP_PROFILE = /(^|\/)RTP\//i;
+/** What SDP said of a flow's endpoints, as the fast lane caches it. */
+const SDP_SILENT = 0;
+const SDP_RTP = 1;
+const SDP_OTHER = 2;
 
-export class Pipeline {
+export class Pipeline implements FrameSink {
   readonly stats: PipelineStats = { frames: 0, errors: 0, fragmentsReassembled: 0, tcpGapBytes: 0, sipGarbageBytes: 0 };
   private readonly opts: PipelineOptions;
   private readonly sipTcpPorts: ReadonlySet<number>;
@@ -45,8 +59,17 @@ export class Pipeline {
   /** "addr:port" endpoints that SDP announced as media: true for an RTP profile, false for other media (T.38 over udptl). */
   private readonly mediaEndpoints = new BoundedMap<string, boolean>(MAX_TRACKED);
   private readonly heartbeats: HeartbeatStreams;
+  private readonly consumers: RecordConsumer[];
+  /** All the consumers, when every one takes batches: the fast lane is open only then. */
+  private readonly batchConsumers: BatchConsumer[] | null;
+  private readonly batch = new UdpBatch();
+  private readonly fields = newEthernetIpv4UdpFields();
+  /** SDP_* per IPv4 flow for the fast lane; cleared whenever SDP teaches something new. */
+  private readonly sdpCache = new Ipv4FlowCache<number>();
 
-  constructor(private readonly consumers: RecordConsumer[], opts: Partial<PipelineOptions> = {}) {
+  constructor(consumers: readonly PipelineConsumer[], opts: Partial<PipelineOptions> = {}) {
+    this.consumers = consumers.map((c) => (typeof c === 'function' ? c : c.add));
+    this.batchConsumers = consumers.every((c) => typeof c !== 'function') ? (consumers as BatchConsumer[]) : null;
     this.opts = { ...DEFAULT_DECODE_OPTIONS, ...opts };
     this.sipTcpPorts = opts.sipTcpPorts ?? DEFAULT_SIP_TCP_PORTS;
     this.heartbeats = new HeartbeatStreams(this.opts.heartbeatByteOrder);
@@ -61,7 +84,56 @@ export class Pipeline {
     else if (rec.transport === 'udp') this.udpFlow(rec);
     if (rec.sip) this.learnMedia(rec.sip);
     if (rec.error) this.stats.errors++;
+    if (this.batch.length > 0) this.flush();
     for (const c of this.consumers) c(rec);
+  };
+
+  /**
+   * The fast lane: a plain UDP datagram (untagged Ethernet, whole IPv4, not
+   * cut by the snaplen) whose payload is neither a heartbeat's 4 bytes nor
+   * text (SIP starts with a letter; RTP with 0x80-0xBF) joins the batch
+   * instead of becoming a record, and this returns true. Anything else
+   * returns false, for the reader to hand to `frame`.
+   */
+  readonly frameInPlace = (info: FrameInfo, b: Uint8Array, start: number): boolean => {
+    const f = this.fields;
+    if (this.batchConsumers === null || info.linkType !== LINKTYPE_ETHERNET || info.caplen !== info.len
+      || !readEthernetIpv4Udp(b, start, start + info.caplen, f)) return false;
+    const p = f.payload;
+    const end = f.payloadEnd;
+    if (end - p === 4 || end === p || b[p] < 0x80) return false;
+    let sdp = SDP_SILENT;
+    if (this.mediaEndpoints.size > 0) {
+      const cached = this.sdpCache.get(IPPROTO_UDP, f.src, f.dst, f.sport, f.dport);
+      if (cached !== undefined) sdp = cached;
+      else {
+        const said = this.sdpSays(ipv4Text(f.src), f.sport, ipv4Text(f.dst), f.dport);
+        sdp = said === undefined ? SDP_SILENT : said ? SDP_RTP : SDP_OTHER;
+        this.sdpCache.set(IPPROTO_UDP, f.src, f.dst, f.sport, f.dport, sdp);
+      }
+    }
+    const batch = this.batch;
+    const i = batch.length;
+    batch.tsSec[i] = info.tsSec;
+    batch.tsNsec[i] = info.tsNsec;
+    batch.src[i] = f.src;
+    batch.dst[i] = f.dst;
+    batch.sport[i] = f.sport;
+    batch.dport[i] = f.dport;
+    batch.tos[i] = f.tos;
+    batch.rtp[i] = isRtp(sdp === SDP_SILENT ? undefined : sdp === SDP_RTP, f.sport, f.dport, b, p, end) ? 1 : 0;
+    batch.length = i + 1;
+    this.stats.frames++;
+    if (batch.length === UDP_BATCH_CAPACITY) this.flush();
+    return true;
+  };
+
+  /** Hand the batch on; the reader calls this at the end of input. */
+  readonly flush = (): void => {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    for (const c of this.batchConsumers!) c.addUdpBatch(batch);
+    batch.length = 0;
   };
 
   private reassemble(rec: PacketRecord): void {
@@ -121,16 +193,19 @@ export class Pipeline {
     if (rec.app === null) this.recogniseRtp(rec, rec.ip);
   }
 
-  /** RTP on an endpoint SDP announced, or by shape on a heuristic port unless SDP said that port carries other media. */
   private recogniseRtp(rec: PacketRecord, ip: IpHeader): void {
     const p = rec.payload;
     if (!p) return;
-    const sdp = this.mediaEndpoints.size > 0 ? this.mediaEndpoints.peek(endpoint(ip.dst, rec.dport)) ?? this.mediaEndpoints.peek(endpoint(ip.src, rec.sport)) : undefined;
-    if (sdp === false) return;
-    if (sdp === true ? rtpHeaderLength(p, 0, p.length) > 0 : looksLikeRtp(rec.sport, rec.dport, p, 0, p.length)) {
+    const sdp = this.mediaEndpoints.size > 0 ? this.sdpSays(ip.src, rec.sport, ip.dst, rec.dport) : undefined;
+    if (isRtp(sdp, rec.sport, rec.dport, p, 0, p.length)) {
       rec.app = 'rtp';
       rec.rtp = decodeRtp(p, 0, p.length);
     }
+  }
+
+  /** What SDP announced for the flow's destination, or else its source: RTP (true), other media (false), nothing. */
+  private sdpSays(src: string, sport: number, dst: string, dport: number): boolean | undefined {
+    return this.mediaEndpoints.peek(endpoint(dst, dport)) ?? this.mediaEndpoints.peek(endpoint(src, sport));
   }
 
   private learnMedia(msgs: SipMessage[]): void {
@@ -138,8 +213,16 @@ export class Pipeline {
       if (!m.sdp) continue;
       for (const media of m.sdp.media) {
         const addr = media.address ?? m.sdp.address;
-        if (addr && media.port > 0) this.mediaEndpoints.set(endpoint(addr, media.port), RTP_PROFILE.test(media.proto));
+        if (addr && media.port > 0) {
+          this.mediaEndpoints.set(endpoint(addr, media.port), RTP_PROFILE.test(media.proto));
+          this.sdpCache.clear();
+        }
       }
     }
   }
+}
+
+/** RTP on an endpoint SDP announced (`sdp` true), or by shape when SDP said nothing of it (undefined). */
+function isRtp(sdp: boolean | undefined, sport: number, dport: number, b: Uint8Array, off: number, end: number): boolean {
+  return sdp === true ? rtpHeaderLength(b, off, end) > 0 : sdp === undefined && looksLikeRtp(sport, dport, b, off, end);
 }

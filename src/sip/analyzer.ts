@@ -8,6 +8,7 @@ import { DialogTracker, DEFAULT_DIALOG_PARAMS, type CallsReport } from './dialog
 import { KeepaliveTracker, DEFAULT_KEEPALIVE_PARAMS, type KeepalivePair } from './keepalives.js';
 import { sipEventsOf, tsBefore, tsFromEpoch, tsOf, type Ts } from './sip-event.js';
 import { TransactionTracker, DEFAULT_TRANSACTION_PARAMS, type Transaction, type TransactionStats } from './transactions.js';
+import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
 
 export interface SipAnalysisParams {
   /** No final response within this many ms: a transaction timeout (default 64*T1 = 32 s). */
@@ -35,7 +36,7 @@ export interface SipAnalysisReport {
   keepalivePairsEvicted: number;
 }
 
-export class SipAnalyzer {
+export class SipAnalyzer implements BatchConsumer {
   readonly params: SipAnalysisParams;
   private readonly tx: TransactionTracker;
   private readonly dialogs: DialogTracker;
@@ -80,6 +81,27 @@ export class SipAnalyzer {
       this.dialogs.add(ev, u);
     }
   };
+
+  /**
+   * A batch holds no SIP: only time passes. Advancing once to the batch's
+   * latest time times out the same transactions, in the same order and at
+   * the same deadlines, as advancing per datagram.
+   */
+  addUdpBatch(batch: UdpBatch): void {
+    if (batch.length === 0) return;
+    let sec = batch.tsSec[0];
+    let nsec = batch.tsNsec[0];
+    for (let i = 1; i < batch.length; i++) {
+      const s = batch.tsSec[i];
+      if (s > sec || (s === sec && batch.tsNsec[i] > nsec)) {
+        sec = s;
+        nsec = batch.tsNsec[i];
+      }
+    }
+    const now = { sec, nsec };
+    if (this.last === null || tsBefore(this.last, now)) this.last = now;
+    this.tx.advance(now);
+  }
 
   /** Calls and keepalives so far, leaving open transactions open (the live views). */
   snapshot(now: number): Pick<SipAnalysisReport, 'calls' | 'keepalives'> {

@@ -6,7 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { PcapParser, isKuznetsovPcap, pcapMagic } from './pcap.js';
 import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
-import { CaptureError, newFacts, type CaptureFacts, type FrameHandler, type RecordParser } from './types.js';
+import { CaptureError, newFacts, type CaptureFacts, type FrameEmitter, type FrameHandler, type FrameSink, type RecordParser } from './types.js';
 
 const CHUNK = 8 * 1024 * 1024;
 
@@ -19,10 +19,10 @@ function isGzip(b: Uint8Array): boolean {
 }
 
 /** Pick the parser from the first four bytes. */
-function parserFor(source: string, head: Uint8Array, facts: CaptureFacts, onFrame: FrameHandler): RecordParser {
-  if (pcapMagic(head)) return new PcapParser(source, facts, onFrame);
+function parserFor(source: string, head: Uint8Array, facts: CaptureFacts, emit: FrameEmitter): RecordParser {
+  if (pcapMagic(head)) return new PcapParser(source, facts, emit);
   const be = ((head[0] << 24) | (head[1] << 16) | (head[2] << 8) | head[3]) >>> 0;
-  if (be === PCAPNG_SHB) return new PcapngParser(source, facts, onFrame);
+  if (be === PCAPNG_SHB) return new PcapngParser(source, facts, emit);
   if (isKuznetsovPcap(head)) throw new CaptureError(`${source}: modified (Kuznetsov) pcap is not supported; convert it with editcap -F pcap`);
   throw new CaptureError(`${source}: not a pcap or pcapng file (starts with ${hexStart(head)})`);
 }
@@ -36,7 +36,7 @@ class RecordFeeder {
   base = 0;
   parser: RecordParser | null = null;
 
-  constructor(private readonly source: string, private readonly facts: CaptureFacts, private readonly onFrame: FrameHandler) {}
+  constructor(private readonly source: string, private readonly facts: CaptureFacts, private readonly emit: FrameEmitter) {}
 
   /** Make room for at least `n` more bytes after `end`. */
   reserve(n: number): void {
@@ -56,7 +56,7 @@ class RecordFeeder {
   drain(): void {
     if (!this.parser) {
       if (this.end - this.start < 4) return;
-      this.parser = parserFor(this.source, this.buf.subarray(this.start, this.start + 4), this.facts, this.onFrame);
+      this.parser = parserFor(this.source, this.buf.subarray(this.start, this.start + 4), this.facts, this.emit);
     }
     this.start = this.parser.parse(this.buf, this.start, this.end, this.base);
   }
@@ -84,10 +84,12 @@ class RecordFeeder {
 }
 
 /**
- * Counts frames into the facts on the way to `onFrame`. The timestamp span is
- * kept here as whole (seconds, nanoseconds) pairs, compared as integers (no
- * float division or boxed number per packet), and written to the facts as
- * seconds by flush(), which readCapture calls however the read ends.
+ * Counts frames into the facts on the way to the sink: its fast lane first,
+ * if it has one, else its frame handler with an `info` and a view of its own.
+ * The timestamp span is kept here as whole (seconds, nanoseconds) pairs,
+ * compared as integers (no float division or boxed number per packet), and
+ * written to the facts as seconds by flush(), which readCapture calls
+ * however the read ends.
  */
 class FrameCounter {
   private any = false;
@@ -95,10 +97,15 @@ class FrameCounter {
   private firstNsec = 0;
   private lastSec = 0;
   private lastNsec = 0;
+  private readonly onFrame: FrameHandler;
+  private readonly sink: FrameSink | null;
 
-  constructor(private readonly facts: CaptureFacts, private readonly onFrame: FrameHandler) {}
+  constructor(private readonly facts: CaptureFacts, to: FrameHandler | FrameSink) {
+    this.onFrame = typeof to === 'function' ? to : to.frame;
+    this.sink = typeof to === 'function' ? null : to;
+  }
 
-  readonly handle: FrameHandler = (info, bytes) => {
+  readonly emit: FrameEmitter = (info, buf, start) => {
     const facts = this.facts;
     facts.packets++;
     facts.bytesCaptured += info.caplen;
@@ -119,10 +126,13 @@ class FrameCounter {
         this.lastNsec = nsec;
       }
     }
-    this.onFrame(info, bytes);
+    if (this.sink !== null && this.sink.frameInPlace(info, buf, start)) return;
+    // A plain view (not subarray(), which looks up the species constructor every call).
+    this.onFrame({ ...info }, new Uint8Array(buf.buffer, buf.byteOffset + start, info.caplen));
   };
 
   flush(): void {
+    this.sink?.flush();
     if (!this.any) return;
     const facts = this.facts;
     const first = this.firstSec + this.firstNsec / 1e9;
@@ -185,9 +195,9 @@ export function inputChunks(path: string, facts: CaptureFacts): AsyncGenerator<U
 }
 
 /** Read a capture arriving as a stream (a pipe from a capture process); same rules as readCapture. */
-export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint8Array>, onFrame: FrameHandler, facts: CaptureFacts = newFacts()): Promise<CaptureFacts> {
+export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint8Array>, onFrame: FrameHandler | FrameSink, facts: CaptureFacts = newFacts()): Promise<CaptureFacts> {
   const counter = new FrameCounter(facts, onFrame);
-  const feeder = new RecordFeeder(name, facts, counter.handle);
+  const feeder = new RecordFeeder(name, facts, counter.emit);
   try {
     await feedStream(feeder, chunks);
   } finally {
@@ -198,13 +208,14 @@ export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint
 }
 
 /**
- * Read a capture and call `onFrame` for every packet, in file order.
+ * Read a capture and call `onFrame` for every packet, in file order (a
+ * FrameSink's fast lane first).
  * Throws CaptureError for input that cannot be read; a file cut short
  * mid-record is a warning in the returned facts, after every whole record.
  */
-export async function readCapture(path: string, onFrame: FrameHandler, facts: CaptureFacts = newFacts()): Promise<CaptureFacts> {
+export async function readCapture(path: string, onFrame: FrameHandler | FrameSink, facts: CaptureFacts = newFacts()): Promise<CaptureFacts> {
   const counter = new FrameCounter(facts, onFrame);
-  const feeder = new RecordFeeder(path === '-' ? 'stdin' : path, facts, counter.handle);
+  const feeder = new RecordFeeder(path === '-' ? 'stdin' : path, facts, counter.emit);
   try {
     if (path === '-') {
       await feedStream(feeder, stdinChunks(facts));

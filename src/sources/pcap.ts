@@ -1,7 +1,7 @@
 // Classic libpcap files: either byte order, microsecond or nanosecond magic.
 
 import type { FrameInfo } from '../../dissectors/types.js';
-import { CaptureError, type CaptureFacts, type FrameHandler, type RecordParser } from './types.js';
+import { CaptureError, type CaptureFacts, type FrameEmitter, type RecordParser } from './types.js';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -36,8 +36,10 @@ export class PcapParser implements RecordParser {
   private maxCaplen = MAX_CAPLEN_DEFAULT;
   private need = PCAP_FILE_HEADER_LEN;
   private frame = 0;
+  /** Filled anew for every record: the emitter copies what it keeps. */
+  private readonly info: FrameInfo = { frame: 0, tsSec: 0, tsNsec: 0, caplen: 0, len: 0, linkType: 0, iface: 0 };
 
-  constructor(private readonly source: string, private readonly facts: CaptureFacts, private readonly onFrame: FrameHandler) {}
+  constructor(private readonly source: string, private readonly facts: CaptureFacts, private readonly emit: FrameEmitter) {}
 
   needed(): number {
     return this.need;
@@ -61,8 +63,6 @@ export class PcapParser implements RecordParser {
       this.headerDone = true;
       off += PCAP_FILE_HEADER_LEN;
     }
-    const ab = b.buffer;
-    const base = b.byteOffset;
     const le = this.le;
     const nsMul = this.nanos ? 1 : 1000;
     const linkType = this.linkType;
@@ -89,18 +89,15 @@ export class PcapParser implements RecordParser {
         tsNsec %= 1e9;
       }
       const len = dv.getUint32(off + 12, le);
-      const info: FrameInfo = {
-        frame: ++this.frame,
-        tsSec,
-        tsNsec,
-        caplen,
-        len: len > caplen ? len : caplen,
-        linkType,
-        iface: 0,
-      };
+      const info = this.info;
+      info.frame = ++this.frame;
+      info.tsSec = tsSec;
+      info.tsNsec = tsNsec;
+      info.caplen = caplen;
+      info.len = len > caplen ? len : caplen;
+      info.linkType = linkType;
       off += RECORD_HEADER_LEN;
-      // A plain view (not subarray(), which looks up the species constructor every call).
-      this.onFrame(info, new Uint8Array(ab, base + off, caplen));
+      this.emit(info, b, off);
       off += caplen;
     }
   }

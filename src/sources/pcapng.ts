@@ -1,7 +1,8 @@
 // pcapng: sections in either byte order, many interfaces each with its own
 // link type and timestamp resolution; EPB, SPB and the obsolete packet block.
 
-import { CaptureError, type CaptureFacts, type FrameHandler, type InterfaceFacts, type RecordParser } from './types.js';
+import type { FrameInfo } from '../../dissectors/types.js';
+import { CaptureError, type CaptureFacts, type FrameEmitter, type InterfaceFacts, type RecordParser } from './types.js';
 
 export const PCAPNG_SHB = 0x0a0d0d0a;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
@@ -73,8 +74,10 @@ export class PcapngParser implements RecordParser {
   private need = MIN_BLOCK_LEN;
   private frame = 0;
   private sections = 0;
+  /** Filled anew for every packet: the emitter copies what it keeps. */
+  private readonly info: FrameInfo = { frame: 0, tsSec: 0, tsNsec: 0, caplen: 0, len: 0, linkType: 0, iface: 0 };
 
-  constructor(private readonly source: string, private readonly facts: CaptureFacts, private readonly onFrame: FrameHandler) {}
+  constructor(private readonly source: string, private readonly facts: CaptureFacts, private readonly emit: FrameEmitter) {}
 
   needed(): number {
     return this.need;
@@ -160,10 +163,17 @@ export class PcapngParser implements RecordParser {
     return ifc;
   }
 
-  private emit(b: Uint8Array, ifId: number, ifc: Iface, hi: number, lo: number, data: number, caplen: number, len: number): void {
+  private packet(b: Uint8Array, ifId: number, ifc: Iface, hi: number, lo: number, data: number, caplen: number, len: number): void {
     const { sec, nsec } = splitTimestamp(hi, lo, ifc);
-    const info = { frame: ++this.frame, tsSec: sec, tsNsec: nsec, caplen, len: Math.max(len, caplen), linkType: ifc.linkType, iface: ifId };
-    this.onFrame(info, new Uint8Array(b.buffer, b.byteOffset + data, caplen));
+    const info = this.info;
+    info.frame = ++this.frame;
+    info.tsSec = sec;
+    info.tsNsec = nsec;
+    info.caplen = caplen;
+    info.len = Math.max(len, caplen);
+    info.linkType = ifc.linkType;
+    info.iface = ifId;
+    this.emit(info, b, data);
   }
 
   private enhancedPacket(b: Uint8Array, dv: DataView, p: number, end: number, where: string): void {
@@ -171,7 +181,7 @@ export class PcapngParser implements RecordParser {
     const ifId = dv.getUint32(p, this.le);
     const caplen = dv.getUint32(p + 12, this.le);
     if (p + 20 + caplen > end) throw new CaptureError(`${where}: captured length ${caplen} overruns its block`);
-    this.emit(b, ifId, this.iface(ifId, where), dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
+    this.packet(b, ifId, this.iface(ifId, where), dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
   }
 
   private simplePacket(b: Uint8Array, dv: DataView, p: number, end: number, where: string): void {
@@ -181,7 +191,7 @@ export class PcapngParser implements RecordParser {
     let caplen = Math.min(len, end - p - 4);
     if (ifc.snaplen > 0) caplen = Math.min(caplen, ifc.snaplen);
     // SPBs carry no timestamp.
-    this.emit(b, 0, ifc, 0, 0, p + 4, caplen, len);
+    this.packet(b, 0, ifc, 0, 0, p + 4, caplen, len);
   }
 
   private obsoletePacket(b: Uint8Array, dv: DataView, p: number, end: number, where: string): void {
@@ -189,6 +199,6 @@ export class PcapngParser implements RecordParser {
     const ifId = dv.getUint16(p, this.le);
     const caplen = dv.getUint32(p + 12, this.le);
     if (p + 20 + caplen > end) throw new CaptureError(`${where}: captured length ${caplen} overruns its block`);
-    this.emit(b, ifId, this.iface(ifId, where), dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
+    this.packet(b, ifId, this.iface(ifId, where), dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
   }
 }

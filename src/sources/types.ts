@@ -8,6 +8,22 @@ import type { FrameInfo } from '../../dissectors/types.js';
  */
 export type FrameHandler = (info: FrameInfo, bytes: Uint8Array) => void;
 
+/**
+ * A frame handler with a fast lane. The reader offers each frame to
+ * `frameInPlace` first, as its own buffer (the frame is buf[start, start +
+ * info.caplen)) and an `info` it reuses; when that returns false, the frame
+ * goes to `frame` as to any FrameHandler. `flush` is called once the input
+ * ends (however it ends), so what the fast lane holds is handed on.
+ */
+export interface FrameSink {
+  readonly frame: FrameHandler;
+  readonly frameInPlace: (info: FrameInfo, buf: Uint8Array, start: number) => boolean;
+  readonly flush: () => void;
+}
+
+/** How a record parser hands on a frame: `info` is the parser's own (reused), the bytes buf[start, start + info.caplen). */
+export type FrameEmitter = (info: FrameInfo, buf: Uint8Array, start: number) => void;
+
 export type CaptureFormat = 'pcap' | 'pcapng';
 
 export interface InterfaceFacts {

@@ -1,0 +1,101 @@
+// The pipeline's fast lane (plain UDP datagrams as batches of numbers, see
+// src/pipeline/udp-batch.ts) must change nothing: `analyze` with it gives the
+// report it gives without it (a consumer of records only closes the lane),
+// byte for byte, on every bundled and corpus capture, on the benchmark's
+// mixed traffic, on mutated frames and with the DSCP audit evicting flows.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { REPO, corpusCaptures } from './helpers.js';
+import { analyzeFile } from '../src/analysis/analyze.js';
+import { writeMixedCapture } from '../captures/make-captures.js';
+import { readCapture } from '../src/sources/capture-reader.js';
+import { openCaptureWriter } from '../src/writer/pcap-writer.js';
+import { Rng } from '../src/generator/rng.js';
+import { Pipeline } from '../src/pipeline/pipeline.js';
+import { DscpAudit } from '../src/dscp/audit.js';
+import { defaultPolicy } from '../src/dscp/default-policy.js';
+import { buildUdpFrame, rtpPayload } from '../src/writer/frame-builder.js';
+import type { UdpBatch } from '../src/pipeline/udp-batch.js';
+
+const DEMO = join(REPO, 'captures', 'demo.pcap');
+const dir = mkdtempSync(join(tmpdir(), 'ucprobe-fast-lane-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function sameWithAndWithoutLane(file: string): Promise<void> {
+  const fast = await analyzeFile(file);
+  const slow = await analyzeFile(file, {}, {}, [() => {}]);
+  assert.equal(JSON.stringify(fast), JSON.stringify(slow));
+}
+
+const captures = [DEMO, ...corpusCaptures()];
+test(`analyze is the same with and without the fast lane on ${captures.length} captures`, async () => {
+  for (const f of captures) {
+    try {
+      await sameWithAndWithoutLane(f);
+    } catch (e) {
+      if (e instanceof assert.AssertionError) throw new Error(`${basename(f)}: ${e.message.slice(0, 400)}`);
+      // Files the reader refuses refuse the same way either way.
+      await assert.rejects(analyzeFile(f, {}, {}, [() => {}]), { message: (e as Error).message });
+    }
+  }
+});
+
+test('the same on mixed traffic (heartbeats, SIP, RTP, TCP), pcap and pcapng', async () => {
+  for (const format of ['pcap', 'pcapng'] as const) {
+    const file = join(dir, `mixed.${format}`);
+    writeMixedCapture(file, { packets: 60_000, seed: 11, format });
+    await sameWithAndWithoutLane(file);
+  }
+});
+
+test('the same on mutated frames: flipped header and payload bytes, snaplen cuts', async () => {
+  const file = join(dir, 'mutated.pcap');
+  const w = openCaptureWriter(file, 'pcap', { precision: 'ns' });
+  const rng = new Rng(2026);
+  await readCapture(DEMO, (info, bytes) => {
+    for (let k = 0; k < 3; k++) {
+      const b = bytes.slice();
+      // Mostly the bytes the fast lane reads: EtherType, IPv4 header, UDP header, first payload bytes.
+      const flips = rng.int(0, 3);
+      for (let f = 0; f < flips; f++) b[rng.int(12, Math.min(b.length - 1, 50))] = rng.u32() & 0xff;
+      const cut = rng.float() < 0.1 ? rng.int(14, b.length) : b.length;
+      w.writePacket(info.tsSec, info.tsNsec + k, b.subarray(0, cut), b.length);
+    }
+  });
+  w.close();
+  await sameWithAndWithoutLane(file);
+});
+
+test('the DSCP audit evicting flows keeps the same verdicts with batches as with records', async () => {
+  const file = join(dir, 'flows.pcap');
+  const w = openCaptureWriter(file, 'pcap', { precision: 'us' });
+  const rng = new Rng(5);
+  for (let i = 0; i < 20_000; i++) {
+    const flow = rng.int(0, 299);
+    const payload = rtpPayload({ payloadType: flow % 3 === 0 ? 50 : 0, seq: i, timestamp: 160 * i, ssrc: flow }, new Uint8Array(20));
+    const frame = buildUdpFrame({ src: '00:00:00:00:00:01', dst: '00:00:00:00:00:02' },
+      { src: `10.1.${flow >> 8}.${flow & 255}`, dst: '10.2.0.1', dscp: rng.float() < 0.05 ? 0 : 46, ecn: rng.int(0, 3) },
+      { sport: 16384 + 2 * (flow % 50), dport: 20000 + flow, payload });
+    w.writePacket(1_700_000_000 + Math.floor(i / 100), (i % 100) * 10_000_000, frame);
+  }
+  w.close();
+  const run = async (recordsOnly: boolean) => {
+    const audit = new DscpAudit(defaultPolicy(), 64);
+    const batches: number[] = [];
+    const counting = { add: audit.add, addUdpBatch: (b: UdpBatch) => { batches.push(b.length); audit.addUdpBatch(b); } };
+    const p = new Pipeline(recordsOnly ? [audit.add] : [counting]);
+    await readCapture(file, p);
+    return { report: JSON.stringify(audit.report()), batches, frames: p.stats.frames };
+  };
+  const fast = await run(false);
+  const slow = await run(true);
+  assert.equal(fast.report, slow.report);
+  assert.equal(fast.frames, 20_000);
+  assert.equal(fast.batches.reduce((a, b) => a + b, 0), 20_000, 'every datagram went by the fast lane');
+  assert.deepEqual(slow.batches, []);
+  assert.ok(JSON.parse(fast.report).totals.evicted > 1000);
+});
