@@ -13,6 +13,9 @@ function slotOf(proto: number, src: number, dst: number, ports: number): number 
 }
 
 export class Ipv4FlowCache<V> {
+  /** A slot holds an entry only when its generation is the current one: clear() is one increment. */
+  private readonly generation = new Uint32Array(SLOTS);
+  private current = 1;
   private readonly proto = new Uint8Array(SLOTS);
   private readonly src = new Int32Array(SLOTS);
   private readonly dst = new Int32Array(SLOTS);
@@ -24,12 +27,13 @@ export class Ipv4FlowCache<V> {
   get(proto: number, src: number, dst: number, sport: number, dport: number): V | undefined {
     const ports = (sport << 16) | dport;
     const i = slotOf(proto, src, dst, ports);
-    return this.proto[i] === proto && this.src[i] === (src | 0) && this.dst[i] === (dst | 0) && this.ports[i] === ports ? this.values[i] : undefined;
+    return this.generation[i] === this.current && this.proto[i] === proto && this.src[i] === (src | 0) && this.dst[i] === (dst | 0) && this.ports[i] === ports ? this.values[i] : undefined;
   }
 
   set(proto: number, src: number, dst: number, sport: number, dport: number, value: V): void {
     const ports = (sport << 16) | dport;
     const i = slotOf(proto, src, dst, ports);
+    this.generation[i] = this.current;
     this.proto[i] = proto;
     this.src[i] = src;
     this.dst[i] = dst;
@@ -38,7 +42,11 @@ export class Ipv4FlowCache<V> {
   }
 
   clear(): void {
-    this.proto.fill(0);
-    this.values.fill(undefined);
+    // After 2^32 - 1 clears the counter would meet old slots again: start over for real.
+    if (++this.current === 0x1_0000_0000) {
+      this.current = 1;
+      this.generation.fill(0);
+      this.values.fill(undefined);
+    }
   }
 }

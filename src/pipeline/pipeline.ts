@@ -114,8 +114,14 @@ export class Pipeline implements FrameSink {
     }
     const batch = this.batch;
     const i = batch.length;
-    batch.tsSec[i] = info.tsSec;
-    batch.tsNsec[i] = info.tsNsec;
+    const sec = info.tsSec;
+    const nsec = info.tsNsec;
+    if (i === 0 || sec > batch.latestSec || (sec === batch.latestSec && nsec > batch.latestNsec)) {
+      batch.latestSec = sec;
+      batch.latestNsec = nsec;
+    }
+    batch.tsSec[i] = sec;
+    batch.tsNsec[i] = nsec;
     batch.src[i] = f.src;
     batch.dst[i] = f.dst;
     batch.sport[i] = f.sport;

@@ -13,6 +13,9 @@ export const UDP_BATCH_CAPACITY = 4096;
 /** Datagrams in arrival order, as columns; reused, valid only during addUdpBatch. */
 export class UdpBatch {
   length = 0;
+  /** The latest timestamp among the entries (capture files are not always in time order). */
+  latestSec = 0;
+  latestNsec = 0;
   readonly tsSec = new Float64Array(UDP_BATCH_CAPACITY);
   readonly tsNsec = new Float64Array(UDP_BATCH_CAPACITY);
   /** IPv4 addresses as the header's 32 bits (Ipv4Header.srcAddr / dstAddr). */

@@ -89,16 +89,7 @@ export class SipAnalyzer implements BatchConsumer {
    */
   addUdpBatch(batch: UdpBatch): void {
     if (batch.length === 0) return;
-    let sec = batch.tsSec[0];
-    let nsec = batch.tsNsec[0];
-    for (let i = 1; i < batch.length; i++) {
-      const s = batch.tsSec[i];
-      if (s > sec || (s === sec && batch.tsNsec[i] > nsec)) {
-        sec = s;
-        nsec = batch.tsNsec[i];
-      }
-    }
-    const now = { sec, nsec };
+    const now = { sec: batch.latestSec, nsec: batch.latestNsec };
     if (this.last === null || tsBefore(this.last, now)) this.last = now;
     this.tx.advance(now);
   }
