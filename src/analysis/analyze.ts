@@ -4,7 +4,7 @@
 import { readCapture } from '../sources/capture-reader.js';
 import { CaptureError, newFacts, type CaptureFacts } from '../sources/types.js';
 import { linkTypeName } from '../../dissectors/link.js';
-import { Pipeline, type PipelineOptions, type PipelineStats, type RecordConsumer } from '../pipeline/pipeline.js';
+import { Pipeline, type PipelineConsumer, type PipelineOptions, type PipelineStats } from '../pipeline/pipeline.js';
 import { ProtocolCounter, type ProtocolCounts } from './protocol-counts.js';
 import { SipCounter, type SipCounts } from './sip-counts.js';
 import { SipAnalyzer, type SipAnalysisParams, type SipAnalysisReport } from '../sip/analyzer.js';
@@ -75,12 +75,12 @@ export interface AnalyzeExtras {
   sip?: Partial<SipAnalysisParams>;
 }
 
-/** `also`: further consumers to run in the same pass (e.g. two-vantage correlation). */
+/** `also`: further consumers to run in the same pass (e.g. two-vantage correlation; one of records only closes the fast lane). */
 export async function analyzeFile(
   path: string,
   opts: Partial<PipelineOptions> = {},
   heartbeat: Partial<DetectorParams> = {},
-  also: RecordConsumer[] = [],
+  also: PipelineConsumer[] = [],
   extras: AnalyzeExtras = {},
 ): Promise<FileReport> {
   const protocols = new ProtocolCounter();

@@ -9,6 +9,7 @@
 // - the messages of the first calls' Call-IDs, for their ladders, through the
 //   same CallFlowCollector `ucprobe sip flow` uses.
 
+import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
 import type { PacketRecord } from '../../dissectors/types.js';
 import { analyzeFile, type AnalyzeExtras, type FileReport } from '../analysis/analyze.js';
 import type { DetectorParams } from '../heartbeat/params.js';
@@ -201,7 +202,7 @@ interface StreamIntervals {
 }
 
 /** Inter-arrival intervals of every heartbeat stream, bounded per stream and in streams. */
-export class IntervalCollector {
+export class IntervalCollector implements BatchConsumer {
   private readonly streams = new Map<string, StreamIntervals>();
   private origin: number | null = null;
   /** Streams past MAX_PLOTTED_STREAMS: not plotted. */
@@ -210,6 +211,11 @@ export class IntervalCollector {
 
   /** `bucketSeconds`: the finest bucket width (the heartbeat interval: one heartbeat per bucket). */
   constructor(private readonly bucketSeconds: number, private readonly maxStreams = MAX_PLOTTED_STREAMS, private readonly maxBuckets = MAX_BUCKETS) {}
+
+  /** A batch holds no heartbeat; its first datagram may be the capture's first packet. */
+  addUdpBatch(batch: UdpBatch): void {
+    if (batch.length > 0) this.origin ??= batch.tsSec[0] + batch.tsNsec[0] / 1e9;
+  }
 
   readonly add = (rec: PacketRecord): void => {
     const t = rec.tsSec + rec.tsNsec / 1e9;
@@ -254,13 +260,16 @@ export class IntervalCollector {
 }
 
 /** The messages of the first MAX_LADDERS Call-IDs that carried an INVITE, one CallFlowCollector each. */
-export class LadderCollector {
+export class LadderCollector implements BatchConsumer {
   private readonly flows = new Map<string, CallFlowCollector>();
   /** Call-IDs with an INVITE seen past the cap: no ladder. */
   skipped = 0;
   private readonly skippedIds = new Set<string>();
 
   constructor(private readonly maxCalls = MAX_LADDERS, private readonly maxMessages = MAX_LADDER_MESSAGES) {}
+
+  /** A batch holds no SIP. */
+  addUdpBatch(): void {}
 
   readonly add = (rec: PacketRecord): void => {
     if (rec.sip === null) return;
@@ -310,6 +319,6 @@ export async function collectFile(
   const intervalMs = heartbeat.intervalMs ?? DEFAULT_DETECTOR_PARAMS.intervalMs;
   const intervals = new IntervalCollector(intervalMs / 1000);
   const ladders = new LadderCollector();
-  const report = await analyzeFile(path, opts, heartbeat, [intervals.add, ladders.add], extras);
+  const report = await analyzeFile(path, opts, heartbeat, [intervals, ladders], extras);
   return { report, intervals, ladders };
 }
