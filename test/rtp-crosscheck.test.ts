@@ -7,14 +7,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { REPO, corpusCaptures, decodeAll, hasTshark, tshark } from './helpers.js';
+import { basename } from 'node:path';
+import { corpusCaptures, decodeAll, hasTshark, tshark, tsharkReadableCaptures } from './helpers.js';
 import { isRtpHeuristicPort } from '../dissectors/rtp.js';
 
-const TSHARK_UNREADABLE = new Set(['gopacket__le__test901.pcapng', 'ndpi__fuzz-2021-10-13.pcap']);
-const bundled = readdirSync(join(REPO, 'captures')).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).map((f) => join(REPO, 'captures', f));
-const files = [...bundled, ...corpusCaptures()].filter((f) => !TSHARK_UNREADABLE.has(basename(f)));
+const files = tsharkReadableCaptures();
 
 interface TsharkRtp {
   pt: number;

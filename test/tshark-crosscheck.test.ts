@@ -4,18 +4,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { CORPUS, REPO, corpusCaptures, decodeAll, hasTshark, tshark } from './helpers.js';
+import { basename } from 'node:path';
+import { CORPUS, corpusCaptures, decodeAll, hasTshark, tshark, tsharkReadableCaptures } from './helpers.js';
 import type { PacketRecord } from '../dissectors/types.js';
 
 const FIELDS = [
   'frame.number', 'frame.protocols', 'ip.dsfield.dscp', 'ipv6.tclass', 'udp.srcport', 'udp.dstport',
   'tcp.srcport', 'tcp.dstport', 'sip.Method', 'sip.Status-Code', 'sip.Call-ID', 'frame.cb_pen',
 ];
-
-/** Files tshark itself cannot read to the end: checked by the reader tests instead. */
-const TSHARK_UNREADABLE = new Set(['gopacket__le__test901.pcapng', 'ndpi__fuzz-2021-10-13.pcap']);
 
 interface Row {
   /** pcapng custom blocks: tshark shows them as frames, they carry no packet. */
@@ -67,8 +63,7 @@ function ourRow(r: PacketRecord): Row {
   };
 }
 
-const bundled = readdirSync(join(REPO, 'captures')).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).map((f) => join(REPO, 'captures', f));
-const files = [...bundled, ...corpusCaptures()].filter((f) => !TSHARK_UNREADABLE.has(basename(f)));
+const files = tsharkReadableCaptures();
 
 for (const file of files) {
   test(`tshark agrees: ${basename(file)}`, { skip: !hasTshark && 'tshark not installed' }, async () => {
