@@ -44,7 +44,7 @@ const DEFAULT_SIP_TCP_PORTS: ReadonlySet<number> = new Set([5060]);
 const MAX_TRACKED = 65536;
 /** SDP transport protocols that carry RTP: RTP/AVP, RTP/SAVP(F), UDP/TLS/RTP/SAVPF, ... */
 const RTP_PROFILE = /(^|\/)RTP\//i;
-/** What SDP said of a flow's endpoints, as the fast lane caches it. */
+/** What SDP said of a flow's endpoints: nothing, RTP, or other media (T.38 over udptl). */
 const SDP_SILENT = 0;
 const SDP_RTP = 1;
 const SDP_OTHER = 2;
@@ -56,8 +56,8 @@ export class Pipeline implements FrameSink {
   private readonly fragments = new IpFragmentReassembler();
   private readonly tcp = new TcpReassembler();
   private readonly framers = new BoundedMap<string, SipStreamFramer>(MAX_TRACKED);
-  /** "addr:port" endpoints that SDP announced as media: true for an RTP profile, false for other media (T.38 over udptl). */
-  private readonly mediaEndpoints = new BoundedMap<string, boolean>(MAX_TRACKED);
+  /** "addr:port" endpoints that SDP announced as media: SDP_RTP for an RTP profile, else SDP_OTHER. */
+  private readonly mediaEndpoints = new BoundedMap<string, number>(MAX_TRACKED);
   private readonly heartbeats: HeartbeatStreams;
   private readonly consumers: RecordConsumer[];
   /** All the consumers, when every one takes batches: the fast lane is open only then. */
@@ -107,8 +107,7 @@ export class Pipeline implements FrameSink {
       const cached = this.sdpCache.get(IPPROTO_UDP, f.src, f.dst, f.sport, f.dport);
       if (cached !== undefined) sdp = cached;
       else {
-        const said = this.sdpSays(ipv4Text(f.src), f.sport, ipv4Text(f.dst), f.dport);
-        sdp = said === undefined ? SDP_SILENT : said ? SDP_RTP : SDP_OTHER;
+        sdp = this.sdpSays(ipv4Text(f.src), f.sport, ipv4Text(f.dst), f.dport);
         this.sdpCache.set(IPPROTO_UDP, f.src, f.dst, f.sport, f.dport, sdp);
       }
     }
@@ -127,7 +126,7 @@ export class Pipeline implements FrameSink {
     batch.sport[i] = f.sport;
     batch.dport[i] = f.dport;
     batch.tos[i] = f.tos;
-    batch.rtp[i] = isRtp(sdp === SDP_SILENT ? undefined : sdp === SDP_RTP, f.sport, f.dport, b, p, end) ? 1 : 0;
+    batch.rtp[i] = isRtp(sdp, f.sport, f.dport, b, p, end) ? 1 : 0;
     batch.length = i + 1;
     this.stats.frames++;
     if (batch.length === UDP_BATCH_CAPACITY) this.flush();
@@ -202,16 +201,16 @@ export class Pipeline implements FrameSink {
   private recogniseRtp(rec: PacketRecord, ip: IpHeader): void {
     const p = rec.payload;
     if (!p) return;
-    const sdp = this.mediaEndpoints.size > 0 ? this.sdpSays(ip.src, rec.sport, ip.dst, rec.dport) : undefined;
+    const sdp = this.mediaEndpoints.size > 0 ? this.sdpSays(ip.src, rec.sport, ip.dst, rec.dport) : SDP_SILENT;
     if (isRtp(sdp, rec.sport, rec.dport, p, 0, p.length)) {
       rec.app = 'rtp';
       rec.rtp = decodeRtp(p, 0, p.length);
     }
   }
 
-  /** What SDP announced for the flow's destination, or else its source: RTP (true), other media (false), nothing. */
-  private sdpSays(src: string, sport: number, dst: string, dport: number): boolean | undefined {
-    return this.mediaEndpoints.peek(endpoint(dst, dport)) ?? this.mediaEndpoints.peek(endpoint(src, sport));
+  /** What SDP announced for the flow's destination, or else its source (SDP_*). */
+  private sdpSays(src: string, sport: number, dst: string, dport: number): number {
+    return this.mediaEndpoints.peek(endpoint(dst, dport)) ?? this.mediaEndpoints.peek(endpoint(src, sport)) ?? SDP_SILENT;
   }
 
   private learnMedia(msgs: SipMessage[]): void {
@@ -220,7 +219,7 @@ export class Pipeline implements FrameSink {
       for (const media of m.sdp.media) {
         const addr = media.address ?? m.sdp.address;
         if (addr && media.port > 0) {
-          this.mediaEndpoints.set(endpoint(addr, media.port), RTP_PROFILE.test(media.proto));
+          this.mediaEndpoints.set(endpoint(addr, media.port), RTP_PROFILE.test(media.proto) ? SDP_RTP : SDP_OTHER);
           this.sdpCache.clear();
         }
       }
@@ -228,7 +227,7 @@ export class Pipeline implements FrameSink {
   }
 }
 
-/** RTP on an endpoint SDP announced (`sdp` true), or by shape when SDP said nothing of it (undefined). */
-function isRtp(sdp: boolean | undefined, sport: number, dport: number, b: Uint8Array, off: number, end: number): boolean {
-  return sdp === true ? rtpHeaderLength(b, off, end) > 0 : sdp === undefined && looksLikeRtp(sport, dport, b, off, end);
+/** RTP on an endpoint SDP announced as RTP, or by shape on one SDP said nothing of. */
+function isRtp(sdp: number, sport: number, dport: number, b: Uint8Array, off: number, end: number): boolean {
+  return sdp === SDP_RTP ? rtpHeaderLength(b, off, end) > 0 : sdp === SDP_SILENT && looksLikeRtp(sport, dport, b, off, end);
 }
