@@ -17,6 +17,7 @@ import { Monitor } from '../src/monitor/monitor.js';
 import { SentWriter } from '../src/generator/sent-writer.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import type { HeartbeatEvent } from '../src/heartbeat/events.js';
+import { waitFor } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-lab-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -87,6 +88,10 @@ test('loopback: drop 4 → no failover, drop 5 → failover, LE and BE, CS3 and 
   w.close(summary);
   const report = monitor.stop();
   peer.destroy();
+  // tcpdump under load lags the sender: stopping it the moment the last datagram leaves loses the
+  // ones still in its socket buffer. Let it write every heartbeat sent first (or give up after 3 s).
+  const sent = summary.streams.reduce((n, s) => n + s.sent, 0);
+  if (stopCapture) await waitFor(() => analyzeFile(wire).then((a) => a.protocols.mdsHeartbeat >= sent, () => false), 3000);
   await stopCapture?.();
 
   assert.deepEqual(summary.streams.map((s) => [s.sent, s.withheld.drop]), [[21, 4], [20, 5], [21, 4], [20, 5]]);
