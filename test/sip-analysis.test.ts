@@ -292,6 +292,33 @@ test('transactions: at the end of the capture, a timeout only if the capture wen
   assert.deepEqual([ringing.stats().timeouts, ringing.stats().proceedingAtEnd], [0, 1]);
 });
 
+test('transactions: an ended one is kept 64*T1 for its retransmissions, then dropped', () => {
+  const t = new TransactionTracker({ timeoutMs: 4000 });
+  const answer = (cseq: string, sec: number) => t.add(ev(rfc2543('', cseq, { status: 200, toTag: 'x' }), sec, '10.0.0.2:5060', '10.0.0.1:5060')).kind;
+  // Answered at 0 s: the peer may retransmit for 32 s; the same request after that is a new transaction.
+  assert.equal(t.add(ev(rfc2543('OPTIONS', '1 OPTIONS'), 0)).kind, 'request');
+  assert.equal(answer('1 OPTIONS', 0), 'response');
+  assert.equal(t.add(ev(rfc2543('OPTIONS', '1 OPTIONS'), 31)).kind, 'request-retransmission');
+  assert.equal(answer('1 OPTIONS', 31), 'response-retransmission');
+  assert.equal(t.add(ev(rfc2543('OPTIONS', '1 OPTIONS'), 33)).kind, 'request');
+  assert.equal(t.held, 1);
+  // Timed out at 104 s (the 4 s limit): the client goes on retransmitting, so it stays 32 s past that.
+  assert.equal(t.add(ev(rfc2543('INVITE', '2 INVITE'), 100)).kind, 'request');
+  assert.equal(t.add(ev(rfc2543('INVITE', '2 INVITE'), 135)).kind, 'request-retransmission');
+  assert.equal(t.add(ev(rfc2543('INVITE', '2 INVITE'), 137)).kind, 'request');
+  // An INVITE in Proceeding has no end, so it is never dropped by time.
+  assert.equal(t.add(ev(rfc2543('INVITE', '3 INVITE'), 200)).kind, 'request');
+  t.add(ev(rfc2543('', '3 INVITE', { status: 180, toTag: 'y' }), 200, '10.0.0.2:5060', '10.0.0.1:5060'));
+  assert.equal(t.add(ev(rfc2543('INVITE', '3 INVITE'), 900)).kind, 'request-retransmission');
+  // A keepalive a second for 1000 s: the table holds the last window's, not the file's.
+  for (let i = 0; i < 1000; i++) {
+    t.add(ev(rfc2543('OPTIONS', `${10 + i} OPTIONS`), 1000 + i));
+    answer(`${10 + i} OPTIONS`, 1000 + i);
+  }
+  assert.equal(t.held, 34);
+  assert.equal(t.stats().transactions, 1005);
+});
+
 test('tables stay bounded: evicted calls keep their state in the totals', async () => {
   const r = await analyze(join(dir, 'calls.pcap'), { maxCalls: 2, maxTransactions: 3 });
   assert.equal(r.calls.calls.length, 2);

@@ -11,6 +11,7 @@
 
 import type { SdpRecord } from '../../dissectors/types.js';
 import { RecencyMap } from '../pipeline/bounded-map.js';
+import { detach, detachOrNull } from '../pipeline/detach.js';
 import { msBetween, roundMs, uriOf, type SipEvent, type Ts } from './sip-event.js';
 import type { Transaction, TxUpdate } from './transactions.js';
 
@@ -143,7 +144,7 @@ export class DialogTracker {
   private open(ev: SipEvent, tracks: Track[] | undefined): Track {
     const m = ev.msg;
     const rec: CallRecord = {
-      callId: m.callId!, fromTag: m.fromTag, toTag: m.toTag, from: uriOf(m.from), to: uriOf(m.to), caller: ev.src,
+      callId: detach(m.callId!), fromTag: detachOrNull(m.fromTag), toTag: detachOrNull(m.toTag), from: detach(uriOf(m.from)), to: detach(uriOf(m.to)), caller: ev.src,
       start: ev.time, state: m.toTag !== null ? 'answered' : 'trying', code: null, setupMs: null, pddMs: null, ringMs: null,
       durationMs: null, answered: null, ended: null, byeFrom: null, midDialog: m.toTag !== null, messages: 0, retransmissions: 0,
       hosts: [], media: [], dscp: {},
@@ -197,7 +198,7 @@ export class DialogTracker {
     // Responses to the call's INVITE drive its state; others (BYE's 200, re-INVITEs) do not.
     if (cseq.method !== 'INVITE' || cseq.seq !== t.inviteSeq) return;
     const status = m.status!;
-    if (r.toTag === null && m.toTag !== null) r.toTag = m.toTag;
+    if (r.toTag === null && m.toTag !== null) r.toTag = detach(m.toTag);
     if (status === 180 || status === 183) {
       if (t.ringTs === null) {
         t.ringTs = ev.ts;
@@ -233,8 +234,8 @@ export class DialogTracker {
     for (const md of sdp.media) {
       if (r.media.length >= MAX_MEDIA) return;
       const entry: CallMedia = {
-        side, sender: ev.src, media: md.media, address: md.address, port: md.port, proto: md.proto,
-        payloadTypes: md.payloadTypes, codecs: md.payloadTypes.map((pt) => codecName(pt, md.rtpmap)),
+        side, sender: ev.src, media: detach(md.media), address: detachOrNull(md.address), port: md.port, proto: detach(md.proto),
+        payloadTypes: md.payloadTypes, codecs: md.payloadTypes.map((pt) => detach(codecName(pt, md.rtpmap))),
       };
       // The same SDP relayed by a proxy is one announcement.
       const same = r.media.some((x) => x.side === side && x.media === entry.media && x.address === entry.address && x.port === entry.port && x.payloadTypes.join() === entry.payloadTypes.join());

@@ -14,9 +14,16 @@
 // the limit or at the end of the capture; an INVITE that got a provisional
 // response is in Proceeding, where RFC 3261 runs no timer (it may ring for
 // minutes), so it never times out here.
+//
+// A transaction that ended (final response, or timeout) is kept for another
+// 64*T1 (or the timeout, if longer) to recognise retransmissions (peers send
+// them for that long: Timer B/F on the client, J/H on the server), then
+// dropped: the table holds the last minute or so of signalling, not every
+// transaction of the file.
 
 import { IntervalHistogram, type IntervalStats } from '../heartbeat/interval-histogram.js';
 import { RecencyMap } from '../pipeline/bounded-map.js';
+import { detach } from '../pipeline/detach.js';
 import { msBetween, roundMs, tsAfterMs, tsBefore, type SipEvent, type Ts } from './sip-event.js';
 
 export interface TransactionParams {
@@ -109,6 +116,8 @@ export interface TransactionStats {
 const MAGIC_COOKIE = 'z9hG4bK';
 const MAX_SEEN_RESPONSES = 16;
 const MAX_LISTED = 100;
+/** 64*T1 with T1 = 500 ms: how long peers go on retransmitting (RFC 3261 17). */
+const RETRANSMIT_WINDOW_MS = 64 * 500;
 
 /** The transaction key of a message, and whether it is an ACK (mapped onto its INVITE). */
 function keyOf(ev: SipEvent): string {
@@ -130,6 +139,8 @@ export class TransactionTracker {
   private readonly table = new RecencyMap<string, Transaction>();
   /** Transactions that can still time out, in start order (set once, deleted when answered). */
   private readonly pending = new RecencyMap<string, Transaction>();
+  /** Ended transactions in the order they ended, with the time they leave the table. */
+  private readonly ended = new RecencyMap<string, { tx: Transaction; leaveAt: Ts }>();
   private readonly finalHist = new Map<string, { h: IntervalHistogram; n: number }>();
   private readonly provHist = new IntervalHistogram();
   private provCount = 0;
@@ -143,13 +154,28 @@ export class TransactionTracker {
     this.params = { ...DEFAULT_TRANSACTION_PARAMS, ...params };
   }
 
-  /** Time passes: time out the requests whose limit `now` has passed. */
+  /** Transactions in the table now: open, proceeding, or ended within the retransmission window. */
+  get held(): number {
+    return this.table.size;
+  }
+
+  /** Time passes: time out the requests whose limit `now` has passed, and drop ended transactions whose window has. */
   advance(now: Ts): void {
     for (let tx = this.pending.oldestValue(); tx !== undefined; tx = this.pending.oldestValue()) {
       const deadline = tsAfterMs(tx.start, this.params.timeoutMs);
-      if (!tsBefore(deadline, now)) return;
+      if (!tsBefore(deadline, now)) break;
       this.timeout(tx, deadline);
     }
+    for (let e = this.ended.oldestValue(); e !== undefined && tsBefore(e.leaveAt, now); e = this.ended.oldestValue()) {
+      this.ended.delete(e.tx.key);
+      // The key may since belong to a new transaction (an RFC 2543 branch reused): drop only this one.
+      if (this.table.peek(e.tx.key) === e.tx) this.table.delete(e.tx.key);
+    }
+  }
+
+  /** Keep an ended transaction for the retransmissions that may still follow `at`. */
+  private retire(tx: Transaction, at: Ts): void {
+    this.ended.set(tx.key, { tx, leaveAt: tsAfterMs(at, Math.max(this.params.timeoutMs, RETRANSMIT_WINDOW_MS)) });
   }
 
   add(ev: SipEvent): TxUpdate {
@@ -186,10 +212,11 @@ export class TransactionTracker {
     return { tx, kind: 'ack' };
   }
 
-  private start(key: string, ev: SipEvent): Transaction {
+  private start(parsedKey: string, ev: SipEvent): Transaction {
     const m = ev.msg;
+    const key = detach(parsedKey);
     const tx: Transaction = {
-      key, method: m.method!, callId: m.callId!, cseq: m.cseq!.seq, client: ev.src, server: ev.dst,
+      key, method: detach(m.method!), callId: detach(m.callId!), cseq: m.cseq!.seq, client: ev.src, server: ev.dst,
       start: ev.ts, startTime: ev.time, requests: 1, firstProvisional: null, final: null, finalStatus: null,
       responses: 0, responseRetransmissions: 0, acks: 0, outcome: 'open', seen: [],
     };
@@ -205,6 +232,7 @@ export class TransactionTracker {
     while (this.table.size > this.params.maxTransactions) {
       const old = this.table.oldestValue()!;
       this.table.delete(old.key);
+      this.ended.delete(old.key);
       if (this.pending.delete(old.key) || (old.outcome === 'open' && old.method === 'INVITE')) this.s.evicted++;
     }
   }
@@ -219,7 +247,7 @@ export class TransactionTracker {
       this.s.responseRetransmissions++;
       return { tx, kind: 'response-retransmission' };
     }
-    if (tx.seen.length < MAX_SEEN_RESPONSES) tx.seen.push(id);
+    if (tx.seen.length < MAX_SEEN_RESPONSES) tx.seen.push(detach(id));
     if (status < 200) {
       if (tx.firstProvisional === null && tx.final === null) {
         tx.firstProvisional = ev.ts;
@@ -239,6 +267,7 @@ export class TransactionTracker {
       // A response after the timeout was declared still counts as the answer it is, late.
       if (tx.outcome === 'open') this.s.completed++;
       tx.outcome = tx.outcome === 'timeout' ? 'timeout' : 'final';
+      this.retire(tx, ev.ts);
       let h = this.finalHist.get(tx.method);
       if (h === undefined) {
         h = { h: new IntervalHistogram(), n: 0 };
@@ -256,6 +285,7 @@ export class TransactionTracker {
     this.pending.delete(tx.key);
     tx.outcome = 'timeout';
     this.s.timeouts++;
+    this.retire(tx, at);
     if (this.s.timeoutList.length < MAX_LISTED) {
       this.s.timeoutList.push({ time: at.sec + at.nsec / 1e9, method: tx.method, callId: tx.callId, client: tx.client, server: tx.server });
     }
