@@ -223,7 +223,7 @@ export function decodeTransport(rec: PacketRecord, b: Uint8Array, off: number, e
   }
 }
 
-function inRange(port: number, range: readonly [number, number]): boolean {
+export function inRange(port: number, range: readonly [number, number]): boolean {
   return port >= range[0] && port <= range[1];
 }
 

@@ -2,7 +2,7 @@
 // first look at whether signaling is CS3 and media EF.
 
 import type { PacketRecord } from '../../dissectors/types.js';
-import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
+import { BATCH_HEARTBEAT, BATCH_RTP, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 
 /** application or transport -> DSCP value -> packets */
 export type DscpHistogram = Record<string, Record<number, number>>;
@@ -15,14 +15,20 @@ export function applicationOf(rec: PacketRecord): string {
 
 /** The applications every record maps to, each with a row of 64 counters. */
 const ROWS = ['mds-heartbeat', 'sip', 'rtp', 'other-udp', 'other-tcp', 'other-ip'] as const;
+const ROW_HEARTBEAT = 0;
 const ROW_RTP = 2;
 const ROW_OTHER_UDP = 3;
 const DSCP_VALUES = 64;
 
+/** Row of a fast-lane entry by its BATCH_* application. */
+function batchRow(app: number): number {
+  return app === BATCH_RTP ? ROW_RTP : app === BATCH_HEARTBEAT ? ROW_HEARTBEAT : ROW_OTHER_UDP;
+}
+
 /** Row of a record, -1 when applicationOf would name something outside ROWS. */
 function rowOf(rec: PacketRecord): number {
   switch (rec.app) {
-    case 'mds-heartbeat': return 0;
+    case 'mds-heartbeat': return ROW_HEARTBEAT;
     case 'sip': return 1;
     case 'rtp': return ROW_RTP;
     case null:
@@ -60,9 +66,9 @@ export class DscpCounter implements BatchConsumer {
     h[d] = (h[d] ?? 0) + 1;
   };
 
-  /** Each entry is IPv4 UDP, RTP or other-udp, its DSCP the TOS byte's upper six bits. */
+  /** Each entry is IPv4 UDP: RTP, a heartbeat or other-udp, its DSCP the TOS byte's upper six bits. */
   addUdpBatch(batch: UdpBatch): void {
-    for (let i = 0; i < batch.length; i++) this.count(batch.rtp[i] === 1 ? ROW_RTP : ROW_OTHER_UDP, batch.tos[i] >> 2);
+    for (let i = 0; i < batch.length; i++) this.count(batchRow(batch.app[i]), batch.tos[i] >> 2);
   }
 
   private count(row: number, dscp: number): void {

@@ -1,7 +1,7 @@
 // How many frames carried each layer: the "protocol counts" of a capture.
 
 import type { PacketRecord } from '../../dissectors/types.js';
-import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
+import { BATCH_HEARTBEAT, BATCH_RTP, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 
 export interface ProtocolCounts {
   frames: number;
@@ -53,13 +53,17 @@ export class ProtocolCounter implements BatchConsumer {
     else if (rec.app === 'rtp') c.rtp++;
   };
 
-  /** Each entry is a frame of IPv4 UDP, RTP or no application. */
+  /** Each entry is a frame of IPv4 UDP: RTP, a heartbeat or no application. */
   addUdpBatch(batch: UdpBatch): void {
     const c = this.counts;
     const n = batch.length;
     c.frames += n;
     c.ipv4 += n;
     c.udp += n;
-    for (let i = 0; i < n; i++) c.rtp += batch.rtp[i];
+    for (let i = 0; i < n; i++) {
+      const app = batch.app[i];
+      if (app === BATCH_RTP) c.rtp++;
+      else if (app === BATCH_HEARTBEAT) c.mdsHeartbeat++;
+    }
   }
 }

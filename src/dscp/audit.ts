@@ -14,7 +14,7 @@ import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
 import { BoundedMap, RecencyMap, type RecencyEntry } from '../pipeline/bounded-map.js';
 import { endpoint, flowKey, flowKeyOf } from '../pipeline/flow-key.js';
 import { Ipv4FlowCache } from '../pipeline/ipv4-flow-cache.js';
-import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
+import { batchAppName, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 import {
   APP_HEARTBEAT, APP_RTP_AUDIO, APP_RTP_OTHER, APP_RTP_VIDEO, APP_SIP, appLabel, classify,
   type DscpPolicy, type FlowFacts, type PolicyTransport,
@@ -156,13 +156,13 @@ export class DscpAudit implements BatchConsumer {
     this.observe(f, ts, ip.dscp, ip.ecn, rec.app);
   };
 
-  /** Each entry is an IPv4 UDP datagram, RTP or no application. */
+  /** Each entry is an IPv4 UDP datagram: RTP, a heartbeat or no application. */
   addUdpBatch(batch: UdpBatch): void {
     for (let i = 0; i < batch.length; i++) {
       const ts = batch.tsSec[i] + batch.tsNsec[i] / 1e9;
       const f = this.ipv4Flow('udp', batch.src[i], batch.dst[i], batch.sport[i], batch.dport[i], ts);
       const tos = batch.tos[i];
-      this.observe(f, ts, tos >> 2, tos & 3, batch.rtp[i] === 1 ? 'rtp' : null);
+      this.observe(f, ts, tos >> 2, tos & 3, batchAppName(batch.app[i]));
     }
   }
 

@@ -8,9 +8,9 @@ import { HeartbeatDetector, type EventListener, type StreamReport } from './dete
 import { compareEvents, type FailoverEvent, type HeartbeatEvent } from './events.js';
 import { pairStreams, type PairReport } from './pairs.js';
 import { linkResets, type TcpReset } from './resets.js';
-import { flowKey, pairKeyOf } from '../pipeline/flow-key.js';
+import { Ipv4UdpFlowIds, flowKey, pairKeyOf } from '../pipeline/flow-key.js';
 import type { DetectorParams } from './params.js';
-import type { BatchConsumer } from '../pipeline/udp-batch.js';
+import { BATCH_HEARTBEAT, batchByteOrder, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 
 /** TCP resets kept for linking; a capture with more has bigger problems than heartbeats. */
 const MAX_RESETS = 100_000;
@@ -41,6 +41,7 @@ export class HeartbeatAnalyzer implements BatchConsumer {
   readonly detector: HeartbeatDetector;
   private readonly resets: TcpReset[] = [];
   private droppedResets = 0;
+  private readonly ids = new Ipv4UdpFlowIds();
 
   constructor(params: Partial<DetectorParams> = {}, listener?: EventListener) {
     this.detector = new HeartbeatDetector(params, listener);
@@ -63,8 +64,14 @@ export class HeartbeatAnalyzer implements BatchConsumer {
     }
   };
 
-  /** A batch holds no heartbeat and no TCP. */
-  addUdpBatch(): void {}
+  /** A batch holds no TCP; its heartbeats go to the detector as their records would. */
+  addUdpBatch(batch: UdpBatch): void {
+    for (let i = 0; i < batch.length; i++) {
+      if (batch.app[i] !== BATCH_HEARTBEAT) continue;
+      const id = this.ids.get(batch.src[i], batch.dst[i], batch.sport[i], batch.dport[i]);
+      this.detector.heartbeat(id, batch.hbSeq[i], batchByteOrder(batch, i), batch.tsSec[i] + batch.tsNsec[i] / 1e9);
+    }
+  }
 
   /** The report at the end of input; `end` is the capture's last timestamp (trailing silence counts up to it). */
   report(end: number | null): HeartbeatReport {

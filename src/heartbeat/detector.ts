@@ -11,15 +11,11 @@
 import type { ByteOrder } from '../../dissectors/types.js';
 import { compareEvents, type FailoverEvent, type HeartbeatEvent, type LossEvent } from './events.js';
 import { IntervalHistogram, type IntervalStats } from './interval-histogram.js';
+import type { FlowId } from '../pipeline/flow-key.js';
 import { deadlineOffset, detectorParams, missesAfter, roundUs, type DetectorParams } from './params.js';
 
-export interface StreamId {
-  key: string;
-  src: string;
-  dst: string;
-  sport: number;
-  dport: number;
-}
+/** A stream is one direction of a UDP flow. */
+export type StreamId = FlowId;
 
 export interface StreamReport extends StreamId {
   byteOrder: ByteOrder;

@@ -7,7 +7,7 @@
 import type { IpHeader, PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
 import { TCP_FIN, TCP_RST } from '../../dissectors/types.js';
 import {
-  IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newEthernetIpv4UdpFields, readEthernetIpv4Udp, type DecodeOptions,
+  IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, inRange, newEthernetIpv4UdpFields, readEthernetIpv4Udp, type DecodeOptions,
 } from '../../dissectors/frame.js';
 import { LINKTYPE_ETHERNET } from '../../dissectors/link.js';
 import { ipv4Text } from '../../dissectors/ipv4.js';
@@ -19,8 +19,9 @@ import { SipStreamFramer } from '../sip/stream-framer.js';
 import { BoundedMap } from './bounded-map.js';
 import { HeartbeatStreams } from './heartbeat-streams.js';
 import { endpoint, flowKey } from './flow-key.js';
+import { detach } from './detach.js';
 import { Ipv4FlowCache } from './ipv4-flow-cache.js';
-import { UDP_BATCH_CAPACITY, UdpBatch, type BatchConsumer } from './udp-batch.js';
+import { BATCH_HEARTBEAT, BATCH_NONE, BATCH_RTP, UDP_BATCH_CAPACITY, UdpBatch, type BatchConsumer } from './udp-batch.js';
 import type { FrameSink } from '../sources/types.js';
 
 export type RecordConsumer = (rec: PacketRecord) => void;
@@ -90,10 +91,10 @@ export class Pipeline implements FrameSink {
 
   /**
    * The fast lane: a plain UDP datagram (untagged Ethernet, whole IPv4, not
-   * cut by the snaplen) whose payload is neither a heartbeat's 4 bytes nor
-   * text (SIP starts with a letter; RTP with 0x80-0xBF) joins the batch
-   * instead of becoming a record, and this returns true. Anything else
-   * returns false, for the reader to hand to `frame`.
+   * cut by the snaplen) whose payload is not text (SIP starts with a letter;
+   * RTP with 0x80-0xBF; a heartbeat is any 4 bytes) joins the batch instead
+   * of becoming a record, and this returns true. Anything else returns
+   * false, for the reader to hand to `frame`.
    */
   readonly frameInPlace = (info: FrameInfo, b: Uint8Array, start: number): boolean => {
     const f = this.fields;
@@ -101,18 +102,20 @@ export class Pipeline implements FrameSink {
       || !readEthernetIpv4Udp(b, start, start + info.caplen, f)) return false;
     const p = f.payload;
     const end = f.payloadEnd;
-    if (end - p === 4 || end === p || b[p] < 0x80) return false;
-    let sdp = SDP_SILENT;
-    if (this.mediaEndpoints.size > 0) {
-      const cached = this.sdpCache.get(IPPROTO_UDP, f.src, f.dst, f.sport, f.dport);
-      if (cached !== undefined) sdp = cached;
-      else {
-        sdp = this.sdpSays(ipv4Text(f.src), f.sport, ipv4Text(f.dst), f.dport);
-        this.sdpCache.set(IPPROTO_UDP, f.src, f.dst, f.sport, f.dport, sdp);
-      }
-    }
     const batch = this.batch;
     const i = batch.length;
+    if (end - p === 4) {
+      const known = inRange(f.dport, this.opts.heartbeatPorts) || inRange(f.sport, this.opts.heartbeatPorts);
+      const hb = this.heartbeats;
+      if (hb.observeIpv4(f.src, f.dst, f.sport, f.dport, known, b, p)) {
+        batch.app[i] = BATCH_HEARTBEAT;
+        batch.hbSeq[i] = hb.seq;
+        batch.hbBigEndian[i] = hb.order === 'be' ? 1 : 0;
+      } else batch.app[i] = BATCH_NONE;
+    } else {
+      if (end === p || b[p] < 0x80) return false;
+      batch.app[i] = this.isRtpIpv4(f.src, f.dst, f.sport, f.dport, b, p, end) ? BATCH_RTP : BATCH_NONE;
+    }
     const sec = info.tsSec;
     const nsec = info.tsNsec;
     if (i === 0 || sec > batch.latestSec || (sec === batch.latestSec && nsec > batch.latestNsec)) {
@@ -126,12 +129,25 @@ export class Pipeline implements FrameSink {
     batch.sport[i] = f.sport;
     batch.dport[i] = f.dport;
     batch.tos[i] = f.tos;
-    batch.rtp[i] = isRtp(sdp, f.sport, f.dport, b, p, end) ? 1 : 0;
     batch.length = i + 1;
     this.stats.frames++;
     if (batch.length === UDP_BATCH_CAPACITY) this.flush();
     return true;
   };
+
+  /** recogniseRtp for the fast lane: what SDP said of the flow comes from a numeric cache. */
+  private isRtpIpv4(src4: number, dst4: number, sport: number, dport: number, b: Uint8Array, p: number, end: number): boolean {
+    let sdp = SDP_SILENT;
+    if (this.mediaEndpoints.size > 0) {
+      const cached = this.sdpCache.get(IPPROTO_UDP, src4, dst4, sport, dport);
+      if (cached !== undefined) sdp = cached;
+      else {
+        sdp = this.sdpSays(ipv4Text(src4), sport, ipv4Text(dst4), dport);
+        this.sdpCache.set(IPPROTO_UDP, src4, dst4, sport, dport, sdp);
+      }
+    }
+    return isRtp(sdp, sport, dport, b, p, end);
+  }
 
   /** Hand the batch on; the reader calls this at the end of input. */
   readonly flush = (): void => {
@@ -219,7 +235,7 @@ export class Pipeline implements FrameSink {
       for (const media of m.sdp.media) {
         const addr = media.address ?? m.sdp.address;
         if (addr && media.port > 0) {
-          this.mediaEndpoints.set(endpoint(addr, media.port), RTP_PROFILE.test(media.proto) ? SDP_RTP : SDP_OTHER);
+          this.mediaEndpoints.set(detach(endpoint(addr, media.port)), RTP_PROFILE.test(media.proto) ? SDP_RTP : SDP_OTHER);
           this.sdpCache.clear();
         }
       }

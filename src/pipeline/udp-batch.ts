@@ -1,11 +1,12 @@
 // The pipeline's fast lane: plain UDP datagrams (untagged Ethernet, whole
-// IPv4, neither heartbeat nor SIP: media and other binary UDP, nearly every
-// packet of a UC capture) go to the consumers that can take them as runs of
+// IPv4, not SIP: media, heartbeats and other binary UDP, nearly every packet
+// of a UC capture) go to the consumers that can take them as runs of
 // numbers instead of one record each. No record, view or string is made for
 // them; a consumer changes for each entry exactly as it would for the
 // record of that datagram, and sees entries and records in capture order
 // (the pipeline hands on the batch before any record that follows it).
 
+import type { AppName, ByteOrder } from '../../dissectors/types.js';
 import type { RecordConsumer } from './pipeline.js';
 
 export const UDP_BATCH_CAPACITY = 4096;
@@ -25,8 +26,26 @@ export class UdpBatch {
   readonly dport = new Uint16Array(UDP_BATCH_CAPACITY);
   /** The IPv4 TOS byte: DSCP << 2 | ECN. */
   readonly tos = new Uint8Array(UDP_BATCH_CAPACITY);
-  /** 1 when the datagram is RTP (the record's app 'rtp'), 0 when it is no application (app null). */
-  readonly rtp = new Uint8Array(UDP_BATCH_CAPACITY);
+  /** BATCH_* : the application the record of the datagram would name. */
+  readonly app = new Uint8Array(UDP_BATCH_CAPACITY);
+  /** For a heartbeat: its sequence number and byte order (the record's `hb`). */
+  readonly hbSeq = new Uint32Array(UDP_BATCH_CAPACITY);
+  readonly hbBigEndian = new Uint8Array(UDP_BATCH_CAPACITY);
+}
+
+/** The record's app null. */
+export const BATCH_NONE = 0;
+export const BATCH_RTP = 1;
+export const BATCH_HEARTBEAT = 2;
+
+const APP_NAMES: ReadonlyArray<AppName | null> = [null, 'rtp', 'mds-heartbeat'];
+
+export function batchAppName(app: number): AppName | null {
+  return APP_NAMES[app];
+}
+
+export function batchByteOrder(batch: UdpBatch, i: number): ByteOrder {
+  return batch.hbBigEndian[i] === 1 ? 'be' : 'le';
 }
 
 /** A consumer that takes the fast lane's batches as well as records. */

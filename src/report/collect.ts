@@ -9,12 +9,12 @@
 // - the messages of the first calls' Call-IDs, for their ladders, through the
 //   same CallFlowCollector `ucprobe sip flow` uses.
 
-import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
+import { BATCH_HEARTBEAT, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 import type { PacketRecord } from '../../dissectors/types.js';
 import { analyzeFile, type AnalyzeExtras, type FileReport } from '../analysis/analyze.js';
 import type { DetectorParams } from '../heartbeat/params.js';
 import { DEFAULT_DETECTOR_PARAMS } from '../heartbeat/params.js';
-import { flowKey } from '../pipeline/flow-key.js';
+import { Ipv4UdpFlowIds, flowKey } from '../pipeline/flow-key.js';
 import type { PipelineOptions } from '../pipeline/pipeline.js';
 import { CallFlowCollector, type CallFlow } from '../sip/call-flow.js';
 
@@ -208,13 +208,18 @@ export class IntervalCollector implements BatchConsumer {
   /** Streams past MAX_PLOTTED_STREAMS: not plotted. */
   untracked = 0;
   private readonly untrackedKeys = new Set<string>();
+  private readonly ids = new Ipv4UdpFlowIds();
 
   /** `bucketSeconds`: the finest bucket width (the heartbeat interval: one heartbeat per bucket). */
   constructor(private readonly bucketSeconds: number, private readonly maxStreams = MAX_PLOTTED_STREAMS, private readonly maxBuckets = MAX_BUCKETS) {}
 
-  /** A batch holds no heartbeat; its first datagram may be the capture's first packet. */
+  /** Its first datagram may be the capture's first packet; its heartbeats count as their records would. */
   addUdpBatch(batch: UdpBatch): void {
-    if (batch.length > 0) this.origin ??= batch.tsSec[0] + batch.tsNsec[0] / 1e9;
+    if (batch.length === 0) return;
+    this.origin ??= batch.tsSec[0] + batch.tsNsec[0] / 1e9;
+    for (let i = 0; i < batch.length; i++) {
+      if (batch.app[i] === BATCH_HEARTBEAT) this.heartbeat(this.ids.get(batch.src[i], batch.dst[i], batch.sport[i], batch.dport[i]).key, batch.tsSec[i] + batch.tsNsec[i] / 1e9);
+    }
   }
 
   readonly add = (rec: PacketRecord): void => {
@@ -222,8 +227,11 @@ export class IntervalCollector implements BatchConsumer {
     // Every stream's grid starts at the capture's first packet, so the panels of one file line up.
     this.origin ??= t;
     // The same test as the heartbeat analyzer's, so the keys match its streams.
-    if (!rec.hb || rec.app !== 'mds-heartbeat' || !rec.ip) return;
-    const key = flowKey(rec);
+    if (rec.hb && rec.app === 'mds-heartbeat' && rec.ip) this.heartbeat(flowKey(rec), t);
+  };
+
+  /** A heartbeat of stream `key` at `t`, once `origin` is set. */
+  private heartbeat(key: string, t: number): void {
     const s = this.streams.get(key);
     if (s === undefined) {
       if (this.streams.size >= this.maxStreams) {
@@ -234,12 +242,12 @@ export class IntervalCollector implements BatchConsumer {
         }
         return;
       }
-      this.streams.set(key, { lastTime: t, buckets: new MinMaxBuckets(this.origin, this.bucketSeconds, this.maxBuckets) });
+      this.streams.set(key, { lastTime: t, buckets: new MinMaxBuckets(this.origin ?? t, this.bucketSeconds, this.maxBuckets) });
       return;
     }
     s.buckets.add(t, (t - s.lastTime) * 1000);
     s.lastTime = t;
-  };
+  }
 
   series(stream: string): IntervalSeries | null {
     const s = this.streams.get(stream);
