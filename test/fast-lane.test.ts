@@ -10,12 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { REPO, corpusCaptures } from './helpers.js';
-import { analyzeFile } from '../src/analysis/analyze.js';
+import { analyzeFile, type FileReport } from '../src/analysis/analyze.js';
 import { writeMixedCapture } from '../captures/make-captures.js';
 import { readCapture } from '../src/sources/capture-reader.js';
 import { openCaptureWriter } from '../src/writer/pcap-writer.js';
 import { Rng } from '../src/generator/rng.js';
-import { Pipeline } from '../src/pipeline/pipeline.js';
+import { Pipeline, type PipelineOptions } from '../src/pipeline/pipeline.js';
 import { DscpAudit } from '../src/dscp/audit.js';
 import { defaultPolicy } from '../src/dscp/default-policy.js';
 import { buildUdpFrame, rtpPayload } from '../src/writer/frame-builder.js';
@@ -25,10 +25,11 @@ const DEMO = join(REPO, 'captures', 'demo.pcap');
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-fast-lane-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function sameWithAndWithoutLane(file: string): Promise<void> {
-  const fast = await analyzeFile(file);
-  const slow = await analyzeFile(file, {}, {}, [() => {}]);
+async function sameWithAndWithoutLane(file: string, opts: Partial<PipelineOptions> = {}): Promise<FileReport> {
+  const fast = await analyzeFile(file, opts);
+  const slow = await analyzeFile(file, opts, {}, [() => {}]);
   assert.equal(JSON.stringify(fast), JSON.stringify(slow));
+  return fast;
 }
 
 const captures = [DEMO, ...corpusCaptures()];
@@ -98,4 +99,40 @@ test('the DSCP audit evicting flows keeps the same verdicts with batches as with
   assert.equal(fast.batches.reduce((a, b) => a + b, 0), 20_000, 'every datagram went by the fast lane');
   assert.deepEqual(slow.batches, []);
   assert.ok(JSON.parse(fast.report).totals.evicted > 1000);
+});
+
+test('the same for heartbeats: on a heartbeat port, found by shape elsewhere, either byte order, forced or not', async () => {
+  const file = join(dir, 'heartbeats.pcap');
+  const w = openCaptureWriter(file, 'pcap', { precision: 'us' });
+  const rng = new Rng(9);
+  const dword = (v: number, be: boolean) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v >>> 0, !be);
+    return b;
+  };
+  // Per flow: port, byte order, first value; the last flow is 4-byte noise that never climbs.
+  const flows = [
+    { sport: 39600, dport: 39601, be: false, seq: 0 },
+    { sport: 39601, dport: 39600, be: true, seq: 500 },
+    { sport: 40100, dport: 40101, be: true, seq: 7 },
+    { sport: 41000, dport: 41001, be: false, seq: 0xfffffff0 },
+    { sport: 42000, dport: 42001, be: false, seq: -1 },
+  ];
+  for (let i = 0; i < 4000; i++) {
+    const k = i % flows.length;
+    const f = flows[k];
+    if (k < 4 && rng.float() < 0.03) continue; // a lost heartbeat now and then
+    const value = f.seq < 0 ? rng.u32() : f.seq + Math.floor(i / flows.length);
+    const frame = buildUdpFrame({ src: '00:00:00:00:00:01', dst: '00:00:00:00:00:02' },
+      { src: `10.9.0.${k + 1}`, dst: `10.9.1.${k + 1}`, dscp: 26 },
+      { sport: f.sport, dport: f.dport, payload: dword(value, f.be) });
+    w.writePacket(1_700_000_000 + Math.floor(i / 50), (i % 50) * 20_000_000, frame);
+  }
+  w.close();
+  const r = await sameWithAndWithoutLane(file);
+  assert.equal(r.heartbeats.streams.length, 4);
+  assert.deepEqual(r.heartbeats.streams.map((s) => s.byteOrder).sort(), ['be', 'be', 'le', 'le']);
+  assert.equal(r.protocols.mdsHeartbeat, r.heartbeats.streams.reduce((n, s) => n + s.received, 0));
+  for (const order of ['le', 'be'] as const) await sameWithAndWithoutLane(file, { heartbeatByteOrder: order });
+  await sameWithAndWithoutLane(file, { heartbeatPorts: [40100, 40101] });
 });
