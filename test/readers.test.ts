@@ -9,6 +9,8 @@ import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readCapture } from '../src/sources/capture-reader.js';
 import { CaptureError } from '../src/sources/types.js';
+import { openCaptureWriter } from '../src/writer/pcap-writer.js';
+import { Rng } from '../src/generator/rng.js';
 import { CORPUS, corpusCaptures, hasTshark, tshark } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-readers-'));
@@ -110,6 +112,50 @@ test('file cut mid-record: every complete record, then one warning with the byte
   const r = await stamps(f);
   assert.equal(r.facts.packets, 111);
   assert.match(r.facts.warnings[0], /file cut short at byte/);
+});
+
+test('files of many read chunks: records across chunk ends, longer than a chunk, in pcap, pcapng and gzip', async () => {
+  // Sizes around the reader's 256 KiB headroom and 8 MiB chunk, among ordinary frames.
+  const rng = new Rng(17);
+  const sizes: number[] = [];
+  for (let i = 0; i < 40_000; i++) sizes.push(rng.int(60, 1514));
+  const huge = 30_000;
+  sizes.splice(10_000, 0, 300 * 1024, 9 * 1024 * 1024, 256 * 1024, 256 * 1024 + 1);
+  sizes.splice(huge, 0, 12 * 1024 * 1024);
+  const frame = (n: number, i: number) => {
+    const b = new Uint8Array(n);
+    for (let k = 0; k < n; k += 997) b[k] = (i + k) & 0xff;
+    b[n - 1] = i & 0xff;
+    return b;
+  };
+  for (const format of ['pcap', 'pcapng'] as const) {
+    const f = join(tmp, `big.${format}`);
+    const w = openCaptureWriter(f, format, { snaplen: 16 * 1024 * 1024 });
+    sizes.forEach((n, i) => w.writePacket(1_700_000_000 + i, 0, frame(n, i)));
+    w.close();
+    writeFileSync(`${f}.gz`, gzipSync(readFileSync(f)));
+    for (const path of [f, `${f}.gz`]) {
+      const seen: number[] = [];
+      let wrong = 0;
+      await readCapture(path, (info, bytes) => {
+        const i = seen.length;
+        seen.push(bytes.length);
+        if (info.tsSec !== 1_700_000_000 + i || bytes[0] !== (i & 0xff) || bytes[bytes.length - 1] !== (i & 0xff)) wrong++;
+      });
+      assert.deepEqual(seen, sizes, path);
+      assert.equal(wrong, 0, path);
+    }
+    // Cut inside the 12 MiB record: every record before it, and the offset where it starts.
+    const whole = readFileSync(f);
+    // Record lengths on disk: pcap's 16-byte header, pcapng's 32 bytes of EPB around data padded to 4.
+    const onDisk = (x: number) => (format === 'pcap' ? 16 + x : 32 + x + ((4 - (x % 4)) % 4));
+    const recordStart = whole.length - sizes.slice(huge).reduce((n, x) => n + onDisk(x), 0);
+    const cutAt = recordStart + 5 * 1024 * 1024;
+    writeFileSync(join(tmp, `big-cut.${format}`), whole.subarray(0, cutAt));
+    const cut = await stamps(join(tmp, `big-cut.${format}`));
+    assert.equal(cut.facts.packets, huge);
+    assert.match(cut.facts.warnings[0], new RegExp(`big-cut\\.${format}: file cut short at byte ${recordStart}: the last record has ${cutAt - recordStart} of ${onDisk(sizes[huge])} bytes`));
+  }
 });
 
 test('wrong magic, empty file, missing file, directory: one clear error each', async () => {
