@@ -3,7 +3,7 @@
 // a view, as any reader must) and pcap-parser on the same mixed capture,
 // and peak RSS at 1 M and 4 M packets. Writes its captures outside the repo.
 
-import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -97,8 +97,14 @@ async function timed(fn: () => number | Promise<number>): Promise<{ packets: num
   return { packets, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
+/** The node flags in bin/ucprobe.js's #! line (the young generation's size): analyze runs as a user runs it. */
+function cliNodeFlags(): string[] {
+  const shebang = readFileSync(join(here, '..', '..', '..', 'bin', 'ucprobe.js'), 'utf8').split('\n')[0];
+  return shebang.split(/\s+/).filter((a) => a.startsWith('--'));
+}
+
 function analyzeChild(path: string): { packets: number; seconds: number; maxRssMiB: number } {
-  const r = spawnSync(process.execPath, [join(here, 'analyze-child.js'), path], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, [...cliNodeFlags(), join(here, 'analyze-child.js'), path], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`analyze failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
