@@ -20,6 +20,7 @@ import { DscpAudit } from '../src/dscp/audit.js';
 import { defaultPolicy } from '../src/dscp/default-policy.js';
 import { buildUdpFrame, rtpPayload } from '../src/writer/frame-builder.js';
 import type { UdpBatch } from '../src/pipeline/udp-batch.js';
+import { HeartbeatStreams } from '../src/pipeline/heartbeat-streams.js';
 
 const DEMO = join(REPO, 'captures', 'demo.pcap');
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-fast-lane-'));
@@ -135,4 +136,18 @@ test('the same for heartbeats: on a heartbeat port, found by shape elsewhere, ei
   assert.equal(r.protocols.mdsHeartbeat, r.heartbeats.streams.reduce((n, s) => n + s.received, 0));
   for (const order of ['le', 'be'] as const) await sameWithAndWithoutLane(file, { heartbeatByteOrder: order });
   await sameWithAndWithoutLane(file, { heartbeatPorts: [40100, 40101] });
+});
+
+test('heartbeat flow state evicted from the full table starts over, by numbers as by key', () => {
+  const streams = new HeartbeatStreams(undefined, 2);
+  const dword = (v: number) => Uint8Array.of(0, 0, 0, v);
+  const a = (v: number) => streams.observeIpv4(0x0a000001, 0x0a000002, 40000, 40001, false, dword(v), 0);
+  const other = (n: number) => streams.observeIpv4(0x0a000003 + n, 0x0a000002, 40000, 40001, false, dword(1), 0);
+  assert.deepEqual([a(1), a(2), a(3)], [false, false, true], 'promoted after two +1 steps');
+  assert.equal(streams.seq, 3);
+  assert.equal(a(4), true);
+  other(0);
+  other(1);
+  // Flow A left the table (two newer flows): its cached state must not be used.
+  assert.deepEqual([a(5), a(6), a(7)], [false, false, true]);
 });
