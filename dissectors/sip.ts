@@ -260,11 +260,6 @@ function contentLengthValueAt(b: Uint8Array, p: number, e: number): number | nul
 
 // ---------------------------------------------------------------- parser
 
-interface AddrInfo {
-  tag: string | null;
-  params: Array<[string, string]>;
-}
-
 /**
  * Parse one SIP message starting at `off` (leading CRLFs are skipped, RFC 3261 7.5).
  * `length` covers start line through body; bytes after Content-Length are not consumed.
@@ -644,13 +639,13 @@ function interpretHeaders(msg: SipMessage, errors: string[]): void {
           if (prev !== v) addError(errors, `more than one ${isFrom ? 'From' : 'To'}`);
           break;
         }
-        const info = parseAddr(v, isFrom ? 'From' : 'To', errors);
+        const tag = parseAddr(v, isFrom ? 'From' : 'To', errors, 'tag');
         if (isFrom) {
           msg.from = v;
-          msg.fromTag = info.tag;
+          msg.fromTag = tag;
         } else {
           msg.to = v;
-          msg.toTag = info.tag;
+          msg.toTag = tag;
         }
         break;
       }
@@ -848,37 +843,34 @@ function addrList(v: string, label: string, errors: string[], isContact: boolean
       addError(errors, `${label}: empty list element`);
       continue;
     }
-    const info = parseAddr(part, label, errors);
-    if (isContact) {
-      for (const [n, pv] of info.params) {
-        if (n === 'expires') scalar(pv, 'Contact expires', MAX_DELTA_SECONDS, false, errors);
-      }
-    }
+    const expires: string[] | null = isContact ? [] : null;
+    parseAddr(part, label, errors, isContact ? 'expires' : null, expires);
+    if (expires !== null) for (const pv of expires) scalar(pv, 'Contact expires', MAX_DELTA_SECONDS, false, errors);
   }
 }
 
 /**
  * name-addr / addr-spec followed by ;params (RFC 3261 20.10, 20.20, 20.39).
- * Flags what RFC 4475 3.1.2.6, 3.1.2.13-15 describe; returns the params found.
+ * Flags what RFC 4475 3.1.2.6, 3.1.2.13-15 describe; returns the first
+ * value of the parameter `want` (see params()).
  */
-function parseAddr(s: string, label: string, errors: string[]): AddrInfo {
-  const info: AddrInfo = { tag: null, params: [] };
+function parseAddr(s: string, label: string, errors: string[], want: string | null, every: string[] | null = null): string | null {
   const n = s.length;
   let i = skipWs(s, 0);
   if (i >= n) {
     addError(errors, `${label}: empty value`);
-    return info;
+    return null;
   }
   if (s.charCodeAt(i) === DQUOTE) {
     const q = endOfQuoted(s, i);
     if (q < 0) {
       addError(errors, `${label}: unterminated quoted string in display name`);
-      return info;
+      return null;
     }
     i = skipWs(s, q);
     if (s.charCodeAt(i) !== LT) {
       addError(errors, `${label}: quoted display name not followed by <URI>`);
-      return info;
+      return null;
     }
     i = angleAddr(s, i, label, errors);
   } else {
@@ -906,9 +898,8 @@ function parseAddr(s: string, label: string, errors: string[]): AddrInfo {
       }
     }
   }
-  if (i < 0) return info;
-  params(s, i, label, errors, info);
-  return info;
+  if (i < 0) return null;
+  return params(s, i, label, errors, want, every);
 }
 
 /** `<URI>` at k; returns the index after ">", or -1. */
@@ -936,24 +927,31 @@ function bareAddrSpec(s: string, k: number, label: string, errors: string[]): nu
   return e;
 }
 
-/** `*( SEMI generic-param )` from k; empty params are RFC 4475 3.1.2.1's "extraneous separators". */
-function params(s: string, k: number, label: string, errors: string[], info: AddrInfo): boolean {
+/**
+ * `*( SEMI generic-param )` from k; empty params are RFC 4475 3.1.2.1's
+ * "extraneous separators". Every parameter is checked; only the values of the
+ * one named `want` (lowercase letters) are kept: the first is returned, and
+ * each goes to `every` when given. No strings are made for the others.
+ */
+function params(s: string, k: number, label: string, errors: string[], want: string | null, every: string[] | null = null): string | null {
   const n = s.length;
+  let found: string | null = null;
   for (;;) {
     k = skipWs(s, k);
-    if (k >= n) return true;
+    if (k >= n) return found;
     if (s.charCodeAt(k) !== SEMI) {
       addError(errors, `${label}: unexpected "${clip(s.slice(k))}" after address`);
-      return false;
+      return found;
     }
     k = skipWs(s, k + 1);
     const ns = k;
     while (k < n && isToken(s.charCodeAt(k))) k++;
     if (k === ns) {
       addError(errors, `${label}: empty parameter`);
-      return false;
+      return found;
     }
-    const name = s.slice(ns, k).toLowerCase();
+    const ne = k;
+    const wanted = want !== null && nameIs(s, ns, ne, want);
     k = skipWs(s, k);
     let value = '';
     if (k < n && s.charCodeAt(k) === EQUALS) {
@@ -962,9 +960,9 @@ function params(s: string, k: number, label: string, errors: string[], info: Add
         const q = endOfQuoted(s, k);
         if (q < 0) {
           addError(errors, `${label}: unterminated quoted parameter value`);
-          return false;
+          return found;
         }
-        value = s.slice(k, q);
+        if (wanted) value = s.slice(k, q);
         k = q;
       } else {
         const vs = k;
@@ -974,15 +972,24 @@ function params(s: string, k: number, label: string, errors: string[], info: Add
           k++;
         }
         if (k === vs) {
-          addError(errors, `${label}: parameter ${name} has an empty value`);
-          return false;
+          addError(errors, `${label}: parameter ${s.slice(ns, ne).toLowerCase()} has an empty value`);
+          return found;
         }
-        value = s.slice(vs, k);
+        if (wanted) value = s.slice(vs, k);
       }
     }
-    if (name === 'tag' && info.tag === null) info.tag = value;
-    info.params.push([name, value]);
+    if (wanted) {
+      found ??= value;
+      every?.push(value);
+    }
   }
+}
+
+/** Whether s[start..end) is `lower` in any case; `lower` holds only lowercase letters (names are ASCII tokens). */
+function nameIs(s: string, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) if ((s.charCodeAt(start + i) | CASE_BIT) !== lower.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Via: sent-protocol LWS sent-by *( SEMI via-params ), comma-separated; returns the first branch. */
@@ -990,23 +997,16 @@ function viaHeader(v: string, errors: string[]): string | null {
   let branch: string | null = null;
   let first = true;
   for (const part of splitList(v)) {
-    const info: AddrInfo = { tag: null, params: [] };
     if (part.trim().length === 0) {
       addError(errors, 'Via: empty list element');
       first = false;
       continue;
     }
     const k = viaSentBy(part, errors);
-    if (k >= 0) params(part, k, 'Via', errors, info);
-    if (first) {
-      for (const [n, pv] of info.params) {
-        if (n === 'branch') {
-          branch = pv;
-          break;
-        }
-      }
-      first = false;
-    }
+    // Only the first Via's branch is kept; the others' parameters are checked.
+    const b = k >= 0 ? params(part, k, 'Via', errors, first ? 'branch' : null) : null;
+    if (first) branch = b;
+    first = false;
   }
   return branch;
 }
