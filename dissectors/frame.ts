@@ -223,13 +223,18 @@ export function decodeTransport(rec: PacketRecord, b: Uint8Array, off: number, e
   }
 }
 
-export function inRange(port: number, range: readonly [number, number]): boolean {
+function inRange(port: number, range: readonly [number, number]): boolean {
   return port >= range[0] && port <= range[1];
+}
+
+/** Either port in the heartbeat range: a 4-byte payload there is a heartbeat, whatever its value. */
+export function onHeartbeatPort(sport: number, dport: number, ports: readonly [number, number]): boolean {
+  return inRange(dport, ports) || inRange(sport, ports);
 }
 
 function decodeUdpApp(rec: PacketRecord, b: Uint8Array, off: number, end: number, opts: DecodeOptions): void {
   const n = end - off;
-  if (n === 4 && (inRange(rec.dport, opts.heartbeatPorts) || inRange(rec.sport, opts.heartbeatPorts))) {
+  if (n === 4 && onHeartbeatPort(rec.sport, rec.dport, opts.heartbeatPorts)) {
     rec.hb = decodeHeartbeat(b, off, end, opts.heartbeatByteOrder);
     rec.app = 'mds-heartbeat';
     return;

@@ -7,7 +7,7 @@
 import type { IpHeader, PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
 import { TCP_FIN, TCP_RST } from '../../dissectors/types.js';
 import {
-  IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, inRange, newEthernetIpv4UdpFields, readEthernetIpv4Udp, type DecodeOptions,
+  IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newEthernetIpv4UdpFields, onHeartbeatPort, readEthernetIpv4Udp, type DecodeOptions,
 } from '../../dissectors/frame.js';
 import { LINKTYPE_ETHERNET } from '../../dissectors/link.js';
 import { ipv4Text } from '../../dissectors/ipv4.js';
@@ -105,7 +105,7 @@ export class Pipeline implements FrameSink {
     const batch = this.batch;
     const i = batch.length;
     if (end - p === 4) {
-      const known = inRange(f.dport, this.opts.heartbeatPorts) || inRange(f.sport, this.opts.heartbeatPorts);
+      const known = onHeartbeatPort(f.sport, f.dport, this.opts.heartbeatPorts);
       const hb = this.heartbeats;
       if (hb.observeIpv4(f.src, f.dst, f.sport, f.dport, known, b, p)) {
         batch.app[i] = BATCH_HEARTBEAT;
