@@ -3,7 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -115,7 +116,7 @@ test('file cut mid-record: every complete record, then one warning with the byte
 });
 
 test('files of many read chunks: records across chunk ends, longer than a chunk, in pcap, pcapng and gzip', async () => {
-  // Sizes around the reader's 256 KiB headroom and 8 MiB chunk, among ordinary frames.
+  // Sizes around the reader's 256 KiB headroom and 4 MiB chunk, among ordinary frames.
   const rng = new Rng(17);
   const sizes: number[] = [];
   for (let i = 0; i < 40_000; i++) sizes.push(rng.int(60, 1514));
@@ -177,6 +178,25 @@ test('gzip files read transparently, same frames', async () => {
     const b = await stamps(gz);
     assert.deepEqual(b.times, a.times);
     assert.equal(b.facts.gzip, true);
+  }
+});
+
+test('a named pipe (what <(tcpdump -w -) gives) reads like the file, plain and gzip', { skip: process.platform === 'win32' }, async () => {
+  const name = 'ndpi__rtp.pcapng';
+  const file = await stamps(corpus(name));
+  const gz = join(tmp, `${name}.gz`);
+  writeFileSync(gz, gzipSync(readFileSync(corpus(name))));
+  for (const source of [corpus(name), gz]) {
+    const fifo = join(tmp, 'pipe');
+    rmSync(fifo, { force: true });
+    execFileSync('mkfifo', [fifo]);
+    // Another process writes, as tcpdump would: opening a pipe blocks until both ends are open.
+    const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', source, fifo], { stdio: 'ignore' });
+    const written = new Promise((resolve) => writer.on('exit', resolve));
+    const piped = await stamps(fifo);
+    assert.equal(await written, 0);
+    assert.deepEqual(piped.times, file.times);
+    assert.equal(piped.facts.gzip, source === gz);
   }
 });
 

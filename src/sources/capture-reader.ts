@@ -1,7 +1,7 @@
-// Streams a capture (file, '-' for stdin, gzip either way) through the right
-// record parser with one reusable buffer: memory stays flat whatever the size.
+// Streams a capture (file, pipe, '-' for stdin, gzip either way) through the
+// right record parser with reused buffers: memory stays flat whatever the size.
 
-import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, read, readSync, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { PcapParser, isKuznetsovPcap, pcapMagic } from './pcap.js';
@@ -29,7 +29,8 @@ function parserFor(source: string, head: Uint8Array, facts: CaptureFacts, emit: 
 
 /** Buffers bytes, hands whole records to the parser, keeps the partial tail. */
 class RecordFeeder {
-  buf = new Uint8Array(CHUNK);
+  /** Allocated on first use: a plain file brings buffers of its own (feedFile). */
+  buf = new Uint8Array(0);
   start = 0;
   end = 0;
   /** File offset of buf[0]. */
@@ -43,7 +44,7 @@ class RecordFeeder {
     if (this.buf.length - this.end >= n) return;
     const live = this.end - this.start;
     if (live + n > this.buf.length) {
-      const grown = new Uint8Array(Math.max(this.buf.length * 2, live + n));
+      const grown = new Uint8Array(Math.max(this.buf.length * 2, live + n, CHUNK));
       grown.set(this.buf.subarray(this.start, this.end));
       this.buf = grown;
     } else this.buf.copyWithin(0, this.start, this.end);
@@ -142,6 +143,59 @@ class FrameCounter {
   }
 }
 
+/** A plain file is read in chunks of this size into each of two buffers, each with room before it for the partial record the last chunk left: any record of ordinary size. */
+const READ_AHEAD = 4 * 1024 * 1024;
+const HEADROOM = 256 * 1024 + 64;
+
+/** The next bytes of `fd` from where the last read ended (no position: pipes such as <(tcpdump -w -) have none). */
+function readNext(fd: number, buf: Uint8Array, at: number, length: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buf, at, length, null, (e, n) => (e ? reject(e) : resolve(n))));
+}
+
+/**
+ * A plain file, read ahead: the next chunk is read on libuv's thread pool,
+ * behind HEADROOM in a second buffer, while this one is parsed. The partial
+ * record the parse leaves is copied into the headroom and the buffers swap,
+ * so reading costs the parsing thread nothing and no chunk is copied twice.
+ * A record longer than the headroom takes the feeder's slow way: the chunk
+ * is appended to it (growing it as needed).
+ */
+async function feedFile(feeder: RecordFeeder, fd: number): Promise<void> {
+  let spare = new Uint8Array(HEADROOM + READ_AHEAD);
+  feeder.buf = new Uint8Array(HEADROOM + READ_AHEAD);
+  feeder.start = feeder.end = HEADROOM;
+  feeder.base = -HEADROOM;
+  let position = 0;
+  let got = readSync(fd, feeder.buf, HEADROOM, READ_AHEAD, null);
+  while (got > 0) {
+    position += got;
+    feeder.end += got;
+    const next = readNext(fd, spare, HEADROOM, READ_AHEAD);
+    try {
+      feeder.drain();
+    } catch (e) {
+      // Never leave a read in flight on a descriptor the caller is about to close.
+      await next.catch(() => 0);
+      throw e;
+    }
+    got = await next;
+    const tail = feeder.end - feeder.start;
+    if (got === 0) break;
+    if (tail <= HEADROOM) {
+      spare.set(feeder.buf.subarray(feeder.start, feeder.end), HEADROOM - tail);
+      const parsed = feeder.buf;
+      feeder.buf = spare;
+      spare = parsed.length >= HEADROOM + READ_AHEAD ? parsed : new Uint8Array(HEADROOM + READ_AHEAD);
+      feeder.start = HEADROOM - tail;
+      feeder.end = HEADROOM;
+      feeder.base = position - HEADROOM;
+    } else {
+      feeder.reserve(got);
+      feeder.buf.set(spare.subarray(HEADROOM, HEADROOM + got), feeder.end);
+    }
+  }
+}
+
 function openError(path: string, e: unknown): CaptureError {
   const code = (e as NodeJS.ErrnoException).code;
   const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((e as Error).message);
@@ -152,9 +206,9 @@ async function feedStream(feeder: RecordFeeder, stream: AsyncIterable<Uint8Array
   for await (const chunk of stream) feeder.push(chunk);
 }
 
-/** Chunks of stdin, gunzipped when they start with the gzip magic. */
-async function* stdinChunks(facts: CaptureFacts): AsyncGenerator<Uint8Array> {
-  const it = process.stdin[Symbol.asyncIterator]();
+/** Chunks of a stream (stdin, a pipe), gunzipped when they start with the gzip magic. */
+async function* sniffedChunks(source: AsyncIterable<Uint8Array>, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) return;
   const rest = (async function* () {
@@ -173,9 +227,21 @@ async function* stdinChunks(facts: CaptureFacts): AsyncGenerator<Uint8Array> {
 
 /** A file's bytes in small chunks, gunzipped when gzip: for readers that pace themselves (tui --replay). */
 export async function* fileChunks(path: string, facts: CaptureFacts, chunkSize = 64 * 1024): AsyncGenerator<Uint8Array> {
+  let isFile: boolean;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    isFile = st.isFile();
+  } catch (e) {
+    throw openError(path, e);
+  }
+  // A pipe (<(tcpdump -w -)) cannot be read twice: sniff its first chunk instead.
+  if (!isFile) {
+    yield* sniffedChunks(createReadStream(path, { highWaterMark: chunkSize }), facts);
+    return;
+  }
   const head = new Uint8Array(2);
   try {
-    if (statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     const fd = openSync(path, 'r');
     readSync(fd, head, 0, 2, 0);
     closeSync(fd);
@@ -191,7 +257,7 @@ export async function* fileChunks(path: string, facts: CaptureFacts, chunkSize =
 
 /** A file's bytes, or stdin's for '-', gunzipped when gzip. */
 export function inputChunks(path: string, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
-  return path === '-' ? stdinChunks(facts) : fileChunks(path, facts);
+  return path === '-' ? sniffedChunks(process.stdin, facts) : fileChunks(path, facts);
 }
 
 /** Read a capture arriving as a stream (a pipe from a capture process); same rules as readCapture. */
@@ -218,7 +284,7 @@ export async function readCapture(path: string, onFrame: FrameHandler | FrameSin
   const feeder = new RecordFeeder(path === '-' ? 'stdin' : path, facts, counter.emit);
   try {
     if (path === '-') {
-      await feedStream(feeder, stdinChunks(facts));
+      await feedStream(feeder, sniffedChunks(process.stdin, facts));
     } else {
       let fd: number;
       try {
@@ -228,20 +294,14 @@ export async function readCapture(path: string, onFrame: FrameHandler | FrameSin
       }
       try {
         const head = new Uint8Array(2);
-        const got = readSync(fd, head, 0, 2, 0);
-        if (got === 2 && isGzip(head)) {
+        const st = fstatSync(fd);
+        if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        // A pipe (<(tcpdump -w -)) has no position to read the magic at and come back.
+        if (!st.isFile()) await feedStream(feeder, sniffedChunks(createReadStream(path, { fd, autoClose: false }), facts));
+        else if (readSync(fd, head, 0, 2, 0) === 2 && isGzip(head)) {
           facts.gzip = true;
           await feedStream(feeder, createReadStream(path).pipe(createGunzip()));
-        } else {
-          // Plain file: read straight into the feeder's buffer, no extra copy.
-          for (;;) {
-            feeder.reserve(Math.max(CHUNK / 2, feeder.parser?.needed() ?? 0));
-            const n = readSync(fd, feeder.buf, feeder.end, feeder.buf.length - feeder.end, null);
-            if (n === 0) break;
-            feeder.end += n;
-            feeder.drain();
-          }
-        }
+        } else await feedFile(feeder, fd);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw openError(path, e);
         throw e;
