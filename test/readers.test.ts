@@ -77,6 +77,48 @@ test('power-of-two if_tsresol (0x88: 1/256 s)', async () => {
   assert.deepEqual(times, ['1519128000.195312500']);
 });
 
+test('pcapng timestamps: microsecond and nanosecond units split exactly, far from and near whole seconds', async () => {
+  const stampsIn = [[1_700_000_000, 0], [1_700_000_000, 999_999_000], [4_000_000_000, 1_000], [9_000_000, 999_999_999]] as const;
+  for (const precision of ['us', 'ns'] as const) {
+    const f = join(tmp, `stamps-${precision}.pcapng`);
+    const w = openCaptureWriter(f, 'pcapng', { precision });
+    for (const [sec, nsec] of stampsIn) w.writePacket(sec, nsec, new Uint8Array(60));
+    w.close();
+    const want = stampsIn.map(([sec, nsec]) => `${sec}.${String(precision === 'us' ? Math.floor(nsec / 1000) * 1000 : nsec).padStart(9, '0')}`);
+    assert.deepEqual((await stamps(f)).times, want, precision);
+  }
+});
+
+test('corrupt pcapng blocks: one CaptureError naming the file and the block\'s byte offset', async () => {
+  const f = join(tmp, 'blocks.pcapng');
+  const w = openCaptureWriter(f, 'pcapng');
+  for (let i = 0; i < 3; i++) w.writePacket(1_700_000_000 + i, 0, new Uint8Array(60));
+  w.close();
+  const good = readFileSync(f);
+  // Block offsets by their lengths: SHB, IDB, then the three EPBs.
+  const at: number[] = [];
+  for (let o = 0; o < good.length; o += good.readUInt32LE(o + 4)) at.push(o);
+  const epb = at[3];
+  const broken = (name: string, edit: (b: Buffer) => void): string => {
+    const b = Buffer.from(good);
+    edit(b);
+    const path = join(tmp, `${name}.pcapng`);
+    writeFileSync(path, b);
+    return path;
+  };
+  const cases: Array<[string, (b: Buffer) => void, RegExp]> = [
+    ['length', (b) => b.writeUInt32LE(13, epb + 4), new RegExp(`length\\.pcapng: block at byte ${epb}: block length 13 is invalid`)],
+    ['trailer', (b) => b.writeUInt32LE(0, epb + b.readUInt32LE(epb + 4) - 4), new RegExp(`trailer\\.pcapng: block at byte ${epb}: trailing block length does not match`)],
+    ['iface', (b) => b.writeUInt32LE(5, epb + 8), new RegExp(`iface\\.pcapng: block at byte ${epb}: packet names interface 5, but the section describes 1`)],
+    ['caplen', (b) => b.writeUInt32LE(4096, epb + 20), new RegExp(`caplen\\.pcapng: block at byte ${epb}: captured length 4096 overruns its block`)],
+  ];
+  for (const [name, edit, message] of cases) {
+    let before = 0;
+    await assert.rejects(readCapture(broken(name, edit), () => before++), (e: Error) => e instanceof CaptureError && message.test(e.message), name);
+    assert.equal(before, 1, `${name}: the packet before the broken block was read`);
+  }
+});
+
 test('snaplen-truncated record: caplen < len is kept and counted', async () => {
   const { facts } = await stamps(corpus('zeek__trunc__trunc-hdr.pcap'));
   assert.equal(facts.packets, 1);

@@ -29,9 +29,18 @@ interface Iface extends InterfaceFacts {
   tsOffset: number;
 }
 
-/** Split a 64-bit unit count hi:lo into whole seconds and nanoseconds, exactly. */
-function splitTimestamp(hi: number, lo: number, ifc: Iface): { sec: number; nsec: number } {
+/** Split a 64-bit unit count hi:lo into whole seconds and nanoseconds, exactly, into `info` (no object per packet). */
+function setTimestamp(info: FrameInfo, hi: number, lo: number, ifc: Iface): void {
   const d = ifc.decimalDiv;
+  if (d > 0 && hi < 0x200000) {
+    // Below 2^53 units (microseconds until the year 2255) the count is exact as a double, and so is
+    // one division: a correctly rounded quotient of integers below 2^53 never rounds up to the next integer.
+    const v = hi * 4294967296 + lo;
+    const sec = Math.floor(v / d);
+    info.tsSec = sec + ifc.tsOffset;
+    info.tsNsec = (v - sec * d) * (1e9 / d);
+    return;
+  }
   if (d > 0) {
     // Long division in base 2^16 keeps every intermediate below 2^53.
     const qh = Math.floor(hi / d);
@@ -40,11 +49,14 @@ function splitTimestamp(hi: number, lo: number, ifc: Iface): { sec: number; nsec
     const t2 = (t1 % d) * 65536 + (lo & 0xffff);
     const q2 = Math.floor(t2 / d);
     const r = t2 % d;
-    return { sec: qh * 4294967296 + q1 * 65536 + q2 + ifc.tsOffset, nsec: r * (1e9 / d) };
+    info.tsSec = qh * 4294967296 + q1 * 65536 + q2 + ifc.tsOffset;
+    info.tsNsec = r * (1e9 / d);
+    return;
   }
   const v = (BigInt(hi) << 32n) | BigInt(lo);
   const per = ifc.binaryExp >= 0 ? 1n << BigInt(ifc.binaryExp) : 10n ** BigInt(ifc.fineExp);
-  return { sec: Number(v / per) + ifc.tsOffset, nsec: Number(((v % per) * 1_000_000_000n) / per) };
+  info.tsSec = Number(v / per) + ifc.tsOffset;
+  info.tsNsec = Number(((v % per) * 1_000_000_000n) / per);
 }
 
 function makeIface(linkType: number, snaplen: number): Iface {
@@ -90,48 +102,53 @@ export class PcapngParser implements RecordParser {
         this.need = MIN_BLOCK_LEN;
         return off;
       }
-      const where = `${this.source}: block at byte ${fileOffset + off}`;
+      const at = fileOffset + off;
       let type = dv.getUint32(off, this.le);
       if (dv.getUint32(off, false) === PCAPNG_SHB) {
         // A section header settles the byte order of everything up to the next one.
         const magic = dv.getUint32(off + 8, true);
         if (magic === BYTE_ORDER_MAGIC) this.le = true;
         else if (magic === 0x4d3c2b1a) this.le = false;
-        else throw new CaptureError(`${where}: section header with bad byte-order magic`);
+        else throw this.corrupt(at, 'section header with bad byte-order magic');
         type = PCAPNG_SHB;
       } else if (!this.inSection) {
         throw new CaptureError(`${this.source}: not a pcapng file (no section header at byte ${fileOffset + off})`);
       }
       const total = dv.getUint32(off + 4, this.le);
       if (total < MIN_BLOCK_LEN || total % 4 !== 0 || total > MAX_BLOCK_LEN) {
-        throw new CaptureError(`${where}: block length ${total} is invalid (corrupt file)`);
+        throw this.corrupt(at, `block length ${total} is invalid (corrupt file)`);
       }
       if (end - off < total) {
         this.need = total;
         return off;
       }
       if (dv.getUint32(off + total - 4, this.le) !== total) {
-        throw new CaptureError(`${where}: trailing block length does not match ${total} (corrupt file)`);
+        throw this.corrupt(at, `trailing block length does not match ${total} (corrupt file)`);
       }
       const body = off + BLOCK_HEADER_LEN;
       const bodyEnd = off + total - 4;
       switch (type) {
-        case PCAPNG_SHB: this.sectionHeader(dv, body, bodyEnd, where); break;
-        case BT_IDB: this.interfaceBlock(dv, body, bodyEnd, where); break;
-        case BT_EPB: this.enhancedPacket(b, dv, body, bodyEnd, where); break;
-        case BT_SPB: this.simplePacket(b, dv, body, bodyEnd, where); break;
-        case BT_OBSOLETE_PACKET: this.obsoletePacket(b, dv, body, bodyEnd, where); break;
+        case PCAPNG_SHB: this.sectionHeader(dv, body, bodyEnd, at); break;
+        case BT_IDB: this.interfaceBlock(dv, body, bodyEnd, at); break;
+        case BT_EPB: this.enhancedPacket(b, dv, body, bodyEnd, at); break;
+        case BT_SPB: this.simplePacket(b, dv, body, bodyEnd, at); break;
+        case BT_OBSOLETE_PACKET: this.obsoletePacket(b, dv, body, bodyEnd, at); break;
         default: break; // name resolution, statistics, custom and unknown blocks carry no packets
       }
       off += total;
     }
   }
 
-  private sectionHeader(dv: DataView, p: number, end: number, where: string): void {
-    if (end - p < 8) throw new CaptureError(`${where}: section header too short`);
+  /** The error for the block at file offset `at` (its text is made only here, not per block). */
+  private corrupt(at: number, what: string): CaptureError {
+    return new CaptureError(`${this.source}: block at byte ${at}: ${what}`);
+  }
+
+  private sectionHeader(dv: DataView, p: number, end: number, at: number): void {
+    if (end - p < 8) throw this.corrupt(at, 'section header too short');
     const major = dv.getUint16(p + 4, this.le);
     const minor = dv.getUint16(p + 6, this.le);
-    if (major !== 1) throw new CaptureError(`${where}: unsupported pcapng version ${major}.${minor}`);
+    if (major !== 1) throw this.corrupt(at, `unsupported pcapng version ${major}.${minor}`);
     this.inSection = true;
     this.ifaces = [];
     this.sections++;
@@ -139,8 +156,8 @@ export class PcapngParser implements RecordParser {
     this.facts.byteOrder ??= this.le ? 'le' : 'be';
   }
 
-  private interfaceBlock(dv: DataView, p: number, end: number, where: string): void {
-    if (end - p < 8) throw new CaptureError(`${where}: interface description too short`);
+  private interfaceBlock(dv: DataView, p: number, end: number, at: number): void {
+    if (end - p < 8) throw this.corrupt(at, 'interface description too short');
     const ifc = makeIface(dv.getUint16(p, this.le), dv.getUint32(p + 4, this.le));
     for (let o = p + 8; o + 4 <= end; ) {
       const code = dv.getUint16(o, this.le);
@@ -157,18 +174,16 @@ export class PcapngParser implements RecordParser {
     this.facts.interfaces.push({ linkType, snaplen, tsUnitsPerSec, name });
   }
 
-  private iface(id: number, where: string): Iface {
+  private iface(id: number, at: number): Iface {
     const ifc = this.ifaces[id];
-    if (!ifc) throw new CaptureError(`${where}: packet names interface ${id}, but the section describes ${this.ifaces.length}`);
+    if (!ifc) throw this.corrupt(at, `packet names interface ${id}, but the section describes ${this.ifaces.length}`);
     return ifc;
   }
 
   private packet(b: Uint8Array, ifId: number, ifc: Iface, hi: number, lo: number, data: number, caplen: number, len: number): void {
-    const { sec, nsec } = splitTimestamp(hi, lo, ifc);
     const info = this.info;
+    setTimestamp(info, hi, lo, ifc);
     info.frame = ++this.frame;
-    info.tsSec = sec;
-    info.tsNsec = nsec;
     info.caplen = caplen;
     info.len = Math.max(len, caplen);
     info.linkType = ifc.linkType;
@@ -176,17 +191,17 @@ export class PcapngParser implements RecordParser {
     this.emit(info, b, data);
   }
 
-  private enhancedPacket(b: Uint8Array, dv: DataView, p: number, end: number, where: string): void {
-    if (end - p < 20) throw new CaptureError(`${where}: enhanced packet block too short`);
+  private enhancedPacket(b: Uint8Array, dv: DataView, p: number, end: number, at: number): void {
+    if (end - p < 20) throw this.corrupt(at, 'enhanced packet block too short');
     const ifId = dv.getUint32(p, this.le);
     const caplen = dv.getUint32(p + 12, this.le);
-    if (p + 20 + caplen > end) throw new CaptureError(`${where}: captured length ${caplen} overruns its block`);
-    this.packet(b, ifId, this.iface(ifId, where), dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
+    if (p + 20 + caplen > end) throw this.corrupt(at, `captured length ${caplen} overruns its block`);
+    this.packet(b, ifId, this.iface(ifId, at), dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
   }
 
-  private simplePacket(b: Uint8Array, dv: DataView, p: number, end: number, where: string): void {
-    if (end - p < 4) throw new CaptureError(`${where}: simple packet block too short`);
-    const ifc = this.iface(0, where);
+  private simplePacket(b: Uint8Array, dv: DataView, p: number, end: number, at: number): void {
+    if (end - p < 4) throw this.corrupt(at, 'simple packet block too short');
+    const ifc = this.iface(0, at);
     const len = dv.getUint32(p, this.le);
     let caplen = Math.min(len, end - p - 4);
     if (ifc.snaplen > 0) caplen = Math.min(caplen, ifc.snaplen);
@@ -194,11 +209,11 @@ export class PcapngParser implements RecordParser {
     this.packet(b, 0, ifc, 0, 0, p + 4, caplen, len);
   }
 
-  private obsoletePacket(b: Uint8Array, dv: DataView, p: number, end: number, where: string): void {
-    if (end - p < 20) throw new CaptureError(`${where}: packet block too short`);
+  private obsoletePacket(b: Uint8Array, dv: DataView, p: number, end: number, at: number): void {
+    if (end - p < 20) throw this.corrupt(at, 'packet block too short');
     const ifId = dv.getUint16(p, this.le);
     const caplen = dv.getUint32(p + 12, this.le);
-    if (p + 20 + caplen > end) throw new CaptureError(`${where}: captured length ${caplen} overruns its block`);
-    this.packet(b, ifId, this.iface(ifId, where), dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
+    if (p + 20 + caplen > end) throw this.corrupt(at, `captured length ${caplen} overruns its block`);
+    this.packet(b, ifId, this.iface(ifId, at), dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
   }
 }
