@@ -4,7 +4,11 @@
 // from SDP or by their shape) is done by the pipeline in src/.
 
 import type { ByteOrder, FrameInfo, IpHeader, PacketRecord } from './types.js';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETH_HEADER_LEN, LINKTYPE_ETHERNET, decodeEthernet, linkDecoder, linkTypeName } from './link.js';
+import {
+  AF_INET, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_QINQ_OLD, ETHERTYPE_VLAN, ETH_HEADER_LEN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, NULL_HEADER_LEN, SLL2_HEADER_LEN, SLL_HEADER_LEN, SLL_PROTOCOL, VLAN_TAG_LEN,
+  decodeEthernet, isRawIp, linkDecoder, linkTypeName, nullFamily,
+} from './link.js';
 import { decodePpp } from './ppp.js';
 import { IPV4_MIN_HEADER_LEN, Ipv4Header, decodeIpv4, type IpDecode } from './ipv4.js';
 import { decodeIpv6 } from './ipv6.js';
@@ -52,8 +56,16 @@ function decodeIp(etherType: number, b: Uint8Array, off: number, end: number, cu
 /** Decode a frame's bytes (`b` holds exactly the captured bytes) into a record. */
 export function decodeFrame(info: FrameInfo, b: Uint8Array, opts: DecodeOptions = DEFAULT_DECODE_OPTIONS): PacketRecord {
   const rec = emptyRecord(info);
-  if (info.linkType === LINKTYPE_ETHERNET && ethernetIpv4Udp(rec, b, opts)) return rec;
-  const link = linkDecoder(info.linkType);
+  return plainIpv4Udp(rec, b, opts) ? rec : decodeLayers(rec, b, opts);
+}
+
+/** The layered decode alone, without decodeFrame's one-pass common case: what that case must agree with (tests). */
+export function decodeFrameLayered(info: FrameInfo, b: Uint8Array, opts: DecodeOptions = DEFAULT_DECODE_OPTIONS): PacketRecord {
+  return decodeLayers(emptyRecord(info), b, opts);
+}
+
+function decodeLayers(rec: PacketRecord, b: Uint8Array, opts: DecodeOptions): PacketRecord {
+  const link = linkDecoder(rec.linkType);
   if (!link) return rec; // not a link type we dissect (netlink, ...): a bare frame, not an error
   const l2 = link(b, 0, b.length);
   rec.vlans = l2.vlans;
@@ -111,8 +123,8 @@ export function decodeFrame(info: FrameInfo, b: Uint8Array, opts: DecodeOptions 
   return rec;
 }
 
-/** The fields of a plain Ethernet/IPv4/UDP frame, filled in place by readEthernetIpv4Udp. */
-export interface EthernetIpv4UdpFields {
+/** The fields of a plain IPv4/UDP frame, filled in place by readIpv4Udp. */
+export interface Ipv4UdpFields {
   /** IPv4 addresses as the header's 32 bits. */
   src: number;
   dst: number;
@@ -125,21 +137,62 @@ export interface EthernetIpv4UdpFields {
   /** The UDP payload is b[payload..payloadEnd). */
   payload: number;
   payloadEnd: number;
+  /** The Ethernet frame carried 802.1Q/802.1ad tags (the record's `vlans` is not null). */
+  vlanTagged: boolean;
 }
 
-export function newEthernetIpv4UdpFields(): EthernetIpv4UdpFields {
-  return { src: 0, dst: 0, tos: 0, ttl: 0, id: 0, sport: 0, dport: 0, payload: 0, payloadEnd: 0 };
+export function newIpv4UdpFields(): Ipv4UdpFields {
+  return { src: 0, dst: 0, tos: 0, ttl: 0, id: 0, sport: 0, dport: 0, payload: 0, payloadEnd: 0, vlanTagged: false };
 }
 
 /**
- * The common case in one pass, with no allocation: untagged Ethernet at
- * b[start..end), a whole (unfragmented) IPv4 datagram whose lengths all fit,
- * carrying UDP whose length fits. Fills `out` and returns true; returns false
- * for anything else, which the layered decode handles.
+ * Where IPv4 starts behind the link header of b[start..end), read in place
+ * by the same rules as the link decoders (link.ts): Ethernet, untagged or
+ * tagged (802.1Q, 802.1ad; `out.vlanTagged` says which), Linux cooked SLL
+ * and SLL2 (what `tcpdump -i any` writes), BSD null/loopback and raw IP.
+ * -1 for anything else (ARP, PPPoE, IPv6, a cut header), which the layered
+ * decode handles; raw IP is only a candidate, the caller checks the version.
  */
-export function readEthernetIpv4Udp(b: Uint8Array, start: number, end: number, out: EthernetIpv4UdpFields): boolean {
-  const o = start + ETH_HEADER_LEN;
-  if (end - o < IPV4_MIN_HEADER_LEN || ((b[start + 12] << 8) | b[start + 13]) !== ETHERTYPE_IPV4) return false;
+function ipv4Offset(linkType: number, b: Uint8Array, start: number, end: number, out: Ipv4UdpFields): number {
+  switch (linkType) {
+    case LINKTYPE_ETHERNET: {
+      if (end - start < ETH_HEADER_LEN) return -1;
+      let p = start + ETH_HEADER_LEN;
+      let type = (b[p - 2] << 8) | b[p - 1];
+      out.vlanTagged = false;
+      while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
+        if (end - p < VLAN_TAG_LEN) return -1;
+        out.vlanTagged = true;
+        type = (b[p + 2] << 8) | b[p + 3];
+        p += VLAN_TAG_LEN;
+      }
+      return type === ETHERTYPE_IPV4 ? p : -1;
+    }
+    case LINKTYPE_LINUX_SLL:
+      out.vlanTagged = false;
+      return end - start >= SLL_HEADER_LEN && ((b[start + SLL_PROTOCOL] << 8) | b[start + SLL_PROTOCOL + 1]) === ETHERTYPE_IPV4 ? start + SLL_HEADER_LEN : -1;
+    case LINKTYPE_LINUX_SLL2:
+      out.vlanTagged = false;
+      return end - start >= SLL2_HEADER_LEN && ((b[start] << 8) | b[start + 1]) === ETHERTYPE_IPV4 ? start + SLL2_HEADER_LEN : -1;
+    case LINKTYPE_NULL:
+    case LINKTYPE_LOOP:
+      out.vlanTagged = false;
+      return end - start >= NULL_HEADER_LEN && nullFamily(b, start) === AF_INET ? start + NULL_HEADER_LEN : -1;
+    default:
+      out.vlanTagged = false;
+      return isRawIp(linkType) ? start : -1;
+  }
+}
+
+/**
+ * The common case in one pass, with no allocation: a whole (unfragmented)
+ * IPv4 datagram behind one of the link headers ipv4Offset reads, whose
+ * lengths all fit, carrying UDP whose length fits. Fills `out` and returns
+ * true; returns false for anything else, which the layered decode handles.
+ */
+export function readIpv4Udp(linkType: number, b: Uint8Array, start: number, end: number, out: Ipv4UdpFields): boolean {
+  const o = ipv4Offset(linkType, b, start, end, out);
+  if (o < 0 || end - o < IPV4_MIN_HEADER_LEN) return false;
   const vihl = b[o];
   const ihl = (vihl & 0x0f) * 4;
   if (vihl >> 4 !== 4 || ihl < IPV4_MIN_HEADER_LEN || ihl > end - o) return false;
@@ -163,12 +216,13 @@ export function readEthernetIpv4Udp(b: Uint8Array, start: number, end: number, o
   return true;
 }
 
-const scratch = newEthernetIpv4UdpFields();
+const scratch = newIpv4UdpFields();
 
 /** The common case of decodeFrame: fills `rec` exactly as the layered decode would, or returns false leaving it untouched. */
-function ethernetIpv4Udp(rec: PacketRecord, b: Uint8Array, opts: DecodeOptions): boolean {
+function plainIpv4Udp(rec: PacketRecord, b: Uint8Array, opts: DecodeOptions): boolean {
   const f = scratch;
-  if (!readEthernetIpv4Udp(b, 0, b.length, f)) return false;
+  // A tagged frame's record lists its VLAN ids: the layered decode makes that list.
+  if (!readIpv4Udp(rec.linkType, b, 0, b.length, f) || f.vlanTagged) return false;
   rec.ip = new Ipv4Header(f.src, f.dst, f.tos >> 2, f.tos & 3, f.ttl, IPPROTO_UDP, f.id, null);
   rec.transport = 'udp';
   rec.sport = f.sport;

@@ -26,11 +26,12 @@ export const ETHERTYPE_PPPOE_SESSION = 0x8864;
 export const ETHERTYPE_NONE = -1;
 
 export const ETH_HEADER_LEN = 14;
-const VLAN_TAG_LEN = 4;
-const SLL_HEADER_LEN = 16;
-const SLL_PROTOCOL = 14;
-const SLL2_HEADER_LEN = 20;
-const NULL_HEADER_LEN = 4;
+export const VLAN_TAG_LEN = 4;
+export const SLL_HEADER_LEN = 16;
+/** Offset of the protocol (an EtherType) in the SLL header; SLL2 has it first. */
+export const SLL_PROTOCOL = 14;
+export const SLL2_HEADER_LEN = 20;
+export const NULL_HEADER_LEN = 4;
 
 export interface LinkResult {
   /** EtherType of what follows, or ETHERTYPE_NONE. */
@@ -91,16 +92,21 @@ export function decodeSll2(b: Uint8Array, off: number, end: number): LinkResult 
 }
 
 // AF_INET6 differs between BSDs, macOS and Linux; all of them mean IPv6 here.
-const AF_INET = 2;
+export const AF_INET = 2;
 const AF_INET6_VALUES = new Set([10, 24, 28, 30]);
 
 /**
- * BSD null (family in the capturing host's byte order) and loop (network order).
- * The byte order is guessed: a family fits in one byte, so the zero bytes tell.
+ * The address family of a BSD null (the capturing host's byte order) or loop
+ * (network order) header at `off`. The byte order is guessed: a family fits
+ * in one byte, so the zero bytes tell.
  */
+export function nullFamily(b: Uint8Array, off: number): number {
+  return b[off] !== 0 ? b[off] : b[off + 3];
+}
+
 export function decodeNull(b: Uint8Array, off: number, end: number): LinkResult {
   if (end - off < NULL_HEADER_LEN) return fail(off, `null: ${end - off} bytes, header needs ${NULL_HEADER_LEN}`);
-  const family = b[off] !== 0 ? b[off] : b[off + 3];
+  const family = nullFamily(b, off);
   const etherType = family === AF_INET ? ETHERTYPE_IPV4 : AF_INET6_VALUES.has(family) ? ETHERTYPE_IPV6 : ETHERTYPE_NONE;
   return { etherType, offset: off + NULL_HEADER_LEN, vlans: null, error: null };
 }
@@ -115,6 +121,11 @@ export function decodeRawIp(b: Uint8Array, off: number, end: number): LinkResult
 
 export type LinkDecoder = (b: Uint8Array, off: number, end: number) => LinkResult;
 
+/** Link types whose frames are bare IP packets. */
+export function isRawIp(linkType: number): boolean {
+  return linkType === LINKTYPE_RAW || linkType === LINKTYPE_IPV4 || linkType === LINKTYPE_IPV6 || DLT_RAW_ALIASES.has(linkType);
+}
+
 /** Link type -> decoder; null for link types ucprobe does not decode (e.g. netlink). */
 export function linkDecoder(linkType: number): LinkDecoder | null {
   switch (linkType) {
@@ -123,9 +134,6 @@ export function linkDecoder(linkType: number): LinkDecoder | null {
     case LINKTYPE_LINUX_SLL2: return decodeSll2;
     case LINKTYPE_NULL:
     case LINKTYPE_LOOP: return decodeNull;
-    case LINKTYPE_RAW:
-    case LINKTYPE_IPV4:
-    case LINKTYPE_IPV6: return decodeRawIp;
-    default: return DLT_RAW_ALIASES.has(linkType) ? decodeRawIp : null;
+    default: return isRawIp(linkType) ? decodeRawIp : null;
   }
 }

@@ -13,6 +13,7 @@ import { REPO, corpusCaptures } from './helpers.js';
 import { analyzeFile, type FileReport } from '../src/analysis/analyze.js';
 import { writeMixedCapture } from '../captures/make-captures.js';
 import { readCapture } from '../src/sources/capture-reader.js';
+import { CaptureError } from '../src/sources/types.js';
 import { openCaptureWriter } from '../src/writer/pcap-writer.js';
 import { Rng } from '../src/generator/rng.js';
 import { Pipeline, type PipelineOptions } from '../src/pipeline/pipeline.js';
@@ -20,6 +21,8 @@ import { DscpAudit } from '../src/dscp/audit.js';
 import { defaultPolicy } from '../src/dscp/default-policy.js';
 import { buildUdpFrame, rtpPayload } from '../src/writer/frame-builder.js';
 import type { UdpBatch } from '../src/pipeline/udp-batch.js';
+import type { PacketRecord } from '../dissectors/types.js';
+import { decodeFrame, decodeFrameLayered } from '../dissectors/frame.js';
 import { HeartbeatStreams } from '../src/pipeline/heartbeat-streams.js';
 
 const DEMO = join(REPO, 'captures', 'demo.pcap');
@@ -33,10 +36,31 @@ async function sameWithAndWithoutLane(file: string, opts: Partial<PipelineOption
   return fast;
 }
 
+/**
+ * The lane and the records' common case both read frames with readIpv4Udp;
+ * every frame of `file` must decode as the layered decoders alone decode it.
+ */
+async function sameAsLayered(file: string): Promise<void> {
+  const text = (r: PacketRecord) => JSON.stringify(r, (_, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+  let differ = 0;
+  let first = '';
+  const read = readCapture(file, (info, bytes) => {
+    const quick = text(decodeFrame(info, bytes));
+    const layered = text(decodeFrameLayered(info, bytes));
+    if (quick !== layered && differ++ === 0) first = `frame ${info.frame}: ${quick.slice(0, 300)} vs ${layered.slice(0, 300)}`;
+  });
+  // A corrupt file: the frames before the damage are compared.
+  await read.catch((e: unknown) => {
+    if (!(e instanceof CaptureError)) throw e;
+  });
+  assert.equal(differ, 0, `${basename(file)}: ${first}`);
+}
+
 const captures = [DEMO, ...corpusCaptures()];
-test(`analyze is the same with and without the fast lane on ${captures.length} captures`, async () => {
+test(`analyze is the same with and without the fast lane on ${captures.length} captures, every frame as the layered decode gives it`, async () => {
   for (const f of captures) {
     try {
+      await sameAsLayered(f);
       await sameWithAndWithoutLane(f);
     } catch (e) {
       if (e instanceof assert.AssertionError) throw new Error(`${basename(f)}: ${e.message.slice(0, 400)}`);
@@ -70,6 +94,54 @@ test('the same on mutated frames: flipped header and payload bytes, snaplen cuts
   });
   w.close();
   await sameWithAndWithoutLane(file);
+});
+
+/** An Ethernet frame re-encapsulated behind another link header the lane reads. */
+type LinkKind = 'vlan' | 'qinq' | 'sll' | 'sll2' | 'null' | 'raw';
+const LINK_TYPES: Record<LinkKind, number> = { vlan: 1, qinq: 1, sll: 113, sll2: 276, null: 0, raw: 101 };
+
+function relink(kind: LinkKind, eth: Uint8Array, vlanId: number): Uint8Array {
+  const type = eth.subarray(12, 14);
+  const ip = eth.subarray(14);
+  const join = (...parts: Uint8Array[]) => Buffer.concat(parts);
+  const tag = (tpid: number) => Uint8Array.of(tpid >> 8, tpid & 0xff, (vlanId >> 8) & 0x0f, vlanId & 0xff);
+  switch (kind) {
+    case 'vlan': return join(eth.subarray(0, 12), tag(0x8100), type, ip);
+    case 'qinq': return join(eth.subarray(0, 12), tag(0x88a8), tag(0x8100), type, ip);
+    // packet type, ARPHRD_ETHER, address length, address (8), protocol
+    case 'sll': return join(Uint8Array.of(0, 0, 0, 1, 0, 6), eth.subarray(6, 12), Uint8Array.of(0, 0), type, ip);
+    // protocol, reserved, ifindex, ARPHRD_ETHER, packet type, address length, address (8)
+    case 'sll2': return join(type, Uint8Array.of(0, 0, 0, 0, 0, 2, 0, 1, 0, 6), eth.subarray(6, 12), Uint8Array.of(0, 0), ip);
+    // AF_INET (2) or Linux AF_INET6 (10), in little-endian host order
+    case 'null': return join(Uint8Array.of(type[0] === 0x86 ? 10 : 2, 0, 0, 0), ip);
+    case 'raw': return join(ip);
+  }
+}
+
+test('the same behind other link headers: VLAN, QinQ, SLL, SLL2, null and raw IP, whole and mutated', async () => {
+  const mixed = join(dir, 'mixed-relink.pcap');
+  writeMixedCapture(mixed, { packets: 20_000, seed: 5 });
+  for (const kind of Object.keys(LINK_TYPES) as LinkKind[]) {
+    const file = join(dir, `relinked-${kind}.pcap`);
+    const w = openCaptureWriter(file, 'pcap', { precision: 'ns', linkType: LINK_TYPES[kind] });
+    const rng = new Rng(7);
+    await readCapture(mixed, (info, bytes) => {
+      const b = relink(kind, bytes, info.frame % 4096);
+      w.writePacket(info.tsSec, info.tsNsec, b);
+      // A mutated copy: bytes of the link and IPv4/UDP headers flipped, sometimes cut by the snaplen.
+      const m = b.slice();
+      const ipAt = b.length - (bytes.length - 14);
+      for (let f = rng.int(1, 3); f > 0; f--) m[rng.int(0, Math.min(m.length - 1, ipAt + 28))] = rng.u32() & 0xff;
+      const cut = rng.float() < 0.1 ? rng.int(0, m.length) : m.length;
+      w.writePacket(info.tsSec, info.tsNsec + 1, m.subarray(0, cut), m.length);
+    });
+    w.close();
+    await sameAsLayered(file);
+    const report = await sameWithAndWithoutLane(file);
+    assert.ok(report.protocols.rtp > 5_000, `${kind}: RTP recognised (${report.protocols.rtp})`);
+    assert.ok(report.protocols.mdsHeartbeat > 100, `${kind}: heartbeats recognised`);
+    if (kind === 'vlan' || kind === 'qinq') assert.ok(report.protocols.vlanTagged > 19_000, `${kind}: tagged frames counted`);
+  }
 });
 
 test('the DSCP audit evicting flows keeps the same verdicts with batches as with records', async () => {

@@ -61,6 +61,7 @@ export class ProtocolCounter implements BatchConsumer {
     c.ipv4 += n;
     c.udp += n;
     for (let i = 0; i < n; i++) {
+      c.vlanTagged += batch.vlanTagged[i];
       const app = batch.app[i];
       if (app === BATCH_RTP) c.rtp++;
       else if (app === BATCH_HEARTBEAT) c.mdsHeartbeat++;

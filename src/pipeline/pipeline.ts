@@ -7,9 +7,8 @@
 import type { IpHeader, PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
 import { TCP_FIN, TCP_RST } from '../../dissectors/types.js';
 import {
-  IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newEthernetIpv4UdpFields, onHeartbeatPort, readEthernetIpv4Udp, type DecodeOptions,
+  IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpv4UdpFields, onHeartbeatPort, readIpv4Udp, type DecodeOptions,
 } from '../../dissectors/frame.js';
-import { LINKTYPE_ETHERNET } from '../../dissectors/link.js';
 import { ipv4Text } from '../../dissectors/ipv4.js';
 import { looksLikeSip } from '../../dissectors/sip.js';
 import { decodeRtp, looksLikeRtp, rtpHeaderLength } from '../../dissectors/rtp.js';
@@ -64,7 +63,7 @@ export class Pipeline implements FrameSink {
   /** All the consumers, when every one takes batches: the fast lane is open only then. */
   private readonly batchConsumers: BatchConsumer[] | null;
   private readonly batch = new UdpBatch();
-  private readonly fields = newEthernetIpv4UdpFields();
+  private readonly fields = newIpv4UdpFields();
   /** SDP_* per IPv4 flow for the fast lane; cleared whenever SDP teaches something new. */
   private readonly sdpCache = new Ipv4FlowCache<number>();
 
@@ -90,16 +89,15 @@ export class Pipeline implements FrameSink {
   };
 
   /**
-   * The fast lane: a plain UDP datagram (untagged Ethernet, whole IPv4, not
-   * cut by the snaplen) whose payload is not text (SIP starts with a letter;
+   * The fast lane: a plain UDP datagram (whole IPv4 behind one of the link
+   * headers readIpv4Udp reads, not cut by the snaplen) whose payload is not text (SIP starts with a letter;
    * RTP with 0x80-0xBF; a heartbeat is any 4 bytes) joins the batch instead
    * of becoming a record, and this returns true. Anything else returns
    * false, for the reader to hand to `frame`.
    */
   readonly frameInPlace = (info: FrameInfo, b: Uint8Array, start: number): boolean => {
     const f = this.fields;
-    if (this.batchConsumers === null || info.linkType !== LINKTYPE_ETHERNET || info.caplen !== info.len
-      || !readEthernetIpv4Udp(b, start, start + info.caplen, f)) return false;
+    if (this.batchConsumers === null || info.caplen !== info.len || !readIpv4Udp(info.linkType, b, start, start + info.caplen, f)) return false;
     const p = f.payload;
     const end = f.payloadEnd;
     const batch = this.batch;
@@ -129,6 +127,7 @@ export class Pipeline implements FrameSink {
     batch.sport[i] = f.sport;
     batch.dport[i] = f.dport;
     batch.tos[i] = f.tos;
+    batch.vlanTagged[i] = f.vlanTagged ? 1 : 0;
     batch.length = i + 1;
     this.stats.frames++;
     if (batch.length === UDP_BATCH_CAPACITY) this.flush();

@@ -1,7 +1,7 @@
-// The pipeline's fast lane: plain UDP datagrams (untagged Ethernet, whole
-// IPv4, not SIP: media, heartbeats and other binary UDP, nearly every packet
-// of a UC capture) go to the consumers that can take them as runs of
-// numbers instead of one record each. No record, view or string is made for
+// The pipeline's fast lane: plain UDP datagrams (whole IPv4 behind Ethernet,
+// VLAN tags, Linux cooked or raw IP; not SIP: media, heartbeats and other
+// binary UDP, nearly every packet of a UC capture) go to the consumers that
+// can take them as runs of numbers instead of one record each. No record, view or string is made for
 // them; a consumer changes for each entry exactly as it would for the
 // record of that datagram, and sees entries and records in capture order
 // (the pipeline hands on the batch before any record that follows it).
@@ -26,6 +26,8 @@ export class UdpBatch {
   readonly dport = new Uint16Array(UDP_BATCH_CAPACITY);
   /** The IPv4 TOS byte: DSCP << 2 | ECN. */
   readonly tos = new Uint8Array(UDP_BATCH_CAPACITY);
+  /** 1 when the Ethernet frame carried VLAN tags (the record's `vlans` not null). */
+  readonly vlanTagged = new Uint8Array(UDP_BATCH_CAPACITY);
   /** BATCH_* : the application the record of the datagram would name. */
   readonly app = new Uint8Array(UDP_BATCH_CAPACITY);
   /** For a heartbeat: its sequence number and byte order (the record's `hb`). */
