@@ -793,6 +793,8 @@ function warningHeader(v: string, errors: string[]): void {
 
 /** Split a header value at top-level commas (not inside quotes or <>). */
 function splitList(v: string): string[] {
+  // Most values are one element; a native search says so without the scan.
+  if (v.indexOf(',') < 0) return [v];
   const out: string[] = [];
   let start = 0;
   let inQuote = false;
