@@ -104,7 +104,9 @@ interface Track {
 
 function codecName(pt: number, rtpmap: Record<number, string>): string {
   const m = rtpmap[pt];
-  return m !== undefined ? m.split('/')[0] : STATIC_PT[pt] ?? String(pt);
+  if (m === undefined) return STATIC_PT[pt] ?? String(pt);
+  const slash = m.indexOf('/');
+  return slash < 0 ? m : m.slice(0, slash);
 }
 
 export class DialogTracker {
