@@ -90,10 +90,10 @@ export class Pipeline implements FrameSink {
 
   /**
    * The fast lane: a plain UDP datagram (whole IPv4 behind one of the link
-   * headers readIpv4Udp reads, not cut by the snaplen) whose payload is not text (SIP starts with a letter;
-   * RTP with 0x80-0xBF; a heartbeat is any 4 bytes) joins the batch instead
-   * of becoming a record, and this returns true. Anything else returns
-   * false, for the reader to hand to `frame`.
+   * headers readIpv4Udp reads, not cut by the snaplen) whose payload is not
+   * text (SIP starts with a letter; RTP with 0x80-0xBF; a heartbeat is any 4
+   * bytes) joins the batch instead of becoming a record, and this returns
+   * true. Anything else returns false, for the reader to hand to `frame`.
    */
   readonly frameInPlace = (info: FrameInfo, b: Uint8Array, start: number): boolean => {
     const f = this.fields;

@@ -1,10 +1,11 @@
 // The pipeline's fast lane: plain UDP datagrams (whole IPv4 behind Ethernet,
 // VLAN tags, Linux cooked or raw IP; not SIP: media, heartbeats and other
 // binary UDP, nearly every packet of a UC capture) go to the consumers that
-// can take them as runs of numbers instead of one record each. No record, view or string is made for
-// them; a consumer changes for each entry exactly as it would for the
-// record of that datagram, and sees entries and records in capture order
-// (the pipeline hands on the batch before any record that follows it).
+// can take them as runs of numbers instead of one record each. No record,
+// view or string is made for them; a consumer changes for each entry exactly
+// as it would for the record of that datagram, and sees entries and records
+// in capture order (the pipeline hands on the batch before any record that
+// follows it).
 
 import type { AppName, ByteOrder } from '../../dissectors/types.js';
 import type { RecordConsumer } from './pipeline.js';

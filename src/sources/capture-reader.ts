@@ -143,11 +143,12 @@ class FrameCounter {
   }
 }
 
-/** A plain file is read in chunks of this size into each of two buffers, each with room before it for the partial record the last chunk left: any record of ordinary size. */
+/** A plain file is read in chunks of this size, into each of two buffers in turn... */
 const READ_AHEAD = 4 * 1024 * 1024;
+/** ...behind room for the partial record the last chunk left: a record of any ordinary size (caplen up to 256 KiB). */
 const HEADROOM = 256 * 1024 + 64;
 
-/** The next bytes of `fd` from where the last read ended (no position: pipes such as <(tcpdump -w -) have none). */
+/** The next bytes of `fd`, from where the last read ended. */
 function readNext(fd: number, buf: Uint8Array, at: number, length: number): Promise<number> {
   return new Promise((resolve, reject) => read(fd, buf, at, length, null, (e, n) => (e ? reject(e) : resolve(n))));
 }
