@@ -20,6 +20,13 @@ function oneLineError(stderr: string): void {
   assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
 }
 
+test('bin/ucprobe.js runs by its #! line, as npx and a shell run it (node refuses a flag it does not know)', { skip: process.platform === 'win32' }, () => {
+  const bin = join(REPO, 'bin', 'ucprobe.js');
+  const r = spawnSync(bin, ['analyze', '--json', join(REPO, 'captures', 'demo.pcap')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).files[0].capture.packets, 4170);
+});
+
 test('dissect --json gives the documented fields per packet', () => {
   const r = runCli(['dissect', '--json', corpus('pcapplusplus__sdp.pcap')]);
   assert.equal(r.status, 0, r.stderr);
