@@ -154,12 +154,12 @@ export function newIpv4UdpFields(): Ipv4UdpFields {
  * decode handles; raw IP is only a candidate, the caller checks the version.
  */
 function ipv4Offset(linkType: number, b: Uint8Array, start: number, end: number, out: Ipv4UdpFields): number {
+  out.vlanTagged = false;
   switch (linkType) {
     case LINKTYPE_ETHERNET: {
       if (end - start < ETH_HEADER_LEN) return -1;
       let p = start + ETH_HEADER_LEN;
       let type = (b[p - 2] << 8) | b[p - 1];
-      out.vlanTagged = false;
       while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
         if (end - p < VLAN_TAG_LEN) return -1;
         out.vlanTagged = true;
@@ -169,17 +169,13 @@ function ipv4Offset(linkType: number, b: Uint8Array, start: number, end: number,
       return type === ETHERTYPE_IPV4 ? p : -1;
     }
     case LINKTYPE_LINUX_SLL:
-      out.vlanTagged = false;
       return end - start >= SLL_HEADER_LEN && ((b[start + SLL_PROTOCOL] << 8) | b[start + SLL_PROTOCOL + 1]) === ETHERTYPE_IPV4 ? start + SLL_HEADER_LEN : -1;
     case LINKTYPE_LINUX_SLL2:
-      out.vlanTagged = false;
       return end - start >= SLL2_HEADER_LEN && ((b[start] << 8) | b[start + 1]) === ETHERTYPE_IPV4 ? start + SLL2_HEADER_LEN : -1;
     case LINKTYPE_NULL:
     case LINKTYPE_LOOP:
-      out.vlanTagged = false;
       return end - start >= NULL_HEADER_LEN && nullFamily(b, start) === AF_INET ? start + NULL_HEADER_LEN : -1;
     default:
-      out.vlanTagged = false;
       return isRawIp(linkType) ? start : -1;
   }
 }

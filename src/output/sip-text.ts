@@ -21,7 +21,6 @@ function ms(v: number): string {
   return v < 10 ? v.toFixed(3) : v.toFixed(1);
 }
 
-
 function rel(t: number, origin: number | null): string {
   return origin === null ? utcClock(t) : `+${(t - origin).toFixed(6)}`;
 }

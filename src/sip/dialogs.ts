@@ -235,13 +235,13 @@ export class DialogTracker {
     const side: CallMedia['side'] = (m.method !== undefined) === fromCaller ? 'caller' : 'callee';
     for (const md of sdp.media) {
       if (r.media.length >= MAX_MEDIA) return;
-      const entry: CallMedia = {
+      // The same SDP relayed by a proxy is one announcement.
+      const pts = md.payloadTypes.join();
+      if (r.media.some((x) => x.side === side && x.media === md.media && x.address === md.address && x.port === md.port && x.payloadTypes.join() === pts)) continue;
+      r.media.push({
         side, sender: ev.src, media: detach(md.media), address: detachOrNull(md.address), port: md.port, proto: detach(md.proto),
         payloadTypes: md.payloadTypes, codecs: md.payloadTypes.map((pt) => detach(codecName(pt, md.rtpmap))),
-      };
-      // The same SDP relayed by a proxy is one announcement.
-      const same = r.media.some((x) => x.side === side && x.media === entry.media && x.address === entry.address && x.port === entry.port && x.payloadTypes.join() === entry.payloadTypes.join());
-      if (!same) r.media.push(entry);
+      });
     }
   }
 
