@@ -49,7 +49,6 @@ function plural(n: number, word: string, many = `${word}s`): string {
   return `${fmt(n)} ${n === 1 ? word : many}`;
 }
 
-
 /** How a capture is named on the page: its path, or stdin for '-'. */
 function fileName(path: string): string {
   return path === '-' ? '(stdin)' : path;
