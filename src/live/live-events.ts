@@ -8,20 +8,15 @@ import { observedByPackets, type FlowAudit } from '../dscp/audit.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import type { Transaction } from '../sip/transactions.js';
 import { phbName } from '../../dissectors/dscp.js';
-import { isoTime } from '../output/time-format.js';
+import { clockMs } from '../output/time-format.js';
 import type { LiveEvent } from './view-model.js';
-
-/** HH:MM:SS.mmm (UTC) of an epoch time. */
-function clock(t: number): string {
-  return isoTime(t).slice(11, 23);
-}
 
 export function heartbeatLiveEvent(e: HeartbeatEvent, p: DetectorParams): LiveEvent {
   switch (e.type) {
     case 'failover':
       return {
         time: e.time, kind: 'failover', severity: 'alarm', subject: e.stream,
-        text: `${e.noticedBy} missed ${p.threshold} heartbeats in a row from ${e.peer} (last seq ${e.lastSeq} at ${clock(e.lastHeard)})`,
+        text: `${e.noticedBy} missed ${p.threshold} heartbeats in a row from ${e.peer} (last seq ${e.lastSeq} at ${clockMs(e.lastHeard)})`,
       };
     case 'recovery':
       return { time: e.time, kind: 'recovery', severity: 'info', subject: e.stream, text: `heartbeats back with seq ${e.seq}, ${e.downMs.toFixed(1)} ms after the failover` };

@@ -4,14 +4,6 @@ function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
 
-/** Epoch seconds as HH:MM:SS.mmm UTC. */
-export function clockMs(t: number): string {
-  // Through whole microseconds first, so 30.1 s does not print as 30.099.
-  const ms = Math.floor(Math.round(t * 1e6) / 1000);
-  const d = new Date(ms);
-  return `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}.${String(ms % 1000).padStart(3, '0')}`;
-}
-
 /** Seconds as h:mm:ss. */
 export function elapsed(sec: number): string {
   const s = Math.max(0, Math.floor(sec));

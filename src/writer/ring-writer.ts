@@ -7,6 +7,7 @@ import { unlinkSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { FrameInfo } from '../../dissectors/types.js';
 import { PcapngWriter } from './pcap-writer.js';
+import { isoTime } from '../output/time-format.js';
 
 export interface RingOptions {
   path: string;
@@ -19,8 +20,10 @@ export interface RingOptions {
   ifaceName?: string;
 }
 
+/** YYYYMMDDhhmmss of the first packet, for file names (epoch seconds if it has no calendar date). */
 function stamp(t: number): string {
-  return new Date(t * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  const iso = isoTime(t);
+  return iso.endsWith('Z') ? iso.replace(/[-:T]/g, '').slice(0, 14) : String(Math.floor(t));
 }
 
 export class RingCaptureWriter {
