@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readCapture } from '../src/sources/capture-reader.js';
-import { CaptureError } from '../src/sources/types.js';
+import { fileChunks, readCapture, readCaptureStream } from '../src/sources/capture-reader.js';
+import { CaptureError, newFacts } from '../src/sources/types.js';
 import { openCaptureWriter } from '../src/writer/pcap-writer.js';
 import { Rng } from '../src/generator/rng.js';
 import { CORPUS, corpusCaptures, hasTshark, tshark } from './helpers.js';
@@ -221,6 +221,47 @@ test('gzip files read transparently, same frames', async () => {
     assert.deepEqual(b.times, a.times);
     assert.equal(b.facts.gzip, true);
   }
+});
+
+test('gzip cut mid-stream: every record zlib could unpack, one warning; bytes that are not deflate: one error naming the file', async () => {
+  const name = 'sngrep__aaa.pcap';
+  const all = await stamps(corpus(name));
+  const gz = gzipSync(readFileSync(corpus(name)));
+  const cutFile = join(tmp, 'cut-stream.pcap.gz');
+  writeFileSync(cutFile, gz.subarray(0, Math.floor(gz.length / 2)));
+  const badFile = join(tmp, 'bad-stream.pcap.gz');
+  // A whole gzip member with the first 30 kB, then a second member whose first
+  // block has the reserved type 3: zlib's "invalid block type".
+  const member = gzipSync(readFileSync(corpus(name)).subarray(0, 30_000));
+  writeFileSync(badFile, Buffer.concat([member, member.subarray(0, 10), Buffer.from([0x06]), Buffer.alloc(64)]));
+  // readCapture reads the file; readCaptureStream takes the chunks paced readers (tui --replay, hep send) use.
+  const readers: Array<[string, (f: string) => Promise<{ times: string[]; facts: Awaited<ReturnType<typeof readCapture>> }>]> = [
+    ['file', (f) => stamps(f)],
+    ['chunks', async (f) => {
+      const times: string[] = [];
+      const facts = newFacts();
+      await readCaptureStream(f, fileChunks(f, facts, 1024), (i) => times.push(`${i.tsSec}.${String(i.tsNsec).padStart(9, '0')}`), facts);
+      return { times, facts };
+    }],
+  ];
+  for (const [how, read] of readers) {
+    const cut = await read(cutFile);
+    assert.ok(cut.times.length > 0 && cut.times.length < all.times.length, how);
+    assert.deepEqual(cut.times, all.times.slice(0, cut.times.length), how);
+    assert.equal(cut.facts.warnings.length, 1, how);
+    assert.match(cut.facts.warnings[0], new RegExp(`cut-stream\\.pcap\\.gz: gzip data cut short \\(the compressed file ends mid-stream\\) at byte \\d+ of the unpacked capture: the last record has \\d+ of \\d+ bytes; ${cut.times.length} complete packets read`), how);
+    await assert.rejects(read(badFile), (e: Error) => e instanceof CaptureError && /bad-stream\.pcap\.gz: corrupt gzip data after [1-9]\d* packets$/.test(e.message), how);
+  }
+  // Cut at a record's end, the warning still says the gzip data ends early.
+  const whole = readFileSync(corpus(name));
+  const firstTwo = 24 + 2 * 16 + whole.readUInt32LE(24 + 8) + whole.readUInt32LE(24 + 16 + whole.readUInt32LE(24 + 8) + 8);
+  const flushed = gzipSync(whole.subarray(0, firstTwo));
+  // A whole gzip member less its 8-byte trailer: the data is all there, the end marker is not.
+  const noTrailer = join(tmp, 'no-trailer.pcap.gz');
+  writeFileSync(noTrailer, flushed.subarray(0, flushed.length - 8));
+  const two = await stamps(noTrailer);
+  assert.equal(two.facts.packets, 2);
+  assert.deepEqual(two.facts.warnings, [`${noTrailer}: gzip data cut short (the compressed file ends mid-stream) after 2 complete packets`]);
 });
 
 test('a named pipe (what <(tcpdump -w -) gives) reads like the file, plain and gzip', { skip: process.platform === 'win32' }, async () => {

@@ -75,12 +75,14 @@ class RecordFeeder {
       if (this.facts.format === null && left === 0) throw new CaptureError(`${this.source}: empty file`);
       throw new CaptureError(`${this.source}: not a pcap or pcapng file (only ${left} bytes)`);
     }
+    const cut = gzipCutShort.has(this.facts) ? 'gzip data cut short (the compressed file ends mid-stream)' : 'file cut short';
     if (left > 0) {
       const need = this.parser.needed();
+      const where = this.facts.gzip ? ' of the unpacked capture' : '';
       this.facts.warnings.push(
-        `${this.source}: file cut short at byte ${this.base + this.start}: the last record has ${left} of ${need} bytes; ${this.facts.packets} complete packets read`,
+        `${this.source}: ${cut} at byte ${this.base + this.start}${where}: the last record has ${left} of ${need} bytes; ${this.facts.packets} complete packets read`,
       );
-    }
+    } else if (gzipCutShort.has(this.facts)) this.facts.warnings.push(`${this.source}: ${cut} after ${this.facts.packets} complete packets`);
   }
 }
 
@@ -207,8 +209,29 @@ async function feedStream(feeder: RecordFeeder, stream: AsyncIterable<Uint8Array
   for await (const chunk of stream) feeder.push(chunk);
 }
 
+/** Inputs whose gzip data ended mid-stream: their feeder's finish() says so, in its one cut-short warning. */
+const gzipCutShort = new WeakSet<CaptureFacts>();
+
+/**
+ * The unpacked bytes of a gzip stream. A stream that ends mid-way (a copy of
+ * a capture still being written) is a cut-short file: zlib has handed on all
+ * it could unpack by then, so the reader goes on as for a cut plain file.
+ * Bytes that are not deflate data are an error naming the input.
+ */
+async function* gunzipped(name: string, raw: Readable, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
+  facts.gzip = true;
+  try {
+    yield* raw.pipe(createGunzip());
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'Z_BUF_ERROR') gzipCutShort.add(facts);
+    else if (code?.startsWith('Z_')) throw new CaptureError(`${name}: corrupt gzip data after ${facts.packets} packets`);
+    else throw e;
+  }
+}
+
 /** Chunks of a stream (stdin, a pipe), gunzipped when they start with the gzip magic. */
-async function* sniffedChunks(source: AsyncIterable<Uint8Array>, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
+async function* sniffedChunks(name: string, source: AsyncIterable<Uint8Array>, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
   const it = source[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) return;
@@ -220,10 +243,8 @@ async function* sniffedChunks(source: AsyncIterable<Uint8Array>, facts: CaptureF
       yield r.value as Uint8Array;
     }
   })();
-  if (isGzip(first.value as Uint8Array)) {
-    facts.gzip = true;
-    yield* Readable.from(rest).pipe(createGunzip());
-  } else yield* rest;
+  if (isGzip(first.value as Uint8Array)) yield* gunzipped(name, Readable.from(rest), facts);
+  else yield* rest;
 }
 
 /** A file's bytes in small chunks, gunzipped when gzip: for readers that pace themselves (tui --replay). */
@@ -238,7 +259,7 @@ export async function* fileChunks(path: string, facts: CaptureFacts, chunkSize =
   }
   // A pipe (<(tcpdump -w -)) cannot be read twice: sniff its first chunk instead.
   if (!isFile) {
-    yield* sniffedChunks(createReadStream(path, { highWaterMark: chunkSize }), facts);
+    yield* sniffedChunks(path, createReadStream(path, { highWaterMark: chunkSize }), facts);
     return;
   }
   const head = new Uint8Array(2);
@@ -250,15 +271,13 @@ export async function* fileChunks(path: string, facts: CaptureFacts, chunkSize =
     throw openError(path, e);
   }
   const raw = createReadStream(path, { highWaterMark: chunkSize });
-  if (isGzip(head)) {
-    facts.gzip = true;
-    yield* raw.pipe(createGunzip());
-  } else yield* raw;
+  if (isGzip(head)) yield* gunzipped(path, raw, facts);
+  else yield* raw;
 }
 
 /** A file's bytes, or stdin's for '-', gunzipped when gzip. */
 export function inputChunks(path: string, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
-  return path === '-' ? sniffedChunks(process.stdin, facts) : fileChunks(path, facts);
+  return path === '-' ? sniffedChunks('stdin', process.stdin, facts) : fileChunks(path, facts);
 }
 
 /** Read a capture arriving as a stream (a pipe from a capture process); same rules as readCapture. */
@@ -285,7 +304,7 @@ export async function readCapture(path: string, onFrame: FrameHandler | FrameSin
   const feeder = new RecordFeeder(path === '-' ? 'stdin' : path, facts, counter.emit);
   try {
     if (path === '-') {
-      await feedStream(feeder, sniffedChunks(process.stdin, facts));
+      await feedStream(feeder, sniffedChunks('stdin', process.stdin, facts));
     } else {
       let fd: number;
       try {
@@ -298,11 +317,9 @@ export async function readCapture(path: string, onFrame: FrameHandler | FrameSin
         const st = fstatSync(fd);
         if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
         // A pipe (<(tcpdump -w -)) has no position to read the magic at and come back.
-        if (!st.isFile()) await feedStream(feeder, sniffedChunks(createReadStream(path, { fd, autoClose: false }), facts));
-        else if (readSync(fd, head, 0, 2, 0) === 2 && isGzip(head)) {
-          facts.gzip = true;
-          await feedStream(feeder, createReadStream(path).pipe(createGunzip()));
-        } else await feedFile(feeder, fd);
+        if (!st.isFile()) await feedStream(feeder, sniffedChunks(path, createReadStream(path, { fd, autoClose: false }), facts));
+        else if (readSync(fd, head, 0, 2, 0) === 2 && isGzip(head)) await feedStream(feeder, gunzipped(path, createReadStream(path), facts));
+        else await feedFile(feeder, fd);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw openError(path, e);
         throw e;
@@ -310,11 +327,6 @@ export async function readCapture(path: string, onFrame: FrameHandler | FrameSin
         closeSync(fd);
       }
     }
-  } catch (e) {
-    if (e instanceof CaptureError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') throw new CaptureError(`${path}: corrupt gzip data after ${facts.packets} packets`);
-    throw e;
   } finally {
     counter.flush();
   }
