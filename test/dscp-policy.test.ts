@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, hasTshark, runCli, tshark } from './helpers.js';
-import { TCP_ACK, TCP_PSH } from '../dissectors/types.js';
+import { TCP_ACK, TCP_PSH, TCP_SYN } from '../dissectors/types.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import type { DscpAuditReport, FlowAudit } from '../src/dscp/audit.js';
 import { parsePolicy } from '../src/dscp/policy-file.js';
@@ -308,6 +308,41 @@ test('the flow table is bounded: evicted flows keep their verdicts in the totals
   assert.equal(s.flows.length, 4);
   assert.equal(s.totals.evicted, 9);
   for (const k of ['flows', 'packets', 'violation', 'accepted', 'unclassified', 'ok', 'mixed'] as const) assert.equal(s.totals[k], w.totals[k], k);
+});
+
+test('TCP port rules look at the server\'s port: from the handshake, else an ephemeral port facing a lower one is the client\'s', async () => {
+  const frames: Uint8Array[] = [];
+  const seg = (src: string, sport: number, dst: string, dport: number, flags: number): void => {
+    frames.push(buildTcpFrame(ETH, ip(src, dst, CS0), { sport, dport, seq: 1, ack: 1, flags, window: 65535, payload: new Uint8Array(flags & TCP_SYN ? 0 : 10) }));
+  };
+  const data = TCP_ACK | TCP_PSH;
+  // 1. A client on port 39600 (Linux's ephemeral range crosses the MDS range) opens a connection to 40000: not MDS.
+  //    Only the client's direction carried the SYN; the server's direction is judged by it too.
+  seg('10.5.0.1', 39600, '10.5.0.2', 40000, TCP_SYN);
+  seg('10.5.0.1', 39600, '10.5.0.2', 40000, data);
+  seg('10.5.0.2', 40000, '10.5.0.1', 39600, data);
+  // 2. A connection opened to 39700 (the SYN-ACK comes from it): MDS, unmarked, a violation both ways.
+  seg('10.5.0.3', 50000, '10.5.0.4', 39700, TCP_SYN);
+  seg('10.5.0.4', 39700, '10.5.0.3', 50000, TCP_SYN | TCP_ACK);
+  seg('10.5.0.3', 50000, '10.5.0.4', 39700, data);
+  // 3. No handshake: 39950 facing X11's 6000 is a client's port (a corpus capture has exactly this).
+  seg('10.5.0.5', 39950, '10.5.0.6', 6000, data);
+  seg('10.5.0.6', 6000, '10.5.0.5', 39950, data);
+  // 4. No handshake: 50732 facing 39610, as the demo's MDS connection: MDS.
+  seg('10.5.0.7', 50732, '10.5.0.8', 39610, data);
+  const path = join(tmp, 'tcp-ports.pcap');
+  const w = new PcapWriter(path);
+  frames.forEach((b, i) => w.writePacket(T0 + i, 0, b));
+  w.close();
+  const f = byFlow((await analyzeFile(path)).dscpAudit);
+  const cls = (k: string): [string, string] => [f.get(k)!.class, f.get(k)!.verdict];
+  assert.deepEqual(cls('tcp 10.5.0.1:39600>10.5.0.2:40000'), ['best-effort', 'ok']);
+  assert.deepEqual(cls('tcp 10.5.0.2:40000>10.5.0.1:39600'), ['best-effort', 'ok']);
+  assert.deepEqual(cls('tcp 10.5.0.3:50000>10.5.0.4:39700'), ['mds-private', 'violation']);
+  assert.deepEqual(cls('tcp 10.5.0.4:39700>10.5.0.3:50000'), ['mds-private', 'violation']);
+  assert.deepEqual(cls('tcp 10.5.0.5:39950>10.5.0.6:6000'), ['best-effort', 'ok']);
+  assert.deepEqual(cls('tcp 10.5.0.6:6000>10.5.0.5:39950'), ['best-effort', 'ok']);
+  assert.deepEqual(cls('tcp 10.5.0.7:50732>10.5.0.8:39610'), ['mds-private', 'violation']);
 });
 
 // ---------------------------------------------------------------------------

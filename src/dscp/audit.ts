@@ -8,7 +8,7 @@
 // Memory is bounded: at most `maxFlows` flows are kept; the least recently
 // seen one is judged on eviction and only its verdict kept in the totals.
 
-import type { AppName, PacketRecord, SipMessage } from '../../dissectors/types.js';
+import { TCP_ACK, TCP_SYN, type AppName, type PacketRecord, type SipMessage } from '../../dissectors/types.js';
 import { Ipv4Header, ipv4Text } from '../../dissectors/ipv4.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
 import { BoundedMap, RecencyMap, type RecencyEntry } from '../pipeline/bounded-map.js';
@@ -153,6 +153,8 @@ export class DscpAudit implements BatchConsumer {
     const f = ip instanceof Ipv4Header
       ? this.ipv4Flow(t, ip.srcAddr, ip.dstAddr, rec.sport, rec.dport, ts)
       : this.flow(t, flowKey(rec), ip.src, ip.dst, rec.sport, rec.dport, ts);
+    // A SYN goes to the server's port; a SYN-ACK comes from it.
+    if (rec.tcp !== null && (rec.tcp.flags & TCP_SYN) !== 0) f.serverPort = (rec.tcp.flags & TCP_ACK) !== 0 ? rec.sport : rec.dport;
     this.observe(f, ts, ip.dscp, ip.ecn, rec.app);
   };
 
@@ -187,7 +189,7 @@ export class DscpAudit implements BatchConsumer {
     const known = table.get(key);
     if (known !== undefined) return known;
     const f: FlowState = {
-      key, transport: t, src, dst, sport, dport, apps: 0, kindKnown: false,
+      key, transport: t, src, dst, sport, dport, serverPort: null, apps: 0, kindKnown: false,
       dscp: [], count: [], packets: 0, ecn: { ect0: 0, ect1: 0, ce: 0 }, first: ts, last: ts, entry: null, gone: false,
     };
     f.entry = table.set(key, f);
@@ -230,7 +232,7 @@ export class DscpAudit implements BatchConsumer {
       for (const f of table.values()) {
         const j = this.judge(f);
         const dominant = dominantDscp(f);
-        const back = table.peek(`${endpoint(f.dst, f.dport)}>${endpoint(f.src, f.sport)}`);
+        const back = table.peek(reverseKey(f));
         const reverse = back ? { flow: back.key, dscp: dominantDscp(back) } : null;
         const asymmetric = reverse !== null && reverse.dscp !== dominant;
         if (asymmetric) {
@@ -257,7 +259,9 @@ export class DscpAudit implements BatchConsumer {
 
   /** The verdict of one flow against the policy. */
   private judge(f: FlowState): Judgement {
-    const idx = classify(this.policy, f);
+    // Only the other direction may have carried the handshake (its SYN or SYN-ACK).
+    const serverPort = f.serverPort ?? (f.transport === 'tcp' ? this.tcp.peek(reverseKey(f))?.serverPort ?? null : null);
+    const idx = classify(this.policy, serverPort === f.serverPort ? f : { ...f, serverPort });
     const rule = idx >= 0 ? this.policy.rules[idx] : null;
     const expected = rule ? rule.expect : this.policy.default.expect;
     const accepted = rule ? rule.accept : [];
@@ -307,6 +311,11 @@ export class DscpAudit implements BatchConsumer {
       }
     }
   }
+}
+
+/** The key of the flow going the other way. */
+function reverseKey(f: FlowFacts): string {
+  return `${endpoint(f.dst, f.dport)}>${endpoint(f.src, f.sport)}`;
 }
 
 /** The DSCP value carrying most of a flow's packets (the lower value on a tie). */

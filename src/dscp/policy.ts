@@ -59,7 +59,7 @@ export interface PolicyRule {
   class: string;
   app?: PolicyApp;
   transport?: PolicyTransport;
-  /** Either port of the flow in one of these ranges. */
+  /** Either port of the flow in one of these ranges (for TCP, the server's port when the handshake was seen). */
   ports?: PortRange[];
   /** Either address of the flow inside one of these prefixes. */
   address?: Cidr[];
@@ -92,6 +92,13 @@ export interface FlowFacts {
   dst: string;
   sport: number;
   dport: number;
+  /**
+   * TCP: the port the connection was opened to, from its SYN or SYN-ACK
+   * (null when the capture began after the handshake). Port rules then look
+   * at it alone: a client's ephemeral port may fall in a rule's range
+   * (Linux picks them from 32768-60999, across the heartbeat range).
+   */
+  serverPort: number | null;
   /** APP_* bits. */
   apps: number;
 }
@@ -119,10 +126,28 @@ function inPorts(ranges: PortRange[], port: number): boolean {
   return false;
 }
 
+/** The lowest port Linux, Windows and the BSDs hand out as a client's ephemeral port. */
+const EPHEMERAL_LOW = 32768;
+
+/**
+ * Whether the flow's service port is in the ranges: the server's port when
+ * the handshake was seen; without it, either port, except that a port in the
+ * ranges and in the ephemeral zone, facing a port below it, is taken as the
+ * client's (a browser's port 39950 talking to X11 on 6000 is not MDS).
+ */
+function portsMatch(ranges: PortRange[], f: FlowFacts): boolean {
+  if (f.serverPort !== null) return inPorts(ranges, f.serverPort);
+  const s = inPorts(ranges, f.sport);
+  const d = inPorts(ranges, f.dport);
+  if (s === d) return s;
+  const [hit, other] = s ? [f.sport, f.dport] : [f.dport, f.sport];
+  return !(hit >= EPHEMERAL_LOW && other < EPHEMERAL_LOW);
+}
+
 export function ruleMatches(rule: PolicyRule, f: FlowFacts): boolean {
   if (rule.app !== undefined && (f.apps & APP_BITS[rule.app]) === 0) return false;
   if (rule.transport !== undefined && rule.transport !== f.transport) return false;
-  if (rule.ports !== undefined && !inPorts(rule.ports, f.sport) && !inPorts(rule.ports, f.dport)) return false;
+  if (rule.ports !== undefined && !portsMatch(rule.ports, f)) return false;
   if (rule.address !== undefined) {
     const b = blockListOf(rule);
     if (!inBlock(b, f.src) && !inBlock(b, f.dst)) return false;
