@@ -9,7 +9,7 @@
 // the grammar still comes back with every field parsing could fill, plus an
 // `error` naming each problem found.
 
-import { Buffer } from 'node:buffer';
+import { Buffer, isAscii } from 'node:buffer';
 import type { SipMessage } from './types.js';
 import { parseSdpBytes } from './sdp.js';
 
@@ -42,7 +42,6 @@ export const MAX_START_LINE = 8192;
 const MAX_ERRORS = 8;
 /** Content-Length values longer than this are rejected rather than trusted to frame a stream. */
 const MAX_CONTENT_LENGTH_DIGITS = 10;
-const NON_ASCII = /[^\x00-\x7f]/;
 /** RFC 3261 8.1.1.5: CSeq sequence numbers are below 2**31. */
 const MAX_CSEQ = 0x7fffffff;
 /** RFC 3261 20.22: Max-Forwards is 0..255. */
@@ -351,8 +350,9 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: SipMessage, errors
   // The block is decoded once as Latin-1 (byte i is char i - base) so each line is a cheap
   // slice; only lines holding bytes >= 0x80 are decoded again, as UTF-8.
   const base = p;
-  const text = buf.toString('latin1', base, headerBlockEnd(buf, base, e));
-  const utf8 = NON_ASCII.test(text);
+  const blockEnd = headerBlockEnd(buf, base, e);
+  const text = buf.toString('latin1', base, blockEnd);
+  const utf8 = !isAscii(buf.subarray(base, blockEnd));
   let bodyStart = -1;
   let name: string | null = null;
   let value = '';
