@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { CORPUS, REPO, runCli } from './helpers.js';
+import { CORPUS, REPO, runCli, waitFor } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-cli-'));
 const corpus = (name: string) => join(CORPUS, name);
@@ -52,6 +52,22 @@ test('dissect one-line output and -V tree', () => {
   assert.match(v.stdout, /Tunnel IPv4: .* DSCP 0/);
   assert.match(v.stdout, /DSCP: 40 \(CS5\)/);
   assert.match(v.stdout, /SIP response: SIP\/2\.0 100 Trying/);
+});
+
+test('dissect - prints each packet as it arrives, while the pipe is still open (tcpdump -U -w - | ucprobe dissect -)', async () => {
+  const demo = readFileSync(join(REPO, 'captures', 'demo.pcap'));
+  // The file header and the first three records (the demo's first frames are 4-byte heartbeats).
+  let end = 24;
+  for (let i = 0; i < 3; i++) end += 16 + demo.readUInt32LE(end + 8);
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'ucprobe.js'), 'dissect', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdin.write(demo.subarray(0, end));
+  const shown = await waitFor(() => out.split('\n').filter((l) => l.includes('MDS-HB')).length === 3, 5000);
+  child.stdin.end();
+  await new Promise((resolve) => child.on('exit', resolve));
+  assert.ok(shown, `three lines before the input ended, got: ${out}`);
+  assert.match(out, /^09:00:00\.010505 10\.10\.1\.11:39600 > 10\.10\.2\.11:39601 MDS-HB AF31 seq=120000 le$/m);
 });
 
 test('stdin and gzip: `-` reads a capture piped in', () => {

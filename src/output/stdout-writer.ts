@@ -1,5 +1,7 @@
 // Buffered output to stdout (or a file): one write per 64 KiB instead of one
-// per packet, for text lines and binary records alike. A closed pipe
+// per packet, for text lines and binary records alike, and whatever is left
+// when the event loop turns (when a run waits for its input: `tcpdump -U -w - |
+// ucprobe dissect -` prints each packet as it comes). A closed pipe
 // (`ucprobe dissect big.pcap | head`) ends the run quietly.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -12,6 +14,8 @@ export class StdoutWriter {
   private lines: string[] = [];
   private chunks: Buffer[] = [];
   private size = 0;
+  /** A flush is queued for the event loop's next turn. */
+  private queued = false;
   closed = false;
 
   /** `fd`: 1 for stdout, or one from `openOutput`. */
@@ -21,6 +25,7 @@ export class StdoutWriter {
     this.lines.push(s, '\n');
     this.size += s.length + 1;
     if (this.size >= FLUSH_AT) this.flush();
+    else this.queueFlush();
   }
 
   bytes(b: Uint8Array): void {
@@ -28,6 +33,16 @@ export class StdoutWriter {
     this.chunks.push(Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     this.size += b.byteLength;
     if (this.size >= FLUSH_AT) this.flush();
+    else this.queueFlush();
+  }
+
+  private queueFlush(): void {
+    if (this.queued) return;
+    this.queued = true;
+    setImmediate(() => {
+      this.queued = false;
+      this.flush();
+    });
   }
 
   private encodeLines(): void {
@@ -61,6 +76,7 @@ export class StdoutWriter {
   /** Flush, and close the file if this writer opened one. */
   close(): void {
     this.flush();
+    this.closed = true;
     if (this.fd !== 1) closeSync(this.fd);
   }
 }
