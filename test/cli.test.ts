@@ -70,6 +70,33 @@ test('dissect - prints each packet as it arrives, while the pipe is still open (
   assert.match(out, /^09:00:00\.010505 10\.10\.1\.11:39600 > 10\.10\.2\.11:39601 MDS-HB AF31 seq=120000 le$/m);
 });
 
+const hasPython = spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
+
+test('- with a terminal on stdin: one line saying to pipe a capture in, exit 2, no wait', { skip: !hasPython && 'python3 (for a pty) not installed' }, () => {
+  // python3 gives the command a pseudo-terminal as stdin and stdout, and kills it after 5 s.
+  const py = [
+    'import os, pty, subprocess, sys',
+    'm, s = pty.openpty()',
+    'p = subprocess.Popen(sys.argv[1:], stdin=s, stdout=s, stderr=s)',
+    'os.close(s)',
+    'out = b""',
+    'while True:',
+    '    try: d = os.read(m, 4096)',
+    '    except OSError: break',
+    '    if not d: break',
+    '    out += d',
+    'try: code = p.wait(5)',
+    'except subprocess.TimeoutExpired: p.kill(); code = "hung"',
+    'print(code); print(out.decode())',
+  ].join('\n');
+  for (const cmd of ['dissect', 'analyze']) {
+    const r = spawnSync('python3', ['-c', py, process.execPath, join(REPO, 'bin', 'ucprobe.js'), cmd, '-'], { encoding: 'utf8', timeout: 20_000 });
+    const [code, ...text] = r.stdout.trim().split(/\r?\n/);
+    assert.equal(code, '2', r.stdout);
+    assert.deepEqual(text, ['ucprobe: stdin: a terminal, not a capture: pipe one in (tcpdump -w - | ucprobe dissect -) or name a file']);
+  }
+});
+
 test('stdin and gzip: `-` reads a capture piped in', () => {
   const bytes = readFileSync(corpus('sngrep__aaa.pcap'));
   const direct = runCli(['dissect', '--json', corpus('sngrep__aaa.pcap')]);

@@ -247,6 +247,12 @@ async function* sniffedChunks(name: string, source: AsyncIterable<Uint8Array>, f
   else yield* rest;
 }
 
+/** stdin's bytes; a terminal there is a user who forgot the pipe, not a capture to wait for. */
+function stdinChunks(facts: CaptureFacts): AsyncGenerator<Uint8Array> {
+  if (process.stdin.isTTY) throw new CaptureError("stdin: a terminal, not a capture: pipe one in (tcpdump -w - | ucprobe dissect -) or name a file");
+  return sniffedChunks('stdin', process.stdin, facts);
+}
+
 /** A file's bytes in small chunks, gunzipped when gzip: for readers that pace themselves (tui --replay). */
 export async function* fileChunks(path: string, facts: CaptureFacts, chunkSize = 64 * 1024): AsyncGenerator<Uint8Array> {
   let isFile: boolean;
@@ -277,7 +283,7 @@ export async function* fileChunks(path: string, facts: CaptureFacts, chunkSize =
 
 /** A file's bytes, or stdin's for '-', gunzipped when gzip. */
 export function inputChunks(path: string, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
-  return path === '-' ? sniffedChunks('stdin', process.stdin, facts) : fileChunks(path, facts);
+  return path === '-' ? stdinChunks(facts) : fileChunks(path, facts);
 }
 
 /** Read a capture arriving as a stream (a pipe from a capture process); same rules as readCapture. */
@@ -304,7 +310,7 @@ export async function readCapture(path: string, onFrame: FrameHandler | FrameSin
   const feeder = new RecordFeeder(path === '-' ? 'stdin' : path, facts, counter.emit);
   try {
     if (path === '-') {
-      await feedStream(feeder, sniffedChunks('stdin', process.stdin, facts));
+      await feedStream(feeder, stdinChunks(facts));
     } else {
       let fd: number;
       try {
