@@ -223,6 +223,27 @@ test('gzip files read transparently, same frames', async () => {
   }
 });
 
+test('a capture not in time order: one warning with how many frames step back more than 1 s, the first and the largest step', async () => {
+  // Two interfaces interleaving by milliseconds are in order enough; two captures appended end to end are not.
+  const f = join(tmp, 'appended.pcap');
+  const w = openCaptureWriter(f, 'pcap', { linkType: 1 });
+  const frame = new Uint8Array(60);
+  const t0 = 1_700_000_000;
+  for (const [sec, nsec] of [[t0, 0], [t0 + 5, 0], [t0 + 4, 999_000_000], [t0 + 10, 0], [t0 + 2, 500_000_000], [t0 + 3, 0], [t0 + 11, 0]]) w.writePacket(sec, nsec, frame);
+  w.close();
+  const r = await stamps(f);
+  assert.equal(r.facts.packets, 7);
+  assert.equal(r.facts.firstTs, t0);
+  assert.equal(r.facts.lastTs, t0 + 11);
+  // Frame 3 is 1 ms back (in order enough); frames 5 and 6 are 7.5 s and 7 s back.
+  assert.deepEqual(r.facts.warnings, [
+    `${f}: not in time order: 2 frames are more than 1 s older than a frame before them (the first is frame 5, at most 7.500 s back); ` +
+    'heartbeat and SIP timings assume time order (captures appended with mergecap -a? mergecap without -a merges by time)',
+  ]);
+  // A capture in order has no warning.
+  assert.deepEqual((await stamps(corpus('sngrep__aaa.pcap'))).facts.warnings, []);
+});
+
 test('gzip cut mid-stream: every record zlib could unpack, one warning; bytes that are not deflate: one error naming the file', async () => {
   const name = 'sngrep__aaa.pcap';
   const all = await stamps(corpus(name));

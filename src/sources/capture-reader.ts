@@ -86,6 +86,9 @@ class RecordFeeder {
   }
 }
 
+/** A frame older than one before it by more than this is out of time order (interfaces interleave by milliseconds). */
+const OUT_OF_ORDER_NS = 1e9;
+
 /**
  * Counts frames into the facts on the way to the sink: its fast lane first,
  * if it has one, else its frame handler with an `info` and a view of its own.
@@ -96,6 +99,10 @@ class RecordFeeder {
  */
 class FrameCounter {
   private any = false;
+  /** Frames older than a frame before them by more than OUT_OF_ORDER_NS, the first of them, and the largest step back. */
+  private backFrames = 0;
+  private backFirst = 0;
+  private backMaxSec = 0;
   private firstSec = 0;
   private firstNsec = 0;
   private lastSec = 0;
@@ -103,7 +110,7 @@ class FrameCounter {
   private readonly onFrame: FrameHandler;
   private readonly sink: FrameSink | null;
 
-  constructor(private readonly facts: CaptureFacts, to: FrameHandler | FrameSink) {
+  constructor(private readonly source: string, private readonly facts: CaptureFacts, to: FrameHandler | FrameSink) {
     this.onFrame = typeof to === 'function' ? to : to.frame;
     this.sink = typeof to === 'function' ? null : to;
   }
@@ -121,12 +128,16 @@ class FrameCounter {
         this.any = true;
         this.firstSec = this.lastSec = sec;
         this.firstNsec = this.lastNsec = nsec;
-      } else if (sec < this.firstSec || (sec === this.firstSec && nsec < this.firstNsec)) {
-        this.firstSec = sec;
-        this.firstNsec = nsec;
       } else if (sec > this.lastSec || (sec === this.lastSec && nsec > this.lastNsec)) {
         this.lastSec = sec;
         this.lastNsec = nsec;
+      } else {
+        if (sec < this.firstSec || (sec === this.firstSec && nsec < this.firstNsec)) {
+          this.firstSec = sec;
+          this.firstNsec = nsec;
+        }
+        const back = (this.lastSec - sec) * 1e9 + (this.lastNsec - nsec);
+        if (back > OUT_OF_ORDER_NS) this.outOfOrder(back / 1e9, facts.packets);
       }
     }
     if (this.sink !== null && this.sink.frameInPlace(info, buf, start)) return;
@@ -134,10 +145,21 @@ class FrameCounter {
     this.onFrame({ ...info }, new Uint8Array(buf.buffer, buf.byteOffset + start, info.caplen));
   };
 
+  private outOfOrder(seconds: number, frame: number): void {
+    if (this.backFrames++ === 0) this.backFirst = frame;
+    if (seconds > this.backMaxSec) this.backMaxSec = seconds;
+  }
+
   flush(): void {
     this.sink?.flush();
     if (!this.any) return;
     const facts = this.facts;
+    if (this.backFrames > 0) {
+      facts.warnings.push(
+        `${this.source}: not in time order: ${this.backFrames} frame${this.backFrames === 1 ? ' is' : 's are'} more than 1 s older than a frame before ${this.backFrames === 1 ? 'it' : 'them'} (the first is frame ${this.backFirst}, at most ${this.backMaxSec.toFixed(3)} s back); ` +
+        'heartbeat and SIP timings assume time order (captures appended with mergecap -a? mergecap without -a merges by time)',
+      );
+    }
     const first = this.firstSec + this.firstNsec / 1e9;
     const last = this.lastSec + this.lastNsec / 1e9;
     if (facts.firstTs === null || first < facts.firstTs) facts.firstTs = first;
@@ -288,7 +310,7 @@ export function inputChunks(path: string, facts: CaptureFacts): AsyncGenerator<U
 
 /** Read a capture arriving as a stream (a pipe from a capture process); same rules as readCapture. */
 export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint8Array>, onFrame: FrameHandler | FrameSink, facts: CaptureFacts = newFacts()): Promise<CaptureFacts> {
-  const counter = new FrameCounter(facts, onFrame);
+  const counter = new FrameCounter(name, facts, onFrame);
   const feeder = new RecordFeeder(name, facts, counter.emit);
   try {
     await feedStream(feeder, chunks);
@@ -306,8 +328,9 @@ export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint
  * mid-record is a warning in the returned facts, after every whole record.
  */
 export async function readCapture(path: string, onFrame: FrameHandler | FrameSink, facts: CaptureFacts = newFacts()): Promise<CaptureFacts> {
-  const counter = new FrameCounter(facts, onFrame);
-  const feeder = new RecordFeeder(path === '-' ? 'stdin' : path, facts, counter.emit);
+  const name = path === '-' ? 'stdin' : path;
+  const counter = new FrameCounter(name, facts, onFrame);
+  const feeder = new RecordFeeder(name, facts, counter.emit);
   try {
     if (path === '-') {
       await feedStream(feeder, stdinChunks(facts));
