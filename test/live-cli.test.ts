@@ -75,6 +75,38 @@ test('live and tui refuse what they cannot do with one line and exit 2', () => {
   }
 });
 
+/** Whether this host lets the test make a network namespace (root, iproute2, and a container that allows it). */
+function canMakeNamespace(): boolean {
+  const probe = `ucprobe-probe-${process.pid}`;
+  if (spawnSync('ip', ['netns', 'add', probe], { stdio: 'ignore' }).status !== 0) return false;
+  spawnSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
+  return true;
+}
+
+test('an interface removed while live captures on it: the analysis so far, then one line saying so, exit 2', { skip: !(canCapture && canMakeNamespace()) && 'needs root, tcpdump and network namespaces (ip)' }, async () => {
+  // In a namespace of the test's own, a veth pair the test removes after a second.
+  const ns = `ucprobe-gone-${process.pid}`;
+  assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
+  try {
+    assert.equal(spawnSync('ip', ['-n', ns, 'link', 'add', 'vgone0', 'type', 'veth', 'peer', 'name', 'vgone1']).status, 0);
+    assert.equal(spawnSync('ip', ['-n', ns, 'link', 'set', 'vgone0', 'up']).status, 0);
+    const p = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, 'live', '-i', 'vgone0', '--no-ui', '--duration', '20s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = new Promise<number | null>((resolve) => p.on('exit', resolve));
+    await sleep(1500);
+    assert.equal(spawnSync('ip', ['-n', ns, 'link', 'del', 'vgone0']).status, 0);
+    assert.equal(await code, 2, err);
+    // tcpdump prints its counters after its complaint; the complaint is what the line says.
+    assert.deepEqual(err.trim().split('\n'), ['ucprobe: cannot capture on vgone0: The interface disappeared']);
+    assert.match(out, /^interface vgone0: \d+ packets in /m);
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+});
+
 test('live without CAP_NET_RAW says what it needs', { skip: !canCapture || spawnSync('setpriv', ['--help'], { stdio: 'ignore' }).status !== 0 }, () => {
   const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'live', '-i', 'lo', '--duration', '1s'], { encoding: 'utf8' });
   assert.equal(r.status, 2, r.stderr);

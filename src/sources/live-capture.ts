@@ -58,8 +58,14 @@ function explain(iface: string, stderr: string): string {
   if (/permission|not permitted|privilege/i.test(s)) return `cannot capture on ${iface}: permission denied; live capture needs root or CAP_NET_RAW (sudo, or setcap cap_net_raw,cap_net_admin=eip $(which tcpdump))`;
   if (/No such device|doesn't exist|SIOCGIFHWADDR/i.test(s)) return `cannot capture on ${iface}: no such interface (see ip link)`;
   if (/syntax error|parse error|can't parse filter|illegal/i.test(s)) return `bad capture filter: ${s.split('\n').find((l) => /error|illegal/i.test(l)) ?? s}`;
-  return `cannot capture on ${iface}: ${s.split('\n').filter(Boolean).pop() ?? 'tcpdump failed'}`;
+  // tcpdump prints its packet counters after the complaint: the complaint is its last "tcpdump: " line.
+  const lines = s.split('\n').filter(Boolean);
+  const complaint = lines.filter((l) => l.startsWith('tcpdump: ') && !/listening on/.test(l)).pop()?.slice('tcpdump: '.length).replace(/^pcap_loop: /, '');
+  return `cannot capture on ${iface}: ${complaint ?? lines.filter((l) => !COUNTER_LINE.test(l)).pop() ?? 'tcpdump failed'}`;
 }
+
+/** One of tcpdump's counter lines ("12 packets captured"). */
+const COUNTER_LINE = /^\d+ packets? (captured|received by filter|dropped by)/;
 
 /** The last counters in tcpdump's stderr: a one-line report on SIGUSR1, three lines at exit. */
 function counters(stderr: string): CaptureCounters | null {
