@@ -12,6 +12,7 @@
 import { Buffer, isAscii } from 'node:buffer';
 import type { SipMessage } from './types.js';
 import { parseSdpBytes } from './sdp.js';
+import { findPart, multipartBoundary } from './multipart.js';
 
 const HT = 0x09;
 const LF = 0x0a;
@@ -417,9 +418,17 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: SipMessage, errors
   }
   msg.length = bodyEnd - s0;
   if (bodyEnd > bodyStart) msg.body = b.subarray(bodyStart, bodyEnd);
-  if (msg.body !== null && msg.contentType === 'application/sdp') {
-    msg.sdp = parseSdpBytes(msg.body, 0, msg.body.length);
+  if (msg.body !== null) {
+    const sdp = msg.contentType === 'application/sdp' ? msg.body : msg.contentType?.startsWith('multipart/') ? sdpPart(msg, msg.body) : null;
+    if (sdp !== null) msg.sdp = parseSdpBytes(sdp, 0, sdp.length);
   }
+}
+
+/** The SDP part of a multipart body (SIP-I/SIP-T trunks send it beside ISUP), or null. */
+function sdpPart(msg: SipMessage, body: Uint8Array): Uint8Array | null {
+  const ct = msg.headers.find((h) => h.name === 'content-type');
+  const boundary = ct === undefined ? null : multipartBoundary(ct.value);
+  return boundary === null ? null : findPart(body, boundary, 'application/sdp');
 }
 
 function canonicalName(raw: string): string {

@@ -1,14 +1,19 @@
 // RTP recognition: on the endpoints SDP announced (any port, any payload type
-// but RTCP's), and by shape alone on even ports 16384-32767 (version 2, a
-// payload type of 0-34 or 96-127), unless SDP said that port carries other
-// media (T.38 over udptl).
+// but RTCP's; SDP alone or in a multipart body), and by shape alone on even
+// ports 16384-32767 (version 2, a payload type of 0-34 or 96-127), unless SDP
+// said that port carries other media (T.38 over udptl).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { buildUdpFrame, rtpPayload, sipBytes } from '../src/writer/frame-builder.js';
 import { isRtpHeuristicPort, looksLikeRtp } from '../dissectors/rtp.js';
 import type { PacketRecord } from '../dissectors/types.js';
+import { PcapWriter } from '../src/writer/pcap-writer.js';
+import { decodeAll, hasTshark, tshark } from './helpers.js';
 
 const ETH = { src: '00:11:22:33:44:55', dst: '66:77:88:99:aa:bb' };
 const PHONE = '10.30.0.101';
@@ -61,6 +66,29 @@ test('SDP wins over the shape: RTP/AVP anywhere, any payload type; udptl is not 
     udp(16386, 24578, rtp(0)),
   ]);
   assert.deepEqual(recs.map((r) => r.app), ['sip', 'rtp', 'sip', null]);
+});
+
+/** The INVITE of a SIP-I trunk: its SDP beside an ISUP part in a multipart/mixed body (RFC 3204). */
+function sipIInvite(mediaLine: string): Uint8Array {
+  const sdp = `v=0\r\no=- 1 1 IN IP4 ${GW}\r\ns=-\r\nc=IN IP4 ${GW}\r\nt=0 0\r\n${mediaLine}\r\n`;
+  const body = `--sip-i\r\nContent-Type: application/sdp\r\n\r\n${sdp}\r\n--sip-i\r\nContent-Type: application/isup;version=itu-t92+\r\n\r\n\x01\x00\x60\x00\r\n--sip-i--\r\n`;
+  const text = `INVITE sip:1000@${GW} SIP/2.0\r\nVia: SIP/2.0/UDP ${PHONE}:5060;branch=z9hG4bK2\r\nFrom: <sip:2000@${PHONE}>;tag=1\r\n`
+    + `To: <sip:1000@${GW}>\r\nCall-ID: c2@${PHONE}\r\nCSeq: 1 INVITE\r\nContent-Type: multipart/mixed;boundary=sip-i\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  return udp(5060, 5060, sipBytes(text));
+}
+
+test('SDP in a multipart body (SIP-I) announces RTP as SDP alone does; tshark agrees', async () => {
+  // Port 40002 is outside the heuristic range, and payload type 50 is no codec's: only the SDP makes it RTP.
+  const frames = [sipIInvite('m=audio 40002 RTP/AVP 8'), udp(40001, 40002, rtp(50, 1)), udp(40001, 40002, rtp(50, 2)), udp(40001, 40004, rtp(50, 3))];
+  assert.deepEqual(run(frames).map((r) => r.app), ['sip', 'rtp', 'rtp', null]);
+  if (!hasTshark) return;
+  const file = join(mkdtempSync(join(tmpdir(), 'ucprobe-rtp-')), 'sip-i.pcap');
+  const w = new PcapWriter(file);
+  frames.forEach((b, i) => w.writePacket(1000 + i, 0, b));
+  w.close();
+  assert.deepEqual(tshark(['-r', file, '-Y', 'rtp', '-T', 'fields', '-e', 'frame.number']), ['2', '3']);
+  const { records } = await decodeAll(file);
+  assert.deepEqual(records.map((r) => r.app), ['sip', 'rtp', 'rtp', null]);
 });
 
 test('looksLikeRtp is pure: no throw, false on junk and short buffers', () => {

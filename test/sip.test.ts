@@ -356,6 +356,42 @@ test('content type parameters and case do not hide SDP', () => {
   assert.ok(other.body !== null);
 });
 
+/** INVITE whose body is `body` under this Content-Type. */
+function inviteWith(contentType: string, body: string): SipMessage {
+  return parse(INVITE.replace('Content-Type: application/sdp', `Content-Type: ${contentType}`).replace(`Content-Length: ${SDP.length}\r\n\r\n${SDP}`, `Content-Length: ${bytes(body).length}\r\n\r\n${body}`));
+}
+
+test('multipart bodies: the SDP part of a SIP-I INVITE (beside ISUP), nested, quoted boundary, LF-only lines', () => {
+  // RFC 3204's shape: SDP and an ISUP IAM whose bytes hold a CRLF and a "--" that is no delimiter.
+  const isup = '\x01\x00\x60\x00\x0a\x00\x02\x0a\x08\x83\x90\x89\x59\x67\x13\x00\x05\r\n--unique-boundary-1x\x0f';
+  const sipI = ['--unique-boundary-1', 'Content-Type: application/sdp', '', SDP, '--unique-boundary-1',
+    'Content-Type: application/ISUP; version=nxv3; base=etsi121', 'Content-Disposition: signal; handling=optional', '', isup, '--unique-boundary-1--', ''].join('\r\n');
+  const m = inviteWith('multipart/mixed; boundary=unique-boundary-1', sipI);
+  assert.equal(m.error, undefined);
+  assert.equal(m.contentType, 'multipart/mixed');
+  assert.equal(m.sdp?.address, '192.0.2.10');
+  assert.deepEqual(m.sdp?.media.map((x) => [x.media, x.port, x.rtpmap[0]]), [['audio', 49170, 'PCMU/8000']]);
+  // SDP second, in a multipart/alternative inside multipart/mixed, boundaries quoted, LF-only lines.
+  const nested = ['--outer', 'Content-Type: text/plain', '', 'hello', '--outer', 'Content-Type: multipart/alternative; boundary="in ner"', '',
+    '--in ner', 'Content-Type: text/html', '', '<p>x</p>', '--in ner', 'content-type: Application/SDP', '', SDP.replace(/\r\n/g, '\n'), '--in ner--', '--outer--', ''].join('\n');
+  const n = inviteWith('multipart/mixed;boundary="outer"', nested);
+  assert.equal(n.sdp?.address, '192.0.2.10');
+  assert.equal(n.sdp?.media[0].port, 49170);
+});
+
+test('multipart bodies without an SDP part, or broken: no SDP and no error from the body', () => {
+  const part = (type: string) => ['--b1', `Content-Type: ${type}`, '', SDP, '--b1--', ''].join('\r\n');
+  assert.equal(inviteWith('multipart/mixed; boundary=b1', part('text/plain')).sdp, null);
+  // No boundary parameter, the wrong one, a part never ended, an empty body.
+  assert.equal(inviteWith('multipart/mixed', part('application/sdp')).sdp, null);
+  assert.equal(inviteWith('multipart/mixed; boundary=b2', part('application/sdp')).sdp, null);
+  assert.equal(inviteWith('multipart/mixed; boundary=b1', ['--b1', 'Content-Type: application/sdp', '', SDP].join('\r\n')).sdp, null);
+  assert.equal(inviteWith('multipart/mixed; boundary=b1', '').sdp, null);
+  // A delimiter must start a line: "--b1" inside a line does not split the part.
+  const inline = ['--b1', 'Content-Type: application/sdp', '', SDP.replace('s=-', 's=see --b1 here'), '--b1--', ''].join('\r\n');
+  assert.equal(inviteWith('multipart/mixed; boundary=b1', inline).sdp?.media[0].port, 49170);
+});
+
 test('Contact forms: star, lists, quoted commas, params', () => {
   const ok = (contact: string): string | undefined =>
     parse(OK.replace('Content-Length: 0', `Contact: ${contact}\r\nContent-Length: 0`)).error;
