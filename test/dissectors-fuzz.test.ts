@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeFrame } from '../dissectors/frame.js';
+import { findPart } from '../dissectors/multipart.js';
 import type { FrameInfo } from '../dissectors/types.js';
 import { readCapture } from '../src/sources/capture-reader.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
@@ -76,4 +77,22 @@ test('corpus frames with bytes flipped or cut short never throw, through the who
     { numRuns: 20000 },
   );
   assert.ok(pipeline.stats.frames >= 20000);
+});
+
+test('multipart bodies of random parts, delimiters and bytes never throw, and a well-formed SDP part is found', () => {
+  const enc = new TextEncoder();
+  const line = fc.oneof(fc.constantFrom('--b', '--b--', 'Content-Type: application/sdp', 'Content-Type: multipart/mixed; boundary=b', 'content-type:text/plain', ''), fc.string({ maxLength: 20 }));
+  fc.assert(
+    fc.property(fc.array(line, { maxLength: 30 }), fc.constantFrom('\r\n', '\n'), fc.uint8Array({ maxLength: 40 }), (lines, eol, junk) => {
+      const text = enc.encode(lines.join(eol));
+      const body = new Uint8Array(text.length + junk.length);
+      body.set(text);
+      body.set(junk, text.length);
+      findPart(body, 'b', 'application/sdp');
+    }),
+    { numRuns: 5000 },
+  );
+  const sdp = 'v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 4000 RTP/AVP 0\r\n';
+  const found = findPart(enc.encode(`junk\r\n--b\r\nContent-Type: application/sdp\r\n\r\n${sdp}\r\n--b--\r\n`), 'b', 'application/sdp');
+  assert.equal(found && new TextDecoder().decode(found), sdp);
 });
