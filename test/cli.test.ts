@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { CORPUS, REPO, runCli, waitFor } from './helpers.js';
+import { CORPUS, REPO, hasTshark, runCli, tshark, waitFor } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-cli-'));
 const corpus = (name: string) => join(CORPUS, name);
@@ -52,6 +52,28 @@ test('dissect one-line output and -V tree', () => {
   assert.match(v.stdout, /Tunnel IPv4: .* DSCP 0/);
   assert.match(v.stdout, /DSCP: 40 \(CS5\)/);
   assert.match(v.stdout, /SIP response: SIP\/2\.0 100 Trying/);
+});
+
+test('dissect --app, --host, --port: the packets printed are those tshark\'s display filter picks; -c counts what is printed', { skip: !hasTshark && 'tshark not installed' }, () => {
+  const demo = join(REPO, 'captures', 'demo.pcap');
+  const frames = (args: string[]): number[] => {
+    const r = runCli(['dissect', '--json', ...args, demo]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { frame: number }).frame);
+  };
+  const theirs = (filter: string): number[] => tshark(['-r', demo, '-Y', filter, '-T', 'fields', '-e', 'frame.number']).map(Number);
+  assert.deepEqual(frames(['--app', 'sip']), theirs('sip'));
+  // Another spelling of the same IPv6 address is the same host.
+  assert.deepEqual(frames(['--host', 'fd00:0:0::10']), theirs('ipv6.addr == fd00::10'));
+  assert.deepEqual(frames(['--host', '10.10.2.11', '--port', '39610']), theirs('ip.addr == 10.10.2.11 && tcp.port == 39610'));
+  // The demo's heartbeats all sit on the heartbeat range; tshark knows them only by port.
+  assert.deepEqual(frames(['--app', 'mds-heartbeat', '--host', '10.10.1.21']), theirs('ip.addr == 10.10.1.21 && udp.payload && udp.length == 12'));
+  assert.deepEqual(frames(['--app', 'sip', '-c', '3']), theirs('sip').slice(0, 3));
+  for (const [args, re] of [[['--app', 'sip,voice'], /--app: expected mds-heartbeat, sip, rtp, none \(comma-separated\), got 'voice'/], [['--host', '10.1'], /--host: expected an IPv4 or IPv6 address/], [['--port', '70000'], /--port: expected a port number/]] as const) {
+    const r = runCli(['dissect', ...args, demo]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, re);
+  }
 });
 
 test('dissect - prints each packet as it arrives, while the pipe is still open (tcpdump -U -w - | ucprobe dissect -)', async () => {

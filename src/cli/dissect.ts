@@ -12,8 +12,9 @@ import { detectorFlags, pipelineOptions, type DecodeFlags } from './options.js';
 import { hepSettings, startHep, type HepFlags } from './hep-options.js';
 import { outputFormat, outputWriter, type FormatFlags } from './format.js';
 import { UsageError } from './errors.js';
+import { packetFilter, type PacketFilterFlags } from './packet-filter.js';
 
-export interface DissectFlags extends DecodeFlags, FormatFlags, HepFlags {
+export interface DissectFlags extends DecodeFlags, FormatFlags, HepFlags, PacketFilterFlags {
   verbose?: boolean;
   time: TimeStyle;
   count?: string;
@@ -23,12 +24,17 @@ export interface DissectFlags extends DecodeFlags, FormatFlags, HepFlags {
 export async function dissect(file: string, flags: DissectFlags): Promise<string[]> {
   const format = outputFormat(flags);
   if (format === 'pb' && flags.verbose) throw new UsageError('--verbose and --format pb: pick one');
+  const wanted = packetFilter(flags);
   const out = outputWriter(flags, format);
   const pb = format === 'pb' ? new PbStreamWriter(out, 'dissect', [file]) : null;
   let origin: number | null = null;
   const limit = flags.count !== undefined ? Number(flags.count) : Infinity;
+  // -c counts the packets printed (those the filter lets through); --hep sends up to the frame that filled it.
+  let printed = 0;
+  let lastFrame = limit === 0 ? 0 : Infinity;
   const print = (rec: PacketRecord): void => {
-    if (rec.frame > limit) return;
+    if (printed >= limit || (wanted !== null && !wanted(rec))) return;
+    if (++printed === limit) lastFrame = rec.frame;
     origin ??= rec.tsSec + rec.tsNsec / 1e9;
     if (pb) pb.write({ packet: packetMessage(rec) });
     else if (format === 'json') out.line(JSON.stringify(packetJson(rec)));
@@ -41,7 +47,7 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
   // -c bounds what is sent as well as what is printed; the heartbeat analysis ends at the last packet counted.
   let lastCounted: number | null = null;
   const send = (rec: PacketRecord): void => {
-    if (rec.frame > limit) return;
+    if (rec.frame > lastFrame) return;
     lastCounted = rec.tsSec + rec.tsNsec / 1e9;
     hep!.sink.add(rec);
   };
@@ -50,7 +56,7 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
   try {
     // With --hep the file is read no faster than the packets go out.
     const facts = hep ? await hep.read(file, pipeline.frame) : await readCapture(file, pipeline.frame);
-    await hep?.finish(limit === Infinity ? facts.lastTs : lastCounted);
+    await hep?.finish(lastFrame === Infinity ? facts.lastTs : lastCounted);
     return facts.warnings;
   } catch (e) {
     error = (e as Error).message;

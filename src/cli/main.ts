@@ -54,6 +54,9 @@ function buildProgram(): Command {
     .option('--json', 'one JSON object per packet')
     .option('-V, --verbose', 'every decoded field as a tree')
     .option('-c, --count <n>', 'stop printing after n packets')
+    .option('--app <apps>', 'print only these applications, as recognised (comma-separated: mds-heartbeat, sip, rtp, none)')
+    .option('--host <addr>', 'print only packets from or to this IPv4/IPv6 address')
+    .option('--port <n>', 'print only UDP/TCP packets from or to this port')
     .addOption(new Option('-t, --time <style>', 'timestamp style').choices(['utc', 'epoch', 'relative']).default('utc'));
   for (const o of [...formatOptions(['text', 'json', 'pb']), ...decodeOptions(), ...hepOptions()]) dissectCmd.addOption(o);
   dissectCmd.action(async (file: string, flags: DissectFlags) => {
