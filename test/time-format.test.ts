@@ -12,6 +12,8 @@ test('times within the calendar: ISO dates, day clocks, rounding to the microsec
   assert.equal(clockMs(30.1), '00:00:30.100');
   assert.equal(formatTime(1422527998, 578402281, 'utc', 0), '10:39:58.578402');
   assert.equal(formatTime(1422527998, 578402281, 'epoch', 0), '1422527998.578402');
+  assert.equal(formatTime(1422527998, 999999999, 'iso', 0), '2015-01-29T10:39:58.999999Z');
+  assert.equal(formatTime(18446744073204, 277451000, 'iso', 0), '18446744073204.277451 (epoch s)');
 });
 
 test('times no Date can hold: clocks by arithmetic, dates as epoch seconds', () => {

@@ -14,6 +14,7 @@ import { addDecodePbCommand } from './decode-pb.js';
 import { addReportCommand } from './report.js';
 import { formatOptions, outputFormat, outputWriter, type FormatFlags } from './format.js';
 import { CaptureError } from '../sources/types.js';
+import { TIME_STYLES } from '../output/time-format.js';
 import { dissect, type DissectFlags } from './dissect.js';
 import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
 import { failOnConditions, failOnFindings, FAIL_ON_CONDITIONS, type FailOnCondition } from './fail-on.js';
@@ -57,7 +58,7 @@ function buildProgram(): Command {
     .option('--app <apps>', 'print only these applications, as recognised (comma-separated: mds-heartbeat, sip, rtp, none)')
     .option('--host <addr>', 'print only packets from or to this IPv4/IPv6 address')
     .option('--port <n>', 'print only UDP/TCP packets from or to this port')
-    .addOption(new Option('-t, --time <style>', 'timestamp style').choices(['utc', 'epoch', 'relative']).default('utc'));
+    .addOption(new Option('-t, --time <style>', 'timestamp style: utc (time of day), iso (with the date), epoch, relative').choices(TIME_STYLES).default('utc'));
   for (const o of [...formatOptions(['text', 'json', 'pb']), ...decodeOptions(), ...hepOptions()]) dissectCmd.addOption(o);
   dissectCmd.action(async (file: string, flags: DissectFlags) => {
     if (flags.count !== undefined && !/^\d+$/.test(flags.count)) throw new UsageError(`--count: expected a whole number, got '${flags.count}'`);

@@ -3,7 +3,9 @@
 // Date spans: clocks are computed without Date, and a calendar date that
 // cannot be written falls back to epoch seconds, never to "NaN" or a throw.
 
-export type TimeStyle = 'utc' | 'epoch' | 'relative';
+/** utc: HH:MM:SS.uuuuuu; iso: with the date (captures that span days); epoch: seconds; relative: from the first packet. */
+export type TimeStyle = 'utc' | 'iso' | 'epoch' | 'relative';
+export const TIME_STYLES: readonly TimeStyle[] = ['utc', 'iso', 'epoch', 'relative'];
 
 const DAY = 86_400;
 
@@ -21,6 +23,7 @@ function dayClock(sec: number): string {
 export function formatTime(sec: number, nsec: number, style: TimeStyle, origin: number): string {
   if (style === 'epoch') return `${sec}.${pad(Math.floor(nsec / 1000), 6)}`;
   if (style === 'relative') return (sec + nsec / 1e9 - origin).toFixed(6);
+  if (style === 'iso') return isoOf(sec, Math.floor(nsec / 1000));
   return `${dayClock(sec)}.${pad(Math.floor(nsec / 1000), 6)}`;
 }
 
@@ -46,6 +49,10 @@ export function clockMs(t: number): string {
 /** ISO 8601 UTC with microseconds, for reports; epoch seconds outside years 0000-9999. */
 export function isoTime(t: number): string {
   const { sec, us } = splitMicros(t);
+  return isoOf(sec, us);
+}
+
+function isoOf(sec: number, us: number): string {
   const d = new Date(sec * 1000);
   const year = d.getUTCFullYear();
   if (!(year >= 0 && year <= 9999)) return `${sec}.${pad(us, 6)} (epoch s)`;
