@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeFrame } from '../dissectors/frame.js';
 import { ipv6ToString } from '../dissectors/ipv6.js';
+import { Rng } from '../src/generator/rng.js';
 import { phbName, parseDscp, ecnName } from '../dissectors/dscp.js';
 import { decodeHeartbeat } from '../dissectors/mds-heartbeat.js';
 import { tcpFlagString } from '../dissectors/tcp.js';
@@ -82,6 +83,31 @@ test('IPv6 text form follows RFC 5952', () => {
     ['20010db8aaaabbbbccccddddeeeeffff', '2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff'],
   ];
   for (const [h, want] of cases) assert.equal(ipv6ToString(hex(h), 0), want);
+});
+
+test('IPv6 text of many addresses, each formatted twice in another order: the cache of recent texts never answers for another address', () => {
+  // Over a cache of 1024 slots: four families of 1500 addresses alike but for one of their four words, one family
+  // after the other (slots are shared within a family), then 2000 random ones (zero runs; fe01:... has a first word negative as int32).
+  const rnd = new Rng(5);
+  const family = Array.from({ length: 6000 }, (_, i) => {
+    const b = Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    const word = Math.floor(i / 1500);
+    b.set([(i % 1500) >> 8, i & 255], word * 4 + 2);
+    return b;
+  });
+  const random = Array.from({ length: 2000 }, (_, i) => {
+    const b = new Uint8Array(16);
+    b.set([i % 7 === 0 ? 0xfe : 0x20, 0x01, 0x0d, 0xb8]);
+    for (let k = 4; k < 16; k++) b[k] = rnd.float() < 0.4 ? 0 : rnd.int(0, 255);
+    return b;
+  });
+  const addrs = [...family, ...random];
+  const first = addrs.map((b) => ipv6ToString(b, 0));
+  const again = addrs.map((_, i) => addrs.length - 1 - i).map((i) => [i, ipv6ToString(addrs[i], 0)] as const);
+  for (const [i, text] of again) assert.equal(text, first[i]);
+  // The URL parser, given the eight groups in full, writes them by the same RFC 5952 rules (none of these is IPv4-mapped).
+  const groups = (b: Uint8Array): string => Array.from({ length: 8 }, (_, g) => ((b[2 * g] << 8) | b[2 * g + 1]).toString(16)).join(':');
+  for (let i = 0; i < addrs.length; i++) assert.equal(first[i], new URL(`http://[${groups(addrs[i])}]/`).hostname.slice(1, -1));
 });
 
 test('DSCP names both ways', () => {
