@@ -22,7 +22,7 @@ import { encodeHep, HepEncodeError, type HepMessage } from '../src/hep/encode.js
 import {
   decodeHeartbeatChunk, encodeHeartbeatChunk, HB_EVENT_BODY_LEN, HB_EVENT_CHUNK_TYPE, heartbeatChunkFields, heartbeatEventHep, parseFlowKey, UCPROBE_HEP_VENDOR,
 } from '../src/hep/heartbeat-chunk.js';
-import { openHepSender, parseHepUrl } from '../src/hep/sender.js';
+import { hepSummaryLine, openHepSender, parseHepUrl } from '../src/hep/sender.js';
 import { HepSink } from '../src/hep/sink.js';
 import { parseHepListen, startHepListener } from '../src/sources/hep-listen.js';
 import { readCapture } from '../src/sources/capture-reader.js';
@@ -352,7 +352,7 @@ test('UDP sender: every packet arrives, counters add up', async () => {
   const counters = await s.close();
   await waitFor(() => c.packets.length === 200);
   c.close();
-  assert.deepEqual(counters, { sent: 200, sip: 180, events: 20, bytes: sent.reduce((n, p) => n + p.length, 0), dropped: 0 });
+  assert.deepEqual(counters, { sent: 200, sip: 180, events: 20, bytes: sent.reduce((n, p) => n + p.length, 0), dropped: 0, lastError: null });
   assert.deepEqual(c.packets.map((p) => p.toString('hex')), sent.map((p) => Buffer.from(p).toString('hex')));
 });
 
@@ -420,6 +420,8 @@ test('TCP sender with no collector: the queue is bounded, what is left at close 
   for (let i = 0; i < 10; i++) s.send(sample(i), 'sip');
   const c = await s.close();
   assert.deepEqual([c.sent, c.dropped], [0, 10]);
+  // The summary says why.
+  assert.equal(hepSummaryLine(s.url, c), `HEP: 0 packets (0 SIP, 0 events) sent to tcp://127.0.0.1:${port}, 10 dropped (connection refused)`);
 });
 
 async function freeTcpPort(): Promise<number> {

@@ -47,6 +47,8 @@ export interface HepCounters {
   bytes: number;
   /** Packets lost on our side: queue full, send error, unsent at close, too big to encode. */
   dropped: number;
+  /** The socket's last complaint ("connection refused"), null when it had none. */
+  lastError: string | null;
 }
 
 export interface HepSenderOptions {
@@ -98,7 +100,18 @@ export interface HepSender {
 }
 
 function newCounters(): HepCounters {
-  return { sent: 0, sip: 0, events: 0, bytes: 0, dropped: 0 };
+  return { sent: 0, sip: 0, events: 0, bytes: 0, dropped: 0, lastError: null };
+}
+
+const SOCKET_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused', ECONNRESET: 'connection reset', EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable', ETIMEDOUT: 'timed out', EPIPE: 'connection closed', EMSGSIZE: 'packet too big',
+};
+
+/** A socket error as a few words for the summary line. */
+function socketError(e: Error): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return (code !== undefined ? SOCKET_ERRORS[code] : undefined) ?? code ?? e.message;
 }
 
 /** Resolves the collector's address and opens the socket (TCP connects in the background). */
@@ -167,8 +180,10 @@ abstract class QueueingSender implements HepSender {
 
   protected done(q: Queued, err: Error | null | undefined): void {
     if (this.finished) return;
-    if (err) this.counters.dropped++;
-    else {
+    if (err) {
+      this.counters.dropped++;
+      this.failed(err);
+    } else {
       this.counters.sent++;
       this.counters.bytes += q.packet.length;
       if (q.kind === 'sip') this.counters.sip++;
@@ -208,6 +223,10 @@ abstract class QueueingSender implements HepSender {
     return this.counters;
   }
 
+  protected failed(err: Error): void {
+    this.counters.lastError = socketError(err);
+  }
+
   protected abstract pump(): void;
   protected abstract inFlight(): number;
   protected abstract shutdown(): Promise<void>;
@@ -232,7 +251,7 @@ class UdpHepSender extends QueueingSender {
     this.tokens = this.burst;
     this.socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
     // An ICMP unreachable surfaces here on some systems; the send callback counts the loss.
-    this.socket.on('error', () => undefined);
+    this.socket.on('error', (e) => this.failed(e));
   }
 
   protected inFlight(): number {
@@ -299,7 +318,8 @@ class TcpHepSender extends QueueingSender {
       this.pump();
     });
     s.on('drain', () => this.pump());
-    s.on('error', () => undefined);
+    // A refused or lost connection: 'close' follows and reconnects; the summary says why packets were dropped.
+    s.on('error', (e) => this.failed(e));
     s.on('close', () => {
       this.connected = false;
       this.socket = null;
@@ -350,5 +370,6 @@ class TcpHepSender extends QueueingSender {
 
 /** The one line a run with --hep ends with. */
 export function hepSummaryLine(url: HepUrl, c: HepCounters): string {
-  return `HEP: ${c.sent} packets (${c.sip} SIP, ${c.events} events) sent to ${url.text}, ${c.dropped} dropped`;
+  const why = c.dropped > 0 && c.lastError !== null ? ` (${c.lastError})` : '';
+  return `HEP: ${c.sent} packets (${c.sip} SIP, ${c.events} events) sent to ${url.text}, ${c.dropped} dropped${why}`;
 }
