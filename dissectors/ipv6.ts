@@ -72,6 +72,44 @@ function formatIpv6(w0: number, w1: number, w2: number, w3: number): string {
   return `${head}::${tail}`;
 }
 
+/**
+ * The 16 bytes of an IPv6 address written as text (RFC 4291 2.2: any case,
+ * "::", a dotted IPv4 tail; a zone "%eth0" is dropped), or null when it is not one.
+ */
+export function parseIpv6(text: string): Uint8Array | null {
+  const pct = text.indexOf('%');
+  const t = pct < 0 ? text : text.slice(0, pct);
+  const halves = t.split('::');
+  if (halves.length > 2) return null;
+  const groups = (part: string): number[] | null => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const words = part.split(':');
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i];
+      if (i === words.length - 1 && w.includes('.')) {
+        const q = w.split('.');
+        if (q.length !== 4 || !q.every((x) => /^\d{1,3}$/.test(x) && Number(x) <= 255)) return null;
+        out.push((Number(q[0]) << 8) | Number(q[1]), (Number(q[2]) << 8) | Number(q[3]));
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(w)) out.push(parseInt(w, 16));
+      else return null;
+    }
+    return out;
+  };
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  if (head === null || tail === null) return null;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
+  const all = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  const b = new Uint8Array(16);
+  all.forEach((g, i) => {
+    b[2 * i] = g >> 8;
+    b[2 * i + 1] = g & 0xff;
+  });
+  return b;
+}
+
 /** An IPv6 header with its addresses as four 32-bit words each. */
 export class Ipv6Header extends LazyAddressIpHeader {
   declare readonly version: 6;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeFrame } from '../dissectors/frame.js';
-import { ipv6ToString } from '../dissectors/ipv6.js';
+import { ipv6ToString, parseIpv6 } from '../dissectors/ipv6.js';
 import { Rng } from '../src/generator/rng.js';
 import { phbName, parseDscp, ecnName } from '../dissectors/dscp.js';
 import { decodeHeartbeat } from '../dissectors/mds-heartbeat.js';
@@ -108,6 +108,14 @@ test('IPv6 text of many addresses, each formatted twice in another order: the ca
   // The URL parser, given the eight groups in full, writes them by the same RFC 5952 rules (none of these is IPv4-mapped).
   const groups = (b: Uint8Array): string => Array.from({ length: 8 }, (_, g) => ((b[2 * g] << 8) | b[2 * g + 1]).toString(16)).join(':');
   for (let i = 0; i < addrs.length; i++) assert.equal(first[i], new URL(`http://[${groups(addrs[i])}]/`).hostname.slice(1, -1));
+});
+
+test('IPv6 text parsed in any form gives the bytes, and null for what is not an address', () => {
+  const hexOf = (t: string): string | null => { const b = parseIpv6(t); return b === null ? null : Buffer.from(b).toString('hex'); };
+  for (const t of ['2001:db8::1', '2001:DB8:0:0:0:0:0:1', '2001:db8:0::1', '2001:db8::0.0.0.1', '2001:db8::1%eth0']) assert.equal(hexOf(t), '20010db8000000000000000000000001', t);
+  assert.equal(hexOf('::'), '0'.repeat(32));
+  assert.equal(hexOf('::ffff:192.0.2.1'), '00000000000000000000ffffc0000201');
+  for (const bad of ['', ':', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7::8', '12345::', 'g::1', '::1.2.3', '::256.0.0.1', '10.0.0.1']) assert.equal(parseIpv6(bad), null, bad);
 });
 
 test('DSCP names both ways', () => {

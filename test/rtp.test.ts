@@ -91,6 +91,24 @@ test('SDP in a multipart body (SIP-I) announces RTP as SDP alone does; tshark ag
   assert.deepEqual(records.map((r) => r.app), ['sip', 'rtp', 'rtp', null]);
 });
 
+test('SDP writing an IPv6 address in another form (upper case, zeros spelled out) still announces RTP to it; tshark agrees', async () => {
+  const phone = '2001:db8::101';
+  const gw = '2001:db8::20';
+  const udp6 = (src: string, sport: number, dst: string, dport: number, payload: Uint8Array): Uint8Array =>
+    buildUdpFrame(ETH, { version: 6, src, dst, dscp: 46 }, { sport, dport, payload });
+  const sdp = 'v=0\r\no=- 1 1 IN IP6 2001:DB8:0:0:0:0:0:20\r\ns=-\r\nc=IN IP6 2001:DB8:0:0:0:0:0:20\r\nt=0 0\r\nm=audio 40002 RTP/AVP 8\r\n';
+  const invite = `INVITE sip:1000@[${gw}] SIP/2.0\r\nVia: SIP/2.0/UDP [${phone}]:5060;branch=z9hG4bK3\r\nFrom: <sip:2000@[${phone}]>;tag=1\r\n`
+    + `To: <sip:1000@[${gw}]>\r\nCall-ID: c3@x\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`;
+  const frames = [udp6(phone, 5060, gw, 5060, sipBytes(invite)), udp6(phone, 40001, gw, 40002, rtp(50, 1)), udp6(phone, 40001, gw, 40002, rtp(50, 2))];
+  assert.deepEqual(run(frames).map((r) => r.app), ['sip', 'rtp', 'rtp']);
+  if (!hasTshark) return;
+  const file = join(mkdtempSync(join(tmpdir(), 'ucprobe-rtp-')), 'sdp-ip6.pcap');
+  const w = new PcapWriter(file);
+  frames.forEach((b, i) => w.writePacket(1000 + i, 0, b));
+  w.close();
+  assert.deepEqual(tshark(['-r', file, '-Y', 'rtp', '-T', 'fields', '-e', 'frame.number']), ['2', '3']);
+});
+
 test('looksLikeRtp is pure: no throw, false on junk and short buffers', () => {
   const b = new Uint8Array([0x80, 0x00]);
   assert.equal(looksLikeRtp(16384, 16384, b, 0, b.length), false);

@@ -12,7 +12,7 @@ import { TCP_ACK, TCP_SYN, type AppName, type PacketRecord, type SipMessage } fr
 import { Ipv4Header, ipv4Text } from '../../dissectors/ipv4.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
 import { BoundedMap, RecencyMap, type RecencyEntry } from '../pipeline/bounded-map.js';
-import { endpoint, flowKey, flowKeyOf } from '../pipeline/flow-key.js';
+import { endpoint, flowKey, flowKeyOf, mediaAddress } from '../pipeline/flow-key.js';
 import { Ipv4FlowCache } from '../pipeline/ipv4-flow-cache.js';
 import { batchAppName, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 import {
@@ -304,7 +304,7 @@ export class DscpAudit implements BatchConsumer {
     for (const m of msgs) {
       if (!m.sdp) continue;
       for (const media of m.sdp.media) {
-        const addr = media.address ?? m.sdp.address;
+        const addr = mediaAddress(m.sdp, media);
         if (!addr || media.port <= 0) continue;
         const kind = media.media === 'audio' ? APP_RTP_AUDIO : media.media === 'video' ? APP_RTP_VIDEO : APP_RTP_OTHER;
         this.mediaKind.set(endpoint(addr, media.port), kind);

@@ -6,8 +6,9 @@
 // hash V8 has already computed. The memo tables are bounded (fixed size, or
 // cleared when full), so endless distinct flows cost no more memory.
 
-import type { PacketRecord } from '../../dissectors/types.js';
+import type { PacketRecord, SdpMedia, SdpRecord } from '../../dissectors/types.js';
 import { ipv4Text } from '../../dissectors/ipv4.js';
+import { ipv6ToString, parseIpv6 } from '../../dissectors/ipv6.js';
 import { IPPROTO_UDP } from '../../dissectors/frame.js';
 import { Ipv4FlowCache } from './ipv4-flow-cache.js';
 
@@ -72,6 +73,23 @@ export function flowKeyOf(src: string, sport: number, dst: string, dport: number
     flowCount++;
   }
   return k;
+}
+
+/**
+ * An address as packets spell it, for keys: SDP may write an IPv6 address in
+ * any case or form ("2001:DB8:0::1"), a packet's text is RFC 5952's
+ * ("2001:db8::1"). IPv4 and what is not an address stay as they are.
+ */
+function packetAddress(text: string): string {
+  if (!text.includes(':')) return text;
+  const b = parseIpv6(text);
+  return b === null ? text : ipv6ToString(b, 0);
+}
+
+/** Where SDP says a media stream is received (its m= line's c=, else the session's), as packets spell it. */
+export function mediaAddress(sdp: SdpRecord, media: SdpMedia): string | null {
+  const written = media.address ?? sdp.address;
+  return written === null ? null : packetAddress(written);
 }
 
 /** Same key for both directions: the lower endpoint first. */

@@ -17,7 +17,7 @@ import { TcpReassembler } from '../reassembly/tcp-stream.js';
 import { SipStreamFramer } from '../sip/stream-framer.js';
 import { BoundedMap } from './bounded-map.js';
 import { HeartbeatStreams } from './heartbeat-streams.js';
-import { endpoint, flowKey } from './flow-key.js';
+import { endpoint, flowKey, mediaAddress } from './flow-key.js';
 import { detach } from './detach.js';
 import { Ipv4FlowCache } from './ipv4-flow-cache.js';
 import { BATCH_HEARTBEAT, BATCH_NONE, BATCH_RTP, UDP_BATCH_CAPACITY, UdpBatch, type BatchConsumer } from './udp-batch.js';
@@ -232,7 +232,7 @@ export class Pipeline implements FrameSink {
     for (const m of msgs) {
       if (!m.sdp) continue;
       for (const media of m.sdp.media) {
-        const addr = media.address ?? m.sdp.address;
+        const addr = mediaAddress(m.sdp, media);
         if (addr && media.port > 0) {
           this.mediaEndpoints.set(detach(endpoint(addr, media.port)), RTP_PROFILE.test(media.proto) ? SDP_RTP : SDP_OTHER);
           this.sdpCache.clear();

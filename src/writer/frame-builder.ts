@@ -16,6 +16,7 @@ import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, ETHERTYPE_QINQ, ETH_HEA
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
 import { RTP_HEADER_LEN } from '../../dissectors/rtp.js';
 import { HEARTBEAT_PAYLOAD_LEN } from '../../dissectors/mds-heartbeat.js';
+import { parseIpv6 as parseIpv6Text } from '../../dissectors/ipv6.js';
 export { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, ETHERTYPE_QINQ, ETH_HEADER_LEN, IPPROTO_TCP, IPPROTO_UDP, RTP_HEADER_LEN, HEARTBEAT_PAYLOAD_LEN };
 
 export const ETH_FIELD = { DST: 0, SRC: 6, ETHERTYPE: 12 } as const;
@@ -113,38 +114,9 @@ export function parseIpv4(text: string): Uint8Array {
 }
 
 export function parseIpv6(text: string): Uint8Array {
-  const bare = text.replace(/%.*$/, ''); // a zone id does not go on the wire
-  const halves = bare.split('::');
-  if (halves.length > 2) throw new TypeError(`bad IPv6 address: ${text}`);
-  const groups = (s: string): number[] => {
-    if (s === '') return [];
-    const out: number[] = [];
-    const items = s.split(':');
-    items.forEach((g, i) => {
-      if (i === items.length - 1 && g.includes('.')) {
-        const v4 = parseIpv4(g); // embedded IPv4 tail, e.g. ::ffff:10.0.0.1
-        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) {
-        out.push(parseInt(g, 16));
-      } else {
-        throw new TypeError(`bad IPv6 address: ${text}`);
-      }
-    });
-    return out;
-  };
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const fill = 8 - head.length - tail.length;
-  if ((halves.length === 1 && fill !== 0) || fill < 0 || (halves.length === 2 && fill < 1)) {
-    throw new TypeError(`bad IPv6 address: ${text}`);
-  }
-  const all = [...head, ...new Array<number>(fill).fill(0), ...tail];
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => {
-    out[2 * i] = g >> 8;
-    out[2 * i + 1] = g & 0xff;
-  });
-  return out;
+  const b = parseIpv6Text(text);
+  if (b === null) throw new TypeError(`bad IPv6 address: ${text}`);
+  return b;
 }
 
 /** Address bytes for the given IP version; string parses are cached because generators reuse a handful of hosts millions of times. */
