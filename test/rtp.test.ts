@@ -68,6 +68,22 @@ test('SDP wins over the shape: RTP/AVP anywhere, any payload type; udptl is not 
   assert.deepEqual(recs.map((r) => r.app), ['sip', 'rtp', 'sip', null]);
 });
 
+const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-rtp-'));
+
+/** The frames as a capture file, a second apart. */
+function written(name: string, frames: Uint8Array[]): string {
+  const file = join(tmp, name);
+  const w = new PcapWriter(file);
+  frames.forEach((b, i) => w.writePacket(1000 + i, 0, b));
+  w.close();
+  return file;
+}
+
+/** The frames tshark decodes as RTP (it follows SDP as ucprobe does). */
+function tsharkRtpFrames(file: string): string[] {
+  return tshark(['-r', file, '-Y', 'rtp', '-T', 'fields', '-e', 'frame.number']);
+}
+
 /** The INVITE of a SIP-I trunk: its SDP beside an ISUP part in a multipart/mixed body (RFC 3204). */
 function sipIInvite(mediaLine: string): Uint8Array {
   const sdp = `v=0\r\no=- 1 1 IN IP4 ${GW}\r\ns=-\r\nc=IN IP4 ${GW}\r\nt=0 0\r\n${mediaLine}\r\n`;
@@ -81,12 +97,8 @@ test('SDP in a multipart body (SIP-I) announces RTP as SDP alone does; tshark ag
   // Port 40002 is outside the heuristic range, and payload type 50 is no codec's: only the SDP makes it RTP.
   const frames = [sipIInvite('m=audio 40002 RTP/AVP 8'), udp(40001, 40002, rtp(50, 1)), udp(40001, 40002, rtp(50, 2)), udp(40001, 40004, rtp(50, 3))];
   assert.deepEqual(run(frames).map((r) => r.app), ['sip', 'rtp', 'rtp', null]);
-  if (!hasTshark) return;
-  const file = join(mkdtempSync(join(tmpdir(), 'ucprobe-rtp-')), 'sip-i.pcap');
-  const w = new PcapWriter(file);
-  frames.forEach((b, i) => w.writePacket(1000 + i, 0, b));
-  w.close();
-  assert.deepEqual(tshark(['-r', file, '-Y', 'rtp', '-T', 'fields', '-e', 'frame.number']), ['2', '3']);
+  const file = written('sip-i.pcap', frames);
+  if (hasTshark) assert.deepEqual(tsharkRtpFrames(file), ['2', '3']);
   const { records } = await decodeAll(file);
   assert.deepEqual(records.map((r) => r.app), ['sip', 'rtp', 'rtp', null]);
 });
@@ -101,12 +113,7 @@ test('SDP writing an IPv6 address in another form (upper case, zeros spelled out
     + `To: <sip:1000@[${gw}]>\r\nCall-ID: c3@x\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`;
   const frames = [udp6(phone, 5060, gw, 5060, sipBytes(invite)), udp6(phone, 40001, gw, 40002, rtp(50, 1)), udp6(phone, 40001, gw, 40002, rtp(50, 2))];
   assert.deepEqual(run(frames).map((r) => r.app), ['sip', 'rtp', 'rtp']);
-  if (!hasTshark) return;
-  const file = join(mkdtempSync(join(tmpdir(), 'ucprobe-rtp-')), 'sdp-ip6.pcap');
-  const w = new PcapWriter(file);
-  frames.forEach((b, i) => w.writePacket(1000 + i, 0, b));
-  w.close();
-  assert.deepEqual(tshark(['-r', file, '-Y', 'rtp', '-T', 'fields', '-e', 'frame.number']), ['2', '3']);
+  if (hasTshark) assert.deepEqual(tsharkRtpFrames(written('sdp-ip6.pcap', frames)), ['2', '3']);
 });
 
 test('looksLikeRtp is pure: no throw, false on junk and short buffers', () => {
