@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeMixedCapture } from '../../captures/make-captures.js';
+import { writeIpv6Copy } from './ipv6-copy.js';
 import type { FrameInfo } from '../../dissectors/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -170,6 +171,26 @@ const growth = (large.maxRssMiB / small.maxRssMiB - 1) * 100;
 console.log(`\npeak RSS of analyze`);
 console.log(`  1 M packets          ${small.maxRssMiB.toFixed(1)} MiB`);
 console.log(`  4 M packets          ${large.maxRssMiB.toFixed(1)} MiB  (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} %, goal within 10 %)`);
+
+// Other shapes of traffic, each against the 1 M mixed file: the same traffic over IPv6 (the record
+// path: no fast lane), and a cluster of 2,000 heartbeat pairs with 2,000 MDS TCP connections.
+const v6 = join(dir, 'mixed-1M-ipv6.pcap');
+if (!existsSync(v6)) {
+  process.stdout.write(`writing ${v6} ...\n`);
+  await writeIpv6Copy(capture(1_000_000), v6);
+}
+const pairs = join(dir, 'pairs-2000.pcap');
+if (!existsSync(pairs)) {
+  process.stdout.write(`writing ${pairs} ...\n`);
+  writeMixedCapture(pairs, { heartbeatPairs: 2000, calls: 50, seconds: 10, seed: 3 });
+}
+const ipv4Run = median(3, () => analyzeChild(capture(1_000_000)));
+const ipv6Run = median(3, () => analyzeChild(v6));
+const pairsRun = median(3, () => analyzeChild(pairs));
+console.log('\nother shapes (analyze, median of 3 fresh runs)');
+console.log(`  1 M mixed, IPv4       ${fmt(pps(ipv4Run)).padStart(12)} packets/s  (${ipv4Run.seconds.toFixed(2)} s)`);
+console.log(`  1 M mixed, IPv6       ${fmt(pps(ipv6Run)).padStart(12)} packets/s  (${ipv6Run.seconds.toFixed(2)} s; IPv6 takes the record path)`);
+console.log(`  2,000 heartbeat pairs ${fmt(pps(pairsRun)).padStart(12)} packets/s  (${pairsRun.seconds.toFixed(2)} s, ${fmt(pairsRun.packets)} packets, peak RSS ${pairsRun.maxRssMiB.toFixed(1)} MiB)`);
 
 // The lab side: the generator's schedule and the monitor's declarations, each in a fresh process.
 function generatorChild(mode: 'send' | 'declare', streams: number, seconds: number): Record<string, unknown> | null {
