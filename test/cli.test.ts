@@ -76,6 +76,29 @@ test('dissect --app, --host, --port: the packets printed are those tshark\'s dis
   }
 });
 
+test('dissect -c N stops reading at the N-th packet printed: what follows is not read (here, a corrupt record)', () => {
+  const demo = readFileSync(join(REPO, 'captures', 'demo.pcap'));
+  // The demo, then a record header claiming 1 GiB: reading on would be an error.
+  const bad = Buffer.alloc(16);
+  bad.writeUInt32LE(1 << 30, 8);
+  bad.writeUInt32LE(1 << 30, 12);
+  const file = join(tmp, 'then-garbage.pcap');
+  writeFileSync(file, Buffer.concat([demo, bad]));
+  const whole = runCli(['dissect', file]);
+  assert.equal(whole.status, 2);
+  assert.match(whole.stderr, /record 4171 at byte \d+: captured length 1073741824 exceeds/);
+  for (const args of [['-c', '3'], ['--app', 'sip', '-c', '2'], ['--json', '-c', '1']]) {
+    const r = runCli(['dissect', ...args, file]);
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout.trim().split('\n').length, Number(args[args.length - 1]));
+  }
+  // From stdin, gzipped, too.
+  const piped = runCli(['dissect', '-c', '2', '-'], gzipSync(Buffer.concat([demo, bad])));
+  assert.equal(piped.status, 0, piped.stderr);
+  assert.equal(piped.stdout.trim().split('\n').length, 2);
+});
+
 test('dissect - prints each packet as it arrives, while the pipe is still open (tcpdump -U -w - | ucprobe dissect -)', async () => {
   const demo = readFileSync(join(REPO, 'captures', 'demo.pcap'));
   // The file header and the first three records (the demo's first frames are 4-byte heartbeats).

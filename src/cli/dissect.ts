@@ -55,7 +55,9 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
   let error = '';
   try {
     // With --hep the file is read no faster than the packets go out.
-    const facts = hep ? await hep.read(file, pipeline.frame) : await readCapture(file, pipeline.frame);
+    // With -c the read stops once the count is printed: `dissect huge.pcap -c 10` does not read the rest.
+    const counted = (): boolean => printed >= limit;
+    const facts = hep ? await hep.read(file, pipeline.frame, counted) : await readCapture(file, pipeline.frame, undefined, counted);
     await hep?.finish(lastFrame === Infinity ? facts.lastTs : lastCounted);
     return facts.warnings;
   } catch (e) {

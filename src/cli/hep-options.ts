@@ -66,7 +66,7 @@ export interface HepRun {
   /** Frames through a pipeline that feeds only the sink (replay, which has no pipeline of its own to share). */
   readonly frame: FrameHandler;
   /** Read a capture file no faster than the sender sends (stdin is read as it comes). */
-  read(path: string, onFrame: FrameHandler): Promise<CaptureFacts>;
+  read(path: string, onFrame: FrameHandler, until?: () => boolean): Promise<CaptureFacts>;
   /** End of input: settle the heartbeat analysis, wait for the sender, print the closing line to stderr. */
   finish(end: number | null): Promise<HepCounters>;
   /** Stop without settling the analysis (the input failed); what is queued still goes out, no closing line. */
@@ -90,8 +90,8 @@ export async function startHep(s: HepSettings, pipeline: Partial<PipelineOptions
       own ??= new Pipeline([sink.add], pipeline);
       own.frame(info, bytes);
     },
-    async read(path, onFrame) {
-      if (path === '-') return readCapture(path, onFrame);
+    async read(path, onFrame, until) {
+      if (path === '-') return readCapture(path, onFrame, undefined, until);
       const facts = newFacts();
       async function* withRoom(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
         for await (const c of chunks) {
@@ -99,7 +99,7 @@ export async function startHep(s: HepSettings, pipeline: Partial<PipelineOptions
           yield c;
         }
       }
-      return readCaptureStream(path, withRoom(fileChunks(path, facts)), onFrame, facts);
+      return readCaptureStream(path, withRoom(fileChunks(path, facts)), onFrame, facts, until);
     },
     async finish(end) {
       sink.finish(end);

@@ -37,6 +37,9 @@ class RecordFeeder {
   base = 0;
   parser: RecordParser | null = null;
 
+  /** The caller has all it wants (FrameCounter threw STOP_READING): no more is read. */
+  stopped = false;
+
   constructor(private readonly source: string, private readonly facts: CaptureFacts, private readonly emit: FrameEmitter) {}
 
   /** Make room for at least `n` more bytes after `end`. */
@@ -59,7 +62,13 @@ class RecordFeeder {
       if (this.end - this.start < 4) return;
       this.parser = parserFor(this.source, this.buf.subarray(this.start, this.start + 4), this.facts, this.emit);
     }
-    this.start = this.parser.parse(this.buf, this.start, this.end, this.base);
+    try {
+      this.start = this.parser.parse(this.buf, this.start, this.end, this.base);
+    } catch (e) {
+      if (e !== STOP_READING) throw e;
+      this.stopped = true;
+      this.start = this.end;
+    }
   }
 
   push(chunk: Uint8Array): void {
@@ -70,6 +79,8 @@ class RecordFeeder {
   }
 
   finish(): void {
+    // Stopped early: what is left was not wanted, not cut.
+    if (this.stopped) return;
     const left = this.end - this.start;
     if (!this.parser) {
       if (this.facts.format === null && left === 0) throw new CaptureError(`${this.source}: empty file`);
@@ -85,6 +96,9 @@ class RecordFeeder {
     } else if (gzipCutShort.has(this.facts)) this.facts.warnings.push(`${this.source}: ${cut} after ${this.facts.packets} complete packets`);
   }
 }
+
+/** Thrown out of a parser's loop when the caller has all it wants; RecordFeeder catches it. */
+const STOP_READING = Symbol('stop reading');
 
 /** A frame older than one before it by more than this is out of time order (interfaces interleave by milliseconds). */
 const OUT_OF_ORDER_NS = 1e9;
@@ -110,7 +124,8 @@ class FrameCounter {
   private readonly onFrame: FrameHandler;
   private readonly sink: FrameSink | null;
 
-  constructor(private readonly source: string, private readonly facts: CaptureFacts, to: FrameHandler | FrameSink) {
+  /** `until`, asked after each frame: true ends the read (STOP_READING). */
+  constructor(private readonly source: string, private readonly facts: CaptureFacts, to: FrameHandler | FrameSink, private readonly until: (() => boolean) | null = null) {
     this.onFrame = typeof to === 'function' ? to : to.frame;
     this.sink = typeof to === 'function' ? null : to;
   }
@@ -140,9 +155,11 @@ class FrameCounter {
         if (back > OUT_OF_ORDER_NS) this.outOfOrder(back / 1e9, facts.packets);
       }
     }
-    if (this.sink !== null && this.sink.frameInPlace(info, buf, start)) return;
-    // A plain view (not subarray(), which looks up the species constructor every call).
-    this.onFrame({ ...info }, new Uint8Array(buf.buffer, buf.byteOffset + start, info.caplen));
+    if (this.sink === null || !this.sink.frameInPlace(info, buf, start)) {
+      // A plain view (not subarray(), which looks up the species constructor every call).
+      this.onFrame({ ...info }, new Uint8Array(buf.buffer, buf.byteOffset + start, info.caplen));
+    }
+    if (this.until !== null && this.until()) throw STOP_READING;
   };
 
   private outOfOrder(seconds: number, frame: number): void {
@@ -205,7 +222,7 @@ async function feedFile(feeder: RecordFeeder, fd: number): Promise<void> {
     }
     got = await next;
     const tail = feeder.end - feeder.start;
-    if (got === 0) break;
+    if (got === 0 || feeder.stopped) break;
     if (tail <= HEADROOM) {
       spare.set(feeder.buf.subarray(feeder.start, feeder.end), HEADROOM - tail);
       const parsed = feeder.buf;
@@ -228,7 +245,11 @@ function openError(path: string, e: unknown): CaptureError {
 }
 
 async function feedStream(feeder: RecordFeeder, stream: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const chunk of stream) feeder.push(chunk);
+  for await (const chunk of stream) {
+    feeder.push(chunk);
+    // Leaving the loop closes the stream (stdin, a pipe, a gunzip).
+    if (feeder.stopped) break;
+  }
 }
 
 /** Inputs whose gzip data ended mid-stream: their feeder's finish() says so, in its one cut-short warning. */
@@ -309,8 +330,8 @@ export function inputChunks(path: string, facts: CaptureFacts): AsyncGenerator<U
 }
 
 /** Read a capture arriving as a stream (a pipe from a capture process); same rules as readCapture. */
-export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint8Array>, onFrame: FrameHandler | FrameSink, facts: CaptureFacts = newFacts()): Promise<CaptureFacts> {
-  const counter = new FrameCounter(name, facts, onFrame);
+export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint8Array>, onFrame: FrameHandler | FrameSink, facts: CaptureFacts = newFacts(), until?: () => boolean): Promise<CaptureFacts> {
+  const counter = new FrameCounter(name, facts, onFrame, until);
   const feeder = new RecordFeeder(name, facts, counter.emit);
   try {
     await feedStream(feeder, chunks);
@@ -326,10 +347,12 @@ export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint
  * FrameSink's fast lane first).
  * Throws CaptureError for input that cannot be read; a file cut short
  * mid-record is a warning in the returned facts, after every whole record.
+ * `until`, asked after each frame, ends the read early (dissect -c): the
+ * rest of the input is not read, and not judged.
  */
-export async function readCapture(path: string, onFrame: FrameHandler | FrameSink, facts: CaptureFacts = newFacts()): Promise<CaptureFacts> {
+export async function readCapture(path: string, onFrame: FrameHandler | FrameSink, facts: CaptureFacts = newFacts(), until?: () => boolean): Promise<CaptureFacts> {
   const name = path === '-' ? 'stdin' : path;
-  const counter = new FrameCounter(name, facts, onFrame);
+  const counter = new FrameCounter(name, facts, onFrame, until);
   const feeder = new RecordFeeder(name, facts, counter.emit);
   try {
     if (path === '-') {
