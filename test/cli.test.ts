@@ -76,6 +76,22 @@ test('dissect --app, --host, --port: the packets printed are those tshark\'s dis
   }
 });
 
+test('a pcapng with a section header and nothing else: no packets, and the link line says none rather than nothing', () => {
+  const shb = Buffer.alloc(28);
+  shb.writeUInt32LE(0x0a0d0d0a, 0);
+  shb.writeUInt32LE(28, 4);
+  shb.writeUInt32LE(0x1a2b3c4d, 8);
+  shb.writeUInt16LE(1, 12);
+  shb.writeBigInt64LE(-1n, 16);
+  shb.writeUInt32LE(28, 24);
+  const file = join(tmp, 'shb-only.pcapng');
+  writeFileSync(file, shb);
+  const r = runCli(['analyze', file]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ {2}link {7}-$/m);
+  assert.match(r.stdout, /^ {2}packets {4}0, 0 bytes captured$/m);
+});
+
 test('dissect -c N stops reading at the N-th packet printed: what follows is not read (here, a corrupt record)', () => {
   const demo = readFileSync(join(REPO, 'captures', 'demo.pcap'));
   // The demo, then a record header claiming 1 GiB: reading on would be an error.

@@ -19,7 +19,7 @@ export function analysisText(r: FileReport): string {
   const ifaces = c.interfaces.map((i) => `${i.linkTypeName}${c.interfaces.length > 1 ? `#${i.index}` : ''} (${i.tsResolution})`).join(', ');
   out.push(section(`== ${sanitize(r.file)}`, [
     `  format     ${c.format}${c.gzip ? ' (gzip)' : ''}, ${c.byteOrder === 'le' ? 'little' : 'big'}-endian`,
-    `  link       ${ifaces}`,
+    `  link       ${ifaces || '-'}`,
     `  packets    ${c.packets}${c.truncatedPackets ? ` (${c.truncatedPackets} truncated by snaplen)` : ''}, ${c.bytes} bytes captured`,
     `  span       ${c.first !== null ? isoTime(c.first) : '-'} .. ${c.last !== null ? isoTime(c.last) : '-'} (${c.spanSeconds.toFixed(3)} s)`,
   ].join('\n')));
