@@ -12,6 +12,12 @@ const DASH = 0x2d;
 const MAX_DEPTH = 3;
 const MAX_BOUNDARY = 70; // RFC 2046: 1 to 70 characters
 
+/** The media type of a Content-Type value, without parameters, lower case: "application/SDP ; charset=x" -> "application/sdp". */
+export function mediaType(contentType: string): string {
+  const semi = contentType.indexOf(';');
+  return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+}
+
 /** The boundary parameter of a multipart Content-Type value, or null (absent, empty or too long). */
 export function multipartBoundary(contentType: string): string | null {
   const m = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]+))/i.exec(contentType);
@@ -72,8 +78,7 @@ function partOf(buf: Buffer, start: number, end: number): { type: string; bounda
     const colon = line.indexOf(':');
     if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === 'content-type') {
       const value = line.slice(colon + 1);
-      const semi = value.indexOf(';');
-      type = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
+      type = mediaType(value);
       boundary = type.startsWith('multipart/') ? multipartBoundary(value) : null;
     }
   }

@@ -12,7 +12,7 @@
 import { Buffer, isAscii } from 'node:buffer';
 import type { SipMessage } from './types.js';
 import { parseSdpBytes } from './sdp.js';
-import { findPart, multipartBoundary } from './multipart.js';
+import { findPart, mediaType, multipartBoundary } from './multipart.js';
 
 const HT = 0x09;
 const LF = 0x0a;
@@ -762,12 +762,6 @@ function contentLengthHeader(msg: SipMessage, v: string, errors: string[]): void
   const n = Number(v);
   if (msg.contentLength === null) msg.contentLength = n;
   else if (msg.contentLength !== n) addError(errors, 'more than one Content-Length');
-}
-
-/** "application/SDP ; charset=x" -> "application/sdp". */
-function mediaType(v: string): string {
-  const semi = v.indexOf(';');
-  return (semi < 0 ? v : v.slice(0, semi)).trim().toLowerCase();
 }
 
 function leadingDigits(v: string): string {
