@@ -232,7 +232,7 @@ export class DscpAudit implements BatchConsumer {
       for (const f of table.values()) {
         const j = this.judge(f);
         const dominant = dominantDscp(f);
-        const back = table.peek(reverseKey(f));
+        const back = table.peek(flowKeyOf(f.dst, f.dport, f.src, f.sport));
         const reverse = back ? { flow: back.key, dscp: dominantDscp(back) } : null;
         const asymmetric = reverse !== null && reverse.dscp !== dominant;
         if (asymmetric) {
@@ -260,7 +260,7 @@ export class DscpAudit implements BatchConsumer {
   /** The verdict of one flow against the policy. */
   private judge(f: FlowState): Judgement {
     // Only the other direction may have carried the handshake (its SYN or SYN-ACK).
-    const serverPort = f.serverPort ?? (f.transport === 'tcp' ? this.tcp.peek(reverseKey(f))?.serverPort ?? null : null);
+    const serverPort = f.serverPort ?? (f.transport === 'tcp' ? this.tcp.peek(flowKeyOf(f.dst, f.dport, f.src, f.sport))?.serverPort ?? null : null);
     const idx = classify(this.policy, serverPort === f.serverPort ? f : { ...f, serverPort });
     const rule = idx >= 0 ? this.policy.rules[idx] : null;
     const expected = rule ? rule.expect : this.policy.default.expect;
@@ -311,11 +311,6 @@ export class DscpAudit implements BatchConsumer {
       }
     }
   }
-}
-
-/** The key of the flow going the other way. */
-function reverseKey(f: FlowFacts): string {
-  return `${endpoint(f.dst, f.dport)}>${endpoint(f.src, f.sport)}`;
 }
 
 /** The DSCP value carrying most of a flow's packets (the lower value on a tie). */
