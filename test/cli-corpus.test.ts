@@ -7,14 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { corpusCaptures, hasCorpus, REPO } from './helpers.js';
+import { bundledCaptures, corpusCaptures, hasCorpus, REPO } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-corpus-cli-'));
-const bundled = readdirSync(join(REPO, 'captures')).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).map((f) => join(REPO, 'captures', f));
-const captures = [...bundled, ...corpusCaptures()];
+const captures = [...bundledCaptures(), ...corpusCaptures()];
 
 /** The file-reading commands, each with the output it is checked on. */
 const COMMANDS: Array<(file: string) => string[]> = [

@@ -25,10 +25,14 @@ export const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' })
 /** Files tshark itself cannot read to the end: checked by the reader tests instead. */
 const TSHARK_UNREADABLE = new Set(['gopacket__le__test901.pcapng', 'ndpi__fuzz-2021-10-13.pcap']);
 
+/** The captures bundled in captures/ (pcap, pcapng, gzipped or not). */
+export function bundledCaptures(): string[] {
+  return readdirSync(join(REPO, 'captures')).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).map((f) => join(REPO, 'captures', f));
+}
+
 /** Every bundled capture and every corpus capture that tshark reads whole: what the cross-checks compare on. */
 export function tsharkReadableCaptures(): string[] {
-  const bundled = readdirSync(join(REPO, 'captures')).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).map((f) => join(REPO, 'captures', f));
-  return [...bundled, ...corpusCaptures()].filter((f) => !TSHARK_UNREADABLE.has(basename(f)));
+  return [...bundledCaptures(), ...corpusCaptures()].filter((f) => !TSHARK_UNREADABLE.has(basename(f)));
 }
 
 /** Run tshark and return its stdout lines. */

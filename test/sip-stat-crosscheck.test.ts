@@ -14,13 +14,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SipCounter } from '../src/analysis/sip-counts.js';
-import { REPO, corpusCaptures, decodeAll, hasTshark, tshark } from './helpers.js';
-
-/** Files tshark itself cannot read to the end (as in tshark-crosscheck.test.ts). */
-const TSHARK_UNREADABLE = new Set(['gopacket__le__test901.pcapng', 'ndpi__fuzz-2021-10-13.pcap']);
+import { REPO, decodeAll, hasTshark, tshark, tsharkReadableCaptures } from './helpers.js';
 
 interface Counts {
   messages: number;
@@ -69,8 +65,7 @@ async function ours(file: string, tapped: Map<number, number>): Promise<{ counts
   return { counts: { messages, requests, responses }, skipped };
 }
 
-const bundled = readdirSync(join(REPO, 'captures')).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).map((f) => join(REPO, 'captures', f));
-const files = [...bundled, ...corpusCaptures()].filter((f) => !TSHARK_UNREADABLE.has(basename(f)));
+const files = tsharkReadableCaptures();
 /** Captures where tshark's tap skipped messages its dissector threw on (checked below, so the exception stays visible). */
 const TAP_SKIPS: Record<string, number> = { 'ndpi__fuzz-2006-06-26-2594.pcap': 24, 'pcapplusplus__sip_reqs.pcap': 1 };
 
