@@ -86,14 +86,15 @@ class RecordFeeder {
       if (this.facts.format === null && left === 0) throw new CaptureError(`${this.source}: empty file`);
       throw new CaptureError(`${this.source}: not a pcap or pcapng file (only ${left} bytes)`);
     }
-    const cut = gzipCutShort.has(this.facts) ? 'gzip data cut short (the compressed file ends mid-stream)' : 'file cut short';
+    const gzipCut = gzipCutShort.has(this.facts);
+    const cut = gzipCut ? 'gzip data cut short (the compressed file ends mid-stream)' : 'file cut short';
     if (left > 0) {
       const need = this.parser.needed();
       const where = this.facts.gzip ? ' of the unpacked capture' : '';
       this.facts.warnings.push(
         `${this.source}: ${cut} at byte ${this.base + this.start}${where}: the last record has ${left} of ${need} bytes; ${this.facts.packets} complete packets read`,
       );
-    } else if (gzipCutShort.has(this.facts)) this.facts.warnings.push(`${this.source}: ${cut} after ${this.facts.packets} complete packets`);
+    } else if (gzipCut) this.facts.warnings.push(`${this.source}: ${cut} after ${this.facts.packets} complete packets`);
   }
 }
 

@@ -112,7 +112,7 @@ export class PcapngParser implements RecordParser {
         else throw this.corrupt(at, 'section header with bad byte-order magic');
         type = PCAPNG_SHB;
       } else if (!this.inSection) {
-        throw new CaptureError(`${this.source}: not a pcapng file (no section header at byte ${fileOffset + off})`);
+        throw new CaptureError(`${this.source}: not a pcapng file (no section header at byte ${at})`);
       }
       const total = dv.getUint32(off + 4, this.le);
       if (total < MIN_BLOCK_LEN || total % 4 !== 0 || total > MAX_BLOCK_LEN) {
