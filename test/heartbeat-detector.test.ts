@@ -123,7 +123,7 @@ describe('consecutive losses on one stream', () => {
     assert.equal(s.lastTime, sec(T0_US + 5900 * MS));
     assert.deepEqual(s.intervalMs, { min: 100, p50: 100, p99: 100, max: 100 });
     assert.deepEqual(s.jitterMs, { mean: 0, max: 0 });
-    assert.deepEqual({ ...hb.totals }, { streams: 1, lost: 0, failovers: 0, failoversWithoutReset: 0, resets: 0, unexplainedResets: 0, restarts: 0, droppedEvents: 0, untrackedStreams: 0 });
+    assert.deepEqual({ ...hb.totals }, { streams: 1, lost: 0, failovers: 0, failoversWithoutReset: 0, resets: 0, unexplainedResets: 0, restarts: 0, droppedEvents: 0, untrackedStreams: 0, untrackedHeartbeats: 0 });
   });
 
   for (const lost of [1, 4, 5, 6, 50]) {
@@ -269,7 +269,10 @@ describe('sequence numbers', () => {
     const L = st.times[29];
     const R = st.times[30];
     assert.deepEqual(counters(stream(hb, AB)), counts(60, { lost: 6, lossRuns: 1, longestMissRun: 6, failovers: 1 }));
-    assert.deepEqual(hb.events.map((e) => [e.type, e.time]), [['loss', sec(L + 100 * MS)], ['recovery', sec(R)], ['failover', sec(L + 500 * MS)]]);
+    // The recovery never comes before its failover: both at the fifth deadline, 0 ms down.
+    assert.deepEqual(hb.events.map((e) => [e.type, e.time]), [['loss', sec(L + 100 * MS)], ['failover', sec(L + 500 * MS)], ['recovery', sec(L + 500 * MS)]]);
+    const recovery = hb.events.find((e) => e.type === 'recovery');
+    assert.equal(recovery?.type === 'recovery' ? recovery.downMs : null, 0);
     assert.deepEqual(hb.events[0], { type: 'loss', time: sec(L + 100 * MS), stream: AB, afterSeq: 1029, nextSeq: 1036, lost: 6, misses: 6, lastHeard: sec(L), resumed: sec(R) });
   });
 

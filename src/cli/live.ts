@@ -8,7 +8,7 @@ import { DEFAULT_BUFFER_MB, DEFAULT_LIVE_SNAPLEN } from '../sources/live-capture
 import { CaptureError } from '../sources/types.js';
 import { LiveSession, type SessionOptions } from '../live/session.js';
 import { SnapshotPublisher } from '../live/publisher.js';
-import { fileSource, hepSource, interfaceSource, replaySource, type SessionSource } from '../live/sources.js';
+import { CLOCK_TICK_MS, fileSource, hepSource, interfaceSource, replaySource, type SessionSource } from '../live/sources.js';
 import { parseHepListen, type HepListener } from '../sources/hep-listen.js';
 import { hepOptions, hepSettings, startHep, type HepFlags, type HepRun } from './hep-options.js';
 import type { LiveEvent, LiveSnapshot, SourceInfo } from '../live/view-model.js';
@@ -56,8 +56,7 @@ interface TuiFlags extends ViewFlags {
   speed?: string;
 }
 
-/** How often the detector's clock moves on, and how often the UI redraws. */
-const TICK_MS = 20;
+/** How often the UI redraws. */
 const PUBLISH_MS = 250;
 const COUNTERS_MS = 1000;
 
@@ -140,7 +139,8 @@ async function runView(
     }, (code) => new UsageError(code === null ? `--monitor-events ${where}: no hello within 5 s (is it \`ucprobe monitor --events-listen\`?)` : `--monitor-events: cannot reach ${where}: ${code}`))
     : null;
   const src = await open(session.frame, session);
-  session.start(src.now());
+  // Live sources start the clock now; a file's starts at its first packet.
+  if (source.kind === 'interface' || source.kind === 'hep') session.start(src.now());
   void src.ended.then(() => session.end(), () => session.end());
   const publisher = new SnapshotPublisher(session, () => src.now());
   const timers = [
@@ -148,7 +148,7 @@ async function runView(
       const now = src.now();
       session.tick(now);
       hep?.sink.tick(now);
-    }, TICK_MS),
+    }, CLOCK_TICK_MS),
     setInterval(() => {
       src.requestCounters();
       session.setCounters(src.counters());

@@ -41,6 +41,15 @@ export function wholeNumber(text: string, option: string, max = Number.MAX_SAFE_
   return n;
 }
 
+/** "8M", "512K", "1048576": a size in bytes, between `min` and `max`. */
+export function byteSize(text: string, option: string, min: number, max: number): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)i?B?$/i.exec(text.trim());
+  const n = m ? Math.round(Number(m[1]) * { '': 1, K: 1024, M: 1 << 20, G: 1 << 30 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G']) : NaN;
+  const human = (b: number): string => (b >= 1 << 20 ? `${b / (1 << 20)}M` : b >= 1024 ? `${b / 1024}K` : String(b));
+  if (!m || !(n >= min && n <= max)) throw new UsageError(`${option}: expected a size from ${human(min)} to ${human(max)} (bytes, or with K, M, G), got '${text}'`);
+  return n;
+}
+
 /** "0.01" or "1%": a probability in [0, 1]. */
 export function probability(text: string, option: string): number {
   const m = /^(\d+(?:\.\d+)?)(%)?$/.exec(text.trim());

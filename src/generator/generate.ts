@@ -172,9 +172,11 @@ export async function generate(specs: StreamSpec[], opts: GenerateOptions = {}):
     if (errors.length < 1_000_000) errors.push(err);
     if (err > maxError) maxError = err;
     // No callback: a failed send comes to the socket's 'error' listener, and a closure per datagram costs at 100k/s.
+    // The send time is read right at the send, not at the loop's turn: a busy turn would age it.
+    const sentMs = opts.onSend ? performance.now() - t0 : nowMs;
     opened[due.run].socket.send(heartbeatPayload(due.seq, run.spec.byteOrder));
     run.sent++;
-    opts.onSend?.({ stream: run, seq: due.seq, time: epochOf(nowMs) });
+    opts.onSend?.({ stream: run, seq: due.seq, time: epochOf(sentMs) });
   };
 
   await new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@
 
 import type { PacketRecord } from '../../dissectors/types.js';
 import { TCP_RST } from '../../dissectors/types.js';
-import { HeartbeatDetector, type EventListener, type StreamReport } from './detector.js';
+import { HeartbeatDetector, type DetectorOptions, type EventListener, type StreamReport } from './detector.js';
 import { compareEvents, type FailoverEvent, type HeartbeatEvent } from './events.js';
 import { pairStreams, type PairReport } from './pairs.js';
 import { linkResets, type TcpReset } from './resets.js';
@@ -25,8 +25,9 @@ export interface HeartbeatTotals {
   restarts: number;
   /** Events past the report's cap, counted only. */
   droppedEvents: number;
-  /** Streams past the tracking cap, ignored. */
+  /** Streams past the tracking cap, ignored (distinct streams, counted up to 100,000), and their heartbeats. */
   untrackedStreams: number;
+  untrackedHeartbeats: number;
 }
 
 export interface HeartbeatReport {
@@ -43,8 +44,8 @@ export class HeartbeatAnalyzer implements BatchConsumer {
   private droppedResets = 0;
   private readonly ids = new Ipv4UdpFlowIds();
 
-  constructor(params: Partial<DetectorParams> = {}, listener?: EventListener) {
-    this.detector = new HeartbeatDetector(params, listener);
+  constructor(params: Partial<DetectorParams> = {}, listener?: EventListener, options: DetectorOptions = {}) {
+    this.detector = new HeartbeatDetector(params, listener, options);
   }
 
   /** A reset seen another way than in a packet (the live monitor's own). */
@@ -95,6 +96,7 @@ export class HeartbeatAnalyzer implements BatchConsumer {
         restarts: streams.reduce((n, s) => n + s.restarts, 0),
         droppedEvents: d.droppedEvents + this.droppedResets,
         untrackedStreams: d.untrackedStreams,
+        untrackedHeartbeats: d.untrackedHeartbeats,
       },
       streams,
       pairs: pairStreams(streams, events),

@@ -9,7 +9,7 @@
 // fall back near 0 is the sender restarting, and a wrap at 2^32 is continuity.
 
 import type { ByteOrder } from '../../dissectors/types.js';
-import { compareEvents, type FailoverEvent, type HeartbeatEvent, type LossEvent } from './events.js';
+import { compareEvents, type FailoverEvent, type HeartbeatEvent, type LossEvent, type MonitorStalledEvent } from './events.js';
 import { IntervalHistogram, type IntervalStats } from './interval-histogram.js';
 import type { FlowId } from '../pipeline/flow-key.js';
 import { deadlineOffset, detectorParams, missesAfter, roundUs, type DetectorParams } from './params.js';
@@ -46,8 +46,26 @@ const NEAR_ZERO = 1024;
 const FORWARD_SLACK = 1024;
 /** Events kept for the report; past this they are counted only. */
 const MAX_EVENTS = 100_000;
-/** Streams tracked at once; more are counted and ignored. */
-const MAX_STREAMS = 4096;
+/** Streams tracked at once by default; more are counted and ignored (`maxStreams`). */
+export const DEFAULT_MAX_STREAMS = 100_000;
+/** Untracked streams are counted one by one up to this many distinct ones. */
+const MAX_UNTRACKED_KEYS = 100_000;
+/** Spans in which the receiver was blind, kept to judge silences against. */
+const MAX_BLIND_SPANS = 256;
+
+export interface DetectorOptions {
+  /** Streams tracked at once; heartbeats of further streams are counted and ignored. */
+  maxStreams?: number;
+  /** Told once, the moment a stream past `maxStreams` first shows up. */
+  onLimit?: (message: string) => void;
+}
+
+/** A span in which the receiver itself dropped datagrams (see `blind`). */
+interface BlindSpan {
+  from: number;
+  to: number;
+  drops: number;
+}
 
 interface PendingGap {
   afterSeq: number;
@@ -59,6 +77,8 @@ interface PendingGap {
   /** What the silence alone accounts for. */
   silenceMisses: number;
   failover: FailoverEvent | null;
+  /** The receiver dropped datagrams during this gap. */
+  blind: BlindSpan | null;
 }
 
 class Stream {
@@ -72,6 +92,8 @@ class Stream {
   epochSeq: number;
   /** The failover declared during the current silence. */
   failover: FailoverEvent | null = null;
+  /** The current silence reached the deadline while the receiver was blind: said once, no failover claimed. */
+  blindSilence = false;
   readonly seen = new Float64Array(WINDOW).fill(-1);
   pending: PendingGap[] = [];
   received = 1;
@@ -155,13 +177,56 @@ export class HeartbeatDetector {
   private readonly streams = new Map<string, Stream>();
   private readonly events: HeartbeatEvent[] = [];
   droppedEvents = 0;
-  untrackedStreams = 0;
+  /** Heartbeats of streams past the cap, and the distinct streams they came from (counted up to MAX_UNTRACKED_KEYS). */
+  untrackedHeartbeats = 0;
+  private readonly untracked = new Set<string>();
+  private readonly blindSpans: BlindSpan[] = [];
+  readonly maxStreams: number;
   /** No stream needs attention before this time; saves scanning them on every heartbeat. */
   private nextCheck = Infinity;
   private finished = false;
 
-  constructor(params: Partial<DetectorParams> = {}, private readonly listener?: EventListener) {
+  constructor(params: Partial<DetectorParams> = {}, private readonly listener?: EventListener, private readonly options: DetectorOptions = {}) {
     this.params = detectorParams(params);
+    this.maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
+  }
+
+  /** Distinct streams past the cap (at least this many once MAX_UNTRACKED_KEYS is reached). */
+  get untrackedStreams(): number {
+    return this.untracked.size;
+  }
+
+  /**
+   * The receiver itself dropped `drops` datagrams between `from` and `to`
+   * (its socket queue overflowed): a silence over that span proves nothing,
+   * so it is reported as `monitor-stalled` instead of a failover.
+   */
+  blind(from: number, to: number, drops: number): void {
+    const last = this.blindSpans[this.blindSpans.length - 1];
+    if (last && from <= last.to) {
+      last.to = Math.max(last.to, to);
+      last.drops += drops;
+      return;
+    }
+    this.blindSpans.push({ from, to, drops });
+    if (this.blindSpans.length > MAX_BLIND_SPANS) this.blindSpans.shift();
+  }
+
+  /** The blind span overlapping (from, to], if any. */
+  private blindIn(from: number, to: number): BlindSpan | null {
+    for (let i = this.blindSpans.length - 1; i >= 0; i--) {
+      const b = this.blindSpans[i];
+      if (b.to > from && b.from <= to) return b;
+      if (b.to <= from) break;
+    }
+    return null;
+  }
+
+  private untrackedHeartbeat(key: string): void {
+    this.untrackedHeartbeats++;
+    if (this.untracked.size >= MAX_UNTRACKED_KEYS || this.untracked.has(key)) return;
+    if (this.untracked.size === 0) this.options.onLimit?.(`more than ${this.maxStreams} heartbeat streams: stream ${key} and any further ones are counted, not watched (raise --max-streams)`);
+    this.untracked.add(key);
   }
 
   /** One heartbeat received at time `t` (seconds). */
@@ -169,8 +234,8 @@ export class HeartbeatDetector {
     this.tick(t);
     const s = this.streams.get(id.key);
     if (!s) {
-      if (this.streams.size >= MAX_STREAMS) {
-        this.untrackedStreams++;
+      if (this.streams.size >= this.maxStreams) {
+        this.untrackedHeartbeat(id.key);
         return;
       }
       const fresh = new Stream(id, seq, byteOrder, t);
@@ -205,7 +270,8 @@ export class HeartbeatDetector {
 
   /** Let time pass: declares failovers whose deadline went by and settles old gaps. */
   tick(now: number): void {
-    if (now < this.nextCheck) return;
+    // After finish nothing more happens: the input has ended.
+    if (now < this.nextCheck || this.finished) return;
     let next = Infinity;
     for (const s of this.streams.values()) {
       this.checkSilence(s, now);
@@ -218,9 +284,9 @@ export class HeartbeatDetector {
   /** End of input at `now`: settle every gap, and count the silence still running as misses. */
   finish(now: number): void {
     if (this.finished) return;
-    this.finished = true;
     this.nextCheck = -Infinity;
     this.tick(now);
+    this.finished = true;
     for (const s of this.streams.values()) {
       for (const g of s.pending) this.settle(s, g);
       s.pending = [];
@@ -257,7 +323,7 @@ export class HeartbeatDetector {
     this.checkSilence(s, t);
     const silenceMisses = missesAfter(silenceMs, p);
     if (step > 1 || silenceMisses > 0) {
-      s.pending.push({ afterSeq: s.lastSeq, nextSeq: seq, lastHeard: s.lastTime, resumed: t, lost: step - 1, silenceMisses, failover: s.failover });
+      s.pending.push({ afterSeq: s.lastSeq, nextSeq: seq, lastHeard: s.lastTime, resumed: t, lost: step - 1, silenceMisses, failover: s.failover, blind: this.blindIn(s.lastTime, t) });
       s.lost += step - 1;
     }
     if (s.failover) this.recover(s, seq, t);
@@ -271,6 +337,7 @@ export class HeartbeatDetector {
     s.received++;
     s.lastSeq = seq;
     s.lastTime = t;
+    s.blindSilence = false;
     s.seen[seq % WINDOW] = seq;
   }
 
@@ -301,6 +368,7 @@ export class HeartbeatDetector {
   private heard(s: Stream, t: number): void {
     this.checkSilence(s, t);
     s.lastTime = t;
+    s.blindSilence = false;
   }
 
   private restart(s: Stream, seq: number, t: number, nearZero: boolean): void {
@@ -312,20 +380,34 @@ export class HeartbeatDetector {
     s.restarts++;
     const silenceMisses = missesAfter((t - s.lastTime) * 1000, this.params);
     if (silenceMisses > 0) {
-      s.pending.push({ afterSeq: s.lastSeq, nextSeq: seq, lastHeard: s.lastTime, resumed: t, lost: 0, silenceMisses, failover: s.failover });
+      s.pending.push({ afterSeq: s.lastSeq, nextSeq: seq, lastHeard: s.lastTime, resumed: t, lost: 0, silenceMisses, failover: s.failover, blind: this.blindIn(s.lastTime, t) });
     }
     if (s.failover) this.recover(s, seq, t);
     s.received++;
     s.lastSeq = s.epochSeq = seq;
     s.lastTime = t;
+    s.blindSilence = false;
     s.seen.fill(-1);
     s.seen[seq % WINDOW] = seq;
   }
 
   /** Declare the failover once the silence since the last heartbeat reached the threshold. */
   private checkSilence(s: Stream, now: number): void {
-    if (s.failover || missesAfter((now - s.lastTime) * 1000, this.params) < this.params.threshold) return;
+    if (s.failover || s.blindSilence || missesAfter((now - s.lastTime) * 1000, this.params) < this.params.threshold) return;
+    const blind = this.blindIn(s.lastTime, now);
+    if (blind) {
+      s.blindSilence = true;
+      this.emit(this.stalled(s, s.lastTime, s.lastSeq, blind));
+      return;
+    }
     s.failover = this.failover(s, s.lastTime, s.lastSeq);
+  }
+
+  private stalled(s: Stream, lastHeard: number, lastSeq: number, b: BlindSpan): MonitorStalledEvent {
+    return {
+      type: 'monitor-stalled', time: roundUs(lastHeard + deadlineOffset(this.params.threshold, this.params)), stream: s.id.key,
+      lastHeard: roundUs(lastHeard), lastSeq, blindFrom: roundUs(b.from), blindTo: roundUs(b.to), drops: b.drops,
+    };
   }
 
   private failover(s: Stream, lastHeard: number, lastSeq: number): FailoverEvent {
@@ -345,7 +427,9 @@ export class HeartbeatDetector {
   }
 
   private recover(s: Stream, seq: number, t: number): void {
-    this.emit({ type: 'recovery', time: roundUs(t), stream: s.id.key, seq, downMs: round3((t - s.failover!.time) * 1000) });
+    // Never before its failover, whatever order a clock handed things on in.
+    const at = Math.max(t, s.failover!.time);
+    this.emit({ type: 'recovery', time: roundUs(at), stream: s.id.key, seq, downMs: round3((at - s.failover!.time) * 1000) });
     s.failover = null;
   }
 
@@ -356,14 +440,17 @@ export class HeartbeatDetector {
     const e: LossEvent = {
       type: 'loss', time: roundUs(g.lastHeard + deadlineOffset(1, this.params)), stream: s.id.key,
       afterSeq: g.afterSeq, nextSeq: g.nextSeq, lost: g.lost, misses, lastHeard: roundUs(g.lastHeard), resumed: roundUs(g.resumed),
+      ...(g.blind ? { blind: true as const } : {}),
     };
     this.emit(e);
     s.lossRuns++;
     s.longestMissRun = Math.max(s.longestMissRun, misses);
     // The sequence numbers prove a run the silence did not (a burst arrived late): the receiver still missed them.
-    if (misses >= this.params.threshold && !g.failover) {
+    // Unless the receiver itself was dropping then: that says nothing of the wire.
+    if (misses >= this.params.threshold && !g.failover && !g.blind) {
       const f = this.failover(s, g.lastHeard, g.afterSeq);
-      this.emit({ type: 'recovery', time: roundUs(g.resumed), stream: s.id.key, seq: g.nextSeq, downMs: Math.max(0, round3((g.resumed - f.time) * 1000)) });
+      const at = Math.max(g.resumed, f.time);
+      this.emit({ type: 'recovery', time: roundUs(at), stream: s.id.key, seq: g.nextSeq, downMs: round3((at - f.time) * 1000) });
     }
   }
 

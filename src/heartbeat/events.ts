@@ -16,6 +16,8 @@ export interface LossEvent {
   misses: number;
   lastHeard: number;
   resumed: number | null;
+  /** The receiver itself dropped datagrams during this run (its queue overflowed): not proof of loss on the wire. */
+  blind?: true;
 }
 
 export interface ResetLink {
@@ -77,10 +79,29 @@ export interface ResetEvent {
   delayMs: number | null;
 }
 
-export type HeartbeatEvent = LossEvent | FailoverEvent | RecoveryEvent | RestartEvent | ResetEvent;
+/**
+ * A stream went silent past the failover deadline while the receiver itself
+ * was dropping datagrams (its socket queue overflowed, typically while the
+ * process was stalled): whether the heartbeats were sent cannot be known, so
+ * no failover is claimed.
+ */
+export interface MonitorStalledEvent {
+  type: 'monitor-stalled';
+  /** The deadline a failover would have had. */
+  time: number;
+  stream: string;
+  lastHeard: number;
+  lastSeq: number;
+  /** The span in which the receiver dropped datagrams, and how many it dropped. */
+  blindFrom: number;
+  blindTo: number;
+  drops: number;
+}
+
+export type HeartbeatEvent = LossEvent | FailoverEvent | RecoveryEvent | RestartEvent | ResetEvent | MonitorStalledEvent;
 export type HeartbeatEventType = HeartbeatEvent['type'];
 
-const TYPE_ORDER: Record<HeartbeatEventType, number> = { restart: 0, loss: 1, failover: 2, reset: 3, 'unexplained-reset': 3, recovery: 4 };
+const TYPE_ORDER: Record<HeartbeatEventType, number> = { restart: 0, loss: 1, failover: 2, 'monitor-stalled': 2, reset: 3, 'unexplained-reset': 3, recovery: 4 };
 
 /** Time order; at equal times, cause before consequence. */
 export function compareEvents(a: HeartbeatEvent, b: HeartbeatEvent): number {

@@ -56,7 +56,7 @@ export const HB_EVENT_BODY_LEN = 32;
 export const HB_EVENT_FIELD = { VERSION: 0, CODE: 1, FLAGS: 2, RESERVED: 3, TIME_SEC: 4, TIME_USEC: 8, A: 12, B: 16, C: 20, D: 24, E: 28 } as const;
 
 export const HB_EVENT_CODE: Readonly<Record<HeartbeatEventType, number>> = {
-  loss: 1, failover: 2, recovery: 3, restart: 4, reset: 5, 'unexplained-reset': 6,
+  loss: 1, failover: 2, recovery: 3, restart: 4, reset: 5, 'unexplained-reset': 6, 'monitor-stalled': 7,
 };
 const TYPE_OF_CODE = new Map<number, HeartbeatEventType>(Object.entries(HB_EVENT_CODE).map(([t, c]) => [c, t as HeartbeatEventType]));
 
@@ -120,6 +120,11 @@ export function heartbeatChunkFields(e: HeartbeatEvent): HeartbeatChunkFields {
     case 'reset':
     case 'unexplained-reset':
       f.e = e.delayMs === null ? null : Math.round(e.delayMs * 1000);
+      break;
+    case 'monitor-stalled':
+      f.a = e.lastSeq;
+      f.c = e.drops;
+      f.e = us(e.time - e.lastHeard);
       break;
   }
   return f;

@@ -9,6 +9,7 @@ import type { KeepalivePair } from '../sip/keepalives.js';
 import type { Transaction } from '../sip/transactions.js';
 import { phbName } from '../../dissectors/dscp.js';
 import { clockMs } from '../output/time-format.js';
+import { stalledText } from '../output/heartbeat-text.js';
 import type { LiveEvent } from './view-model.js';
 
 export function heartbeatLiveEvent(e: HeartbeatEvent, p: DetectorParams): LiveEvent {
@@ -35,8 +36,11 @@ export function heartbeatLiveEvent(e: HeartbeatEvent, p: DetectorParams): LiveEv
     case 'reset':
     case 'unexplained-reset':
       return resetLiveEvent(e.time, `${e.src}:${e.sport}>${e.dst}:${e.dport}`, e.delayMs);
+    case 'monitor-stalled':
+      return { time: e.time, kind: 'monitor-stalled', severity: 'warn', subject: e.stream, text: stalledText(e) };
   }
 }
+
 
 /** A TCP reset between heartbeat peers: `delayMs` after their failover, or null when none came before it. */
 export function resetLiveEvent(time: number, flow: string, delayMs: number | null): LiveEvent {

@@ -115,10 +115,14 @@ export class LiveSession {
     this.emit(e);
   }
 
-  /** The source has no more packets: open SIP transactions are settled as `analyze` settles them. */
+  /**
+   * The source has no more packets: heartbeat gaps and open SIP transactions
+   * are settled as `analyze` settles them, at the last packet's time.
+   */
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    if (this.lastTs !== null) this.hb.detector.finish(this.lastTs);
     const r = this.sip.report(this.lastTs);
     this.finalSip = { calls: r.calls, keepalives: r.keepalives };
   }

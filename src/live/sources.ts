@@ -9,9 +9,14 @@ import { replayPaced } from '../sources/paced-replay.js';
 import { startHepListener, type HepListenAddress, type HepListener, type HepListenOptions } from '../sources/hep-listen.js';
 import type { CaptureFacts, FrameHandler } from '../sources/types.js';
 import type { CaptureCountersView } from './view-model.js';
+import { CatchUpClock } from './catch-up-clock.js';
 
 export interface SessionSource {
-  /** Epoch seconds the views describe now. */
+  /**
+   * Epoch seconds the views describe now: the time up to which every packet
+   * has been handed on, so silence may be judged up to it. Live sources expect
+   * a call at least every CLOCK_TICK_MS (a later one means the process stalled).
+   */
   now(): number;
   /** Resolves when the source ends by itself: null for a normal end, else why (one line). */
   readonly ended: Promise<string | null>;
@@ -29,14 +34,29 @@ export interface SessionSource {
  * a heartbeat still in the pipe is not counted as missed.
  */
 export const LIVE_CLOCK_LAG_SEC = 0.025;
+/** How often a live view asks its source for the time (and so the detector's clock moves on). */
+export const CLOCK_TICK_MS = 20;
+
+/** The catch-up clock of a live source, and the frame handler that tells it of each packet. */
+function liveClock(onFrame: FrameHandler, wallClock: () => number): { clock: CatchUpClock; onFrame: FrameHandler } {
+  const clock = new CatchUpClock(wallClock, LIVE_CLOCK_LAG_SEC);
+  return {
+    clock,
+    onFrame: (info, bytes) => {
+      if (info.tsSec > 0) clock.packet(info.tsSec + info.tsNsec / 1e9);
+      onFrame(info, bytes);
+    },
+  };
+}
 
 const NO_COUNTERS: CaptureCountersView = { kernelDrops: null, interfaceDrops: null };
 
 export async function interfaceSource(opts: LiveOptions, onFrame: FrameHandler, wallClock: () => number = () => Date.now() / 1000): Promise<SessionSource> {
-  const cap = await startLiveCapture(opts, onFrame);
+  const live = liveClock(onFrame, wallClock);
+  const cap = await startLiveCapture(opts, live.onFrame);
   let final: CaptureCounters | null = null;
   return {
-    now: () => wallClock() - LIVE_CLOCK_LAG_SEC,
+    now: () => live.clock.now(CLOCK_TICK_MS / 1000),
     ended: cap.ended,
     requestCounters: () => cap.requestCounters(),
     counters: () => {
@@ -68,8 +88,8 @@ export function replaySource(path: string, onFrame: FrameHandler, speed: number)
   const replay = replayPaced(path, onFrame, { speed, signal: abort.signal });
   const ended = replay.done.then(() => null);
   return {
-    // Past the last packet the clock keeps running, so silence at the end still counts as misses.
-    now: () => replay.now() ?? replay.facts.firstTs ?? 0,
+    // The capture's clock: it waits for queued frames after a stall and stops at the last one.
+    now: () => replay.now() ?? 0,
     ended,
     requestCounters: () => undefined,
     counters: () => NO_COUNTERS,
@@ -86,10 +106,11 @@ export function replaySource(path: string, onFrame: FrameHandler, speed: number)
  * session's clock is the wall clock (silence is measured here, as live).
  */
 export async function hepSource(addr: HepListenAddress, onFrame: FrameHandler, opts: HepListenOptions = {}, wallClock: () => number = () => Date.now() / 1000): Promise<SessionSource & { listener: HepListener }> {
-  const listener = await startHepListener(addr, onFrame, { clock: wallClock, ...opts });
+  const live = liveClock(onFrame, wallClock);
+  const listener = await startHepListener(addr, live.onFrame, { clock: wallClock, ...opts });
   return {
     listener,
-    now: () => wallClock() - LIVE_CLOCK_LAG_SEC,
+    now: () => live.clock.now(CLOCK_TICK_MS / 1000),
     ended: listener.ended,
     requestCounters: () => undefined,
     counters: () => NO_COUNTERS,

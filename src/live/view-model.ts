@@ -51,7 +51,7 @@ export interface HeartbeatPairRow {
 
 export type LiveEventKind =
   | 'failover' | 'recovery' | 'restart' | 'loss' | 'reset' | 'unexplained-reset'
-  | 'dscp-violation' | 'keepalive-failing' | 'sip-timeout' | 'capture-drops';
+  | 'dscp-violation' | 'keepalive-failing' | 'sip-timeout' | 'capture-drops' | 'monitor-stalled';
 
 export type Severity = 'alarm' | 'warn' | 'info';
 

@@ -1,23 +1,35 @@
 // The receiving side in the lab: listens for heartbeats on a UDP port and
-// runs the same pipeline and detector as capture files, with the wall clock
-// as its time. Optionally plays the router that notices: at a failover it
-// resets its TCP connection to the peer with a real RST.
+// runs the same pipeline and detector as capture files. Arrival times are the
+// kernel's (SO_TIMESTAMPNS, through src/native/udp-receiver.c), and silence
+// is judged only after the socket's queue has been read to the end: a stalled
+// process delays a verdict, never makes one. When the queue overflowed the
+// receiver was blind, and a silence over that span is `monitor-stalled`, not a
+// failover. Optionally plays the router that notices: at a failover it resets
+// its TCP connection to the peer with a real RST.
 
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, connect, type Server, type Socket as TcpSocket } from 'node:net';
 import { LINKTYPE_ETHERNET } from '../../dissectors/link.js';
+import type { PacketRecord } from '../../dissectors/types.js';
 import { buildUdpFrame } from '../writer/frame-builder.js';
 import { bindFailure, bindUdp } from '../generator/bind-udp.js';
 import { Pipeline, type PipelineOptions } from '../pipeline/pipeline.js';
 import { HeartbeatAnalyzer, type HeartbeatReport } from '../heartbeat/analyzer.js';
 import type { FailoverEvent, HeartbeatEvent } from '../heartbeat/events.js';
 import type { DetectorParams } from '../heartbeat/params.js';
+import { KernelUdpSocket, kernelReceiver, kernelReceiverError } from './kernel-udp.js';
 
 export interface MonitorOptions {
   port: number;
   bind?: string;
   params?: Partial<DetectorParams>;
   pipeline?: Partial<PipelineOptions>;
+  /** Streams watched at once (default the detector's, 100,000); more are counted, with a warning. */
+  maxStreams?: number;
+  /** Socket receive buffer to ask for, bytes (default 8 MiB). */
+  rcvbuf?: number;
+  /** Read through Node's dgram even when the kernel-timestamp receiver is there (tests of the fallback). */
+  dgram?: boolean;
   /** Epoch seconds; injectable for tests. */
   clock?: () => number;
   /** Each event as the detector declares it; `declaredAt` is the clock at that moment. */
@@ -28,8 +40,28 @@ export interface MonitorOptions {
   tcpListen?: number;
   /** A failover's TCP resets were sent (`connections` of them; 0 when no connection was up). */
   onReset?: (failover: FailoverEvent, connections: number) => void;
-  /** Non-fatal trouble worth a line (a TCP peer that is not there yet). */
+  /** Non-fatal trouble worth a line (a TCP peer that is not there yet, streams past the cap, junk). */
   onNotice?: (msg: string) => void;
+}
+
+/** How the monitor received, for its report. */
+export interface ReceiverReport {
+  /** True: arrival times are the kernel's; false: when Node read each datagram (the addon was missing). */
+  kernelTimestamps: boolean;
+  /** Receive buffer the kernel granted, bytes (as it reports it: twice what it will queue). */
+  rcvbuf: number | null;
+  /** Datagrams the kernel dropped for this socket (its queue was full). */
+  kernelDrops: number;
+  /** Times the process was found stalled (the event loop late by more than STALL_MS) and the longest, ms. */
+  stalls: number;
+  longestStallMs: number;
+  /** Datagrams that were not heartbeats (wrong length or shape), and datagrams cut at the receive slot. */
+  notHeartbeats: number;
+  truncated: number;
+}
+
+export interface MonitorReport extends HeartbeatReport {
+  receiver: ReceiverReport;
 }
 
 export class MonitorError extends Error {}
@@ -41,16 +73,30 @@ function plainAddress(a: string): string {
 
 const wallClock = (): number => (performance.timeOrigin + performance.now()) / 1000;
 const RECONNECT_MS = 1000;
-const SPIN_MS = 1.5;
+/** The socket is read at least this often, and at every deadline of the detector. */
+const POLL_MS = 5;
+/** The event loop this late means the process did not run (GC, SIGSTOP, a busy host). */
+const STALL_MS = 40;
+export const DEFAULT_RCVBUF = 8 << 20;
+const mib = (bytes: number): string => (bytes / (1 << 20)).toFixed(1);
+
+interface Arrival {
+  payload: Uint8Array;
+  length: number;
+  tsSec: number;
+  tsNsec: number;
+  src: string;
+  sport: number;
+  dst: string;
+}
 
 export class Monitor {
   private readonly clock: () => number;
   private readonly analyzer: HeartbeatAnalyzer;
-  private readonly pipeline: Pipeline;
+  private pipeline: Pipeline | null = null;
+  private kernel: KernelUdpSocket | null = null;
   private socket: Socket | null = null;
-  /** The one timer, set for the detector's next deadline (not a polling tick: declarations land within ~1 ms). */
-  private wake: NodeJS.Timeout | null = null;
-  private wakeAt = Infinity;
+  private timer: NodeJS.Timeout | null = null;
   private server: Server | null = null;
   private peer: TcpSocket | null = null;
   private readonly accepted = new Set<TcpSocket>();
@@ -58,28 +104,63 @@ export class Monitor {
   private localAddress = '0.0.0.0';
   private closed = false;
   private peerDown = false;
+  /** The socket's drop counter as last seen, and the newest arrival time. */
+  private dropsSeen = 0;
+  private lastArrival = 0;
+  /** When the event loop last ran (the stall check), epoch s. */
+  private lastRan = 0;
+  private readonly receiver: ReceiverReport = { kernelTimestamps: false, rcvbuf: null, kernelDrops: 0, stalls: 0, longestStallMs: 0, notHeartbeats: 0, truncated: 0 };
+  private junkNoticed = false;
 
   private readonly opts: MonitorOptions;
 
   constructor(opts: MonitorOptions) {
     this.opts = { ...opts };
     this.clock = opts.clock ?? wallClock;
-    this.analyzer = new HeartbeatAnalyzer(opts.params, (e) => this.event(e));
-    this.pipeline = new Pipeline([this.analyzer.add], opts.pipeline);
+    this.analyzer = new HeartbeatAnalyzer(opts.params, (e) => this.event(e), {
+      maxStreams: opts.maxStreams,
+      onLimit: (msg) => this.opts.onNotice?.(`warning: ${msg}`),
+    });
   }
 
   async start(): Promise<void> {
-    const v6 = this.opts.bind?.includes(':') ?? false;
-    const socket = createSocket({ type: v6 ? 'udp6' : 'udp4' });
-    await bindUdp(socket, this.opts.port, this.opts.bind).catch((e: Error) => {
-      throw new MonitorError(`cannot listen on UDP ${this.opts.bind ?? 'any address'} port ${this.opts.port}: ${e.message}`);
-    });
-    this.socket = socket;
-    this.localAddress = socket.address().address;
-    socket.on('message', (msg, rinfo) => this.datagram(msg, rinfo.address, rinfo.port));
-    this.opts.port = socket.address().port;
+    const bind = this.opts.bind ?? '0.0.0.0';
+    const addon = this.opts.dgram ? null : kernelReceiver();
+    if (addon) {
+      try {
+        this.kernel = new KernelUdpSocket(addon, bind, this.opts.port, this.opts.rcvbuf ?? DEFAULT_RCVBUF);
+      } catch (e) {
+        throw new MonitorError(`cannot listen on UDP ${this.opts.bind ?? 'any address'} port ${this.opts.port}: ${bindFailure(e as NodeJS.ErrnoException)}`);
+      }
+      this.opts.port = this.kernel.port;
+      this.receiver.kernelTimestamps = true;
+      this.receiver.rcvbuf = this.kernel.rcvbuf;
+      const asked = this.opts.rcvbuf ?? DEFAULT_RCVBUF;
+      // The kernel reports twice what it will queue; less than asked means net.core.rmem_max capped it.
+      if (this.kernel.rcvbuf < 2 * asked) this.opts.onNotice?.(`warning: receive buffer: asked for ${mib(asked)} MiB, the kernel granted ${mib(this.kernel.rcvbuf / 2)} MiB (net.core.rmem_max; run as root, or sysctl -w net.core.rmem_max=${2 * asked})`);
+    } else {
+      if (!this.opts.dgram) this.opts.onNotice?.(`warning: kernel timestamps unavailable (${kernelReceiverError() || 'receiver addon not built'}): arrival times are when the monitor read each datagram, and a stall of this process is reported as monitor-stalled instead of a verdict; rebuild with npm install (needs python3, make, g++)`);
+      const socket = createSocket({ type: bind.includes(':') ? 'udp6' : 'udp4', recvBufferSize: this.opts.rcvbuf ?? DEFAULT_RCVBUF });
+      await bindUdp(socket, this.opts.port, this.opts.bind).catch((e: Error) => {
+        throw new MonitorError(`cannot listen on UDP ${this.opts.bind ?? 'any address'} port ${this.opts.port}: ${e.message}`);
+      });
+      this.socket = socket;
+      this.localAddress = socket.address().address;
+      this.receiver.rcvbuf = socket.getRecvBufferSize();
+      socket.on('message', (msg, rinfo) => this.fromDgram(msg, rinfo.address, rinfo.port));
+      this.opts.port = socket.address().port;
+    }
+    // Everything sent to this port is meant as a heartbeat: recognised from the first one, whatever the port.
+    this.pipeline = new Pipeline([this.analyzer.add, this.countJunk], { heartbeatPorts: [this.opts.port, this.opts.port], ...this.opts.pipeline });
+    this.lastRan = this.clock();
+    this.schedule();
     if (this.opts.tcpListen !== undefined) await this.listen(this.opts.tcpListen);
     if (this.opts.tcpPeer) this.connectPeer();
+  }
+
+  /** How it receives so far (the kernel's figures as last read). */
+  get receiverState(): ReceiverReport {
+    return { ...this.receiver };
   }
 
   /** The UDP port listened on (useful with port 0). */
@@ -93,51 +174,102 @@ export class Monitor {
     return a && typeof a === 'object' ? a.port : null;
   }
 
-  /** Stop and give the whole report; the silence up to now counts. */
-  stop(): HeartbeatReport {
+  /** Stop and give the whole report; what the kernel queued is read first, and the silence up to now counts. */
+  stop(): MonitorReport {
+    const end = this.kernel ? this.poll() : this.clock();
     this.closed = true;
-    if (this.wake) clearTimeout(this.wake);
+    if (this.timer) clearTimeout(this.timer);
+    this.kernel?.close();
     this.socket?.close();
     this.peer?.destroy();
     for (const s of this.accepted) s.destroy();
     this.server?.close();
-    return this.analyzer.report(this.clock());
+    return { ...this.analyzer.report(end), receiver: { ...this.receiver } };
   }
 
-  /** A datagram as a frame through the pipeline, as if captured at this moment. */
-  private datagram(payload: Buffer, from: string, sport: number): void {
+  /** Read what the kernel queued, then let the detector's time move to when the queue was found empty. */
+  private poll(): number {
+    const k = this.kernel!;
+    const upTo = k.drain((d) => this.fromKernel(d));
+    this.receiver.truncated = k.truncated;
+    // Drops after the last datagram read: blind from it to now.
+    const drops = k.drops();
+    if (drops > this.dropsSeen) this.blind(this.lastArrival || upTo, upTo, drops);
+    this.analyzer.detector.tick(upTo);
+    return upTo;
+  }
+
+  /** The receiver lost `upTo` - seen datagrams itself between `from` and `to`. */
+  private blind(from: number, to: number, drops: number): void {
+    this.analyzer.detector.blind(from, to, drops - this.dropsSeen);
+    this.receiver.kernelDrops += drops - this.dropsSeen;
+    this.dropsSeen = drops;
+  }
+
+  /**
+   * One timer: wakes at the detector's next deadline, or POLL_MS from now if
+   * sooner. A wake far later than asked means the process was stalled: the
+   * kernel path has its own clock and loses nothing; the dgram path cannot
+   * know when the queued datagrams came, and marks the stall blind.
+   */
+  private schedule(): void {
+    if (this.closed) return;
+    const next = this.analyzer.detector.nextCheckAt;
+    const ms = Math.max(0, Math.min(POLL_MS, (next - this.clock()) * 1000));
+    const asked = this.clock() + ms / 1000;
+    this.timer = setTimeout(() => this.wake(asked), ms);
+  }
+
+  private wake(asked: number): void {
+    this.timer = null;
+    if (this.closed) return;
+    const now = this.clock();
+    const lateMs = (now - asked) * 1000;
+    if (lateMs > STALL_MS) {
+      this.receiver.stalls++;
+      this.receiver.longestStallMs = Math.max(this.receiver.longestStallMs, Math.round(lateMs));
+      // Datagrams queued meanwhile will be stamped when they are read: their real arrival is unknown.
+      if (!this.kernel) this.analyzer.detector.blind(this.lastRan, now + STALL_MS / 1000, 0);
+    }
+    this.lastRan = now;
+    if (this.kernel) this.poll();
+    else this.analyzer.detector.tick(now);
+    this.schedule();
+  }
+
+  private fromKernel(d: { payload: Uint8Array; length: number; tsSec: number; tsNsec: number; src: string; sport: number; dst: string; drops: number }): void {
+    const t = d.tsSec + d.tsNsec / 1e9;
+    // The kernel counted drops before this datagram was queued: blind since the one before it.
+    if (d.drops > this.dropsSeen) this.blind(this.lastArrival || t, t, d.drops);
+    this.lastArrival = t;
+    this.arrival(d);
+  }
+
+  private fromDgram(payload: Buffer, from: string, sport: number): void {
     const t = this.clock();
     const v6 = from.includes(':');
-    const local = this.localAddress === '0.0.0.0' || this.localAddress === '::' ? (v6 ? '::1' : '127.0.0.1') : this.localAddress;
-    const ip = v6 ? { version: 6 as const, src: from, dst: local } : { src: from, dst: local };
-    const frame = buildUdpFrame({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ip, { sport, dport: this.opts.port, payload, checksum: false });
+    const dst = this.localAddress === '0.0.0.0' || this.localAddress === '::' ? (v6 ? '::1' : '127.0.0.1') : this.localAddress;
     const sec = Math.floor(t);
-    this.pipeline.frame({ frame: ++this.frames, tsSec: sec, tsNsec: Math.round((t - sec) * 1e9) % 1e9, caplen: frame.length, len: frame.length, linkType: LINKTYPE_ETHERNET, iface: 0 }, frame);
-    this.arm();
+    this.arrival({ payload, length: payload.length, tsSec: sec, tsNsec: Math.round((t - sec) * 1e9) % 1e9, src: from, sport, dst });
   }
 
-  /** Set the timer for the detector's next deadline, if it moved earlier. */
-  private arm(): void {
-    const next = this.analyzer.detector.nextCheckAt;
-    if (this.closed || next >= this.wakeAt) return;
-    if (this.wake) clearTimeout(this.wake);
-    this.wakeAt = next;
-    const ms = (next - this.clock()) * 1000;
-    // Timers fire up to ~1 ms late: wake a little early and finish the wait on the event loop.
-    this.wake = setTimeout(() => this.awake(), Math.max(0, ms - SPIN_MS));
+  /** A datagram as a frame through the pipeline, stamped with its arrival time. */
+  private arrival(d: Arrival): void {
+    const src = plainAddress(d.src);
+    const dst = plainAddress(d.dst);
+    const ip = src.includes(':') ? { version: 6 as const, src, dst } : { src, dst };
+    const frame = buildUdpFrame({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ip, { sport: d.sport, dport: this.opts.port, payload: d.payload, checksum: false });
+    this.pipeline!.frame({ frame: ++this.frames, tsSec: d.tsSec, tsNsec: d.tsNsec, caplen: frame.length, len: frame.length + d.length - d.payload.length, linkType: LINKTYPE_ETHERNET, iface: 0 }, frame);
   }
 
-  private awake(): void {
-    this.wake = null;
-    if (this.closed) return;
-    if (this.clock() < this.wakeAt) {
-      setImmediate(() => this.awake());
-      return;
-    }
-    this.wakeAt = Infinity;
-    this.analyzer.detector.tick(this.clock());
-    this.arm();
-  }
+  /** Datagrams that are not heartbeats: counted, and said once. */
+  private readonly countJunk = (rec: PacketRecord): void => {
+    if (rec.hb && rec.app === 'mds-heartbeat') return;
+    this.receiver.notHeartbeats++;
+    if (this.junkNoticed) return;
+    this.junkNoticed = true;
+    this.opts.onNotice?.(`warning: datagrams on UDP port ${this.opts.port} that are not heartbeats (the first from ${rec.ip?.src ?? '?'}:${rec.sport}, ${rec.payload?.length ?? 0} bytes): ignored and counted in the report`);
+  };
 
   private event(e: HeartbeatEvent): void {
     this.opts.onEvent?.(e, this.clock());

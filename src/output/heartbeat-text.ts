@@ -2,10 +2,10 @@
 // side, and a timeline of events with times relative to the first packet.
 
 import type { HeartbeatReport } from '../heartbeat/analyzer.js';
-import type { HeartbeatEvent } from '../heartbeat/events.js';
+import type { HeartbeatEvent, MonitorStalledEvent } from '../heartbeat/events.js';
 import { endpoint } from '../pipeline/flow-key.js';
 import { table } from './table.js';
-import { isoTime } from './time-format.js';
+import { clockMs, isoTime } from './time-format.js';
 
 /** Timeline lines printed; the rest are in --json. */
 const MAX_TIMELINE = 500;
@@ -17,13 +17,20 @@ function rel(t: number, origin: number): string {
   return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(6)}`;
 }
 
+/** Why no verdict: the receiver itself dropped datagrams over the silence. */
+export function stalledText(e: MonitorStalledEvent): string {
+  return `silent past the failover deadline after seq ${e.lastSeq}, but the receiver itself dropped ${e.drops} datagram(s) ` +
+    `between ${clockMs(e.blindFrom)} and ${clockMs(e.blindTo)} (its queue overflowed): no verdict`;
+}
+
 /** One event in words; `origin` anchors the relative times inside it. `live`: resets are not linked yet. */
 export function describeEvent(e: HeartbeatEvent, origin: number, live = false): string {
   switch (e.type) {
     case 'loss':
       return e.nextSeq === null
         ? `${e.stream}  silent after seq ${e.afterSeq} to the end of the capture (${e.misses} missed)`
-        : `${e.stream}  ${e.lost} lost after seq ${e.afterSeq}, ${e.misses} missed in a row, resumed with seq ${e.nextSeq} after ${ms((e.resumed! - e.lastHeard) * 1000)} ms`;
+        : `${e.stream}  ${e.lost} lost after seq ${e.afterSeq}, ${e.misses} missed in a row, resumed with seq ${e.nextSeq} after ${ms((e.resumed! - e.lastHeard) * 1000)} ms` +
+          (e.blind ? ' (the receiver itself dropped datagrams then: not proof of loss)' : '');
     case 'failover':
       return `${e.noticedBy} missed ${e.stream.split('>')[0]} (last heard ${rel(e.lastHeard, origin)}, seq ${e.lastSeq})` +
         (live ? '' : e.reset ? `; reset ${e.reset.delayMs.toFixed(3)} ms later` : '; NO RESET SEEN');
@@ -35,6 +42,8 @@ export function describeEvent(e: HeartbeatEvent, origin: number, live = false): 
       return `${endpoint(e.src, e.sport)} > ${endpoint(e.dst, e.dport)}  ${e.delayMs!.toFixed(3)} ms after the failover of ${e.stream}`;
     case 'unexplained-reset':
       return `${endpoint(e.src, e.sport)} > ${endpoint(e.dst, e.dport)}  no failover before it`;
+    case 'monitor-stalled':
+      return `${e.stream}  ${stalledText(e)}`;
   }
 }
 
@@ -88,6 +97,6 @@ export function heartbeatText(r: HeartbeatReport, origin: number | null): string
     `Heartbeat timeline (${r.events.length} events; ${t.failovers} failovers, ${t.failoversWithoutReset} without a reset, ${t.unexplainedResets} unexplained resets; times from ${isoTime(o)})`,
     r.events.length ? timeline(r, o) : '  no loss, failover, restart or reset',
   ];
-  if (t.untrackedStreams) out.push(`  (${t.untrackedStreams} heartbeats on streams past the tracking limit were ignored)`);
+  if (t.untrackedStreams) out.push(`  (${t.untrackedStreams} streams past the tracking limit were ignored, ${t.untrackedHeartbeats} heartbeats; raise --max-streams)`);
   return out.join('\n') + '\n';
 }

@@ -87,11 +87,12 @@ export interface PbHeartbeatEvent {
   time: number;
   stream: string;
   declaredAt?: number;
-  loss?: { afterSeq: number; nextSeq?: number; lost?: number; misses: number; lastHeard: number; resumed?: number };
+  loss?: { afterSeq: number; nextSeq?: number; lost?: number; misses: number; lastHeard: number; resumed?: number; blind?: boolean };
   failover?: { noticedBy: string; peer: string; lastHeard: number; lastSeq: number; reset?: PbResetLink };
   recovery?: { seq: number; downMs: number };
   restart?: { fromSeq: number; toSeq: number; nearZero: boolean };
   reset?: { explained: boolean; src: string; sport: number; dst: string; dport: number; failoverTime?: number; delayMs?: number };
+  monitorStalled?: { lastHeard: number; lastSeq: number; blindFrom: number; blindTo: number; drops: number };
 }
 
 /** A record whose fields mirror a message's one for one: null becomes an absent optional field. */

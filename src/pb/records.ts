@@ -60,7 +60,7 @@ export function heartbeatEventMessage(e: HeartbeatEvent, declaredAt?: number): P
   const head = { time: e.time, stream: e.stream ?? '', declaredAt };
   switch (e.type) {
     case 'loss':
-      return { ...head, loss: { afterSeq: e.afterSeq, nextSeq: opt(e.nextSeq), lost: opt(e.lost), misses: e.misses, lastHeard: e.lastHeard, resumed: opt(e.resumed) } };
+      return { ...head, loss: { afterSeq: e.afterSeq, nextSeq: opt(e.nextSeq), lost: opt(e.lost), misses: e.misses, lastHeard: e.lastHeard, resumed: opt(e.resumed), blind: e.blind } };
     case 'failover':
       return { ...head, failover: { noticedBy: e.noticedBy, peer: e.peer, lastHeard: e.lastHeard, lastSeq: e.lastSeq, reset: opt(e.reset) } };
     case 'recovery':
@@ -76,6 +76,8 @@ export function heartbeatEventMessage(e: HeartbeatEvent, declaredAt?: number): P
           failoverTime: opt(e.failoverTime), delayMs: opt(e.delayMs),
         },
       };
+    case 'monitor-stalled':
+      return { ...head, monitorStalled: { lastHeard: e.lastHeard, lastSeq: e.lastSeq, blindFrom: e.blindFrom, blindTo: e.blindTo, drops: e.drops } };
   }
 }
 

@@ -250,14 +250,14 @@ function heartbeatSection(r: FileReport, rf: ReportFile, base: string): Markup {
     ));
   }
   if (rf.intervals.untracked) out.push(note(`${plural(rf.intervals.untracked, 'stream')} past the plotting limit have no interval plot.`));
-  if (hb.totals.untrackedStreams) out.push(note(`${plural(hb.totals.untrackedStreams, 'heartbeat')} on streams past the tracking limit were ignored.`, 'warn'));
+  if (hb.totals.untrackedStreams) out.push(note(`${plural(hb.totals.untrackedStreams, 'stream')} past the tracking limit (${plural(hb.totals.untrackedHeartbeats, 'heartbeat')}) were ignored.`, 'warn'));
   return join(out);
 }
 
 // ---------------------------------------------------------------- timeline
 
 const EVENT_KIND: Readonly<Record<HeartbeatEvent['type'], string>> = {
-  loss: 'warn', failover: 'bad', recovery: 'ok', restart: 'orange', reset: 'dark', 'unexplained-reset': 'bad',
+  loss: 'warn', failover: 'bad', recovery: 'ok', restart: 'orange', reset: 'dark', 'unexplained-reset': 'bad', 'monitor-stalled': 'warn',
 };
 
 function callEnd(c: CallRecord, end: number): number {

@@ -17,7 +17,12 @@ export interface PacedOptions {
 
 export interface PacedReplay {
   facts: CaptureFacts;
-  /** The capture time being shown: the first packet's time plus the elapsed time × speed (null before it). */
+  /**
+   * The capture time being shown: the first packet's time plus the elapsed
+   * time × speed, but never past a frame not yet handed on (after a stall the
+   * queued frames go first) nor past the last frame (no silence after the end
+   * of the file). Null before the first frame.
+   */
   now(): number | null;
   /** Every frame handed on (or the replay aborted); rejects with a CaptureError as readCapture does. */
   done: Promise<CaptureFacts>;
@@ -44,6 +49,8 @@ export function replayPaced(path: string, onFrame: FrameHandler, opts: PacedOpti
   };
   let readDone = false;
   let origin: { ts: number; wall: number } | null = null;
+  /** The newest timestamp handed on. */
+  let delivered = -Infinity;
 
   async function* paced(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     for await (const c of chunks) {
@@ -75,6 +82,7 @@ export function replayPaced(path: string, onFrame: FrameHandler, opts: PacedOpti
       }
       queue.shift();
       batch++;
+      if (ts > delivered) delivered = ts;
       onFrame(f.info, f.bytes);
       if (queue.length <= QUEUE_HIGH / 2) releaseReader();
     }
@@ -91,7 +99,15 @@ export function replayPaced(path: string, onFrame: FrameHandler, opts: PacedOpti
 
   return {
     facts,
-    now: () => (origin === null ? null : origin.ts + (clock() - origin.wall) * opts.speed),
+    now: () => {
+      if (origin === null) return null;
+      const virtual = origin.ts + (clock() - origin.wall) * opts.speed;
+      const head = queue[0];
+      const next = head ? head.info.tsSec + head.info.tsNsec / 1e9 : 0;
+      // The next frame bounds the clock; with none queued, the last one handed on does (the reader
+      // is behind, or the file has ended).
+      return Math.min(virtual, next > 0 ? next : Math.max(delivered, origin.ts));
+    },
     done,
   };
 }
