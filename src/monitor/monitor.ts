@@ -217,24 +217,32 @@ export class Monitor {
     const next = this.analyzer.detector.nextCheckAt;
     const ms = Math.max(0, Math.min(POLL_MS, (next - this.clock()) * 1000));
     const asked = this.clock() + ms / 1000;
-    this.timer = setTimeout(() => this.wake(asked), ms);
+    this.timer = setTimeout(() => this.wake(), ms);
   }
 
-  private wake(asked: number): void {
+  private wake(): void {
     this.timer = null;
     if (this.closed) return;
     const now = this.clock();
-    const lateMs = (now - asked) * 1000;
-    if (lateMs > STALL_MS) {
-      this.receiver.stalls++;
-      this.receiver.longestStallMs = Math.max(this.receiver.longestStallMs, Math.round(lateMs));
-      // Datagrams queued meanwhile will be stamped when they are read: their real arrival is unknown.
-      if (!this.kernel) this.analyzer.detector.blind(this.lastRan, now + STALL_MS / 1000, 0);
-    }
-    this.lastRan = now;
+    this.ran(now);
     if (this.kernel) this.poll();
     else this.analyzer.detector.tick(now);
     this.schedule();
+  }
+
+  /**
+   * The process runs at `now`. The timer wakes it at least every POLL_MS: a
+   * longer gap is a stall (a datagram read after one can be the first sign).
+   */
+  private ran(now: number): void {
+    const gapMs = (now - this.lastRan) * 1000;
+    if (gapMs > POLL_MS + STALL_MS) {
+      this.receiver.stalls++;
+      this.receiver.longestStallMs = Math.max(this.receiver.longestStallMs, Math.round(gapMs));
+      // Datagrams queued meanwhile are stamped when they are read: their real arrival is unknown.
+      if (!this.kernel) this.analyzer.detector.blind(this.lastRan, now + STALL_MS / 1000, 0);
+    }
+    this.lastRan = now;
   }
 
   private fromKernel(d: { payload: Uint8Array; length: number; tsSec: number; tsNsec: number; src: string; sport: number; dst: string; drops: number }): void {
@@ -247,6 +255,7 @@ export class Monitor {
 
   private fromDgram(payload: Buffer, from: string, sport: number): void {
     const t = this.clock();
+    this.ran(t);
     const v6 = from.includes(':');
     const dst = this.localAddress === '0.0.0.0' || this.localAddress === '::' ? (v6 ? '::1' : '127.0.0.1') : this.localAddress;
     const sec = Math.floor(t);

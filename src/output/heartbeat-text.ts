@@ -17,10 +17,13 @@ function rel(t: number, origin: number): string {
   return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(6)}`;
 }
 
-/** Why no verdict: the receiver itself dropped datagrams over the silence. */
+/** Why no verdict: the receiver itself could not see arrivals over the silence. */
 export function stalledText(e: MonitorStalledEvent): string {
-  return `silent past the failover deadline after seq ${e.lastSeq}, but the receiver itself dropped ${e.drops} datagram(s) ` +
-    `between ${clockMs(e.blindFrom)} and ${clockMs(e.blindTo)} (its queue overflowed): no verdict`;
+  const span = `${clockMs(e.blindFrom)} to ${clockMs(e.blindTo)} (${ms((e.blindTo - e.blindFrom) * 1000)} ms)`;
+  const why = e.drops > 0
+    ? `the receiver itself dropped ${e.drops} datagram(s) from ${span}, its queue full`
+    : `the receiver was stalled from ${span} and cannot tell when its queued datagrams came`;
+  return `silent past the failover deadline after seq ${e.lastSeq}, but ${why}: no verdict`;
 }
 
 /** One event in words; `origin` anchors the relative times inside it. `live`: resets are not linked yet. */

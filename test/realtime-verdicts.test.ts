@@ -1,0 +1,221 @@
+// Real-time paths give the offline verdicts. The same captures go through
+// `tui --replay` at speeds 1, 5 and 20 while the process is stopped
+// (SIGSTOP/SIGCONT) for 300, 800 and 2,000 ms at seeded random points, and
+// the heartbeat events it reports must equal `analyze`'s: a stall may delay a
+// verdict, never make one. The monitor on loopback likewise: stalled with
+// nothing lost, no failover; five really dropped, one, at its deadline.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { REPO, sleep } from './helpers.js';
+import { Prng, patternDir, streamKey, writePatternCapture, type Pattern } from './heartbeat-patterns.js';
+import type { HeartbeatEvent } from '../src/heartbeat/events.js';
+
+const BIN = join(REPO, 'bin', 'ucprobe.js');
+const DEMO = join(REPO, 'captures', 'demo.pcap');
+const dir = patternDir('ucprobe-rt-');
+after(dir.cleanup);
+
+/** A run of the CLI whose stdout lines are collected; `stall` stops it for a while. */
+function cli(args: string[]): { child: ChildProcess; lines: string[]; done: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let buf = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts.filter(Boolean));
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, lines, done, stderr: () => err };
+}
+
+async function stall(child: ChildProcess, ms: number): Promise<void> {
+  child.kill('SIGSTOP');
+  await sleep(ms);
+  child.kill('SIGCONT');
+}
+
+/** An event as `kind time subject`, the way both outputs can say it. */
+function fromAnalyze(e: HeartbeatEvent): string {
+  const subject = e.type === 'reset' || e.type === 'unexplained-reset' ? `${e.src}:${e.sport}>${e.dst}:${e.dport}` : e.stream;
+  return `${e.type} ${e.time.toFixed(6)} ${subject}`;
+}
+
+const HEARTBEAT_KINDS = new Set(['loss', 'failover', 'recovery', 'restart', 'reset', 'unexplained-reset', 'monitor-stalled']);
+
+function fromLive(line: string): string | null {
+  const o = JSON.parse(line) as { type: string; kind?: string; time?: number; subject?: string };
+  if (o.type !== 'event' || !HEARTBEAT_KINDS.has(o.kind!)) return null;
+  return `${o.kind} ${o.time!.toFixed(6)} ${o.subject}`;
+}
+
+function analyzeEvents(file: string): string[] {
+  const r = spawnSync(process.execPath, [BIN, 'analyze', file, '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { files: Array<{ heartbeats: { events: HeartbeatEvent[] } }> };
+  return report.files[0].heartbeats.events.map(fromAnalyze).sort();
+}
+
+const A = '10.10.1.11';
+const B = '10.10.2.11';
+const C = '10.10.1.21';
+const D = '10.10.2.21';
+
+/** Twelve seconds of two heartbeat pairs: a five-miss run, a four-miss run, a restart, jitter, late and reset. */
+const PATTERN: Pattern = {
+  streams: [
+    { src: A, dst: B, sport: 39600, dport: 39601, count: 120, startSeq: 5000, drop: [[30, 34], [90, 95]] },
+    { src: B, dst: A, sport: 39601, dport: 39600, count: 120, startMs: 37, startSeq: 9000, drop: [[60, 63]], delay: [[100, 80]] },
+    { src: C, dst: D, sport: 39700, dport: 39701, count: 110, byteOrder: 'be', startSeq: 100, jitterMs: 20, restart: { at: 70, pauseMs: 600 } },
+    { src: D, dst: C, sport: 39701, dport: 39700, count: 120, byteOrder: 'be', startMs: 61, startSeq: 7, jitterMs: 20, drop: [[40, 44]], swap: [80], duplicate: [85] },
+  ],
+  resets: [
+    // B noticed A's silence at its fifth deadline (seq 5029 heard at 2.9 s): reset 30 ms later.
+    { atMs: 3430, src: B, sport: 50732, dst: A, dport: 39610 },
+    { atMs: 7000, src: C, sport: 41000, dst: D, dport: 39710 },
+  ],
+};
+
+const patternFile = dir.file('pattern.pcap');
+writePatternCapture(patternFile, PATTERN);
+
+/** The replay run and its stalls: speeds 1, 5 and 20, stalls of 300, 800 and 2,000 ms. */
+const RUNS: Array<{ file: string; name: string; speed: number; stalls: number[] }> = [
+  { file: patternFile, name: 'pattern', speed: 1, stalls: [300, 800, 2000] },
+  { file: patternFile, name: 'pattern', speed: 5, stalls: [800, 2000] },
+  { file: patternFile, name: 'pattern', speed: 20, stalls: [300] },
+  { file: DEMO, name: 'demo', speed: 20, stalls: [800, 2000] },
+];
+
+for (const [i, run] of RUNS.entries()) {
+  test(`tui --replay ${run.name} at speed ${run.speed}, stalled ${run.stalls.join(', ')} ms: the events of analyze`, { timeout: 90_000 }, async () => {
+    const want = analyzeEvents(run.file);
+    assert.ok(want.some((e) => e.startsWith('failover')), 'the capture has failovers to get right');
+    const r = cli(['tui', run.file, '--replay', '--speed', String(run.speed), '--json']);
+    // Seeded points inside the replay (after ~0.4 s of start-up), one stall after another.
+    const rng = new Prng(17 + i);
+    const span = (run.name === 'demo' ? 60_000 : 12_000) / run.speed;
+    for (const ms of run.stalls) {
+      await sleep(400 + rng.int(0, Math.round(span / (run.stalls.length + 1))));
+      if (r.child.exitCode !== null) break;
+      await stall(r.child, ms);
+    }
+    assert.equal(await r.done, 0, r.stderr());
+    const got = r.lines.map(fromLive).filter((x): x is string => x !== null).sort();
+    assert.deepEqual(got, want);
+    const summary = JSON.parse(r.lines[r.lines.length - 1]) as { type: string; elapsedSec: number };
+    assert.equal(summary.type, 'summary');
+    // The replay's own length in capture time, not the epoch.
+    assert.ok(summary.elapsedSec > 0 && summary.elapsedSec < 61, `elapsedSec ${summary.elapsedSec}`);
+  });
+}
+
+/** A UDP port free on loopback now. */
+async function freePort(): Promise<number> {
+  const { createSocket } = await import('node:dgram');
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  s.close();
+  return port;
+}
+
+interface MonitorRun {
+  events: HeartbeatEvent[];
+  report: { totals: { failovers: number }; receiver: { kernelTimestamps: boolean; kernelDrops: number; stalls: number } };
+}
+
+/**
+ * A monitor and a generator as two processes on loopback; the monitor is
+ * stopped for `stallMs` while the stream runs. `sendArgs` shape the stream.
+ */
+async function monitorRun(sendArgs: string[], stallMs: number, monitorArgs: string[] = []): Promise<MonitorRun> {
+  const port = await freePort();
+  const mon = cli(['monitor', '--port', String(port), '--bind', '127.0.0.1', '--json', '--duration', '7s', ...monitorArgs]);
+  // Started once it listens (it prints nothing before its events in JSON: wait for the socket).
+  await sleep(1000);
+  const gen = cli(['generate', '--to', `127.0.0.1:${port}`, ...sendArgs]);
+  await sleep(1500);
+  await stall(mon.child, stallMs);
+  assert.equal(await gen.done, 0, gen.stderr());
+  assert.equal(await mon.done, 0, mon.stderr());
+  const parsed = mon.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const report = parsed.find((o) => 'report' in o)!.report as MonitorRun['report'];
+  return { events: parsed.filter((o) => 'type' in o) as unknown as HeartbeatEvent[], report };
+}
+
+test('monitor stopped 800 ms with nothing lost: no failover, no loss (kernel timestamps, drained before judging)', { timeout: 30_000 }, async () => {
+  const { events, report } = await monitorRun(['--count', '40'], 800);
+  assert.equal(report.receiver.kernelTimestamps, true, 'the native receiver is built (npm run build)');
+  assert.ok(report.receiver.stalls >= 1, 'the monitor saw its own stall');
+  // The stream's end (seq 39) is silence the monitor rightly calls out; nothing before it.
+  const early = events.filter((e) => (e.type === 'failover' && e.lastSeq < 39) || (e.type === 'loss' && e.nextSeq !== null));
+  assert.deepEqual(early, []);
+});
+
+test('monitor stopped 800 ms across five really dropped: one failover, at the fifth deadline', { timeout: 30_000 }, async () => {
+  const { events } = await monitorRun(['--count', '40', '--drop', '12-16'], 800);
+  const failovers = events.filter((e) => e.type === 'failover' && e.lastSeq < 39);
+  assert.equal(failovers.length, 1);
+  const f = failovers[0];
+  assert.ok(f.type === 'failover');
+  assert.equal(f.lastSeq, 11);
+  assert.equal(Math.round((f.time - f.lastHeard) * 1e6), 500_000);
+  const recovery = events.find((e) => e.type === 'recovery');
+  assert.ok(recovery && recovery.type === 'recovery' && recovery.seq === 17 && recovery.time >= f.time);
+});
+
+test("monitor without kernel timestamps (Node's dgram) stalled 800 ms: monitor-stalled, not a failover", { timeout: 30_000 }, async () => {
+  const { Monitor } = await import('../src/monitor/monitor.js');
+  const events: HeartbeatEvent[] = [];
+  const monitor = new Monitor({ port: 0, bind: '127.0.0.1', dgram: true, onEvent: (e) => events.push(e) });
+  await monitor.start();
+  const gen = cli(['generate', '--to', `127.0.0.1:${monitor.port}`, '--count', '30']);
+  await sleep(1500);
+  // This process stops running for 800 ms (as a GC pause or a busy host would), while heartbeats queue.
+  const until = Date.now() + 800;
+  while (Date.now() < until);
+  assert.equal(await gen.done, 0, gen.stderr());
+  await sleep(200);
+  const report = monitor.stop();
+  assert.equal(report.receiver.kernelTimestamps, false);
+  assert.ok(report.receiver.stalls >= 1);
+  assert.deepEqual(events.filter((e) => e.type === 'failover'), []);
+  assert.ok(events.some((e) => e.type === 'monitor-stalled'), 'the stall is said, not hidden');
+});
+
+test('the 4-vs-5 boundary 20 times each on a loaded host: 20 failovers, all on five-drop streams', { timeout: 60_000 }, async () => {
+  // Two busy processes per core, at the lowest priority so the sender keeps its pace.
+  const busy = [0, 1, 2, 3].map(() => spawn('nice', ['-n', '19', process.execPath, '-e', 'for(;;){}'], { stdio: 'ignore' }));
+  try {
+    const streams = dir.file('boundary.yaml');
+    writeFileSync(streams, [
+      'streams:',
+      '  - name: four',
+      '    repeat: 20',
+      '    count: 40',
+      "    bursts: ['4@seq:15']",
+      '  - name: five',
+      '    repeat: 20',
+      '    count: 40',
+      "    bursts: ['5@seq:15']",
+      '',
+    ].join('\n'));
+    const { events, report } = await monitorRun(['--streams', streams], 300);
+    assert.equal(report.receiver.kernelDrops, 0);
+    const failovers = events.filter((e) => e.type === 'failover' && e.lastSeq < 39);
+    assert.equal(failovers.length, 20, failovers.map((e) => e.stream).join(' '));
+    assert.ok(failovers.every((e) => e.type === 'failover' && e.lastSeq === 14));
+    const fours = events.filter((e) => e.type === 'loss' && e.lost === 4).length;
+    assert.equal(fours, 20, 'every four-drop stream lost its four, without failing over');
+  } finally {
+    for (const b of busy) b.kill('SIGKILL');
+  }
+});
