@@ -219,3 +219,57 @@ test('the 4-vs-5 boundary 20 times each on a loaded host: 20 failovers, all on f
     for (const b of busy) b.kill('SIGKILL');
   }
 });
+
+/** A network namespace of this test's own with its loopback up, or why there cannot be one. */
+function namespace(name: string): { exec: (cmd: string[]) => string[]; remove: () => void } | string {
+  for (const tool of ['ip', 'tcpdump', 'tcpreplay']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
+  }
+  spawnSync('ip', ['netns', 'del', name]);
+  const add = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
+  if (add.status !== 0) return `cannot make a network namespace (${add.stderr.trim() || 'needs root'})`;
+  spawnSync('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']);
+  return { exec: (cmd) => ['ip', 'netns', 'exec', name, ...cmd], remove: () => spawnSync('ip', ['netns', 'del', name]) };
+}
+
+const ns = namespace(`ucprobe-rt-${process.pid}`);
+if (typeof ns === 'string') process.stdout.write(`# live differential skipped: ${ns}\n`);
+else after(ns.remove);
+
+for (const run of [{ file: patternFile, name: 'pattern', speed: 5, stalls: [800, 2000] }, { file: DEMO, name: 'demo', speed: 20, stalls: [300, 800] }]) {
+  test(`live -i lo of ${run.name} replayed at x${run.speed}, stalled ${run.stalls.join(', ')} ms: the events analyze finds in its -w file`, { skip: typeof ns === 'string', timeout: 60_000 }, async () => {
+    const n = ns as Exclude<typeof ns, string>;
+    const written = dir.file(`live-${run.name}.pcapng`);
+    const spanSec = (run.name === 'demo' ? 60 : 12) / run.speed;
+    const [cmd, ...args] = n.exec([process.execPath, BIN, 'live', '-i', 'lo', '--json', '-w', written, '--duration', `${Math.ceil(spanSec + 6)}s`]);
+    const live = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    let out = '';
+    let err = '';
+    live.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    live.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const done = new Promise<number | null>((resolve) => live.on('close', resolve));
+    await sleep(2000);
+    const [rcmd, ...rargs] = n.exec(['tcpreplay', '-q', '-i', 'lo', `--multiplier=${run.speed}`, run.file]);
+    const replay = spawn(rcmd, rargs, { stdio: 'ignore' });
+    const replayed = new Promise((resolve) => replay.on('close', resolve));
+    const rng = new Prng(99);
+    for (const ms of run.stalls) {
+      await sleep(rng.int(200, Math.round((spanSec * 1000) / (run.stalls.length + 1))));
+      await stall(live, ms);
+    }
+    await replayed;
+    assert.equal(await done, 0, err);
+    lines.push(...out.split('\n').filter(Boolean));
+    // Silence after the last packet is for live alone to see: its failovers past the file's end are left out.
+    const r = spawnSync(process.execPath, [BIN, 'analyze', written, '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const file = (JSON.parse(r.stdout) as { files: Array<{ capture: { last: number }; heartbeats: { events: HeartbeatEvent[] } }> }).files[0];
+    const want = file.heartbeats.events.map(fromAnalyze).sort();
+    assert.ok(want.some((e) => e.startsWith('failover')), 'the replay has failovers to get right');
+    const end = file.capture.last;
+    const got = lines.map(fromLive).filter((x): x is string => x !== null && !(x.startsWith('failover ') && Number(x.split(' ')[1]) > end)).sort();
+    if (process.env.RT_DEBUG) console.log(JSON.stringify({ got, want }, null, 1));
+    assert.deepEqual(got, want);
+  });
+}

@@ -19,7 +19,8 @@ const DELAY_WINDOW_SEC = 2;
 
 export class CatchUpClock {
   private judged = -Infinity;
-  private lastLooked: number;
+  /** When `now` was last called; null before the first call (the views start then). */
+  private lastLooked: number | null = null;
   /** Holding since this wall time, at `judged`; null when running. */
   private holdSince: number | null = null;
   private lastData = -Infinity;
@@ -31,8 +32,7 @@ export class CatchUpClock {
   longestStallSec = 0;
 
   constructor(private readonly wall: () => number, private readonly lagSec: number) {
-    this.lastLooked = wall();
-    this.windowStart = this.lastLooked;
+    this.windowStart = wall();
   }
 
   /** A packet was handed on, stamped `ts` by its capture point. */
@@ -59,7 +59,7 @@ export class CatchUpClock {
    */
   now(expectedGapSec: number): number {
     const w = this.wall();
-    const late = w - this.lastLooked - expectedGapSec;
+    const late = this.lastLooked === null ? 0 : w - this.lastLooked - expectedGapSec;
     this.lastLooked = w;
     if (late > STALL_SEC) {
       this.stalls++;

@@ -58,6 +58,21 @@ interface Recent {
   intervals: number[];
 }
 
+interface RecentFailover {
+  time: number;
+  noticedBy: string;
+}
+
+interface PendingReset {
+  time: number;
+  src: string;
+  pair: string;
+  flow: string;
+}
+
+/** Failovers remembered per host pair for tying resets to. */
+const FAILOVERS_PER_PAIR = 8;
+
 export class LiveSession {
   readonly frame: FrameHandler;
   private readonly pipeline: Pipeline;
@@ -66,10 +81,14 @@ export class LiveSession {
   private readonly audit: DscpAudit;
   private readonly recent = new RecencyMap<string, Recent>();
   private readonly restartedAt = new Map<string, number>();
-  /** Host pairs that exchange heartbeats, with the time of their latest failover. */
-  private readonly peers = new RecencyMap<string, number | null>();
-  /** Resets with no failover declared yet: the receiver may reset at its fifth deadline, before the grace runs out. */
-  private pendingResets: Array<{ time: number; pair: string; flow: string }> = [];
+  /** Host pairs that exchange heartbeats, with their recent failovers (newest last). */
+  private readonly peers = new RecencyMap<string, RecentFailover[]>();
+  /**
+   * Resets not tied yet: a failover may still be declared that claims them (a
+   * receiver resets at its fifth deadline, before the grace runs out; a run
+   * proven by sequence numbers is declared when its reorder window closes).
+   */
+  private pendingResets: PendingReset[] = [];
   private readonly ladders = new RecencyMap<string, CallFlowCollector>();
   private readonly events: LiveEvent[] = [];
   private readonly reported = { violations: new Set<string>(), failingKeepalives: new Set<string>() };
@@ -123,6 +142,7 @@ export class LiveSession {
     if (this.ended) return;
     this.ended = true;
     if (this.lastTs !== null) this.hb.detector.finish(this.lastTs);
+    this.settleResets(Infinity);
     const r = this.sip.report(this.lastTs);
     this.finalSip = { calls: r.calls, keepalives: r.keepalives };
   }
@@ -202,10 +222,11 @@ export class LiveSession {
     this.emit(heartbeatLiveEvent(e, this.params));
     if (e.type === 'failover') {
       const pair = pairKeyOf(e.noticedBy, e.peer);
-      this.peers.set(pair, e.time);
-      const tied = this.pendingResets.filter((r) => r.pair === pair);
-      this.pendingResets = this.pendingResets.filter((r) => r.pair !== pair);
-      for (const r of tied) this.resetEvent(r);
+      const list = this.peers.get(pair) ?? [];
+      list.push({ time: e.time, noticedBy: e.noticedBy });
+      if (list.length > FAILOVERS_PER_PAIR) list.shift();
+      this.peers.set(pair, list);
+      this.settleResets(-Infinity);
     }
   }
 
@@ -220,7 +241,7 @@ export class LiveSession {
     if (rec.hb && rec.app === 'mds-heartbeat') {
       this.heard(flowKey(rec), t);
       const pair = pairKeyOf(ip.src, ip.dst);
-      if (!this.peers.has(pair)) this.peers.set(pair, null);
+      if (!this.peers.has(pair)) this.peers.set(pair, []);
       while (this.peers.size > MAX_STREAMS) this.peers.delete(this.peers.oldestKey()!);
     } else if (rec.tcp && rec.tcp.flags & TCP_RST) {
       this.reset(rec, t);
@@ -244,34 +265,47 @@ export class LiveSession {
 
   private reset(rec: PacketRecord, t: number): void {
     const ip = rec.ip!;
-    const pair = pairKeyOf(ip.src, ip.dst);
-    if (!this.peers.has(pair)) return;
-    const r = { time: t, pair, flow: `${endpoint(ip.src, rec.sport)}>${endpoint(ip.dst, rec.dport)}` };
-    if (this.failoverBefore(r) !== null) this.resetEvent(r);
-    else if (this.pendingResets.length < MAX_EVENTS) this.pendingResets.push(r);
+    if (this.pendingResets.length >= MAX_EVENTS) return;
+    this.pendingResets.push({ time: t, src: ip.src, pair: pairKeyOf(ip.src, ip.dst), flow: `${endpoint(ip.src, rec.sport)}>${endpoint(ip.dst, rec.dport)}` });
+    this.settleResets(t);
   }
 
-  /** The failover of the reset's pair that it follows (within the grace before to the reset window after). */
-  private failoverBefore(r: { time: number; pair: string }): number | null {
-    const f = this.peers.peek(r.pair) ?? null;
+  /**
+   * The failover a reset follows, as analyze ties them (src/heartbeat/resets.ts):
+   * between the hosts, from its deadline less the grace to the reset window
+   * after it; the one noticed by the reset's sender first, then the newest.
+   */
+  private failoverOf(r: PendingReset): RecentFailover | null {
     const p = this.params;
-    return f !== null && r.time >= f - p.graceMs / 1000 && r.time <= f + p.resetWindowMs / 1000 ? f : null;
+    const inWindow = (this.peers.peek(r.pair) ?? []).filter((f) => r.time >= f.time - p.graceMs / 1000 && r.time <= f.time + p.resetWindowMs / 1000);
+    return inWindow.sort((a, b) => Number(b.noticedBy === r.src) - Number(a.noticedBy === r.src) || b.time - a.time)[0] ?? null;
   }
 
-  private resetEvent(r: { time: number; pair: string; flow: string }): void {
-    const f = this.failoverBefore(r);
-    this.emit(resetLiveEvent(r.time, r.flow, f === null ? null : (r.time - f) * 1000));
-  }
-
-  /** Let detector time move to `t` (with every packet, not only heartbeats), then give up on resets no failover came for. */
+  /**
+   * Let detector time move to `t`, then say the resets whose failover is
+   * known, and those no failover can claim any more: one that would has its
+   * deadline by the reset's time plus the grace, and is declared by then plus
+   * the grace and the reorder window (a run proven by sequence numbers).
+   */
   private settleResets(t: number): void {
-    this.hb.detector.tick(t);
+    if (t > -Infinity) this.hb.detector.tick(t);
     if (this.pendingResets.length === 0) return;
-    const grace = this.params.graceMs / 1000;
-    const due = this.pendingResets.filter((r) => t > r.time + grace);
-    if (due.length === 0) return;
-    this.pendingResets = this.pendingResets.filter((r) => t <= r.time + grace);
-    for (const r of due) this.resetEvent(r);
+    const p = this.params;
+    const waitSec = (2 * p.graceMs + p.reorderWindowMs) / 1000;
+    this.pendingResets = this.pendingResets.filter((r) => {
+      const f = this.failoverOf(r);
+      // Noticed by the reset's sender: no other failover can be preferred.
+      if (f && f.noticedBy === r.src) this.resetEvent(r, f);
+      else if (t === Infinity || t > r.time + waitSec) this.resetEvent(r, f);
+      else return true;
+      return false;
+    });
+  }
+
+  private resetEvent(r: PendingReset, f: RecentFailover | null): void {
+    // Only resets between two hosts that exchange heartbeats are told.
+    if (!this.peers.has(r.pair)) return;
+    this.emit(resetLiveEvent(r.time, r.flow, f === null ? null : Math.round((r.time - f.time) * 1e6) / 1000));
   }
 
   private keepForLadder(rec: PacketRecord): void {
