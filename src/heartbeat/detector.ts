@@ -13,6 +13,7 @@ import { compareEvents, type FailoverEvent, type HeartbeatEvent, type LossEvent,
 import { IntervalHistogram, type IntervalStats } from './interval-histogram.js';
 import type { FlowId } from '../pipeline/flow-key.js';
 import { deadlineOffset, detectorParams, missesAfter, roundUs, type DetectorParams } from './params.js';
+import { MinHeap } from '../pipeline/min-heap.js';
 
 /** A stream is one direction of a UDP flow. */
 export type StreamId = FlowId;
@@ -94,6 +95,8 @@ class Stream {
   failover: FailoverEvent | null = null;
   /** The current silence reached the deadline while the receiver was blind: said once, no failover claimed. */
   blindSilence = false;
+  /** The key of this stream's live entry in the detector's deadline heap (Infinity: none). */
+  dueKey = Infinity;
   readonly seen = new Float64Array(WINDOW).fill(-1);
   pending: PendingGap[] = [];
   received = 1;
@@ -175,6 +178,13 @@ export type EventListener = (e: HeartbeatEvent) => void;
 export class HeartbeatDetector {
   readonly params: DetectorParams;
   private readonly streams = new Map<string, Stream>();
+  /**
+   * Streams by when they next need looking at. A stream has one live entry;
+   * one whose deadline moved later keeps its entry, which is pushed again
+   * when it comes up, so a heartbeat costs no heap work and a tick touches only
+   * the streams that are due, not all of them.
+   */
+  private readonly due = new MinHeap<Stream>();
   private readonly events: HeartbeatEvent[] = [];
   droppedEvents = 0;
   /** Heartbeats of streams past the cap, and the distinct streams they came from (counted up to MAX_UNTRACKED_KEYS). */
@@ -182,8 +192,6 @@ export class HeartbeatDetector {
   private readonly untracked = new Set<string>();
   private readonly blindSpans: BlindSpan[] = [];
   readonly maxStreams: number;
-  /** No stream needs attention before this time; saves scanning them on every heartbeat. */
-  private nextCheck = Infinity;
   private finished = false;
 
   constructor(params: Partial<DetectorParams> = {}, private readonly listener?: EventListener, private readonly options: DetectorOptions = {}) {
@@ -212,11 +220,11 @@ export class HeartbeatDetector {
     if (this.blindSpans.length > MAX_BLIND_SPANS) this.blindSpans.shift();
   }
 
-  /** The blind span overlapping (from, to], if any. */
+  /** The blind span overlapping the silence from `from` to `to`, if any. */
   private blindIn(from: number, to: number): BlindSpan | null {
     for (let i = this.blindSpans.length - 1; i >= 0; i--) {
       const b = this.blindSpans[i];
-      if (b.to > from && b.from <= to) return b;
+      if (b.to > from && b.from < to) return b;
       if (b.to <= from) break;
     }
     return null;
@@ -240,7 +248,7 @@ export class HeartbeatDetector {
       }
       const fresh = new Stream(id, seq, byteOrder, t);
       this.streams.set(id.key, fresh);
-      this.scheduleCheck(this.dueTime(fresh));
+      this.schedule(fresh);
       return;
     }
     if (byteOrder !== s.byteOrder) s.reread(byteOrder);
@@ -260,34 +268,40 @@ export class HeartbeatDetector {
     } else {
       this.restart(s, seq, t, seq <= NEAR_ZERO);
     }
-    this.scheduleCheck(this.dueTime(s));
+    this.schedule(s);
   }
 
-  /** The earliest time a tick can declare or settle anything (Infinity: nothing pending). */
+  /** The earliest time a tick can declare or settle anything (Infinity: nothing pending); may be early, never late. */
   get nextCheckAt(): number {
-    return this.nextCheck;
+    return this.due.peekKey();
   }
 
   /** Let time pass: declares failovers whose deadline went by and settles old gaps. */
   tick(now: number): void {
     // After finish nothing more happens: the input has ended.
-    if (now < this.nextCheck || this.finished) return;
-    let next = Infinity;
-    for (const s of this.streams.values()) {
-      this.checkSilence(s, now);
-      while (s.pending.length && now >= s.pending[0].resumed + this.params.reorderWindowMs / 1000) this.settle(s, s.pending.shift()!);
-      next = Math.min(next, this.dueTime(s));
+    if (this.finished) return;
+    while (this.due.peekKey() <= now) {
+      const key = this.due.peekKey();
+      const s = this.due.pop()!;
+      if (key !== s.dueKey) continue; // superseded by an earlier entry
+      s.dueKey = Infinity;
+      this.look(s, now);
+      this.schedule(s);
     }
-    this.nextCheck = next;
+  }
+
+  /** Declare what the silence up to `now` means for one stream, and settle its gaps whose window closed. */
+  private look(s: Stream, now: number): void {
+    this.checkSilence(s, now);
+    while (s.pending.length && now >= s.pending[0].resumed + this.params.reorderWindowMs / 1000) this.settle(s, s.pending.shift()!);
   }
 
   /** End of input at `now`: settle every gap, and count the silence still running as misses. */
   finish(now: number): void {
     if (this.finished) return;
-    this.nextCheck = -Infinity;
-    this.tick(now);
     this.finished = true;
     for (const s of this.streams.values()) {
+      this.look(s, now);
       for (const g of s.pending) this.settle(s, g);
       s.pending = [];
       const misses = missesAfter((now - s.lastTime) * 1000, this.params);
@@ -457,13 +471,17 @@ export class HeartbeatDetector {
   /** When this stream next needs looking at: its failover deadline or its oldest gap settling. */
   private dueTime(s: Stream): number {
     const p = this.params;
-    const failoverDue = s.failover ? Infinity : s.lastTime + (p.timeoutMs + (p.threshold - 1) * p.intervalMs + p.graceMs) / 1000;
+    const failoverDue = s.failover || s.blindSilence ? Infinity : s.lastTime + (p.timeoutMs + (p.threshold - 1) * p.intervalMs + p.graceMs) / 1000;
     const settleDue = s.pending.length ? s.pending[0].resumed + p.reorderWindowMs / 1000 : Infinity;
     return Math.min(failoverDue, settleDue);
   }
 
-  private scheduleCheck(t: number): void {
-    if (t < this.nextCheck) this.nextCheck = t;
+  /** Give the stream a heap entry at its due time, unless its entry comes up no later. */
+  private schedule(s: Stream): void {
+    const t = this.dueTime(s);
+    if (t >= s.dueKey || t === Infinity) return;
+    s.dueKey = t;
+    this.due.push(t, s);
   }
 
   private emit(e: HeartbeatEvent): void {

@@ -34,19 +34,28 @@ function direction(s: StreamReport): PairDirection {
 
 const missed = (d: PairDirection | null): boolean => d !== null && (d.lost > 0 || d.longestMissRun > 0);
 
+/** The streams from one host to another: by their ports, and in order with the first not yet paired. */
+interface HostStreams {
+  byPorts: Map<string, StreamReport>;
+  list: StreamReport[];
+  /** Every stream before this one is paired. */
+  cursor: number;
+}
+
 /**
- * Pair each stream with its exact reverse (ports swapped), else with any
- * reverse between the same hosts. Streams are looked up by their hosts and
- * resets counted per pair of hosts once, so thousands of streams pair in
- * linear time.
+ * Pair each stream with its exact reverse (ports swapped), else with the
+ * first unpaired reverse between the same hosts. Streams are looked up by
+ * their hosts and ports and resets counted per pair of hosts once, so
+ * thousands of streams between the same two hosts pair in linear time.
  */
 export function pairStreams(streams: StreamReport[], events: HeartbeatEvent[]): PairReport[] {
-  const byHosts = new Map<string, StreamReport[]>();
+  const byHosts = new Map<string, HostStreams>();
   for (const s of streams) {
     const k = `${s.src}>${s.dst}`;
-    const list = byHosts.get(k);
-    if (list) list.push(s);
-    else byHosts.set(k, [s]);
+    const h: HostStreams = byHosts.get(k) ?? { byPorts: new Map(), list: [], cursor: 0 };
+    h.byPorts.set(`${s.sport}>${s.dport}`, s);
+    h.list.push(s);
+    byHosts.set(k, h);
   }
   const resets = new Map<string, { reset: number; unexplained: number }>();
   for (const e of events) {
@@ -62,8 +71,7 @@ export function pairStreams(streams: StreamReport[], events: HeartbeatEvent[]): 
   for (const s of streams) {
     if (paired.has(s)) continue;
     paired.add(s);
-    const reverse = (byHosts.get(`${s.dst}>${s.src}`) ?? []).filter((o) => !paired.has(o));
-    const r = reverse.find((o) => o.sport === s.dport && o.dport === s.sport) ?? reverse[0] ?? null;
+    const r = reverseOf(s, byHosts.get(`${s.dst}>${s.src}`), paired);
     if (r) paired.add(r);
     const aToB = direction(s);
     const bToA = r ? direction(r) : null;
@@ -79,4 +87,12 @@ export function pairStreams(streams: StreamReport[], events: HeartbeatEvent[]): 
     });
   }
   return pairs;
+}
+
+function reverseOf(s: StreamReport, h: HostStreams | undefined, paired: ReadonlySet<StreamReport>): StreamReport | null {
+  if (!h) return null;
+  const exact = h.byPorts.get(`${s.dport}>${s.sport}`);
+  if (exact && !paired.has(exact)) return exact;
+  while (h.cursor < h.list.length && paired.has(h.list[h.cursor])) h.cursor++;
+  return h.list[h.cursor] ?? null;
 }

@@ -5,8 +5,6 @@
 // stalled process would see a burst after a silence and call it a failover.
 
 import { createRequire } from 'node:module';
-import { ipv4ToString } from '../../dissectors/ipv4.js';
-import { ipv6ToString } from '../../dissectors/ipv6.js';
 
 interface ReceiverAddon {
   open(address: string, port: number, rcvbuf: number): { fd: number; port: number; rcvbuf: number; forced: number };
@@ -23,17 +21,18 @@ const ADDR_STRIDE = 32;
 const BATCH = 256;
 const SLOT = 2048;
 
+/** One datagram; the object and its views are reused, valid only during the callback. */
 export interface KernelDatagram {
-  /** A view into the receive buffer, valid until the next read. */
   payload: Uint8Array;
   /** The datagram's length on the wire (longer than `payload` when it was cut). */
   length: number;
   tsSec: number;
   tsNsec: number;
-  src: string;
+  /** 4 bytes (IPv4, also when it came to a dual-stack socket) or 16. */
+  src: Uint8Array;
   sport: number;
   /** The address it was sent to (IP_PKTINFO), even on a socket bound to all addresses. */
-  dst: string;
+  dst: Uint8Array;
   /** The socket's drop counter when this datagram was queued. */
   drops: number;
 }
@@ -57,12 +56,12 @@ export function kernelReceiverError(): string {
   return loadError;
 }
 
-/** "::ffff:10.0.0.1" (IPv4 on a dual-stack socket) as the IPv4 address. */
-function address(b: Uint8Array, o: number, v6: boolean): string {
-  if (!v6) return ipv4ToString(b, o);
+/** The address at `o`: its 4 bytes for IPv4, also when written as ::ffff:a.b.c.d (a dual-stack socket). */
+function address(b: Uint8Array, o: number, v6: boolean): Uint8Array {
+  if (!v6) return b.subarray(o, o + 4);
   let mapped = b[o + 10] === 0xff && b[o + 11] === 0xff;
   for (let i = 0; mapped && i < 10; i++) mapped = b[o + i] === 0;
-  return mapped ? ipv4ToString(b, o + 12) : ipv6ToString(b, o);
+  return mapped ? b.subarray(o + 12, o + 16) : b.subarray(o, o + 16);
 }
 
 export class KernelUdpSocket {
@@ -77,6 +76,7 @@ export class KernelUdpSocket {
   private readonly meta = new Float64Array(BATCH * META_STRIDE);
   private readonly addrs = new Uint8Array(BATCH * ADDR_STRIDE);
   private readonly status = new Float64Array(3);
+  private readonly d: KernelDatagram = { payload: this.data, length: 0, tsSec: 0, tsNsec: 0, src: this.addrs, sport: 0, dst: this.addrs, drops: 0 };
   private fd: number;
 
   constructor(private readonly addon: ReceiverAddon, address: string, port: number, rcvbufBytes: number) {
@@ -93,25 +93,23 @@ export class KernelUdpSocket {
    * been seen: the clock read just before the read that found the queue empty.
    */
   drain(each: (d: KernelDatagram) => void): number {
-    const { data, meta, addrs, status } = this;
+    const { data, meta, addrs, status, d } = this;
     for (;;) {
       const n = this.addon.recv(this.fd, data, SLOT, meta, addrs, status);
       for (let i = 0; i < n; i++) {
         const m = i * META_STRIDE;
         const v6 = meta[m + M.FAMILY] === 6;
-        const len = meta[m + M.LEN];
+        d.length = meta[m + M.LEN];
         const caplen = meta[m + M.CAPLEN];
-        if (caplen < len) this.truncated++;
-        each({
-          payload: data.subarray(i * SLOT, i * SLOT + caplen),
-          length: len,
-          tsSec: meta[m + M.SEC],
-          tsNsec: meta[m + M.NSEC],
-          src: address(addrs, i * ADDR_STRIDE, v6),
-          sport: meta[m + M.SPORT],
-          dst: address(addrs, i * ADDR_STRIDE + 16, v6),
-          drops: meta[m + M.DROPS],
-        });
+        if (caplen < d.length) this.truncated++;
+        d.payload = data.subarray(i * SLOT, i * SLOT + caplen);
+        d.tsSec = meta[m + M.SEC];
+        d.tsNsec = meta[m + M.NSEC];
+        d.src = address(addrs, i * ADDR_STRIDE, v6);
+        d.sport = meta[m + M.SPORT];
+        d.dst = address(addrs, i * ADDR_STRIDE + 16, v6);
+        d.drops = meta[m + M.DROPS];
+        each(d);
       }
       if (status[2] === 1) return status[0] + status[1] / 1e9;
     }

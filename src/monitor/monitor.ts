@@ -11,13 +11,15 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createServer, connect, type Server, type Socket as TcpSocket } from 'node:net';
 import { LINKTYPE_ETHERNET } from '../../dissectors/link.js';
 import type { PacketRecord } from '../../dissectors/types.js';
-import { buildUdpFrame } from '../writer/frame-builder.js';
+import { ipBytes, udpFrameLength, writeUdpFrame, type EthernetSpec } from '../writer/frame-builder.js';
 import { bindFailure, bindUdp } from '../generator/bind-udp.js';
 import { Pipeline, type PipelineOptions } from '../pipeline/pipeline.js';
 import { HeartbeatAnalyzer, type HeartbeatReport } from '../heartbeat/analyzer.js';
 import type { FailoverEvent, HeartbeatEvent } from '../heartbeat/events.js';
 import type { DetectorParams } from '../heartbeat/params.js';
-import { KernelUdpSocket, kernelReceiver, kernelReceiverError } from './kernel-udp.js';
+import { KernelUdpSocket, kernelReceiver, kernelReceiverError, type KernelDatagram } from './kernel-udp.js';
+import { BATCH_HEARTBEAT, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
+import { ipv4Text } from '../../dissectors/ipv4.js';
 
 export interface MonitorOptions {
   port: number;
@@ -58,6 +60,8 @@ export interface ReceiverReport {
   /** Datagrams that were not heartbeats (wrong length or shape), and datagrams cut at the receive slot. */
   notHeartbeats: number;
   truncated: number;
+  /** CPU time this process used, s (user + system). */
+  cpuSeconds: number;
 }
 
 export interface MonitorReport extends HeartbeatReport {
@@ -80,15 +84,12 @@ const STALL_MS = 40;
 export const DEFAULT_RCVBUF = 8 << 20;
 const mib = (bytes: number): string => (bytes / (1 << 20)).toFixed(1);
 
-interface Arrival {
-  payload: Uint8Array;
-  length: number;
-  tsSec: number;
-  tsNsec: number;
-  src: string;
-  sport: number;
-  dst: string;
-}
+/** A datagram as it arrived: addresses as their 4 or 16 bytes. */
+type Arrival = Omit<KernelDatagram, 'drops'>;
+
+const ETH: EthernetSpec = { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' };
+/** Room to frame the longest datagram a receive slot holds (or Node hands over). */
+const FRAME_ROOM = 65_600;
 
 export class Monitor {
   private readonly clock: () => number;
@@ -109,8 +110,10 @@ export class Monitor {
   private lastArrival = 0;
   /** When the event loop last ran (the stall check), epoch s. */
   private lastRan = 0;
-  private readonly receiver: ReceiverReport = { kernelTimestamps: false, rcvbuf: null, kernelDrops: 0, stalls: 0, longestStallMs: 0, notHeartbeats: 0, truncated: 0 };
+  private readonly receiver: ReceiverReport = { kernelTimestamps: false, rcvbuf: null, kernelDrops: 0, stalls: 0, longestStallMs: 0, notHeartbeats: 0, truncated: 0, cpuSeconds: 0 };
   private junkNoticed = false;
+  /** Datagrams are framed here, one at a time, and read in place by the pipeline's fast lane. */
+  private readonly frameBuf = new Uint8Array(FRAME_ROOM);
 
   private readonly opts: MonitorOptions;
 
@@ -151,7 +154,7 @@ export class Monitor {
       this.opts.port = socket.address().port;
     }
     // Everything sent to this port is meant as a heartbeat: recognised from the first one, whatever the port.
-    this.pipeline = new Pipeline([this.analyzer.add, this.countJunk], { heartbeatPorts: [this.opts.port, this.opts.port], ...this.opts.pipeline });
+    this.pipeline = new Pipeline([this.analyzer, this.junk], { heartbeatPorts: [this.opts.port, this.opts.port], ...this.opts.pipeline });
     this.lastRan = this.clock();
     this.schedule();
     if (this.opts.tcpListen !== undefined) await this.listen(this.opts.tcpListen);
@@ -176,6 +179,7 @@ export class Monitor {
 
   /** Stop and give the whole report; what the kernel queued is read first, and the silence up to now counts. */
   stop(): MonitorReport {
+    this.pipeline?.flush();
     const end = this.kernel ? this.poll() : this.clock();
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
@@ -184,13 +188,15 @@ export class Monitor {
     this.peer?.destroy();
     for (const s of this.accepted) s.destroy();
     this.server?.close();
-    return { ...this.analyzer.report(end), receiver: { ...this.receiver } };
+    const cpu = process.cpuUsage();
+    return { ...this.analyzer.report(end), receiver: { ...this.receiver, cpuSeconds: Math.round((cpu.user + cpu.system) / 1e3) / 1e3 } };
   }
 
   /** Read what the kernel queued, then let the detector's time move to when the queue was found empty. */
   private poll(): number {
     const k = this.kernel!;
     const upTo = k.drain((d) => this.fromKernel(d));
+    this.pipeline!.flush();
     this.receiver.truncated = k.truncated;
     // Drops after the last datagram read: blind from it to now.
     const drops = k.drops();
@@ -199,8 +205,10 @@ export class Monitor {
     return upTo;
   }
 
-  /** The receiver lost `upTo` - seen datagrams itself between `from` and `to`. */
+  /** The receiver's drop counter reached `drops`: it lost datagrams itself between `from` and `to`. */
   private blind(from: number, to: number, drops: number): void {
+    // What came before the drops goes to the detector first.
+    this.pipeline!.flush();
     this.analyzer.detector.blind(from, to, drops - this.dropsSeen);
     this.receiver.kernelDrops += drops - this.dropsSeen;
     this.dropsSeen = drops;
@@ -226,7 +234,10 @@ export class Monitor {
     const now = this.clock();
     this.ran(now);
     if (this.kernel) this.poll();
-    else this.analyzer.detector.tick(now);
+    else {
+      this.pipeline!.flush();
+      this.analyzer.detector.tick(now);
+    }
     this.schedule();
   }
 
@@ -245,7 +256,7 @@ export class Monitor {
     this.lastRan = now;
   }
 
-  private fromKernel(d: { payload: Uint8Array; length: number; tsSec: number; tsNsec: number; src: string; sport: number; dst: string; drops: number }): void {
+  private fromKernel(d: KernelDatagram): void {
     const t = d.tsSec + d.tsNsec / 1e9;
     // The kernel counted drops before this datagram was queued: blind since the one before it.
     if (d.drops > this.dropsSeen) this.blind(this.lastArrival || t, t, d.drops);
@@ -257,28 +268,43 @@ export class Monitor {
     const t = this.clock();
     this.ran(t);
     const v6 = from.includes(':');
-    const dst = this.localAddress === '0.0.0.0' || this.localAddress === '::' ? (v6 ? '::1' : '127.0.0.1') : this.localAddress;
+    const src = plainAddress(from);
+    const local = this.localAddress === '0.0.0.0' || this.localAddress === '::' ? (v6 ? '::1' : '127.0.0.1') : plainAddress(this.localAddress);
+    const version = src.includes(':') ? 6 : 4;
     const sec = Math.floor(t);
-    this.arrival({ payload, length: payload.length, tsSec: sec, tsNsec: Math.round((t - sec) * 1e9) % 1e9, src: from, sport, dst });
+    this.arrival({ payload, length: payload.length, tsSec: sec, tsNsec: Math.round((t - sec) * 1e9) % 1e9, src: ipBytes(src, version), sport, dst: ipBytes(local, version) });
   }
 
-  /** A datagram as a frame through the pipeline, stamped with its arrival time. */
+  /**
+   * A datagram framed as the wire would carry it, stamped with its arrival
+   * time, through the pipeline: its fast lane reads the frame in place (no
+   * record, no strings), anything else becomes a record as in a capture.
+   */
   private arrival(d: Arrival): void {
-    const src = plainAddress(d.src);
-    const dst = plainAddress(d.dst);
-    const ip = src.includes(':') ? { version: 6 as const, src, dst } : { src, dst };
-    const frame = buildUdpFrame({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ip, { sport: d.sport, dport: this.opts.port, payload: d.payload, checksum: false });
-    this.pipeline!.frame({ frame: ++this.frames, tsSec: d.tsSec, tsNsec: d.tsNsec, caplen: frame.length, len: frame.length + d.length - d.payload.length, linkType: LINKTYPE_ETHERNET, iface: 0 }, frame);
+    const ip = d.src.length === 16 ? { version: 6 as const, src: d.src, dst: d.dst } : { src: d.src, dst: d.dst };
+    const udp = { sport: d.sport, dport: this.opts.port, payload: d.payload, checksum: false };
+    const n = udpFrameLength(ETH, ip, udp);
+    writeUdpFrame(this.frameBuf, ETH, ip, udp);
+    const info = { frame: ++this.frames, tsSec: d.tsSec, tsNsec: d.tsNsec, caplen: n, len: n + d.length - d.payload.length, linkType: LINKTYPE_ETHERNET, iface: 0 };
+    if (!this.pipeline!.frameInPlace(info, this.frameBuf, 0)) this.pipeline!.frame(info, this.frameBuf.slice(0, n));
   }
 
   /** Datagrams that are not heartbeats: counted, and said once. */
-  private readonly countJunk = (rec: PacketRecord): void => {
-    if (rec.hb && rec.app === 'mds-heartbeat') return;
+  private readonly junk: BatchConsumer = {
+    add: (rec: PacketRecord): void => {
+      if (!(rec.hb && rec.app === 'mds-heartbeat')) this.notHeartbeat(`${rec.ip?.src ?? '?'}:${rec.sport}`, rec.payload?.length ?? 0);
+    },
+    addUdpBatch: (batch: UdpBatch): void => {
+      for (let i = 0; i < batch.length; i++) if (batch.app[i] !== BATCH_HEARTBEAT) this.notHeartbeat(`${ipv4Text(batch.src[i])}:${batch.sport[i]}`, null);
+    },
+  };
+
+  private notHeartbeat(from: string, bytes: number | null): void {
     this.receiver.notHeartbeats++;
     if (this.junkNoticed) return;
     this.junkNoticed = true;
-    this.opts.onNotice?.(`warning: datagrams on UDP port ${this.opts.port} that are not heartbeats (the first from ${rec.ip?.src ?? '?'}:${rec.sport}, ${rec.payload?.length ?? 0} bytes): ignored and counted in the report`);
-  };
+    this.opts.onNotice?.(`warning: datagrams on UDP port ${this.opts.port} that are not heartbeats (the first from ${from}${bytes === null ? '' : `, ${bytes} bytes`}): ignored and counted in the report`);
+  }
 
   private event(e: HeartbeatEvent): void {
     this.opts.onEvent?.(e, this.clock());

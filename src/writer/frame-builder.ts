@@ -386,10 +386,19 @@ export function buildIpFrame(eth: EthernetSpec, ip: IpSpec, proto: number, l4: U
 }
 
 export function buildUdpFrame(eth: EthernetSpec, ip: IpSpec, udp: UdpSpec): Uint8Array {
-  const l4 = UDP_HEADER_LEN + udp.payload.length;
-  const buf = new Uint8Array(ethernetHeaderLength(eth) + ipHeaderLength(ip) + l4);
-  emitUdp(buf, emitIp(buf, emitEthernet(buf, 0, eth, ethertypeOf(ip)), ip, IPPROTO_UDP, l4), ip, udp);
+  const buf = new Uint8Array(udpFrameLength(eth, ip, udp));
+  writeUdpFrame(buf, eth, ip, udp);
   return buf;
+}
+
+export function udpFrameLength(eth: EthernetSpec, ip: IpSpec, udp: UdpSpec): number {
+  return ethernetHeaderLength(eth) + ipHeaderLength(ip) + UDP_HEADER_LEN + udp.payload.length;
+}
+
+/** buildUdpFrame into `buf` (at least udpFrameLength bytes, reused by a caller that frames many datagrams). */
+export function writeUdpFrame(buf: Uint8Array, eth: EthernetSpec, ip: IpSpec, udp: UdpSpec): void {
+  const l4 = UDP_HEADER_LEN + udp.payload.length;
+  emitUdp(buf, emitIp(buf, emitEthernet(buf, 0, eth, ethertypeOf(ip)), ip, IPPROTO_UDP, l4), ip, udp);
 }
 
 export function buildTcpFrame(eth: EthernetSpec, ip: IpSpec, tcp: TcpSpec): Uint8Array {

@@ -2,6 +2,8 @@
 // share a heap or timers), printed as JSON for bench.ts:
 //   send <streams> <seconds>   N streams at 100 ms to a sink process: send-time error, datagrams sent/received
 //   declare <streams> <seconds> monitor in this process, every stream loses five once: declaration - ideal time
+//   watch <streams> <seconds>   `ucprobe monitor` as its own process, N clean streams into it: streams watched,
+//                               kernel drops, false failovers, the monitor's CPU
 //   sink                        count datagrams on a UDP port until SIGTERM (prints its port first)
 
 import { spawn } from 'node:child_process';
@@ -97,7 +99,35 @@ async function declare(): Promise<void> {
   }));
 }
 
+/** The monitor as a user runs it, fed by this process; nothing is lost on purpose, so every failover is false. */
+async function watch(): Promise<void> {
+  const probe = createSocket('udp4');
+  await bindUdp(probe, 0, '127.0.0.1');
+  const port = probe.address().port;
+  probe.close();
+  const bin = fileURLToPath(new URL('../../../bin/ucprobe.js', import.meta.url));
+  const mon = spawn(process.execPath, [bin, 'monitor', '--port', String(port), '--bind', '127.0.0.1', '--json', '--duration', `${seconds + 2}s`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  mon.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  mon.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const done = new Promise<number | null>((resolve) => mon.on('close', resolve));
+  await new Promise((r) => setTimeout(r, 800));
+  const summary = await generate(specs(port, () => undefined));
+  if ((await done) !== 0) throw new Error(`monitor: ${err.trim()}`);
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const report = lines.find((l) => 'report' in l)!.report as { totals: { streams: number; untrackedStreams: number }; receiver: { kernelDrops: number; cpuSeconds: number; rcvbuf: number } };
+  const last = Math.round(seconds * 1000 / INTERVAL_MS) - 1;
+  const falseFailovers = lines.filter((l) => l.type === 'failover' && (l.lastSeq as number) < last).length;
+  process.stdout.write(JSON.stringify({
+    streams, watched: report.totals.streams, untracked: report.totals.untrackedStreams, kernelDrops: report.receiver.kernelDrops,
+    falseFailovers, cpuSeconds: report.receiver.cpuSeconds, seconds: seconds + 2, rcvbuf: report.receiver.rcvbuf,
+    sent: summary.streams.reduce((n, s) => n + s.sent, 0),
+  }));
+}
+
 if (mode === 'sink') await sink();
+else if (mode === 'watch') await watch();
 else if (mode === 'send') await send();
 else if (mode === 'declare') await declare();
 else throw new Error(`unknown mode ${mode}`);

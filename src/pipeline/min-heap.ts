@@ -1,5 +1,6 @@
-// A binary min-heap on a numeric key: what is due next, for the sender and the
-// capture generator. Equal keys come out in push order, so runs repeat.
+// A binary min-heap on a numeric key: what is due next, for the sender, the
+// capture generator and the heartbeat detector's deadlines. Equal keys come
+// out in push order, so runs repeat.
 
 interface Entry<T> {
   key: number;
