@@ -151,13 +151,53 @@ async function monitorRun(sendArgs: string[], stallMs: number, monitorArgs: stri
   return { events: parsed.filter((o) => 'type' in o) as unknown as HeartbeatEvent[], report };
 }
 
-test('monitor stopped 800 ms with nothing lost: no failover, no loss (kernel timestamps, drained before judging)', { timeout: 30_000 }, async () => {
-  const { events, report } = await monitorRun(['--count', '40'], 800);
-  assert.equal(report.receiver.kernelTimestamps, true, 'the native receiver is built (npm run build)');
-  assert.ok(report.receiver.stalls >= 1, 'the monitor saw its own stall');
-  // The stream's end (seq 39) is silence the monitor rightly calls out; nothing before it.
-  const early = events.filter((e) => (e.type === 'failover' && e.lastSeq < 39) || (e.type === 'loss' && e.nextSeq !== null));
-  assert.deepEqual(early, []);
+for (const stallMs of [800, 2000]) {
+  test(`monitor stopped ${stallMs} ms with nothing lost: no failover, no loss (kernel timestamps, drained before judging)`, { timeout: 30_000 }, async () => {
+    const { events, report } = await monitorRun(['--count', '50'], stallMs);
+    assert.equal(report.receiver.kernelTimestamps, true, 'the native receiver is built (npm run build)');
+    assert.ok(report.receiver.stalls >= 1, 'the monitor saw its own stall');
+    // The stream's end (seq 49) is silence the monitor rightly calls out; nothing before it.
+    const early = events.filter((e) => (e.type === 'failover' && e.lastSeq < 49) || (e.type === 'loss' && e.nextSeq !== null));
+    assert.deepEqual(early, []);
+  });
+}
+
+test('monitor bound to all addresses names the address each heartbeat was sent to (IP_PKTINFO)', { timeout: 20_000 }, async () => {
+  const { Monitor } = await import('../src/monitor/monitor.js');
+  const monitor = new Monitor({ port: 0, bind: '0.0.0.0' });
+  await monitor.start();
+  const gen = cli(['generate', '--to', `127.0.0.2:${monitor.port}`, '--count', '5', '--interval', '20']);
+  assert.equal(await gen.done, 0, gen.stderr());
+  await sleep(100);
+  const report = monitor.stop();
+  assert.deepEqual(report.streams.map((s) => s.dst), ['127.0.0.2']);
+  assert.equal(report.streams[0].received, 5, 'counted from the first heartbeat, on any port');
+});
+
+test('monitor: bad --max-streams and --rcvbuf are one line each, exit 2', () => {
+  for (const [flag, value, said] of [['--max-streams', '0', /--max-streams: must be at least 1/], ['--rcvbuf', '99T', /--rcvbuf: expected a size from 4K to 1024M/], ['--rcvbuf', '0', /--rcvbuf: expected a size/]] as const) {
+    const r = spawnSync(process.execPath, [BIN, 'monitor', '--port', '0', flag, value], { encoding: 'utf8' });
+    assert.equal(r.status, 2, `${flag} ${value}`);
+    assert.match(r.stderr, said);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+});
+
+test('monitor past --max-streams: a warning the moment it happens, streams (not heartbeats) counted', { timeout: 20_000 }, async () => {
+  const { Monitor } = await import('../src/monitor/monitor.js');
+  const notices: string[] = [];
+  const monitor = new Monitor({ port: 0, bind: '127.0.0.1', maxStreams: 3, onNotice: (m) => notices.push(m) });
+  await monitor.start();
+  const streams = dir.file('five.yaml');
+  writeFileSync(streams, 'streams:\n  - name: s\n    repeat: 5\n    count: 10\n    interval: 20\n');
+  const gen = cli(['generate', '--streams', streams, '--to', `127.0.0.1:${monitor.port}`]);
+  assert.equal(await gen.done, 0, gen.stderr());
+  await sleep(100);
+  const report = monitor.stop();
+  assert.equal(report.totals.streams, 3);
+  assert.equal(report.totals.untrackedStreams, 2);
+  assert.equal(report.totals.untrackedHeartbeats, 20);
+  assert.equal(notices.filter((n) => /more than 3 heartbeat streams/.test(n)).length, 1);
 });
 
 test('monitor stopped 800 ms across five really dropped: one failover, at the fifth deadline', { timeout: 30_000 }, async () => {

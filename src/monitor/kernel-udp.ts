@@ -43,12 +43,17 @@ let loadError = '';
 /** The addon, or null with `kernelReceiverError()` saying why. */
 export function kernelReceiver(): ReceiverAddon | null {
   if (loaded !== undefined) return loaded;
-  try {
-    loaded = createRequire(import.meta.url)('../../native/udp_receiver.node') as ReceiverAddon;
-  } catch (e) {
-    loaded = null;
-    loadError = (e as Error).message.split('\n')[0];
+  const require = createRequire(import.meta.url);
+  // Built into dist/native/ (the package); run from the sources (tests under tsx), node-gyp's own folder.
+  for (const path of ['../../native/udp_receiver.node', '../native/build/Release/udp_receiver.node']) {
+    try {
+      loaded = require(path) as ReceiverAddon;
+      return loaded;
+    } catch (e) {
+      loadError ||= (e as Error).message.split('\n')[0];
+    }
   }
+  loaded = null;
   return loaded;
 }
 
