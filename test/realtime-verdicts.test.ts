@@ -313,3 +313,37 @@ for (const run of [{ file: patternFile, name: 'pattern', speed: 5, stalls: [800,
     assert.deepEqual(got, want);
   });
 }
+
+test('heartbeat settings changed mid-run hold from then on (threshold 5 -> 8)', async () => {
+  const { HeartbeatDetector } = await import('../src/heartbeat/detector.js');
+  const events: HeartbeatEvent[] = [];
+  const d = new HeartbeatDetector({}, (e) => events.push(e));
+  const id = { key: '10.0.0.1:39500>10.0.0.2:39501', src: '10.0.0.1', dst: '10.0.0.2', sport: 39500, dport: 39501 };
+  for (let i = 0; i < 10; i++) d.heartbeat(id, i, 'le', 100 + i * 0.1);
+  d.setParams({ threshold: 8 });
+  // 0.7 s of silence: six misses, a failover at 5, none at 8.
+  d.tick(100.9 + 0.7);
+  assert.deepEqual(events.filter((e) => e.type === 'failover'), []);
+  d.heartbeat(id, 16, 'le', 100.9 + 0.7);
+  d.tick(101.6 + 0.85);
+  const f = events.filter((e) => e.type === 'failover');
+  assert.equal(f.length, 1);
+  assert.equal(Math.round((f[0].time - 101.6) * 1e6), 800_000, 'at the eighth deadline');
+});
+
+test('monitor: SIGHUP re-reads --config and says the settings it now holds', { timeout: 20_000 }, async () => {
+  const config = dir.file('hb.json');
+  writeFileSync(config, JSON.stringify({ heartbeat: { threshold: 5 } }));
+  const port = await freePort();
+  const mon = cli(['monitor', '--port', String(port), '--bind', '127.0.0.1', '--json', '--duration', '2s', '--config', config]);
+  await sleep(800);
+  writeFileSync(config, JSON.stringify({ heartbeat: { threshold: 9, intervalMs: 200 } }));
+  mon.child.kill('SIGHUP');
+  await sleep(300);
+  writeFileSync(config, '{ not json');
+  mon.child.kill('SIGHUP');
+  assert.equal(await mon.done, 0, mon.stderr());
+  const settings = mon.lines.map((l) => JSON.parse(l) as { type?: string; params?: { threshold: number; intervalMs: number } }).filter((o) => o.type === 'settings');
+  assert.deepEqual(settings.map((s) => [s.params!.threshold, s.params!.intervalMs]), [[9, 200]]);
+  assert.match(mon.stderr(), /SIGHUP: .*hb\.json.*the heartbeat settings stay as they were/);
+});

@@ -24,7 +24,7 @@ import type { HeartbeatEvent } from '../heartbeat/events.js';
 import { formatOptions, outputFormat, outputWriter, toStdout, type FormatFlags } from './format.js';
 import { table } from '../output/table.js';
 import { loadPolicyFile } from '../dscp/policy-file.js';
-import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
+import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, reloadOnHangup, settingsText, type HeartbeatFlags } from './options.js';
 import { durationMs, hostPort, wholeNumber } from './parse.js';
 import { connectEventFeed } from '../monitor/feed-client.js';
 import { heartbeatLiveEvent, monitorLiveEvent } from '../live/live-events.js';
@@ -139,6 +139,11 @@ async function runView(
     }, (code) => new UsageError(code === null ? `--monitor-events ${where}: no hello within 5 s (is it \`ucprobe monitor --events-listen\`?)` : `--monitor-events: cannot reach ${where}: ${code}`))
     : null;
   const src = await open(session.frame, session);
+  reloadOnHangup(flags, (p) => session.setHeartbeatParams(p), (p) => {
+    if (pb || !printLines) return;
+    out.line(format === 'json' ? JSON.stringify({ type: 'settings', params: p }) : `heartbeat settings now: ${settingsText(p)}`);
+    out.flush();
+  });
   // Live sources start the clock now; a file's starts at its first packet.
   if (source.kind === 'interface' || source.kind === 'hep') session.start(src.now());
   void src.ended.then(() => session.end(), () => session.end());

@@ -11,7 +11,7 @@ import { formatTime } from '../output/time-format.js';
 import { PbStreamWriter } from '../pb/stream.js';
 import { heartbeatEventMessage, heartbeatStreamMessage } from '../pb/records.js';
 import { formatOptions, outputFormat, outputWriter, type FormatFlags } from './format.js';
-import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
+import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, reloadOnHangup, settingsText, type HeartbeatFlags } from './options.js';
 import { byteSize, durationMs, hostPort, port, wholeNumber } from './parse.js';
 import { UsageError } from './errors.js';
 
@@ -93,6 +93,11 @@ export function addMonitorCommand(program: Command): void {
       if (feedPort !== null) out.line(`serving events as JSON lines on TCP ${flags.bind ?? '*'}:${feedPort}`);
     }
     out.flush();
+    reloadOnHangup(flags, (p) => monitor.setParams(p), (p) => {
+      if (format === 'pb') return;
+      out.line(format === 'json' ? JSON.stringify({ type: 'settings', params: p }) : `heartbeat settings now: ${settingsText(p)}`);
+      out.flush();
+    });
     await new Promise<void>((resolve) => {
       if (limit !== undefined) setTimeout(resolve, limit);
       process.once('SIGINT', resolve);

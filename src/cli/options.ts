@@ -78,3 +78,19 @@ export function detectorFlags(f: HeartbeatFlags): Partial<DetectorParams> {
   if (p.intervalMs === 0) throw new UsageError('--hb-interval: must be more than 0');
   return p;
 }
+
+/** Re-read the heartbeat settings (SIGHUP: --config again, flags still win) and hand them on; a bad file keeps the old ones. */
+export function reloadOnHangup(flags: HeartbeatFlags, apply: (p: Partial<DetectorParams>) => DetectorParams, told: (p: DetectorParams) => void): void {
+  process.on('SIGHUP', () => {
+    try {
+      told(apply(detectorFlags(flags)));
+    } catch (e) {
+      process.stderr.write(`ucprobe: warning: SIGHUP: ${(e as Error).message}; the heartbeat settings stay as they were\n`);
+    }
+  });
+}
+
+/** "interval 100 ms, timeout 100 ms, failover at 5 misses, grace 50 ms, reorder window 1000 ms, reset window 2000 ms" */
+export function settingsText(p: DetectorParams): string {
+  return `interval ${p.intervalMs} ms, timeout ${p.timeoutMs} ms, failover at ${p.threshold} misses, grace ${p.graceMs} ms, reorder window ${p.reorderWindowMs} ms, reset window ${p.resetWindowMs} ms`;
+}

@@ -176,7 +176,7 @@ function round3(ms: number): number {
 export type EventListener = (e: HeartbeatEvent) => void;
 
 export class HeartbeatDetector {
-  readonly params: DetectorParams;
+  private current: DetectorParams;
   private readonly streams = new Map<string, Stream>();
   /**
    * Streams by when they next need looking at. A stream has one live entry;
@@ -195,8 +195,24 @@ export class HeartbeatDetector {
   private finished = false;
 
   constructor(params: Partial<DetectorParams> = {}, private readonly listener?: EventListener, private readonly options: DetectorOptions = {}) {
-    this.params = detectorParams(params);
+    this.current = detectorParams(params);
     this.maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
+  }
+
+  get params(): DetectorParams {
+    return this.current;
+  }
+
+  /**
+   * New settings mid-run (a lab engineer changing --hb-* and reloading): they
+   * hold from now on, for every deadline not yet passed; what was declared stays.
+   */
+  setParams(params: Partial<DetectorParams>): void {
+    this.current = detectorParams(params);
+    for (const s of this.streams.values()) {
+      s.dueKey = Infinity;
+      this.schedule(s);
+    }
   }
 
   /** Distinct streams past the cap (at least this many once MAX_UNTRACKED_KEYS is reached). */

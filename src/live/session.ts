@@ -116,6 +116,12 @@ export class LiveSession {
     return this.hb.detector.params;
   }
 
+  /** New heartbeat settings from now on (SIGHUP re-reads --config). */
+  setHeartbeatParams(p: Partial<DetectorParams>): DetectorParams {
+    this.hb.detector.setParams(p);
+    return this.hb.detector.params;
+  }
+
   /** Let time pass: a stream gone silent fails over here, with no packet to tell. */
   tick(now: number): void {
     this.settleResets(now);

@@ -161,6 +161,13 @@ export class Monitor {
     if (this.opts.tcpPeer) this.connectPeer();
   }
 
+  /** New heartbeat settings from now on (SIGHUP re-reads --config). */
+  setParams(params: Partial<DetectorParams>): DetectorParams {
+    // The timer wakes within POLL_MS anyway: the new deadlines are looked at then.
+    this.analyzer.detector.setParams(params);
+    return this.analyzer.detector.params;
+  }
+
   /** How it receives so far (the kernel's figures as last read). */
   get receiverState(): ReceiverReport {
     return { ...this.receiver };
@@ -214,17 +221,11 @@ export class Monitor {
     this.dropsSeen = drops;
   }
 
-  /**
-   * One timer: wakes at the detector's next deadline, or POLL_MS from now if
-   * sooner. A wake far later than asked means the process was stalled: the
-   * kernel path has its own clock and loses nothing; the dgram path cannot
-   * know when the queued datagrams came, and marks the stall blind.
-   */
+  /** One timer: wakes at the detector's next deadline, or POLL_MS from now if sooner. */
   private schedule(): void {
     if (this.closed) return;
     const next = this.analyzer.detector.nextCheckAt;
     const ms = Math.max(0, Math.min(POLL_MS, (next - this.clock()) * 1000));
-    const asked = this.clock() + ms / 1000;
     this.timer = setTimeout(() => this.wake(), ms);
   }
 
