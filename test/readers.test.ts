@@ -12,7 +12,7 @@ import { fileChunks, readCapture, readCaptureStream } from '../src/sources/captu
 import { CaptureError, newFacts } from '../src/sources/types.js';
 import { openCaptureWriter } from '../src/writer/pcap-writer.js';
 import { Rng } from '../src/generator/rng.js';
-import { CORPUS, corpusCaptures, hasTshark, tshark } from './helpers.js';
+import { CORPUS, corpusCaptures, hasTshark, needsCorpus, tshark } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-readers-'));
 const corpus = (name: string) => join(CORPUS, name);
@@ -47,7 +47,7 @@ const VARIANTS: Array<[string, string, string]> = [
 ];
 
 for (const [name, format, order] of VARIANTS) {
-  test(`reads ${name}: ${format} ${order}, timestamps equal tshark's`, { skip: !hasTshark && 'tshark not installed' }, async () => {
+  test(`reads ${name}: ${format} ${order}, timestamps equal tshark's`, { skip: needsCorpus || (!hasTshark && 'tshark not installed') }, async () => {
     const { times, links, facts } = await stamps(corpus(name));
     assert.equal(facts.format, format);
     assert.equal(facts.byteOrder, order);
@@ -61,7 +61,7 @@ for (const [name, format, order] of VARIANTS) {
   });
 }
 
-test('pcapng with several interfaces keeps each link type and resolution', async () => {
+test('pcapng with several interfaces keeps each link type and resolution', { skip: needsCorpus }, async () => {
   const { links, facts } = await stamps(corpus('pcapplusplus__pcapng-example.pcapng'));
   assert.deepEqual(facts.interfaces.map((i) => [i.linkType, i.tsUnitsPerSec]), [[1, 1e9], [113, 1e6]]);
   assert.ok(links.includes(1) && links.includes(113));
@@ -71,7 +71,7 @@ test('pcapng with several interfaces keeps each link type and resolution', async
   assert.deepEqual([...new Set(many.links)].sort((a, b) => a - b), [0, 1]);
 });
 
-test('power-of-two if_tsresol (0x88: 1/256 s)', async () => {
+test('power-of-two if_tsresol (0x88: 1/256 s)', { skip: needsCorpus }, async () => {
   const { facts, times } = await stamps(corpus('gopacket__le__test902.pcapng'));
   assert.equal(facts.interfaces[0].tsUnitsPerSec, 256);
   assert.deepEqual(times, ['1519128000.195312500']);
@@ -119,13 +119,13 @@ test('corrupt pcapng blocks: one CaptureError naming the file and the block\'s b
   }
 });
 
-test('snaplen-truncated record: caplen < len is kept and counted', async () => {
+test('snaplen-truncated record: caplen < len is kept and counted', { skip: needsCorpus }, async () => {
   const { facts } = await stamps(corpus('zeek__trunc__trunc-hdr.pcap'));
   assert.equal(facts.packets, 1);
   assert.equal(facts.truncatedPackets, 1);
 });
 
-test('unknown SHB version is one clear error naming the file', async () => {
+test('unknown SHB version is one clear error naming the file', { skip: needsCorpus }, async () => {
   await assert.rejects(readCapture(corpus('gopacket__le__test901.pcapng'), () => {}), (e: Error) => {
     assert.ok(e instanceof CaptureError);
     assert.match(e.message, /test901\.pcapng: block at byte 480: unsupported pcapng version 2\.0/);
@@ -133,11 +133,11 @@ test('unknown SHB version is one clear error naming the file', async () => {
   });
 });
 
-test('absurd captured length is a clear error naming the record and byte offset', async () => {
+test('absurd captured length is a clear error naming the record and byte offset', { skip: needsCorpus }, async () => {
   await assert.rejects(readCapture(corpus('ndpi__fuzz-2021-10-13.pcap'), () => {}), /record 1 at byte 24: captured length 524501 exceeds/);
 });
 
-test('file cut mid-record: every complete record, then one warning with the byte offset', async () => {
+test('file cut mid-record: every complete record, then one warning with the byte offset', { skip: needsCorpus }, async () => {
   const whole = readFileSync(corpus('sngrep__aaa.pcap'));
   const all = await stamps(corpus('sngrep__aaa.pcap'));
   for (const cut of [whole.length - 1, 24 + 16 + 5, 30_001]) {
@@ -212,7 +212,7 @@ test('wrong magic, empty file, missing file, directory: one clear error each', a
   await assert.rejects(readCapture(tmp, () => {}), /cannot read: is a directory/);
 });
 
-test('gzip files read transparently, same frames', async () => {
+test('gzip files read transparently, same frames', { skip: needsCorpus }, async () => {
   for (const name of ['sngrep__aaa.pcap', 'ndpi__rtp.pcapng']) {
     const gz = join(tmp, `${basename(name)}.gz`);
     writeFileSync(gz, gzipSync(readFileSync(corpus(name))));
@@ -223,7 +223,7 @@ test('gzip files read transparently, same frames', async () => {
   }
 });
 
-test('a capture not in time order: one warning with how many frames step back more than 1 s, the first and the largest step', async () => {
+test('a capture not in time order: one warning with how many frames step back more than 1 s, the first and the largest step', { skip: needsCorpus }, async () => {
   // Two interfaces interleaving by milliseconds are in order enough; two captures appended end to end are not.
   const f = join(tmp, 'appended.pcap');
   const w = openCaptureWriter(f, 'pcap', { linkType: 1 });
@@ -244,7 +244,7 @@ test('a capture not in time order: one warning with how many frames step back mo
   assert.deepEqual((await stamps(corpus('sngrep__aaa.pcap'))).facts.warnings, []);
 });
 
-test('gzip cut mid-stream: every record zlib could unpack, one warning; bytes that are not deflate: one error naming the file', async () => {
+test('gzip cut mid-stream: every record zlib could unpack, one warning; bytes that are not deflate: one error naming the file', { skip: needsCorpus }, async () => {
   const name = 'sngrep__aaa.pcap';
   const all = await stamps(corpus(name));
   const gz = gzipSync(readFileSync(corpus(name)));
@@ -285,7 +285,7 @@ test('gzip cut mid-stream: every record zlib could unpack, one warning; bytes th
   assert.deepEqual(two.facts.warnings, [`${noTrailer}: gzip data cut short (the compressed file ends mid-stream) after 2 complete packets`]);
 });
 
-test('a named pipe (what <(tcpdump -w -) gives) reads like the file, plain and gzip', { skip: process.platform === 'win32' }, async () => {
+test('a named pipe (what <(tcpdump -w -) gives) reads like the file, plain and gzip', { skip: needsCorpus || (process.platform === 'win32' && 'no mkfifo') }, async () => {
   const name = 'ndpi__rtp.pcapng';
   const file = await stamps(corpus(name));
   const gz = join(tmp, `${name}.gz`);

@@ -3,19 +3,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import type { SipMessage } from '../dissectors/types.js';
 import { sipSummary } from '../dissectors/sip.js';
 import { SipStreamFramer } from '../src/sip/stream-framer.js';
+import { CORPUS, needsCorpus } from './helpers.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (s: string): Uint8Array => enc.encode(s);
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DBLREQ = join(REPO, '..', 'shared', 'corpus', 'sip-torture', 'rfc4475', 'dblreq.dat');
+const DBLREQ = join(CORPUS, 'sip-torture', 'rfc4475', 'dblreq.dat');
 
 const BODY = 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
 
@@ -226,7 +225,7 @@ test('LF-only messages frame too', () => {
   assert.equal(msgs[1].length, bytes(lf).length);
 });
 
-test('dblreq over a stream is two messages', { skip: existsSync(DBLREQ) ? false : 'corpus not present' }, () => {
+test('dblreq over a stream is two messages', { skip: needsCorpus || (!existsSync(DBLREQ) && `${DBLREQ} is missing`) }, () => {
   const b = readFileSync(DBLREQ);
   const f = new SipStreamFramer();
   const msgs = f.push(b);
