@@ -30,6 +30,7 @@ import { MonitorError } from '../monitor/monitor.js';
 import { GenerateError } from '../generator/generate.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_INTERNAL, UsageError } from './errors.js';
 import { hepOptions } from './hep-options.js';
+import { OutputError } from '../io-errors.js';
 
 function warn(msg: string): void {
   process.stderr.write(`ucprobe: warning: ${msg}\n`);
@@ -127,7 +128,7 @@ export async function main(argv: string[]): Promise<void> {
       // help and version exit 0; usage errors were already printed by commander
       process.exit(e.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
     }
-    if (e instanceof CaptureError || e instanceof UsageError || e instanceof GenerateError || e instanceof MonitorError || e instanceof RunError) fail(e.message, EXIT_BAD_INPUT);
+    if (e instanceof CaptureError || e instanceof UsageError || e instanceof OutputError || e instanceof GenerateError || e instanceof MonitorError || e instanceof RunError) fail(e.message, EXIT_BAD_INPUT);
     if (process.env.UCPROBE_DEBUG) console.error(e);
     fail(`internal error: ${(e as Error).message} (set UCPROBE_DEBUG=1 for details)`, EXIT_INTERNAL);
   }

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadPolicyFile } from '../dscp/policy-file.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
+import { ioReason } from '../io-errors.js';
 import { collectFile, type ReportFile } from '../report/collect.js';
 import { renderReport } from '../report/html.js';
 import { CaptureError } from '../sources/types.js';
@@ -61,8 +62,7 @@ export function addReportCommand(program: Command): void {
       try {
         writeFileSync(flags.output, html);
       } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        throw new UsageError(`--output ${flags.output}: ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message}`);
+        throw new UsageError(`--output ${flags.output}: ${ioReason(e, 'no such directory')}`);
       }
     }
     const where = flags.output === '-' ? 'the report to stdout' : flags.output;

@@ -6,6 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { PcapParser, isKuznetsovPcap, pcapMagic } from './pcap.js';
 import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
+import { errnoCode, ioReason } from '../io-errors.js';
 import { CaptureError, newFacts, type CaptureFacts, type FrameEmitter, type FrameHandler, type FrameSink, type RecordParser } from './types.js';
 
 const CHUNK = 8 * 1024 * 1024;
@@ -240,9 +241,12 @@ async function feedFile(feeder: RecordFeeder, fd: number): Promise<void> {
 }
 
 function openError(path: string, e: unknown): CaptureError {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((e as Error).message);
-  return new CaptureError(`${path}: cannot read: ${why}`);
+  return new CaptureError(`${path}: cannot read: ${ioReason(e)}`);
+}
+
+/** A read that failed part-way (EIO from a bad disk or /proc/self/mem) is a CaptureError naming the input, like one that could not start. */
+function readError(name: string, e: unknown): unknown {
+  return !(e instanceof CaptureError) && errnoCode(e) !== null ? openError(name, e) : e;
 }
 
 async function feedStream(feeder: RecordFeeder, stream: AsyncIterable<Uint8Array>): Promise<void> {
@@ -336,6 +340,8 @@ export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint
   const feeder = new RecordFeeder(name, facts, counter.emit);
   try {
     await feedStream(feeder, chunks);
+  } catch (e) {
+    throw readError(name, e);
   } finally {
     counter.flush();
   }
@@ -373,13 +379,12 @@ export async function readCapture(path: string, onFrame: FrameHandler | FrameSin
         if (!st.isFile()) await feedStream(feeder, sniffedChunks(path, createReadStream(path, { fd, autoClose: false }), facts));
         else if (readSync(fd, head, 0, 2, 0) === 2 && isGzip(head)) await feedStream(feeder, gunzipped(path, createReadStream(path), facts));
         else await feedFile(feeder, fd);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw openError(path, e);
-        throw e;
       } finally {
         closeSync(fd);
       }
     }
+  } catch (e) {
+    throw readError(name, e);
   } finally {
     counter.flush();
   }
