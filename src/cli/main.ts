@@ -31,6 +31,7 @@ import { GenerateError } from '../generator/generate.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_INTERNAL, UsageError } from './errors.js';
 import { hepOptions } from './hep-options.js';
 import { OutputError } from '../io-errors.js';
+import { jsonText } from '../output/json-text.js';
 
 function warn(msg: string): void {
   process.stderr.write(`ucprobe: warning: ${msg}\n`);
@@ -94,7 +95,7 @@ function buildProgram(): Command {
       for (const r of reports) for (const rec of analysisRecords(r)) pb.write(rec);
       pb.end(reports.find((r) => r.error)?.error ?? '');
     } else {
-      if (format === 'json') out.line(JSON.stringify({ files: reports, correlation }, null, 2));
+      if (format === 'json') out.line(jsonText({ files: reports, correlation }, 2));
       else if (format === 'csv') out.bytes(Buffer.from(csvTable(flags.table, reports)));
       else {
         for (const r of reports) out.line(analysisText(r));
