@@ -2,10 +2,9 @@
 // right record parser with reused buffers: memory stays flat whatever the size.
 
 import { closeSync, createReadStream, fstatSync, openSync, read, readSync, statSync } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
 import { PcapParser, isKuznetsovPcap, pcapMagic } from './pcap.js';
 import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
+import { gunzipMembers, type GzipProblem } from './gzip-members.js';
 import { errnoCode, ioReason } from '../io-errors.js';
 import { CaptureError, newFacts, type CaptureFacts, type FrameEmitter, type FrameHandler, type FrameSink, type RecordParser } from './types.js';
 
@@ -41,7 +40,7 @@ class RecordFeeder {
   /** The caller has all it wants (FrameCounter threw STOP_READING): no more is read. */
   stopped = false;
 
-  constructor(private readonly source: string, private readonly facts: CaptureFacts, private readonly emit: FrameEmitter) {}
+  constructor(readonly source: string, readonly facts: CaptureFacts, private readonly emit: FrameEmitter) {}
 
   /** Make room for at least `n` more bytes after `end`. */
   reserve(n: number): void {
@@ -87,8 +86,8 @@ class RecordFeeder {
       if (this.facts.format === null && left === 0) throw new CaptureError(`${this.source}: empty file`);
       throw new CaptureError(`${this.source}: not a pcap or pcapng file (only ${left} bytes)`);
     }
-    const gzipCut = gzipCutShort.has(this.facts);
-    const cut = gzipCut ? 'gzip data cut short (the compressed file ends mid-stream)' : 'file cut short';
+    const gzipCut = gzipProblems.get(this.facts)?.text;
+    const cut = gzipCut ?? 'file cut short';
     if (left > 0) {
       const need = this.parser.needed();
       const where = this.facts.gzip ? ' of the unpacked capture' : '';
@@ -250,32 +249,75 @@ function readError(name: string, e: unknown): unknown {
 }
 
 async function feedStream(feeder: RecordFeeder, stream: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const chunk of stream) {
-    feeder.push(chunk);
-    // Leaving the loop closes the stream (stdin, a pipe, a gunzip).
-    if (feeder.stopped) break;
+  const it = stream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      try {
+        feeder.push(next.value);
+      } catch (e) {
+        if (!(e instanceof CaptureError) || !(await corruptGzipBefore(feeder, it, e))) throw e;
+        return;
+      }
+      if (feeder.stopped) return;
+    }
+  } finally {
+    // Closes the stream (stdin, a pipe, a gunzip) when the loop is left early.
+    await it.return?.();
   }
 }
 
-/** Inputs whose gzip data ended mid-stream: their feeder's finish() says so, in its one cut-short warning. */
-const gzipCutShort = new WeakSet<CaptureFacts>();
+/**
+ * A record the parser refused in unpacked gzip data may be what a corrupt
+ * member unpacked before zlib could tell (deflate finds a fault some bytes
+ * after it): read the gzip data on, unparsed, and if zlib does find a fault,
+ * that is the one warning (the records before it stand), not the record.
+ */
+async function corruptGzipBefore(feeder: RecordFeeder, it: AsyncIterator<Uint8Array>, refused: CaptureError): Promise<boolean> {
+  if (!feeder.facts.gzip) return false;
+  while (!(await it.next()).done);
+  const problem = gzipProblems.get(feeder.facts);
+  if (problem?.kind !== 'corrupt') return false;
+  gzipProblems.delete(feeder.facts);
+  const why = refused.message.startsWith(`${feeder.source}: `) ? refused.message.slice(feeder.source.length + 2) : refused.message;
+  feeder.facts.warnings.push(`${feeder.source}: ${problem.text}; what it unpacked before was already wrong (${why}); ${feeder.facts.packets} complete packets read`);
+  feeder.stopped = true;
+  return true;
+}
+
+/** Inputs whose gzip data ended early, and how: their feeder's finish() says so, in its one warning. */
+const gzipProblems = new WeakMap<CaptureFacts, { kind: GzipProblem['kind']; text: string }>();
+
+function gzipProblemText(p: GzipProblem): string {
+  switch (p.kind) {
+    case 'cut':
+      return 'gzip data cut short (the compressed file ends mid-stream)';
+    case 'garbage':
+      return `trailing garbage after the gzip data (from byte ${p.at} of the compressed file; ignored, as gzip -d does)`;
+    case 'corrupt':
+      return `corrupt gzip data (member ${p.member}, at byte ${p.at} of the compressed file: ${p.why})`;
+  }
+}
 
 /**
- * The unpacked bytes of a gzip stream. A stream that ends mid-way (a copy of
- * a capture still being written) is a cut-short file: zlib has handed on all
- * it could unpack by then, so the reader goes on as for a cut plain file.
- * Bytes that are not deflate data are an error naming the input.
+ * The unpacked bytes of a gzip stream, member by member (gzip-members.ts).
+ * A stream that ends mid-way (a copy of a capture still being written), a
+ * corrupt member or garbage after the last one: every record unpacked before
+ * it is read, then the feeder's one warning says what happened, as for a cut
+ * plain file. Nothing unpacked at all is an error naming the input.
  */
-async function* gunzipped(name: string, raw: Readable, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
+async function* gunzipped(name: string, raw: AsyncIterable<Uint8Array>, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
   facts.gzip = true;
-  try {
-    yield* raw.pipe(createGunzip());
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'Z_BUF_ERROR') gzipCutShort.add(facts);
-    else if (code?.startsWith('Z_')) throw new CaptureError(`${name}: corrupt gzip data after ${facts.packets} packets`);
-    else throw e;
+  let unpacked = 0;
+  let problem: GzipProblem | null = null;
+  for await (const b of gunzipMembers(raw, (p) => (problem = p))) {
+    unpacked += b.length;
+    yield b;
   }
+  if (problem === null) return;
+  if (unpacked === 0 && (problem as GzipProblem).kind !== 'cut') throw new CaptureError(`${name}: ${gzipProblemText(problem)}; nothing could be unpacked`);
+  gzipProblems.set(facts, { kind: (problem as GzipProblem).kind, text: gzipProblemText(problem) });
 }
 
 /** Chunks of a stream (stdin, a pipe), gunzipped when they start with the gzip magic. */
@@ -291,7 +333,7 @@ async function* sniffedChunks(name: string, source: AsyncIterable<Uint8Array>, f
       yield r.value as Uint8Array;
     }
   })();
-  if (isGzip(first.value as Uint8Array)) yield* gunzipped(name, Readable.from(rest), facts);
+  if (isGzip(first.value as Uint8Array)) yield* gunzipped(name, rest, facts);
   else yield* rest;
 }
 
