@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileChunks, readCapture, readCaptureStream } from '../src/sources/capture-reader.js';
 import { CaptureError, newFacts } from '../src/sources/types.js';
-import { openCaptureWriter } from '../src/writer/pcap-writer.js';
+import { openCaptureWriter, PcapngWriter } from '../src/writer/pcap-writer.js';
 import { Rng } from '../src/generator/rng.js';
 import { CORPUS, REPO, corpusCaptures, hasTshark, needsCorpus, tshark } from './helpers.js';
 
@@ -111,7 +111,6 @@ test('corrupt pcapng blocks: one CaptureError naming the file and the block\'s b
   const cases: Array<[string, (b: Buffer) => void, RegExp]> = [
     ['length', (b) => b.writeUInt32LE(13, epb + 4), new RegExp(`length\\.pcapng: block at byte ${epb}: block length 13 is invalid`)],
     ['trailer', (b) => b.writeUInt32LE(0, epb + b.readUInt32LE(epb + 4) - 4), new RegExp(`trailer\\.pcapng: block at byte ${epb}: trailing block length does not match`)],
-    ['iface', (b) => b.writeUInt32LE(5, epb + 8), new RegExp(`iface\\.pcapng: block at byte ${epb}: packet names interface 5, but the section describes 1`)],
     ['caplen', (b) => b.writeUInt32LE(4096, epb + 20), new RegExp(`caplen\\.pcapng: block at byte ${epb}: captured length 4096 overruns its block`)],
   ];
   for (const [name, edit, message] of cases) {
@@ -370,4 +369,87 @@ test('gzip: trailing garbage, a corrupt or damaged second member, zero padding, 
   const broken = join(tmp, 'broken.pcap.gz');
   writeFileSync(broken, Buffer.concat([whole.subarray(0, 10), Buffer.alloc(100, 0xff)]));
   await assert.rejects(stamps(broken), (e: Error) => e instanceof CaptureError && /broken\.pcap\.gz: corrupt gzip data \(member 1, at byte 10 of the compressed file: invalid block type\); nothing could be unpacked$/.test(e.message));
+});
+
+// ---------------------------------------------------------------- pcapng interfaces that cannot be right
+
+/** Block offsets of a pcapng file, by walking its block lengths. */
+function blocksOf(b: Buffer): number[] {
+  const at: number[] = [];
+  for (let o = 0; o < b.length; o += b.readUInt32LE(o + 4)) at.push(o);
+  return at;
+}
+
+/** The offset of the value of option `code` in the little-endian IDB at `idb` (IDB options start 16 bytes in). */
+function idbOption(b: Buffer, idb: number, code: number): number {
+  const end = idb + b.readUInt32LE(idb + 4) - 4;
+  for (let o = idb + 16; o + 4 <= end; o += 4 + ((b.readUInt16LE(o + 2) + 3) & ~3)) if (b.readUInt16LE(o) === code) return o + 4;
+  throw new Error(`no option ${code}`);
+}
+
+/** A pcapng of three packets one second apart by the project's writer (interface "eth0", µs), then `edit` applied to its bytes. */
+function editedPcapng(name: string, edit: (b: Buffer, blocks: number[]) => void): string {
+  const f = join(tmp, `${name}.pcapng`);
+  const w = new PcapngWriter(f, { interfaces: [{ linkType: 1, name: 'eth0', description: '12345678' }] });
+  for (let i = 0; i < 3; i++) w.writePacket(1_700_000_000 + i, 250_000_000, new Uint8Array(60));
+  w.close();
+  const b = readFileSync(f);
+  edit(b, blocksOf(b));
+  writeFileSync(f, b);
+  return f;
+}
+
+test('pcapng if_tsresol that cannot be right (0xff, 0x7f, 100): a warning naming the interface, timestamps read as microseconds', async () => {
+  for (const [value, shown] of [[0xff, '0xff \\(2\\^-127 s\\)'], [0x7f, '127 \\(10\\^-127 s\\)'], [100, '100 \\(10\\^-100 s\\)']] as const) {
+    // The transform: the IDB's if_tsresol (option 9, which the writer always writes: 6 for µs) set to `value`.
+    const f = editedPcapng(`tsresol-${value}`, (b, blocks) => { b[idbOption(b, blocks[1], 9)] = value; });
+    const r = await stamps(f);
+    assert.deepEqual(r.times, ['1700000000.250000000', '1700000001.250000000', '1700000002.250000000'], `${value}: the writer's microseconds`);
+    assert.equal(r.facts.interfaces[0].tsUnitsPerSec, 1e6);
+    assert.equal(r.facts.warnings.length, 1, r.facts.warnings.join(' | '));
+    assert.match(r.facts.warnings[0], new RegExp(`tsresol-${value}\\.pcapng: interface 0 \\(eth0\\), block at byte \\d+: if_tsresol ${shown} cannot be right; its timestamps are read as microseconds$`));
+  }
+  // Plausible ones stay silent: nanoseconds, 2^-8 s.
+  for (const value of [9, 0x88]) {
+    const r = await stamps(editedPcapng(`tsresol-ok-${value}`, (b, blocks) => { b[idbOption(b, blocks[1], 9)] = value; }));
+    assert.deepEqual(r.facts.warnings, [], String(value));
+  }
+});
+
+test('pcapng if_tsoffset of 2^62 s: a warning naming the interface, the offset ignored', async () => {
+  // The transform: the writer's 8-byte if_description (option 3) becomes an if_tsoffset (option 14) of 2^62 s.
+  const f = editedPcapng('tsoffset', (b, blocks) => {
+    const v = idbOption(b, blocks[1], 3);
+    b.writeUInt16LE(14, v - 4);
+    b.writeBigInt64LE(2n ** 62n, v);
+  });
+  const r = await stamps(f);
+  assert.deepEqual(r.times, ['1700000000.250000000', '1700000001.250000000', '1700000002.250000000']);
+  assert.deepEqual(r.facts.warnings.map((w) => w.replace(/block at byte \d+/, 'block at byte N')), [
+    `${f}: interface 0 (eth0), block at byte N: if_tsoffset 4611686018427387904 s cannot be right (more than 2^32 s from the epoch); ignored`,
+  ]);
+  // A plausible offset is added: 1000 s.
+  const g = editedPcapng('tsoffset-ok', (b, blocks) => {
+    const v = idbOption(b, blocks[1], 3);
+    b.writeUInt16LE(14, v - 4);
+    b.writeBigInt64LE(1000n, v);
+  });
+  assert.deepEqual((await stamps(g)).times, ['1700001000.250000000', '1700001001.250000000', '1700001002.250000000']);
+});
+
+test('pcapng packets naming an interface never described: skipped and counted into one warning; the file reads on', async () => {
+  // The transform: the first and third EPBs (blocks 2 and 4, after the SHB and IDB) name interface 5 and 7.
+  const f = editedPcapng('no-iface', (b, blocks) => {
+    b.writeUInt32LE(5, blocks[2] + 8);
+    b.writeUInt32LE(7, blocks[4] + 8);
+  });
+  const r = await stamps(f);
+  assert.deepEqual(r.times, ['1700000001.250000000']);
+  const second = blocksOf(readFileSync(f))[2];
+  assert.deepEqual(r.facts.warnings, [`${f}: 2 packet blocks name an interface the section does not describe; skipped (the first: interface 5 in the block at byte ${second}; the section describes 1)`]);
+  // From the command line: the report, the warning, exit 0.
+  const cli = spawnSync(process.execPath, [join(REPO, 'bin', 'ucprobe.js'), 'analyze', '--json', f], { encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.equal(JSON.parse(cli.stdout).files[0].capture.packets, 1);
+  assert.match(cli.stderr, /^ucprobe: warning: .*2 packet blocks name an interface the section does not describe; skipped/);
 });
