@@ -9,6 +9,12 @@ const RAW = '[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]';
 const ANY_RAW = new RegExp(RAW);
 const EVERY_RAW = new RegExp(RAW, 'g');
 
+/**
+ * The version of the JSON documents' shape (analyze --json: schema/analyze.schema.json),
+ * written first in each as `schemaVersion`; raised when a field changes meaning or goes.
+ */
+export const JSON_SCHEMA_VERSION = 1;
+
 const escape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /** JSON.stringify(value, null, indent), with no control character left raw. */

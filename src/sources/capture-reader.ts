@@ -6,7 +6,7 @@ import { PcapParser, isKuznetsovPcap, pcapMagic } from './pcap.js';
 import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
 import { gunzipMembers, type GzipProblem } from './gzip-members.js';
 import { errnoCode, ioReason } from '../io-errors.js';
-import { CaptureError, newFacts, type CaptureFacts, type FrameEmitter, type FrameHandler, type FrameSink, type RecordParser } from './types.js';
+import { CaptureError, newFacts, type CaptureFacts, type FrameEmitter, type FrameHandler, type FrameSink, type ReadProgress, type RecordParser } from './types.js';
 
 const CHUNK = 8 * 1024 * 1024;
 
@@ -203,7 +203,7 @@ function readNext(fd: number, buf: Uint8Array, at: number, length: number): Prom
  * A record longer than the headroom takes the feeder's slow way: the chunk
  * is appended to it (growing it as needed).
  */
-async function feedFile(feeder: RecordFeeder, fd: number): Promise<void> {
+async function feedFile(feeder: RecordFeeder, fd: number, progress: ReadProgress | null): Promise<void> {
   let spare = new Uint8Array(HEADROOM + READ_AHEAD);
   feeder.buf = new Uint8Array(HEADROOM + READ_AHEAD);
   feeder.start = feeder.end = HEADROOM;
@@ -212,6 +212,7 @@ async function feedFile(feeder: RecordFeeder, fd: number): Promise<void> {
   let got = readSync(fd, feeder.buf, HEADROOM, READ_AHEAD, null);
   while (got > 0) {
     position += got;
+    if (progress !== null) progress.bytes = position;
     feeder.end += got;
     const next = readNext(fd, spare, HEADROOM, READ_AHEAD);
     try {
@@ -337,10 +338,15 @@ async function* sniffedChunks(name: string, source: AsyncIterable<Uint8Array>, f
   else yield* rest;
 }
 
-/** stdin's bytes; a terminal there is a user who forgot the pipe, not a capture to wait for. */
-function stdinChunks(facts: CaptureFacts): AsyncGenerator<Uint8Array> {
+/** stdin as a stream; a terminal there is a user who forgot the pipe, not a capture to wait for. */
+function stdinSource(): AsyncIterable<Uint8Array> {
   if (process.stdin.isTTY) throw new CaptureError("stdin: a terminal, not a capture: pipe one in (tcpdump -w - | ucprobe dissect -) or name a file");
-  return sniffedChunks('stdin', process.stdin, facts);
+  return process.stdin;
+}
+
+/** stdin's bytes, gunzipped when gzip. */
+function stdinChunks(facts: CaptureFacts): AsyncGenerator<Uint8Array> {
+  return sniffedChunks('stdin', stdinSource(), facts);
 }
 
 /** A file's bytes in small chunks, gunzipped when gzip: for readers that pace themselves (tui --replay). */
@@ -371,6 +377,15 @@ export async function* fileChunks(path: string, facts: CaptureFacts, chunkSize =
   else yield* raw;
 }
 
+/** The chunks of `source`, counted into `progress` as they pass (the bytes as stored, before any gunzip). */
+async function* counted(source: AsyncIterable<Uint8Array>, progress: ReadProgress | null): AsyncGenerator<Uint8Array> {
+  if (progress === null) return yield* source;
+  for await (const chunk of source) {
+    progress.bytes += chunk.length;
+    yield chunk;
+  }
+}
+
 /** A file's bytes, or stdin's for '-', gunzipped when gzip. */
 export function inputChunks(path: string, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
   return path === '-' ? stdinChunks(facts) : fileChunks(path, facts);
@@ -396,16 +411,18 @@ export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint
  * FrameSink's fast lane first).
  * Throws CaptureError for input that cannot be read; a file cut short
  * mid-record is a warning in the returned facts, after every whole record.
- * `until`, asked after each frame, ends the read early (dissect -c): the
- * rest of the input is not read, and not judged.
+ * `until`, asked after each frame, ends the read early (dissect -c, Ctrl-C):
+ * the rest of the input is not read, and not judged. `progress`, when
+ * given, is kept up to date for a display.
  */
-export async function readCapture(path: string, onFrame: FrameHandler | FrameSink, facts: CaptureFacts = newFacts(), until?: () => boolean): Promise<CaptureFacts> {
+export async function readCapture(path: string, onFrame: FrameHandler | FrameSink, facts: CaptureFacts = newFacts(), until?: () => boolean, progress: ReadProgress | null = null): Promise<CaptureFacts> {
   const name = path === '-' ? 'stdin' : path;
   const counter = new FrameCounter(name, facts, onFrame, until);
   const feeder = new RecordFeeder(name, facts, counter.emit);
+  if (progress !== null) progress.facts = facts;
   try {
     if (path === '-') {
-      await feedStream(feeder, stdinChunks(facts));
+      await feedStream(feeder, sniffedChunks('stdin', counted(stdinSource(), progress), facts));
     } else {
       let fd: number;
       try {
@@ -417,16 +434,19 @@ export async function readCapture(path: string, onFrame: FrameHandler | FrameSin
         const head = new Uint8Array(2);
         const st = fstatSync(fd);
         if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        if (progress !== null && st.isFile()) progress.total = st.size;
         // A pipe (<(tcpdump -w -)) has no position to read the magic at and come back.
-        if (!st.isFile()) await feedStream(feeder, sniffedChunks(path, createReadStream(path, { fd, autoClose: false }), facts));
-        else if (readSync(fd, head, 0, 2, 0) === 2 && isGzip(head)) await feedStream(feeder, gunzipped(path, createReadStream(path), facts));
-        else await feedFile(feeder, fd);
+        if (!st.isFile()) await feedStream(feeder, sniffedChunks(path, counted(createReadStream(path, { fd, autoClose: false }), progress), facts));
+        else if (readSync(fd, head, 0, 2, 0) === 2 && isGzip(head)) await feedStream(feeder, gunzipped(path, counted(createReadStream(path), progress), facts));
+        else await feedFile(feeder, fd, progress);
       } finally {
         closeSync(fd);
       }
     }
   } catch (e) {
-    throw readError(name, e);
+    // Stopped while waiting on stdin (Ctrl-C closes it): what was read stands, the rest is not judged.
+    if (until?.() && (e as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') feeder.stopped = true;
+    else throw readError(name, e);
   } finally {
     counter.flush();
   }
