@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ProgressLine, progressText } from '../src/output/progress.js';
 import { newFacts, newProgress } from '../src/sources/types.js';
 import { REPO, runCli, sleep } from './helpers.js';
+import { validate, type Schema } from './json-schema.js';
 
 const DEMO = join(REPO, 'captures', 'demo.pcap');
 const BIN = join(REPO, 'bin', 'ucprobe.js');
@@ -119,6 +120,7 @@ test('Ctrl-C during analyze: the report of what was read, marked partial (text l
   const doc = JSON.parse(json.stdout);
   assert.equal(doc.schemaVersion, 1);
   assert.equal(doc.partial, true);
+  assert.deepEqual(validate(doc, JSON.parse(readFileSync(join(REPO, 'schema', 'analyze.schema.json'), 'utf8')) as Schema), []);
   assert.equal(doc.files[0].capture.packets, 4170);
   assert.equal(doc.files[0].sip.messages, 125);
   assert.deepEqual(doc.files[0].warnings, [], 'the read was stopped, not cut short');
