@@ -197,6 +197,8 @@ export interface SipExtent {
   headerLength: number;
   /** Content-Length value; 0 when absent or unusable (RFC 3261 18.3 makes it mandatory on streams). */
   bodyLength: number;
+  /** A Content-Length is there but is not a length (abc, -5, 99999999999): where the message ends is unknown. */
+  unusableLength: boolean;
 }
 
 /**
@@ -208,6 +210,7 @@ export function sipStreamExtent(b: Uint8Array, off: number, end: number): SipExt
   const s = clampOff(b, off);
   const e = clampEnd(b, s, end);
   let bodyLength = -1;
+  let unusable = false;
   let p = s;
   let first = true;
   while (p < e) {
@@ -216,10 +219,11 @@ export function sipStreamExtent(b: Uint8Array, off: number, end: number): SipExt
     if (q >= e) return null;
     let le = q;
     if (le > p && b[le - 1] === CR) le--;
-    if (le === p && !first) return { headerLength: q + 1 - s, bodyLength: bodyLength < 0 ? 0 : bodyLength };
+    if (le === p && !first) return { headerLength: q + 1 - s, bodyLength: bodyLength < 0 ? 0 : bodyLength, unusableLength: unusable && bodyLength < 0 };
     if (!first && bodyLength < 0) {
       const v = contentLengthValueAt(b, p, le);
-      if (v !== null) bodyLength = v;
+      if (v === UNUSABLE) unusable = true;
+      else if (v !== null) bodyLength = v;
     }
     first = false;
     p = q + 1;
@@ -227,7 +231,10 @@ export function sipStreamExtent(b: Uint8Array, off: number, end: number): SipExt
   return null;
 }
 
-/** If the line [p, e) is a Content-Length (or "l") header holding a usable number, that number. */
+/** contentLengthValueAt's answer for a Content-Length header whose value is not a length. */
+const UNUSABLE = -1;
+
+/** If the line [p, e) is a Content-Length (or "l") header: its number, or UNUSABLE; null for any other line. */
 function contentLengthValueAt(b: Uint8Array, p: number, e: number): number | null {
   const LONG = 'content-length';
   let q = p;
@@ -255,7 +262,54 @@ function contentLengthValueAt(b: Uint8Array, p: number, e: number): number | nul
   const digits = q - d;
   while (q < e && isWsp(b[q])) q++;
   // Same rule as the parser's Content-Length check, so framing and parsing agree.
-  return digits > 0 && digits <= MAX_CONTENT_LENGTH_DIGITS && q === e ? v : null;
+  return digits > 0 && digits <= MAX_CONTENT_LENGTH_DIGITS && q === e ? v : UNUSABLE;
+}
+
+/** RFC 3261 and its extensions' methods: what a start line glued to the end of a body can be recognised by. */
+const KNOWN_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE']
+  .map((m) => Uint8Array.from(m, (c) => c.charCodeAt(0)));
+
+const SIP20 = Uint8Array.from('SIP/2.0', (c) => c.charCodeAt(0));
+
+function bytesAt(b: Uint8Array, p: number, want: Uint8Array): boolean {
+  if (p < 0 || p + want.length > b.length) return false;
+  for (let k = 0; k < want.length; k++) if (b[p + k] !== want[k]) return false;
+  return true;
+}
+
+/**
+ * Where a SIP start line begins inside the line [off, end) (through its LF),
+ * or -1: for a stream resynchronising after a message whose end was unknown,
+ * whose body may run into the next start line ("helloOPTIONS sip:..."). A
+ * status line is found by its "SIP/2.0 NNN"; a request line by its trailing
+ * " SIP/2.0" and a method: the word before the Request-URI, or, when text is
+ * glued to that word, the known method it ends with.
+ */
+export function startLineIn(b: Uint8Array, off: number, end: number): number {
+  const e = Math.min(end, b.length);
+  for (let k = off; k + MIN_START_LINE <= e; k++) {
+    if (b[k] === CH_S && bytesAt(b, k, SIP20) && b[k + 7] === SP && looksLikeSip(b, k, e)) return k;
+  }
+  let le = e;
+  while (le > off && (b[le - 1] === LF || b[le - 1] === CR || b[le - 1] === SP)) le--;
+  if (!bytesAt(b, le - SIP20.length, SIP20) || b[le - SIP20.length - 1] !== SP) return -1;
+  // Back over " SIP/2.0", the Request-URI (no spaces) and the spaces before it to the method's end.
+  let m = le - SIP20.length - 1;
+  while (m > off && b[m - 1] === SP) m--;
+  while (m > off && b[m - 1] !== SP) m--;
+  while (m > off && b[m - 1] === SP) m--;
+  let t = m;
+  while (t > off && TOKEN[b[t - 1]] === 1) t--;
+  if (t === m) return -1;
+  // The word itself if it is a known method, else the longest known method it ends with, else the
+  // word when it stands alone (an extension method).
+  let k = -1;
+  for (const method of KNOWN_METHODS) {
+    const at = m - method.length;
+    if (at >= t && bytesAt(b, at, method) && (k < 0 || at < k)) k = at;
+  }
+  if (k < 0 && (t === off || b[t - 1] === SP)) k = t;
+  return k >= 0 && looksLikeSip(b, k, e) ? k : -1;
 }
 
 // ---------------------------------------------------------------- parser

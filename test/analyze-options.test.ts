@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CORPUS, REPO, hasCorpus, runCli } from './helpers.js';
+import { CORPUS, REPO, needsCorpus, runCli } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-options-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -39,7 +39,7 @@ test('--fail-on failover: exit 1 naming what held, with the report still printed
   assert.equal(runCli(['analyze', demo, '--fail-on', 'restart']).status, 1);
 });
 
-test('--fail-on failover is 0 on a capture with no heartbeats', { skip: !hasCorpus }, () => {
+test('--fail-on failover is 0 on a capture with no heartbeats', { skip: needsCorpus }, () => {
   const r = runCli(['analyze', join(CORPUS, 'pcapplusplus__sdp.pcap'), '--fail-on', 'failover,loss']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Heartbeat streams \(0\)/);

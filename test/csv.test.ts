@@ -6,9 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { REPO, runCli } from './helpers.js';
+import { validate, type Schema } from './json-schema.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import { csv } from '../src/output/csv.js';
 import { isoTime } from '../src/output/time-format.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { buildUdpFrame, parseIpv4, sipBytes, sipRequest, sipResponse, type SipNameAddr } from '../src/writer/frame-builder.js';
+import { PcapWriter } from '../src/writer/pcap-writer.js';
 
 const DEMO = join(REPO, 'captures', 'demo.pcap');
 
@@ -88,11 +93,11 @@ test('flows and calls tables: DSCP verdicts and calls of the report', async () =
   });
 });
 
-test('quoting: commas, quotes and line breaks survive; text cannot start a formula; null is empty', () => {
+test('quoting: commas and quotes survive, line breaks are shown escaped; text cannot start a formula; null is empty', () => {
   const text = csv(['a', 'b', 'c', 'd'], [['x,y', 'say "hi"', 'two\nlines', null], ['=HYPERLINK("http://evil")', '@SUM(A1)', -5, '-1+2']]);
   assert.deepEqual(parseCsv(text), [
     ['a', 'b', 'c', 'd'],
-    ['x,y', 'say "hi"', 'two\nlines', ''],
+    ['x,y', 'say "hi"', 'two\\x0alines', ''],
     ["'=HYPERLINK(\"http://evil\")", "'@SUM(A1)", '-5', "'-1+2"],
   ]);
 });
@@ -101,4 +106,74 @@ test('--table without csv output is harmless; a bad table name is one usage line
   const r = runCli(['analyze', DEMO, '--format', 'csv', '--table', 'nope']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--table.*nope/);
+});
+
+// ---------------------------------------------------------------- text from packets
+
+const ESC = '\u001b';
+const BEL = '\u0007';
+/** A window title, a screen wipe, a clipboard write (OSC 52) and a one-character C1 CSI (U+009B), all in one Call-ID. */
+const HOSTILE_CALL_ID = `${ESC}]0;title${BEL}${ESC}[2J${ESC}]52;c;aGVsbG8=${BEL}\u009b31m@10.66.0.1`;
+const HOSTILE_DISPLAY = `${ESC}]0;owned${BEL}\u009b2J`;
+
+/** INVITE, 200, ACK, BYE, 200 of one call whose Call-ID and From carry escapes, written by the project's frame and pcap writers. */
+function writeHostileCall(path: string, fromUser: string): void {
+  const a = { ip: '10.66.0.1', port: 5060 };
+  const b = { ip: '10.66.0.2', port: 5060 };
+  const w = new PcapWriter(path, { precision: 'us' });
+  const from: SipNameAddr = { uri: `sip:${fromUser}@${a.ip}`, display: HOSTILE_DISPLAY, tag: 't1' };
+  const to: SipNameAddr = { uri: `sip:bob@${b.ip}` };
+  const toTagged: SipNameAddr = { ...to, tag: 't2' };
+  const common = { callId: HOSTILE_CALL_ID, from };
+  const msgs: Array<[number, boolean, string]> = [
+    [0, true, sipRequest({ ...common, method: 'INVITE', requestUri: `sip:bob@${b.ip}`, to, via: [{ transport: 'UDP', host: a.ip, port: a.port, branch: 'z9hG4bK1' }], cseq: { seq: 1, method: 'INVITE' } })],
+    [1, false, sipResponse({ ...common, status: 200, to: toTagged, via: [{ transport: 'UDP', host: a.ip, port: a.port, branch: 'z9hG4bK1' }], cseq: { seq: 1, method: 'INVITE' } })],
+    [2, true, sipRequest({ ...common, method: 'ACK', requestUri: `sip:bob@${b.ip}`, to: toTagged, via: [{ transport: 'UDP', host: a.ip, port: a.port, branch: 'z9hG4bK2' }], cseq: { seq: 1, method: 'ACK' } })],
+    [5, true, sipRequest({ ...common, method: 'BYE', requestUri: `sip:bob@${b.ip}`, to: toTagged, via: [{ transport: 'UDP', host: a.ip, port: a.port, branch: 'z9hG4bK3' }], cseq: { seq: 2, method: 'BYE' } })],
+    [6, false, sipResponse({ ...common, status: 200, to: toTagged, via: [{ transport: 'UDP', host: a.ip, port: a.port, branch: 'z9hG4bK3' }], cseq: { seq: 2, method: 'BYE' } })],
+  ];
+  for (const [sec, fromA, text] of msgs) {
+    const [src, dst] = fromA ? [a, b] : [b, a];
+    const frame = buildUdpFrame({ src: Uint8Array.of(2, 0, ...parseIpv4(src.ip)), dst: Uint8Array.of(2, 0, ...parseIpv4(dst.ip)) },
+      { src: src.ip, dst: dst.ip, dscp: 24, ttl: 64 }, { sport: src.port, dport: dst.port, payload: sipBytes(text) });
+    w.writePacket(1_800_000_000 + sec, 0, frame);
+  }
+  w.close();
+}
+
+/** Any C0 control but the CRLF that ends CSV rows, DEL, or a C1 control. */
+const RAW_CONTROL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const SHOWN_CALL_ID = '\\x1b]0;title\\x07\\x1b[2J\\x1b]52;c;aGVsbG8=\\x07\\x9b31m@10.66.0.1';
+
+test('CSV: terminal escapes from a SIP Call-ID and From are shown escaped, as the text output shows them; a From user can start no formula', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-csv-'));
+  const path = join(tmp, 'hostile.pcap');
+  writeHostileCall(path, '=HYPERLINK("http://evil")');
+  const r = runCli(['analyze', path, '--format', 'csv', '--table', 'calls']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, RAW_CONTROL);
+  const [header, row] = parseCsv(r.stdout);
+  const col = (name: string): string => row[header.indexOf(name)];
+  assert.equal(col('call_id'), SHOWN_CALL_ID);
+  assert.equal(col('from'), `'=HYPERLINK("http://evil")@10.66.0.1`);
+  assert.equal(col('to'), 'bob@10.66.0.2');
+  assert.equal(col('state'), 'completed');
+  // The text report shows the Call-ID the same way.
+  const text = runCli(['sip', 'calls', path]);
+  assert.ok(text.stdout.includes(SHOWN_CALL_ID), text.stdout);
+});
+
+test('--json: no raw C1 control (U+009B) or other control; the strings read back as they came', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-json-'));
+  const path = join(tmp, 'hostile.pcap');
+  writeHostileCall(path, 'alice');
+  for (const args of [['analyze', '--json', path], ['sip', 'calls', '--json', path], ['dissect', '--json', path]]) {
+    const r = runCli(args);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, args.join(' '));
+    assert.ok(r.stdout.includes('\\u009b31m'), `${args.join(' ')}: U+009B escaped as \\u009b`);
+    const values: unknown = args[0] === 'dissect' ? r.stdout.trim().split('\n').map((l) => JSON.parse(l)) : JSON.parse(r.stdout);
+    if (args[0] === 'analyze') assert.deepEqual(validate(values, JSON.parse(readFileSync(join(REPO, 'schema', 'analyze.schema.json'), 'utf8')) as Schema), []);
+    assert.ok(JSON.stringify(values).includes(JSON.stringify(HOSTILE_CALL_ID).slice(1, -1)), `${args.join(' ')}: the Call-ID reads back whole`);
+  }
 });

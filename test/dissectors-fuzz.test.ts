@@ -9,7 +9,7 @@ import { findPart } from '../dissectors/multipart.js';
 import type { FrameInfo } from '../dissectors/types.js';
 import { readCapture } from '../src/sources/capture-reader.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
-import { corpusCaptures } from './helpers.js';
+import { bundledCaptures, corpusCaptures } from './helpers.js';
 
 const LINK_TYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 253, 9999];
 
@@ -41,14 +41,16 @@ test('random IPv4/IPv6 packets behind a valid Ethernet header never throw', () =
   );
 });
 
-/** A few hundred real frames from the corpus, kept as copies. */
+/** A few hundred real frames, kept as copies: 400 of each bundled capture, 40 of each corpus capture (when the corpus is here). */
 async function sampleFrames(): Promise<Array<{ info: FrameInfo; bytes: Uint8Array }>> {
   const frames: Array<{ info: FrameInfo; bytes: Uint8Array }> = [];
-  for (const f of corpusCaptures()) {
+  const bundled = new Set(bundledCaptures());
+  for (const f of [...bundled, ...corpusCaptures()]) {
     let n = 0;
+    const most = bundled.has(f) ? 400 : 40;
     try {
       await readCapture(f, (i, b) => {
-        if (n++ < 40) frames.push({ info: { ...i }, bytes: b.slice() });
+        if (n++ < most) frames.push({ info: { ...i }, bytes: b.slice() });
       });
     } catch {
       // corrupt corpus files are the readers' tests' business
@@ -57,7 +59,7 @@ async function sampleFrames(): Promise<Array<{ info: FrameInfo; bytes: Uint8Arra
   return frames;
 }
 
-test('corpus frames with bytes flipped or cut short never throw, through the whole pipeline', async () => {
+test('bundled and corpus frames with bytes flipped or cut short never throw, through the whole pipeline', async () => {
   const frames = await sampleFrames();
   assert.ok(frames.length > 300, `sampled ${frames.length} frames`);
   const pipeline = new Pipeline([]);

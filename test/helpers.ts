@@ -2,8 +2,9 @@
 // decoding a capture in-process through the same pipeline as the CLI.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { basename, join, dirname } from 'node:path';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PacketRecord } from '../dissectors/types.js';
 import { readCapture } from '../src/sources/capture-reader.js';
@@ -11,9 +12,28 @@ import { Pipeline, type PipelineOptions } from '../src/pipeline/pipeline.js';
 import type { CaptureFacts } from '../src/sources/types.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** The public corpus sits beside the repository; tests read it there and never copy it. */
-export const CORPUS = join(REPO, '..', 'shared', 'corpus');
+/**
+ * The public corpus: UCPROBE_CORPUS, or ../shared/corpus beside the
+ * repository (as CI has it); tests read it there and never copy it.
+ */
+export const CORPUS = process.env.UCPROBE_CORPUS ? resolve(process.env.UCPROBE_CORPUS) : join(REPO, '..', 'shared', 'corpus');
 export const hasCorpus = existsSync(CORPUS);
+
+/**
+ * A test's `skip` when it needs the corpus: false when it is here, else a
+ * short reason. A clone on its own has no corpus; the whole run then says so
+ * once, on the first file that asks (the test runner is every file's parent,
+ * so a marker named by its pid is written once per run).
+ */
+export const needsCorpus: string | false = hasCorpus ? false : 'needs the public corpus';
+if (!hasCorpus) {
+  try {
+    writeFileSync(join(tmpdir(), `ucprobe-no-corpus-${process.ppid}`), '', { flag: 'wx' });
+    process.stderr.write(`# no public corpus at ${CORPUS} (set UCPROBE_CORPUS to its folder): the tests that read it are skipped\n`);
+  } catch {
+    // another test file of this run said it already
+  }
+}
 
 export function corpusCaptures(): string[] {
   if (!hasCorpus) return [];

@@ -29,7 +29,7 @@ import { readCapture } from '../src/sources/capture-reader.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import type { HeartbeatEvent } from '../src/heartbeat/events.js';
-import { CORPUS, REPO, hasCorpus, decodeAll, sleep, waitFor } from './helpers.js';
+import { CORPUS, REPO, hasCorpus, needsCorpus, decodeAll, sleep, waitFor } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-hep-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -303,7 +303,7 @@ test('the sink over demo.pcap: all 125 SIP messages, and the heartbeat events an
   assert.equal(reset.delayMs, 30);
 });
 
-test('the sink over corpus captures: TCP, IP-in-IP, IPv6 fragments, Linux cooked', { skip: !hasCorpus && 'no ../shared/corpus' }, async () => {
+test('the sink over corpus captures: TCP, IP-in-IP, IPv6 fragments, Linux cooked', { skip: needsCorpus }, async () => {
   const expected: Record<string, number> = {
     'zeek__sip__wireshark.pcap': 81, 'sngrep__ipip.pcap': 4, 'sngrep__ipv6frag.pcap': 32, 'pcapplusplus__sip_resp.pcap': 7, 'ndpi__FAX-Call-t38-CA-TDM-SIP-FB-1.pcap': 92,
   };

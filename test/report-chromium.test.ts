@@ -129,7 +129,6 @@ const nonZero = (b: Box): boolean => b.w > 0 && b.h > 0;
 
 test('chromium renders the report of the demo and a corpus capture cleanly', { skip, timeout: 120_000 }, async () => {
   const files = [DEMO, ...(hasCorpus ? [CORPUS_CAPTURE] : [])];
-  if (!hasCorpus) process.stderr.write(`# ${CORPUS} is missing: rendering the demo capture only\n`);
   const { html, files: collected } = await buildReport(files, {}, FIXED_TIME);
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = join(ARTIFACTS, 'report.html');

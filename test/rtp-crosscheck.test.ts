@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
-import { corpusCaptures, decodeAll, hasTshark, tshark, tsharkReadableCaptures } from './helpers.js';
+import { corpusCaptures, decodeAll, needsCorpus, hasTshark, tshark, tsharkReadableCaptures } from './helpers.js';
 import { isRtpHeuristicPort } from '../dissectors/rtp.js';
 
 const files = tsharkReadableCaptures();
@@ -70,6 +70,6 @@ for (const file of files) {
   });
 }
 
-test('the heuristic found RTP in the corpus', { skip: (!hasTshark || corpusCaptures().length === 0) && 'needs tshark and the corpus' }, () => {
+test('the heuristic found RTP in the corpus', { skip: needsCorpus || (!hasTshark && 'tshark not installed') }, () => {
   assert.ok(heuristicFrames > 1000, `${heuristicFrames} RTP frames on heuristic ports`);
 });

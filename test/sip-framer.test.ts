@@ -3,19 +3,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import type { SipMessage } from '../dissectors/types.js';
 import { sipSummary } from '../dissectors/sip.js';
 import { SipStreamFramer } from '../src/sip/stream-framer.js';
+import { CORPUS, REPO, needsCorpus, runCli } from './helpers.js';
+import { validate, type Schema } from './json-schema.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { TCP_ACK, TCP_PSH, TCP_SYN } from '../dissectors/types.js';
+import { buildTcpFrame, sipBytes, sipRequest, type SipRequestSpec } from '../src/writer/frame-builder.js';
+import { PcapWriter } from '../src/writer/pcap-writer.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (s: string): Uint8Array => enc.encode(s);
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DBLREQ = join(REPO, '..', 'shared', 'corpus', 'sip-torture', 'rfc4475', 'dblreq.dat');
+const DBLREQ = join(CORPUS, 'sip-torture', 'rfc4475', 'dblreq.dat');
 
 const BODY = 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
 
@@ -226,7 +231,7 @@ test('LF-only messages frame too', () => {
   assert.equal(msgs[1].length, bytes(lf).length);
 });
 
-test('dblreq over a stream is two messages', { skip: existsSync(DBLREQ) ? false : 'corpus not present' }, () => {
+test('dblreq over a stream is two messages', { skip: needsCorpus || (!existsSync(DBLREQ) && `${DBLREQ} is missing`) }, () => {
   const b = readFileSync(DBLREQ);
   const f = new SipStreamFramer();
   const msgs = f.push(b);
@@ -266,4 +271,80 @@ test('property: any chunking of a stream yields the same messages', () => {
     }),
     { numRuns: 1000 },
   );
+});
+
+// ---------------------------------------------------------------- a Content-Length that is not a length
+
+/** A MESSAGE whose Content-Length says `length` over a body of "hello", then an OPTIONS: the body runs into the OPTIONS' start line. */
+function gluedPair(length: string): { stream: string; options: string } {
+  const spec = (method: string, cseq: number): SipRequestSpec => ({
+    method, requestUri: 'sip:bob@192.0.2.2', via: [{ transport: 'TCP', host: '192.0.2.1', port: 5060, branch: `z9hG4bK${cseq}` }],
+    from: { uri: 'sip:alice@192.0.2.1', tag: 'a1' }, to: { uri: 'sip:bob@192.0.2.2' }, callId: `cl-${cseq}@192.0.2.1`, cseq: { seq: cseq, method },
+  });
+  const message = sipRequest({ ...spec('MESSAGE', 1), body: { contentType: 'text/plain', content: 'hello' } }).replace('Content-Length: 5', `Content-Length: ${length}`);
+  const options = sipRequest(spec('OPTIONS', 2));
+  return { stream: message + options, options };
+}
+
+const BAD_LENGTHS = ['99999999999', '-5', 'abc', '99999999'];
+
+test('a Content-Length that is not a length (99999999999, -5, abc, or beyond any body): the message is flagged, the stream resynchronises on the next start line, whatever the chunking', () => {
+  for (const length of BAD_LENGTHS) {
+    const { stream, options } = gluedPair(length);
+    const whole = bytes(stream);
+    // Every split point (two chunks), and byte by byte.
+    const chunkings: Uint8Array[][] = [[whole], Array.from(whole, (b) => Uint8Array.of(b))];
+    for (let cut = 1; cut < whole.length; cut += 7) chunkings.push([whole.subarray(0, cut), whole.subarray(cut)]);
+    for (const pieces of chunkings) {
+      const f = new SipStreamFramer();
+      const msgs = frame(pieces, f);
+      const what = `Content-Length ${length}, ${pieces.length} chunks`;
+      assert.deepEqual(msgs.map((m) => m.method), ['MESSAGE', 'OPTIONS'], what);
+      assert.match(msgs[0].error ?? '', /Content-Length unusable on a stream: the end of the message is unknown; resynchronised on the next start line/, what);
+      assert.equal(msgs[1].error, undefined, what);
+      assert.equal(dec.decode(msgs[1].raw!), options, what);
+      assert.equal(f.garbageBytes, 5, `${what}: "hello" skipped`);
+    }
+  }
+});
+
+test('resynchronising: a status line glued to a body, a start line several lines on, an extension method standing alone', () => {
+  const bad = request(1, 'x').replace(/Content-Length: \d+/, 'Content-Length: abc');
+  // A status line right after the body's last byte.
+  const glued = frame([bad + 'junk' + OK]);
+  assert.deepEqual(glued.map((m) => m.status ?? m.method), ['INVITE', 200]);
+  // Lines of body, then a request of a method no list knows, on a line of its own.
+  const ext = 'FROBNICATE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK9\r\nCall-ID: e@x\r\nCSeq: 9 FROBNICATE\r\nContent-Length: 0\r\n\r\n';
+  const later = frame([bad + 'a\r\nb\r\nc\r\n' + ext]);
+  assert.deepEqual(later.map((m) => m.method), ['INVITE', 'FROBNICATE']);
+});
+
+test('analyze: SIP over TCP with a Content-Length of 99999999999, -5 or abc counts the real OPTIONS, never a method helloOPTIONS', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-framer-'));
+  for (const length of BAD_LENGTHS) {
+    const path = join(tmp, `cl-${length}.pcap`);
+    const w = new PcapWriter(path, { precision: 'us' });
+    const eth = { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' };
+    const a = { src: '192.0.2.1', dst: '192.0.2.2', ttl: 64, dscp: 24 };
+    const b = { src: '192.0.2.2', dst: '192.0.2.1', ttl: 64, dscp: 24 };
+    const { stream } = gluedPair(length);
+    const data = sipBytes(stream);
+    // The handshake, then the stream in two segments cut inside "hello", as TCP may cut it.
+    const cut = stream.indexOf('hello') + 2;
+    const frames = [
+      buildTcpFrame(eth, a, { sport: 40000, dport: 5060, seq: 100, ack: 0, flags: TCP_SYN, window: 65535 }),
+      buildTcpFrame(eth, b, { sport: 5060, dport: 40000, seq: 500, ack: 101, flags: TCP_SYN | TCP_ACK, window: 65535 }),
+      buildTcpFrame(eth, a, { sport: 40000, dport: 5060, seq: 101, ack: 501, flags: TCP_ACK, window: 65535 }),
+      buildTcpFrame(eth, a, { sport: 40000, dport: 5060, seq: 101, ack: 501, flags: TCP_ACK | TCP_PSH, window: 65535, payload: data.subarray(0, cut) }),
+      buildTcpFrame(eth, a, { sport: 40000, dport: 5060, seq: 101 + cut, ack: 501, flags: TCP_ACK | TCP_PSH, window: 65535, payload: data.subarray(cut) }),
+    ];
+    frames.forEach((f, i) => w.writePacket(1_800_000_000, i * 1000, f));
+    w.close();
+    const r = runCli(['analyze', '--json', path]);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual(validate(doc, JSON.parse(readFileSync(join(REPO, 'schema', 'analyze.schema.json'), 'utf8')) as Schema), []);
+    const sip = doc.files[0].sip;
+    assert.deepEqual(sip.requests, { MESSAGE: 1, OPTIONS: 1 }, `Content-Length ${length}: ${JSON.stringify(sip)}`);
+  }
 });

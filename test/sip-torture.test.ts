@@ -5,18 +5,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import type { SipMessage } from '../dissectors/types.js';
 import { looksLikeSip, parseSipDatagram, parseSipMessage, sipSummary } from '../dissectors/sip.js';
 import { parseSdp } from '../dissectors/sdp.js';
 import { SipStreamFramer } from '../src/sip/stream-framer.js';
+import { CORPUS, needsCorpus } from './helpers.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const TORTURE = join(REPO, '..', 'shared', 'corpus', 'sip-torture');
+const TORTURE = join(CORPUS, 'sip-torture');
 const haveCorpus = existsSync(join(TORTURE, 'EXPECTATIONS.tsv'));
-const skip = haveCorpus ? false : 'shared SIP torture corpus not present';
+const skip = needsCorpus || (!haveCorpus && `${TORTURE} has no EXPECTATIONS.tsv`);
 
 interface Case {
   file: string;

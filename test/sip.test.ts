@@ -9,7 +9,7 @@ import {
   looksLikeSip,
   parseSipDatagram,
   parseSipMessage,
-  sipStreamExtent,
+  sipStreamExtent, startLineIn,
   sipSummary,
 } from '../dissectors/sip.js';
 
@@ -413,20 +413,30 @@ test('sipSummary for requests, responses and wrecks', () => {
 
 test('sipStreamExtent finds header end and Content-Length without decoding', () => {
   const b = bytes(`${INVITE}${OK}`);
-  assert.deepEqual(sipStreamExtent(b, 0, b.length), { headerLength: INVITE.length - SDP.length, bodyLength: SDP.length });
-  assert.deepEqual(sipStreamExtent(b, INVITE.length, b.length), { headerLength: OK.length, bodyLength: 0 });
+  assert.deepEqual(sipStreamExtent(b, 0, b.length), { headerLength: INVITE.length - SDP.length, bodyLength: SDP.length, unusableLength: false });
+  assert.deepEqual(sipStreamExtent(b, INVITE.length, b.length), { headerLength: OK.length, bodyLength: 0, unusableLength: false });
   assert.equal(sipStreamExtent(b, 0, 40), null);
   const compact = bytes('MESSAGE sip:a@b SIP/2.0\nl : 5\n\nhello');
-  assert.deepEqual(sipStreamExtent(compact, 0, compact.length), { headerLength: compact.length - 5, bodyLength: 5 });
+  assert.deepEqual(sipStreamExtent(compact, 0, compact.length), { headerLength: compact.length - 5, bodyLength: 5, unusableLength: false });
   const bad = bytes('MESSAGE sip:a@b SIP/2.0\r\nContent-Length: xyz\r\n\r\n');
-  assert.deepEqual(sipStreamExtent(bad, 0, bad.length), { headerLength: bad.length, bodyLength: 0 });
+  assert.deepEqual(sipStreamExtent(bad, 0, bad.length), { headerLength: bad.length, bodyLength: 0, unusableLength: true });
   // Framing skips an unusable value the way the parser does, so both pick the same length.
   const text = 'MESSAGE sip:a@b SIP/2.0\r\nl: xyz\r\nContent-Length: 3\r\n\r\nabc';
   const two = bytes(text);
   assert.equal(sipStreamExtent(two, 0, two.length)?.bodyLength, 3);
+  assert.equal(sipStreamExtent(two, 0, two.length)?.unusableLength, false);
   assert.equal(parseSipMessage(two, 0, two.length).contentLength, 3);
   const huge = bytes('MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 99999999999\r\n\r\n');
   assert.equal(sipStreamExtent(huge, 0, huge.length)?.bodyLength, 0);
+  assert.equal(sipStreamExtent(huge, 0, huge.length)?.unusableLength, true);
+  // Where a start line begins inside a line: glued to a body, or not there at all.
+  const at = (line: string): number => startLineIn(bytes(line), 0, bytes(line).length);
+  assert.equal(at('helloOPTIONS sip:a@b SIP/2.0\r\n'), 5);
+  assert.equal(at('OPTIONS sip:a@b SIP/2.0\r\n'), 0);
+  assert.equal(at('body text FOO sip:a@b SIP/2.0\r\n'), 10);
+  assert.equal(at('xyzSIP/2.0 180 Ringing\r\n'), 3);
+  assert.equal(at('hello world\r\n'), -1);
+  assert.equal(at('says SIP/2.0 twice: SIP/2.0 x\r\n'), -1);
 });
 
 test('large volumes parse quickly', () => {

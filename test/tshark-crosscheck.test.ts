@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
-import { CORPUS, corpusCaptures, decodeAll, hasTshark, tshark, tsharkReadableCaptures } from './helpers.js';
+import { corpusCaptures, needsCorpus, decodeAll, hasTshark, tshark, tsharkReadableCaptures } from './helpers.js';
 import type { PacketRecord } from '../dissectors/types.js';
 
 const FIELDS = [
@@ -94,6 +94,6 @@ for (const file of files) {
   });
 }
 
-test('corpus is present', { skip: !CORPUS && 'no corpus' }, () => {
+test('corpus is present', { skip: needsCorpus }, () => {
   assert.ok(corpusCaptures().length >= 40);
 });

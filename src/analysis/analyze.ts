@@ -2,7 +2,7 @@
 // analyzers as consumers, giving one report per file.
 
 import { readCapture } from '../sources/capture-reader.js';
-import { CaptureError, newFacts, type CaptureFacts } from '../sources/types.js';
+import { CaptureError, newFacts, type CaptureFacts, type ReadProgress } from '../sources/types.js';
 import { linkTypeName } from '../../dissectors/link.js';
 import { Pipeline, type PipelineConsumer, type PipelineOptions, type PipelineStats } from '../pipeline/pipeline.js';
 import { ProtocolCounter, type ProtocolCounts } from './protocol-counts.js';
@@ -73,6 +73,10 @@ export interface AnalyzeExtras {
   dscpPolicy?: DscpPolicy;
   /** SIP transaction timeout and table sizes. */
   sip?: Partial<SipAnalysisParams>;
+  /** Kept up to date as the file is read, for a progress display. */
+  progress?: ReadProgress;
+  /** Asked after each packet: true stops the read there (Ctrl-C), and the report covers what was read. */
+  until?: () => boolean;
 }
 
 /** `also`: further consumers to run in the same pass (e.g. two-vantage correlation; one of records only closes the fast lane). */
@@ -94,7 +98,7 @@ export async function analyzeFile(
   const facts = newFacts();
   let error: string | null = null;
   try {
-    await readCapture(path, pipeline, facts);
+    await readCapture(path, pipeline, facts, extras.until, extras.progress ?? null);
   } catch (e) {
     // Nothing was read: there is no report to give, only the error.
     if (!(e instanceof CaptureError) || facts.format === null) throw e;

@@ -8,6 +8,7 @@ import { StdoutWriter } from '../output/stdout-writer.js';
 import { JSON_OPTIONS, recordMessageType } from '../pb/schema.js';
 import { PbStreamError, readPbStream } from '../pb/stream.js';
 import { UsageError } from './errors.js';
+import { jsonText } from '../output/json-text.js';
 
 /** Returns the warnings (a stream without its End record). */
 export async function decodePb(path: string): Promise<string[]> {
@@ -22,7 +23,7 @@ export async function decodePb(path: string): Promise<string[]> {
       if (records === 0 && !('header' in obj)) throw new PbStreamError(`byte ${offset}: the first record is not a Header: not a ucprobe protobuf stream`);
       if (ended) throw new PbStreamError(`byte ${offset}: a record after the End record`);
       ended = 'end' in obj;
-      out.line(JSON.stringify(obj));
+      out.line(jsonText(obj));
       records++;
     }
   } catch (e) {

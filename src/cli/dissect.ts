@@ -13,6 +13,7 @@ import { hepSettings, startHep, type HepFlags } from './hep-options.js';
 import { outputFormat, outputWriter, type FormatFlags } from './format.js';
 import { UsageError } from './errors.js';
 import { packetFilter, type PacketFilterFlags } from './packet-filter.js';
+import { jsonText } from '../output/json-text.js';
 
 export interface DissectFlags extends DecodeFlags, FormatFlags, HepFlags, PacketFilterFlags {
   verbose?: boolean;
@@ -37,7 +38,7 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
     if (++printed === limit) lastFrame = rec.frame;
     origin ??= rec.tsSec + rec.tsNsec / 1e9;
     if (pb) pb.write({ packet: packetMessage(rec) });
-    else if (format === 'json') out.line(JSON.stringify(packetJson(rec)));
+    else if (format === 'json') out.line(jsonText(packetJson(rec)));
     else if (flags.verbose) out.line(`${packetTree(rec)}\n`);
     else out.line(packetLine(rec, flags.time, origin));
   };

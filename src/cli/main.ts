@@ -30,6 +30,9 @@ import { MonitorError } from '../monitor/monitor.js';
 import { GenerateError } from '../generator/generate.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_INTERNAL, UsageError } from './errors.js';
 import { hepOptions } from './hep-options.js';
+import { OutputError } from '../io-errors.js';
+import { JSON_SCHEMA_VERSION, jsonText } from '../output/json-text.js';
+import { EXIT_INTERRUPTED, LongRun, partialNote, quietOption } from './long-run.js';
 
 function warn(msg: string): void {
   process.stderr.write(`ucprobe: warning: ${msg}\n`);
@@ -75,8 +78,8 @@ function buildProgram(): Command {
     .option('--sip-timeout <time>', 'SIP transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)')
     .addOption(new Option('--table <table>', 'with --format csv: which table (heartbeat streams, DSCP flows, SIP calls)').choices(CSV_TABLES).default('streams'))
     .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
-  for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions()]) analyzeCmd.addOption(o);
-  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & FormatFlags & { correlate?: boolean; policy?: string; sipTimeout?: string; failOn?: FailOnCondition[]; table: CsvTable }) => {
+  for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions(), quietOption()]) analyzeCmd.addOption(o);
+  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & FormatFlags & { correlate?: boolean; policy?: string; sipTimeout?: string; failOn?: FailOnCondition[]; table: CsvTable; quiet?: boolean }) => {
     const format = outputFormat(flags);
     const opts = pipelineOptions(flags);
     const params = detectorFlags(flags);
@@ -85,23 +88,35 @@ function buildProgram(): Command {
     if (flags.correlate && files.length !== 2) throw new UsageError(`--correlate: expected two captures (one near each host), got ${files.length}`);
     const vantages = flags.correlate ? files.map((f) => new VantageCollector(f)) : [];
     const reports: FileReport[] = [];
-    for (const [i, f] of files.entries()) reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip }));
+    const run = new LongRun(flags.quiet === true, files.includes('-'));
+    try {
+      for (const [i, f] of files.entries()) {
+        if (run.interrupted) break;
+        reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, progress: run.next(f), until: run.until }));
+      }
+    } finally {
+      run.end();
+    }
+    // Ctrl-C: the report of what was read, marked partial, then exit 130.
+    const partial = run.interrupted ? partialNote(reports, files) : null;
     const correlation = vantages.length === 2 ? correlate(vantages[0], vantages[1]) : undefined;
     const out = outputWriter(flags, format);
     if (format === 'pb') {
       const pb = new PbStreamWriter(out, 'analyze', files);
       for (const r of reports) for (const rec of analysisRecords(r)) pb.write(rec);
-      pb.end(reports.find((r) => r.error)?.error ?? '');
+      pb.end(reports.find((r) => r.error)?.error ?? partial ?? '');
     } else {
-      if (format === 'json') out.line(JSON.stringify({ files: reports, correlation }, null, 2));
+      if (format === 'json') out.line(jsonText({ schemaVersion: JSON_SCHEMA_VERSION, partial: partial !== null, files: reports, correlation }, 2));
       else if (format === 'csv') out.bytes(Buffer.from(csvTable(flags.table, reports)));
       else {
         for (const r of reports) out.line(analysisText(r));
         if (correlation) out.line(correlationText(correlation));
+        if (partial !== null) out.line(`-- partial report: ${partial}`);
       }
       out.close();
     }
     for (const r of reports) for (const w of r.warnings) warn(w);
+    if (partial !== null) fail(partial, EXIT_INTERRUPTED);
     const broken = reports.find((r) => r.error);
     if (broken?.error) fail(broken.error, EXIT_BAD_INPUT);
     const found = failOnFindings(reports, flags.failOn ?? []);
@@ -127,7 +142,7 @@ export async function main(argv: string[]): Promise<void> {
       // help and version exit 0; usage errors were already printed by commander
       process.exit(e.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
     }
-    if (e instanceof CaptureError || e instanceof UsageError || e instanceof GenerateError || e instanceof MonitorError || e instanceof RunError) fail(e.message, EXIT_BAD_INPUT);
+    if (e instanceof CaptureError || e instanceof UsageError || e instanceof OutputError || e instanceof GenerateError || e instanceof MonitorError || e instanceof RunError) fail(e.message, EXIT_BAD_INPUT);
     if (process.env.UCPROBE_DEBUG) console.error(e);
     fail(`internal error: ${(e as Error).message} (set UCPROBE_DEBUG=1 for details)`, EXIT_INTERNAL);
   }

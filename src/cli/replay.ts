@@ -18,6 +18,7 @@ import { replayPaced } from '../sources/paced-replay.js';
 import { detectorFlags } from './options.js';
 import { hepOptions, hepSettings, startHep, type HepFlags, type HepRun, type HepSettings } from './hep-options.js';
 import type { HepCounters } from '../hep/sender.js';
+import { jsonText } from '../output/json-text.js';
 
 interface ReplayFlags extends DecodeFlags, LossFlags, HepFlags {
   to?: string;
@@ -122,7 +123,7 @@ export function addReplayCommand(program: Command): void {
       if (!cs.streams.length) throw new ReplayError(`${file}: no heartbeat streams to replay (${cs.facts.packets} packets read; see --hb-ports)`);
       const out = new StdoutWriter();
       if (flags.list) {
-        out.line(flags.json ? JSON.stringify({ capture: file, streams: streamListing(cs) }, null, 2) : streamListText(file, cs));
+        out.line(flags.json ? jsonText({ capture: file, streams: streamListing(cs) }, 2) : streamListText(file, cs));
         out.flush();
         return;
       }
@@ -149,7 +150,7 @@ export function addReplayCommand(program: Command): void {
       writer?.close(summary);
       const hepCounters = hepSent ? await hepSent : null;
       const json = hepCounters ? { ...replaySummaryJson(file, summary, streams, speed), hep: { url: hepWanted!.url.text, ...hepCounters } } : replaySummaryJson(file, summary, streams, speed);
-      out.line(flags.json ? JSON.stringify(json, null, 2) : replaySummaryText(summary, streams, speed));
+      out.line(flags.json ? jsonText(json, 2) : replaySummaryText(summary, streams, speed));
       out.flush();
     });
 }
@@ -182,7 +183,7 @@ async function replayHepOnly(file: string, flags: ReplayFlags, settings: HepSett
   process.once('SIGTERM', () => stop.abort());
   const c = await replayAsHep(file, hep, speed, stop.signal);
   if (flags.json) {
-    out.line(JSON.stringify({ capture: file, speed, hep: { url: settings.url.text, ...c } }, null, 2));
+    out.line(jsonText({ capture: file, speed, hep: { url: settings.url.text, ...c } }, 2));
     out.flush();
   }
 }

@@ -14,6 +14,7 @@ import { StdoutWriter } from '../output/stdout-writer.js';
 import { decodeOptions, pipelineOptions, type DecodeFlags } from './options.js';
 import { durationMs } from './parse.js';
 import { UsageError } from './errors.js';
+import { JSON_SCHEMA_VERSION, jsonText } from '../output/json-text.js';
 
 interface CallsFlags extends DecodeFlags {
   json?: boolean;
@@ -66,7 +67,7 @@ export function addSipCommand(program: Command): void {
     const { facts, error } = await pass(file, [analyzer.add], flags);
     const report = analyzer.report(facts.lastTs);
     const out = new StdoutWriter();
-    out.line(flags.json ? JSON.stringify({ file, ...report }, null, 2) : callsText(report.calls.calls, file).trimEnd());
+    out.line(flags.json ? jsonText({ schemaVersion: JSON_SCHEMA_VERSION, file, ...report }, 2) : callsText(report.calls.calls, file).trimEnd());
     out.flush();
     finish(facts, error);
   });
@@ -87,7 +88,7 @@ export function addSipCommand(program: Command): void {
       throw new UsageError(`${file}: no SIP message with Call-ID '${sanitize(flags.callId)}'`);
     }
     const out = new StdoutWriter();
-    out.line(flags.json ? JSON.stringify({ file, ...f }, null, 2) : ladderText(f).trimEnd());
+    out.line(flags.json ? jsonText({ schemaVersion: JSON_SCHEMA_VERSION, file, ...f }, 2) : ladderText(f).trimEnd());
     out.flush();
     finish(facts, error);
   });

@@ -1,11 +1,13 @@
 // `--format csv`: one table per run for spreadsheets (RFC 4180: comma
-// separated, CRLF rows, quoted where needed). Text that came from packets is
-// kept from being read as a formula by the spreadsheet.
+// separated, CRLF rows, quoted where needed). Text that came from packets has
+// its control characters made visible and is kept from being read as a
+// formula by the spreadsheet.
 
 import type { FileReport } from '../analysis/analyze.js';
 import { phbName } from '../../dissectors/dscp.js';
 import { observedByPackets, type FlowAudit } from '../dscp/audit.js';
 import { isoTime } from './time-format.js';
+import { sanitize } from './sanitize.js';
 
 export type CsvTable = 'streams' | 'flows' | 'calls';
 export const CSV_TABLES: readonly CsvTable[] = ['streams', 'flows', 'calls'];
@@ -15,8 +17,11 @@ type Cell = string | number | boolean | null;
 function cell(v: Cell): string {
   if (v === null) return '';
   if (typeof v !== 'string') return String(v);
-  // =, +, -, @ (and tab/CR) start a formula in Excel/LibreOffice: a quote mark makes it text.
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  // Control characters and escape sequences made visible, as every other output shows them.
+  const text = sanitize(v);
+  // =, +, -, @ (and tab/CR) start a formula in Excel/LibreOffice: a quote mark makes it text (OWASP's
+  // advice); a plain negative number is left a number.
+  const safe = /^[=+\-@\t\r]/.test(text) && !/^-\d+(\.\d+)?$/.test(text) ? `'${text}` : text;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

@@ -2,10 +2,12 @@
 // per packet, for text lines and binary records alike, and whatever is left
 // when the event loop turns (when a run waits for its input: `tcpdump -U -w - |
 // ucprobe dissect -` prints each packet as it comes). A closed pipe
-// (`ucprobe dissect big.pcap | head`) ends the run quietly.
+// (`ucprobe dissect big.pcap | head`) ends the run quietly; a write that
+// fails (disk full) is an OutputError naming the output: one line, exit 2.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { UsageError } from '../cli/errors.js';
+import { EXIT_BAD_INPUT, UsageError } from '../cli/errors.js';
+import { ioReason, OutputError, outputError } from '../io-errors.js';
 
 const FLUSH_AT = 64 * 1024;
 
@@ -18,8 +20,8 @@ export class StdoutWriter {
   private queued = false;
   closed = false;
 
-  /** `fd`: 1 for stdout, or one from `openOutput`. */
-  constructor(private readonly fd = 1) {}
+  /** `fd`: 1 for stdout, or one from `openOutput`; `name` says which in an error. */
+  constructor(private readonly fd = 1, private readonly name = 'stdout') {}
 
   line(s: string): void {
     this.lines.push(s, '\n');
@@ -41,7 +43,14 @@ export class StdoutWriter {
     this.queued = true;
     setImmediate(() => {
       this.queued = false;
-      this.flush();
+      try {
+        this.flush();
+      } catch (e) {
+        // No caller to hand it to on this turn of the loop: say it as the CLI would.
+        if (!(e instanceof OutputError)) throw e;
+        process.stderr.write(`ucprobe: ${e.message}\n`);
+        process.exit(EXIT_BAD_INPUT);
+      }
     });
   }
 
@@ -68,7 +77,8 @@ export class StdoutWriter {
           this.closed = true;
           process.exit(0);
         }
-        throw e;
+        this.closed = true;
+        throw outputError(this.name, e);
       }
     }
   }
@@ -85,9 +95,8 @@ export class StdoutWriter {
 export function openOutput(path: string | undefined, flag: string): StdoutWriter {
   if (path === undefined || path === '-') return new StdoutWriter();
   try {
-    return new StdoutWriter(openSync(path, 'w'));
+    return new StdoutWriter(openSync(path, 'w'), path);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new UsageError(`${flag}: cannot write ${path}: ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message}`);
+    throw new UsageError(`${flag}: cannot write ${path}: ${ioReason(e, 'no such directory')}`);
   }
 }

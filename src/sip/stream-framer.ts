@@ -6,13 +6,19 @@
 // byte kept across calls, and every emitted message, is copied.
 
 import type { SipMessage } from '../../dissectors/types.js';
-import { MAX_START_LINE, looksLikeSip, parseSipMessage, sipStreamExtent } from '../../dissectors/sip.js';
+import { MAX_START_LINE, looksLikeSip, parseSipMessage, sipStreamExtent, startLineIn } from '../../dissectors/sip.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
 const DEFAULT_MAX_BUFFER = 256 * 1024;
 const INITIAL_CAPACITY = 4096;
+/**
+ * A Content-Length beyond this is no body a SIP peer sends but a corrupt
+ * value: skipping that many bytes would swallow the rest of the connection,
+ * so it is treated as a length that cannot be used (resynchronise).
+ */
+const IMPLAUSIBLE_BODY = 64 * 1024 * 1024;
 
 export interface SipStreamFramerOptions {
   /** Most bytes held while waiting for the rest of a message (default 256 KiB). */
@@ -38,6 +44,8 @@ export class SipStreamFramer {
   private discardLine = false;
   /** Since the last garbage, blank lines are more garbage, not keep-alives. */
   private afterGarbage = false;
+  /** After a message whose end is unknown (a Content-Length that is not a length): look for the next start line, anywhere in a line. */
+  private resync = false;
 
   constructor(opts: SipStreamFramerOptions = {}) {
     const max = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
@@ -91,6 +99,11 @@ export class SipStreamFramer {
         pos += n;
         continue;
       }
+      if (this.resync) {
+        pos = this.resyncFrom(data, pos, end);
+        if (this.resync) return pos;
+        continue;
+      }
       if (this.discardLine) {
         let q = pos;
         while (q < end && data[q] !== LF) q++;
@@ -137,6 +150,15 @@ export class SipStreamFramer {
         this.discardLine = true;
         continue;
       }
+      if (ext.unusableLength || ext.bodyLength > IMPLAUSIBLE_BODY) {
+        // Where the body ends is unknown: the headers are the message, flagged; what follows is skipped to the next start line.
+        const m = this.emit(data, pos, ext.headerLength);
+        appendError(m, 'Content-Length unusable on a stream: the end of the message is unknown; resynchronised on the next start line');
+        out.push(m);
+        pos += ext.headerLength;
+        this.resync = true;
+        continue;
+      }
       const total = ext.headerLength + ext.bodyLength;
       if (total > this.maxBuffer) {
         pos = this.oversize(data, pos, end, ext.headerLength, ext.bodyLength, out);
@@ -145,6 +167,32 @@ export class SipStreamFramer {
       if (total > end - pos) return pos;
       out.push(this.emit(data, pos, total));
       pos += total;
+    }
+    return pos;
+  }
+
+  /**
+   * Skip to the next start line, which may begin mid-line (the unknown body
+   * glued to it); returns where it begins, or where to wait for more bytes
+   * (a line not ended yet: a start line in it begins in its last MAX_START_LINE bytes).
+   */
+  private resyncFrom(data: Uint8Array, pos: number, end: number): number {
+    while (pos < end) {
+      let lf = pos;
+      while (lf < end && data[lf] !== LF) lf++;
+      if (lf >= end) {
+        const keep = Math.max(pos, end - MAX_START_LINE);
+        this.garbageBytes += keep - pos;
+        return keep;
+      }
+      const k = startLineIn(data, pos, lf + 1);
+      if (k >= 0) {
+        this.garbageBytes += k - pos;
+        this.resync = false;
+        return k;
+      }
+      this.garbageBytes += lf + 1 - pos;
+      pos = lf + 1;
     }
     return pos;
   }

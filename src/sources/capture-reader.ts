@@ -2,11 +2,11 @@
 // right record parser with reused buffers: memory stays flat whatever the size.
 
 import { closeSync, createReadStream, fstatSync, openSync, read, readSync, statSync } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
 import { PcapParser, isKuznetsovPcap, pcapMagic } from './pcap.js';
 import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
-import { CaptureError, newFacts, type CaptureFacts, type FrameEmitter, type FrameHandler, type FrameSink, type RecordParser } from './types.js';
+import { gunzipMembers, type GzipProblem } from './gzip-members.js';
+import { errnoCode, ioReason } from '../io-errors.js';
+import { CaptureError, newFacts, type CaptureFacts, type FrameEmitter, type FrameHandler, type FrameSink, type ReadProgress, type RecordParser } from './types.js';
 
 const CHUNK = 8 * 1024 * 1024;
 
@@ -40,7 +40,7 @@ class RecordFeeder {
   /** The caller has all it wants (FrameCounter threw STOP_READING): no more is read. */
   stopped = false;
 
-  constructor(private readonly source: string, private readonly facts: CaptureFacts, private readonly emit: FrameEmitter) {}
+  constructor(readonly source: string, readonly facts: CaptureFacts, private readonly emit: FrameEmitter) {}
 
   /** Make room for at least `n` more bytes after `end`. */
   reserve(n: number): void {
@@ -86,8 +86,8 @@ class RecordFeeder {
       if (this.facts.format === null && left === 0) throw new CaptureError(`${this.source}: empty file`);
       throw new CaptureError(`${this.source}: not a pcap or pcapng file (only ${left} bytes)`);
     }
-    const gzipCut = gzipCutShort.has(this.facts);
-    const cut = gzipCut ? 'gzip data cut short (the compressed file ends mid-stream)' : 'file cut short';
+    const gzipCut = gzipProblems.get(this.facts)?.text;
+    const cut = gzipCut ?? 'file cut short';
     if (left > 0) {
       const need = this.parser.needed();
       const where = this.facts.gzip ? ' of the unpacked capture' : '';
@@ -203,7 +203,7 @@ function readNext(fd: number, buf: Uint8Array, at: number, length: number): Prom
  * A record longer than the headroom takes the feeder's slow way: the chunk
  * is appended to it (growing it as needed).
  */
-async function feedFile(feeder: RecordFeeder, fd: number): Promise<void> {
+async function feedFile(feeder: RecordFeeder, fd: number, progress: ReadProgress | null): Promise<void> {
   let spare = new Uint8Array(HEADROOM + READ_AHEAD);
   feeder.buf = new Uint8Array(HEADROOM + READ_AHEAD);
   feeder.start = feeder.end = HEADROOM;
@@ -212,6 +212,7 @@ async function feedFile(feeder: RecordFeeder, fd: number): Promise<void> {
   let got = readSync(fd, feeder.buf, HEADROOM, READ_AHEAD, null);
   while (got > 0) {
     position += got;
+    if (progress !== null) progress.bytes = position;
     feeder.end += got;
     const next = readNext(fd, spare, HEADROOM, READ_AHEAD);
     try {
@@ -240,38 +241,84 @@ async function feedFile(feeder: RecordFeeder, fd: number): Promise<void> {
 }
 
 function openError(path: string, e: unknown): CaptureError {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((e as Error).message);
-  return new CaptureError(`${path}: cannot read: ${why}`);
+  return new CaptureError(`${path}: cannot read: ${ioReason(e)}`);
+}
+
+/** A read that failed part-way (EIO from a bad disk or /proc/self/mem) is a CaptureError naming the input, like one that could not start. */
+function readError(name: string, e: unknown): unknown {
+  return !(e instanceof CaptureError) && errnoCode(e) !== null ? openError(name, e) : e;
 }
 
 async function feedStream(feeder: RecordFeeder, stream: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const chunk of stream) {
-    feeder.push(chunk);
-    // Leaving the loop closes the stream (stdin, a pipe, a gunzip).
-    if (feeder.stopped) break;
+  const it = stream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      try {
+        feeder.push(next.value);
+      } catch (e) {
+        if (!(e instanceof CaptureError) || !(await corruptGzipBefore(feeder, it, e))) throw e;
+        return;
+      }
+      if (feeder.stopped) return;
+    }
+  } finally {
+    // Closes the stream (stdin, a pipe, a gunzip) when the loop is left early.
+    await it.return?.();
   }
 }
 
-/** Inputs whose gzip data ended mid-stream: their feeder's finish() says so, in its one cut-short warning. */
-const gzipCutShort = new WeakSet<CaptureFacts>();
+/**
+ * A record the parser refused in unpacked gzip data may be what a corrupt
+ * member unpacked before zlib could tell (deflate finds a fault some bytes
+ * after it): read the gzip data on, unparsed, and if zlib does find a fault,
+ * that is the one warning (the records before it stand), not the record.
+ */
+async function corruptGzipBefore(feeder: RecordFeeder, it: AsyncIterator<Uint8Array>, refused: CaptureError): Promise<boolean> {
+  if (!feeder.facts.gzip) return false;
+  while (!(await it.next()).done);
+  const problem = gzipProblems.get(feeder.facts);
+  if (problem?.kind !== 'corrupt') return false;
+  gzipProblems.delete(feeder.facts);
+  const why = refused.message.startsWith(`${feeder.source}: `) ? refused.message.slice(feeder.source.length + 2) : refused.message;
+  feeder.facts.warnings.push(`${feeder.source}: ${problem.text}; what it unpacked before was already wrong (${why}); ${feeder.facts.packets} complete packets read`);
+  feeder.stopped = true;
+  return true;
+}
+
+/** Inputs whose gzip data ended early, and how: their feeder's finish() says so, in its one warning. */
+const gzipProblems = new WeakMap<CaptureFacts, { kind: GzipProblem['kind']; text: string }>();
+
+function gzipProblemText(p: GzipProblem): string {
+  switch (p.kind) {
+    case 'cut':
+      return 'gzip data cut short (the compressed file ends mid-stream)';
+    case 'garbage':
+      return `trailing garbage after the gzip data (from byte ${p.at} of the compressed file; ignored, as gzip -d does)`;
+    case 'corrupt':
+      return `corrupt gzip data (member ${p.member}, at byte ${p.at} of the compressed file: ${p.why})`;
+  }
+}
 
 /**
- * The unpacked bytes of a gzip stream. A stream that ends mid-way (a copy of
- * a capture still being written) is a cut-short file: zlib has handed on all
- * it could unpack by then, so the reader goes on as for a cut plain file.
- * Bytes that are not deflate data are an error naming the input.
+ * The unpacked bytes of a gzip stream, member by member (gzip-members.ts).
+ * A stream that ends mid-way (a copy of a capture still being written), a
+ * corrupt member or garbage after the last one: every record unpacked before
+ * it is read, then the feeder's one warning says what happened, as for a cut
+ * plain file. Nothing unpacked at all is an error naming the input.
  */
-async function* gunzipped(name: string, raw: Readable, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
+async function* gunzipped(name: string, raw: AsyncIterable<Uint8Array>, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
   facts.gzip = true;
-  try {
-    yield* raw.pipe(createGunzip());
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'Z_BUF_ERROR') gzipCutShort.add(facts);
-    else if (code?.startsWith('Z_')) throw new CaptureError(`${name}: corrupt gzip data after ${facts.packets} packets`);
-    else throw e;
+  let unpacked = 0;
+  let problem: GzipProblem | null = null;
+  for await (const b of gunzipMembers(raw, (p) => (problem = p))) {
+    unpacked += b.length;
+    yield b;
   }
+  if (problem === null) return;
+  if (unpacked === 0 && (problem as GzipProblem).kind !== 'cut') throw new CaptureError(`${name}: ${gzipProblemText(problem)}; nothing could be unpacked`);
+  gzipProblems.set(facts, { kind: (problem as GzipProblem).kind, text: gzipProblemText(problem) });
 }
 
 /** Chunks of a stream (stdin, a pipe), gunzipped when they start with the gzip magic. */
@@ -287,14 +334,19 @@ async function* sniffedChunks(name: string, source: AsyncIterable<Uint8Array>, f
       yield r.value as Uint8Array;
     }
   })();
-  if (isGzip(first.value as Uint8Array)) yield* gunzipped(name, Readable.from(rest), facts);
+  if (isGzip(first.value as Uint8Array)) yield* gunzipped(name, rest, facts);
   else yield* rest;
 }
 
-/** stdin's bytes; a terminal there is a user who forgot the pipe, not a capture to wait for. */
-function stdinChunks(facts: CaptureFacts): AsyncGenerator<Uint8Array> {
+/** stdin as a stream; a terminal there is a user who forgot the pipe, not a capture to wait for. */
+function stdinSource(): AsyncIterable<Uint8Array> {
   if (process.stdin.isTTY) throw new CaptureError("stdin: a terminal, not a capture: pipe one in (tcpdump -w - | ucprobe dissect -) or name a file");
-  return sniffedChunks('stdin', process.stdin, facts);
+  return process.stdin;
+}
+
+/** stdin's bytes, gunzipped when gzip. */
+function stdinChunks(facts: CaptureFacts): AsyncGenerator<Uint8Array> {
+  return sniffedChunks('stdin', stdinSource(), facts);
 }
 
 /** A file's bytes in small chunks, gunzipped when gzip: for readers that pace themselves (tui --replay). */
@@ -325,6 +377,15 @@ export async function* fileChunks(path: string, facts: CaptureFacts, chunkSize =
   else yield* raw;
 }
 
+/** The chunks of `source`, counted into `progress` as they pass (the bytes as stored, before any gunzip). */
+async function* counted(source: AsyncIterable<Uint8Array>, progress: ReadProgress | null): AsyncGenerator<Uint8Array> {
+  if (progress === null) return yield* source;
+  for await (const chunk of source) {
+    progress.bytes += chunk.length;
+    yield chunk;
+  }
+}
+
 /** A file's bytes, or stdin's for '-', gunzipped when gzip. */
 export function inputChunks(path: string, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
   return path === '-' ? stdinChunks(facts) : fileChunks(path, facts);
@@ -336,6 +397,8 @@ export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint
   const feeder = new RecordFeeder(name, facts, counter.emit);
   try {
     await feedStream(feeder, chunks);
+  } catch (e) {
+    throw readError(name, e);
   } finally {
     counter.flush();
   }
@@ -348,16 +411,18 @@ export async function readCaptureStream(name: string, chunks: AsyncIterable<Uint
  * FrameSink's fast lane first).
  * Throws CaptureError for input that cannot be read; a file cut short
  * mid-record is a warning in the returned facts, after every whole record.
- * `until`, asked after each frame, ends the read early (dissect -c): the
- * rest of the input is not read, and not judged.
+ * `until`, asked after each frame, ends the read early (dissect -c, Ctrl-C):
+ * the rest of the input is not read, and not judged. `progress`, when
+ * given, is kept up to date for a display.
  */
-export async function readCapture(path: string, onFrame: FrameHandler | FrameSink, facts: CaptureFacts = newFacts(), until?: () => boolean): Promise<CaptureFacts> {
+export async function readCapture(path: string, onFrame: FrameHandler | FrameSink, facts: CaptureFacts = newFacts(), until?: () => boolean, progress: ReadProgress | null = null): Promise<CaptureFacts> {
   const name = path === '-' ? 'stdin' : path;
   const counter = new FrameCounter(name, facts, onFrame, until);
   const feeder = new RecordFeeder(name, facts, counter.emit);
+  if (progress !== null) progress.facts = facts;
   try {
     if (path === '-') {
-      await feedStream(feeder, stdinChunks(facts));
+      await feedStream(feeder, sniffedChunks('stdin', counted(stdinSource(), progress), facts));
     } else {
       let fd: number;
       try {
@@ -369,17 +434,19 @@ export async function readCapture(path: string, onFrame: FrameHandler | FrameSin
         const head = new Uint8Array(2);
         const st = fstatSync(fd);
         if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        if (progress !== null && st.isFile()) progress.total = st.size;
         // A pipe (<(tcpdump -w -)) has no position to read the magic at and come back.
-        if (!st.isFile()) await feedStream(feeder, sniffedChunks(path, createReadStream(path, { fd, autoClose: false }), facts));
-        else if (readSync(fd, head, 0, 2, 0) === 2 && isGzip(head)) await feedStream(feeder, gunzipped(path, createReadStream(path), facts));
-        else await feedFile(feeder, fd);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw openError(path, e);
-        throw e;
+        if (!st.isFile()) await feedStream(feeder, sniffedChunks(path, counted(createReadStream(path, { fd, autoClose: false }), progress), facts));
+        else if (readSync(fd, head, 0, 2, 0) === 2 && isGzip(head)) await feedStream(feeder, gunzipped(path, counted(createReadStream(path), progress), facts));
+        else await feedFile(feeder, fd, progress);
       } finally {
         closeSync(fd);
       }
     }
+  } catch (e) {
+    // Stopped while waiting on stdin (Ctrl-C closes it): what was read stands, the rest is not judged.
+    if (until?.() && (e as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') feeder.stopped = true;
+    else throw readError(name, e);
   } finally {
     counter.flush();
   }

@@ -63,7 +63,20 @@ function makeIface(linkType: number, snaplen: number): Iface {
   return { linkType, snaplen, tsUnitsPerSec: 1e6, name: null, decimalDiv: 1e6, binaryExp: -1, fineExp: 0, tsOffset: 0 };
 }
 
-function setResolution(ifc: Iface, v: number): void {
+/** Finer resolutions than these are no clock's: 2^-40 s and 10^-12 s are both about a picosecond. */
+const MAX_BINARY_EXP = 40;
+const MAX_DECIMAL_EXP = 12;
+/** An if_tsoffset beyond 2^32 s (past 2106, before 1834) puts every packet at an absurd time. */
+const MAX_TS_OFFSET = 2 ** 32;
+
+/** if_tsresol as text: "6 (10^-6 s)", "0x88 (2^-8 s)". */
+function resolutionText(v: number): string {
+  return v & 0x80 ? `0x${v.toString(16)} (2^-${v & 0x7f} s)` : `${v} (10^-${v} s)`;
+}
+
+/** Sets the interface's resolution; false (leaving microseconds) for one no clock has. */
+function setResolution(ifc: Iface, v: number): boolean {
+  if ((v & 0x80 ? v & 0x7f : v) > (v & 0x80 ? MAX_BINARY_EXP : MAX_DECIMAL_EXP)) return false;
   if (v & 0x80) {
     const e = v & 0x7f;
     ifc.binaryExp = e;
@@ -77,6 +90,7 @@ function setResolution(ifc: Iface, v: number): void {
       ifc.fineExp = v;
     }
   }
+  return true;
 }
 
 export class PcapngParser implements RecordParser {
@@ -86,6 +100,10 @@ export class PcapngParser implements RecordParser {
   private need = MIN_BLOCK_LEN;
   private frame = 0;
   private sections = 0;
+  /** Packet blocks naming an interface their section does not describe: skipped, and told in one warning (kept up to date at `missingWarning`). */
+  private missingIface = 0;
+  private missingWarning = -1;
+  private missingFirst = '';
   /** Filled anew for every packet: the emitter copies what it keeps. */
   private readonly info: FrameInfo = { frame: 0, tsSec: 0, tsNsec: 0, caplen: 0, len: 0, linkType: 0, iface: 0 };
 
@@ -159,25 +177,44 @@ export class PcapngParser implements RecordParser {
   private interfaceBlock(dv: DataView, p: number, end: number, at: number): void {
     if (end - p < 8) throw this.corrupt(at, 'interface description too short');
     const ifc = makeIface(dv.getUint16(p, this.le), dv.getUint32(p + 4, this.le));
+    let badResolution = -1;
+    let badOffset: bigint | null = null;
     for (let o = p + 8; o + 4 <= end; ) {
       const code = dv.getUint16(o, this.le);
       const len = dv.getUint16(o + 2, this.le);
       const v = o + 4;
       if (code === OPT_END || v + len > end) break;
-      if (code === OPT_IF_TSRESOL && len >= 1) setResolution(ifc, dv.getUint8(v));
-      else if (code === OPT_IF_TSOFFSET && len >= 8) ifc.tsOffset = Number(dv.getBigInt64(v, this.le));
-      else if (code === OPT_IF_NAME) ifc.name = new TextDecoder().decode(new Uint8Array(dv.buffer, dv.byteOffset + v, len)).replace(/\0+$/, '');
+      if (code === OPT_IF_TSRESOL && len >= 1) {
+        if (!setResolution(ifc, dv.getUint8(v))) badResolution = dv.getUint8(v);
+      } else if (code === OPT_IF_TSOFFSET && len >= 8) {
+        const offset = dv.getBigInt64(v, this.le);
+        if (offset > BigInt(MAX_TS_OFFSET) || offset < -BigInt(MAX_TS_OFFSET)) badOffset = offset;
+        else ifc.tsOffset = Number(offset);
+      } else if (code === OPT_IF_NAME) ifc.name = new TextDecoder().decode(new Uint8Array(dv.buffer, dv.byteOffset + v, len)).replace(/\0+$/, '');
       o = v + ((len + 3) & ~3);
     }
+    // A resolution or offset that cannot be right would put every packet of the interface at time 0 or in another
+    // millennium without a word: said once, and read as microseconds from the epoch instead.
+    const which = `interface ${this.ifaces.length}${ifc.name ? ` (${ifc.name})` : ''}, block at byte ${at}`;
+    if (badResolution >= 0) this.facts.warnings.push(`${this.source}: ${which}: if_tsresol ${resolutionText(badResolution)} cannot be right; its timestamps are read as microseconds`);
+    if (badOffset !== null) this.facts.warnings.push(`${this.source}: ${which}: if_tsoffset ${badOffset} s cannot be right (more than 2^32 s from the epoch); ignored`);
     this.ifaces.push(ifc);
     const { linkType, snaplen, tsUnitsPerSec, name } = ifc;
     this.facts.interfaces.push({ linkType, snaplen, tsUnitsPerSec, name });
   }
 
-  private iface(id: number, at: number): Iface {
+  /** The interface a packet block names, or null (the packet is skipped, and counted into one warning). */
+  private iface(id: number, at: number): Iface | null {
     const ifc = this.ifaces[id];
-    if (!ifc) throw this.corrupt(at, `packet names interface ${id}, but the section describes ${this.ifaces.length}`);
-    return ifc;
+    if (ifc) return ifc;
+    const first = this.missingIface++ === 0;
+    const text = `${this.source}: ${this.missingIface} packet block${this.missingIface === 1 ? ' names' : 's name'} an interface the section does not describe; skipped`;
+    if (first) {
+      this.missingWarning = this.facts.warnings.length;
+      this.missingFirst = ` (the first: interface ${id} in the block at byte ${at}; the section describes ${this.ifaces.length})`;
+      this.facts.warnings.push(text + this.missingFirst);
+    } else this.facts.warnings[this.missingWarning] = text + this.missingFirst;
+    return null;
   }
 
   private packet(b: Uint8Array, ifId: number, ifc: Iface, hi: number, lo: number, data: number, caplen: number, len: number): void {
@@ -196,12 +233,14 @@ export class PcapngParser implements RecordParser {
     const ifId = dv.getUint32(p, this.le);
     const caplen = dv.getUint32(p + 12, this.le);
     if (p + 20 + caplen > end) throw this.corrupt(at, `captured length ${caplen} overruns its block`);
-    this.packet(b, ifId, this.iface(ifId, at), dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
+    const ifc = this.iface(ifId, at);
+    if (ifc) this.packet(b, ifId, ifc, dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
   }
 
   private simplePacket(b: Uint8Array, dv: DataView, p: number, end: number, at: number): void {
     if (end - p < 4) throw this.corrupt(at, 'simple packet block too short');
     const ifc = this.iface(0, at);
+    if (!ifc) return;
     const len = dv.getUint32(p, this.le);
     let caplen = Math.min(len, end - p - 4);
     if (ifc.snaplen > 0) caplen = Math.min(caplen, ifc.snaplen);
@@ -214,6 +253,7 @@ export class PcapngParser implements RecordParser {
     const ifId = dv.getUint16(p, this.le);
     const caplen = dv.getUint32(p + 12, this.le);
     if (p + 20 + caplen > end) throw this.corrupt(at, `captured length ${caplen} overruns its block`);
-    this.packet(b, ifId, this.iface(ifId, at), dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
+    const ifc = this.iface(ifId, at);
+    if (ifc) this.packet(b, ifId, ifc, dv.getUint32(p + 4, this.le), dv.getUint32(p + 8, this.le), p + 20, caplen, dv.getUint32(p + 16, this.le));
   }
 }

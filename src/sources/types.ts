@@ -57,6 +57,22 @@ export function newFacts(): CaptureFacts {
   };
 }
 
+/**
+ * How far a read has got, for a progress display: input bytes consumed (of
+ * the file as stored: compressed bytes for a .gz), the input's size when it
+ * has one (a plain or gzip file; null for stdin and pipes), and the facts
+ * being gathered (packets so far). The reader fills it; a display polls it.
+ */
+export interface ReadProgress {
+  bytes: number;
+  total: number | null;
+  facts: CaptureFacts | null;
+}
+
+export function newProgress(): ReadProgress {
+  return { bytes: 0, total: null, facts: null };
+}
+
 /** A push parser: consumes whole records from a buffer and reports how far it got. */
 export interface RecordParser {
   /**

@@ -9,6 +9,7 @@
 // holding epoch nanoseconds would lose precision (2^53 ns is ~104 days).
 
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { outputError } from '../io-errors.js';
 
 // ---------------------------------------------------------------------------
 // Link types (https://www.tcpdump.org/linktypes.html)
@@ -142,8 +143,13 @@ class BufferedFile {
   written = 0;
   private fd: number | null;
 
-  constructor(path: string, size: number) {
-    this.fd = openSync(path, 'w');
+  /** A file that cannot be created or written (no such folder, disk full) is an OutputError naming it. */
+  constructor(private readonly path: string, size: number) {
+    try {
+      this.fd = openSync(path, 'w');
+    } catch (e) {
+      throw outputError(path, e);
+    }
     this.bytes = Buffer.allocUnsafe(Math.max(4096, size));
     this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length);
   }
@@ -159,13 +165,13 @@ class BufferedFile {
   /** Bypasses the buffer (after a flush) for a chunk larger than it. */
   writeDirect(chunk: Uint8Array): void {
     this.flush();
-    writeAll(this.fd as number, chunk);
+    this.write(chunk);
     this.written += chunk.length;
   }
 
   flush(): void {
     if (this.fd === null || this.pos === 0) return;
-    writeAll(this.fd, this.bytes.subarray(0, this.pos));
+    this.write(this.bytes.subarray(0, this.pos));
     this.written += this.pos;
     this.pos = 0;
   }
@@ -179,6 +185,14 @@ class BufferedFile {
 
   get closed(): boolean {
     return this.fd === null;
+  }
+
+  private write(chunk: Uint8Array): void {
+    try {
+      writeAll(this.fd as number, chunk);
+    } catch (e) {
+      throw outputError(this.path, e);
+    }
   }
 }
 

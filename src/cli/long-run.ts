@@ -1,0 +1,62 @@
+// What `analyze` and `report` do around a long read: a progress line on
+// stderr when it is a terminal (not with -q), and Ctrl-C that stops the read
+// where it is so the report of what was read so far can still be written,
+// marked partial (a second Ctrl-C quits at once). Exit 130 then, as a shell
+// expects of a run ended by SIGINT.
+
+import { Option } from 'commander';
+import { ProgressLine, PROGRESS_INTERVAL_MS } from '../output/progress.js';
+import { newProgress, type ReadProgress } from '../sources/types.js';
+import type { FileReport } from '../analysis/analyze.js';
+import { sanitize } from '../output/sanitize.js';
+
+export const EXIT_INTERRUPTED = 130;
+
+export function quietOption(): Option {
+  return new Option('-q, --quiet', 'no progress line on a terminal');
+}
+
+export class LongRun {
+  interrupted = false;
+  /** For the reader: stop after this packet. */
+  readonly until = (): boolean => this.interrupted;
+  private readonly line: ProgressLine | null;
+  private readonly timer: NodeJS.Timeout | null = null;
+  private readonly onSigint = (): void => {
+    if (this.interrupted) process.exit(EXIT_INTERRUPTED);
+    this.interrupted = true;
+    // A read waiting on stdin would wait on: closing it ends the wait (the reader knows why).
+    if (this.readsStdin) process.stdin.destroy();
+  };
+
+  constructor(quiet: boolean, private readonly readsStdin: boolean) {
+    this.line = !quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;
+    if (this.line) {
+      this.timer = setInterval(() => this.line?.tick(), PROGRESS_INTERVAL_MS);
+      this.timer.unref();
+    }
+    process.on('SIGINT', this.onSigint);
+  }
+
+  /** The progress to hand the reader of the next input. */
+  next(name: string): ReadProgress {
+    const p = newProgress();
+    this.line?.begin(name === '-' ? 'stdin' : name, p);
+    return p;
+  }
+
+  /** The reading is over: the line is erased; Ctrl-C is the shell's again. */
+  end(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.line?.clear();
+    process.off('SIGINT', this.onSigint);
+  }
+}
+
+/** What an interrupted run's report covers: "interrupted (Ctrl-C) after 1234 packets of a.pcap; not read: b.pcap". */
+export function partialNote(reports: FileReport[], files: string[]): string {
+  const last = reports[reports.length - 1];
+  const notRead = files.slice(reports.length).map(sanitize);
+  const where = last ? ` after ${last.capture.packets} packets of ${sanitize(last.file === '-' ? 'stdin' : last.file)}` : '';
+  return `interrupted (Ctrl-C)${where}: the report covers what was read${notRead.length ? `; not read: ${notRead.join(', ')}` : ''}`;
+}
