@@ -23,6 +23,7 @@
 
 import { IntervalHistogram, type IntervalStats } from '../heartbeat/interval-histogram.js';
 import { RecencyMap } from '../pipeline/bounded-map.js';
+import { Fifo } from '../pipeline/fifo.js';
 import { detach } from '../pipeline/detach.js';
 import { msBetween, roundMs, tsAfterMs, tsBefore, type SipEvent, type Ts } from './sip-event.js';
 
@@ -57,6 +58,10 @@ export interface Transaction {
   outcome: 'open' | 'final' | 'timeout' | 'unanswered';
   /** "status|to-tag" of responses seen, to tell a retransmitted response from a new one (bounded). */
   seen: string[];
+  /** Still able to time out (in the tracker's queue of pending requests). */
+  pending: boolean;
+  /** When an ended transaction leaves the table (null while it has not ended). */
+  leaveAt: Ts | null;
 }
 
 export type TxKind =
@@ -136,11 +141,17 @@ function stats(h: IntervalHistogram, count: number): ResponseTimeStats | null {
 
 export class TransactionTracker {
   readonly params: TransactionParams;
+  /**
+   * Transactions by key, in start order (the oldest is evicted first; a
+   * RecencyMap only for its O(1) oldest entry, never touched). The two queues
+   * below are in time order too and skip what left them early (`tx.pending`
+   * false, or a newer `tx.leaveAt`), so a message costs one lookup by key.
+   */
   private readonly table = new RecencyMap<string, Transaction>();
-  /** Transactions that can still time out, in start order (set once, deleted when answered). */
-  private readonly pending = new RecencyMap<string, Transaction>();
+  /** Requests that could still time out, in start order. */
+  private readonly pending = new Fifo<Transaction>();
   /** Ended transactions in the order they ended, with the time they leave the table. */
-  private readonly ended = new RecencyMap<string, { tx: Transaction; leaveAt: Ts }>();
+  private readonly ended = new Fifo<{ tx: Transaction; leaveAt: Ts }>();
   private readonly finalHist = new Map<string, { h: IntervalHistogram; n: number }>();
   private readonly provHist = new IntervalHistogram();
   private provCount = 0;
@@ -161,13 +172,20 @@ export class TransactionTracker {
 
   /** Time passes: time out the requests whose limit `now` has passed, and drop ended transactions whose window has. */
   advance(now: Ts): void {
-    for (let tx = this.pending.oldestValue(); tx !== undefined; tx = this.pending.oldestValue()) {
+    for (let tx = this.pending.peek(); tx !== undefined; tx = this.pending.peek()) {
+      if (!tx.pending) {
+        this.pending.shift();
+        continue;
+      }
       const deadline = tsAfterMs(tx.start, this.params.timeoutMs);
       if (!tsBefore(deadline, now)) break;
       this.timeout(tx, deadline);
     }
-    for (let e = this.ended.oldestValue(); e !== undefined && tsBefore(e.leaveAt, now); e = this.ended.oldestValue()) {
-      this.ended.delete(e.tx.key);
+    for (let e = this.ended.peek(); e !== undefined && tsBefore(e.leaveAt, now); e = this.ended.peek()) {
+      this.ended.shift();
+      // Retired again later (its entry then comes after this one), or evicted: not this entry's to drop.
+      if (e.tx.leaveAt !== e.leaveAt) continue;
+      e.tx.leaveAt = null;
       // The key may since belong to a new transaction (an RFC 2543 branch reused): drop only this one.
       if (this.table.peek(e.tx.key) === e.tx) this.table.delete(e.tx.key);
     }
@@ -175,14 +193,15 @@ export class TransactionTracker {
 
   /** Keep an ended transaction for the retransmissions that may still follow `at`. */
   private retire(tx: Transaction, at: Ts): void {
-    this.ended.set(tx.key, { tx, leaveAt: tsAfterMs(at, Math.max(this.params.timeoutMs, RETRANSMIT_WINDOW_MS)) });
+    tx.leaveAt = tsAfterMs(at, Math.max(this.params.timeoutMs, RETRANSMIT_WINDOW_MS));
+    this.ended.push({ tx, leaveAt: tx.leaveAt });
   }
 
   add(ev: SipEvent): TxUpdate {
     this.advance(ev.ts);
     const m = ev.msg;
     const key = keyOf(ev);
-    const tx = this.table.get(key);
+    const tx = this.table.peek(key);
     if (m.method !== undefined) {
       if (m.method === 'ACK') return this.ack(tx);
       if (tx !== undefined) {
@@ -218,10 +237,10 @@ export class TransactionTracker {
     const tx: Transaction = {
       key, method: detach(m.method!), callId: detach(m.callId!), cseq: m.cseq!.seq, client: ev.src, server: ev.dst,
       start: ev.ts, startTime: ev.time, requests: 1, firstProvisional: null, final: null, finalStatus: null,
-      responses: 0, responseRetransmissions: 0, acks: 0, outcome: 'open', seen: [],
+      responses: 0, responseRetransmissions: 0, acks: 0, outcome: 'open', seen: [], pending: true, leaveAt: null,
     };
     this.table.set(key, tx);
-    this.pending.set(key, tx);
+    this.pending.push(tx);
     this.s.transactions++;
     this.evictOverflow();
     this.listener.started?.(tx, ev);
@@ -232,8 +251,9 @@ export class TransactionTracker {
     while (this.table.size > this.params.maxTransactions) {
       const old = this.table.oldestValue()!;
       this.table.delete(old.key);
-      this.ended.delete(old.key);
-      if (this.pending.delete(old.key) || (old.outcome === 'open' && old.method === 'INVITE')) this.s.evicted++;
+      old.leaveAt = null;
+      if (old.pending || (old.outcome === 'open' && old.method === 'INVITE')) this.s.evicted++;
+      old.pending = false;
     }
   }
 
@@ -255,7 +275,7 @@ export class TransactionTracker {
           this.provHist.add(msBetween(tx.start, ev.ts));
           this.provCount++;
           // Proceeding: no timer runs for an INVITE client transaction any more.
-          this.pending.delete(tx.key);
+          tx.pending = false;
         }
       }
       return { tx, kind: 'response' };
@@ -263,7 +283,7 @@ export class TransactionTracker {
     if (tx.final === null) {
       tx.final = ev.ts;
       tx.finalStatus = status;
-      this.pending.delete(tx.key);
+      tx.pending = false;
       // A response after the timeout was declared still counts as the answer it is, late.
       if (tx.outcome === 'open') this.s.completed++;
       tx.outcome = tx.outcome === 'timeout' ? 'timeout' : 'final';
@@ -282,7 +302,7 @@ export class TransactionTracker {
   }
 
   private timeout(tx: Transaction, at: Ts): void {
-    this.pending.delete(tx.key);
+    tx.pending = false;
     tx.outcome = 'timeout';
     this.s.timeouts++;
     this.retire(tx, at);
@@ -297,7 +317,9 @@ export class TransactionTracker {
     if (this.finished) return;
     this.finished = true;
     if (end !== null) this.advance(end);
-    for (const tx of this.pending.values()) {
+    for (const tx of this.pending) {
+      if (!tx.pending) continue;
+      tx.pending = false;
       tx.outcome = 'unanswered';
       this.s.unansweredAtEnd++;
       this.listener.unanswered?.(tx);
