@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UCPROBE_VERSION } from '../version.js';
 import { analyzeFile, type FileReport } from '../analysis/analyze.js';
+import { analyzeInWorkers, analyzeSetup, parallelWorthwhile } from './analyze-files.js';
 import { analysisText } from '../output/analysis-text.js';
 import { correlationText } from '../output/correlation-text.js';
 import { correlate, VantageCollector } from '../heartbeat/correlate.js';
@@ -16,15 +17,14 @@ import { formatOptions, outputFormat, outputWriter, type FormatFlags } from './f
 import { CaptureError } from '../sources/types.js';
 import { TIME_STYLES } from '../output/time-format.js';
 import { dissect, type DissectFlags } from './dissect.js';
-import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
+import { decodeOptions, heartbeatOptions, type HeartbeatFlags } from './options.js';
 import { failOnConditions, failOnFindings, FAIL_ON_CONDITIONS, type FailOnCondition } from './fail-on.js';
-import { loadPolicyFile } from '../dscp/policy-file.js';
 import { addGenerateCommand } from './generate.js';
 import { addMonitorCommand } from './monitor.js';
 import { addRunCommand } from './run.js';
 import { addReplayCommand } from './replay.js';
 import { RunError } from '../run/observers.js';
-import { addSipCommand, sipTimeout } from './sip.js';
+import { addSipCommand } from './sip.js';
 import { addLiveCommands } from './live.js';
 import { MonitorError } from '../monitor/monitor.js';
 import { GenerateError } from '../generator/generate.js';
@@ -81,18 +81,20 @@ function buildProgram(): Command {
   for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions(), quietOption()]) analyzeCmd.addOption(o);
   analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & FormatFlags & { correlate?: boolean; policy?: string; sipTimeout?: string; failOn?: FailOnCondition[]; table: CsvTable; quiet?: boolean }) => {
     const format = outputFormat(flags);
-    const opts = pipelineOptions(flags);
-    const params = detectorFlags(flags);
-    const dscpPolicy = flags.policy !== undefined ? loadPolicyFile(flags.policy) : undefined;
-    const sip = sipTimeout(flags.sipTimeout, '--sip-timeout');
+    // Checked here, before any worker starts: a bad flag is one line, as always.
+    const { opts, params, dscpPolicy, sip } = analyzeSetup(flags);
     if (flags.correlate && files.length !== 2) throw new UsageError(`--correlate: expected two captures (one near each host), got ${files.length}`);
     const vantages = flags.correlate ? files.map((f) => new VantageCollector(f)) : [];
     const reports: FileReport[] = [];
     const run = new LongRun(flags.quiet === true, files.includes('-'));
     try {
-      for (const [i, f] of files.entries()) {
-        if (run.interrupted) break;
-        reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, progress: run.next(f), until: run.until }));
+      // Several files: one per core (--correlate feeds both files into one collector here, so not then).
+      if (!flags.correlate && parallelWorthwhile(files)) reports.push(...await analyzeInWorkers(files, flags, (f) => run.next(f), run.until));
+      else {
+        for (const [i, f] of files.entries()) {
+          if (run.interrupted) break;
+          reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, progress: run.next(f), until: run.until }));
+        }
       }
     } finally {
       run.end();

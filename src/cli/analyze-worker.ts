@@ -1,0 +1,28 @@
+// One file of `analyze a.pcap b.pcap ...`, in a worker thread: the same
+// analyzeFile as the main thread runs, with the options rebuilt from the
+// command's flags here (a loaded policy does not cross threads; its file
+// does). Progress and Ctrl-C go through shared memory (see analyze-files.ts).
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { analyzeFile } from '../analysis/analyze.js';
+import { newProgress } from '../sources/types.js';
+import { analyzeSetup, type AnalyzeJob, PROGRESS_BYTES, PROGRESS_PACKETS, PROGRESS_TOTAL } from './analyze-files.js';
+
+const job = workerData as AnalyzeJob;
+const stop = new Int32Array(job.stop);
+const shared = new Float64Array(job.progress);
+const progress = newProgress();
+const publish = setInterval(() => {
+  shared[PROGRESS_BYTES] = progress.bytes;
+  shared[PROGRESS_TOTAL] = progress.total ?? -1;
+  shared[PROGRESS_PACKETS] = progress.facts?.packets ?? 0;
+}, 100);
+try {
+  const s = analyzeSetup(job.flags);
+  const report = await analyzeFile(job.file, s.opts, s.params, [], { dscpPolicy: s.dscpPolicy, sip: s.sip, progress, until: () => Atomics.load(stop, 0) === 1 });
+  parentPort!.postMessage({ report });
+} catch (e) {
+  parentPort!.postMessage({ error: { message: (e as Error).message, name: (e as Error).name } });
+} finally {
+  clearInterval(publish);
+}
