@@ -34,7 +34,7 @@ test('the checker: the demo report keeps the schema; a missing, mistyped or unkn
     '$: schemaVersion is missing',
     '$.files[0].capture.packets: string, expected integer',
     '$.files[0].capture: extra is not in the schema',
-    '$.files[0].heartbeats.events[0].type: "lunch" is not one of ["loss","failover","recovery","restart","reset","unexplained-reset"]',
+    '$.files[0].heartbeats.events[0].type: "lunch" is not one of ["loss","failover","recovery","restart","reset","unexplained-reset","monitor-stalled"]',
   ]);
 });
 
