@@ -2,7 +2,7 @@
 // decoding a capture in-process through the same pipeline as the CLI.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import type { PacketRecord } from '../dissectors/types.js';
 import { readCapture } from '../src/sources/capture-reader.js';
 import { Pipeline, type PipelineOptions } from '../src/pipeline/pipeline.js';
 import type { CaptureFacts } from '../src/sources/types.js';
+import { validate, type Schema } from './json-schema.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -82,10 +83,20 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000)
   return false;
 }
 
-/** Run the built CLI (npm test builds it first). */
+const ANALYZE_SCHEMA = JSON.parse(readFileSync(join(REPO, 'schema', 'analyze.schema.json'), 'utf8')) as Schema;
+
+/**
+ * Run the built CLI (npm test builds it first). Every `analyze` JSON document
+ * a test gets this way is held to schema/analyze.schema.json first.
+ */
 export function runCli(args: string[], input?: Buffer): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(REPO, 'bin', 'ucprobe.js'), ...args], {
     input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024,
   });
+  const json = args.includes('--json') || args.join(' ').includes('--format json');
+  if (args[0] === 'analyze' && json && r.stdout.startsWith('{')) {
+    const broken = validate(JSON.parse(r.stdout), ANALYZE_SCHEMA);
+    if (broken.length) throw new Error(`ucprobe ${args.join(' ')}: the JSON breaks schema/analyze.schema.json:\n${broken.slice(0, 10).join('\n')}`);
+  }
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

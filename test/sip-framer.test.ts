@@ -8,8 +8,7 @@ import fc from 'fast-check';
 import type { SipMessage } from '../dissectors/types.js';
 import { sipSummary } from '../dissectors/sip.js';
 import { SipStreamFramer } from '../src/sip/stream-framer.js';
-import { CORPUS, REPO, needsCorpus, runCli } from './helpers.js';
-import { validate, type Schema } from './json-schema.js';
+import { CORPUS, needsCorpus, runCli } from './helpers.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { TCP_ACK, TCP_PSH, TCP_SYN } from '../dissectors/types.js';
@@ -342,9 +341,7 @@ test('analyze: SIP over TCP with a Content-Length of 99999999999, -5 or abc coun
     w.close();
     const r = runCli(['analyze', '--json', path]);
     assert.equal(r.status, 0, r.stderr);
-    const doc = JSON.parse(r.stdout);
-    assert.deepEqual(validate(doc, JSON.parse(readFileSync(join(REPO, 'schema', 'analyze.schema.json'), 'utf8')) as Schema), []);
-    const sip = doc.files[0].sip;
+    const sip = JSON.parse(r.stdout).files[0].sip;
     assert.deepEqual(sip.requests, { MESSAGE: 1, OPTIONS: 1 }, `Content-Length ${length}: ${JSON.stringify(sip)}`);
   }
 });

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import React from 'react';
 import { render } from 'ink-testing-library';
+import chalk from 'chalk';
 import type { LiveSnapshot } from '../src/live/view-model.js';
 import { App } from '../src/tui/app.js';
 import { eventsPane } from '../src/tui/events-pane.js';
@@ -455,4 +456,33 @@ test('fixedSource gives the ladders it was given, and null for others', () => {
   assert.equal(src.ladder('constructor'), null);
   assert.equal(src.current(), src.current());
   src.subscribe(() => {})();
+});
+
+test('NO_COLOR: no color in the frame (states keep their words, bold and inverse); colors when it is unset or empty', async () => {
+  // Colors are SGR 30-37, 90-97 (foreground), 40-47, 100-107 (background) and 38/48;... (256 and true color).
+  const COLOR = /\u001b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9;]*)?m/;
+  const before = process.env.NO_COLOR;
+  // The test's stdout is no terminal, so chalk (ink's colors) starts with none: as on a 16-color terminal here.
+  const level = chalk.level;
+  chalk.level = 1;
+  try {
+    const frames: Record<string, string> = {};
+    for (const value of [undefined, '', '1']) {
+      if (value === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = value;
+      const r = await show();
+      await until(r, (f) => f.includes('FAILED'), 'the heartbeat pane');
+      frames[String(value)] = r.lastFrame() ?? '';
+      r.unmount();
+    }
+    assert.match(frames.undefined, COLOR, 'colored by default');
+    assert.match(frames[''], COLOR, 'NO_COLOR= (empty) leaves colors on');
+    assert.doesNotMatch(frames['1'], COLOR, 'NO_COLOR=1: no color');
+    assert.match(frames['1'], /\u001b\[7m/, 'inverse still marks FAILED');
+    assert.equal(frames['1'].replace(SGR, ''), frames.undefined.replace(SGR, ''), 'the same text');
+  } finally {
+    chalk.level = level;
+    if (before === undefined) delete process.env.NO_COLOR;
+    else process.env.NO_COLOR = before;
+  }
 });

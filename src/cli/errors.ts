@@ -7,7 +7,8 @@ export class UsageError extends Error {
   }
 }
 
-/** Exit codes: 0 fine, 1 a --fail-on condition held, 2 bad input or usage, 3 internal error. */
+/** Exit codes: 0 fine, 1 a --fail-on condition held, 2 bad input or usage, 3 internal error, 130 stopped by Ctrl-C (SIGINT). */
 export const EXIT_FAIL_ON = 1;
 export const EXIT_BAD_INPUT = 2;
 export const EXIT_INTERNAL = 3;
+export const EXIT_INTERRUPTED = 130;

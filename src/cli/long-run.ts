@@ -9,8 +9,7 @@ import { ProgressLine, PROGRESS_INTERVAL_MS } from '../output/progress.js';
 import { newProgress, type ReadProgress } from '../sources/types.js';
 import type { FileReport } from '../analysis/analyze.js';
 import { sanitize } from '../output/sanitize.js';
-
-export const EXIT_INTERRUPTED = 130;
+import { EXIT_INTERRUPTED } from './errors.js';
 
 export function quietOption(): Option {
   return new Option('-q, --quiet', 'no progress line on a terminal');

@@ -28,11 +28,11 @@ import { addSipCommand } from './sip.js';
 import { addLiveCommands } from './live.js';
 import { MonitorError } from '../monitor/monitor.js';
 import { GenerateError } from '../generator/generate.js';
-import { EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_INTERNAL, UsageError } from './errors.js';
+import { EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_INTERNAL, EXIT_INTERRUPTED, UsageError } from './errors.js';
 import { hepOptions } from './hep-options.js';
 import { OutputError } from '../io-errors.js';
 import { JSON_SCHEMA_VERSION, jsonText } from '../output/json-text.js';
-import { EXIT_INTERRUPTED, LongRun, partialNote, quietOption } from './long-run.js';
+import { LongRun, partialNote, quietOption } from './long-run.js';
 
 function warn(msg: string): void {
   process.stderr.write(`ucprobe: warning: ${msg}\n`);

@@ -13,10 +13,10 @@ import { ioReason } from '../io-errors.js';
 import { collectFile, type ReportFile } from '../report/collect.js';
 import { renderReport } from '../report/html.js';
 import { CaptureError } from '../sources/types.js';
-import { UsageError } from './errors.js';
+import { EXIT_INTERRUPTED, UsageError } from './errors.js';
 import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
 import { sipTimeout } from './sip.js';
-import { EXIT_INTERRUPTED, LongRun, partialNote, quietOption } from './long-run.js';
+import { LongRun, partialNote, quietOption } from './long-run.js';
 
 export interface ReportFlags extends HeartbeatFlags {
   output: string;

@@ -3,7 +3,7 @@
 import React from 'react';
 import { Box } from 'ink';
 import { Line } from './line.js';
-import { fitSegs } from './text.js';
+import { fitSegs, tint } from './text.js';
 
 export const HELP_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['Tab / Shift-Tab', 'focus the next / previous pane'],
@@ -24,7 +24,7 @@ export function Help(props: { width: number; height: number }): React.JSX.Elemen
     ...HELP_KEYS.map(([k, what]) => <Line key={k} segs={fitSegs([{ text: `  ${k.padEnd(16)}`, bold: true }, { text: what }], inner)} />),
   ];
   return (
-    <Box flexDirection="column" borderStyle="single" borderColor="cyan" width={props.width} height={props.height} overflow="hidden">
+    <Box flexDirection="column" borderStyle="single" borderColor={tint('cyan')} width={props.width} height={props.height} overflow="hidden">
       {lines.slice(0, Math.max(0, props.height - 2))}
     </Box>
   );

@@ -6,7 +6,7 @@ import React from 'react';
 import { Box } from 'ink';
 import { sanitize } from '../output/sanitize.js';
 import { Line } from './line.js';
-import { fitSegs, sliceCells } from './text.js';
+import { fitSegs, sliceCells, tint } from './text.js';
 
 export interface LadderViewProps {
   callId: string;
@@ -34,7 +34,7 @@ export function LadderView(p: LadderViewProps): React.JSX.Element {
     ? [<Line key="note" segs={fitSegs([{ text: 'The messages of this call were not kept, so there is no ladder to show (Esc closes).', color: 'yellow' }], inner)} />]
     : p.lines.slice(top, top + rows).map((l, i) => <Line key={i} segs={fitSegs([{ text: sliceCells(l, p.left, inner) }], inner)} />);
   return (
-    <Box flexDirection="column" borderStyle="single" borderColor="cyan" width={p.width} height={p.height} overflow="hidden">
+    <Box flexDirection="column" borderStyle="single" borderColor={tint('cyan')} width={p.width} height={p.height} overflow="hidden">
       {p.height > 2 && <Line segs={title} />}
       {body}
     </Box>

@@ -3,13 +3,13 @@
 
 import React from 'react';
 import { Text } from 'ink';
-import type { Seg } from './text.js';
+import { tint, type Seg } from './text.js';
 
 export function Line(props: { segs: Seg[] }): React.JSX.Element {
   return (
     <Text wrap="truncate">
       {props.segs.map((s, i) => (
-        <Text key={i} color={s.color} bold={s.bold} dimColor={s.dim} inverse={s.inverse}>{s.text}</Text>
+        <Text key={i} color={tint(s.color)} bold={s.bold} dimColor={s.dim} inverse={s.inverse}>{s.text}</Text>
       ))}
     </Text>
   );

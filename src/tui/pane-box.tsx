@@ -5,7 +5,7 @@ import React, { useRef, type MutableRefObject } from 'react';
 import { Box } from 'ink';
 import { Line } from './line.js';
 import { GUTTER, type PaneContent } from './pane.js';
-import { fitSegs, restyle, type Seg } from './text.js';
+import { fitSegs, restyle, tint, type Seg } from './text.js';
 
 export interface PaneBoxProps {
   content: PaneContent;
@@ -70,7 +70,7 @@ export function PaneBox(p: PaneBoxProps): React.JSX.Element {
     out.push(<Line key={l.key} segs={sel ? restyle(segs, { inverse: true }) : segs} />);
   });
   return (
-    <Box flexDirection="column" borderStyle="single" borderColor={p.focused ? 'cyan' : 'gray'} width={p.width} height={p.height} overflow="hidden">
+    <Box flexDirection="column" borderStyle="single" borderColor={tint(p.focused ? 'cyan' : 'gray')} width={p.width} height={p.height} overflow="hidden">
       {out}
     </Box>
   );

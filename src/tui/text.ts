@@ -13,6 +13,16 @@ export interface Seg {
 
 export type SegStyle = Omit<Seg, 'text'>;
 
+/**
+ * A color, or none when NO_COLOR is set to anything but '' (https://no-color.org):
+ * the UI then tells states by words, bold and inverse alone. Asked at each
+ * render, so a test can set it.
+ */
+export function tint(color: string | undefined): string | undefined {
+  const off = process.env.NO_COLOR;
+  return off !== undefined && off !== '' ? undefined : color;
+}
+
 // East Asian wide and emoji ranges take two cells; combining marks and
 // zero-width characters none (sanitize() leaves them, they are printable).
 const WIDE: ReadonlyArray<readonly [number, number]> = [
