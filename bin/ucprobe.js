@@ -17,5 +17,11 @@ if (!existsSync(main)) {
   process.stderr.write('ucprobe: not built yet: run `npm install` (or `npm run build`) in the ucprobe folder\n');
   process.exit(2);
 }
-const { main: run } = await import(main);
-await run(process.argv);
+// --version alone needs none of the commands: answer it before loading them (0.06 s, not 0.3 s).
+if (process.argv.length === 3 && process.argv[2] === '--version') {
+  const { UCPROBE_VERSION } = await import(new URL('../dist/src/version.js', import.meta.url).href);
+  process.stdout.write(`${UCPROBE_VERSION}\n`);
+} else {
+  const { main: run } = await import(main);
+  await run(process.argv);
+}
