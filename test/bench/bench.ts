@@ -11,6 +11,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeMixedCapture } from '../../captures/make-captures.js';
 import { writeIpv6Copy } from './ipv6-copy.js';
+import { writeSipOnlyCapture } from './sip-only.js';
 import type { FrameInfo } from '../../dissectors/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -191,6 +192,45 @@ console.log('\nother shapes (analyze, median of 3 fresh runs)');
 console.log(`  1 M mixed, IPv4       ${fmt(pps(ipv4Run)).padStart(12)} packets/s  (${ipv4Run.seconds.toFixed(2)} s)`);
 console.log(`  1 M mixed, IPv6       ${fmt(pps(ipv6Run)).padStart(12)} packets/s  (${ipv6Run.seconds.toFixed(2)} s; IPv6 takes the record path)`);
 console.log(`  2,000 heartbeat pairs ${fmt(pps(pairsRun)).padStart(12)} packets/s  (${pairsRun.seconds.toFixed(2)} s, ${fmt(pairsRun.packets)} packets, peak RSS ${pairsRun.maxRssMiB.toFixed(1)} MiB)`);
+
+// SIP only: a proxy's signalling, every transaction unique; against tshark's own SIP statistics, counts compared.
+const sipOnly = join(dir, 'sip-only-1M.pcap');
+if (!existsSync(sipOnly)) {
+  process.stdout.write(`writing ${sipOnly} ...\n`);
+  writeSipOnlyCapture(sipOnly, 1_000_000);
+}
+const sipRun = median(3, () => analyzeChild(sipOnly));
+console.log('\nSIP only, 1 M messages (answered and busy calls, OPTIONS keepalives; median of 3)');
+console.log(`  analyze               ${fmt(pps(sipRun)).padStart(12)} messages/s  (${sipRun.seconds.toFixed(2)} s, peak RSS ${sipRun.maxRssMiB.toFixed(1)} MiB)`);
+if (!skipTshark && spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('tshark', ['-n', '-q', '-r', sipOnly, '-z', 'sip,stat'], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(`  tshark -z sip,stat    ${fmt(1e6 / seconds).padStart(12)} messages/s  (${seconds.toFixed(2)} s)`);
+  console.log(`  analyze / tshark      ${(seconds / sipRun.seconds).toFixed(2)} x   (goal >= 10 x)`);
+  if (r.status !== 0) console.log('  (tshark failed)');
+}
+
+// Both cores: two files in one analyze call (a worker each) against two separate runs.
+function cliSeconds(args: string[]): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [join(here, '..', '..', '..', 'bin', 'ucprobe.js'), 'analyze', ...args], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`analyze ${args.join(' ')} failed`);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+const one1m = capture(1_000_000);
+const separate = [0, 1, 2].map(() => cliSeconds([one1m]) + cliSeconds([ipv4Copy()])).sort((a, b) => a - b)[1];
+const together = [0, 1, 2].map(() => cliSeconds([one1m, ipv4Copy()])).sort((a, b) => a - b)[1];
+console.log('\ntwo 1 M mixed files (median of 3)');
+console.log(`  two separate runs     ${separate.toFixed(2)} s`);
+console.log(`  one call, two workers ${together.toFixed(2)} s  (${(together / separate).toFixed(2)} of separate; goal <= 0.65)`);
+
+/** A second 1 M file (a copy, so the two reads are of different files). */
+function ipv4Copy(): string {
+  const path = join(dir, 'mixed-1M-copy.pcap');
+  if (!existsSync(path)) writeMixedCapture(path, { packets: 1_000_000, seed: 8 });
+  return path;
+}
 
 // The lab side: the generator's schedule and the monitor's declarations, each in a fresh process.
 function generatorChild(mode: 'send' | 'declare' | 'watch', streams: number, seconds: number): Record<string, unknown> | null {
