@@ -50,6 +50,18 @@ export type ByteOrder = 'le' | 'be';
 export interface HeartbeatRecord {
   seq: number;
   byteOrder: ByteOrder;
+  /**
+   * Off the heartbeat ports a stream is recognised by its shape, a few
+   * datagrams in: the datagrams before this one that the recognition rests
+   * on, oldest first (set on the datagram that made it), so they count too.
+   */
+  earlier?: EarlierHeartbeat[];
+}
+
+export interface EarlierHeartbeat {
+  seq: number;
+  tsSec: number;
+  tsNsec: number;
 }
 
 export interface RtpRecord {

@@ -213,8 +213,8 @@ test('the same for heartbeats: on a heartbeat port, found by shape elsewhere, ei
 test('heartbeat flow state evicted from the full table starts over, by numbers as by key', () => {
   const streams = new HeartbeatStreams(undefined, 2);
   const dword = (v: number) => Uint8Array.of(0, 0, 0, v);
-  const a = (v: number) => streams.observeIpv4(0x0a000001, 0x0a000002, 40000, 40001, false, dword(v), 0);
-  const other = (n: number) => streams.observeIpv4(0x0a000003 + n, 0x0a000002, 40000, 40001, false, dword(1), 0);
+  const a = (v: number) => streams.observeIpv4(0x0a000001, 0x0a000002, 40000, 40001, false, dword(v), 0, v, 0);
+  const other = (n: number) => streams.observeIpv4(0x0a000003 + n, 0x0a000002, 40000, 40001, false, dword(1), 0, 9, 0);
   assert.deepEqual([a(1), a(2), a(3)], [false, false, true], 'promoted after two +1 steps');
   assert.equal(streams.seq, 3);
   assert.equal(a(4), true);

@@ -48,7 +48,8 @@ export class ProtocolCounter implements BatchConsumer {
       c.tcp++;
       if (rec.tcp && rec.tcp.flags & 0x04) c.tcpRst++;
     } else if (!rec.ip.fragment) c.otherIp++;
-    if (rec.app === 'mds-heartbeat') c.mdsHeartbeat++;
+    // With the datagrams a shape-recognised stream's promotion rests on (counted once recognised).
+    if (rec.app === 'mds-heartbeat') c.mdsHeartbeat += 1 + (rec.hb?.earlier?.length ?? 0);
     else if (rec.app === 'sip') c.sip++;
     else if (rec.app === 'rtp') c.rtp++;
   };
@@ -64,7 +65,7 @@ export class ProtocolCounter implements BatchConsumer {
       c.vlanTagged += batch.vlanTagged[i];
       const app = batch.app[i];
       if (app === BATCH_RTP) c.rtp++;
-      else if (app === BATCH_HEARTBEAT) c.mdsHeartbeat++;
+      else if (app === BATCH_HEARTBEAT) c.mdsHeartbeat += 1 + (batch.hbEarlier.get(i)?.length ?? 0);
     }
   }
 }

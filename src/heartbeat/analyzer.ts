@@ -58,8 +58,9 @@ export class HeartbeatAnalyzer implements BatchConsumer {
     const ip = rec.ip;
     if (!ip) return;
     if (rec.hb && rec.app === 'mds-heartbeat') {
-      const key = flowKey(rec);
-      this.detector.heartbeat({ key, src: ip.src, dst: ip.dst, sport: rec.sport, dport: rec.dport }, rec.hb.seq, rec.hb.byteOrder, rec.tsSec + rec.tsNsec / 1e9);
+      const id = { key: flowKey(rec), src: ip.src, dst: ip.dst, sport: rec.sport, dport: rec.dport };
+      for (const e of rec.hb.earlier ?? []) this.detector.heartbeat(id, e.seq, rec.hb.byteOrder, e.tsSec + e.tsNsec / 1e9);
+      this.detector.heartbeat(id, rec.hb.seq, rec.hb.byteOrder, rec.tsSec + rec.tsNsec / 1e9);
     } else if (rec.tcp && rec.tcp.flags & TCP_RST) {
       this.addReset({ time: rec.tsSec + rec.tsNsec / 1e9, src: ip.src, sport: rec.sport, dst: ip.dst, dport: rec.dport });
     }
@@ -70,7 +71,9 @@ export class HeartbeatAnalyzer implements BatchConsumer {
     for (let i = 0; i < batch.length; i++) {
       if (batch.app[i] !== BATCH_HEARTBEAT) continue;
       const id = this.ids.get(batch.src[i], batch.dst[i], batch.sport[i], batch.dport[i]);
-      this.detector.heartbeat(id, batch.hbSeq[i], batchByteOrder(batch, i), batch.tsSec[i] + batch.tsNsec[i] / 1e9);
+      const order = batchByteOrder(batch, i);
+      for (const e of batch.hbEarlier.get(i) ?? []) this.detector.heartbeat(id, e.seq, order, e.tsSec + e.tsNsec / 1e9);
+      this.detector.heartbeat(id, batch.hbSeq[i], order, batch.tsSec[i] + batch.tsNsec[i] / 1e9);
     }
   }
 

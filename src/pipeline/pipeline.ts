@@ -105,10 +105,11 @@ export class Pipeline implements FrameSink {
     if (end - p === 4) {
       const known = onHeartbeatPort(f.sport, f.dport, this.opts.heartbeatPorts);
       const hb = this.heartbeats;
-      if (hb.observeIpv4(f.src, f.dst, f.sport, f.dport, known, b, p)) {
+      if (hb.observeIpv4(f.src, f.dst, f.sport, f.dport, known, b, p, info.tsSec, info.tsNsec)) {
         batch.app[i] = BATCH_HEARTBEAT;
         batch.hbSeq[i] = hb.seq;
         batch.hbBigEndian[i] = hb.order === 'be' ? 1 : 0;
+        if (hb.earlier) batch.hbEarlier.set(i, hb.earlier);
       } else batch.app[i] = BATCH_NONE;
     } else {
       if (end === p || b[p] < 0x80) return false;
@@ -154,6 +155,7 @@ export class Pipeline implements FrameSink {
     if (batch.length === 0) return;
     for (const c of this.batchConsumers!) c.addUdpBatch(batch);
     batch.length = 0;
+    batch.hbEarlier.clear();
   };
 
   private reassemble(rec: PacketRecord): void {

@@ -7,7 +7,7 @@
 // in capture order (the pipeline hands on the batch before any record that
 // follows it).
 
-import type { AppName, ByteOrder } from '../../dissectors/types.js';
+import type { AppName, ByteOrder, EarlierHeartbeat } from '../../dissectors/types.js';
 import type { RecordConsumer } from './pipeline.js';
 
 export const UDP_BATCH_CAPACITY = 4096;
@@ -34,6 +34,8 @@ export class UdpBatch {
   /** For a heartbeat: its sequence number and byte order (the record's `hb`). */
   readonly hbSeq = new Uint32Array(UDP_BATCH_CAPACITY);
   readonly hbBigEndian = new Uint8Array(UDP_BATCH_CAPACITY);
+  /** By entry: the heartbeats a shape-recognised stream's promotion rests on (the record's `hb.earlier`); rare. */
+  readonly hbEarlier = new Map<number, EarlierHeartbeat[]>();
 }
 
 /** The record's app null. */

@@ -218,7 +218,10 @@ export class IntervalCollector implements BatchConsumer {
     if (batch.length === 0) return;
     this.origin ??= batch.tsSec[0] + batch.tsNsec[0] / 1e9;
     for (let i = 0; i < batch.length; i++) {
-      if (batch.app[i] === BATCH_HEARTBEAT) this.heartbeat(this.ids.get(batch.src[i], batch.dst[i], batch.sport[i], batch.dport[i]).key, batch.tsSec[i] + batch.tsNsec[i] / 1e9);
+      if (batch.app[i] !== BATCH_HEARTBEAT) continue;
+      const key = this.ids.get(batch.src[i], batch.dst[i], batch.sport[i], batch.dport[i]).key;
+      for (const e of batch.hbEarlier.get(i) ?? []) this.heartbeat(key, e.tsSec + e.tsNsec / 1e9);
+      this.heartbeat(key, batch.tsSec[i] + batch.tsNsec[i] / 1e9);
     }
   }
 
@@ -227,7 +230,10 @@ export class IntervalCollector implements BatchConsumer {
     // Every stream's grid starts at the capture's first packet, so the panels of one file line up.
     this.origin ??= t;
     // The same test as the heartbeat analyzer's, so the keys match its streams.
-    if (rec.hb && rec.app === 'mds-heartbeat' && rec.ip) this.heartbeat(flowKey(rec), t);
+    if (rec.hb && rec.app === 'mds-heartbeat' && rec.ip) {
+      for (const e of rec.hb.earlier ?? []) this.heartbeat(flowKey(rec), e.tsSec + e.tsNsec / 1e9);
+      this.heartbeat(flowKey(rec), t);
+    }
   };
 
   /** A heartbeat of stream `key` at `t`, once `origin` is set. */
