@@ -296,7 +296,7 @@ export class HeartbeatDetector {
   tick(now: number): void {
     // After finish nothing more happens: the input has ended.
     if (this.finished) return;
-    while (this.due.peekKey() <= now) {
+    while (this.due.size > 0 && this.due.peekKey() <= now) {
       const key = this.due.peekKey();
       const s = this.due.pop()!;
       if (key !== s.dueKey) continue; // superseded by an earlier entry

@@ -294,7 +294,8 @@ export class LiveSession {
    * the grace and the reorder window (a run proven by sequence numbers).
    */
   private settleResets(t: number): void {
-    if (t > -Infinity) this.hb.detector.tick(t);
+    // ±Infinity: only the resets are settled (a failover was just declared; the input ended).
+    if (Number.isFinite(t)) this.hb.detector.tick(t);
     if (this.pendingResets.length === 0) return;
     const p = this.params;
     const waitSec = (2 * p.graceMs + p.reorderWindowMs) / 1000;

@@ -3,7 +3,8 @@
 // rotates into numbered files named as dumpcap names them
 // (out_00001_20261124103000.pcapng); with --ring only the newest N are kept.
 
-import { unlinkSync } from 'node:fs';
+import { accessSync, constants, statSync, unlinkSync } from 'node:fs';
+import { outputError } from '../io-errors.js';
 import { basename, dirname, extname, join } from 'node:path';
 import type { FrameInfo } from '../../dissectors/types.js';
 import { PcapngWriter } from './pcap-writer.js';
@@ -34,7 +35,16 @@ export class RingCaptureWriter {
   private sequence = 0;
   packets = 0;
 
-  constructor(private readonly opts: RingOptions) {}
+  /** Files open at the first packet; whether they can be is asked now, so a bad -w is said before capture starts. */
+  constructor(private readonly opts: RingOptions) {
+    const folder = dirname(opts.path);
+    try {
+      if (!statSync(folder).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+      accessSync(folder, constants.W_OK);
+    } catch (e) {
+      throw outputError(opts.path, e);
+    }
+  }
 
   /** Write one captured frame (bytes are copied into the file buffer at once). */
   write(info: FrameInfo, bytes: Uint8Array): void {
