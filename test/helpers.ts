@@ -83,11 +83,11 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000)
   return false;
 }
 
-const ANALYZE_SCHEMA = JSON.parse(readFileSync(join(REPO, 'schema', 'analyze.schema.json'), 'utf8')) as Schema;
+const ANALYZE_SCHEMA = JSON.parse(readFileSync(join(REPO, 'src', 'output', 'analyze.schema.json'), 'utf8')) as Schema;
 
 /**
  * Run the built CLI (npm test builds it first). Every `analyze` JSON document
- * a test gets this way is held to schema/analyze.schema.json first.
+ * a test gets this way is held to src/output/analyze.schema.json first.
  */
 export function runCli(args: string[], input?: Buffer): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(REPO, 'bin', 'ucprobe.js'), ...args], {
@@ -96,7 +96,7 @@ export function runCli(args: string[], input?: Buffer): { status: number; stdout
   const json = args.includes('--json') || args.join(' ').includes('--format json');
   if (args[0] === 'analyze' && json && r.stdout.startsWith('{')) {
     const broken = validate(JSON.parse(r.stdout), ANALYZE_SCHEMA);
-    if (broken.length) throw new Error(`ucprobe ${args.join(' ')}: the JSON breaks schema/analyze.schema.json:\n${broken.slice(0, 10).join('\n')}`);
+    if (broken.length) throw new Error(`ucprobe ${args.join(' ')}: the JSON breaks src/output/analyze.schema.json:\n${broken.slice(0, 10).join('\n')}`);
   }
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -120,7 +120,7 @@ test('Ctrl-C during analyze: the report of what was read, marked partial (text l
   const doc = JSON.parse(json.stdout);
   assert.equal(doc.schemaVersion, 1);
   assert.equal(doc.partial, true);
-  assert.deepEqual(validate(doc, JSON.parse(readFileSync(join(REPO, 'schema', 'analyze.schema.json'), 'utf8')) as Schema), []);
+  assert.deepEqual(validate(doc, JSON.parse(readFileSync(join(REPO, 'src', 'output', 'analyze.schema.json'), 'utf8')) as Schema), []);
   assert.equal(doc.files[0].capture.packets, 4170);
   assert.equal(doc.files[0].sip.messages, 125);
   assert.deepEqual(doc.files[0].warnings, [], 'the read was stopped, not cut short');

@@ -1,5 +1,5 @@
 // analyze --json against the JSON Schema shipped in the package
-// (schema/analyze.schema.json): on the demo, gzip, a hostile SIP call, a SIP
+// (src/output/analyze.schema.json): on the demo, gzip, a hostile SIP call, a SIP
 // over TCP capture, --correlate, a partial run, and every corpus capture; and
 // the checker itself catches what breaks the schema.
 
@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { REPO, corpusCaptures, runCli } from './helpers.js';
 import { validate, type Schema } from './json-schema.js';
 
-const SCHEMA = JSON.parse(readFileSync(join(REPO, 'schema', 'analyze.schema.json'), 'utf8')) as Schema;
+const SCHEMA = JSON.parse(readFileSync(join(REPO, 'src', 'output', 'analyze.schema.json'), 'utf8')) as Schema;
 const DEMO = join(REPO, 'captures', 'demo.pcap');
 
 function analyzeJson(args: string[]): unknown {

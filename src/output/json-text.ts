@@ -10,7 +10,7 @@ const ANY_RAW = new RegExp(RAW);
 const EVERY_RAW = new RegExp(RAW, 'g');
 
 /**
- * The version of the JSON documents' shape (analyze --json: schema/analyze.schema.json),
+ * The version of the JSON documents' shape (analyze --json: src/output/analyze.schema.json),
  * written first in each as `schemaVersion`; raised when a field changes meaning or goes.
  */
 export const JSON_SCHEMA_VERSION = 1;
