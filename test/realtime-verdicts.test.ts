@@ -132,6 +132,11 @@ interface MonitorRun {
   report: { totals: { failovers: number }; receiver: { kernelTimestamps: boolean; kernelDrops: number; stalls: number } };
 }
 
+/** The wire itself was silent past the failover deadline after `seq` (by the kernel's times): a sender late, not a false verdict. */
+function wireSilent(events: HeartbeatEvent[], stream: string, seq: number): boolean {
+  return events.some((e) => e.type === 'loss' && e.stream === stream && e.afterSeq === seq && e.resumed !== null && e.resumed - e.lastHeard >= 0.55);
+}
+
 /**
  * A monitor and a generator as two processes on loopback; the monitor is
  * stopped for `stallMs` while the stream runs. `sendArgs` shape the stream.
@@ -156,8 +161,9 @@ for (const stallMs of [800, 2000]) {
     const { events, report } = await monitorRun(['--count', '50'], stallMs);
     assert.equal(report.receiver.kernelTimestamps, true, 'the native receiver is built (npm run build)');
     assert.ok(report.receiver.stalls >= 1, 'the monitor saw its own stall');
-    // The stream's end (seq 49) is silence the monitor rightly calls out; nothing before it.
-    const early = events.filter((e) => (e.type === 'failover' && e.lastSeq < 49) || (e.type === 'loss' && e.nextSeq !== null));
+    // The stream's end (seq 49) is silence the monitor rightly calls out; nothing before it is lost.
+    // (A sender slowed by a loaded host can be late on the wire: a one-miss silence is then true, and said.)
+    const early = events.filter((e) => (e.type === 'failover' && e.lastSeq < 49 && !wireSilent(events, e.stream, e.lastSeq)) || (e.type === 'loss' && e.nextSeq !== null && e.lost !== 0));
     assert.deepEqual(early, []);
   });
 }
@@ -250,11 +256,16 @@ test('the 4-vs-5 boundary 20 times each on a loaded host: 20 failovers, all on f
     ].join('\n'));
     const { events, report } = await monitorRun(['--streams', streams], 300);
     assert.equal(report.receiver.kernelDrops, 0);
+    const fours = new Set(events.filter((e) => e.type === 'loss' && e.lost === 4).map((e) => e.stream));
+    const fives = new Set(events.filter((e) => e.type === 'loss' && e.lost === 5).map((e) => e.stream));
+    assert.equal(fours.size, 20, 'every four-drop stream lost its four');
+    assert.equal(fives.size, 20, 'every five-drop stream lost its five');
     const failovers = events.filter((e) => e.type === 'failover' && e.lastSeq < 39);
-    assert.equal(failovers.length, 20, failovers.map((e) => e.stream).join(' '));
-    assert.ok(failovers.every((e) => e.type === 'failover' && e.lastSeq === 14));
-    const fours = events.filter((e) => e.type === 'loss' && e.lost === 4).length;
-    assert.equal(fours, 20, 'every four-drop stream lost its four, without failing over');
+    // True: every five-drop stream, after seq 14. False: a four-drop stream, unless the wire itself was
+    // silent that long (the sender late on a loaded host: then the kernel's times prove the verdict).
+    assert.deepEqual([...fives].filter((s) => !failovers.some((e) => e.stream === s && e.type === 'failover' && e.lastSeq === 14)), []);
+    const falseOnes = failovers.filter((e) => fours.has(e.stream) && e.type === 'failover' && !wireSilent(events, e.stream, e.lastSeq));
+    assert.deepEqual(falseOnes, []);
   } finally {
     for (const b of busy) b.kill('SIGKILL');
   }
@@ -346,4 +357,17 @@ test('monitor: SIGHUP re-reads --config and says the settings it now holds', { t
   const settings = mon.lines.map((l) => JSON.parse(l) as { type?: string; params?: { threshold: number; intervalMs: number } }).filter((o) => o.type === 'settings');
   assert.deepEqual(settings.map((s) => [s.params!.threshold, s.params!.intervalMs]), [[9, 200]]);
   assert.match(mon.stderr(), /SIGHUP: .*hb\.json.*the heartbeat settings stay as they were/);
+});
+
+test('a live session that saw no packet ends cleanly (nothing to settle, no event)', async () => {
+  const { LiveSession } = await import('../src/live/session.js');
+  const events: unknown[] = [];
+  const s = new LiveSession({ source: { kind: 'interface', name: 'lo', filter: null }, onEvent: (e) => events.push(e) });
+  s.start(1000);
+  s.tick(1001);
+  s.end();
+  const snap = s.snapshot(1002);
+  assert.equal(snap.packets, 0);
+  assert.equal(snap.elapsedSec, 2);
+  assert.deepEqual(events, []);
 });
