@@ -39,7 +39,7 @@ import {
   type SipVia,
 } from '../src/writer/frame-builder.js';
 import { Rng } from '../src/generator/rng.js';
-import { MinHeap } from '../src/pipeline/min-heap.js';
+import { MinHeap } from '../src/common/min-heap.js';
 import { openCaptureWriter, PcapWriter, type CaptureFormat, type PacketSink } from '../src/writer/pcap-writer.js';
 
 // ---------------------------------------------------------------------------

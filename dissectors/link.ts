@@ -2,6 +2,7 @@
 // SLL2, BSD null/loopback and raw IP. Each decoder tells the next layer by an
 // EtherType and where it starts.
 
+import type { LinkResult } from './types.js';
 import { decodePppoeSession } from './ppp.js';
 
 export const LINKTYPE_NULL = 0;
@@ -33,14 +34,7 @@ export const SLL_PROTOCOL = 14;
 export const SLL2_HEADER_LEN = 20;
 export const NULL_HEADER_LEN = 4;
 
-export interface LinkResult {
-  /** EtherType of what follows, or ETHERTYPE_NONE. */
-  etherType: number;
-  /** Offset where the network layer starts. */
-  offset: number;
-  vlans: number[] | null;
-  error: string | null;
-}
+export type { LinkResult };
 
 const LINK_NAMES: Record<number, string> = {
   [LINKTYPE_NULL]: 'null', [LINKTYPE_ETHERNET]: 'ethernet', [LINKTYPE_RAW]: 'raw',

@@ -1,7 +1,7 @@
 // PPP framing as it reaches IP: PPPoE sessions on Ethernet, and PPP inside
 // GRE (PPTP-style enhanced GRE carries PPP frames).
 
-import type { LinkResult } from './link.js';
+import type { LinkResult } from './types.js';
 
 const PPPOE_HEADER_LEN = 6;
 const PPP_IPV4 = 0x0021;

@@ -2,7 +2,7 @@
 // SipMessage, never throws. It does not know which transport the bytes came
 // from; a datagram is parsed as-is (RFC 3261 18.3: octets after
 // Content-Length are ignored, a missing Content-Length means "the rest of the
-// datagram"), and src/sip/stream-framer.ts cuts TCP streams into messages
+// datagram"), and src/reassembly/sip-stream-framer.ts cuts TCP streams into messages
 // with sipStreamExtent() before calling parseSipMessage().
 //
 // Checks follow the RFC 4475 / RFC 5118 torture tests: a message that breaks

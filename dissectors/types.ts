@@ -172,3 +172,13 @@ export interface PacketRecord extends FrameInfo {
   /** First layer that failed, and why. */
   error: string | null;
 }
+
+/** What a link layer decoder found: where the network layer starts and what it is. */
+export interface LinkResult {
+  /** EtherType of what follows, or ETHERTYPE_NONE (-1). */
+  etherType: number;
+  /** Offset where the network layer starts. */
+  offset: number;
+  vlans: number[] | null;
+  error: string | null;
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { REPO, runCli } from './helpers.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import { csv } from '../src/output/csv.js';
-import { isoTime } from '../src/output/time-format.js';
+import { isoTime } from '../src/common/time-format.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { buildUdpFrame, parseIpv4, sipBytes, sipRequest, sipResponse, type SipNameAddr } from '../src/writer/frame-builder.js';

@@ -14,7 +14,7 @@ import { TCP_ACK, TCP_PSH, TCP_SYN } from '../dissectors/types.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import type { DscpAuditReport, FlowAudit } from '../src/dscp/audit.js';
 import { parsePolicy } from '../src/dscp/policy-file.js';
-import { UsageError } from '../src/cli/errors.js';
+import { UsageError } from '../src/common/errors.js';
 import {
   buildTcpFrame, buildUdpFrame, heartbeatPayload, rtpPayload, sipBytes, sipRequest, sipResponse, type EthernetSpec, type Ipv4Spec,
 } from '../src/writer/frame-builder.js';

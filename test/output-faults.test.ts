@@ -71,7 +71,7 @@ test('an input the kernel will not read (/proc/self/mem: EIO): one line naming i
 test('live -w into a missing folder is one line before capture starts; its file on a full disk is one line at the first flush', { skip }, async () => {
   oneLine('live -w /missing/dir/x.pcapng', run(['live', '-i', 'lo', '-w', '/missing/dir/x.pcapng', '--duration', '1s']), /^ucprobe: cannot write \/missing\/dir\/x\.pcapng: no such folder\n$/);
   const { RingCaptureWriter } = await import('../src/writer/ring-writer.js');
-  const { OutputError } = await import('../src/io-errors.js');
+  const { OutputError } = await import('../src/common/io-errors.js');
   const w = new RingCaptureWriter({ path: '/dev/full' });
   w.write({ frame: 1, tsSec: 1, tsNsec: 0, caplen: 60, len: 60, linkType: 1, iface: 0 }, new Uint8Array(60));
   assert.throws(() => w.close(), (e: unknown) => e instanceof OutputError && /^cannot write \/dev\/full: no space left on device$/.test(e.message));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { collectHeartbeatStreams, ReplayError, ReplaySource, seqAt, type CapturedStream } from '../src/generator/replay-source.js';
 import type { Impairments, Slot } from '../src/generator/impairments.js';
 import { replaySpecs, selectStreams } from '../src/cli/replay.js';
-import { UsageError } from '../src/cli/errors.js';
+import { UsageError } from '../src/common/errors.js';
 import { Monitor } from '../src/monitor/monitor.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import type { HeartbeatEvent } from '../src/heartbeat/events.js';

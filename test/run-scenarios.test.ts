@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, runCli } from './helpers.js';
-import { loadScenario, loadStreamFile } from '../src/run/scenario-file.js';
+import { loadScenario, loadStreamFile } from '../src/cli/scenario-file.js';
 import { runScenario } from '../src/run/run.js';
 import { planPhases } from '../src/run/expectations.js';
 import { setSocketDscp } from '../src/generator/dscp-socket.js';

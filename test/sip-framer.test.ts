@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { SipMessage } from '../dissectors/types.js';
 import { sipSummary } from '../dissectors/sip.js';
-import { SipStreamFramer } from '../src/sip/stream-framer.js';
+import { SipStreamFramer } from '../src/reassembly/sip-stream-framer.js';
 import { CORPUS, needsCorpus, runCli } from './helpers.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

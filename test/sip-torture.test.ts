@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import type { SipMessage } from '../dissectors/types.js';
 import { looksLikeSip, parseSipDatagram, parseSipMessage, sipSummary } from '../dissectors/sip.js';
 import { parseSdp } from '../dissectors/sdp.js';
-import { SipStreamFramer } from '../src/sip/stream-framer.js';
+import { SipStreamFramer } from '../src/reassembly/sip-stream-framer.js';
 import { CORPUS, needsCorpus } from './helpers.js';
 
 const TORTURE = join(CORPUS, 'sip-torture');

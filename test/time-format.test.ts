@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clockMs, formatTime, isoTime, utcClock } from '../src/output/time-format.js';
+import { clockMs, formatTime, isoTime, utcClock } from '../src/common/time-format.js';
 
 test('times within the calendar: ISO dates, day clocks, rounding to the microsecond', () => {
   assert.equal(isoTime(1422527998.578402281), '2015-01-29T10:39:58.578402Z');

@@ -16,7 +16,7 @@ import { loadPolicyFile } from '../dscp/policy-file.js';
 import { detectorFlags, pipelineOptions, type HeartbeatFlags } from './options.js';
 import { sipTimeout } from './sip.js';
 import { CaptureError } from '../sources/types.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 
 /** The flags that decide what analyzeFile does; plain data, so they cross to a worker. */
 export interface AnalyzeFlags extends HeartbeatFlags {

@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { DetectorParams } from '../heartbeat/params.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 
 export interface HeartbeatConfig extends Partial<DetectorParams> {
   ports?: string;

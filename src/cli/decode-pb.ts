@@ -7,7 +7,7 @@ import { newFacts } from '../sources/types.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
 import { JSON_OPTIONS, recordMessageType } from '../pb/schema.js';
 import { PbStreamError, readPbStream } from '../pb/stream.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 import { jsonText } from '../output/json-text.js';
 
 /** Returns the warnings (a stream without its End record). */

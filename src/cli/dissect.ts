@@ -6,12 +6,12 @@ import { packetJson, packetLine } from '../output/packet-line.js';
 import { packetTree } from '../output/packet-tree.js';
 import { PbStreamWriter } from '../pb/stream.js';
 import { packetMessage } from '../pb/records.js';
-import type { TimeStyle } from '../output/time-format.js';
+import type { TimeStyle } from '../common/time-format.js';
 import type { PacketRecord } from '../../dissectors/types.js';
 import { detectorFlags, pipelineOptions, type DecodeFlags } from './options.js';
 import { hepSettings, startHep, type HepFlags } from './hep-options.js';
 import { outputFormat, outputWriter, type FormatFlags } from './format.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 import { packetFilter, type PacketFilterFlags } from './packet-filter.js';
 import { jsonText } from '../output/json-text.js';
 

@@ -2,7 +2,7 @@
 // "did the cluster fail over" without parsing the report.
 
 import type { FileReport } from '../analysis/analyze.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 
 export const FAIL_ON_CONDITIONS = ['failover', 'loss', 'restart', 'missing-reset', 'unexplained-reset', 'dscp', 'keepalive', 'sip-timeout'] as const;
 export type FailOnCondition = (typeof FAIL_ON_CONDITIONS)[number];

@@ -2,7 +2,7 @@
 
 import { Option } from 'commander';
 import { openOutput, type StdoutWriter } from '../output/stdout-writer.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 
 export type OutputFormat = 'text' | 'json' | 'pb' | 'csv';
 

@@ -6,12 +6,12 @@ import { generate, type StreamSpec } from '../generator/generate.js';
 import type { Impairments } from '../generator/impairments.js';
 import { SentWriter } from '../generator/sent-writer.js';
 import { generateSummaryText, summaryJson } from '../output/generate-text.js';
-import { loadStreamFile } from '../run/scenario-file.js';
+import { loadStreamFile } from './scenario-file.js';
 import { streamSpec } from '../run/run.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
 import { durationMs, dscp, hostPort, localEndpoint, pause, restartAt, wholeNumber } from './parse.js';
 import { impairmentsFromFlags, lossOptions, type LossFlags } from './loss-flags.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 
 interface GenerateFlags extends LossFlags {
   to?: string;

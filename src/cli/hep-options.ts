@@ -8,7 +8,7 @@ import { newFacts, type CaptureFacts, type FrameHandler } from '../sources/types
 import { fileChunks, readCapture, readCaptureStream } from '../sources/capture-reader.js';
 import { HepSink } from '../hep/sink.js';
 import { DEFAULT_HEP_UDP_RATE, hepSummaryLine, HepSendError, openHepSender, parseHepUrl, type HepCounters, type HepSender, type HepUrl } from '../hep/sender.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 
 /** heplify's and sngrep's default capture agent id: Homer setups already expect it. */
 export const DEFAULT_HEP_ID = 2002;

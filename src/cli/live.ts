@@ -30,7 +30,7 @@ import { connectEventFeed } from '../monitor/feed-client.js';
 import { heartbeatLiveEvent, monitorLiveEvent } from '../live/live-events.js';
 import { sipTimeout } from './sip.js';
 import { speedFactor } from './replay.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 
 interface ViewFlags extends HeartbeatFlags, FormatFlags {
   monitorEvents?: string;

@@ -9,7 +9,7 @@ import { ProgressLine, PROGRESS_INTERVAL_MS } from '../output/progress.js';
 import { newProgress, type ReadProgress } from '../sources/types.js';
 import type { FileReport } from '../analysis/analyze.js';
 import { sanitize } from '../output/sanitize.js';
-import { EXIT_INTERRUPTED } from './errors.js';
+import { EXIT_INTERRUPTED } from '../common/errors.js';
 
 export function quietOption(): Option {
   return new Option('-q, --quiet', 'no progress line on a terminal');

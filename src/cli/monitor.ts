@@ -7,13 +7,13 @@ import { DEFAULT_MAX_STREAMS } from '../heartbeat/detector.js';
 import { EventFeed } from '../monitor/event-feed.js';
 import type { HeartbeatEvent } from '../heartbeat/events.js';
 import { describeEvent, heartbeatText } from '../output/heartbeat-text.js';
-import { formatTime } from '../output/time-format.js';
+import { formatTime } from '../common/time-format.js';
 import { PbStreamWriter } from '../pb/stream.js';
 import { heartbeatEventMessage, heartbeatStreamMessage } from '../pb/records.js';
 import { formatOptions, outputFormat, outputWriter, type FormatFlags } from './format.js';
 import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, reloadOnHangup, settingsText, type HeartbeatFlags } from './options.js';
 import { byteSize, durationMs, hostPort, port, wholeNumber } from './parse.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 
 interface MonitorFlags extends HeartbeatFlags, FormatFlags {
   port: string;

@@ -7,7 +7,7 @@ import type { PipelineOptions } from '../pipeline/pipeline.js';
 import { DEFAULT_HEARTBEAT_PORTS } from '../../dissectors/mds-heartbeat.js';
 import { DEFAULT_DETECTOR_PARAMS, type DetectorParams } from '../heartbeat/params.js';
 import { checkNumber, loadConfig, type HeartbeatConfig } from './config.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 
 export interface DecodeFlags {
   hbPorts?: string;

@@ -5,7 +5,7 @@
 
 import { BlockList, isIP } from 'node:net';
 import type { PacketRecord } from '../../dissectors/types.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 import { port } from './parse.js';
 
 /** The application names `--app` takes: the record's `app`, or none. */

@@ -4,7 +4,7 @@
 
 import { parseDscp } from '../../dissectors/dscp.js';
 import type { GilbertElliott } from '../generator/impairments.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 
 /** "250ms", "2s", "1.5m" or a bare number of `bareUnit`; in milliseconds. */
 export function durationMs(text: string, option: string, bareUnit: 'ms' | 's' = 'ms'): number {

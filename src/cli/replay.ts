@@ -13,7 +13,7 @@ import { StdoutWriter } from '../output/stdout-writer.js';
 import { decodeOptions, pipelineOptions, type DecodeFlags } from './options.js';
 import { impairmentsFromFlags, lossOptions, type LossFlags } from './loss-flags.js';
 import { dscp, hostPort, localEndpoint } from './parse.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 import { replayPaced } from '../sources/paced-replay.js';
 import { detectorFlags } from './options.js';
 import { hepOptions, hepSettings, startHep, type HepFlags, type HepRun, type HepSettings } from './hep-options.js';

@@ -4,12 +4,12 @@
 
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadScenario } from '../run/scenario-file.js';
+import { loadScenario } from './scenario-file.js';
 import { runScenario } from '../run/run.js';
 import { runJson, runJunit, runText } from '../output/run-report.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
 import { hostPort } from './parse.js';
-import { EXIT_FAIL_ON, UsageError } from './errors.js';
+import { EXIT_FAIL_ON, UsageError } from '../common/errors.js';
 
 interface RunFlags {
   remoteMonitor?: string;

@@ -13,7 +13,7 @@ import { sanitize } from '../output/sanitize.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
 import { decodeOptions, pipelineOptions, type DecodeFlags } from './options.js';
 import { durationMs } from './parse.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../common/errors.js';
 import { JSON_SCHEMA_VERSION, jsonText } from '../output/json-text.js';
 
 interface CallsFlags extends DecodeFlags {

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../common/errors.js';
 
 export type KeyPath = ReadonlyArray<string | number>;
 

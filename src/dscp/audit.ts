@@ -11,7 +11,7 @@
 import { TCP_ACK, TCP_SYN, type AppName, type PacketRecord, type SipMessage } from '../../dissectors/types.js';
 import { Ipv4Header, ipv4Text } from '../../dissectors/ipv4.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
-import { BoundedMap, RecencyMap, type RecencyEntry } from '../pipeline/bounded-map.js';
+import { BoundedMap, RecencyMap, type RecencyEntry } from '../common/bounded-map.js';
 import { endpoint, flowKey, flowKeyOf, mediaAddress } from '../pipeline/flow-key.js';
 import { Ipv4FlowCache } from '../pipeline/ipv4-flow-cache.js';
 import { batchAppName, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';

@@ -8,10 +8,10 @@ import { isIP } from 'node:net';
 import type { ByteOrder } from '../../dissectors/types.js';
 import { heartbeatPayload } from '../writer/frame-builder.js';
 import { StreamPlan, type Impairments, type Slot, type SlotSource, type Withheld } from './impairments.js';
-import { MinHeap } from '../pipeline/min-heap.js';
+import { MinHeap } from '../common/min-heap.js';
 import { setSocketDscp } from './dscp-socket.js';
 import { bindUdp } from './bind-udp.js';
-import { quantile } from '../analysis/quantile.js';
+import { quantile } from '../common/quantile.js';
 
 export interface StreamSpec {
   name: string;

@@ -8,7 +8,7 @@
 import type { PacketRecord } from '../../dissectors/types.js';
 import { endpoint, flowKey } from '../pipeline/flow-key.js';
 import { SeqTimeline, type SeqRun } from './seq-timeline.js';
-import { quantile } from '../analysis/quantile.js';
+import { quantile } from '../common/quantile.js';
 
 /** Delay samples kept per stream for the quantiles. */
 const MAX_SAMPLES = 65_536;

@@ -13,7 +13,7 @@ import { compareEvents, type FailoverEvent, type HeartbeatEvent, type LossEvent,
 import { IntervalHistogram, type IntervalStats } from './interval-histogram.js';
 import type { FlowId } from '../pipeline/flow-key.js';
 import { deadlineOffset, detectorParams, missesAfter, roundUs, type DetectorParams } from './params.js';
-import { MinHeap } from '../pipeline/min-heap.js';
+import { MinHeap } from '../common/min-heap.js';
 
 /** A stream is one direction of a UDP flow. */
 export type StreamId = FlowId;

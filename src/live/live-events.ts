@@ -1,15 +1,14 @@
 // The analyzers' findings as one-line live events, for the events pane and
 // the text/JSON lines printed when there is no terminal.
 
-import type { HeartbeatEvent } from '../heartbeat/events.js';
+import type { HeartbeatEvent, MonitorStalledEvent } from '../heartbeat/events.js';
 import type { FeedLine } from '../monitor/event-feed.js';
 import type { DetectorParams } from '../heartbeat/params.js';
 import { observedByPackets, type FlowAudit } from '../dscp/audit.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import type { Transaction } from '../sip/transactions.js';
 import { phbName } from '../../dissectors/dscp.js';
-import { clockMs } from '../output/time-format.js';
-import { stalledText } from '../output/heartbeat-text.js';
+import { clockMs } from '../common/time-format.js';
 import type { LiveEvent } from './view-model.js';
 
 export function heartbeatLiveEvent(e: HeartbeatEvent, p: DetectorParams): LiveEvent {
@@ -84,4 +83,13 @@ export function monitorLiveEvent(line: FeedLine, where: string, p: DetectorParam
     };
   }
   return null;
+}
+
+/** Why no verdict: the receiver itself could not see arrivals over the silence. */
+export function stalledText(e: MonitorStalledEvent): string {
+  const span = `${clockMs(e.blindFrom)} to ${clockMs(e.blindTo)} (${Math.round((e.blindTo - e.blindFrom) * 1000)} ms)`;
+  const why = e.drops > 0
+    ? `the receiver itself dropped ${e.drops} datagram(s) from ${span}, its queue full`
+    : `the receiver was stalled from ${span} and cannot tell when its queued datagrams came`;
+  return `silent past the failover deadline after seq ${e.lastSeq}, but ${why}: no verdict`;
 }

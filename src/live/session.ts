@@ -7,7 +7,7 @@
 import type { PacketRecord } from '../../dissectors/types.js';
 import { TCP_RST } from '../../dissectors/types.js';
 import { Pipeline, type PipelineOptions, type RecordConsumer } from '../pipeline/pipeline.js';
-import { RecencyMap } from '../pipeline/bounded-map.js';
+import { RecencyMap } from '../common/bounded-map.js';
 import { endpoint, flowKey, pairKeyOf } from '../pipeline/flow-key.js';
 import type { FrameHandler } from '../sources/types.js';
 import { HeartbeatAnalyzer } from '../heartbeat/analyzer.js';

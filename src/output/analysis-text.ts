@@ -2,7 +2,7 @@
 
 import type { FileReport } from '../analysis/analyze.js';
 import { phbName } from '../../dissectors/dscp.js';
-import { isoTime } from './time-format.js';
+import { isoTime } from '../common/time-format.js';
 import { table } from './table.js';
 import { sanitize } from './sanitize.js';
 import { heartbeatText } from './heartbeat-text.js';

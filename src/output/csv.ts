@@ -6,7 +6,7 @@
 import type { FileReport } from '../analysis/analyze.js';
 import { phbName } from '../../dissectors/dscp.js';
 import { observedByPackets, type FlowAudit } from '../dscp/audit.js';
-import { isoTime } from './time-format.js';
+import { isoTime } from '../common/time-format.js';
 import { sanitize } from './sanitize.js';
 
 export type CsvTable = 'streams' | 'flows' | 'calls';

@@ -2,10 +2,11 @@
 // side, and a timeline of events with times relative to the first packet.
 
 import type { HeartbeatReport } from '../heartbeat/analyzer.js';
-import type { HeartbeatEvent, MonitorStalledEvent } from '../heartbeat/events.js';
+import type { HeartbeatEvent } from '../heartbeat/events.js';
+import { stalledText } from '../live/live-events.js';
 import { endpoint } from '../pipeline/flow-key.js';
 import { table } from './table.js';
-import { clockMs, isoTime } from './time-format.js';
+import { isoTime } from '../common/time-format.js';
 
 /** Timeline lines printed; the rest are in --json. */
 const MAX_TIMELINE = 500;
@@ -17,14 +18,6 @@ function rel(t: number, origin: number): string {
   return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(6)}`;
 }
 
-/** Why no verdict: the receiver itself could not see arrivals over the silence. */
-export function stalledText(e: MonitorStalledEvent): string {
-  const span = `${clockMs(e.blindFrom)} to ${clockMs(e.blindTo)} (${ms((e.blindTo - e.blindFrom) * 1000)} ms)`;
-  const why = e.drops > 0
-    ? `the receiver itself dropped ${e.drops} datagram(s) from ${span}, its queue full`
-    : `the receiver was stalled from ${span} and cannot tell when its queued datagrams came`;
-  return `silent past the failover deadline after seq ${e.lastSeq}, but ${why}: no verdict`;
-}
 
 /** One event in words; `origin` anchors the relative times inside it. `live`: resets are not linked yet. */
 export function describeEvent(e: HeartbeatEvent, origin: number, live = false): string {

@@ -3,7 +3,7 @@
 
 import type { LiveEvent, LiveSnapshot } from '../live/view-model.js';
 import { sanitize } from './sanitize.js';
-import { isoTime } from './time-format.js';
+import { isoTime } from '../common/time-format.js';
 
 export function eventLine(e: LiveEvent): string {
   return `${isoTime(e.time)}  ${e.kind.toUpperCase().padEnd(17)} ${sanitize(e.subject)}  ${sanitize(e.text)}`;

@@ -7,7 +7,7 @@ import { linkTypeName } from '../../dissectors/link.js';
 import { tcpFlagString } from '../../dissectors/tcp.js';
 import { endpoint } from '../pipeline/flow-key.js';
 import { sanitize } from './sanitize.js';
-import { formatTime, type TimeStyle } from './time-format.js';
+import { formatTime, type TimeStyle } from '../common/time-format.js';
 
 export function sipLine(m: SipMessage): string {
   const start = m.method !== undefined ? `${m.method} ${m.requestUri ?? ''}` : `${m.status ?? '???'} ${m.reason ?? ''}`.trimEnd();

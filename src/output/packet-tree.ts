@@ -5,7 +5,7 @@ import { phbName, ecnName } from '../../dissectors/dscp.js';
 import { linkTypeName } from '../../dissectors/link.js';
 import { tcpFlagString } from '../../dissectors/tcp.js';
 import { sanitize } from './sanitize.js';
-import { isoTime } from './time-format.js';
+import { isoTime } from '../common/time-format.js';
 
 export function packetTree(rec: PacketRecord): string {
   const out: string[] = [];

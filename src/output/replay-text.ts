@@ -4,7 +4,7 @@
 import { phbName } from '../../dissectors/dscp.js';
 import type { GenerateSummary } from '../generator/generate.js';
 import { seqAt, type CaptureStreams, type CapturedStream } from '../generator/replay-source.js';
-import { isoTime } from './time-format.js';
+import { isoTime } from '../common/time-format.js';
 import { table } from './table.js';
 
 export interface StreamListing {

@@ -10,7 +10,7 @@ import type { KeepalivePair } from '../sip/keepalives.js';
 import type { ResponseTimeStats } from '../sip/transactions.js';
 import { sanitize } from './sanitize.js';
 import { table } from './table.js';
-import { formatTime, utcClock } from './time-format.js';
+import { formatTime, utcClock } from '../common/time-format.js';
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

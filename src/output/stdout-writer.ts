@@ -6,8 +6,8 @@
 // fails (disk full) is an OutputError naming the output: one line, exit 2.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { EXIT_BAD_INPUT, UsageError } from '../cli/errors.js';
-import { ioReason, OutputError, outputError } from '../io-errors.js';
+import { EXIT_BAD_INPUT, UsageError } from '../common/errors.js';
+import { ioReason, OutputError, outputError } from '../common/io-errors.js';
 
 const FLUSH_AT = 64 * 1024;
 

@@ -9,7 +9,7 @@ import type { ByteOrder, EarlierHeartbeat, PacketRecord } from '../../dissectors
 import { readDword } from '../../dissectors/mds-heartbeat.js';
 import { ipv4Text } from '../../dissectors/ipv4.js';
 import { IPPROTO_UDP } from '../../dissectors/frame.js';
-import { RecencyMap, type RecencyEntry } from './bounded-map.js';
+import { RecencyMap, type RecencyEntry } from '../common/bounded-map.js';
 import { flowKeyOf } from './flow-key.js';
 import { Ipv4FlowCache } from './ipv4-flow-cache.js';
 

@@ -14,16 +14,16 @@ import { looksLikeSip } from '../../dissectors/sip.js';
 import { decodeRtp, looksLikeRtp, rtpHeaderLength } from '../../dissectors/rtp.js';
 import { IpFragmentReassembler } from '../reassembly/ip-fragments.js';
 import { TcpReassembler } from '../reassembly/tcp-stream.js';
-import { SipStreamFramer } from '../sip/stream-framer.js';
-import { BoundedMap } from './bounded-map.js';
+import { SipStreamFramer } from '../reassembly/sip-stream-framer.js';
+import { BoundedMap } from '../common/bounded-map.js';
 import { HeartbeatStreams } from './heartbeat-streams.js';
 import { endpoint, flowKey, mediaAddress } from './flow-key.js';
-import { detach } from './detach.js';
+import { detach } from '../common/detach.js';
 import { Ipv4FlowCache } from './ipv4-flow-cache.js';
-import { BATCH_HEARTBEAT, BATCH_NONE, BATCH_RTP, UDP_BATCH_CAPACITY, UdpBatch, type BatchConsumer } from './udp-batch.js';
+import { BATCH_HEARTBEAT, BATCH_NONE, BATCH_RTP, UDP_BATCH_CAPACITY, UdpBatch, type BatchConsumer, type RecordConsumer } from './udp-batch.js';
 import type { FrameSink } from '../sources/types.js';
 
-export type RecordConsumer = (rec: PacketRecord) => void;
+export type { RecordConsumer };
 /** A consumer of records only, or one that takes the fast lane's batches too. */
 export type PipelineConsumer = RecordConsumer | BatchConsumer;
 

@@ -8,7 +8,10 @@
 // follows it).
 
 import type { AppName, ByteOrder, EarlierHeartbeat } from '../../dissectors/types.js';
-import type { RecordConsumer } from './pipeline.js';
+import type { PacketRecord } from '../../dissectors/types.js';
+
+/** A consumer of records: every analyzer takes these. */
+export type RecordConsumer = (rec: PacketRecord) => void;
 
 export const UDP_BATCH_CAPACITY = 4096;
 

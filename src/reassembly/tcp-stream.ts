@@ -9,7 +9,7 @@
 // 32-bit difference, which is right as long as the two numbers are within 2 GiB.
 
 import { TCP_FIN, TCP_RST, TCP_SYN } from '../../dissectors/types.js';
-import { RecencyMap } from '../pipeline/bounded-map.js';
+import { RecencyMap } from '../common/bounded-map.js';
 
 /** What one call hands back: new in-order bytes, plus what was skipped or dropped. */
 export interface TcpDelivery {

@@ -14,7 +14,7 @@ import type { PairDirection, PairReport } from '../heartbeat/pairs.js';
 import type { DetectorParams } from '../heartbeat/params.js';
 import { describeEvent } from '../output/heartbeat-text.js';
 import { expectedText, flowNotes, observedText } from '../output/dscp-audit-text.js';
-import { isoTime, utcClock } from '../output/time-format.js';
+import { isoTime, utcClock } from '../common/time-format.js';
 import type { FlowAudit } from '../dscp/audit.js';
 import { CALL_STATES, type CallRecord } from '../sip/dialogs.js';
 import { verdictChart } from './bar-chart.js';

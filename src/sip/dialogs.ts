@@ -10,8 +10,8 @@
 // Times are those of the first sighting of each message, whichever hop.
 
 import type { SdpRecord } from '../../dissectors/types.js';
-import { RecencyMap } from '../pipeline/bounded-map.js';
-import { detach, detachOrNull } from '../pipeline/detach.js';
+import { RecencyMap } from '../common/bounded-map.js';
+import { detach, detachOrNull } from '../common/detach.js';
 import { msBetween, roundMs, uriOf, type SipEvent, type Ts } from './sip-event.js';
 import type { Transaction, TxUpdate } from './transactions.js';
 

@@ -5,7 +5,7 @@
 // here as failures/unanswered pings and a long gap.
 
 import { IntervalHistogram } from '../heartbeat/interval-histogram.js';
-import { RecencyMap } from '../pipeline/bounded-map.js';
+import { RecencyMap } from '../common/bounded-map.js';
 import { epochOf, msBetween, roundMs, type SipEvent, type Ts } from './sip-event.js';
 import type { Transaction } from './transactions.js';
 

@@ -22,9 +22,9 @@
 // transaction of the file.
 
 import { IntervalHistogram, type IntervalStats } from '../heartbeat/interval-histogram.js';
-import { RecencyMap } from '../pipeline/bounded-map.js';
-import { Fifo } from '../pipeline/fifo.js';
-import { detach } from '../pipeline/detach.js';
+import { RecencyMap } from '../common/bounded-map.js';
+import { Fifo } from '../common/fifo.js';
+import { detach } from '../common/detach.js';
 import { msBetween, roundMs, tsAfterMs, tsBefore, type SipEvent, type Ts } from './sip-event.js';
 
 export interface TransactionParams {

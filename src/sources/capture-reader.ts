@@ -5,7 +5,7 @@ import { closeSync, createReadStream, fstatSync, openSync, read, readSync, statS
 import { PcapParser, isKuznetsovPcap, pcapMagic } from './pcap.js';
 import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
 import { gunzipMembers, type GzipProblem } from './gzip-members.js';
-import { errnoCode, ioReason } from '../io-errors.js';
+import { errnoCode, ioReason } from '../common/io-errors.js';
 import { CaptureError, newFacts, type CaptureFacts, type FrameEmitter, type FrameHandler, type FrameSink, type ReadProgress, type RecordParser } from './types.js';
 
 const CHUNK = 8 * 1024 * 1024;

@@ -15,7 +15,7 @@ import { decodeHep, hep3PacketLength, HEP_PROTO_TYPE, type HepRecord } from '../
 import { LINKTYPE_ETHERNET } from '../../dissectors/link.js';
 import { TCP_ACK, TCP_PSH } from '../../dissectors/types.js';
 import { buildTcpFrame, buildUdpFrame, IPPROTO_TCP, type EthernetSpec, type IpSpec } from '../writer/frame-builder.js';
-import { BoundedMap } from '../pipeline/bounded-map.js';
+import { BoundedMap } from '../common/bounded-map.js';
 import { CaptureError, newFacts, type CaptureFacts, type FrameHandler } from './types.js';
 
 export type HepListenTransport = 'udp' | 'tcp';

@@ -4,7 +4,7 @@
 
 import type { LiveSnapshot, Severity } from '../live/view-model.js';
 import { sanitize } from '../output/sanitize.js';
-import { clockMs } from '../output/time-format.js';
+import { clockMs } from '../common/time-format.js';
 import { columnWidths, headerSegs, row, rowSegs, uniqueKeys, widest, type Column, type PaneContent } from './pane.js';
 import type { SegStyle } from './text.js';
 

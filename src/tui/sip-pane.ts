@@ -6,7 +6,7 @@ import { sanitize } from '../output/sanitize.js';
 import type { CallState } from '../sip/dialogs.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import { msCell } from './format.js';
-import { clockMs } from '../output/time-format.js';
+import { clockMs } from '../common/time-format.js';
 import {
   columnWidths, heading, headerSegs, row, rowSegs, uniqueKeys, widest, type Column, type PaneContent, type PaneLine,
 } from './pane.js';

@@ -9,7 +9,7 @@
 // holding epoch nanoseconds would lose precision (2^53 ns is ~104 days).
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { outputError } from '../io-errors.js';
+import { outputError } from '../common/io-errors.js';
 
 // ---------------------------------------------------------------------------
 // Link types (https://www.tcpdump.org/linktypes.html)

@@ -4,11 +4,11 @@
 // (out_00001_20261124103000.pcapng); with --ring only the newest N are kept.
 
 import { accessSync, constants, statSync, unlinkSync } from 'node:fs';
-import { outputError } from '../io-errors.js';
+import { outputError } from '../common/io-errors.js';
 import { basename, dirname, extname, join } from 'node:path';
 import type { FrameInfo } from '../../dissectors/types.js';
 import { PcapngWriter } from './pcap-writer.js';
-import { isoTime } from '../output/time-format.js';
+import { isoTime } from '../common/time-format.js';
 
 export interface RingOptions {
   path: string;

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { generate, type StreamSpec } from '../../src/generator/generate.js';
 import { Monitor } from '../../src/monitor/monitor.js';
-import { quantile } from '../../src/analysis/quantile.js';
+import { quantile } from '../../src/common/quantile.js';
 import { bindUdp } from '../../src/generator/bind-udp.js';
 
 const [mode, streamsArg, secondsArg] = process.argv.slice(2);

@@ -26,11 +26,11 @@
 // also what `generate --streams FILE` reads.
 
 import { YamlFile, type KeyPath } from '../config/yaml-file.js';
-import { burst, durationMs, dscp, gemodel, hostPort, localEndpoint, pause, probability, restartAt, seqRanges, wholeNumber } from '../cli/parse.js';
-import { checkNumber } from '../cli/config.js';
+import { burst, durationMs, dscp, gemodel, hostPort, localEndpoint, pause, probability, restartAt, seqRanges, wholeNumber } from './parse.js';
+import { checkNumber } from './config.js';
 import { DEFAULT_DETECTOR_PARAMS, deadlineOffset, detectorParams, type DetectorParams } from '../heartbeat/params.js';
 import type { Impairments } from '../generator/impairments.js';
-import type { MonitorSetup, Phase, PhaseExpectation, PhaseKind, RunExpectation, Scenario, ScenarioStream } from './scenario.js';
+import type { MonitorSetup, Phase, PhaseExpectation, PhaseKind, RunExpectation, Scenario, ScenarioStream } from '../run/scenario.js';
 
 const TOP_KEYS = ['name', 'description', 'heartbeat', 'monitor', 'streams', 'expect', 'settle'];
 const HEARTBEAT_KEYS = ['intervalMs', 'timeoutMs', 'threshold', 'graceMs', 'reorderWindowMs', 'resetWindowMs'] as const;
