@@ -1,6 +1,7 @@
 // `analyze`: one streaming pass over a capture through the pipeline, with the
 // analyzers as consumers, giving one report per file.
 
+import { countingSink, filterSink, type CaptureFilter } from '../sources/bpf.js';
 import { readCapture } from '../sources/capture-reader.js';
 import { CaptureError, newFacts, type CaptureFacts, type ReadProgress } from '../sources/types.js';
 import { linkTypeName } from '../../dissectors/link.js';
@@ -77,6 +78,10 @@ export interface AnalyzeExtras {
   progress?: ReadProgress;
   /** Asked after each packet: true stops the read there (Ctrl-C), and the report covers what was read. */
   until?: () => boolean;
+  /** Only the packets this capture filter selects are analysed (tcpdump's language). */
+  filter?: CaptureFilter;
+  /** Stop after this many packets analysed (those the filter selects), as tcpdump -c. */
+  count?: number;
 }
 
 /** `also`: further consumers to run in the same pass (e.g. two-vantage correlation; one of records only closes the fast lane). */
@@ -98,7 +103,12 @@ export async function analyzeFile(
   const facts = newFacts();
   let error: string | null = null;
   try {
-    await readCapture(path, pipeline, facts, extras.until, extras.progress ?? null);
+    // -c counts what reaches the analyzers: below the filter. Neither asked, the pipeline reads directly.
+    const limit = extras.count;
+    const counted = limit !== undefined ? countingSink(pipeline) : null;
+    const sink = extras.filter ? filterSink(counted ?? pipeline, extras.filter) : counted ?? pipeline;
+    const until = counted ? (): boolean => (extras.until?.() ?? false) || counted.count >= limit! : extras.until;
+    await readCapture(path, sink, facts, until, extras.progress ?? null);
   } catch (e) {
     // Nothing was read: there is no report to give, only the error.
     if (!(e instanceof CaptureError) || facts.format === null) throw e;

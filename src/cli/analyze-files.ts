@@ -17,11 +17,16 @@ import { detectorFlags, pipelineOptions, type HeartbeatFlags } from './options.j
 import { sipTimeout } from './sip.js';
 import { CaptureError } from '../sources/types.js';
 import { UsageError } from '../common/errors.js';
+import { CaptureFilter } from '../sources/bpf.js';
+import { LINKTYPE_ETHERNET } from '../../dissectors/link.js';
+import { wholeNumber } from './parse.js';
 
 /** The flags that decide what analyzeFile does; plain data, so they cross to a worker. */
 export interface AnalyzeFlags extends HeartbeatFlags {
   policy?: string;
   sipTimeout?: string;
+  filter?: string;
+  count?: string;
 }
 
 export interface AnalyzeSetup {
@@ -29,6 +34,8 @@ export interface AnalyzeSetup {
   params: Partial<DetectorParams>;
   dscpPolicy?: DscpPolicy;
   sip: Partial<SipAnalysisParams>;
+  filter?: CaptureFilter;
+  count?: number;
 }
 
 export function analyzeSetup(flags: AnalyzeFlags): AnalyzeSetup {
@@ -37,7 +44,16 @@ export function analyzeSetup(flags: AnalyzeFlags): AnalyzeSetup {
     params: detectorFlags(flags),
     dscpPolicy: flags.policy !== undefined ? loadPolicyFile(flags.policy) : undefined,
     sip: sipTimeout(flags.sipTimeout, '--sip-timeout'),
+    filter: flags.filter !== undefined ? captureFilter(flags.filter) : undefined,
+    count: flags.count !== undefined ? wholeNumber(flags.count, '--count') : undefined,
   };
+}
+
+/** A capture filter, its syntax checked now (compiled for Ethernet) so a bad one is said before any file is read. */
+export function captureFilter(expr: string): CaptureFilter {
+  const f = new CaptureFilter(expr);
+  f.matches(LINKTYPE_ETHERNET, new Uint8Array(0), 0, 0, 0);
+  return f;
 }
 
 export interface AnalyzeJob {

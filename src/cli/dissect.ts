@@ -14,11 +14,15 @@ import { outputFormat, outputWriter, type FormatFlags } from './format.js';
 import { UsageError } from '../common/errors.js';
 import { packetFilter, type PacketFilterFlags } from './packet-filter.js';
 import { jsonText } from '../output/json-text.js';
+import { filterFrames, type CaptureFilter } from '../sources/bpf.js';
 
 export interface DissectFlags extends DecodeFlags, FormatFlags, HepFlags, PacketFilterFlags {
   verbose?: boolean;
   time: TimeStyle;
   count?: string;
+  filter?: string;
+  /** The capture filter, compiled (from -f or the words after the file). */
+  capture?: CaptureFilter;
 }
 
 /** Returns the warnings the read produced. */
@@ -58,7 +62,8 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
     // With --hep the file is read no faster than the packets go out.
     // With -c the read stops once the count is printed: `dissect huge.pcap -c 10` does not read the rest.
     const counted = (): boolean => printed >= limit;
-    const facts = hep ? await hep.read(file, pipeline.frame, counted) : await readCapture(file, pipeline.frame, undefined, counted);
+    const frames = flags.capture ? filterFrames(pipeline.frame, flags.capture) : pipeline.frame;
+    const facts = hep ? await hep.read(file, frames, counted) : await readCapture(file, frames, undefined, counted);
     await hep?.finish(lastFrame === Infinity ? facts.lastTs : lastCounted);
     return facts.warnings;
   } catch (e) {

@@ -4,7 +4,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UCPROBE_VERSION } from '../version.js';
 import { analyzeFile, type FileReport } from '../analysis/analyze.js';
-import { analyzeInWorkers, analyzeSetup, parallelWorthwhile } from './analyze-files.js';
+import { analyzeInWorkers, analyzeSetup, captureFilter, parallelWorthwhile, type AnalyzeFlags } from './analyze-files.js';
+import { FilterError } from '../sources/bpf.js';
 import { analysisText } from '../output/analysis-text.js';
 import { correlationText } from '../output/correlation-text.js';
 import { correlate, VantageCollector } from '../heartbeat/correlate.js';
@@ -54,7 +55,9 @@ function buildProgram(): Command {
   const dissectCmd = program
     .command('dissect')
     .description('print every packet: one line each, a field tree (-V) or JSON lines')
-    .argument('<file>', "pcap or pcapng file, optionally gzipped; '-' reads stdin")
+    .argument('[file-and-filter...]', "pcap or pcapng file (optionally gzipped; '-' reads stdin), then an optional tcpdump filter expression")
+    .option('-r, --read <file>', 'the capture file, as tcpdump -r takes it (the arguments are then all filter)')
+    .option('-f, --filter <bpf>', "print only the packets this tcpdump filter selects (or give it after the file, as tcpdump does)")
     .option('--json', 'one JSON object per packet')
     .option('-V, --verbose', 'every decoded field as a tree')
     .option('-c, --count <n>', 'stop printing after n packets')
@@ -63,15 +66,23 @@ function buildProgram(): Command {
     .option('--port <n>', 'print only UDP/TCP packets from or to this port')
     .addOption(new Option('-t, --time <style>', 'timestamp style: utc (time of day), iso (with the date), epoch, relative').choices(TIME_STYLES).default('utc'));
   for (const o of [...formatOptions(['text', 'json', 'pb']), ...decodeOptions(), ...hepOptions()]) dissectCmd.addOption(o);
-  dissectCmd.action(async (file: string, flags: DissectFlags) => {
+  dissectCmd.action(async (args: string[], flags: DissectFlags & { read?: string }) => {
     if (flags.count !== undefined && !/^\d+$/.test(flags.count)) throw new UsageError(`--count: expected a whole number, got '${flags.count}'`);
-    for (const w of await dissect(file, flags)) warn(w);
+    const file = flags.read ?? args[0];
+    if (file === undefined) throw new UsageError('a capture file is needed: ucprobe dissect FILE [filter] (or -r FILE [filter])');
+    const trailing = (flags.read !== undefined ? args : args.slice(1)).join(' ').trim();
+    if (trailing && flags.filter !== undefined) throw new UsageError(`a filter after the file and -f: pick one (got '${trailing}' and '${flags.filter}')`);
+    const expr = flags.filter ?? (trailing || undefined);
+    for (const w of await dissect(file, { ...flags, capture: expr !== undefined ? captureFilter(expr) : undefined })) warn(w);
   });
 
   const analyzeCmd = program
     .command('analyze')
     .description('capture facts, protocol counts, heartbeat streams/pairs/timeline, SIP counts, DSCP per application')
-    .argument('<files...>', "pcap or pcapng files, optionally gzipped; '-' reads stdin")
+    .argument('[files...]', "pcap or pcapng files, optionally gzipped; '-' reads stdin")
+    .option('-r, --read <file>', 'a capture file, as tcpdump -r takes it (with any files named after it)')
+    .option('-f, --filter <bpf>', "analyse only the packets this tcpdump filter selects, e.g. 'udp port 5060 or udp portrange 39500-39999'")
+    .option('-c, --count <n>', 'stop after n packets (of those the filter selects), as tcpdump -c')
     .option('--json', 'the full report as JSON')
     .option('--correlate', 'two captures of the same streams, one near each host: one-way loss and delay per direction')
     .option('--policy <file>', 'DSCP policy (YAML or JSON) to audit every flow against; the built-in Cisco UC policy otherwise')
@@ -79,10 +90,12 @@ function buildProgram(): Command {
     .addOption(new Option('--table <table>', 'with --format csv: which table (heartbeat streams, DSCP flows, SIP calls)').choices(CSV_TABLES).default('streams'))
     .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
   for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions(), quietOption()]) analyzeCmd.addOption(o);
-  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & FormatFlags & { correlate?: boolean; policy?: string; sipTimeout?: string; failOn?: FailOnCondition[]; table: CsvTable; quiet?: boolean }) => {
+  analyzeCmd.action(async (named: string[], flags: AnalyzeFlags & FormatFlags & { read?: string; correlate?: boolean; failOn?: FailOnCondition[]; table: CsvTable; quiet?: boolean }) => {
+    const files = flags.read !== undefined ? [flags.read, ...named] : named;
+    if (files.length === 0) throw new UsageError('a capture file is needed: ucprobe analyze FILE... (or -r FILE)');
     const format = outputFormat(flags);
     // Checked here, before any worker starts: a bad flag is one line, as always.
-    const { opts, params, dscpPolicy, sip } = analyzeSetup(flags);
+    const { opts, params, dscpPolicy, sip, filter, count } = analyzeSetup(flags);
     if (flags.correlate && files.length !== 2) throw new UsageError(`--correlate: expected two captures (one near each host), got ${files.length}`);
     const vantages = flags.correlate ? files.map((f) => new VantageCollector(f)) : [];
     const reports: FileReport[] = [];
@@ -93,7 +106,7 @@ function buildProgram(): Command {
       else {
         for (const [i, f] of files.entries()) {
           if (run.interrupted) break;
-          reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, progress: run.next(f), until: run.until }));
+          reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, filter, count, progress: run.next(f), until: run.until }));
         }
       }
     } finally {
@@ -144,7 +157,7 @@ export async function main(argv: string[]): Promise<void> {
       // help and version exit 0; usage errors were already printed by commander
       process.exit(e.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
     }
-    if (e instanceof CaptureError || e instanceof UsageError || e instanceof OutputError || e instanceof GenerateError || e instanceof MonitorError || e instanceof RunError) fail(e.message, EXIT_BAD_INPUT);
+    if (e instanceof CaptureError || e instanceof FilterError || e instanceof UsageError || e instanceof OutputError || e instanceof GenerateError || e instanceof MonitorError || e instanceof RunError) fail(e.message, EXIT_BAD_INPUT);
     if (process.env.UCPROBE_DEBUG) console.error(e);
     fail(`internal error: ${(e as Error).message} (set UCPROBE_DEBUG=1 for details)`, EXIT_INTERNAL);
   }
