@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { bundledCaptures, corpusCaptures, runCli } from './helpers.js';
 import { readCapture } from '../src/sources/capture-reader.js';
 import { CaptureFilter, filterFrames, runBpf } from '../src/sources/bpf.js';
@@ -85,4 +87,15 @@ test('the BPF interpreter: loads past the packet reject it, division by zero rej
     const junk = new Uint32Array(4 * 8).map(() => Math.floor(Math.random() * 2 ** 32));
     assert.doesNotThrow(() => runBpf(junk, new Uint8Array(64), 0, 64, 64));
   }
+});
+
+test('dissect -w writes what it printed: read back, it prints the same lines, and tcpdump reads the same count', { skip }, () => {
+  const demo = bundledCaptures().find((f) => basename(f) === 'demo.pcap')!;
+  const out = join(mkdtempSync(join(tmpdir(), 'ucprobe-w-')), 'sip.pcapng');
+  const first = runCli(['dissect', demo, 'udp port 5060', '--app', 'sip', '--host', '10.30.0.101', '-w', out]);
+  assert.equal(first.status, 0, first.stderr);
+  const again = runCli(['dissect', out]);
+  assert.equal(again.stdout, first.stdout);
+  assert.equal(tcpdumpTimes(out, 'udp')!.length, first.stdout.split('\n').filter(Boolean).length);
+  assert.ok(first.stdout.length > 0);
 });

@@ -371,3 +371,19 @@ test('a live session that saw no packet ends cleanly (nothing to settle, no even
   assert.equal(snap.elapsedSec, 2);
   assert.deepEqual(events, []);
 });
+
+test('live -c N stops after exactly N packets, as tcpdump -c, and writes those N with -w', { skip: typeof ns === 'string', timeout: 30_000 }, async () => {
+  const n = ns as Exclude<typeof ns, string>;
+  const written = dir.file('count.pcapng');
+  const [cmd, ...args] = n.exec([process.execPath, BIN, 'live', '-i', 'lo', '-c', '7', '--json', '-w', written, '--duration', '20s']);
+  const live = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  live.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const done = new Promise<number | null>((resolve) => live.on('close', resolve));
+  await sleep(1500);
+  const [gcmd, ...gargs] = n.exec([process.execPath, BIN, 'generate', '--to', '127.0.0.1:39500', '--count', '20', '--interval', '10']);
+  spawnSync(gcmd, gargs);
+  assert.equal(await done, 0);
+  const summary = JSON.parse(out.trim().split('\n').pop()!) as { packets: number; writtenPackets: number };
+  assert.deepEqual([summary.packets, summary.writtenPackets], [7, 7]);
+});

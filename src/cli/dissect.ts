@@ -15,6 +15,9 @@ import { UsageError } from '../common/errors.js';
 import { packetFilter, type PacketFilterFlags } from './packet-filter.js';
 import { jsonText } from '../output/json-text.js';
 import { filterFrames, type CaptureFilter } from '../sources/bpf.js';
+import { RingCaptureWriter } from '../writer/ring-writer.js';
+import type { FrameHandler } from '../sources/types.js';
+import type { FrameInfo } from '../../dissectors/types.js';
 
 export interface DissectFlags extends DecodeFlags, FormatFlags, HepFlags, PacketFilterFlags {
   verbose?: boolean;
@@ -23,6 +26,8 @@ export interface DissectFlags extends DecodeFlags, FormatFlags, HepFlags, Packet
   filter?: string;
   /** The capture filter, compiled (from -f or the words after the file). */
   capture?: CaptureFilter;
+  /** -w: also write the packets printed to this pcapng file. */
+  write?: string;
 }
 
 /** Returns the warnings the read produced. */
@@ -37,9 +42,13 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
   // -c counts the packets printed (those the filter lets through); --hep sends up to the frame that filled it.
   let printed = 0;
   let lastFrame = limit === 0 ? 0 : Infinity;
+  // -w: the frame being decoded, written when its record is printed (each link type an interface of its own, ns kept).
+  const saved = flags.write !== undefined ? new RingCaptureWriter({ path: flags.write }) : null;
+  let current: { info: FrameInfo; bytes: Uint8Array } | null = null;
   const print = (rec: PacketRecord): void => {
     if (printed >= limit || (wanted !== null && !wanted(rec))) return;
     if (++printed === limit) lastFrame = rec.frame;
+    if (saved && current && current.info.frame === rec.frame) saved.write(current.info, current.bytes);
     origin ??= rec.tsSec + rec.tsNsec / 1e9;
     if (pb) pb.write({ packet: packetMessage(rec) });
     else if (format === 'json') out.line(jsonText(packetJson(rec)));
@@ -62,7 +71,11 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
     // With --hep the file is read no faster than the packets go out.
     // With -c the read stops once the count is printed: `dissect huge.pcap -c 10` does not read the rest.
     const counted = (): boolean => printed >= limit;
-    const frames = flags.capture ? filterFrames(pipeline.frame, flags.capture) : pipeline.frame;
+    const decode: FrameHandler = saved ? (info, bytes) => {
+      current = { info, bytes };
+      pipeline.frame(info, bytes);
+    } : pipeline.frame;
+    const frames = flags.capture ? filterFrames(decode, flags.capture) : decode;
     const facts = hep ? await hep.read(file, frames, counted) : await readCapture(file, frames, undefined, counted);
     await hep?.finish(lastFrame === Infinity ? facts.lastTs : lastCounted);
     return facts.warnings;
@@ -71,6 +84,7 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
     await hep?.abort();
     throw e;
   } finally {
+    saved?.close();
     if (pb) pb.end(error);
     else out.close();
   }

@@ -36,6 +36,7 @@ interface ViewFlags extends HeartbeatFlags, FormatFlags {
   monitorEvents?: string;
   ui?: boolean;
   duration?: string;
+  count?: string;
   policy?: string;
   sipTimeout?: string;
 }
@@ -65,6 +66,7 @@ function viewOptions(cmd: Command): Command {
     .option('--json', 'no UI: events as JSON lines, then a summary line')
     .option('--no-ui', 'no UI even on a terminal: events as text lines, then a summary')
     .option('--duration <time>', 'stop after this long, e.g. 30s (default: until q or Ctrl-C)')
+    .option('-c, --count <n>', 'stop after n packets, as tcpdump -c')
     .option('--policy <file>', 'DSCP policy (YAML or JSON); the built-in Cisco UC policy otherwise')
     .option('--sip-timeout <time>', 'SIP transaction timeout (default 32s)')
     .option('--monitor-events <host:port>', "also show the events of a running `ucprobe monitor --events-listen PORT`");
@@ -105,6 +107,8 @@ async function runView(
   // With the UI on the terminal, event lines go only to a file.
   const printLines = !useUi || !toStdout(flags);
   const limit = flags.duration !== undefined ? durationMs(flags.duration, '--duration', 's') : undefined;
+  const maxPackets = flags.count !== undefined ? wholeNumber(flags.count, '--count') : Infinity;
+  let enough: () => void = () => undefined;
   const out = outputWriter(flags, format);
   const pb = format === 'pb' ? new PbStreamWriter(out, 'live', [`${source.kind} ${source.name}`]) : null;
   const counts: Record<string, number> = {};
@@ -153,6 +157,7 @@ async function runView(
       const now = src.now();
       session.tick(now);
       hep?.sink.tick(now);
+      if (session.packets >= maxPackets) enough();
     }, CLOCK_TICK_MS),
     setInterval(() => {
       src.requestCounters();
@@ -164,6 +169,7 @@ async function runView(
   let ui: { quit: Promise<void>; close(): void } | null = null;
   if (useUi) ui = await startUi(publisher);
   const stopped = new Promise<string | null>((resolve) => {
+    enough = () => resolve(null);
     if (limit !== undefined) setTimeout(() => resolve(null), limit);
     process.once('SIGINT', () => resolve(null));
     process.once('SIGTERM', () => resolve(null));
@@ -305,7 +311,8 @@ export function addLiveCommands(program: Command): void {
     }
     const iface = flags.interface!;
     const source: SourceInfo = { kind: 'interface', name: iface, filter: flags.filter ?? null };
-    await runView(source, flags, (onFrame) => interfaceSource({ iface, filter: flags.filter, snaplen, bufferMb }, tee(onFrame)), writer, hep);
+    const count = flags.count !== undefined ? wholeNumber(flags.count, '--count') : undefined;
+    await runView(source, flags, (onFrame) => interfaceSource({ iface, filter: flags.filter, snaplen, bufferMb, count }, tee(onFrame)), writer, hep);
   });
 
   const tui = program

@@ -58,6 +58,7 @@ function buildProgram(): Command {
     .argument('[file-and-filter...]', "pcap or pcapng file (optionally gzipped; '-' reads stdin), then an optional tcpdump filter expression")
     .option('-r, --read <file>', 'the capture file, as tcpdump -r takes it (the arguments are then all filter)')
     .option('-f, --filter <bpf>', "print only the packets this tcpdump filter selects (or give it after the file, as tcpdump does)")
+    .option('-w, --write <file>', 'also write the packets printed (after every filter and -c) to this pcapng file')
     .option('--json', 'one JSON object per packet')
     .option('-V, --verbose', 'every decoded field as a tree')
     .option('-c, --count <n>', 'stop printing after n packets')

@@ -28,6 +28,8 @@ export interface LiveOptions {
   snaplen?: number;
   /** Kernel capture buffer, MiB. */
   bufferMb?: number;
+  /** Stop after this many packets (tcpdump -c: exact, and the capture ends by itself). */
+  count?: number;
 }
 
 export interface CaptureCounters {
@@ -81,6 +83,7 @@ function counters(stderr: string): CaptureCounters | null {
 export async function startLiveCapture(opts: LiveOptions, onFrame: FrameHandler): Promise<LiveCapture> {
   const args = ['-i', opts.iface, '-U', '-w', '-', '-n', '--immediate-mode', '-s', String(opts.snaplen ?? DEFAULT_LIVE_SNAPLEN)];
   args.push('-B', String(Math.round((opts.bufferMb ?? DEFAULT_BUFFER_MB) * 1024)));
+  if (opts.count !== undefined) args.push('-c', String(opts.count));
   if (opts.filter) args.push(opts.filter);
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
@@ -104,9 +107,10 @@ export async function startLiveCapture(opts: LiveOptions, onFrame: FrameHandler)
   });
   const facts = newFacts();
   const reading = readCaptureStream(`${opts.iface} (live)`, child.stdout, onFrame, facts);
-  const ended = exited.then(async () => {
+  const ended = exited.then(async (code) => {
     await reading.catch(() => undefined);
-    return stopping ? null : explain(opts.iface, stderr);
+    // -c reached: tcpdump ends by itself, with 0.
+    return stopping || (opts.count !== undefined && code === 0) ? null : explain(opts.iface, stderr);
   });
   return {
     facts,
