@@ -175,3 +175,16 @@ test('--json: no raw C1 control (U+009B) or other control; the strings read back
     assert.ok(JSON.stringify(values).includes(JSON.stringify(HOSTILE_CALL_ID).slice(1, -1)), `${args.join(' ')}: the Call-ID reads back whole`);
   }
 });
+
+test('dissect -V shows each SIP message as sent (header case, every line) below the parsed tree, escapes shown escaped', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-v-'));
+  const path = join(tmp, 'hostile.pcap');
+  writeHostileCall(path, 'alice');
+  const r = runCli(['dissect', '-V', path, '-c', '1']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, RAW_CONTROL);
+  const sent = r.stdout.slice(r.stdout.indexOf('As sent ('));
+  assert.match(sent, /^As sent \(\d+ bytes\):\n {6}INVITE sip:bob@10\.66\.0\.2 SIP\/2\.0\n {6}Via: SIP\/2\.0\/UDP 10\.66\.0\.1:5060;branch=z9hG4bK1/);
+  assert.ok(sent.includes(`      Call-ID: ${SHOWN_CALL_ID}`), sent);
+  assert.ok(r.stdout.includes('    call-id: '), 'the parsed tree is still there');
+});

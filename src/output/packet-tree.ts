@@ -7,6 +7,8 @@ import { tcpFlagString } from '../../dissectors/tcp.js';
 import { sanitize } from './sanitize.js';
 import { isoTime } from '../common/time-format.js';
 
+const utf8 = new TextDecoder('utf-8');
+
 export function packetTree(rec: PacketRecord): string {
   const out: string[] = [];
   const t = rec.tsSec + rec.tsNsec / 1e9;
@@ -48,6 +50,13 @@ export function packetTree(rec: PacketRecord): string {
       }
     }
     if (m.error !== undefined) out.push(`    Error: ${sanitize(m.error)}`);
+    // The message as it went on the wire (header case, folding and the whole body), each line escaped.
+    if (m.raw) {
+      out.push(`    As sent (${m.raw.length} bytes):`);
+      const lines = utf8.decode(m.raw).replace(/^(\r?\n)+/, '').split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      for (const l of lines) out.push(`      ${sanitize(l.endsWith('\r') ? l.slice(0, -1) : l)}`);
+    }
   }
   if (rec.error) out.push(`  Error: ${sanitize(rec.error)}`);
   return out.join('\n');
