@@ -14,6 +14,7 @@ import type { DetectorParams } from '../heartbeat/params.js';
 import { DscpAudit, type DscpAuditReport } from '../dscp/audit.js';
 import { defaultPolicy } from '../dscp/default-policy.js';
 import type { DscpPolicy } from '../dscp/policy.js';
+import { MediaAnalyzer, type MediaParams, type MediaReport } from '../media/analyzer.js';
 
 export interface CaptureSummary {
   format: string;
@@ -39,6 +40,8 @@ export interface FileReport {
   dscp: DscpHistogram;
   /** Per-flow DSCP verdicts against the policy (the built-in one unless --policy). */
   dscpAudit: DscpAuditReport;
+  /** RTP streams: loss, sequence, jitter, marking, call (src/media/). */
+  rtp: MediaReport;
   pipeline: PipelineStats;
   warnings: string[];
   /** The error that stopped the read early; what came before it is still reported. */
@@ -75,6 +78,8 @@ export interface AnalyzeExtras {
   sip?: Partial<SipAnalysisParams>;
   /** Kept up to date as the file is read, for a progress display. */
   progress?: ReadProgress;
+  /** RTP stream table size and jitter buffer. */
+  media?: Partial<MediaParams>;
   /** Asked after each packet: true stops the read there (Ctrl-C), and the report covers what was read. */
   until?: () => boolean;
 }
@@ -93,8 +98,9 @@ export async function analyzeFile(
   const dscp = new DscpCounter();
   const hb = new HeartbeatAnalyzer(heartbeat);
   const audit = new DscpAudit(extras.dscpPolicy ?? defaultPolicy());
+  const media = new MediaAnalyzer(extras.media);
   // Every analyzer takes the pipeline's fast lane; a further consumer of records only closes it.
-  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, ...also], opts);
+  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, media, ...also], opts);
   const facts = newFacts();
   let error: string | null = null;
   try {
@@ -113,6 +119,7 @@ export async function analyzeFile(
     sipAnalysis: sipAnalysis.report(facts.lastTs),
     dscp: dscp.histogram,
     dscpAudit: audit.report(),
+    rtp: media.report(),
     pipeline: pipeline.stats,
     warnings: facts.warnings,
     error,

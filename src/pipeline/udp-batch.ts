@@ -34,6 +34,12 @@ export class UdpBatch {
   /** For a heartbeat: its sequence number and byte order (the record's `hb`). */
   readonly hbSeq = new Uint32Array(UDP_BATCH_CAPACITY);
   readonly hbBigEndian = new Uint8Array(UDP_BATCH_CAPACITY);
+  /** For RTP: the fixed header's fields (the record's `rtp`), so media statistics need no record. */
+  readonly rtpSeq = new Uint16Array(UDP_BATCH_CAPACITY);
+  readonly rtpTimestamp = new Uint32Array(UDP_BATCH_CAPACITY);
+  readonly rtpSsrc = new Uint32Array(UDP_BATCH_CAPACITY);
+  /** Marker bit << 7 | payload type: the header's second byte. */
+  readonly rtpMarkerPt = new Uint8Array(UDP_BATCH_CAPACITY);
 }
 
 /** The record's app null. */
