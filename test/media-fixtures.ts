@@ -118,8 +118,18 @@ function mac(addr: string): Uint8Array {
   return Uint8Array.of(2, 0, ...b);
 }
 
-/** Write the streams (and the calls' INVITE/200 with SDP) in time order as a classic pcap, microseconds. */
-export function writeMediaCapture(path: string, streams: StreamSpec[], calls: SipCall[] = []): void {
+/** Any other UDP datagram (RTCP from the RTCP builder). */
+export interface Datagram {
+  t: number;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  payload: Uint8Array;
+}
+
+/** Write the streams, the calls' INVITE/200 with SDP and the datagrams in time order as a classic pcap, microseconds. */
+export function writeMediaCapture(path: string, streams: StreamSpec[], calls: SipCall[] = [], datagrams: Datagram[] = []): void {
   const frames: Array<{ t: number; n: number; bytes: Uint8Array }> = [];
   let n = 0;
   for (const c of calls) {
@@ -138,6 +148,9 @@ export function writeMediaCapture(path: string, streams: StreamSpec[], calls: Si
       const payload = rtpPayload({ payloadType: p.pt, seq: p.seq, timestamp: p.ts, ssrc: p.ssrc, marker: p.marker }, p.media);
       frames.push({ t: p.t, n: n++, bytes: buildUdpFrame({ src: mac(s.src), dst: mac(s.dst) }, ipSpec(s.src, s.dst, p.dscp, p.ecn), { sport: s.sport, dport: s.dport, payload }) });
     }
+  }
+  for (const d of datagrams) {
+    frames.push({ t: d.t, n: n++, bytes: buildUdpFrame({ src: mac(d.src), dst: mac(d.dst) }, ipSpec(d.src, d.dst, 46, 0), { sport: d.sport, dport: d.dport, payload: d.payload }) });
   }
   frames.sort((a, b) => a.t - b.t || a.n - b.n);
   const w = new PcapWriter(path, { precision: 'us' });

@@ -14,7 +14,7 @@ import type { DetectorParams } from '../heartbeat/params.js';
 import { DscpAudit, type DscpAuditReport } from '../dscp/audit.js';
 import { defaultPolicy } from '../dscp/default-policy.js';
 import type { DscpPolicy } from '../dscp/policy.js';
-import { MediaAnalyzer, type MediaParams, type MediaReport } from '../media/analyzer.js';
+import { MediaAnalyzer, type MediaParams, type MediaReport, type RtcpReport } from '../media/analyzer.js';
 
 export interface CaptureSummary {
   format: string;
@@ -42,6 +42,8 @@ export interface FileReport {
   dscpAudit: DscpAuditReport;
   /** RTP streams: loss, sequence, jitter, marking, call (src/media/). */
   rtp: MediaReport;
+  /** RTCP read, by packet type (what receivers reported of each stream is in its rtp.streams[].rtcp). */
+  rtcp: RtcpReport;
   pipeline: PipelineStats;
   warnings: string[];
   /** The error that stopped the read early; what came before it is still reported. */
@@ -120,6 +122,7 @@ export async function analyzeFile(
     dscp: dscp.histogram,
     dscpAudit: audit.report(),
     rtp: media.report(),
+    rtcp: media.rtcpReport(),
     pipeline: pipeline.stats,
     warnings: facts.warnings,
     error,

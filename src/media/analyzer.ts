@@ -14,6 +14,8 @@ import { endpoint, flowKey, mediaAddress, Ipv4UdpFlowIds } from '../pipeline/flo
 import { Ipv4StreamIndex } from './ipv4-stream-index.js';
 import { BATCH_RTP, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 import { payloadFormat } from './codecs.js';
+import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
+import { RtcpTracker, type RtcpTotals } from './rtcp-tracker.js';
 import { RtpStream, type RtpColumns, type SdpBinding } from './rtp-stream.js';
 
 export interface MediaParams {
@@ -71,6 +73,16 @@ export interface RtpStreamReport {
   late: number;
   /** Packets whose RTP timestamp lay before the first's (a sender's clock reset): left out of delta and jitter. */
   timestampsBehindFirst: number;
+  /** What the stream's receiver reported of it over RTCP, beside the figures above; null when it sent nothing. */
+  rtcp: {
+    reports: number;
+    fractionLostPercent: number;
+    cumulativeLost: number;
+    /** The reported jitter in ms (its timestamp units at the stream's clock), null when the clock is unknown. */
+    jitterMs: number | null;
+    rttMs: number | null;
+    xr: { lossRatePercent: number; discardRatePercent: number; roundTripDelayMs: number; rFactor: number; mosLq: number; mosCq: number; jbNominalMs: number } | null;
+  } | null;
   callId: string | null;
   sdp: { announcedBy: string; endpoint: string; offer: boolean; media: string; codecs: string[] } | null;
 }
@@ -90,6 +102,9 @@ export interface MediaReport {
   streams: RtpStreamReport[];
 }
 
+/** `analyze --json`'s rtcp: what was read, by type; the per-stream views are in each stream's `rtcp`. */
+export type RtcpReport = RtcpTotals;
+
 
 export class MediaAnalyzer implements BatchConsumer {
   readonly params: MediaParams;
@@ -101,6 +116,7 @@ export class MediaAnalyzer implements BatchConsumer {
   /** "addr:port" -> what the SDP that announced it said. */
   private readonly sdp = new BoundedMap<string, SdpBinding>(MAX_SDP_ENDPOINTS);
   private readonly totals: MediaTotals = { streams: 0, packets: 0, lost: 0, evicted: 0 };
+  private readonly rtcp = new RtcpTracker();
 
   constructor(params: Partial<MediaParams> = {}) {
     this.params = { ...DEFAULT_MEDIA_PARAMS, ...params };
@@ -111,7 +127,14 @@ export class MediaAnalyzer implements BatchConsumer {
     if (rec.sip !== null) this.learnSdp(rec);
     const rtp = rec.rtp;
     const ip = rec.ip;
-    if (rtp === null || ip === null) return;
+    if (ip === null) return;
+    if (rtp === null) {
+      const p = rec.payload;
+      if (rec.app === null && rec.transport === 'udp' && p !== null && looksLikeRtcp(p, 0, p.length)) {
+        this.rtcp.add(rec.tsSec + rec.tsNsec / 1e9, decodeRtcp(p, 0, p.length));
+      }
+      return;
+    }
     const one = this.one;
     one.tsSec[0] = rec.tsSec;
     one.tsNsec[0] = rec.tsNsec;
@@ -139,13 +162,18 @@ export class MediaAnalyzer implements BatchConsumer {
     const totals = { ...this.totals };
     for (const s of this.table.values()) {
       this.bindLate(s);
-      streams.push(streamReport(s));
+      streams.push(streamReport(s, this.rtcp));
       totals.packets += s.packets;
       totals.lost += s.lost;
     }
     totals.streams += streams.length;
     streams.sort((a, b) => a.first - b.first || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { params: this.params, totals, streams };
+  }
+
+  rtcpReport(): RtcpReport {
+    const t = this.rtcp.totals;
+    return { ...t, byType: { ...t.byType }, errors: [...t.errors] };
   }
 
   private ipv4Stream(c: RtpColumns, i: number): RtpStream {
@@ -228,7 +256,10 @@ export function ssrcHex(ssrc: number): string {
 
 const ms = (s: number): number => Math.round(s * 1e6) / 1e3;
 
-function streamReport(s: RtpStream): RtpStreamReport {
+const pct = (x: number): number => Math.round(x * 1e5) / 1e3;
+
+function streamReport(s: RtpStream, rtcp: RtcpTracker): RtpStreamReport {
+  const said = rtcp.about(s.ids.ssrc);
   const ids = s.ids;
   const expected = s.expected;
   const lost = s.lost;
@@ -250,6 +281,14 @@ function streamReport(s: RtpStream): RtpStreamReport {
     ecn: { notEct: ecn[0], ect1: ecn[1], ect0: ecn[2], ce: ecn[3] },
     late: s.late,
     timestampsBehindFirst: s.tsBehindFirst,
+    rtcp: said === null ? null : {
+      reports: said.reports, fractionLostPercent: said.fractionLostPercent, cumulativeLost: said.cumulativeLost,
+      jitterMs: s.clockRate > 0 ? ms(said.jitterTicks / s.clockRate) : null, rttMs: said.rttMs,
+      xr: said.xr === null ? null : {
+        lossRatePercent: pct(said.xr.lossRate), discardRatePercent: pct(said.xr.discardRate), roundTripDelayMs: said.xr.roundTripDelayMs,
+        rFactor: said.xr.rFactor, mosLq: said.xr.mosLq, mosCq: said.xr.mosCq, jbNominalMs: said.xr.jbNominalMs,
+      },
+    },
     callId: s.sdp?.callId ?? null,
     sdp: s.sdp === null ? null : {
       announcedBy: s.sdp.announcedBy, endpoint: s.sdp.endpoint, offer: s.sdp.offer, media: s.sdp.media,
