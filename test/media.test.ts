@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import type { RtpStreamReport } from '../src/media/analyzer.js';
-import { bundledCaptures, corpusCaptures, hasTshark, tshark } from './helpers.js';
+import { bundledCaptures, corpusCaptures, hasTshark, runCli, tshark } from './helpers.js';
 import { writeScenarioCapture } from './media-scenarios.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-media-'));
@@ -177,4 +177,28 @@ test('tshark shows the scripted figures the way the comparison allows for', { sk
   assert.equal(theirs.find((t) => t.ssrc === '0x00003001')?.lost, -2);
   // And the DTMF event makes a jitter spike to tshark where ucprobe finds none.
   assert.ok(theirs.find((t) => t.ssrc === '0x00003001')!.maxJitter > 10);
+});
+
+test('CLI: the RTP section, --fail-on rtp-loss and mos with their thresholds, --jitter-buffer, bad values', () => {
+  const text = runCli(['analyze', scripted]);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /RTP streams \(14; 5360 packets, 41 lost; jitter buffer 60 ms for the MOS\)/);
+  // Worst first: the bursty stream, MOS 3.80.
+  assert.match(text.stdout, /10\.40\.0\.1:20004>10\.40\.0\.2:30004 +0x00001003 +PCMU +475 +25 +5 .* 3\.80/);
+  assert.match(text.stdout, /Call media \(1; the worse direction\)\n.*\n +ssrc-change@10\.50\.0\.1 +3 +4\.41 +93\.2/);
+  // 4 streams lose more than 1 %: random (1.8), bursts (5), IPv6 (1.33); G.729 loses exactly 1 %, not more.
+  const loss = runCli(['analyze', scripted, '--fail-on', 'rtp-loss']);
+  assert.equal(loss.status, 1);
+  assert.match(loss.stderr, /--fail-on: 3 RTP stream\(s\) losing more than 1 % in /);
+  assert.equal(runCli(['analyze', scripted, '--fail-on', 'rtp-loss', '--rtp-loss-threshold', '5']).status, 0);
+  // Only the bursty stream scores under 3.9 (G.729A with 1 % loss: 3.94); none of them is in a call.
+  const mos = runCli(['analyze', scripted, '--fail-on', 'mos', '--mos-threshold', '3.9']);
+  assert.equal(mos.status, 1);
+  assert.match(mos.stderr, /1 call\(s\) or stream\(s\) with MOS below 3\.9/);
+  assert.equal(runCli(['analyze', scripted, '--fail-on', 'mos']).status, 0);
+  // A 5 ms buffer turns the 0-15 ms jitter into late packets: that stream then fails the default 3.6.
+  assert.equal(runCli(['analyze', scripted, '--fail-on', 'mos', '--jitter-buffer', '5']).status, 1);
+  const bad = runCli(['analyze', scripted, '--jitter-buffer', 'soon']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--jitter-buffer: expected a number from 0 to 10000, got 'soon'/);
 });

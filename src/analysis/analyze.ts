@@ -14,7 +14,7 @@ import type { DetectorParams } from '../heartbeat/params.js';
 import { DscpAudit, type DscpAuditReport } from '../dscp/audit.js';
 import { defaultPolicy } from '../dscp/default-policy.js';
 import type { DscpPolicy } from '../dscp/policy.js';
-import { MediaAnalyzer, type MediaParams, type MediaReport, type RtcpReport } from '../media/analyzer.js';
+import { MediaAnalyzer, type FailoverOverlap, type MediaParams, type MediaReport, type RtcpReport } from '../media/analyzer.js';
 
 export interface CaptureSummary {
   format: string;
@@ -112,19 +112,39 @@ export async function analyzeFile(
     if (!(e instanceof CaptureError) || facts.format === null) throw e;
     error = e.message;
   }
+  const heartbeats = hb.report(facts.lastTs);
+  const rtp = media.report();
+  rtp.failoverOverlaps = failoverOverlaps(heartbeats, rtp);
   return {
     file: path,
     capture: summarizeCapture(facts),
     protocols: protocols.counts,
-    heartbeats: hb.report(facts.lastTs),
+    heartbeats,
     sip: sip.counts,
     sipAnalysis: sipAnalysis.report(facts.lastTs),
     dscp: dscp.histogram,
     dscpAudit: audit.report(),
-    rtp: media.report(),
+    rtp,
     rtcp: media.rtcpReport(),
     pipeline: pipeline.stats,
     warnings: facts.warnings,
     error,
   };
+}
+
+/**
+ * Media gaps inside a failover's window (from the last heartbeat heard to the
+ * declaration): the same network fault seen by the cluster and by the calls.
+ */
+export function failoverOverlaps(hb: HeartbeatReport, rtp: MediaReport): FailoverOverlap[] {
+  const out: FailoverOverlap[] = [];
+  for (const e of hb.events) {
+    if (e.type !== 'failover') continue;
+    for (const s of rtp.streams) {
+      const inside = s.gaps.filter((g) => g.to >= e.lastHeard && g.from <= e.time);
+      if (inside.length === 0) continue;
+      out.push({ failoverTime: e.time, heartbeatStream: e.stream, stream: s.key, missing: inside.reduce((n, g) => n + g.missing, 0), from: inside[0].from });
+    }
+  }
+  return out;
 }

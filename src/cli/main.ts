@@ -18,6 +18,7 @@ import { TIME_STYLES } from '../output/time-format.js';
 import { dissect, type DissectFlags } from './dissect.js';
 import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
 import { failOnConditions, failOnFindings, FAIL_ON_CONDITIONS, type FailOnCondition } from './fail-on.js';
+import { mediaLimits, mediaOptions, mediaParams, type MediaFlags } from './media-options.js';
 import { loadPolicyFile } from '../dscp/policy-file.js';
 import { addGenerateCommand } from './generate.js';
 import { addMonitorCommand } from './monitor.js';
@@ -70,7 +71,7 @@ function buildProgram(): Command {
 
   const analyzeCmd = program
     .command('analyze')
-    .description('capture facts, protocol counts, heartbeat streams/pairs/timeline, SIP counts, DSCP per application')
+    .description('capture facts, protocol counts, heartbeat streams/pairs/timeline, SIP counts, DSCP per application, RTP/RTCP media quality')
     .argument('<files...>', "pcap or pcapng files, optionally gzipped; '-' reads stdin")
     .option('--json', 'the full report as JSON')
     .option('--correlate', 'two captures of the same streams, one near each host: one-way loss and delay per direction')
@@ -78,13 +79,15 @@ function buildProgram(): Command {
     .option('--sip-timeout <time>', 'SIP transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)')
     .addOption(new Option('--table <table>', 'with --format csv: which table (heartbeat streams, DSCP flows, SIP calls)').choices(CSV_TABLES).default('streams'))
     .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
-  for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions(), quietOption()]) analyzeCmd.addOption(o);
-  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & FormatFlags & { correlate?: boolean; policy?: string; sipTimeout?: string; failOn?: FailOnCondition[]; table: CsvTable; quiet?: boolean }) => {
+  for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions(), ...mediaOptions(), quietOption()]) analyzeCmd.addOption(o);
+  analyzeCmd.action(async (files: string[], flags: HeartbeatFlags & FormatFlags & MediaFlags & { correlate?: boolean; policy?: string; sipTimeout?: string; failOn?: FailOnCondition[]; table: CsvTable; quiet?: boolean }) => {
     const format = outputFormat(flags);
     const opts = pipelineOptions(flags);
     const params = detectorFlags(flags);
     const dscpPolicy = flags.policy !== undefined ? loadPolicyFile(flags.policy) : undefined;
     const sip = sipTimeout(flags.sipTimeout, '--sip-timeout');
+    const media = mediaParams(flags);
+    const limits = mediaLimits(flags);
     if (flags.correlate && files.length !== 2) throw new UsageError(`--correlate: expected two captures (one near each host), got ${files.length}`);
     const vantages = flags.correlate ? files.map((f) => new VantageCollector(f)) : [];
     const reports: FileReport[] = [];
@@ -92,7 +95,7 @@ function buildProgram(): Command {
     try {
       for (const [i, f] of files.entries()) {
         if (run.interrupted) break;
-        reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, progress: run.next(f), until: run.until }));
+        reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, media, progress: run.next(f), until: run.until }));
       }
     } finally {
       run.end();
@@ -119,7 +122,7 @@ function buildProgram(): Command {
     if (partial !== null) fail(partial, EXIT_INTERRUPTED);
     const broken = reports.find((r) => r.error);
     if (broken?.error) fail(broken.error, EXIT_BAD_INPUT);
-    const found = failOnFindings(reports, flags.failOn ?? []);
+    const found = failOnFindings(reports, flags.failOn ?? [], limits);
     if (found.length) fail(`--fail-on: ${found.join('; ')}`, EXIT_FAIL_ON);
   });
   addGenerateCommand(program);

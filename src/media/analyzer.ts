@@ -16,6 +16,7 @@ import { BATCH_RTP, type BatchConsumer, type UdpBatch } from '../pipeline/udp-ba
 import { payloadFormat } from './codecs.js';
 import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
 import { RtcpTracker, type RtcpTotals } from './rtcp-tracker.js';
+import { burstRatio, codecImpairment, eModel } from './e-model.js';
 import { RtpStream, type RtpColumns, type SdpBinding } from './rtp-stream.js';
 
 export interface MediaParams {
@@ -53,6 +54,8 @@ export interface RtpStreamReport {
   /** Runs of numbers skipped on arrival, and the longest run. */
   gapRuns: number;
   longestGap: number;
+  /** The first 32 gaps: between the arrivals around them (epoch s), and how many numbers were missing. */
+  gaps: Array<{ from: number; to: number; missing: number }>;
   /** RFC 4733 telephone-event packets, and repeated end-of-event packets (not duplicates). */
   events: { packets: number; repeatedEnds: number };
   firstSeq: number;
@@ -83,8 +86,45 @@ export interface RtpStreamReport {
     rttMs: number | null;
     xr: { lossRatePercent: number; discardRatePercent: number; roundTripDelayMs: number; rFactor: number; mosLq: number; mosCq: number; jbNominalMs: number } | null;
   } | null;
+  /** E-model score of the stream as a listener would hear it; null for a stream that is not voice (video clock, too few packets). */
+  quality: StreamQuality | null;
   callId: string | null;
   sdp: { announcedBy: string; endpoint: string; offer: boolean; media: string; codecs: string[] } | null;
+}
+
+export interface StreamQuality {
+  codec: string;
+  ie: number;
+  bpl: number;
+  /** Where Ie and Bpl come from. */
+  source: string;
+  /** Lost in the network, % of expected. */
+  networkLossPercent: number;
+  /** Late for the fixed jitter buffer, % of expected: lost to the listener though not to the network. */
+  latePercent: number;
+  effectiveLossPercent: number;
+  burstR: number;
+  jitterBufferMs: number;
+  /** Mouth-to-ear delay used: jitter buffer + packet time + look-ahead + half the RTCP round trip when there is one. */
+  delayMs: number;
+  /** Half a round trip from RTCP went into the delay ('rtcp'), or none was seen ('none': network delay taken as 0). */
+  delayBasis: 'rtcp' | 'none';
+  id: number;
+  ieEff: number;
+  rFactor: number;
+  mos: number;
+}
+
+/** A call's media: its streams, and the worse direction's score. */
+export interface CallMedia {
+  callId: string;
+  streams: string[];
+  /** The stream with the lowest MOS (or, with none scored, the most lost), and its figures. */
+  worstStream: string;
+  mos: number | null;
+  rFactor: number | null;
+  lossPercent: number;
+  jitterMs: number | null;
 }
 
 export interface MediaTotals {
@@ -100,6 +140,21 @@ export interface MediaReport {
   totals: MediaTotals;
   /** By first packet time. */
   streams: RtpStreamReport[];
+  /** Streams grouped by the call whose SDP announced them, the worst MOS first. */
+  calls: CallMedia[];
+  /** Media gaps inside a heartbeat failover's window (filled by analyze, which has both). */
+  failoverOverlaps: FailoverOverlap[];
+}
+
+/** A stream that lost packets while a heartbeat stream went silent to a failover: one fault seen twice. */
+export interface FailoverOverlap {
+  /** The failover's time and heartbeat stream. */
+  failoverTime: number;
+  heartbeatStream: string;
+  /** The media stream, its packets missing in the window, and the first gap's start. */
+  stream: string;
+  missing: number;
+  from: number;
 }
 
 /** `analyze --json`'s rtcp: what was read, by type; the per-stream views are in each stream's `rtcp`. */
@@ -162,13 +217,13 @@ export class MediaAnalyzer implements BatchConsumer {
     const totals = { ...this.totals };
     for (const s of this.table.values()) {
       this.bindLate(s);
-      streams.push(streamReport(s, this.rtcp));
+      streams.push(streamReport(s, this.rtcp, this.params.jitterBufferMs));
       totals.packets += s.packets;
       totals.lost += s.lost;
     }
     totals.streams += streams.length;
     streams.sort((a, b) => a.first - b.first || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { params: this.params, totals, streams };
+    return { params: this.params, totals, streams, calls: callsOf(streams), failoverOverlaps: [] };
   }
 
   rtcpReport(): RtcpReport {
@@ -258,8 +313,62 @@ const ms = (s: number): number => Math.round(s * 1e6) / 1e3;
 
 const pct = (x: number): number => Math.round(x * 1e5) / 1e3;
 
-function streamReport(s: RtpStream, rtcp: RtcpTracker): RtpStreamReport {
+/** The worse direction of each call: the lowest MOS, else the most lost. */
+function callsOf(streams: RtpStreamReport[]): CallMedia[] {
+  const byCall = new Map<string, RtpStreamReport[]>();
+  for (const s of streams) if (s.callId !== null) byCall.set(s.callId, [...(byCall.get(s.callId) ?? []), s]);
+  const out: CallMedia[] = [];
+  for (const [callId, list] of byCall) {
+    const worst = list.reduce((a, b) => (worse(b, a) ? b : a));
+    const q = worst.quality;
+    out.push({
+      callId, streams: list.map((x) => x.key), worstStream: worst.key, mos: q?.mos ?? null, rFactor: q?.rFactor ?? null,
+      lossPercent: Math.max(...list.map((x) => x.lossPercent)), jitterMs: Math.max(...list.map((x) => x.jitterMs?.mean ?? 0)),
+    });
+  }
+  return out.sort((a, b) => (a.mos ?? 5) - (b.mos ?? 5) || (a.callId < b.callId ? -1 : 1));
+}
+
+function worse(a: RtpStreamReport, b: RtpStreamReport): boolean {
+  const ma = a.quality?.mos ?? 5;
+  const mb = b.quality?.mos ?? 5;
+  return ma < mb || (ma === mb && a.lossPercent > b.lossPercent);
+}
+
+/** The voice payload type with most packets (events and comfort noise aside). */
+function voiceFormat(s: RtpStream): { name: string; clockRate: number } | null {
+  let best: { name: string; clockRate: number } | null = null;
+  let most = 0;
+  for (const [pt, n] of s.payloadTypeCounts()) {
+    const f = payloadFormat(pt, s.sdp?.rtpmap ?? null);
+    if (f.event || f.comfortNoise || n <= most) continue;
+    most = n;
+    best = f;
+  }
+  return best;
+}
+
+function quality(s: RtpStream, rttMs: number | null, jitterBufferMs: number, ptimeMs: number | null): StreamQuality | null {
+  const voice = voiceFormat(s);
+  if (voice === null || voice.clockRate === 0 || voice.clockRate >= 90_000 || s.packets < 2) return null;
+  const codec = codecImpairment(voice.name);
+  const expected = s.expected;
+  const networkLoss = expected > 0 ? (100 * s.lost) / expected : 0;
+  const late = expected > 0 ? (100 * s.late) / expected : 0;
+  const effective = networkLoss + late;
+  const burstR = burstRatio(s.unique, s.lost, s.gapRuns);
+  const delayMs = jitterBufferMs + (ptimeMs ?? 20) + codec.lookaheadMs + (rttMs !== null ? rttMs / 2 : 0);
+  const e = eModel({ codec, lossPercent: effective, burstR, delayMs });
+  return {
+    codec: codec.codec, ie: codec.ie, bpl: codec.bpl, source: codec.source,
+    networkLossPercent: pct(networkLoss / 100), latePercent: pct(late / 100), effectiveLossPercent: pct(effective / 100), burstR,
+    jitterBufferMs, delayMs: Math.round(delayMs * 1000) / 1000, delayBasis: rttMs !== null ? 'rtcp' : 'none', ...e,
+  };
+}
+
+function streamReport(s: RtpStream, rtcp: RtcpTracker, jitterBufferMs: number): RtpStreamReport {
   const said = rtcp.about(s.ids.ssrc);
+  const meanDelta = s.deltaCount > 0 ? s.deltaSum / s.deltaCount : null;
   const ids = s.ids;
   const expected = s.expected;
   const lost = s.lost;
@@ -270,7 +379,7 @@ function streamReport(s: RtpStream, rtcp: RtcpTracker): RtpStreamReport {
   return {
     key: ids.key, flow: ids.flow, src: ids.src, sport: ids.sport, dst: ids.dst, dport: ids.dport, ssrc: ssrcHex(ids.ssrc),
     packets: s.packets, expected, lost, lossPercent: expected > 0 ? Math.round((lost / expected) * 1e5) / 1e3 : 0,
-    duplicates: s.duplicates, outOfOrder: s.outOfOrder, seqErrors: s.seqErrors, wraps: s.wraps, gapRuns: s.gapRuns, longestGap: s.longestGap,
+    duplicates: s.duplicates, outOfOrder: s.outOfOrder, seqErrors: s.seqErrors, wraps: s.wraps, gapRuns: s.gapRuns, longestGap: s.longestGap, gaps: s.gaps.map((g) => ({ ...g })),
     events: { packets: s.eventPackets, repeatedEnds: s.eventRepeats },
     firstSeq: s.firstSeq, lastSeq: s.lastSeqNumber, first: s.first, last: s.last,
     deltaMs: s.deltaCount > 0 ? { min: ms(s.deltaMin), mean: ms(s.deltaSum / s.deltaCount), max: ms(s.deltaMax) } : null,
@@ -289,6 +398,7 @@ function streamReport(s: RtpStream, rtcp: RtcpTracker): RtpStreamReport {
         rFactor: said.xr.rFactor, mosLq: said.xr.mosLq, mosCq: said.xr.mosCq, jbNominalMs: said.xr.jbNominalMs,
       },
     },
+    quality: quality(s, said?.rttMs ?? null, jitterBufferMs, meanDelta === null ? null : Math.round(meanDelta * 1000)),
     callId: s.sdp?.callId ?? null,
     sdp: s.sdp === null ? null : {
       announcedBy: s.sdp.announcedBy, endpoint: s.sdp.endpoint, offer: s.sdp.offer, media: s.sdp.media,

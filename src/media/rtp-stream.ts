@@ -17,6 +17,8 @@
 
 import { payloadFormat, type PayloadFormat } from './codecs.js';
 
+/** Gaps kept with their times, to set beside failovers. */
+const MAX_GAPS = 32;
 /** Missing sequence numbers remembered, to tell a late packet from a duplicate. */
 const MAX_HOLES = 1024;
 
@@ -91,8 +93,11 @@ export class RtpStream {
   /** Packets whose number is not the previous packet's + 1 (Wireshark's "wrong sequence"). */
   seqErrors = 0;
   wraps = 0;
+  /** The first MAX_GAPS gaps: from the packet before to the packet after (s), and the numbers missing. */
+  readonly gaps: Array<{ from: number; to: number; missing: number }> = [];
   /** Gaps ahead in the numbers (runs of missing packets at the time) and the longest. */
   gapRuns = 0;
+  private lastGap = 0;
   longestGap = 0;
   markers = 0;
   eventPackets = 0;
@@ -313,7 +318,11 @@ export class RtpStream {
       this.lastEventTs = ts;
     }
     if (repeatedEnd) this.eventRepeats++;
-    else this.sequence(seq);
+    else {
+      const runs = this.gapRuns;
+      this.sequence(seq);
+      if (this.gapRuns !== runs && this.gaps.length < MAX_GAPS) this.gaps.push({ from: this.refArrival, to: t, missing: this.lastGap });
+    }
 
     // Timing, against the previous packet in arrival order (RFC 3550 §6.4.1: "not necessarily in sequence").
     // A timestamp before the stream's first (a sender that reset its clock) is no
@@ -481,6 +490,7 @@ export class RtpStream {
       // Ahead of the highest: the numbers missed in between are a gap (they may still come late).
       if (seq < maxSeq) this.wraps++;
       const gap = ahead - 1;
+      this.lastGap = gap;
       this.gapRuns++;
       if (gap > this.longestGap) this.longestGap = gap;
       this.addHoles(this.extMax + 1, this.extMax + ahead);
