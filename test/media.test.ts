@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import type { RtpStreamReport } from '../src/media/analyzer.js';
-import { bundledCaptures, corpusCaptures, hasTshark, runCli, tshark } from './helpers.js';
+import { bundledCaptures, corpusCaptures, hasTshark, REPO, runCli, tshark } from './helpers.js';
 import { writeScenarioCapture } from './media-scenarios.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-media-'));
@@ -201,4 +201,18 @@ test('CLI: the RTP section, --fail-on rtp-loss and mos with their thresholds, --
   const bad = runCli(['analyze', scripted, '--jitter-buffer', 'soon']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--jitter-buffer: expected a number from 0 to 10000, got 'soon'/);
+});
+
+test('CSV table rtp: one row per stream with its figures; the calls table gains the MOS', () => {
+  const r = runCli(['analyze', scripted, '--format', 'csv', '--table', 'rtp']);
+  assert.equal(r.status, 0, r.stderr);
+  const rows = r.stdout.trimEnd().split('\r\n').map((l) => l.split(','));
+  const header = rows[0];
+  assert.equal(rows.length, 1 + all.length);
+  const bursts = Object.fromEntries(header.map((h, i) => [h, rows.find((x) => x[2] === '0x00001003')![i]]));
+  assert.deepEqual([bursts.packets, bursts.lost, bursts.loss_percent, bursts.gap_runs, bursts.longest_gap, bursts.delta_max_ms, bursts.dscp, bursts.mos, bursts.burst_r],
+    ['475', '25', '5', '2', '20', '420', 'EF:475', '3.8', '11.88']);
+  const calls = runCli(['analyze', join(REPO, 'captures', 'demo.pcap'), '--format', 'csv', '--table', 'calls']).stdout.split('\r\n');
+  assert.match(calls[0], /,mos,worst_loss_percent,worst_jitter_ms$/);
+  assert.match(calls.find((l) => l.includes('e67727cd50b02111'))!, /,4\.41,0,0\.126$/);
 });
