@@ -12,6 +12,8 @@ import { analyzeFile } from '../src/analysis/analyze.js';
 import type { RtpStreamReport } from '../src/media/analyzer.js';
 import { bundledCaptures, corpusCaptures, hasTshark, REPO, runCli, tshark } from './helpers.js';
 import { writeScenarioCapture } from './media-scenarios.js';
+import { drop, plan, range, writeMediaCapture, type Datagram } from './media-fixtures.js';
+import { heartbeatPayload } from '../src/writer/frame-builder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-media-'));
 const scripted = join(dir, 'impairments.pcap');
@@ -215,4 +217,30 @@ test('CSV table rtp: one row per stream with its figures; the calls table gains 
   const calls = runCli(['analyze', join(REPO, 'captures', 'demo.pcap'), '--format', 'csv', '--table', 'calls']).stdout.split('\r\n');
   assert.match(calls[0], /,mos,worst_loss_percent,worst_jitter_ms$/);
   assert.match(calls.find((l) => l.includes('e67727cd50b02111'))!, /,4\.41,0,0\.126$/);
+});
+
+test('media loss inside a failover window: the heartbeat timeline and rtp.failoverOverlaps name it', async () => {
+  const path = join(dir, 'failover.pcap');
+  // Heartbeats every 100 ms from 10.70.0.1 to 10.70.0.2, silent from 3.0 s to 4.0 s (a failover at the 5th miss);
+  // a call's RTP between the two sites loses 40 packets (0.8 s) from 3.1 s; another stream loses 3 at 8 s, outside.
+  const hb: Datagram[] = [];
+  for (let k = 0; k < 92; k++) {
+    const t = 0.5 + k * 0.1;
+    if (t > 3.0 && t < 4.0) continue;
+    hb.push({ t, src: '10.70.0.1', dst: '10.70.0.2', sport: 39_500, dport: 39_500, payload: heartbeatPayload(k + 1, 'le') });
+  }
+  const hit = drop(plan({ count: 450, ssrc: 0x5001 }), range(155, 40));
+  const other = drop(plan({ count: 450, ssrc: 0x5002 }), range(400, 3));
+  writeMediaCapture(path, [
+    { src: '10.70.0.1', dst: '10.70.0.2', sport: 16_384, dport: 16_386, packets: hit },
+    { src: '10.70.0.3', dst: '10.70.0.4', sport: 16_388, dport: 16_390, packets: other },
+  ], [], hb);
+  const r = await analyzeFile(path);
+  const failovers = r.heartbeats.events.filter((e) => e.type === 'failover');
+  assert.equal(failovers.length, 1);
+  assert.equal(r.rtp.failoverOverlaps.length, 1);
+  const o = r.rtp.failoverOverlaps[0];
+  assert.deepEqual([o.stream, o.missing, o.heartbeatStream], ['10.70.0.1:16384>10.70.0.2:16386#0x00005001', 40, failovers[0].stream]);
+  const text = runCli(['analyze', path]).stdout;
+  assert.match(text, /media loss inside failover windows \(the same fault seen by the calls\):\n.*\n +\S+ +10\.70\.0\.1:39500>10\.70\.0\.2:39500 +10\.70\.0\.1:16384>10\.70\.0\.2:16386#0x00005001 +40/);
 });
