@@ -12,7 +12,7 @@ import { Ipv4Header } from '../../dissectors/ipv4.js';
 import { BoundedMap } from '../pipeline/bounded-map.js';
 import { endpoint, flowKey, mediaAddress, Ipv4UdpFlowIds } from '../pipeline/flow-key.js';
 import { Ipv4StreamIndex } from './ipv4-stream-index.js';
-import { BATCH_RTP, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
+import { BATCH_RTP, UdpBatch, type BatchConsumer } from '../pipeline/udp-batch.js';
 import { payloadFormat } from './codecs.js';
 import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
 import { RtcpTracker, type RtcpTotals } from './rtcp-tracker.js';
@@ -166,8 +166,8 @@ export class MediaAnalyzer implements BatchConsumer {
   private readonly table = new Map<string, RtpStream>();
   private readonly ipv4: Ipv4StreamIndex<RtpStream>;
   private readonly flowIds = new Ipv4UdpFlowIds();
-  /** A record's packet as one row of columns, so records and batches take the same path. */
-  private readonly one = oneRow();
+  /** A record's packet as row 0 of a batch of its own: records and batches take the same path, and one shape of columns keeps it monomorphic. */
+  private readonly one = new UdpBatch();
   /** "addr:port" -> what the SDP that announced it said. */
   private readonly sdp = new BoundedMap<string, SdpBinding>(MAX_SDP_ENDPOINTS);
   private readonly totals: MediaTotals = { streams: 0, packets: 0, lost: 0, evicted: 0 };
@@ -295,14 +295,6 @@ export class MediaAnalyzer implements BatchConsumer {
       }
     }
   }
-}
-
-function oneRow(): RtpColumns {
-  return {
-    tsSec: new Float64Array(1), tsNsec: new Float64Array(1), src: new Int32Array(1), dst: new Int32Array(1),
-    sport: new Uint16Array(1), dport: new Uint16Array(1), tos: new Uint8Array(1),
-    rtpSeq: new Uint16Array(1), rtpTimestamp: new Uint32Array(1), rtpSsrc: new Uint32Array(1), rtpMarkerPt: new Uint8Array(1),
-  };
 }
 
 export function ssrcHex(ssrc: number): string {
