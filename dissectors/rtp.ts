@@ -8,9 +8,9 @@ export const RTP_HEADER_LEN = 12;
 /** Inclusive UDP port range where RTP is recognised by shape alone (even ports only). */
 export const RTP_HEURISTIC_PORTS: readonly [number, number] = [16384, 32767];
 
-/** RTCP packet types 200..204 read as RTP payload types 72..76 once the marker bit is taken. */
+/** RTCP packet types 200..207 (SR..XR, feedback included) read as RTP payload types 72..79 once the marker bit is taken. */
 function isRtcpType(payloadType: number): boolean {
-  return payloadType >= 72 && payloadType <= 76;
+  return payloadType >= 72 && payloadType <= 79;
 }
 
 /** Bytes of the RTP header at b[off..end) (fixed part plus CSRCs), or 0 when they can't be RTP v2. */
@@ -20,7 +20,7 @@ export function rtpHeaderLength(b: Uint8Array, off: number, end: number): number
   return end - off < len ? 0 : len;
 }
 
-/** Decode an RTP header; null when the bytes can't be RTP v2 (RTCP payload types 72..76 excluded). */
+/** Decode an RTP header; null when the bytes can't be RTP v2 (RTCP payload types 72..79 excluded). */
 export function decodeRtp(b: Uint8Array, off: number, end: number): RtpRecord | null {
   if (rtpHeaderLength(b, off, end) === 0) return null;
   return {

@@ -153,6 +153,15 @@ test('analyze --format pb: every stream, event, call, keepalive and DSCP verdict
   const calls = ofKind(records, 'sipCall');
   assert.equal(calls.length, report.sipAnalysis.calls.calls.length);
   report.sipAnalysis.calls.calls.forEach((c, i) => assertCovers(c, calls[i], `call ${c.callId}`));
+  // A call with media carries its worse direction's MOS, loss and jitter.
+  const first = calls.find((c) => c.callId === 'e67727cd50b02111@10.30.0.101')!;
+  assert.deepEqual([first.mos, first.mediaLossPercent, first.mediaJitterMs], [4.41, 0, 0.126]);
+
+  const rtp = ofKind(records, 'rtpStream');
+  assert.equal(rtp.length, report.rtp.streams.length);
+  report.rtp.streams.forEach((s, i) => {
+    assert.deepEqual([rtp[i].flow, rtp[i].ssrc, rtp[i].packets, rtp[i].lost, rtp[i].jitterMeanMs, rtp[i].mos, rtp[i].callId], [s.flow, s.ssrc, s.packets, s.lost, s.jitterMs?.mean, s.quality?.mos, s.callId]);
+  });
 
   const keepalives = ofKind(records, 'keepalive');
   assert.equal(keepalives.length, report.sipAnalysis.keepalives.length);

@@ -359,17 +359,18 @@ test('demo: the six calls of demo.md, and the proxy whose pings stop being answe
 
 // ---------------------------------------------------------------- CLI
 
-test('cli: sip calls lists the demo calls; --json carries them', () => {
+test('cli: sip calls lists the demo calls with their media (MOS, worst loss and jitter); --json carries them', () => {
   const r = runCli(['sip', 'calls', DEMO]);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
-  assert.match(lines[0], /^ {2}start +call-id +from +to +state +code +setup ms +duration +messages$/);
+  assert.match(lines[0], /^ {2}start +call-id +from +to +state +code +setup ms +duration +messages +mos +loss % +jitter ms$/);
   assert.equal(lines.length, 7);
-  assert.match(lines[1], /^ {2}09:00:05\.000000 +e67727cd50b02111@10\.30\.0\.101 +1101@10\.20\.0\.10 +8001@10\.20\.0\.10 +completed +200 +2000\.0 +5\.000 s +14$/);
-  assert.match(r.stdout, /f7dac7ecc5096a9f@10\.30\.0\.105 .* failed +486 +- +- +8\n/);
+  assert.match(lines[1], /^ {2}09:00:05\.000000 +e67727cd50b02111@10\.30\.0\.101 +1101@10\.20\.0\.10 +8001@10\.20\.0\.10 +completed +200 +2000\.0 +5\.000 s +14 +4\.41 +0 +0\.126$/);
+  assert.match(r.stdout, /f7dac7ecc5096a9f@10\.30\.0\.105 .* failed +486 +- +- +8 +- +- +-\n/);
   const j = JSON.parse(runCli(['sip', 'calls', DEMO, '--json']).stdout) as SipAnalysisReport;
   assert.equal(j.calls.calls.length, 6);
   assert.equal(j.keepalives.length, 3);
+  assert.equal((j as unknown as { media: unknown[] }).media.length, 4);
 });
 
 test('cli: sip flow draws the ladder of one call across its three hosts', () => {
@@ -451,7 +452,7 @@ test('cli: a bad --sip-timeout or --fail-on condition is one line and exit 2', (
   assert.deepEqual([word.status, word.stderr], [2, "ucprobe: --sip-timeout: expected a duration like 500ms, 2s or 1m, got 'soon'\n"]);
   const typo = runCli(['analyze', DEMO, '--fail-on', 'keepalives']);
   assert.equal(typo.status, 2);
-  assert.match(typo.stderr, /unknown condition 'keepalives' \(known: .*dscp, keepalive, sip-timeout\)/);
+  assert.match(typo.stderr, /unknown condition 'keepalives' \(known: .*dscp, keepalive, sip-timeout, mos, rtp-loss\)/);
 });
 
 // ---------------------------------------------------------------- sipp on loopback

@@ -15,6 +15,7 @@ import type { DetectorParams } from '../heartbeat/params.js';
 import { DscpAudit, type DscpAuditReport } from '../dscp/audit.js';
 import { defaultPolicy } from '../dscp/default-policy.js';
 import type { DscpPolicy } from '../dscp/policy.js';
+import { MediaAnalyzer, type FailoverOverlap, type MediaParams, type MediaReport, type RtcpReport } from '../media/analyzer.js';
 
 export interface CaptureSummary {
   format: string;
@@ -40,6 +41,10 @@ export interface FileReport {
   dscp: DscpHistogram;
   /** Per-flow DSCP verdicts against the policy (the built-in one unless --policy). */
   dscpAudit: DscpAuditReport;
+  /** RTP streams: loss, sequence, jitter, marking, call (src/media/). */
+  rtp: MediaReport;
+  /** RTCP read, by packet type (what receivers reported of each stream is in its rtp.streams[].rtcp). */
+  rtcp: RtcpReport;
   pipeline: PipelineStats;
   warnings: string[];
   /** The error that stopped the read early; what came before it is still reported. */
@@ -76,6 +81,8 @@ export interface AnalyzeExtras {
   sip?: Partial<SipAnalysisParams>;
   /** Kept up to date as the file is read, for a progress display. */
   progress?: ReadProgress;
+  /** RTP stream table size and jitter buffer. */
+  media?: Partial<MediaParams>;
   /** Asked after each packet: true stops the read there (Ctrl-C), and the report covers what was read. */
   until?: () => boolean;
   /** Only the packets this capture filter selects are analysed (tcpdump's language). */
@@ -98,8 +105,9 @@ export async function analyzeFile(
   const dscp = new DscpCounter();
   const hb = new HeartbeatAnalyzer(heartbeat);
   const audit = new DscpAudit(extras.dscpPolicy ?? defaultPolicy());
+  const media = new MediaAnalyzer(extras.media);
   // Every analyzer takes the pipeline's fast lane; a further consumer of records only closes it.
-  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, ...also], opts);
+  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, media, ...also], opts);
   const facts = newFacts();
   let error: string | null = null;
   try {
@@ -114,17 +122,39 @@ export async function analyzeFile(
     if (!(e instanceof CaptureError) || facts.format === null) throw e;
     error = e.message;
   }
+  const heartbeats = hb.report(facts.lastTs);
+  const rtp = media.report();
+  rtp.failoverOverlaps = failoverOverlaps(heartbeats, rtp);
   return {
     file: path,
     capture: summarizeCapture(facts),
     protocols: protocols.counts,
-    heartbeats: hb.report(facts.lastTs),
+    heartbeats,
     sip: sip.counts,
     sipAnalysis: sipAnalysis.report(facts.lastTs),
     dscp: dscp.histogram,
     dscpAudit: audit.report(),
+    rtp,
+    rtcp: media.rtcpReport(),
     pipeline: pipeline.stats,
     warnings: facts.warnings,
     error,
   };
+}
+
+/**
+ * Media gaps inside a failover's window (from the last heartbeat heard to the
+ * declaration): the same network fault seen by the cluster and by the calls.
+ */
+export function failoverOverlaps(hb: HeartbeatReport, rtp: MediaReport): FailoverOverlap[] {
+  const out: FailoverOverlap[] = [];
+  for (const e of hb.events) {
+    if (e.type !== 'failover') continue;
+    for (const s of rtp.streams) {
+      const inside = s.gaps.filter((g) => g.to >= e.lastHeard && g.from <= e.time);
+      if (inside.length === 0) continue;
+      out.push({ failoverTime: e.time, heartbeatStream: e.stream, stream: s.key, missing: inside.reduce((n, g) => n + g.missing, 0), from: inside[0].from });
+    }
+  }
+  return out;
 }

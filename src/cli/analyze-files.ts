@@ -20,9 +20,11 @@ import { UsageError } from '../common/errors.js';
 import { CaptureFilter } from '../sources/bpf.js';
 import { LINKTYPE_ETHERNET } from '../../dissectors/link.js';
 import { wholeNumber } from './parse.js';
+import { mediaParams, type MediaFlags } from './media-options.js';
+import type { MediaParams } from '../media/analyzer.js';
 
 /** The flags that decide what analyzeFile does; plain data, so they cross to a worker. */
-export interface AnalyzeFlags extends HeartbeatFlags {
+export interface AnalyzeFlags extends HeartbeatFlags, MediaFlags {
   policy?: string;
   sipTimeout?: string;
   filter?: string;
@@ -36,6 +38,7 @@ export interface AnalyzeSetup {
   sip: Partial<SipAnalysisParams>;
   filter?: CaptureFilter;
   count?: number;
+  media: Partial<MediaParams>;
 }
 
 export function analyzeSetup(flags: AnalyzeFlags): AnalyzeSetup {
@@ -46,6 +49,7 @@ export function analyzeSetup(flags: AnalyzeFlags): AnalyzeSetup {
     sip: sipTimeout(flags.sipTimeout, '--sip-timeout'),
     filter: flags.filter !== undefined ? captureFilter(flags.filter) : undefined,
     count: flags.count !== undefined ? wholeNumber(flags.count, '--count') : undefined,
+    media: mediaParams(flags),
   };
 }
 

@@ -3,8 +3,9 @@
 
 import type { FileReport } from '../analysis/analyze.js';
 import { UsageError } from '../common/errors.js';
+import { DEFAULT_MEDIA_LIMITS, type MediaLimits } from './media-options.js';
 
-export const FAIL_ON_CONDITIONS = ['failover', 'loss', 'restart', 'missing-reset', 'unexplained-reset', 'dscp', 'keepalive', 'sip-timeout'] as const;
+export const FAIL_ON_CONDITIONS = ['failover', 'loss', 'restart', 'missing-reset', 'unexplained-reset', 'dscp', 'keepalive', 'sip-timeout', 'mos', 'rtp-loss'] as const;
 export type FailOnCondition = (typeof FAIL_ON_CONDITIONS)[number];
 
 export function failOnConditions(text: string): FailOnCondition[] {
@@ -17,7 +18,7 @@ export function failOnConditions(text: string): FailOnCondition[] {
 }
 
 /** What held, one phrase per condition and file, e.g. "1 failover in a.pcap". */
-export function failOnFindings(reports: FileReport[], conditions: FailOnCondition[]): string[] {
+export function failOnFindings(reports: FileReport[], conditions: FailOnCondition[], limits: MediaLimits = DEFAULT_MEDIA_LIMITS): string[] {
   const found: string[] = [];
   for (const r of reports) {
     const t = r.heartbeats.totals;
@@ -30,6 +31,13 @@ export function failOnFindings(reports: FileReport[], conditions: FailOnConditio
       dscp: [r.dscpAudit.totals.violation, 'flow(s) violating the DSCP policy'],
       keepalive: [r.sipAnalysis.keepalives.filter((k) => k.unhealthy).length, 'failing SIP OPTIONS keepalive pair(s)'],
       'sip-timeout': [r.sipAnalysis.transactions.timeouts, 'SIP transaction timeout(s)'],
+      // A call's worse direction; a stream no SDP tied to a call is judged on its own.
+      mos: [
+        r.rtp.calls.filter((c) => c.mos !== null && c.mos < limits.mos).length
+          + r.rtp.streams.filter((s) => s.callId === null && s.quality !== null && s.quality.mos < limits.mos).length,
+        `call(s) or stream(s) with MOS below ${limits.mos}`,
+      ],
+      'rtp-loss': [r.rtp.streams.filter((s) => s.lossPercent > limits.rtpLossPercent).length, `RTP stream(s) losing more than ${limits.rtpLossPercent} %`],
     };
     for (const c of conditions) if (counts[c][0] > 0) found.push(`${counts[c][0]} ${counts[c][1]} in ${r.file}`);
   }

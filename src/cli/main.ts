@@ -18,8 +18,9 @@ import { formatOptions, outputFormat, outputWriter, type FormatFlags } from './f
 import { CaptureError } from '../sources/types.js';
 import { TIME_STYLES } from '../common/time-format.js';
 import { dissect, type DissectFlags } from './dissect.js';
-import { decodeOptions, heartbeatOptions, type HeartbeatFlags } from './options.js';
+import { decodeOptions, heartbeatOptions } from './options.js';
 import { failOnConditions, failOnFindings, FAIL_ON_CONDITIONS, type FailOnCondition } from './fail-on.js';
+import { mediaLimits, mediaOptions, type MediaFlags } from './media-options.js';
 import { addGenerateCommand } from './generate.js';
 import { addMonitorCommand } from './monitor.js';
 import { addRunCommand } from './run.js';
@@ -79,7 +80,7 @@ function buildProgram(): Command {
 
   const analyzeCmd = program
     .command('analyze')
-    .description('capture facts, protocol counts, heartbeat streams/pairs/timeline, SIP counts, DSCP per application')
+    .description('capture facts, protocol counts, heartbeat streams/pairs/timeline, SIP counts, DSCP per application, RTP/RTCP media quality')
     .argument('[files...]', "pcap or pcapng files, optionally gzipped; '-' reads stdin")
     .option('-r, --read <file>', 'a capture file, as tcpdump -r takes it (with any files named after it)')
     .option('-f, --filter <bpf>', "analyse only the packets this tcpdump filter selects, e.g. 'udp port 5060 or udp portrange 39500-39999'")
@@ -88,15 +89,16 @@ function buildProgram(): Command {
     .option('--correlate', 'two captures of the same streams, one near each host: one-way loss and delay per direction')
     .option('--policy <file>', 'DSCP policy (YAML or JSON) to audit every flow against; the built-in Cisco UC policy otherwise')
     .option('--sip-timeout <time>', 'SIP transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)')
-    .addOption(new Option('--table <table>', 'with --format csv: which table (heartbeat streams, DSCP flows, SIP calls)').choices(CSV_TABLES).default('streams'))
+    .addOption(new Option('--table <table>', 'with --format csv: which table (heartbeat streams, DSCP flows, SIP calls, RTP streams)').choices(CSV_TABLES).default('streams'))
     .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
-  for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions(), quietOption()]) analyzeCmd.addOption(o);
-  analyzeCmd.action(async (named: string[], flags: AnalyzeFlags & FormatFlags & { read?: string; correlate?: boolean; failOn?: FailOnCondition[]; table: CsvTable; quiet?: boolean }) => {
+  for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions(), ...mediaOptions(), quietOption()]) analyzeCmd.addOption(o);
+  analyzeCmd.action(async (named: string[], flags: AnalyzeFlags & FormatFlags & MediaFlags & { read?: string; correlate?: boolean; failOn?: FailOnCondition[]; table: CsvTable; quiet?: boolean }) => {
     const files = flags.read !== undefined ? [flags.read, ...named] : named;
     if (files.length === 0) throw new UsageError('a capture file is needed: ucprobe analyze FILE... (or -r FILE)');
     const format = outputFormat(flags);
     // Checked here, before any worker starts: a bad flag is one line, as always.
-    const { opts, params, dscpPolicy, sip, filter, count } = analyzeSetup(flags);
+    const { opts, params, dscpPolicy, sip, filter, count, media } = analyzeSetup(flags);
+    const limits = mediaLimits(flags);
     if (flags.correlate && files.length !== 2) throw new UsageError(`--correlate: expected two captures (one near each host), got ${files.length}`);
     const vantages = flags.correlate ? files.map((f) => new VantageCollector(f)) : [];
     const reports: FileReport[] = [];
@@ -107,7 +109,7 @@ function buildProgram(): Command {
       else {
         for (const [i, f] of files.entries()) {
           if (run.interrupted) break;
-          reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, filter, count, progress: run.next(f), until: run.until }));
+          reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, media, filter, count, progress: run.next(f), until: run.until }));
         }
       }
     } finally {
@@ -135,7 +137,7 @@ function buildProgram(): Command {
     if (partial !== null) fail(partial, EXIT_INTERRUPTED);
     const broken = reports.find((r) => r.error);
     if (broken?.error) fail(broken.error, EXIT_BAD_INPUT);
-    const found = failOnFindings(reports, flags.failOn ?? []);
+    const found = failOnFindings(reports, flags.failOn ?? [], limits);
     if (found.length) fail(`--fail-on: ${found.join('; ')}`, EXIT_FAIL_ON);
   });
   addGenerateCommand(program);

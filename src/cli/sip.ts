@@ -15,8 +15,10 @@ import { decodeOptions, pipelineOptions, type DecodeFlags } from './options.js';
 import { durationMs } from './parse.js';
 import { UsageError } from '../common/errors.js';
 import { JSON_SCHEMA_VERSION, jsonText } from '../output/json-text.js';
+import { MediaAnalyzer } from '../media/analyzer.js';
+import { mediaParams, type MediaFlags } from './media-options.js';
 
-interface CallsFlags extends DecodeFlags {
+interface CallsFlags extends DecodeFlags, MediaFlags {
   json?: boolean;
   timeout?: string;
 }
@@ -57,17 +59,22 @@ export function addSipCommand(program: Command): void {
 
   const calls = sip
     .command('calls')
-    .description('one line per call: start, from, to, state, final code, setup time, duration, messages')
+    .description('one line per call: start, from, to, state, final code, setup time, duration, messages, and its media: MOS, worst loss and jitter')
     .argument('<file>', "pcap or pcapng file, optionally gzipped; '-' reads stdin")
     .option('--json', 'the calls (and transaction and keepalive figures) as JSON')
-    .option('--timeout <time>', 'transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)');
+    .option('--timeout <time>', 'transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)')
+    .option('--jitter-buffer <ms>', 'fixed jitter buffer the MOS assumes (default 60)');
   for (const o of decodeOptions()) calls.addOption(o);
   calls.action(async (file: string, flags: CallsFlags) => {
     const analyzer = new SipAnalyzer(sipTimeout(flags.timeout, '--timeout'));
-    const { facts, error } = await pass(file, [analyzer.add], flags);
+    const media = new MediaAnalyzer(mediaParams(flags));
+    const { facts, error } = await pass(file, [analyzer.add, media.add], flags);
     const report = analyzer.report(facts.lastTs);
+    const byCall = new Map(media.report().calls.map((c) => [c.callId, c]));
     const out = new StdoutWriter();
-    out.line(flags.json ? jsonText({ schemaVersion: JSON_SCHEMA_VERSION, file, ...report }, 2) : callsText(report.calls.calls, file).trimEnd());
+    out.line(flags.json
+      ? jsonText({ schemaVersion: JSON_SCHEMA_VERSION, file, ...report, media: [...byCall.values()] }, 2)
+      : callsText(report.calls.calls, file, byCall).trimEnd());
     out.flush();
     finish(facts, error);
   });

@@ -8,6 +8,7 @@ import { sanitize } from './sanitize.js';
 import { heartbeatText } from './heartbeat-text.js';
 import { sipAnalysisText } from './sip-text.js';
 import { dscpAuditText } from './dscp-audit-text.js';
+import { failoverMediaText, qualityByFlow, rtpText } from './rtp-text.js';
 
 function section(title: string, body: string): string {
   return `${title}\n${body}\n`;
@@ -31,7 +32,7 @@ export function analysisText(r: FileReport): string {
     ['mds-heartbeat', p.mdsHeartbeat], ['sip', p.sip], ['rtp', p.rtp], ['errors', p.errors],
   ].filter(([, n]) => (n as number) > 0))));
 
-  out.push(heartbeatText(r.heartbeats, c.first));
+  out.push(heartbeatText(r.heartbeats, c.first) + failoverMediaText(r.rtp));
 
   const s = r.sip;
   const methods = Object.entries(s.requests).sort((a, b) => b[1] - a[1]);
@@ -47,7 +48,8 @@ export function analysisText(r: FileReport): string {
     a,
     Object.entries(r.dscp[a]).sort((x, y) => y[1] - x[1]).map(([d, n]) => `${phbName(Number(d))}(${d})×${n}`).join(' '),
   ]))));
-  out.push(dscpAuditText(r.dscpAudit));
+  out.push(rtpText(r.rtp, r.rtcp));
+  out.push(dscpAuditText(r.dscpAudit, qualityByFlow(r.rtp)));
   for (const w of r.warnings) out.push(`warning: ${w}\n`);
   return out.join('\n');
 }

@@ -9,8 +9,8 @@ import { observedByPackets, type FlowAudit } from '../dscp/audit.js';
 import { isoTime } from '../common/time-format.js';
 import { sanitize } from './sanitize.js';
 
-export type CsvTable = 'streams' | 'flows' | 'calls';
-export const CSV_TABLES: readonly CsvTable[] = ['streams', 'flows', 'calls'];
+export type CsvTable = 'streams' | 'flows' | 'calls' | 'rtp';
+export const CSV_TABLES: readonly CsvTable[] = ['streams', 'flows', 'calls', 'rtp'];
 
 type Cell = string | number | boolean | null;
 
@@ -67,11 +67,35 @@ function flowsTable(reports: FileReport[]): string {
 function callsTable(reports: FileReport[]): string {
   const header = [
     'file', 'call_id', 'from', 'to', 'caller', 'start', 'state', 'code', 'setup_ms', 'pdd_ms', 'ring_ms', 'duration_ms',
-    'bye_from', 'messages', 'retransmissions', 'codecs', 'hosts',
+    'bye_from', 'messages', 'retransmissions', 'codecs', 'hosts', 'mos', 'worst_loss_percent', 'worst_jitter_ms',
   ];
-  const rows = reports.flatMap((r) => r.sipAnalysis.calls.calls.map((c): Cell[] => [
-    r.file, c.callId, c.from, c.to, c.caller, time(c.start), c.state, c.code, c.setupMs, c.pddMs, c.ringMs, c.durationMs,
-    c.byeFrom, c.messages, c.retransmissions, [...new Set(c.media.flatMap((m) => m.codecs))].join(';'), c.hosts.join(';'),
+  const rows = reports.flatMap((r) => r.sipAnalysis.calls.calls.map((c): Cell[] => {
+    const media = r.rtp.calls.find((m) => m.callId === c.callId);
+    return [
+      r.file, c.callId, c.from, c.to, c.caller, time(c.start), c.state, c.code, c.setupMs, c.pddMs, c.ringMs, c.durationMs,
+      c.byeFrom, c.messages, c.retransmissions, [...new Set(c.media.flatMap((m) => m.codecs))].join(';'), c.hosts.join(';'),
+      media?.mos ?? null, media?.lossPercent ?? null, media?.jitterMs ?? null,
+    ];
+  }));
+  return csv(header, rows);
+}
+
+/** One row per RTP stream: loss, sequence, timing, marking, quality and what RTCP reported. */
+function rtpTable(reports: FileReport[]): string {
+  const header = [
+    'file', 'stream', 'ssrc', 'src', 'sport', 'dst', 'dport', 'call_id', 'codecs', 'clock_rate', 'first_time', 'last_time',
+    'packets', 'expected', 'lost', 'loss_percent', 'duplicates', 'out_of_order', 'seq_errors', 'wraps', 'gap_runs', 'longest_gap',
+    'delta_min_ms', 'delta_mean_ms', 'delta_max_ms', 'jitter_mean_ms', 'jitter_max_ms', 'markers', 'pt_changes', 'dtmf_packets',
+    'dscp', 'ecn_ce', 'late', 'mos', 'r_factor', 'effective_loss_percent', 'burst_r', 'delay_ms',
+    'rtcp_fraction_lost_percent', 'rtcp_cumulative_lost', 'rtcp_jitter_ms', 'rtcp_rtt_ms',
+  ];
+  const rows = reports.flatMap((r) => r.rtp.streams.map((s): Cell[] => [
+    r.file, s.flow, s.ssrc, s.src, s.sport, s.dst, s.dport, s.callId, s.payloadTypes.map((p) => p.name).join(';'), s.clockRate, time(s.first), time(s.last),
+    s.packets, s.expected, s.lost, s.lossPercent, s.duplicates, s.outOfOrder, s.seqErrors, s.wraps, s.gapRuns, s.longestGap,
+    s.deltaMs?.min ?? null, s.deltaMs?.mean ?? null, s.deltaMs?.max ?? null, s.jitterMs?.mean ?? null, s.jitterMs?.max ?? null, s.markers, s.ptChanges, s.events.packets,
+    Object.entries(s.dscp).map(([d, n]) => `${phbName(Number(d))}:${n}`).join(';'), s.ecn.ce, s.late,
+    s.quality?.mos ?? null, s.quality?.rFactor ?? null, s.quality?.effectiveLossPercent ?? null, s.quality?.burstR ?? null, s.quality?.delayMs ?? null,
+    s.rtcp?.fractionLostPercent ?? null, s.rtcp?.cumulativeLost ?? null, s.rtcp?.jitterMs ?? null, s.rtcp?.rttMs ?? null,
   ]));
   return csv(header, rows);
 }
@@ -84,5 +108,7 @@ export function csvTable(which: CsvTable, reports: FileReport[]): string {
       return flowsTable(reports);
     case 'calls':
       return callsTable(reports);
+    case 'rtp':
+      return rtpTable(reports);
   }
 }

@@ -43,7 +43,8 @@ export function flowNotes(f: FlowAudit, num: (n: number) => string = String): st
   return out.join('; ');
 }
 
-export function dscpAuditText(a: DscpAuditReport): string {
+/** `media`: flow -> its RTP quality, shown beside the marking of RTP flows. */
+export function dscpAuditText(a: DscpAuditReport, media: ReadonlyMap<string, string> = new Map()): string {
   const t = a.totals;
   const head = `DSCP policy audit (policy ${sanitize(a.policy)}; ${plural(t.flows, 'flow')}: ${t.violation} violating, ${t.accepted} accepted alternative, `
     + `${t.unclassified} unclassified, ${t.ok} ok; ${plural(t.asymmetricConversations, 'asymmetric conversation')})`;
@@ -61,7 +62,7 @@ export function dscpAuditText(a: DscpAuditReport): string {
       f.app ?? '-',
       expectedText(f),
       observedText(f),
-      flowNotes(f),
+      [flowNotes(f), media.get(f.flow) ?? ''].filter(Boolean).join('; '),
     ])));
   }
   if (ok.length > MAX_OK_ROWS) lines.push(`  ... ${ok.length - MAX_OK_ROWS} more ok flows (--json lists every flow)`);

@@ -10,6 +10,7 @@ import type { KeepalivePair } from '../sip/keepalives.js';
 import type { ResponseTimeStats } from '../sip/transactions.js';
 import { sanitize } from './sanitize.js';
 import { table } from './table.js';
+import type { CallMedia } from '../media/analyzer.js';
 import { formatTime, utcClock } from '../common/time-format.js';
 
 function plural(n: number, word: string): string {
@@ -85,13 +86,23 @@ function duration(msv: number | null): string {
 }
 
 /** The `sip calls` table. */
-export function callsText(calls: CallRecord[], file: string): string {
+/** `media`: the calls' RTP quality by Call-ID (the worse direction): MOS, worst loss and jitter columns. */
+export function callsText(calls: CallRecord[], file: string, media?: ReadonlyMap<string, CallMedia>): string {
   if (calls.length === 0) return `${sanitize(file)}: no calls (no INVITE seen)\n`;
-  const rows = calls.map((c) => [
-    utcClock(c.start), sanitize(c.callId), sanitize(c.from), sanitize(c.to), c.state, c.code === null ? '-' : String(c.code),
-    c.setupMs === null ? '-' : c.setupMs.toFixed(1), duration(c.durationMs), c.messages,
-  ]);
-  return `${table(['start', 'call-id', 'from', 'to', 'state', 'code', 'setup ms', 'duration', 'messages'], rows)}\n`;
+  const rows = calls.map((c) => {
+    const row: Array<string | number> = [
+      utcClock(c.start), sanitize(c.callId), sanitize(c.from), sanitize(c.to), c.state, c.code === null ? '-' : String(c.code),
+      c.setupMs === null ? '-' : c.setupMs.toFixed(1), duration(c.durationMs), c.messages,
+    ];
+    if (media) {
+      const m = media.get(c.callId);
+      row.push(m?.mos == null ? '-' : m.mos.toFixed(2), m === undefined ? '-' : String(m.lossPercent), m?.jitterMs == null ? '-' : String(m.jitterMs));
+    }
+    return row;
+  });
+  const header = ['start', 'call-id', 'from', 'to', 'state', 'code', 'setup ms', 'duration', 'messages'];
+  if (media) header.push('mos', 'loss %', 'jitter ms');
+  return `${table(header, rows)}\n`;
 }
 
 // ---------------------------------------------------------------- ladder

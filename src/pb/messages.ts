@@ -113,6 +113,37 @@ export interface PbCallMedia {
   codecs: string[];
 }
 
+export interface PbRtpStream {
+  flow: string;
+  ssrc: string;
+  callId?: string;
+  codecs: string[];
+  clockRate?: number;
+  first: number;
+  last: number;
+  packets: number;
+  expected: number;
+  lost: number;
+  lossPercent: number;
+  duplicates: number;
+  outOfOrder: number;
+  seqErrors: number;
+  wraps: number;
+  deltaMaxMs?: number;
+  jitterMeanMs?: number;
+  jitterMaxMs?: number;
+  dscp: Record<string, number>;
+  late: number;
+  mos?: number;
+  rFactor?: number;
+  effectiveLossPercent?: number;
+  rtcpFractionLostPercent?: number;
+  rtcpCumulativeLost?: number;
+  rtcpJitterMs?: number;
+  rtcpRttMs?: number;
+  dtmfPackets: number;
+}
+
 export interface PbSipCall {
   callId: string;
   fromTag?: string;
@@ -136,6 +167,9 @@ export interface PbSipCall {
   hosts: string[];
   media: PbCallMedia[];
   dscp: Record<string, number>;
+  mos?: number;
+  mediaLossPercent?: number;
+  mediaJitterMs?: number;
 }
 
 export type PbKeepalive = NullToOptional<KeepalivePair>;
@@ -197,4 +231,5 @@ export type PbRecord =
   | { keepalive: PbKeepalive }
   | { liveEvent: PbLiveEvent }
   | { capture: PbCapture }
+  | { rtpStream: PbRtpStream }
   | { end: PbEnd };

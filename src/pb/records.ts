@@ -10,10 +10,11 @@ import type { KeepalivePair } from '../sip/keepalives.js';
 import type { FlowAudit } from '../dscp/audit.js';
 import type { CaptureSummary } from '../analysis/analyze.js';
 import type { LiveEvent } from '../live/view-model.js';
+import type { CallMedia, RtpStreamReport } from '../media/analyzer.js';
 import {
   APP, TRANSPORT, VERDICT,
   type PbCapture, type PbDscpVerdict, type PbHeartbeatEvent, type PbHeartbeatStream, type PbIp, type PbKeepalive,
-  type PbLiveEvent, type PbPacket, type PbSipCall, type PbSipMessage,
+  type PbLiveEvent, type PbPacket, type PbRtpStream, type PbSipCall, type PbSipMessage,
 } from './messages.js';
 
 const opt = <T>(v: T | null | undefined): T | undefined => v ?? undefined;
@@ -86,7 +87,8 @@ export function heartbeatStreamMessage(s: StreamReport): PbHeartbeatStream {
   return { ...rest, intervalMs: opt(intervalMs), jitterMs: opt(jitterMs) };
 }
 
-export function sipCallMessage(c: CallRecord): PbSipCall {
+/** `media`: the call's RTP quality (analyze), when it has any. */
+export function sipCallMessage(c: CallRecord, media?: CallMedia): PbSipCall {
   return {
     callId: c.callId, fromTag: opt(c.fromTag), toTag: opt(c.toTag), from: c.from, to: c.to, caller: c.caller, start: c.start,
     state: c.state, code: opt(c.code), setupMs: opt(c.setupMs), pddMs: opt(c.pddMs), ringMs: opt(c.ringMs), durationMs: opt(c.durationMs),
@@ -94,6 +96,19 @@ export function sipCallMessage(c: CallRecord): PbSipCall {
     messages: c.messages, retransmissions: c.retransmissions, hosts: c.hosts,
     media: c.media.map((m) => ({ ...m, address: opt(m.address) })),
     dscp: c.dscp,
+    mos: opt(media?.mos), mediaLossPercent: media?.lossPercent, mediaJitterMs: opt(media?.jitterMs),
+  };
+}
+
+export function rtpStreamMessage(s: RtpStreamReport): PbRtpStream {
+  return {
+    flow: s.flow, ssrc: s.ssrc, callId: opt(s.callId), codecs: s.payloadTypes.map((p) => p.name), clockRate: opt(s.clockRate),
+    first: s.first, last: s.last, packets: s.packets, expected: s.expected, lost: s.lost, lossPercent: s.lossPercent,
+    duplicates: s.duplicates, outOfOrder: s.outOfOrder, seqErrors: s.seqErrors, wraps: s.wraps,
+    deltaMaxMs: s.deltaMs?.max, jitterMeanMs: s.jitterMs?.mean, jitterMaxMs: s.jitterMs?.max, dscp: s.dscp, late: s.late,
+    mos: s.quality?.mos, rFactor: s.quality?.rFactor, effectiveLossPercent: s.quality?.effectiveLossPercent,
+    rtcpFractionLostPercent: s.rtcp?.fractionLostPercent, rtcpCumulativeLost: s.rtcp?.cumulativeLost, rtcpJitterMs: opt(s.rtcp?.jitterMs),
+    rtcpRttMs: opt(s.rtcp?.rttMs), dtmfPackets: s.events.packets,
   };
 }
 

@@ -112,8 +112,15 @@ export class Pipeline implements FrameSink {
         if (hb.earlier) batch.hbEarlier.set(i, hb.earlier);
       } else batch.app[i] = BATCH_NONE;
     } else {
-      if (end === p || b[p] < 0x80) return false;
-      batch.app[i] = this.isRtpIpv4(f.src, f.dst, f.sport, f.dport, b, p, end) ? BATCH_RTP : BATCH_NONE;
+      // RTCP (v2, packet type 200..207) is rare and read whole by the media analyzer: it goes as a record.
+      if (end === p || b[p] < 0x80 || (b[p] < 0xc0 && b[p + 1] >= 200 && b[p + 1] <= 207)) return false;
+      if (this.isRtpIpv4(f.src, f.dst, f.sport, f.dport, b, p, end)) {
+        batch.app[i] = BATCH_RTP;
+        batch.rtpMarkerPt[i] = b[p + 1];
+        batch.rtpSeq[i] = (b[p + 2] << 8) | b[p + 3];
+        batch.rtpTimestamp[i] = (b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7];
+        batch.rtpSsrc[i] = (b[p + 8] << 24) | (b[p + 9] << 16) | (b[p + 10] << 8) | b[p + 11];
+      } else batch.app[i] = BATCH_NONE;
     }
     const sec = info.tsSec;
     const nsec = info.tsNsec;

@@ -39,6 +39,12 @@ export class UdpBatch {
   readonly hbBigEndian = new Uint8Array(UDP_BATCH_CAPACITY);
   /** By entry: the heartbeats a shape-recognised stream's promotion rests on (the record's `hb.earlier`); rare. */
   readonly hbEarlier = new Map<number, EarlierHeartbeat[]>();
+  /** For RTP: the fixed header's fields (the record's `rtp`), so media statistics need no record. */
+  readonly rtpSeq = new Uint16Array(UDP_BATCH_CAPACITY);
+  readonly rtpTimestamp = new Uint32Array(UDP_BATCH_CAPACITY);
+  readonly rtpSsrc = new Uint32Array(UDP_BATCH_CAPACITY);
+  /** Marker bit << 7 | payload type: the header's second byte. */
+  readonly rtpMarkerPt = new Uint8Array(UDP_BATCH_CAPACITY);
 }
 
 /** The record's app null. */

@@ -508,6 +508,8 @@ export interface SdpSpec {
   /** Packetisation time in ms (a=ptime). */
   ptime?: number;
   direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+  /** a=rtpmap for dynamic payload types beyond RTPMAP's (e.g. 111: 'opus/48000/2'). */
+  rtpmap?: Readonly<Record<number, string>>;
 }
 
 export interface SipCommonSpec {
@@ -599,7 +601,7 @@ export function sdpBody(s: SdpSpec): string {
     `m=audio ${s.port} RTP/AVP ${s.payloadTypes.join(' ')}`,
   ];
   for (const pt of s.payloadTypes) {
-    const map = RTPMAP[pt];
+    const map = s.rtpmap?.[pt] ?? RTPMAP[pt];
     if (map) lines.push(`a=rtpmap:${pt} ${map}`);
     if (pt === 101) lines.push('a=fmtp:101 0-15');
   }

@@ -1,0 +1,41 @@
+// What a payload type is: its name and RTP clock rate, from the SDP's
+// a=rtpmap when there is one, else from the RFC 3551 static table. The clock
+// rate turns RTP timestamps into time for the jitter (RFC 3550 §6.4.1).
+
+/** RFC 3551 static payload types: name and clock rate (G.722's is 8000 by the RFC's own erratum-kept rule). */
+const STATIC: Readonly<Record<number, readonly [name: string, clockRate: number]>> = {
+  0: ['PCMU', 8000], 3: ['GSM', 8000], 4: ['G723', 8000], 5: ['DVI4', 8000], 6: ['DVI4', 16000], 7: ['LPC', 8000],
+  8: ['PCMA', 8000], 9: ['G722', 8000], 10: ['L16', 44100], 11: ['L16', 44100], 12: ['QCELP', 8000], 13: ['CN', 8000],
+  14: ['MPA', 90000], 15: ['G728', 8000], 16: ['DVI4', 11025], 17: ['DVI4', 22050], 18: ['G729', 8000], 19: ['CN', 8000],
+  25: ['CelB', 90000], 26: ['JPEG', 90000], 28: ['nv', 90000], 31: ['H261', 90000], 32: ['MPV', 90000], 33: ['MP2T', 90000], 34: ['H263', 90000],
+};
+
+export interface PayloadFormat {
+  /** Encoding name as SDP or RFC 3551 spells it ("PCMU", "opus", "telephone-event"); the number when unknown. */
+  name: string;
+  /** Timestamp units per second; 0 when unknown (no jitter is computed then). */
+  clockRate: number;
+  /** 1 / clockRate (0 when unknown): a multiply per packet instead of a divide. */
+  secondsPerTick: number;
+  /** RFC 4733 named events (DTMF): not voice, its timestamps hold still over an event. */
+  event: boolean;
+  /** Comfort noise (RFC 3389): sent in silences, its spacing is not jitter. */
+  comfortNoise: boolean;
+}
+
+/** `rtpmap`: the SDP's pt -> "name/clock[/channels]" of the stream's media line, when SDP announced it. */
+export function payloadFormat(pt: number, rtpmap: Readonly<Record<number, string>> | null): PayloadFormat {
+  const mapped = rtpmap?.[pt];
+  if (mapped !== undefined) {
+    const [name, clock] = mapped.split('/');
+    const rate = Number(clock);
+    return format(name, Number.isInteger(rate) && rate > 0 && rate <= 1_000_000 ? rate : 0);
+  }
+  const known = STATIC[pt];
+  return known ? format(known[0], known[1]) : format(String(pt), 0);
+}
+
+function format(name: string, clockRate: number): PayloadFormat {
+  const lower = name.toLowerCase();
+  return { name, clockRate, secondsPerTick: clockRate > 0 ? 1 / clockRate : 0, event: lower === 'telephone-event', comfortNoise: lower === 'cn' };
+}
