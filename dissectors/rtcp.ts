@@ -182,6 +182,8 @@ function reportBlock(b: Uint8Array, o: number): RtcpReportBlock {
 }
 
 function sdes(b: Uint8Array, p: number, end: number, count: number): RtcpPacket | string {
+  // Chunks start on 32-bit boundaries of the packet (its header is 4 bytes before the first).
+  const start = p - RTCP_HEADER_LEN;
   const chunks: Array<{ ssrc: number; cname: string | null }> = [];
   for (let k = 0; k < count; k++) {
     if (end - p < 4) return `SDES chunk ${k + 1} of ${count} runs past its length`;
@@ -197,7 +199,7 @@ function sdes(b: Uint8Array, p: number, end: number, count: number): RtcpPacket 
       if (type === SDES_CNAME) cname = latin1(b, p + 2, p + 2 + b[p + 1]);
       p += 2 + b[p + 1];
     }
-    p = (p + 4) & ~3;
+    p = start + ((p - start + 4) & ~3);
     chunks.push({ ssrc, cname });
   }
   return { type: 'SDES', chunks };

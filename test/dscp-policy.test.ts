@@ -236,13 +236,13 @@ test('per-flow verdicts: right, wrong, mixed, accepted alternative, asymmetric, 
   assert.equal(a.flows[0].flow, '10.2.0.1:30002>10.1.0.1:20002', 'the largest violation first');
 });
 
-test('text section: violations first with flow, class, expected and observed', () => {
+test('text section: violations first with flow, class, expected and observed; an RTP flow\'s loss and jitter beside its marking', () => {
   const r = runCli(['analyze', mixedFile]);
   assert.equal(r.status, 0, r.stderr);
   const section = r.stdout.slice(r.stdout.indexOf('DSCP policy audit'));
   const lines = section.split('\n');
   assert.equal(lines[0], 'DSCP policy audit (policy default; 13 flows: 3 violating, 2 accepted alternative, 1 unclassified, 7 ok; 2 asymmetric conversations)');
-  assert.match(lines[2], /^ {2}VIOLATION +udp 10\.2\.0\.1:30002>10\.1\.0\.1:20002 +rtp-video +rtp-video +AF41 +CS0\(0\)×10 +asymmetric: reverse marks AF41, re-mark this direction at the access switch$/);
+  assert.match(lines[2], /^ {2}VIOLATION +udp 10\.2\.0\.1:30002>10\.1\.0\.1:20002 +rtp-video +rtp-video +AF41 +CS0\(0\)×10 +asymmetric: reverse marks AF41, re-mark this direction at the access switch; 0 % lost, jitter 10\.156 ms$/);
   assert.match(section, /VIOLATION +tcp 10\.1\.0\.5:50000>10\.2\.0\.1:2748 +cti +- +CS3 \(or AF31\) +CS0\(0\)×3 +asymmetric: reverse marks CS3, re-mark/);
   assert.match(section, /VIOLATION +udp 10\.10\.1\.1:39600>10\.10\.2\.1:39601 +mds-heartbeat +mds-heartbeat +AF31 \(or CS3\) +AF31\(26\)×5 CS0\(0\)×3 +3 of 8 off policy; mixed marking/);
   assert.match(section, /accepted +udp 10\.10\.1\.2:39700>10\.10\.2\.2:39701 +mds-heartbeat/);

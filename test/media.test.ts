@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { analyzeFile } from '../src/analysis/analyze.js';
@@ -243,4 +243,17 @@ test('media loss inside a failover window: the heartbeat timeline and rtp.failov
   assert.deepEqual([o.stream, o.missing, o.heartbeatStream], ['10.70.0.1:16384>10.70.0.2:16386#0x00005001', 40, failovers[0].stream]);
   const text = runCli(['analyze', path]).stdout;
   assert.match(text, /media loss inside failover windows \(the same fault seen by the calls\):\n.*\n +\S+ +10\.70\.0\.1:39500>10\.70\.0\.2:39500 +10\.70\.0\.1:16384>10\.70\.0\.2:16386#0x00005001 +40/);
+});
+
+test('HTML report: a Media quality section (MOS per call, streams worst first) and a worst-MOS card', () => {
+  const out = join(dir, 'media.html');
+  const r = runCli(['report', scripted, '-o', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const html = readFileSync(out, 'utf8');
+  assert.match(html, /<h3 id="f1-media">Media quality<\/h3>/);
+  assert.match(html, /MOS per call \(1; the worse direction\)/);
+  // The bursty stream first, its MOS badged as a warning (3.6 to 4).
+  const streams = html.slice(html.indexOf('Streams, worst first'));
+  assert.match(streams, /^[^]*?0x00001003[^]*?badge-warn">3\.80</);
+  assert.match(html, /<div class="card-value">3\.80<\/div><div class="card-label">worst MOS<\/div>/);
 });

@@ -117,3 +117,11 @@ for (const file of corpusCaptures()) {
     if (ours === theirs.length) assert.deepEqual([r.rtcp.byType.SR, r.rtcp.byType.RR, r.rtcp.byType.SDES, r.rtcp.byType.BYE], [n(200), n(201), n(202), n(203)]);
   });
 }
+
+test('a compound packet read at an odd offset of a buffer decodes the same', () => {
+  const dgram = rtcpCompound(rtcpSr(1, { ntpMiddle: 9, rtpTimestamp: 8, packets: 7, octets: 6 }), rtcpSdes(1, 'odd'), rtcpSdes(2, 'a-longer-cname'), rtcpBye([1]));
+  const shifted = new Uint8Array(dgram.length + 3);
+  shifted.set(dgram, 3);
+  assert.deepEqual(decodeRtcp(shifted, 3, shifted.length), decodeRtcp(dgram, 0, dgram.length));
+  assert.equal(decodeRtcp(shifted, 3, shifted.length).error, undefined);
+});

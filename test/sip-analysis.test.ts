@@ -18,7 +18,7 @@ import type { CallRecord } from '../src/sip/dialogs.js';
 import type { SipEvent } from '../src/sip/sip-event.js';
 import { TransactionTracker } from '../src/sip/transactions.js';
 import { Dialog, DSCP_CS3, MS, S, SipCapture, epochAt, type SipHost } from './sip-patterns.js';
-import { REPO, decodeAll, runCli, sleep } from './helpers.js';
+import { REPO, decodeAll, runCli, sleep, tshark } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-sip-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -656,4 +656,27 @@ test('sipp uac_pcap on loopback: RTP learned from SDP is audited as rtp-audio, s
   }
   assertUnmarked(a, 'sip', DSCP_CS3);
   assert.equal(a.totals.violation, a.totals.flows);
+
+  // The media analysis: the call's streams tied to it by SDP, as tshark counts them.
+  const streams = report.rtp.streams.filter((s) => s.callId === c.callId);
+  // Each direction: the G.711 stream and the RFC 2833 DTMF stream (its own SSRC, telephone-event from the caller's offer: the
+  // answer leaves it out), 10 event packets of which 2 repeat the end packet; the voice scores as G.711 unimpaired.
+  assert.equal(streams.length, 4, JSON.stringify(streams.map((s) => [s.flow, s.ssrc])));
+  const voice = streams.filter((s) => s.events.packets === 0);
+  const dtmf = streams.filter((s) => s.events.packets > 0);
+  assert.deepEqual(dtmf.map((s) => [s.events.packets, s.events.repeatedEnds, s.duplicates, s.lost]), [[10, 2, 0, 0], [10, 2, 0, 0]]);
+  for (const s of voice) {
+    assert.ok(s.packets >= 30 && s.lost === 0 && s.quality?.mos === 4.41, JSON.stringify([s.flow, s.packets, s.lost, s.quality]));
+  }
+  assert.deepEqual([...new Set(streams.map((s) => s.flow))].sort(), rtp.map((f) => f.flow).sort());
+  const theirs = tshark(['-r', file, '-q', '-z', 'rtp,streams']).filter((l) => / 0x[0-9A-F]{8} /.test(l));
+  for (const s of streams) {
+    const t = theirs.find((l) => l.includes(` ${s.ssrc} `) && l.includes(` ${s.sport} `));
+    assert.ok(t, `tshark has ${s.flow} ${s.ssrc}`);
+    const m = /\s(\d+)\s+(-?\d+) \(/.exec(t.slice(t.indexOf(s.ssrc) + 10))!;
+    assert.equal(Number(m[1]), s.packets, `${s.flow} ${s.ssrc} packets`);
+    assert.equal(Number(m[2]), s.lost - s.duplicates - s.events.repeatedEnds, `${s.flow} ${s.ssrc} lost`);
+  }
+  const media = report.rtp.calls.find((m) => m.callId === c.callId)!;
+  assert.ok(media.mos !== null && media.mos > 4, `MOS ${media.mos}`);
 });

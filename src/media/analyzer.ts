@@ -250,8 +250,8 @@ export class MediaAnalyzer implements BatchConsumer {
     const key = `${flow}#${ssrcHex(ssrc)}`;
     const known = this.table.get(key);
     if (known !== undefined) return known;
-    const sdp = this.sdp.peek(endpoint(dst, dport)) ?? this.sdp.peek(endpoint(src, sport)) ?? null;
-    const s = new RtpStream({ key, flow, src, dst, sport, dport, ssrc }, sdp, this.params.jitterBufferMs / 1000, src4, dst4);
+    const s = new RtpStream({ key, flow, src, dst, sport, dport, ssrc }, null, this.params.jitterBufferMs / 1000, src4, dst4);
+    this.bind(s);
     if (this.table.size >= this.params.maxStreams) this.evictOldest();
     this.table.set(key, s);
     return s;
@@ -273,10 +273,17 @@ export class MediaAnalyzer implements BatchConsumer {
     this.ipv4.retain((v) => !v.gone);
   }
 
+  /** The SDP that announced the stream: its receiver's, else its sender's (symmetric RTP); both give the payload map. */
+  private bind(s: RtpStream): void {
+    const atDst = this.sdp.peek(endpoint(s.ids.dst, s.ids.dport)) ?? null;
+    const atSrc = this.sdp.peek(endpoint(s.ids.src, s.ids.sport)) ?? null;
+    s.sdp = atDst ?? atSrc;
+    if (atDst !== null || atSrc !== null) s.rtpmap = { ...atSrc?.rtpmap, ...atDst?.rtpmap };
+  }
+
   /** SDP seen after the stream started (early media, a re-INVITE) still names its call. */
   private bindLate(s: RtpStream): void {
-    if (s.sdp !== null) return;
-    s.sdp = this.sdp.peek(endpoint(s.ids.dst, s.ids.dport)) ?? this.sdp.peek(endpoint(s.ids.src, s.ids.sport)) ?? null;
+    if (s.sdp === null) this.bind(s);
   }
 
   private learnSdp(rec: PacketRecord): void {
@@ -332,7 +339,7 @@ function voiceFormat(s: RtpStream): { name: string; clockRate: number } | null {
   let best: { name: string; clockRate: number } | null = null;
   let most = 0;
   for (const [pt, n] of s.payloadTypeCounts()) {
-    const f = payloadFormat(pt, s.sdp?.rtpmap ?? null);
+    const f = payloadFormat(pt, s.rtpmap);
     if (f.event || f.comfortNoise || n <= most) continue;
     most = n;
     best = f;
@@ -367,7 +374,7 @@ function streamReport(s: RtpStream, rtcp: RtcpTracker, jitterBufferMs: number): 
   const dscp: Record<string, number> = {};
   for (const [d, n] of s.dscpCounts()) dscp[d] = n;
   const ecn = s.ecnCounts();
-  const rtpmap = s.sdp?.rtpmap ?? null;
+  const rtpmap = s.rtpmap;
   return {
     key: ids.key, flow: ids.flow, src: ids.src, sport: ids.sport, dst: ids.dst, dport: ids.dport, ssrc: ssrcHex(ids.ssrc),
     packets: s.packets, expected, lost, lossPercent: expected > 0 ? Math.round((lost / expected) * 1e5) / 1e3 : 0,

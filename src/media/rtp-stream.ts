@@ -126,6 +126,12 @@ export class RtpStream {
   /** Left the table (evicted): a cache still pointing at it must not count into it. */
   gone = false;
   sdp: SdpBinding | null;
+  /**
+   * The payload map: the receiver's SDP (what the sender must use), with the
+   * sender's own offer filling what the answer left out (a UAS that answers
+   * without telephone-event still gets the caller's RFC 4733 events).
+   */
+  rtpmap: Readonly<Record<number, string>> | null = null;
 
   /** Extended numbers skipped and not yet arrived, oldest first; null while none went missing. */
   private holes: Set<number> | null = null;
@@ -404,7 +410,7 @@ export class RtpStream {
   private ptChanged(pt: number, first: boolean): void {
     this.foldPt();
     if (!first) this.ptChanges++;
-    this.format = payloadFormat(pt, this.sdp?.rtpmap ?? null);
+    this.format = payloadFormat(pt, this.rtpmap);
     this.lastPt = pt;
     this.ptRun = 1;
   }

@@ -130,6 +130,7 @@ function findings(r: FileReport): Markup {
     card('SIP calls', fmt(calls.total), failedCalls ? `${failedCalls} failed or timed out` : calls.total ? 'none failed' : 'no INVITE seen', failedCalls ? 'warn' : 'info'),
     card('keepalives failing', fmt(ka), plural(r.sipAnalysis.keepalives.length, 'OPTIONS pair'), ka ? 'bad' : 'ok'),
     card('DSCP violations', fmt(dv), `of ${plural(r.dscpAudit.totals.flows, 'flow')}`, dv ? 'bad' : 'ok'),
+    ...mediaCard(r),
   ]);
 }
 
@@ -456,6 +457,52 @@ function dscpSection(r: FileReport, base: string): Markup {
   return join(out);
 }
 
+// ---------------------------------------------------------------- media
+
+/** The worst MOS among calls (or streams with no call), when any stream was scored. */
+function mediaCard(r: FileReport): Markup[] {
+  const scored = [...r.rtp.calls.map((c) => c.mos), ...r.rtp.streams.filter((s) => s.callId === null).map((s) => s.quality?.mos ?? null)].filter((x): x is number => x !== null);
+  if (scored.length === 0) return [];
+  const worst = Math.min(...scored);
+  return [card('worst MOS', worst.toFixed(2), `of ${plural(r.rtp.totals.streams, 'RTP stream')}, ${fmt(r.rtp.totals.lost)} packets lost`, worst < 3.6 ? 'bad' : worst < 4 ? 'warn' : 'ok')];
+}
+
+const MAX_STREAM_ROWS = 100;
+
+function mosKind(mos: number | null): string {
+  return mos === null ? 'muted' : mos < 3.6 ? 'bad' : mos < 4 ? 'warn' : 'ok';
+}
+
+function mediaSection(r: FileReport, base: string): Markup {
+  const m = r.rtp;
+  const out: Markup[] = [el('h3', { id: `${base}-media` }, text('Media quality'))];
+  if (m.streams.length === 0) return join([...out, note('No RTP streams.')]);
+  out.push(note(`${plural(m.totals.streams, 'RTP stream')}, ${fmt(m.totals.packets)} packets, ${fmt(m.totals.lost)} lost; MOS by the ITU-T G.107 E-model with a ${m.params.jitterBufferMs} ms fixed jitter buffer (packets later than it count as lost to the listener, apart from network loss).${m.totals.evicted ? ` ${plural(m.totals.evicted, 'stream')} left the table to bound memory.` : ''}`));
+  if (m.calls.length) {
+    out.push(el('h4', {}, text(`MOS per call (${m.calls.length}; the worse direction)`)));
+    out.push(table([{ title: 'Call-ID' }, { title: 'streams', num: true }, { title: 'MOS' }, { title: 'R', num: true }, { title: 'worst loss %', num: true }, { title: 'worst jitter ms', num: true }],
+      m.calls.map((c) => [mono(c.callId), c.streams.length, badge(c.mos === null ? '-' : c.mos.toFixed(2), mosKind(c.mos)), c.rFactor ?? text('-'), c.lossPercent, c.jitterMs ?? text('-')])));
+  }
+  const rows = [...m.streams].sort((a, b) => (a.quality?.mos ?? 5) - (b.quality?.mos ?? 5) || b.lossPercent - a.lossPercent);
+  out.push(el('h4', {}, text('Streams, worst first')));
+  out.push(table(
+    [{ title: 'stream', cls: 'nowrap' }, { title: 'SSRC', cls: 'mono' }, { title: 'codec' }, { title: 'packets', num: true }, { title: 'lost', num: true }, { title: 'loss %', num: true },
+      { title: 'late', num: true }, { title: 'jitter mean/max ms' }, { title: 'max delta ms', num: true }, { title: 'DSCP' }, { title: 'MOS' }, { title: 'RTCP (receiver)' }],
+    rows.slice(0, MAX_STREAM_ROWS).map((s) => [
+      mono(s.flow), mono(s.ssrc), text(s.payloadTypes.map((p) => p.name).join('/')), s.packets, s.lost, s.lossPercent, s.late,
+      text(s.jitterMs === null ? '-' : `${s.jitterMs.mean} / ${s.jitterMs.max}`), s.deltaMs?.max ?? text('-'),
+      text(Object.entries(s.dscp).sort((a, b) => b[1] - a[1]).map(([d, n]) => `${phbName(Number(d))}×${fmt(n)}`).join(' ')),
+      badge(s.quality === null ? '-' : s.quality.mos.toFixed(2), mosKind(s.quality?.mos ?? null)),
+      text(s.rtcp === null ? '-' : `${s.rtcp.fractionLostPercent} % lost${s.rtcp.rttMs !== null ? `, RTT ${s.rtcp.rttMs} ms` : ''}`),
+    ]),
+  ));
+  if (rows.length > MAX_STREAM_ROWS) out.push(note(`${fmt(rows.length - MAX_STREAM_ROWS)} more streams are not listed (\`ucprobe analyze --format csv --table rtp\` lists them all).`));
+  if (m.failoverOverlaps.length) {
+    out.push(note(`${plural(m.failoverOverlaps.length, 'stream')} lost packets inside a heartbeat failover's window: ${m.failoverOverlaps.map((o) => `${o.stream} (${o.missing} missing)`).join(', ')}.`, 'warn'));
+  }
+  return join(out);
+}
+
 // ---------------------------------------------------------------- document
 
 function fileSection(rf: ReportFile, index: number): Markup {
@@ -467,7 +514,7 @@ function fileSection(rf: ReportFile, index: number): Markup {
   return el('section', { class: 'capture-file', id: base, 'data-file': r.file }, [
     el('h2', {}, [el('span', { class: 'file-index' }, text(`${index + 1}`)), el('span', { class: 'mono' }, text(fileName(r.file)))]),
     el('nav', { class: 'file-nav' }, [
-      ['Capture', `${base}-capture`], ['Heartbeats', `${base}-heartbeats`], ['Timeline', `${base}-timeline`], ['SIP calls', `${base}-sip`], ['DSCP', `${base}-dscp`], ['Ladders', `${base}-ladders`],
+      ['Capture', `${base}-capture`], ['Heartbeats', `${base}-heartbeats`], ['Timeline', `${base}-timeline`], ['SIP calls', `${base}-sip`], ['Media', `${base}-media`], ['DSCP', `${base}-dscp`], ['Ladders', `${base}-ladders`],
     ].filter(([label]) => label !== 'Ladders' || ladderAnchors(r, rf, base).size > 0).map(([label, id]) => el('a', { href: `#${id}` }, text(label)))),
     ...problems,
     findings(r),
@@ -476,6 +523,7 @@ function fileSection(rf: ReportFile, index: number): Markup {
     heartbeatSection(r, rf, base),
     timelineSection(r, base),
     sipSection(r, rf, base),
+    mediaSection(r, base),
     dscpSection(r, base),
     laddersSection(r, rf, base),
   ]);
