@@ -14,6 +14,7 @@ import { outputFormat, outputWriter, type FormatFlags } from './format.js';
 import { UsageError } from '../common/errors.js';
 import { packetFilter, type PacketFilterFlags } from './packet-filter.js';
 import { jsonText } from '../output/json-text.js';
+import { fieldsHeader, fieldsLayout, fieldsLine } from '../output/packet-fields.js';
 import { filterFrames, type CaptureFilter } from '../sources/bpf.js';
 import { RingCaptureWriter } from '../writer/ring-writer.js';
 import type { FrameHandler } from '../sources/types.js';
@@ -28,15 +29,25 @@ export interface DissectFlags extends DecodeFlags, FormatFlags, HepFlags, Packet
   capture?: CaptureFilter;
   /** -w: also write the packets printed to this pcapng file. */
   write?: string;
+  /** -T fields with -e NAME...: chosen fields, tab-separated (tshark's -T/-e/-E). */
+  outputFormat?: 'fields' | 'json' | 'text';
+  field?: string[];
+  fieldOption?: string[];
 }
 
 /** Returns the warnings the read produced. */
 export async function dissect(file: string, flags: DissectFlags): Promise<string[]> {
-  const format = outputFormat(flags);
+  const t = flags.outputFormat;
+  if (t !== undefined && flags.format !== undefined) throw new UsageError(`-T ${t} and --format ${flags.format}: pick one`);
+  const format = t === 'json' ? 'json' : outputFormat(flags);
   if (format === 'pb' && flags.verbose) throw new UsageError('--verbose and --format pb: pick one');
+  if ((flags.field?.length ?? 0) > 0 && t !== 'fields') throw new UsageError('-e NAME needs -T fields, as with tshark');
+  if (t === 'fields' && !flags.field?.length) throw new UsageError('-T fields needs at least one -e NAME (e.g. -e src -e sip.method)');
+  const fields = t === 'fields' ? fieldsLayout(flags.field!, flags.fieldOption ?? [], (msg) => { throw new UsageError(msg); }) : null;
   const wanted = packetFilter(flags);
   const out = outputWriter(flags, format);
   const pb = format === 'pb' ? new PbStreamWriter(out, 'dissect', [file]) : null;
+  if (fields?.header) out.line(fieldsHeader(fields));
   let origin: number | null = null;
   const limit = flags.count !== undefined ? Number(flags.count) : Infinity;
   // -c counts the packets printed (those the filter lets through); --hep sends up to the frame that filled it.
@@ -51,6 +62,7 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
     if (saved && current && current.info.frame === rec.frame) saved.write(current.info, current.bytes);
     origin ??= rec.tsSec + rec.tsNsec / 1e9;
     if (pb) pb.write({ packet: packetMessage(rec) });
+    else if (fields) out.line(fieldsLine(packetJson(rec), fields));
     else if (format === 'json') out.line(jsonText(packetJson(rec)));
     else if (flags.verbose) out.line(`${packetTree(rec)}\n`);
     else out.line(packetLine(rec, flags.time, origin));

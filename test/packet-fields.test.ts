@@ -1,0 +1,28 @@
+// `dissect -T fields -e ...` prints what tshark -T fields prints for the same
+// fields (named as ucprobe's --json lines name them).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { REPO, hasTshark, runCli, tshark } from './helpers.js';
+
+const DEMO = join(REPO, 'captures', 'demo.pcap');
+const hasTcpdump = runCli(['dissect', DEMO, 'udp', '-c', '1']).status === 0;
+
+test('-T fields: frame, both addresses, DSCP, SIP method and Call-ID equal tshark -T fields on the demo SIP over UDP/IPv4 (tshark names IPv6 ends ipv6.addr; ours says ip.addr for both)', { skip: hasTshark && hasTcpdump ? false : 'needs tshark and tcpdump' }, () => {
+  const ours = runCli(['dissect', DEMO, 'ip and udp port 5060', '-T', 'fields', '-e', 'frame', '-e', 'ip.addr', '-e', 'dscp', '-e', 'sip.method', '-e', 'sip.callId']);
+  assert.equal(ours.status, 0, ours.stderr);
+  const theirs = tshark(['-r', DEMO, '-Y', 'ip && udp.port==5060', '-T', 'fields', '-e', 'frame.number', '-e', 'ip.addr', '-e', 'ip.dsfield.dscp', '-e', 'sip.Method', '-e', 'sip.Call-ID']);
+  assert.deepEqual(ours.stdout.trim().split('\n'), theirs.filter(Boolean));
+  assert.ok(theirs.length > 100);
+});
+
+test('-T fields: header and separator as tshark -E takes them; missing -e, -e without -T fields and a bad -E are one line, exit 2', () => {
+  const r = runCli(['dissect', DEMO, '-T', 'fields', '-e', 'src', '-e', 'hb.seq', '-E', 'header=y', '-E', 'separator=,', '-c', '2']);
+  assert.deepEqual(r.stdout.trim().split('\n'), ['src,hb.seq', '10.10.1.11,120000', '10.10.1.21,52000']);
+  for (const args of [['-T', 'fields'], ['-e', 'src'], ['-T', 'fields', '-e', 'src', '-E', 'quote=d']]) {
+    const bad = runCli(['dissect', DEMO, ...args]);
+    assert.equal(bad.status, 2, args.join(' '));
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
+  }
+});
