@@ -26,3 +26,30 @@ test('-T fields: header and separator as tshark -E takes them; missing -e, -e wi
     assert.equal(bad.stderr.trim().split('\n').length, 1);
   }
 });
+
+const PAIRS: Array<[string, string]> = [
+  ['sip.method == "INVITE"', 'sip.Method == "INVITE"'],
+  ['sip.callId contains "@10.30" || sip.status >= 400', 'sip.Call-ID contains "@10.30" || sip.Status-Code >= 400'],
+  ['ip.addr == 10.30.0.102 && !(dscp == 46)', 'ip.addr == 10.30.0.102 && !(ip.dsfield.dscp == 46)'],
+  ['sport >= 39600 and sport le 39601 and app == "mds-heartbeat"', 'udp.srcport >= 39600 && udp.srcport <= 39601 && udp.length == 12'],
+  ['sip.from matches "^<SIP:PING"', 'sip.From matches "^<SIP:PING"'],
+];
+
+for (const [ours, theirs] of PAIRS) {
+  test(`-Y '${ours}' selects the frames tshark -Y '${theirs}' selects`, { skip: hasTshark ? false : 'needs tshark' }, () => {
+    const r = runCli(['dissect', DEMO, '-Y', ours, '-T', 'fields', '-e', 'frame']);
+    assert.equal(r.status, 0, r.stderr);
+    const want = tshark(['-r', DEMO, '-Y', theirs, '-T', 'fields', '-e', 'frame.number']).filter(Boolean);
+    assert.deepEqual(r.stdout.trim().split('\n').filter(Boolean), want);
+    assert.ok(want.length > 0);
+  });
+}
+
+test('-Y: a bad expression is one line naming the column, exit 2', () => {
+  for (const [expr, said] of [['sip.method ==', /expected a value after '==' at column 14/], ['(dscp == 46', /expected '\)' at column 12/], ['dscp == 46 junk', /unexpected 'junk' at column 12/], ['sip.from ~ "("', /bad regular expression at column 12/], ['"x" == 1', /expected a field name at column 1/]] as const) {
+    const r = runCli(['dissect', DEMO, '-Y', expr]);
+    assert.equal(r.status, 2, expr);
+    assert.match(r.stderr, said);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+});

@@ -15,6 +15,16 @@ import { UsageError } from '../common/errors.js';
 import { packetFilter, type PacketFilterFlags } from './packet-filter.js';
 import { jsonText } from '../output/json-text.js';
 import { fieldsHeader, fieldsLayout, fieldsLine } from '../output/packet-fields.js';
+import { compileDisplayFilter, DisplayFilterError, type DisplayFilter } from '../output/display-filter.js';
+
+function displayFilter(expr: string): DisplayFilter {
+  try {
+    return compileDisplayFilter(expr);
+  } catch (e) {
+    if (e instanceof DisplayFilterError) throw new UsageError(`-Y '${expr}': ${e.message}`);
+    throw e;
+  }
+}
 import { filterFrames, type CaptureFilter } from '../sources/bpf.js';
 import { RingCaptureWriter } from '../writer/ring-writer.js';
 import type { FrameHandler } from '../sources/types.js';
@@ -33,6 +43,8 @@ export interface DissectFlags extends DecodeFlags, FormatFlags, HepFlags, Packet
   outputFormat?: 'fields' | 'json' | 'text';
   field?: string[];
   fieldOption?: string[];
+  /** -Y: a display filter over the decoded fields. */
+  displayFilter?: string;
 }
 
 /** Returns the warnings the read produced. */
@@ -43,6 +55,7 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
   if (format === 'pb' && flags.verbose) throw new UsageError('--verbose and --format pb: pick one');
   if ((flags.field?.length ?? 0) > 0 && t !== 'fields') throw new UsageError('-e NAME needs -T fields, as with tshark');
   if (t === 'fields' && !flags.field?.length) throw new UsageError('-T fields needs at least one -e NAME (e.g. -e src -e sip.method)');
+  const display = flags.displayFilter !== undefined ? displayFilter(flags.displayFilter) : null;
   const fields = t === 'fields' ? fieldsLayout(flags.field!, flags.fieldOption ?? [], (msg) => { throw new UsageError(msg); }) : null;
   const wanted = packetFilter(flags);
   const out = outputWriter(flags, format);
@@ -57,7 +70,7 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
   const saved = flags.write !== undefined ? new RingCaptureWriter({ path: flags.write }) : null;
   let current: { info: FrameInfo; bytes: Uint8Array } | null = null;
   const print = (rec: PacketRecord): void => {
-    if (printed >= limit || (wanted !== null && !wanted(rec))) return;
+    if (printed >= limit || (wanted !== null && !wanted(rec)) || (display !== null && !display(packetJson(rec)))) return;
     if (++printed === limit) lastFrame = rec.frame;
     if (saved && current && current.info.frame === rec.frame) saved.write(current.info, current.bytes);
     origin ??= rec.tsSec + rec.tsNsec / 1e9;

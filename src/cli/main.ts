@@ -60,6 +60,7 @@ function buildProgram(): Command {
     .option('-r, --read <file>', 'the capture file, as tcpdump -r takes it (the arguments are then all filter)')
     .option('-f, --filter <bpf>', "print only the packets this tcpdump filter selects (or give it after the file, as tcpdump does)")
     .option('-w, --write <file>', 'also write the packets printed (after every filter and -c) to this pcapng file')
+    .option('-Y, --display-filter <expr>', "print only packets whose decoded fields match, e.g. 'sip.method == INVITE && dscp != 24' (fields as -e names them; == != < > <= >= contains matches && || ! ())")
     .addOption(new Option('-T, --output-format <format>', "tshark's -T: fields (with -e), json (as --json) or text").choices(['fields', 'json', 'text']))
     .option('-e, --field <name>', 'with -T fields: a field as the --json lines name it, dots for nesting (src, dscp, sip.method, sip.callId, hb.seq; ip.addr is either end); repeatable', (v: string, acc: string[] = []) => [...acc, v])
     .option('-E, --field-option <opt>', 'with -T fields: header=y, separator=/t|/s|CHAR (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
