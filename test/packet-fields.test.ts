@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { REPO, hasTshark, runCli, tshark } from './helpers.js';
 
 const DEMO = join(REPO, 'captures', 'demo.pcap');
@@ -52,4 +54,21 @@ test('-Y: a bad expression is one line naming the column, exit 2', () => {
     assert.match(r.stderr, said);
     assert.equal(r.stderr.trim().split('\n').length, 1);
   }
+});
+
+test('sip save --call-id writes the call and the RTP its SDP announced, nothing else: tshark reads its SIP and RTP as in the original', { skip: hasTshark ? false : 'needs tshark' }, () => {
+  const callId = '64d2f5e2afaefa72@10.30.0.102';
+  const out = join(mkdtempSync(join(tmpdir(), 'ucprobe-save-')), 'call.pcapng');
+  const r = runCli(['sip', 'save', DEMO, '--call-id', callId, '-w', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^ucprobe: 413 packets of call 64d2f5e2afaefa72@10\.30\.0\.102 \(14 SIP messages, 2 media endpoints\) written to /);
+  const sipIn = (file: string): string[] => tshark(['-r', file, '-Y', 'sip', '-T', 'fields', '-e', 'sip.Call-ID']).filter(Boolean);
+  assert.deepEqual(sipIn(out), sipIn(DEMO).filter((c) => c === callId));
+  const streams = (file: string): string[] => tshark(['-r', file, '-q', '-z', 'rtp,streams']).filter((l) => /0x[0-9A-F]{8}/.test(l)).map((l) => l.trim().split(/\s+/).slice(2).join(' '));
+  const ours = streams(out);
+  assert.equal(ours.length, 2);
+  assert.deepEqual(ours, streams(DEMO).filter((l) => ours.includes(l)));
+  const none = runCli(['sip', 'save', DEMO, '--call-id', 'nope', '-w', out]);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /no SIP message with Call-ID 'nope'/);
 });

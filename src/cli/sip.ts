@@ -17,6 +17,9 @@ import { UsageError } from '../common/errors.js';
 import { JSON_SCHEMA_VERSION, jsonText } from '../output/json-text.js';
 import { MediaAnalyzer } from '../media/analyzer.js';
 import { mediaParams, type MediaFlags } from './media-options.js';
+import { RingCaptureWriter } from '../writer/ring-writer.js';
+import { endpoint, mediaAddress } from '../pipeline/flow-key.js';
+import type { FrameInfo } from '../../dissectors/types.js';
 
 interface CallsFlags extends DecodeFlags, MediaFlags {
   json?: boolean;
@@ -26,6 +29,33 @@ interface CallsFlags extends DecodeFlags, MediaFlags {
 interface FlowFlags extends DecodeFlags {
   json?: boolean;
   callId: string;
+}
+
+interface SaveFlags extends DecodeFlags {
+  callId: string;
+  write: string;
+}
+
+/**
+ * The media endpoints ("addr:port") every SDP of the call announced, with
+ * the port above each for its RTCP (RFC 3550's default pairing).
+ */
+function callMediaEndpoints(callId: string): { add: RecordConsumer; endpoints: Set<string>; messages: () => number } {
+  const endpoints = new Set<string>();
+  let messages = 0;
+  const add: RecordConsumer = (rec) => {
+    for (const m of rec.sip ?? []) {
+      if (m.callId !== callId) continue;
+      messages++;
+      for (const md of m.sdp?.media ?? []) {
+        const addr = m.sdp ? mediaAddress(m.sdp, md) : null;
+        if (addr === null || md.port === 0) continue;
+        endpoints.add(endpoint(addr, md.port));
+        endpoints.add(endpoint(addr, md.port + 1));
+      }
+    }
+  };
+  return { add, endpoints, messages: () => messages };
 }
 
 /** One pass over a capture; a read error after some records is returned, not thrown, so what was read can still be shown. */
@@ -77,6 +107,47 @@ export function addSipCommand(program: Command): void {
       : callsText(report.calls.calls, file, byCall).trimEnd());
     out.flush();
     finish(facts, error);
+  });
+
+  const save = sip
+    .command('save')
+    .description("write one call to pcapng, as sngrep's save: its SIP messages and the RTP/RTCP its SDP announced, nothing else")
+    .argument('<file>', 'pcap or pcapng file, optionally gzipped')
+    .requiredOption('--call-id <id>', 'the Call-ID (see `sip calls`)')
+    .requiredOption('-w, --write <out.pcapng>', 'the file to write');
+  for (const o of decodeOptions()) save.addOption(o);
+  save.action(async (file: string, flags: SaveFlags) => {
+    if (file === '-') throw new UsageError('sip save reads the capture twice (the SDP first, then the media it announced): give a file, not stdin');
+    const media = callMediaEndpoints(flags.callId);
+    const first = await pass(file, [media.add], flags);
+    if (media.messages() === 0) {
+      if (first.error !== null) throw new CaptureError(first.error);
+      throw new UsageError(`${file}: no SIP message with Call-ID '${sanitize(flags.callId)}'`);
+    }
+    // Second pass: the call's messages, and datagrams to or from an announced media endpoint.
+    const out = new RingCaptureWriter({ path: flags.write });
+    let current: { info: FrameInfo; bytes: Uint8Array } | null = null;
+    let written = 0;
+    const keep: RecordConsumer = (rec) => {
+      if (current === null || current.info.frame !== rec.frame) return;
+      const ours = rec.sip?.some((m) => m.callId === flags.callId) ?? false;
+      const mediaOfIt = rec.transport === 'udp' && rec.ip !== null && (media.endpoints.has(endpoint(rec.ip.src, rec.sport)) || media.endpoints.has(endpoint(rec.ip.dst, rec.dport)));
+      if (!ours && !mediaOfIt) return;
+      out.write(current.info, current.bytes);
+      written++;
+    };
+    const pipeline = new Pipeline([keep], pipelineOptions(flags));
+    const facts = newFacts();
+    try {
+      await readCapture(file, (info, bytes) => {
+        current = { info, bytes };
+        pipeline.frame(info, bytes);
+      }, facts);
+    } finally {
+      out.close();
+    }
+    process.stderr.write(`ucprobe: ${written} packets of call ${sanitize(flags.callId)} (${media.messages()} SIP messages, ${media.endpoints.size / 2} media endpoints) written to ${sanitize(flags.write)}\n`);
+    finish(facts, null);
   });
 
   const flow = sip
