@@ -45,6 +45,8 @@ const MAX_ERRORS = 8;
 const MAX_CONTENT_LENGTH_DIGITS = 10;
 /** RFC 3261 8.1.1.5: CSeq sequence numbers are below 2**31. */
 const MAX_CSEQ = 0x7fffffff;
+/** The deviation of an RFC 3261 request without Max-Forwards (8.1.1.6): it parses, but the rule says it must be there. */
+export const NO_MAX_FORWARDS = 'request without Max-Forwards (RFC 3261 8.1.1.6)';
 /** RFC 3261 20.22: Max-Forwards is 0..255. */
 const MAX_MAX_FORWARDS = 255;
 /** RFC 3261 20.19 / 20.33: delta-seconds fit in 32 bits. */
@@ -762,9 +764,10 @@ function interpretHeaders(msg: SipMessage, errors: string[]): void {
   if (msg.callId === null) missing.push('Call-ID');
   if (msg.cseq === null) missing.push('CSeq');
   if (!sawVia) missing.push('Via');
-  // RFC 2543 requests (no magic cookie, RFC 4475 3.4.1) predate mandatory Max-Forwards.
+  // RFC 2543 requests (no magic cookie, RFC 4475 3.4.1) predate mandatory Max-Forwards. Without it
+  // the message still parses whole (real phones send ACKs so): a deviation, said apart, not malformed.
   if (msg.method !== undefined && !maxForwards && msg.branch !== null && msg.branch.startsWith(MAGIC_COOKIE)) {
-    missing.push('Max-Forwards');
+    (msg.deviations ??= []).push(NO_MAX_FORWARDS);
   }
   if (missing.length > 0) addError(errors, `missing required header${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
 

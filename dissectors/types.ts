@@ -129,6 +129,8 @@ export interface SipMessage {
   raw: Uint8Array | null;
   /** Set when the message is malformed; fields above are filled as far as parsing got. */
   error?: string;
+  /** Departures from the RFCs that do not stop the message being read whole (a missing Max-Forwards). */
+  deviations?: string[];
 }
 
 /** Frame-level facts every record carries. */

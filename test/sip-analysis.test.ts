@@ -18,7 +18,7 @@ import type { CallRecord } from '../src/sip/dialogs.js';
 import type { SipEvent } from '../src/sip/sip-event.js';
 import { TransactionTracker } from '../src/sip/transactions.js';
 import { Dialog, DSCP_CS3, MS, S, SipCapture, epochAt, type SipHost } from './sip-patterns.js';
-import { REPO, decodeAll, runCli, sleep, tshark } from './helpers.js';
+import { CORPUS, REPO, decodeAll, needsCorpus, runCli, sleep, tshark } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-sip-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -679,4 +679,13 @@ test('sipp uac_pcap on loopback: RTP learned from SDP is audited as rtp-audio, s
   }
   const media = report.rtp.calls.find((m) => m.callId === c.callId)!;
   assert.ok(media.mos !== null && media.mos > 4, `MOS ${media.mos}`);
+});
+
+test('a public phone capture whose ACKs lack Max-Forwards: 81 messages, none malformed, 7 deviations said apart', { skip: needsCorpus }, () => {
+  const r = runCli(['analyze', join(CORPUS, 'sngrep__aaa.pcap'), '--json']);
+  const sip = (JSON.parse(r.stdout) as { files: Array<{ sip: { messages: number; malformed: number; deviations: Record<string, number> } }> }).files[0].sip;
+  assert.deepEqual([sip.messages, sip.malformed, sip.deviations], [81, 0, { 'request without Max-Forwards (RFC 3261 8.1.1.6)': 7 }]);
+  const text = runCli(['analyze', join(CORPUS, 'sngrep__aaa.pcap')]).stdout;
+  assert.match(text, /SIP messages \(81\)\n/);
+  assert.match(text, /  7 request without Max-Forwards \(RFC 3261 8\.1\.1\.6\): parsed whole, not counted as malformed/);
 });

@@ -202,7 +202,7 @@ test('specific errors are named', { skip }, () => {
     ['rfc4475/mismatch01.dat', /CSeq method INVITE does not match request method OPTIONS/],
     ['rfc4475/mismatch02.dat', /does not match request method NEWMETHOD/],
     ['rfc4475/bigcode.dat', /not 3 digits/],
-    ['rfc4475/insuf.dat', /missing required headers: To, From, Call-ID, Max-Forwards/],
+    ['rfc4475/insuf.dat', /missing required headers: To, From, Call-ID$/],
     ['rfc4475/multi01.dat', /more than one CSeq.*Call-ID.*To.*From/],
     ['rfc4475/mcl01.dat', /more than one Content-Length/],
     ['rfc5118/ipv6-bad.dat', /IPv6 address in Request-URI host without \[ \]/],

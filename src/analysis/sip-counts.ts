@@ -8,11 +8,14 @@ export interface SipCounts {
   messages: number;
   requests: Record<string, number>;
   responses: Record<string, number>;
+  /** Messages that do not parse. */
   malformed: number;
+  /** Messages that parse but depart from the RFCs, by what they do. */
+  deviations: Record<string, number>;
 }
 
 export class SipCounter implements BatchConsumer {
-  readonly counts: SipCounts = { messages: 0, requests: {}, responses: {}, malformed: 0 };
+  readonly counts: SipCounts = { messages: 0, requests: {}, responses: {}, malformed: 0, deviations: {} };
 
   readonly add = (rec: PacketRecord): void => {
     if (!rec.sip) return;
@@ -20,6 +23,7 @@ export class SipCounter implements BatchConsumer {
     for (const m of rec.sip) {
       c.messages++;
       if (m.error !== undefined) c.malformed++;
+      for (const d of m.deviations ?? []) c.deviations[d] = (c.deviations[d] ?? 0) + 1;
       if (m.method !== undefined) c.requests[m.method] = (c.requests[m.method] ?? 0) + 1;
       else if (m.status !== undefined) c.responses[m.status] = (c.responses[m.status] ?? 0) + 1;
     }

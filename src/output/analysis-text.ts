@@ -40,6 +40,7 @@ export function analysisText(r: FileReport): string {
   out.push(section(`SIP messages (${s.messages}${s.malformed ? `, ${s.malformed} malformed` : ''})`, s.messages === 0 ? '  none' : [
     table(['method', 'count'], methods.map(([m, n]) => [sanitize(m), n])),
     table(['status', 'count'], codes.map(([m, n]) => [m, n])),
+    ...Object.entries(s.deviations).map(([d, n]) => `  ${n} ${d}: parsed whole, not counted as malformed`),
   ].join('\n')));
   if (r.sipAnalysis.messages > 0) out.push(sipAnalysisText(r.sipAnalysis, c.first));
 
