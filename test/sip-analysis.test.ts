@@ -689,3 +689,19 @@ test('a public phone capture whose ACKs lack Max-Forwards: 81 messages, none mal
   assert.match(text, /SIP messages \(81\)\n/);
   assert.match(text, /  7 request without Max-Forwards \(RFC 3261 8\.1\.1\.6\): parsed whole, not counted as malformed/);
 });
+
+test('the text report says what the JSON knows: stray responses and INVITEs still proceeding at the end', { skip: needsCorpus }, () => {
+  let seen = 0;
+  for (const f of ['pcapplusplus__sip_resp.pcap', 'zeek__sip__wireshark.pcap', 'sngrep__aaa.pcap', 'pcapplusplus__sip_reqs.pcap']) {
+    const file = join(CORPUS, f);
+    const j = JSON.parse(runCli(['analyze', file, '--json']).stdout) as { files: Array<{ sipAnalysis: { transactions: { strayResponses: number; proceedingAtEnd: number } } }> };
+    const t = j.files[0].sipAnalysis.transactions;
+    const text = runCli(['analyze', file]).stdout;
+    if (t.strayResponses) {
+      seen++;
+      assert.ok(text.includes(`  ${t.strayResponses} response${t.strayResponses === 1 ? '' : 's'} matched no request seen (stray)`), f);
+    } else assert.doesNotMatch(text, /stray/, f);
+    if (t.proceedingAtEnd) assert.ok(text.includes(`${t.proceedingAtEnd} INVITEs still proceeding`), f);
+  }
+  assert.ok(seen > 0);
+});

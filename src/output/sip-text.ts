@@ -58,7 +58,11 @@ export function sipAnalysisText(r: SipAnalysisReport, origin: number | null): st
   const t = r.transactions;
   const retr = Object.entries(t.retransmissionsByMethod).map(([m, n]) => `${sanitize(m)}×${n}`).join(' ');
   out.push(`SIP transactions (${t.transactions}; ${t.requestRetransmissions} retransmitted requests${retr ? ` [${retr}]` : ''}, ${t.responseRetransmissions} retransmitted responses, ` +
-    `${t.timeouts} timeouts after ${r.params.transactionTimeoutMs / 1000} s, ${t.unansweredAtEnd} unanswered at end of capture${t.evicted ? `, ${t.evicted} evicted while open` : ''})`);
+    `${t.timeouts} timeouts after ${r.params.transactionTimeoutMs / 1000} s, ${t.unansweredAtEnd} unanswered at end of capture` +
+    `${t.proceedingAtEnd ? `, ${t.proceedingAtEnd} INVITEs still proceeding (1xx, no final) at the end` : ''}${t.evicted ? `, ${t.evicted} evicted while open` : ''})`);
+  // Responses no request was seen for: the capture began late, a table overflowed, or a peer answers
+  // on another branch than the request's (a 200 OK carrying its PRACK's branch): their times are missing below.
+  if (t.strayResponses) out.push(`  ${plural(t.strayResponses, 'response')} matched no request seen (stray): not in the response times below`);
   const rows: Array<Array<string | number>> = [];
   const row = (name: string, s: ResponseTimeStats): void => {
     rows.push([name, s.count, ms(s.p50), ms(s.p99), ms(s.max)]);
