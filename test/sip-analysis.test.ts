@@ -198,7 +198,7 @@ test('keepalives: a responder silent for 10 s, a 503, and a transaction timeout 
   const [ab, cb] = r.keepalives;
   assert.equal(r.keepalives.length, 2);
   assert.deepEqual([ab.requester, ab.responder], ['10.2.0.1:5060', '10.2.0.2:5060']);
-  assert.deepEqual([ab.requests, ab.answered, ab.failed, ab.timeouts, ab.unanswered, ab.answeredRatio], [40, 30, 0, 0, 10, 0.75]);
+  assert.deepEqual([ab.requests, ab.answered, ab.failed, ab.timeouts, ab.unanswered, ab.givenUp, ab.answeredRatio], [40, 30, 0, 0, 0, 10, 0.75], 'pings 10..19 went unanswered and later ones were sent: given up, not left open at the end');
   assert.deepEqual(ab.intervalMs, { p50: 1000, max: 1000 });
   assert.deepEqual(ab.responseMs, { p50: 1.5, max: 1.5 });
   // Last answer before the outage: ping 9 answered at 9.5015 s; next answer: ping 20 at 20.5015 s.
@@ -244,7 +244,8 @@ test('keepalives: pings unanswered to the end of the capture make the trailing g
   cap.write(file);
   const k = (await analyze(file)).keepalives[0];
   // Last answer at 2.001 s, capture ends with the unanswered ping at 5 s.
-  assert.deepEqual([k.answered, k.unanswered, k.longestGapMs], [3, 3, 2999]);
+  // Pings at 3 and 4 s were followed by later ones (given up); the one at 5 s is open at the end.
+  assert.deepEqual([k.answered, k.givenUp, k.unanswered, k.longestGapMs], [3, 2, 1, 2999]);
   assert.equal(k.longestGapTo, epochAt(5 * S));
 });
 
@@ -351,7 +352,7 @@ test('demo: the six calls of demo.md, and the proxy whose pings stop being answe
   assert.equal(call(r, 'ed5fd7a3ff2d6770@10.30.0.106').setupMs, 999.9);
   const x = r.keepalives.find((k) => k.requester === '10.20.0.10:5060' && k.responder === '10.20.0.20:5060');
   assert.ok(x);
-  assert.deepEqual([x.requests, x.answered, x.unanswered, x.timeouts, x.unhealthy], [12, 9, 3, 0, true]);
+  assert.deepEqual([x.requests, x.answered, x.givenUp, x.unanswered, x.timeouts, x.unhealthy], [12, 9, 2, 1, 0, true]);
   assert.equal(x.longestGapFrom, 1772442042.5012);
   assert.equal(x.longestGapMs, 17479.895);
   assert.equal(r.keepalives.filter((k) => k.unhealthy).length, 1);
@@ -411,7 +412,7 @@ test('cli: analyze prints the SIP calls, transactions and keepalive sections', (
   assert.match(r.stdout, /^SIP transactions \(47; 0 retransmitted requests, 0 retransmitted responses, 0 timeouts after 32 s, 3 unanswered at end of capture\)$/m);
   assert.match(r.stdout, /^ {2}INVITE -> 1xx +12 /m);
   assert.match(r.stdout, /^SIP OPTIONS keepalives \(3 pairs, 1 FAILING\)$/m);
-  assert.match(r.stdout, /^ {2}10\.20\.0\.10:5060 > 10\.20\.0\.20:5060 +12 +9 +75% +5000\.0\/5000\.0 +17\.480 +FAILING: 3 unanswered at end of capture; last answer \+42\.490695$/m);
+  assert.match(r.stdout, /^ {2}10\.20\.0\.10:5060 > 10\.20\.0\.20:5060 +12 +9 +75% +5000\.0\/5000\.0 +17\.480 +FAILING: 2 timed out as the requester saw it \(no answer before its next ping, every 5\.0 s\), 1 unanswered at end of capture; last answer \+42\.490695$/m);
   const j = JSON.parse(runCli(['analyze', DEMO, '--json']).stdout) as { files: Array<{ sip: { messages: number }; sipAnalysis: SipAnalysisReport }> };
   assert.equal(j.files[0].sip.messages, 125);
   assert.equal(j.files[0].sipAnalysis.calls.total, 6);

@@ -43,7 +43,7 @@ function call(callId: string, state: CallState, start: number, c: Partial<CallRe
 
 function keepalive(requester: string, responder: string, k: Partial<KeepalivePair>): KeepalivePair {
   return {
-    requester, responder, requests: 12, retransmissions: 0, answered: 12, failedCodes: {}, failed: 0, timeouts: 0, unanswered: 0,
+    requester, responder, requests: 12, retransmissions: 0, answered: 12, failedCodes: {}, failed: 0, timeouts: 0, unanswered: 0, givenUp: 0,
     answeredRatio: 1, intervalMs: { p50: 5000, max: 5003.2 }, responseMs: { p50: 1.2, max: 2.5 }, first: T0 + 1, last: T0 + 56,
     lastAnswered: T0 + 56, longestGapMs: 5003.2, longestGapFrom: T0 + 6, longestGapTo: T0 + 11, unhealthy: false, ...k,
   };

@@ -36,6 +36,7 @@ function keepaliveNote(k: KeepalivePair, origin: number | null): string {
   const what: string[] = [];
   if (k.failed) what.push(`${k.failed} failed (${Object.entries(k.failedCodes).map(([c, n]) => `${c}×${n}`).join(' ')})`);
   if (k.timeouts) what.push(`${k.timeouts} timed out`);
+  if (k.givenUp) what.push(`${k.givenUp} timed out as the requester saw it (no answer before its next ping${k.intervalMs ? `, every ${(k.intervalMs.p50 / 1000).toFixed(1)} s` : ''})`);
   if (k.unanswered) what.push(`${k.unanswered} unanswered at end of capture`);
   const since = k.lastAnswered !== null ? `last answer ${rel(k.lastAnswered, origin)}` : 'never answered';
   return `FAILING: ${what.join(', ')}; ${since}`;

@@ -418,6 +418,7 @@ function keepaliveTrouble(k: FileReport['sipAnalysis']['keepalives'][number], r:
   const what: string[] = [];
   if (k.failed) what.push(`${k.failed} failed`);
   if (k.timeouts) what.push(`${k.timeouts} timed out`);
+  if (k.givenUp) what.push(`${k.givenUp} given up for a later ping`);
   if (k.unanswered) what.push(`${k.unanswered} unanswered at end`);
   return `${what.join(', ')}; ${k.lastAnswered !== null ? `last answer ${rel(k.lastAnswered, r)}` : 'never answered'}`;
 }

@@ -22,8 +22,14 @@ export interface KeepalivePair {
   failedCodes: Record<string, number>;
   failed: number;
   timeouts: number;
-  /** Still waiting when the capture ended (within the timeout). */
+  /** Still waiting when the capture ended (within the timeout), and no later ping sent. */
   unanswered: number;
+  /**
+   * Unanswered when the capture ended but followed by later pings of the
+   * pair: the requester gave up on them (its own retry budget is shorter
+   * than the transaction timeout), so they are timed out as it saw them.
+   */
+  givenUp: number;
   /** answered / requests. */
   answeredRatio: number;
   /** Time between successive OPTIONS (ms); null with fewer than two. */
@@ -48,7 +54,7 @@ export interface KeepaliveParams {
 export const DEFAULT_KEEPALIVE_PARAMS: KeepaliveParams = { maxPairs: 4096 };
 
 /** The counts a pair reports as they are. */
-type PairCounts = Pick<KeepalivePair, 'requester' | 'responder' | 'requests' | 'retransmissions' | 'answered' | 'failedCodes' | 'failed' | 'timeouts' | 'unanswered'>;
+type PairCounts = Pick<KeepalivePair, 'requester' | 'responder' | 'requests' | 'retransmissions' | 'answered' | 'failedCodes' | 'failed' | 'timeouts' | 'unanswered' | 'givenUp'>;
 
 interface PairState {
   counts: PairCounts;
@@ -86,7 +92,7 @@ export class KeepaliveTracker {
     let p = this.pairs.get(key);
     if (p === undefined) {
       p = {
-        counts: { requester: tx.client, responder: tx.server, requests: 0, retransmissions: 0, answered: 0, failedCodes: {}, failed: 0, timeouts: 0, unanswered: 0 },
+        counts: { requester: tx.client, responder: tx.server, requests: 0, retransmissions: 0, answered: 0, failedCodes: {}, failed: 0, timeouts: 0, unanswered: 0, givenUp: 0 },
         intervals: new IntervalHistogram(), responses: new IntervalHistogram(), firstTs: ev.ts, lastTs: ev.ts, okRef: ev.ts, lastOk: null,
         missSinceOk: false, gapMs: 0, gapFrom: null, gapTo: null,
       };
@@ -130,11 +136,13 @@ export class KeepaliveTracker {
   }
 
   unanswered(tx: Transaction): void {
-    this.missed(tx, 'unanswered');
+    const p = this.pair(tx);
+    // Pings sent after it: the requester stopped waiting for this one.
+    this.missed(tx, p !== undefined && msBetween(tx.start, p.lastTs) > 0 ? 'givenUp' : 'unanswered');
   }
 
-  /** A ping with no answer: timed out, or still within its time when the capture ended. */
-  private missed(tx: Transaction, counter: 'timeouts' | 'unanswered'): void {
+  /** A ping with no answer: timed out, given up for a later ping, or still within its time when the capture ended. */
+  private missed(tx: Transaction, counter: 'timeouts' | 'unanswered' | 'givenUp'): void {
     const p = this.pair(tx);
     if (p === undefined) return;
     p.counts[counter]++;
@@ -172,7 +180,7 @@ export class KeepaliveTracker {
         responseMs: rs ? { p50: roundMs(rs.p50), max: roundMs(rs.max) } : null,
         first: epochOf(p.firstTs), last: epochOf(p.lastTs), lastAnswered: p.lastOk ? epochOf(p.lastOk) : null,
         longestGapMs: roundMs(gapMs), longestGapFrom: gapFrom ? epochOf(gapFrom) : null, longestGapTo: gapTo ? epochOf(gapTo) : null,
-        unhealthy: c.failed + c.timeouts + c.unanswered > 0,
+        unhealthy: c.failed + c.timeouts + c.unanswered + c.givenUp > 0,
       });
     }
     return out.sort((a, b) => a.first - b.first || a.requester.localeCompare(b.requester));
