@@ -28,7 +28,6 @@ function displayFilter(expr: string): DisplayFilter {
 import { filterFrames, type CaptureFilter } from '../sources/bpf.js';
 import { RingCaptureWriter } from '../writer/ring-writer.js';
 import type { FrameHandler } from '../sources/types.js';
-import type { FrameInfo } from '../../dissectors/types.js';
 
 export interface DissectFlags extends DecodeFlags, FormatFlags, HepFlags, PacketFilterFlags {
   verbose?: boolean;
@@ -68,15 +67,17 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
   let lastFrame = limit === 0 ? 0 : Infinity;
   // -w: the frame being decoded, written when its record is printed (each link type an interface of its own, ns kept).
   const saved = flags.write !== undefined ? new RingCaptureWriter({ path: flags.write }) : null;
-  let current: { info: FrameInfo; bytes: Uint8Array } | null = null;
   const print = (rec: PacketRecord): void => {
-    if (printed >= limit || (wanted !== null && !wanted(rec)) || (display !== null && !display(packetJson(rec)))) return;
+    if (printed >= limit || (wanted !== null && !wanted(rec))) return;
+    // The JSON view, made once for -Y and the output that prints it.
+    const j = display !== null || fields !== null || format === 'json' ? packetJson(rec) : null;
+    if (display !== null && !display(j!)) return;
     if (++printed === limit) lastFrame = rec.frame;
-    if (saved && current && current.info.frame === rec.frame) saved.write(current.info, current.bytes);
+    saved?.writeFrameOf(rec);
     origin ??= rec.tsSec + rec.tsNsec / 1e9;
     if (pb) pb.write({ packet: packetMessage(rec) });
-    else if (fields) out.line(fieldsLine(packetJson(rec), fields));
-    else if (format === 'json') out.line(jsonText(packetJson(rec)));
+    else if (fields) out.line(fieldsLine(j!, fields));
+    else if (format === 'json') out.line(jsonText(j!));
     else if (flags.verbose) out.line(`${packetTree(rec)}\n`);
     else out.line(packetLine(rec, flags.time, origin));
   };
@@ -96,10 +97,7 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
     // With --hep the file is read no faster than the packets go out.
     // With -c the read stops once the count is printed: `dissect huge.pcap -c 10` does not read the rest.
     const counted = (): boolean => printed >= limit;
-    const decode: FrameHandler = saved ? (info, bytes) => {
-      current = { info, bytes };
-      pipeline.frame(info, bytes);
-    } : pipeline.frame;
+    const decode: FrameHandler = saved ? saved.tap(pipeline.frame) : pipeline.frame;
     const frames = flags.capture ? filterFrames(decode, flags.capture) : decode;
     const facts = hep ? await hep.read(file, frames, counted) : await readCapture(file, frames, undefined, counted);
     await hep?.finish(lastFrame === Infinity ? facts.lastTs : lastCounted);

@@ -19,7 +19,6 @@ import { MediaAnalyzer } from '../media/analyzer.js';
 import { mediaParams, type MediaFlags } from './media-options.js';
 import { RingCaptureWriter } from '../writer/ring-writer.js';
 import { endpoint, mediaAddress } from '../pipeline/flow-key.js';
-import type { FrameInfo } from '../../dissectors/types.js';
 
 interface CallsFlags extends DecodeFlags, MediaFlags {
   json?: boolean;
@@ -126,27 +125,19 @@ export function addSipCommand(program: Command): void {
     }
     // Second pass: the call's messages, and datagrams to or from an announced media endpoint.
     const out = new RingCaptureWriter({ path: flags.write });
-    let current: { info: FrameInfo; bytes: Uint8Array } | null = null;
-    let written = 0;
     const keep: RecordConsumer = (rec) => {
-      if (current === null || current.info.frame !== rec.frame) return;
       const ours = rec.sip?.some((m) => m.callId === flags.callId) ?? false;
       const mediaOfIt = rec.transport === 'udp' && rec.ip !== null && (media.endpoints.has(endpoint(rec.ip.src, rec.sport)) || media.endpoints.has(endpoint(rec.ip.dst, rec.dport)));
-      if (!ours && !mediaOfIt) return;
-      out.write(current.info, current.bytes);
-      written++;
+      if (ours || mediaOfIt) out.writeFrameOf(rec);
     };
     const pipeline = new Pipeline([keep], pipelineOptions(flags));
     const facts = newFacts();
     try {
-      await readCapture(file, (info, bytes) => {
-        current = { info, bytes };
-        pipeline.frame(info, bytes);
-      }, facts);
+      await readCapture(file, out.tap(pipeline.frame), facts);
     } finally {
       out.close();
     }
-    process.stderr.write(`ucprobe: ${written} packets of call ${sanitize(flags.callId)} (${media.messages()} SIP messages, ${media.endpoints.size / 2} media endpoints) written to ${sanitize(flags.write)}\n`);
+    process.stderr.write(`ucprobe: ${out.packets} packets of call ${sanitize(flags.callId)} (${media.messages()} SIP messages, ${media.endpoints.size / 2} media endpoints) written to ${sanitize(flags.write)}\n`);
     finish(facts, null);
   });
 

@@ -109,8 +109,10 @@ export class HeartbeatStreams {
     const order = this.forcedOrder ?? st.order ?? (le <= be ? 'le' : 'be');
     this.order = order;
     this.seq = order === 'le' ? le : be;
-    if (promoted) this.earlier = st.run.map((d) => ({ seq: order === 'le' ? d.le : d.be, tsSec: d.tsSec, tsNsec: d.tsNsec }));
-    st.run = [];
+    if (promoted) {
+      this.earlier = st.run.map((d) => ({ seq: order === 'le' ? d.le : d.be, tsSec: d.tsSec, tsNsec: d.tsNsec }));
+      st.run.length = 0;
+    }
     return true;
   }
 }

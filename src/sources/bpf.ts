@@ -18,17 +18,22 @@ const W = 0x00, H = 0x08;
 const IMM = 0x00, ABS = 0x20, IND = 0x40, MEM = 0x60, LEN = 0x80, MSH = 0xa0;
 const SRC_X = 0x08;
 
+/** The scratch memory M[0..15], one for every run (a run starts by clearing it): no allocation per packet. */
+const mem = new Uint32Array(16);
+
+/** A big-endian load of `size` bytes at offset k of the packet; null past what was captured. */
+function load(pkt: Uint8Array, start: number, caplen: number, k: number, size: number): number | null {
+  if (k < 0 || k + size > caplen) return null;
+  const p = start + k;
+  return size === 4 ? ((pkt[p] << 24) | (pkt[p + 1] << 16) | (pkt[p + 2] << 8) | pkt[p + 3]) >>> 0 : size === 2 ? (pkt[p] << 8) | pkt[p + 1] : pkt[p];
+}
+
 /** Runs `prog` on pkt[start, start + caplen) of a packet `wirelen` long; returns how much to keep (0: no match). */
 export function runBpf(prog: BpfProgram, pkt: Uint8Array, start: number, caplen: number, wirelen: number): number {
   let a = 0;
   let x = 0;
-  const mem = new Uint32Array(16);
+  mem.fill(0);
   const n = prog.length >> 2;
-  const load = (k: number, size: number): number | null => {
-    if (k < 0 || k + size > caplen) return null;
-    const p = start + k;
-    return size === 4 ? ((pkt[p] << 24) | (pkt[p + 1] << 16) | (pkt[p + 2] << 8) | pkt[p + 3]) >>> 0 : size === 2 ? (pkt[p] << 8) | pkt[p + 1] : pkt[p];
-  };
   for (let pc = 0; pc < n; pc++) {
     const i = pc << 2;
     const code = prog[i];
@@ -42,10 +47,10 @@ export function runBpf(prog: BpfProgram, pkt: Uint8Array, start: number, caplen:
         if (mode === IMM) v = k;
         else if (mode === LEN) v = wirelen;
         else if (mode === MEM) v = mem[k & 15];
-        else if (mode === ABS) v = load(k, size);
-        else if (mode === IND) v = load((x + k) >>> 0, size);
+        else if (mode === ABS) v = load(pkt, start, caplen, k, size);
+        else if (mode === IND) v = load(pkt, start, caplen, (x + k) >>> 0, size);
         else if (mode === MSH) {
-          const byte = load(k, 1);
+          const byte = load(pkt, start, caplen, k, 1);
           v = byte === null ? null : (byte & 0x0f) << 2;
         } else return 0;
         if (v === null) return 0;

@@ -6,7 +6,7 @@
 import { accessSync, constants, statSync, unlinkSync } from 'node:fs';
 import { outputError } from '../common/io-errors.js';
 import { basename, dirname, extname, join } from 'node:path';
-import type { FrameInfo } from '../../dissectors/types.js';
+import type { FrameInfo, PacketRecord } from '../../dissectors/types.js';
 import { PcapngWriter } from './pcap-writer.js';
 import { isoTime } from '../common/time-format.js';
 
@@ -57,6 +57,25 @@ export class RingCaptureWriter {
     }
     w.writeEnhancedPacket(info.tsSec, info.tsNsec, bytes, { iface, origLen: info.len });
     this.packets++;
+  }
+
+  /** The frame being decoded through a `tap`ped handler (the reader's views: valid while it is handled). */
+  private tapped: { info: FrameInfo; bytes: Uint8Array } | null = null;
+
+  /** `handler`, with each frame remembered while it runs, so a consumer of its record can write it (writeFrameOf). */
+  tap(handler: (info: FrameInfo, bytes: Uint8Array) => void): (info: FrameInfo, bytes: Uint8Array) => void {
+    return (info, bytes) => {
+      this.tapped = { info, bytes };
+      handler(info, bytes);
+    };
+  }
+
+  /** Write the frame `rec` was decoded from, as captured; false when that is not the frame being handled. */
+  writeFrameOf(rec: PacketRecord): boolean {
+    const t = this.tapped;
+    if (t === null || t.info.frame !== rec.frame) return false;
+    this.write(t.info, t.bytes);
+    return true;
   }
 
   close(): void {
