@@ -157,7 +157,7 @@ test('column widths: minimums, then what the values want in turn, then growth', 
 });
 
 test('layout fits the rows, favours the focused pane and shows fewer panes when short', () => {
-  const need: Record<PaneId, number> = { heartbeats: 30, sip: 30, dscp: 30, events: 30 };
+  const need: Record<PaneId, number> = { heartbeats: 30, sip: 30, media: 30, dscp: 30, events: 30 };
   const l = frameLayout({ columns: 100, rows: 40 }, 'sip', need);
   const sum = Object.values(l.panes).reduce((a, b) => a + b, 0);
   assert.equal(l.header + sum + l.footer, 39);
@@ -166,7 +166,7 @@ test('layout fits the rows, favours the focused pane and shows fewer panes when 
   assert.ok(small.panes.dscp >= 5);
   assert.equal(small.header + Object.values(small.panes).reduce((a, b) => a + b, 0) + small.footer, 9);
   // A pane gets no more than it needs; what is left goes to the focused one.
-  const few = frameLayout({ columns: 100, rows: 60 }, 'events', { heartbeats: 6, sip: 6, dscp: 6, events: 6 });
+  const few = frameLayout({ columns: 100, rows: 60 }, 'events', { heartbeats: 6, sip: 6, media: 6, dscp: 6, events: 6 });
   assert.deepEqual([few.panes.heartbeats, few.panes.sip, few.panes.dscp], [6, 6, 6]);
   for (const rows of [1, 2, 3, 5]) {
     const t = frameLayout({ columns: 20, rows }, 'heartbeats', need);
@@ -301,6 +301,8 @@ test('Tab and Shift-Tab cycle the focus; Up/Down move the selection', async () =
   const f = await focusIs('SIP');
   assert.equal(selectedRow(f, 'Heartbeats'), '', 'selection shown only in the focused pane');
   assert.match(selectedRow(f, 'SIP'), /> 09:00:55\.250 .* ringing/);
+  await press(r, KEY.tab);
+  await focusIs('Media');
   await press(r, KEY.tab, KEY.tab);
   await focusIs('Events');
   await press(r, KEY.tab);
@@ -333,8 +335,8 @@ test('a call whose messages were not kept gets a one-line note instead of a ladd
   await until(r, (f) => f.includes('Ladder  Call-ID ring-3@10.30.0.103') && f.includes('were not kept'), 'note');
   await press(r, KEY.esc);
   await until(r, (f) => f.includes('▶ SIP'), 'ladder closed');
-  // Enter elsewhere than on a call does nothing.
-  await press(r, KEY.tab, KEY.enter);
+  // Enter elsewhere than on a call (or a stream of one) does nothing.
+  await press(r, KEY.tab, KEY.tab, KEY.enter);
   assert.ok(!(await until(r, (f) => f.includes('▶ DSCP'), 'focus on DSCP')).includes('Ladder'));
   r.unmount();
 });

@@ -9,6 +9,13 @@ import { isoTime } from '../common/time-format.js';
 
 const utf8 = new TextDecoder('utf-8');
 
+/** A SIP message's text as sent, one escaped line per line (CRLF or LF ends one; leading blank lines go). */
+export function asSentLines(text: string): string[] {
+  const lines = text.replace(/^(\r?\n)+/, '').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((l) => sanitize(l.endsWith('\r') ? l.slice(0, -1) : l));
+}
+
 export function packetTree(rec: PacketRecord): string {
   const out: string[] = [];
   const t = rec.tsSec + rec.tsNsec / 1e9;
@@ -53,9 +60,7 @@ export function packetTree(rec: PacketRecord): string {
     // The message as it went on the wire (header case, folding and the whole body), each line escaped.
     if (m.raw) {
       out.push(`    As sent (${m.raw.length} bytes):`);
-      const lines = utf8.decode(m.raw).replace(/^(\r?\n)+/, '').split('\n');
-      if (lines[lines.length - 1] === '') lines.pop();
-      for (const l of lines) out.push(`      ${sanitize(l.endsWith('\r') ? l.slice(0, -1) : l)}`);
+      for (const l of asSentLines(utf8.decode(m.raw))) out.push(`      ${l}`);
     }
   }
   if (rec.error) out.push(`  Error: ${sanitize(rec.error)}`);
