@@ -19,6 +19,8 @@ import { replayPaced } from '../src/sources/paced-replay.js';
 import { RingCaptureWriter } from '../src/writer/ring-writer.js';
 import { buildTcpFrame, buildUdpFrame, heartbeatPayload, type EthernetSpec } from '../src/writer/frame-builder.js';
 import { REPO } from './helpers.js';
+import { writeScenarioCapture } from './media-scenarios.js';
+import { fileSource } from '../src/live/sources.js';
 
 const DEMO = join(REPO, 'captures', 'demo.pcap');
 const ETH: EthernetSpec = { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' };
@@ -190,4 +192,43 @@ test('-w rotation: files roll at the size and a ring keeps the newest n, each a 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the session measures RTP as analyze does: the scripted impairments capture, stream by stream, worst first', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ucprobe-live-media-'));
+  try {
+    const path = join(dir, 'media.pcap');
+    writeScenarioCapture(path);
+    const s = new LiveSession({ source: { kind: 'file', name: path, filter: null } });
+    const facts = await readCapture(path, s.frame);
+    s.end();
+    const media = s.snapshot(facts.lastTs!).media;
+    const report = await analyzeFile(path);
+    assert.ok(report.rtp.streams.length >= 5, `${report.rtp.streams.length} streams`);
+    assert.deepEqual(media.totals, report.rtp.totals);
+    assert.deepEqual([...media.streams].sort((a, b) => (a.key < b.key ? -1 : 1)), [...report.rtp.streams].sort((a, b) => (a.key < b.key ? -1 : 1)));
+    // Worst first: scored streams by MOS, the unscored after them.
+    const mos = media.streams.map((x) => x.quality?.mos ?? Infinity);
+    assert.deepEqual(mos, [...mos].sort((a, b) => a - b));
+    assert.ok(mos[0] < 4, `the worst stream first: MOS ${mos[0]}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file source reads on the event loop and says how far it has got', async () => {
+  const s = new LiveSession({ source: { kind: 'file', name: DEMO, filter: null } });
+  const src = fileSource(DEMO, s.frame);
+  // Nothing read before the event loop turns: the view can draw its first frame.
+  assert.deepEqual(src.loading(), { percent: 0, packets: 0 });
+  const seen: number[] = [];
+  const timer = setInterval(() => seen.push(src.loading()?.packets ?? -1), 1);
+  assert.equal(await src.ended, null);
+  clearInterval(timer);
+  assert.equal(src.loading(), null);
+  assert.equal(s.packets, 4170);
+  assert.equal(src.now(), src.facts.lastTs);
+  assert.ok(seen.every((n, i) => i === 0 || n >= seen[i - 1] || n === -1), 'packets only grow');
+  const bad = fileSource('/etc/passwd', s.frame);
+  assert.match((await bad.ended) ?? '', /not a pcap or pcapng file/);
 });

@@ -8,7 +8,11 @@ import { DEFAULT_BUFFER_MB, DEFAULT_LIVE_SNAPLEN } from '../sources/live-capture
 import { CaptureError } from '../sources/types.js';
 import { LiveSession, type SessionOptions } from '../live/session.js';
 import { SnapshotPublisher } from '../live/publisher.js';
-import { CLOCK_TICK_MS, fileSource, hepSource, interfaceSource, replaySource, type SessionSource } from '../live/sources.js';
+import { CLOCK_TICK_MS, fileSource, hepSource, interfaceSource, replaySource, type FileSessionSource, type SessionSource } from '../live/sources.js';
+import { saveCall } from '../sip/save-call.js';
+import { noSuchCallText, savedCallText } from '../output/sip-text.js';
+import type { PipelineOptions } from '../pipeline/pipeline.js';
+import { existsSync } from 'node:fs';
 import { parseHepListen, type HepListener } from '../sources/hep-listen.js';
 import { hepOptions, hepSettings, startHep, type HepFlags, type HepRun } from './hep-options.js';
 import type { LiveEvent, LiveSnapshot, SourceInfo } from '../live/view-model.js';
@@ -151,7 +155,11 @@ async function runView(
   // Live sources start the clock now; a file's starts at its first packet.
   if (source.kind === 'interface' || source.kind === 'hep') session.start(src.now());
   void src.ended.then(() => session.end(), () => session.end());
-  const publisher = new SnapshotPublisher(session, () => src.now());
+  const fileName = source.kind === 'file' || source.kind === 'replay' ? source.name : null;
+  const publisher = new SnapshotPublisher(session, () => src.now(), {
+    loading: isFileSource(src) ? src.loading : undefined,
+    saveCall: fileName === null ? undefined : (callId) => saveCallFrom(fileName, callId, pipelineOptions(flags)),
+  });
   const timers = [
     setInterval(() => {
       const now = src.now();
@@ -204,6 +212,19 @@ async function runView(
   const cut = src.facts.truncatedPackets;
   if (cut > 0 && source.kind === 'interface') process.stderr.write(`ucprobe: warning: ${cut} packets were longer than the snaplen and were cut (decoded as far as they go); raise --snaplen (and --buffer with it) to keep them whole\n`);
   if (why !== null) throw new CaptureError(why);
+}
+
+function isFileSource(src: SessionSource): src is FileSessionSource {
+  return 'loading' in src;
+}
+
+/** The UI's s key: the call from the file to call-<Call-ID>.pcapng here (never over a file already there); the line to show. */
+async function saveCallFrom(file: string, callId: string, opts: Partial<PipelineOptions>): Promise<string> {
+  const base = `call-${callId.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 80)}`;
+  let out = `${base}.pcapng`;
+  for (let n = 2; existsSync(out); n++) out = `${base}-${n}.pcapng`;
+  const saved = await saveCall(file, callId, out, opts);
+  return saved === null ? noSuchCallText(file, callId) : savedCallText(callId, out, saved);
 }
 
 /** The end of a live protobuf stream: every stream's figures, the calls, keepalives and DSCP verdicts as they stood. */

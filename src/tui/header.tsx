@@ -43,6 +43,8 @@ export function Header(p: HeaderProps): React.JSX.Element {
   const first: Seg[] = [{ text: 'ucprobe', bold: true, color: 'cyan' }, { text: ' ' }];
   if (p.paused) first.push({ text: ' PAUSED ', color: 'yellow', bold: true, inverse: true }, { text: ' ' });
   if (p.snapshot.ended) first.push({ text: ' ENDED ', color: 'magenta', bold: true, inverse: true }, { text: ' ' });
+  const l = p.snapshot.loading;
+  if (l) first.push({ text: ` loading ${l.percent === null ? '' : `${l.percent} % `}(${l.packets} packets) `, color: 'yellow', bold: true, inverse: true }, { text: ' ' });
   first.push({ text: ' ' }, ...sourceSegs(p.snapshot.source));
   const counters = counterSegs(p.snapshot);
   const rows = p.lines >= 2 ? [first, counters] : [[...first, { text: '  ' }, ...counters]];
