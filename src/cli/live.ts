@@ -10,7 +10,8 @@ import { LiveSession, type SessionOptions } from '../live/session.js';
 import { SnapshotPublisher } from '../live/publisher.js';
 import { CLOCK_TICK_MS, fileSource, hepSource, interfaceSource, replaySource, type FileSessionSource, type SessionSource } from '../live/sources.js';
 import { saveCall } from '../sip/save-call.js';
-import { noSuchCallText, savedCallText } from '../output/sip-text.js';
+import { noSuchCallText } from '../output/sip-text.js';
+import { sanitize } from '../output/sanitize.js';
 import type { PipelineOptions } from '../pipeline/pipeline.js';
 import { existsSync } from 'node:fs';
 import { parseHepListen, type HepListener } from '../sources/hep-listen.js';
@@ -146,6 +147,8 @@ async function runView(
       if (e) session.external(e);
     }, (code) => new UsageError(code === null ? `--monitor-events ${where}: no hello within 5 s (is it \`ucprobe monitor --events-listen\`?)` : `--monitor-events: cannot reach ${where}: ${code}`))
     : null;
+  // The UI's modules load before the source opens: a file read from then on would starve their loading of turns.
+  const uiKit = useUi ? await loadUi() : null;
   const src = await open(session.frame, session);
   reloadOnHangup(flags, (p) => session.setHeartbeatParams(p), (p) => {
     if (pb || !printLines) return;
@@ -175,7 +178,7 @@ async function runView(
   if (useUi) timers.push(setInterval(() => publisher.publish(), PUBLISH_MS));
 
   let ui: { quit: Promise<void>; close(): void } | null = null;
-  if (useUi) ui = await startUi(publisher);
+  if (uiKit !== null) ui = startUi(uiKit, publisher);
   const stopped = new Promise<string | null>((resolve) => {
     enough = () => resolve(null);
     if (limit !== undefined) setTimeout(() => resolve(null), limit);
@@ -224,7 +227,8 @@ async function saveCallFrom(file: string, callId: string, opts: Partial<Pipeline
   let out = `${base}.pcapng`;
   for (let n = 2; existsSync(out); n++) out = `${base}-${n}.pcapng`;
   const saved = await saveCall(file, callId, out, opts);
-  return saved === null ? noSuchCallText(file, callId) : savedCallText(callId, out, saved);
+  // Short enough for an 80-column footer: the file name carries the Call-ID.
+  return saved === null ? noSuchCallText(file, callId) : `saved ${sanitize(out)}: ${saved.packets} packets, ${saved.messages} SIP messages`;
 }
 
 /** The end of a live protobuf stream: every stream's figures, the calls, keepalives and DSCP verdicts as they stood. */
@@ -235,14 +239,19 @@ function closingRecords(pb: PbStreamWriter, session: LiveSession, final: LiveSna
   for (const f of final.dscp) pb.write({ dscpVerdict: dscpVerdictMessage(f, policy) });
 }
 
-/** The ink UI on the alternate screen; resolves `quit` when the user presses q. */
-async function startUi(publisher: SnapshotPublisher): Promise<{ quit: Promise<void>; close(): void }> {
-  // Loaded only here: the other commands start faster without React. React's development
-  // build times every render (performance.measure) and costs several times the CPU.
+type UiKit = [typeof import('ink'), typeof import('react'), typeof import('../tui/app.js')];
+
+/** The UI's modules, loaded only here: the other commands start faster without React. */
+async function loadUi(): Promise<UiKit> {
+  // React's development build times every render (performance.measure) and costs several times the CPU.
   process.env.NODE_ENV ??= 'production';
   // ink draws only the last frame when CI is set; we draw only on a real terminal, so it is one.
   for (const v of ['CI', 'CONTINUOUS_INTEGRATION']) if (v in process.env) process.env[v] = 'false';
-  const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../tui/app.js')]);
+  return Promise.all([import('ink'), import('react'), import('../tui/app.js')]);
+}
+
+/** The ink UI on the alternate screen; resolves `quit` when the user presses q. */
+function startUi([{ render }, { createElement }, { App }]: UiKit, publisher: SnapshotPublisher): { quit: Promise<void>; close(): void } {
   let quit!: () => void;
   const quitting = new Promise<void>((r) => (quit = r));
   process.stdout.write('\u001b[?1049h');

@@ -108,7 +108,7 @@ export function App({ source, onQuit, size }: AppProps): React.JSX.Element {
   // one tick must not both start from the same state.
   const latest = useRef({ ctx, live, onQuit, source });
   latest.current = { ctx, live, onQuit, source };
-  const handleKey = useCallback((input: string, key: Key) => {
+  const handleOne = useCallback((input: string, key: Key) => {
     const now = latest.current;
     const r = onKey(uiRef.current, input, key, now.ctx);
     uiRef.current = r.state;
@@ -125,6 +125,14 @@ export function App({ source, onQuit, size }: AppProps): React.JSX.Element {
       }
     } else if (r.effect !== 'save' && (input || key.escape || key.return)) setStatus(null);
   }, []);
+  // Keys typed faster than they are read arrive as one chunk ("2/abc\r"): each is handled as if alone.
+  const handleKey = useCallback((input: string, key: Key) => {
+    if (input.length <= 1 || key.ctrl || key.meta || uiRef.current.editing && !input.includes('\r')) {
+      handleOne(input, key);
+      return;
+    }
+    for (const ch of input) handleOne(ch === '\r' ? '' : ch, { ...key, return: ch === '\r' });
+  }, [handleOne]);
   useInput(handleKey);
 
   let body: React.JSX.Element | React.JSX.Element[] | null = null;

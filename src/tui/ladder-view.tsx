@@ -56,7 +56,7 @@ export function LadderView(p: LadderViewProps): React.JSX.Element {
   const top = ladderTop(message, n, rows);
   const span = n > rows ? `  lines ${top + 1}-${Math.min(n, top + rows)} of ${n}` : '';
   const which = messages > 0 ? `  message ${message + 1} of ${messages}` : '';
-  const title: Seg[] = [{ text: `Ladder  Call-ID ${sanitize(p.callId)}`, bold: true, color: 'cyan' }, { text: span, dim: true }, { text: which, dim: true }];
+  const title: Seg[] = [{ text: `Ladder  Call-ID ${sanitize(p.callId)}`, bold: true, color: 'cyan' }, { text: which, dim: true }, { text: span, dim: true }];
   const found = new Set(p.matches);
   const body = p.lines === null
     ? [<Line key="note" segs={fitSegs([{ text: 'The messages of this call were not kept, so there is no ladder to show (Esc closes).', color: 'yellow' }], inner)} />]
