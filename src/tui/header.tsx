@@ -29,11 +29,13 @@ function counterSegs(s: LiveSnapshot): Seg[] {
     { text: value, bold: true, color: alert ? 'red' : undefined },
     { text: '  ' },
   ];
+  // A file has no capture counters: the room goes to the others (80 columns cut the elapsed time).
+  const noCounters = s.source.kind === 'file' && s.drops.kernelDrops === null && s.drops.interfaceDrops === null;
   return [
     ...item('packets', String(s.packets)),
     ...item('pkt/s', rate(s.pps)),
-    ...item('drops kernel', countOrNa(s.drops.kernelDrops), (s.drops.kernelDrops ?? 0) > 0),
-    ...item('interface', countOrNa(s.drops.interfaceDrops), (s.drops.interfaceDrops ?? 0) > 0),
+    ...(noCounters ? [] : item('drops kernel', countOrNa(s.drops.kernelDrops), (s.drops.kernelDrops ?? 0) > 0)),
+    ...(noCounters ? [] : item('interface', countOrNa(s.drops.interfaceDrops), (s.drops.interfaceDrops ?? 0) > 0)),
     ...item('errors', String(s.errors), s.errors > 0),
     ...item('elapsed', elapsed(s.elapsedSec)),
   ];
