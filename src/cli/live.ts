@@ -93,6 +93,7 @@ function sessionOptions(source: SourceInfo, flags: ViewFlags, onEvent: (e: LiveE
 interface Writer {
   files: string[];
   packets: number;
+  flush(): void;
   close(): void;
 }
 
@@ -158,10 +159,18 @@ async function runView(
   // Live sources start the clock now; a file's starts at its first packet.
   if (source.kind === 'interface' || source.kind === 'hep') session.start(src.now());
   void src.ended.then(() => session.end(), () => session.end());
-  const fileName = source.kind === 'file' || source.kind === 'replay' ? source.name : null;
+  // A call is saved from the file read, or from the one -w is writing (flushed first).
+  const fromFile = source.kind === 'file' || source.kind === 'replay' ? source.name : null;
+  const saveFrom = (): string => {
+    if (fromFile !== null) return fromFile;
+    if (writer === null) throw new Error('saving a call needs a capture file: run live with -w FILE');
+    if (writer.files.length !== 1) throw new Error(`-w has rotated into ${writer.files.length} files: run sip save on the one that holds the call`);
+    writer.flush();
+    return writer.files[0];
+  };
   const publisher = new SnapshotPublisher(session, () => src.now(), {
     loading: isFileSource(src) ? src.loading : undefined,
-    saveCall: fileName === null ? undefined : (callId) => saveCallFrom(fileName, callId, pipelineOptions(flags)),
+    saveCall: async (callId) => saveCallFrom(saveFrom(), callId, pipelineOptions(flags)),
   });
   const timers = [
     setInterval(() => {

@@ -121,7 +121,9 @@ export function App({ source, onQuit, size }: AppProps): React.JSX.Element {
       if (!save) setStatus(`saving a call needs a capture file (ucprobe tui FILE); live, capture with -w FILE and run sip save on it`);
       else {
         setStatus(`saving call ${id} ...`);
-        save(r.callId).then(setStatus, (e: unknown) => setStatus(`call ${id} not saved: ${sanitize(e instanceof Error ? e.message : String(e))}`));
+        const callId = r.callId;
+        // Through a promise, so a source that throws at once is said as one that fails later.
+        Promise.resolve().then(() => save(callId)).then(setStatus, (e: unknown) => setStatus(`call ${id} not saved: ${sanitize(e instanceof Error ? e.message : String(e))}`));
       }
     } else if (r.effect !== 'save' && (input || key.escape || key.return)) setStatus(null);
   }, []);
