@@ -221,7 +221,8 @@ export class LiveSession {
       now,
       elapsedSec,
       packets: this.packets,
-      pps: span > 0 ? (this.packets - since.packets) / span : elapsedSec > 0 ? this.packets / elapsedSec : 0,
+      // A file read at its own speed: the capture's average (a window over packet time read in bursts means nothing).
+      pps: span > 0 && this.opts.source.kind !== 'file' ? (this.packets - since.packets) / span : elapsedSec > 0 ? this.packets / elapsedSec : 0,
       drops: this.counters,
       errors: this.pipeline.stats.errors,
       heartbeatIntervalMs: this.params.intervalMs,
