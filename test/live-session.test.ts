@@ -150,6 +150,14 @@ test('the demo capture seen through the session tells what analyze tells', async
   assert.equal(events.filter((e) => e.kind === 'dscp-violation').length, report.dscpAudit.totals.violation);
   // Every call has its ladder, starting with its INVITE.
   for (const c of snap.calls) assert.equal(s.ladder(c.callId)?.messages[0].label, 'INVITE', c.callId);
+  // Its messages as sent, searchable: a Via branch is in the one call's INVITE and the answers that copy that Via.
+  const call = '64d2f5e2afaefa72@10.30.0.102';
+  assert.match(s.rawMessage(call, 0) ?? '', /^INVITE sip:8002@10\.20\.0\.10 SIP\/2\.0\r\nVia: SIP\/2\.0\/UDP 10\.30\.0\.102:5060;branch=z9hG4bK0846f321889f\r\n/);
+  const found = s.searchMessages(/z9hG4bK0846f321889f/i);
+  assert.deepEqual([...found.keys()], [call]);
+  assert.deepEqual(found.get(call)!.map((i) => s.ladder(call)!.messages[i].label), ['INVITE', '100 Trying', 'INVITE', '100 Trying', '180 Ringing', '180 Ringing', '200 OK', '200 OK']);
+  assert.deepEqual(s.searchMessages(/z9hG4bK0846f321889f/i), found, 'asked again: the same');
+  assert.equal(s.rawMessage(call, 99), null);
 });
 
 test('replay hands every frame on, in order, at the requested pace', async () => {

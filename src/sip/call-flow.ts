@@ -78,13 +78,19 @@ export class CallFlowCollector {
     return this.raws[i] ?? null;
   }
 
-  /** Indexes of the kept messages whose text as sent matches. */
+  /** The last search: asked again with the same pattern (a view redrawing), only the messages since are read. */
+  private searched: { pattern: string; upTo: number; hits: number[] } | null = null;
+
+  /** Indexes of the kept messages whose text as sent matches (`re` without the g flag). */
   find(re: RegExp): number[] {
-    const out: number[] = [];
-    this.raws.forEach((t, i) => {
-      if (t !== null && re.test(t)) out.push(i);
-    });
-    return out;
+    const pattern = `${re.source}/${re.flags}`;
+    if (this.searched?.pattern !== pattern) this.searched = { pattern, upTo: 0, hits: [] };
+    const s = this.searched;
+    for (; s.upTo < this.raws.length; s.upTo++) {
+      const t = this.raws[s.upTo];
+      if (t !== null && re.test(t)) s.hits.push(s.upTo);
+    }
+    return [...s.hits];
   }
 
   flow(): CallFlow {

@@ -33,6 +33,7 @@ export function mediaPane(snap: LiveSnapshot, width: number): PaneContent {
     return sanitize(c ? `${c.from} > ${c.to}` : s.callId);
   });
   const codecs = streams.map((s) => s.quality?.codec ?? s.payloadTypes[0]?.name ?? '-');
+  const markings = streams.map(markingText);
   const cols: Column[] = [
     { title: 'MOS', min: 4, align: 'right' },
     { title: 'loss %', min: 6, align: 'right' },
@@ -49,10 +50,10 @@ export function mediaPane(snap: LiveSnapshot, width: number): PaneContent {
     const mosText = mos === null ? '-' : mos.toFixed(2);
     const loss: Cell = { text: s.lossPercent.toFixed(1), ...(s.lossPercent >= 1 ? { color: 'yellow' } : {}) };
     const cells: Cell[] = [
-      { text: mosText, ...mosStyle(mos) }, loss, s.jitterMs === null ? '-' : s.jitterMs.mean.toFixed(1), markingText(s), codecs[i], String(s.packets),
+      { text: mosText, ...mosStyle(mos) }, loss, s.jitterMs === null ? '-' : s.jitterMs.mean.toFixed(1), markings[i], codecs[i], String(s.packets),
       flows[i], callText[i],
     ];
-    const search = `${flows[i]} ${sanitize(s.callId ?? '')} ${callText[i]} ${codecs[i]} ${markingText(s)} ${s.ssrc}`;
+    const search = `${flows[i]} ${sanitize(s.callId ?? '')} ${callText[i]} ${codecs[i]} ${markings[i]} ${s.ssrc}`;
     return row(`rtp:${s.key}`, rowSegs(fit.cols, fit.widths, fit.pick(cells)), search, null, s.callId);
   });
   const t = snap.media.totals;
