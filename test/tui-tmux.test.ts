@@ -2,8 +2,9 @@
 // real terminal (tmux) at 80x24 and at 200x50, keys typed, the screen read
 // back. At 80x24 the heartbeat streams show both ends, a call is found by a
 // header of its messages, opened, one message shown as sent and the call
-// saved (tshark reads its 14 SIP messages back); at 200x50 the media pane
-// shows the demo's streams with analyze's MOS, loss and jitter.
+// saved (tshark reads its 14 SIP messages back); at 200x50 the panes stand in
+// two columns and the media pane shows the demo's streams with analyze's MOS,
+// loss and jitter.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -122,7 +123,12 @@ test('200x50: the media pane shows the demo\'s RTP streams with analyze\'s MOS, 
   const dir = mkdtempSync(join(tmpdir(), 'ucprobe-tui-tmux-'));
   const t = terminal('200', 200, 50, dir, ['tui', DEMO]);
   try {
-    await t.until('ENDED');
+    const wide = await t.until('ENDED');
+    assertFits(wide, 200);
+    // Two columns side by side: heartbeats and SIP on the left, media, DSCP and events on the right.
+    assert.match(wide, /│▶ Heartbeats  2 pairs, 4 streams +││  Media  8 RTP streams/);
+    assert.match(wide, /│  SIP  6 calls.*││/);
+    assert.match(wide, /││  Events  8, 2 alarms/);
     // 3: the media pane; z: it alone, every stream on screen.
     t.keys('3', 'z');
     const screen = await t.until('▶ Media  8 RTP streams, 0 packets lost, worst MOS 4.41');

@@ -18,7 +18,7 @@ import { heartbeatPane } from './heartbeat-pane.js';
 import { Help } from './help.js';
 import { INITIAL_UI, onKey, selectedIndex, type KeyContext, type UiState } from './keys.js';
 import { LadderView, RawView, ladderRows, rawLines } from './ladder-view.js';
-import { PANE_CHROME, frameLayout, type Size } from './layout.js';
+import { PANE_CHROME, STACKS, TWO_COLUMNS, frameLayout, type Size } from './layout.js';
 import { mediaPane } from './media-pane.js';
 import { GUTTER, PANES, type PaneContent, type PaneId, type PaneLine } from './pane.js';
 import { PaneBox, bodyRows } from './pane-box.js';
@@ -59,9 +59,14 @@ export function App({ source, onQuit, size }: AppProps): React.JSX.Element {
   const [status, setStatus] = useState<string | null>(null);
 
   const width = Math.max(12, term.columns);
+  // Wide terminals: two columns of panes side by side; zoomed, the focused pane alone across.
+  const stacks = width >= TWO_COLUMNS && !ui.zoom ? STACKS : [PANES];
+  const leftWidth = stacks.length === 2 ? Math.floor(width / 2) : width;
+  const paneWidth = (p: PaneId): number => (stacks.length === 2 ? (stacks[0].includes(p) ? leftWidth : width - leftWidth) : width);
   // Rows lie inside a border and after the selection gutter.
-  const rowWidth = Math.max(1, width - 2 - GUTTER);
-  const contents = useMemo(() => perPane((p) => BUILDERS[p](snap, rowWidth)), [snap, rowWidth]);
+  const rowWidth = (p: PaneId): number => Math.max(1, paneWidth(p) - 2 - GUTTER);
+  const widthKey = PANES.map(rowWidth).join(',');
+  const contents = useMemo(() => perPane((p) => BUILDERS[p](snap, rowWidth(p))), [snap, widthKey]);
   // The SIP filter also searches the calls' messages as sent (every header, the body).
   const sipFilter = ui.filters.sip;
   const searchHits = useMemo(
@@ -72,7 +77,8 @@ export function App({ source, onQuit, size }: AppProps): React.JSX.Element {
     p === 'sip' ? (l) => l.callId !== null && searchHits.has(l.callId) : undefined)), [contents, ui.filters, searchHits]);
   const rowKeys = perPane((p) => shown[p].filter((l) => l.kind === 'row').map((l) => l.key));
   const need = perPane((p) => PANE_CHROME + (contents[p].columns ? 1 : 0) + Math.max(1, shown[p].length));
-  const layout = frameLayout({ columns: width, rows: term.rows }, ui.focus, need, ui.zoom);
+  const stackLayouts = stacks.map((st) => frameLayout({ columns: width, rows: term.rows }, st.includes(ui.focus) ? ui.focus : st[0], need, ui.zoom, st));
+  const layout = { ...stackLayouts[0], panes: perPane((p) => stackLayouts.reduce((n, l) => n + l.panes[p], 0)) };
 
   const selectedLine = (p: PaneId): PaneLine | undefined => {
     const key = rowKeys[p][selectedIndex(ui.selected[p], rowKeys[p])];
@@ -146,13 +152,18 @@ export function App({ source, onQuit, size }: AppProps): React.JSX.Element {
     body = <LadderView callId={ladder.callId} lines={ladderLines} message={ladder.message} left={ladder.left}
       matches={searchHits.get(ladder.callId) ?? []} width={width} height={layout.body} />;
   } else {
-    body = PANES.filter((p) => layout.panes[p] > 0).map((p) => {
+    const paneBoxes = (st: readonly PaneId[]): React.JSX.Element[] => st.filter((p) => layout.panes[p] > 0).map((p) => {
       const sel = selectedLine(p);
       return (
         <PaneBox key={p} content={contents[p]} lines={shown[p]} focused={p === ui.focus} selected={sel ? shown[p].indexOf(sel) : -1}
-          filter={ui.filters[p]} width={width} height={layout.panes[p]} />
+          filter={ui.filters[p]} width={paneWidth(p)} height={layout.panes[p]} />
       );
     });
+    body = stacks.length === 1 ? paneBoxes(stacks[0]) : (
+      <Box flexDirection="row" width={width} height={layout.body}>
+        {stacks.map((st, i) => <Box key={i} flexDirection="column" width={i === 0 ? leftWidth : width - leftWidth}>{paneBoxes(st)}</Box>)}
+      </Box>
+    );
   }
   return (
     <Box flexDirection="column" width={width}>

@@ -35,12 +35,18 @@ export const COLLAPSED = 1;
 /** A pane open with its column line and one row (less when it needs less). */
 const OPEN_MIN = PANE_CHROME + 2;
 
+/** From this many columns the panes stand in two columns side by side (the left's, the right's). */
+export const TWO_COLUMNS = 160;
+export const STACKS: readonly (readonly PaneId[])[] = [['heartbeats', 'sip'], ['media', 'dscp', 'events']];
+
 /**
+ * `stack`: the panes laid out one above the other (all of them, or one
+ * column's; `focus` must be in it: another column passes its first pane).
  * `need` is the rows each pane could use (chrome, column line and lines).
  * The frame uses one row less than the terminal: ink redraws the whole
  * screen, not just the changed lines, once its output fills every row.
  */
-export function frameLayout(size: Size, focus: PaneId, need: Record<PaneId, number>, zoom = false): FrameLayout {
+export function frameLayout(size: Size, focus: PaneId, need: Record<PaneId, number>, zoom = false, stack: readonly PaneId[] = PANES): FrameLayout {
   const width = Math.max(12, size.columns);
   const usable = Math.max(1, size.rows - 1);
   const header = usable >= 8 ? 2 : 1;
@@ -54,8 +60,8 @@ export function frameLayout(size: Size, focus: PaneId, need: Record<PaneId, numb
     return { width, header, footer, body, panes };
   }
   // The focused pane first, then those after it in Tab order, each on its title line while room lasts.
-  const start = PANES.indexOf(focus);
-  const others = PANES.map((_, i) => PANES[(start + i) % PANES.length]).slice(1);
+  const start = stack.indexOf(focus);
+  const others = stack.map((_, i) => stack[(start + i) % stack.length]).slice(1);
   panes[focus] = Math.min(body, FOCUS_MIN);
   let spare = body - panes[focus];
   for (const p of others) {
