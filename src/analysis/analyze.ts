@@ -16,6 +16,7 @@ import { DscpAudit, type DscpAuditReport } from '../dscp/audit.js';
 import { defaultPolicy } from '../dscp/default-policy.js';
 import type { DscpPolicy } from '../dscp/policy.js';
 import { MediaAnalyzer, type FailoverOverlap, type MediaParams, type MediaReport, type RtcpReport } from '../media/analyzer.js';
+import type { MediaSeriesStore } from '../media/stream-series.js';
 
 export interface CaptureSummary {
   format: string;
@@ -83,6 +84,8 @@ export interface AnalyzeExtras {
   progress?: ReadProgress;
   /** RTP stream table size and jitter buffer. */
   media?: Partial<MediaParams>;
+  /** Keeps each RTP stream's jitter and loss over time (the HTML report's plots); none kept when absent. */
+  mediaSeries?: MediaSeriesStore;
   /** Asked after each packet: true stops the read there (Ctrl-C), and the report covers what was read. */
   until?: () => boolean;
   /** Only the packets this capture filter selects are analysed (tcpdump's language). */
@@ -105,7 +108,7 @@ export async function analyzeFile(
   const dscp = new DscpCounter();
   const hb = new HeartbeatAnalyzer(heartbeat);
   const audit = new DscpAudit(extras.dscpPolicy ?? defaultPolicy());
-  const media = new MediaAnalyzer(extras.media);
+  const media = new MediaAnalyzer(extras.media, extras.mediaSeries ?? null);
   // Every analyzer takes the pipeline's fast lane; a further consumer of records only closes it.
   const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, media, ...also], opts);
   const facts = newFacts();
