@@ -505,15 +505,16 @@ function callMosTable(m: FileReport['rtp']): Markup {
   const byKey = new Map(m.streams.map((s) => [s.key, s]));
   const f = (v: number | undefined, digits = 2): Markup => (v === undefined ? text('-') : text(Number(v.toFixed(digits)).toString()));
   return table([
-    { title: 'Call-ID' }, { title: 'streams', num: true }, { title: 'MOS' }, { title: 'R', num: true }, { title: 'worse direction', cls: 'nowrap' }, { title: 'codec (Ie, Bpl)' },
-    { title: 'loss %: network + late = effective', num: true }, { title: 'BurstR', num: true },
+    { title: 'Call-ID' }, { title: 'MOS' }, { title: 'R', num: true }, { title: 'worse direction' }, { title: 'codec (Ie, Bpl)' },
+    { title: 'loss % network + late = effective', num: true }, { title: 'BurstR', num: true },
     { title: 'delay ms', num: true }, { title: 'Id / Ie,eff', num: true }, { title: 'worst jitter ms', num: true },
   ], m.calls.map((c) => {
     const w = byKey.get(c.worstStream);
     const q = w?.quality ?? null;
     return [
-      el('span', { class: 'mono small' }, text(c.callId)), c.streams.length, badge(c.mos === null ? '-' : c.mos.toFixed(2), mosKind(c.mos)), c.rFactor ?? text('-'),
-      mono(w === undefined ? c.worstStream : `${w.flow} ${w.ssrc}`), text(q === null ? '-' : `${q.codec} (${q.ie}, ${q.bpl})`),
+      el('span', { class: 'mono small', title: plural(c.streams.length, 'stream') }, text(c.callId)), badge(c.mos === null ? '-' : c.mos.toFixed(2), mosKind(c.mos)), c.rFactor ?? text('-'),
+      // Flow and SSRC on two lines: the table must fit a laptop's width with the score's inputs beside them.
+      w === undefined ? mono(c.worstStream) : join([mono(w.flow), el('br', {}, null), mono(w.ssrc)]), text(q === null ? '-' : `${q.codec} (${q.ie}, ${q.bpl})`),
       q === null ? text('-') : join([f(q.networkLossPercent, 3), text(' + '), f(q.latePercent, 3), text(' = '), f(q.effectiveLossPercent, 3)]), f(q?.burstR),
       q === null ? text('-') : el('span', { title: q.delayBasis === 'rtcp' ? 'jitter buffer + packet time + look-ahead + half the RTCP round trip' : 'jitter buffer + packet time + look-ahead (no RTCP round trip seen: network delay taken as 0)' }, text(`${f(q.delayMs, 1)}${q.delayBasis === 'rtcp' ? ' (RTCP)' : ''}`)),
       q === null ? text('-') : join([f(q.id), text(' / '), f(q.ieEff)]), c.jitterMs ?? text('-'),
@@ -759,7 +760,7 @@ text.empty { fill: var(--muted); font-size: 13px; font-style: italic; }
 text.tick-loss { fill: var(--bad); }
 figure.media-stream { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px 4px; margin: 10px 0 14px; }
 svg.media-plot { width: 100%; }
-table.call-mos td:first-child { word-break: break-all; min-width: 14ch; }
+table.call-mos td:first-child { word-break: break-all; min-width: 12ch; } table.call-mos th { white-space: normal; }
 .seg-conforming { fill: #40a05a; } .seg-alternative { fill: #f59f00; } .seg-violating { fill: #e03131; } .seg-unenforced { fill: #adb5bd; }
 .bar-bg { fill: #f1f3f5; }
 text.seg-label { fill: #fff; font-size: 11px; font-weight: 600; } text.seg-label-unenforced, text.seg-label-alternative { fill: #1d2733; }
