@@ -6,7 +6,8 @@
 // series is the same whether packets came as records or as the fast lane's
 // batches; memory stays within both bounds and says when it coarsened or
 // dropped; the report draws a plot per stream (the worst 20) with a point
-// per bucket and shades the heartbeat failover windows.
+// per bucket and shades the heartbeat failover windows; `analyze --json
+// --rtp-series` gives the same series, within the schema.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +23,8 @@ import { mediaPlot } from '../src/report/media-plot.js';
 import { buildUdpFrame, heartbeatPayload } from '../src/writer/frame-builder.js';
 import { drop, plan, range, START_SEC, writeMediaCapture, type Datagram, type PlannedPacket, type StreamSpec } from './media-fixtures.js';
 import { writeScenarioCapture } from './media-scenarios.js';
+import { runCli } from './helpers.js';
+import type { RtpStreamReport } from '../src/media/analyzer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-media-series-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -280,4 +283,33 @@ test('plot: no series (memory bound) says so; a window outside the stretch drawn
   const svg = mediaPlot({ title: 't', series: null, captureStart: 0, captureEnd: 100, first: 10, last: 12, failovers: [{ from: 50, to: 51, detail: 'x' }] });
   assert.match(svg, /no series kept for this stream/);
   assert.ok(!svg.includes('failover-window'));
+});
+
+test('analyze --json --rtp-series: the same buckets in the JSON, within the schema, through the workers too; only with --json', async () => {
+  const a = join(dir, 'cli-a.pcap');
+  const b = join(dir, 'cli-b.pcap');
+  writeMediaCapture(a, [scripted()]);
+  writeScenarioCapture(b);
+  // runCli checks every analyze --json against src/output/analyze.schema.json.
+  const one = runCli(['analyze', '--json', '--rtp-series', a]);
+  assert.equal(one.status, 0, one.stderr);
+  type Doc = { files: Array<{ rtp: { streams: RtpStreamReport[]; seriesTotals?: { streams: number; dropped: number } } }> };
+  const doc = JSON.parse(one.stdout) as Doc;
+  const { store } = await analyzeWithSeries(a);
+  const s = doc.files[0].rtp.streams[0];
+  assert.deepEqual(s.series, store.get(s.key));
+  assert.deepEqual(s.series!.buckets.map((x) => x.lost), [0, 0, 0, 10, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(doc.files[0].rtp.seriesTotals, { ...store.totals() });
+  // Two files are read in worker threads: the flag crosses to them.
+  const two = JSON.parse(runCli(['analyze', '--json', '--rtp-series', a, b]).stdout) as Doc;
+  assert.deepEqual(two.files[0].rtp.streams[0].series, s.series);
+  assert.ok(two.files[1].rtp.streams.length > 10 && two.files[1].rtp.streams.every((x) => x.series !== undefined && x.series !== null));
+  // Without the flag the JSON is as it was.
+  const plain = JSON.parse(runCli(['analyze', '--json', a]).stdout) as Doc;
+  assert.equal(plain.files[0].rtp.streams[0].series, undefined);
+  assert.equal(plain.files[0].rtp.seriesTotals, undefined);
+  const text = runCli(['analyze', '--rtp-series', a]);
+  assert.equal(text.status, 2);
+  assert.equal(text.stderr.trim().split('\n').length, 1);
+  assert.match(text.stderr, /--rtp-series: only with --json/);
 });

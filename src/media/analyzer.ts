@@ -18,7 +18,7 @@ import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
 import { RtcpTracker, type RtcpTotals } from './rtcp-tracker.js';
 import { burstRatio, codecImpairment, eModel } from './e-model.js';
 import { RtpStream, type RtpColumns, type SdpBinding } from './rtp-stream.js';
-import type { MediaSeriesStore } from './stream-series.js';
+import type { MediaSeriesStore, SeriesTotals, StreamSeriesReport } from './stream-series.js';
 
 export interface MediaParams {
   maxStreams: number;
@@ -91,6 +91,8 @@ export interface RtpStreamReport {
   quality: StreamQuality | null;
   callId: string | null;
   sdp: { announcedBy: string; endpoint: string; offer: boolean; media: string; codecs: string[] } | null;
+  /** Jitter and loss over time (`analyze --json --rtp-series` only); null when the memory bound left the stream none. */
+  series?: StreamSeriesReport | null;
 }
 
 export interface StreamQuality {
@@ -145,6 +147,8 @@ export interface MediaReport {
   calls: CallMedia[];
   /** Media gaps inside a heartbeat failover's window (filled by analyze, which has both). */
   failoverOverlaps: FailoverOverlap[];
+  /** With each stream's series (`--rtp-series`): what the series' memory bounds widened or left out. */
+  seriesTotals?: SeriesTotals;
 }
 
 /** A stream that lost packets while a heartbeat stream went silent to a failover: one fault seen twice. */
