@@ -107,6 +107,9 @@ export class StreamSeries {
   private capacity: number;
   private cells: Float64Array;
   private jitterSeen = 0;
+  /** The last bucket's time span [lo, hi): most packets fall in it, and need no division. */
+  private lastLo = Infinity;
+  private lastHi = -Infinity;
 
   constructor(private readonly budget: BucketBudget, private readonly limits: SeriesLimits, initial: number) {
     this.width = limits.baseSeconds;
@@ -116,7 +119,7 @@ export class StreamSeries {
 
   /** The stream's state after a packet that arrived at `t` (s). */
   record(t: number, s: SeriesSource): void {
-    const o = this.bucketOf(t) * STRIDE;
+    const o = (t >= this.lastLo && t < this.lastHi ? this.length - 1 : this.bucketOf(t)) * STRIDE;
     const c = this.cells;
     c[o + C_PACKETS]++;
     const expected = s.extMax - s.extBase + 1;
@@ -143,6 +146,7 @@ export class StreamSeries {
     if (this.length === 0) {
       this.first = idx;
       this.length = 1;
+      this.lastSpan();
       return 0;
     }
     let k = idx - this.first;
@@ -152,7 +156,13 @@ export class StreamSeries {
       k = Math.floor(t / this.width) - this.first;
     }
     this.length = k + 1;
+    this.lastSpan();
     return k;
+  }
+
+  private lastSpan(): void {
+    this.lastLo = (this.first + this.length - 1) * this.width;
+    this.lastHi = this.lastLo + this.width;
   }
 
   /** Room for `need` buckets within both limits; false when the series must coarsen instead. */
@@ -195,6 +205,7 @@ export class StreamSeries {
     this.first = newFirst;
     this.cells = to;
     this.width *= 2;
+    this.lastSpan();
   }
 
   report(): StreamSeriesReport {
