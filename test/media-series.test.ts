@@ -18,7 +18,7 @@ import { analyzeFile, type FileReport } from '../src/analysis/analyze.js';
 import { MediaSeriesStore, type SeriesSource, type StreamSeriesReport } from '../src/media/stream-series.js';
 import { collectFile } from '../src/report/collect.js';
 import type { BatchConsumer } from '../src/pipeline/udp-batch.js';
-import { MAX_MEDIA_PLOTS, renderReport } from '../src/report/html.js';
+import { MAX_CALL_MOS_ROWS, MAX_MEDIA_PLOTS, renderReport } from '../src/report/html.js';
 import { mediaPlot } from '../src/report/media-plot.js';
 import { buildUdpFrame, heartbeatPayload } from '../src/writer/frame-builder.js';
 import { drop, plan, range, START_SEC, writeMediaCapture, type Datagram, type PlannedPacket, type StreamSpec } from './media-fixtures.js';
@@ -277,6 +277,12 @@ test('report: the worst 20 streams are plotted and the rest counted; MOS per cal
   assert.match(row, /10\.3\.0\.1:20048&gt;10\.3\.0\.2:30048<\/span><br\/><span class="mono">0x00000618/);
   // Its loss: 24 of 200 numbers missing, none late: 12 % network + 0 % late = 12 % effective.
   assert.match(row, /12 \+ 0 = 12/);
+  // A capture of many calls: the worst MAX_CALL_MOS_ROWS are listed, the rest counted.
+  const call = rf.report.rtp.calls[0];
+  rf.report.rtp.calls = range(0, MAX_CALL_MOS_ROWS + 5).map((k) => ({ ...call, callId: `c${k}` }));
+  const many = renderReport({ files: [rf], generatedAt: FIXED_TIME, version: 'test' });
+  assert.equal([...many.match(/<table class="call-mos">[\s\S]*?<\/table>/)![0].matchAll(/<tr>/g)].length, MAX_CALL_MOS_ROWS + 1);
+  assert.match(many, /5 more calls are not listed/);
 });
 
 test('plot: no series (memory bound) says so; a window outside the stretch drawn is left out', () => {

@@ -473,6 +473,8 @@ function mediaCard(r: FileReport): Markup[] {
 }
 
 const MAX_STREAM_ROWS = 100;
+/** Rows of the MOS-per-call table (the worst calls). */
+export const MAX_CALL_MOS_ROWS = 100;
 /** Streams given a plot of jitter and loss over time, the worst first. */
 export const MAX_MEDIA_PLOTS = 20;
 
@@ -480,9 +482,10 @@ function mosKind(mos: number | null): string {
   return mos === null ? 'muted' : mos < 3.6 ? 'bad' : mos < 4 ? 'warn' : 'ok';
 }
 
-/** Worst first: the lowest MOS, then the most lost (the order of the table and of the plots). */
+/** Worst first: the lowest MOS, then the most lost, the most late, the highest jitter (the order of the table and of the plots). */
 function worstFirst(streams: readonly RtpStreamReport[]): RtpStreamReport[] {
-  return [...streams].sort((a, b) => (a.quality?.mos ?? 5) - (b.quality?.mos ?? 5) || b.lossPercent - a.lossPercent);
+  return [...streams].sort((a, b) => (a.quality?.mos ?? 5) - (b.quality?.mos ?? 5) || b.lossPercent - a.lossPercent || b.late - a.late
+    || (b.jitterMs?.max ?? 0) - (a.jitterMs?.max ?? 0));
 }
 
 /** Each heartbeat failover's window, from the last heartbeat heard to the declaration (analyze's failoverOverlaps uses the same). */
@@ -508,7 +511,7 @@ function callMosTable(m: FileReport['rtp']): Markup {
     { title: 'Call-ID' }, { title: 'MOS' }, { title: 'R', num: true }, { title: 'worse direction' }, { title: 'codec (Ie, Bpl)' },
     { title: 'loss % network + late = effective', num: true }, { title: 'BurstR', num: true },
     { title: 'delay ms', num: true }, { title: 'Id / Ie,eff', num: true }, { title: 'worst jitter ms', num: true },
-  ], m.calls.map((c) => {
+  ], m.calls.slice(0, MAX_CALL_MOS_ROWS).map((c) => {
     const w = byKey.get(c.worstStream);
     const q = w?.quality ?? null;
     return [
@@ -553,6 +556,7 @@ function mediaSection(r: FileReport, rf: ReportFile, base: string): Markup {
     out.push(el('h4', {}, text(`MOS per call (${m.calls.length}; the worse direction)`)));
     out.push(note('The worst call first; each with the direction that scored lower and what made its R: the codec\'s impairment and loss robustness, loss, its burstiness, the delay assumed, and the delay and loss impairments.'));
     out.push(callMosTable(m));
+    if (m.calls.length > MAX_CALL_MOS_ROWS) out.push(note(`${fmt(m.calls.length - MAX_CALL_MOS_ROWS)} more calls are not listed (\`ucprobe sip calls\` gives every call's MOS).`));
   }
   const rows = worstFirst(m.streams);
   out.push(el('h4', {}, text('Streams, worst first')));
