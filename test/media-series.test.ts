@@ -319,3 +319,26 @@ test('analyze --json --rtp-series: the same buckets in the JSON, within the sche
   assert.equal(text.stderr.trim().split('\n').length, 1);
   assert.match(text.stderr, /--rtp-series: only with --json/);
 });
+
+test('plot: failover windows close together are each shaded, their labels not drawn over each other', () => {
+  const failovers = [10, 10.2, 30].map((t) => ({ from: t, to: t + 0.5, detail: `window at ${t}` }));
+  const svg = mediaPlot({ title: 't', series: { bucketSeconds: 1, coarsened: null, buckets: [] }, captureStart: 0, captureEnd: 60, first: 0, last: 60, failovers });
+  assert.equal([...svg.matchAll(/class="failover-window"/g)].length, 3);
+  assert.equal([...svg.matchAll(/>failover</g)].length, 2);
+});
+
+test('report: a codec name from SDP reaches the page escaped', async () => {
+  const file = join(dir, 'hostile-sdp.pcap');
+  const evil = '<img src=x onerror=alert(1)>';
+  writeMediaCapture(file, [{ src: '10.4.0.1', dst: '10.4.0.2', sport: 20_000, dport: 30_000, packets: plan({ count: 100, ssrc: 0x44, pt: 96 }) }], [{
+    callId: 'hostile@x', at: 0,
+    offer: { from: '10.4.0.1', to: '10.4.0.2', sport: 5060, sdp: { address: '10.4.0.1', port: 20_000, payloadTypes: [96], rtpmap: { 96: `${evil}/8000` } } },
+    answer: { sdp: { address: '10.4.0.2', port: 30_000, payloadTypes: [96], rtpmap: { 96: `${evil}/8000` } } },
+  }]);
+  const rf = await collectFile(file);
+  assert.equal(rf.report.rtp.streams[0].payloadTypes[0].name, evil);
+  const html = renderReport({ files: [rf], generatedAt: FIXED_TIME, version: 'test' });
+  assert.ok(!html.includes('<img'));
+  assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt;'));
+  assert.equal([...html.matchAll(/<figure class="media-stream"/g)].length, 1);
+});

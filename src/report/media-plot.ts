@@ -11,7 +11,7 @@
 
 import type { SeriesBucket, StreamSeriesReport } from '../media/stream-series.js';
 import { formatMoment, linearScale, linearTicks, niceCeil, offsetTicks } from './scale.js';
-import { el, num, svgText, text, type Markup } from './svg.js';
+import { el, num, svgText, text, textWidth, type Markup } from './svg.js';
 
 /** A heartbeat failover's window: from the last heartbeat heard to the failover. */
 export interface FailoverWindow {
@@ -38,6 +38,8 @@ export interface MediaPlotInput {
 export const MEDIA_PLOT_WIDTH = 1200;
 export const MEDIA_PLOT_HEIGHT = 170;
 const MARGIN = { left: 58, right: 58, top: 30, bottom: 26 } as const;
+/** Width of the bold 'failover' label (textWidth of it at 11 px, bold). */
+const FAILOVER_LABEL_PX = textWidth('failover', 11, 0.64);
 /** Below this share of the capture a stream is drawn over its own stretch of time. */
 const ZOOM_BELOW = 0.25;
 
@@ -110,13 +112,17 @@ export function mediaPlot(p: MediaPlotInput): Markup {
   parts.push(svgText(left - 6, top - 8, 'jitter ms', { class: 'tick unit', 'text-anchor': 'end' }));
   parts.push(svgText(right + 6, top - 8, 'lost %', { class: 'tick unit tick-loss' }));
 
-  // Failover windows under the data, so the loss bars inside them stay visible.
-  for (const f of p.failovers) {
+  // Failover windows under the data, so the loss bars inside them stay visible; a label only where it has room.
+  let labelEnd = -Infinity;
+  for (const f of [...p.failovers].sort((a, b) => a.from - b.from)) {
     if (f.to < d0 || f.from > d1) continue;
     const x0 = xm(f.from);
     const w = Math.max(2, xm(f.to) - x0);
     parts.push(el('rect', { class: 'failover-window', x: x0, y: top, width: w, height: bottom - top }, el('title', {}, text(f.detail))));
-    parts.push(svgText(Math.min(x0, right - 60), top - 8, 'failover', { class: 'mark-label failover-label' }));
+    const lx = Math.min(x0, right - FAILOVER_LABEL_PX);
+    if (lx < labelEnd + 6) continue;
+    parts.push(svgText(lx, top - 8, 'failover', { class: 'mark-label failover-label' }));
+    labelEnd = lx + FAILOVER_LABEL_PX;
   }
 
   if (buckets.length === 0) {
