@@ -24,6 +24,7 @@ import { buildUdpFrame, heartbeatPayload } from '../src/writer/frame-builder.js'
 import { drop, plan, range, START_SEC, writeMediaCapture, type Datagram, type PlannedPacket, type StreamSpec } from './media-fixtures.js';
 import { writeScenarioCapture } from './media-scenarios.js';
 import { runCli } from './helpers.js';
+import { writeMixedCapture } from '../captures/make-captures.js';
 import type { RtpStreamReport } from '../src/media/analyzer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-media-series-'));
@@ -118,6 +119,15 @@ test('the same series whether packets come as records or as the fast lane\'s bat
   assert.equal(JSON.stringify(all(fast)), JSON.stringify(all(slow)));
   assert.deepEqual(fast.store.totals(), slow.store.totals());
   assert.equal(JSON.stringify(fast.report.rtp), JSON.stringify(slow.report.rtp), 'the analysis itself unchanged');
+});
+
+test('the same series with and without the fast lane on mixed traffic (heartbeats, SIP, RTP, TCP), in analyze --json\'s shape', async () => {
+  const file = join(dir, 'mixed.pcap');
+  writeMixedCapture(file, { packets: 60_000, seed: 11 });
+  const fast = await analyzeFile(file, {}, {}, [], { rtpSeries: true });
+  const slow = await analyzeFile(file, {}, {}, [() => {}], { rtpSeries: true });
+  assert.ok(fast.rtp.streams.length > 10 && fast.rtp.streams.every((s) => (s.series?.buckets.length ?? 0) > 0));
+  assert.equal(JSON.stringify(fast.rtp), JSON.stringify(slow.rtp));
 });
 
 test('analyze without a store keeps no series and reports as before', async () => {
