@@ -119,7 +119,7 @@ export function fixtureSnapshot(): LiveSnapshot {
     ],
     dscpTotals: {
       flows: 5, packets: 1121, violation: 1, accepted: 1, unclassified: 0, ok: 3, mixed: 1, asymmetricConversations: 1,
-      evicted: 0, notAudited: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
+      evicted: 0, notAudited: 0, healthCheckFlows: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
     },
     events: [
       event(58.2, 'keepalive-failing', 'warn', '10.20.0.10:5060>10.20.0.12:5060', '3 failed (503×3), 2 timed out; last answer 09:00:31'),

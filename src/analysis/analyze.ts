@@ -15,6 +15,8 @@ import type { DetectorParams } from '../heartbeat/params.js';
 import { DscpAudit, type DscpAuditReport } from '../dscp/audit.js';
 import { defaultPolicy } from '../dscp/default-policy.js';
 import type { DscpPolicy } from '../dscp/policy.js';
+import { ClusterAnalyzer, type ClusterReport } from '../cluster/analyzer.js';
+import type { ClusterParams } from '../cluster/params.js';
 import { MediaAnalyzer, type FailoverOverlap, type MediaParams, type MediaReport, type RtcpReport } from '../media/analyzer.js';
 
 export interface CaptureSummary {
@@ -45,6 +47,8 @@ export interface FileReport {
   rtp: MediaReport;
   /** RTCP read, by packet type (what receivers reported of each stream is in its rtp.streams[].rtcp). */
   rtcp: RtcpReport;
+  /** The call-processing mesh, CTI and database links, load balancer health checks, CRLF keepalives (src/cluster/). */
+  cluster: ClusterReport;
   pipeline: PipelineStats;
   warnings: string[];
   /** The error that stopped the read early; what came before it is still reported. */
@@ -89,6 +93,8 @@ export interface AnalyzeExtras {
   filter?: CaptureFilter;
   /** Stop after this many packets analysed (those the filter selects), as tcpdump -c. */
   count?: number;
+  /** Cluster ports (ICCS, CTI, database) and table sizes. */
+  cluster?: Partial<ClusterParams>;
 }
 
 /** `also`: further consumers to run in the same pass (e.g. two-vantage correlation; one of records only closes the fast lane). */
@@ -106,8 +112,9 @@ export async function analyzeFile(
   const hb = new HeartbeatAnalyzer(heartbeat);
   const audit = new DscpAudit(extras.dscpPolicy ?? defaultPolicy());
   const media = new MediaAnalyzer(extras.media);
+  const cluster = new ClusterAnalyzer(extras.cluster);
   // Every analyzer takes the pipeline's fast lane; a further consumer of records only closes it.
-  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, media, ...also], opts);
+  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, media, cluster, ...also], opts);
   const facts = newFacts();
   let error: string | null = null;
   try {
@@ -125,6 +132,7 @@ export async function analyzeFile(
   const heartbeats = hb.report(facts.lastTs);
   const rtp = media.report();
   rtp.failoverOverlaps = failoverOverlaps(heartbeats, rtp);
+  const clusterReport = cluster.report();
   return {
     file: path,
     capture: summarizeCapture(facts),
@@ -133,9 +141,10 @@ export async function analyzeFile(
     sip: sip.counts,
     sipAnalysis: sipAnalysis.report(facts.lastTs),
     dscp: dscp.histogram,
-    dscpAudit: audit.report(),
+    dscpAudit: audit.report(cluster.probeFlows()),
     rtp,
     rtcp: media.rtcpReport(),
+    cluster: clusterReport,
     pipeline: pipeline.stats,
     warnings: facts.warnings,
     error,

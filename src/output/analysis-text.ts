@@ -9,6 +9,7 @@ import { heartbeatText } from './heartbeat-text.js';
 import { sipAnalysisText } from './sip-text.js';
 import { dscpAuditText } from './dscp-audit-text.js';
 import { failoverMediaText, qualityByFlow, rtpText } from './rtp-text.js';
+import { clusterText } from './cluster-text.js';
 
 function section(title: string, body: string): string {
   return `${title}\n${body}\n`;
@@ -33,6 +34,8 @@ export function analysisText(r: FileReport): string {
   ].filter(([, n]) => (n as number) > 0))));
 
   out.push(heartbeatText(r.heartbeats, c.first) + failoverMediaText(r.rtp));
+  const cluster = clusterText(r.cluster, c.first ?? 0);
+  if (cluster) out.push(cluster);
 
   const s = r.sip;
   const methods = Object.entries(s.requests).sort((a, b) => b[1] - a[1]);

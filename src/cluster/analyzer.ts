@@ -1,0 +1,79 @@
+// The cluster views as one consumer of the pipeline: TCP connections feed
+// the call-processing mesh and the load balancer health checks; SIP-over-TCP
+// connections count their RFC 5626 CRLF keepalives. UDP is none of its
+// business, so it takes the fast lane's batches and ignores them.
+
+import type { PacketRecord } from '../../dissectors/types.js';
+import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
+import { DEFAULT_CLUSTER_PARAMS, type ClusterParams } from './params.js';
+import { TcpConnections, type TcpConnection } from './tcp-connections.js';
+import { MeshTracker, type MeshReport } from './mesh.js';
+import { HealthCheckTracker, type HealthCheckReport } from './health-checks.js';
+
+export interface CrlfKeepalives {
+  /** "\r\n\r\n" pings and "\r\n" pongs on SIP-over-TCP connections. */
+  pings: number;
+  pongs: number;
+  /** Connections that carried any. */
+  connections: number;
+}
+
+export interface ClusterReport {
+  mesh: MeshReport;
+  healthChecks: HealthCheckReport;
+  sipCrlfKeepalives: CrlfKeepalives;
+  /** TCP connections handed over before they ended, to keep the connection table bounded. */
+  connectionsEvicted: number;
+}
+
+export class ClusterAnalyzer implements BatchConsumer {
+  private readonly params: ClusterParams;
+  private readonly mesh: MeshTracker;
+  private readonly checks: HealthCheckTracker;
+  private readonly tcp: TcpConnections;
+  private readonly crlf: CrlfKeepalives = { pings: 0, pongs: 0, connections: 0 };
+  private finished: ClusterReport | null = null;
+
+  constructor(params: Partial<ClusterParams> = {}) {
+    this.params = { ...DEFAULT_CLUSTER_PARAMS, ...params };
+    this.mesh = new MeshTracker(this.params);
+    this.checks = new HealthCheckTracker(this.params.healthCheckMinProbes);
+    const sip = new Set(this.params.sipPorts);
+    this.tcp = new TcpConnections((c) => this.ended(c), (port) => sip.has(port), this.params.maxConnections);
+  }
+
+  readonly add = (rec: PacketRecord): void => {
+    if (rec.transport === 'tcp') this.tcp.add(rec);
+  };
+
+  addUdpBatch(_batch: UdpBatch): void {}
+
+  private ended(c: TcpConnection): void {
+    if (c.crlfPings + c.crlfPongs > 0) {
+      this.crlf.pings += c.crlfPings;
+      this.crlf.pongs += c.crlfPongs;
+      this.crlf.connections++;
+    }
+    if (this.mesh.wants(c.serverPort)) this.mesh.add(c);
+    else this.checks.add(c);
+  }
+
+  /** The end of the capture: connections still open are taken as they stand. Call once; later calls return the same. */
+  report(): ClusterReport {
+    if (this.finished) return this.finished;
+    this.tcp.finish();
+    this.finished = {
+      mesh: this.mesh.report(),
+      healthChecks: this.checks.report(),
+      sipCrlfKeepalives: { ...this.crlf },
+      connectionsEvicted: this.tcp.evicted,
+    };
+    return this.finished;
+  }
+
+  /** Both directions of every health-check probe (after report()). */
+  probeFlows(): Set<string> {
+    this.report();
+    return this.checks.probeFlows();
+  }
+}
