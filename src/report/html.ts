@@ -25,6 +25,7 @@ import { ladderSvg } from './ladder.js';
 import { el, EMPTY, join, raw, text, type Markup } from './svg.js';
 import { timelineSvg, type TimelineCall, type TimelineLane } from './timeline.js';
 import { formatMoment } from './scale.js';
+import { CLUSTER_CSS, clusterSection } from './cluster-section.js';
 
 /** Heartbeat pairs drawn as plots; past this they are listed only. */
 export const MAX_PAIR_PLOTS = 64;
@@ -512,11 +513,12 @@ function fileSection(rf: ReportFile, index: number): Markup {
   const problems: Markup[] = [];
   if (r.error) problems.push(note(`The capture could not be read to the end: ${r.error}. What came before is reported.`, 'error'));
   for (const w of r.warnings) problems.push(note(`warning: ${w}`, 'warn'));
+  const cluster = clusterSection(r, `${base}-cluster`, (t) => rel(t, r));
   return el('section', { class: 'capture-file', id: base, 'data-file': r.file }, [
     el('h2', {}, [el('span', { class: 'file-index' }, text(`${index + 1}`)), el('span', { class: 'mono' }, text(fileName(r.file)))]),
     el('nav', { class: 'file-nav' }, [
-      ['Capture', `${base}-capture`], ['Heartbeats', `${base}-heartbeats`], ['Timeline', `${base}-timeline`], ['SIP calls', `${base}-sip`], ['Media', `${base}-media`], ['DSCP', `${base}-dscp`], ['Ladders', `${base}-ladders`],
-    ].filter(([label]) => label !== 'Ladders' || ladderAnchors(r, rf, base).size > 0).map(([label, id]) => el('a', { href: `#${id}` }, text(label)))),
+      ['Capture', `${base}-capture`], ['Heartbeats', `${base}-heartbeats`], ['Timeline', `${base}-timeline`], ['SIP calls', `${base}-sip`], ['Media', `${base}-media`], ['Cluster', `${base}-cluster`], ['DSCP', `${base}-dscp`], ['Ladders', `${base}-ladders`],
+    ].filter(([label]) => (label !== 'Ladders' || ladderAnchors(r, rf, base).size > 0) && (label !== 'Cluster' || cluster !== null)).map(([label, id]) => el('a', { href: `#${id}` }, text(label)))),
     ...problems,
     findings(r),
     el('h3', { id: `${base}-capture` }, text('Capture')),
@@ -525,6 +527,7 @@ function fileSection(rf: ReportFile, index: number): Markup {
     timelineSection(r, base),
     sipSection(r, rf, base),
     mediaSection(r, base),
+    cluster ?? EMPTY,
     dscpSection(r, base),
     laddersSection(r, rf, base),
   ]);
@@ -554,7 +557,8 @@ export function renderReport(doc: ReportDocument): string {
       el('meta', { name: 'generator', content: `ucprobe ${doc.version}` }, null),
       el('link', { rel: 'icon', href: 'data:,' }, null),
       el('title', {}, text(title)),
-      el('style', {}, raw(CSS)),
+      // The cluster styles only where a cluster section is drawn: other reports stay as they were.
+      el('style', {}, raw(doc.files.some((f) => clusterSection(f.report, '', String) !== null) ? CSS + CLUSTER_CSS : CSS)),
     ]),
     el('body', {}, el('main', {}, body)),
   ])}\n`;
