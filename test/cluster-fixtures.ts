@@ -4,7 +4,8 @@
 // multicast fixtures) paging groups.
 
 import { PcapWriter } from '../src/writer/pcap-writer.js';
-import { buildTcpFrame, sipBytes, type EthernetSpec } from '../src/writer/frame-builder.js';
+import { buildTcpFrame, buildUdpFrame, rtpPayload, sipBytes, type EthernetSpec } from '../src/writer/frame-builder.js';
+import { igmpFrame, igmpMessage, igmpV3Report, mldFrame, mldV2Report } from '../src/writer/membership-builder.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../dissectors/types.js';
 
 export const START_SEC = 1_800_000_000;
@@ -180,5 +181,42 @@ export function lbFrames(): TimedFrame[] {
   ].join('\r\n');
   sip.data(1, true, sipBytes(options)).data(1.01, false, sipBytes(ok));
   for (const t of [10, 20, 30]) sip.data(t, true, sipBytes('\r\n\r\n')).data(t + 0.01, false, sipBytes('\r\n'));
+  return out;
+}
+
+export const PAGING_SERVER = '10.3.0.5';
+
+/** G.711 µ-law paging RTP (160-byte frames every 20 ms) from `src` to a group, `count` packets from `start`. */
+export function pagingStream(out: TimedFrame[], src: string, group: string, start: number, count: number, ssrc: number, dscp = 46): void {
+  const media = new Uint8Array(160).fill(0xff);
+  const v6 = group.includes(':');
+  for (let k = 0; k < count; k++) {
+    const payload = rtpPayload({ payloadType: 0, seq: 100 + k, timestamp: 8000 + 160 * k, ssrc, marker: k === 0 }, media);
+    const ip = v6 ? { version: 6 as const, src, dst: group, dscp } : { src, dst: group, dscp, ttl: 16 };
+    out.push({ t: start + 0.02 * k, frame: buildUdpFrame(ETH, ip, { sport: 32000, dport: 20480, payload }) });
+  }
+}
+
+/**
+ * Paging groups. A router's general IGMPv2 query at 0 s. 239.1.1.1: phones
+ * 10.3.0.21 and 10.3.0.22 join by IGMPv2 at 1 s, 10.3.0.24 by IGMPv3 for
+ * source 10.3.0.5 only at 1.5 s, 10.3.0.21 leaves at 8 s; the paging server
+ * sends it 500 packets EF from 2 s. 239.1.1.2: 10.3.0.23 joins by IGMPv3 (any
+ * source) at 1 s and is sent nothing. 239.1.1.9: 100 packets best effort from
+ * 3 s, nobody joined. ff15::1:1: fe80::23 joins by MLDv2 at 1 s and is sent
+ * 100 packets EF from [2001:db8::5] from 4 s.
+ */
+export function pagingFrames(): TimedFrame[] {
+  const out: TimedFrame[] = [];
+  out.push({ t: 0, frame: igmpFrame(ETH, { src: '10.3.0.1', dst: '224.0.0.1' }, igmpMessage(0x11, '0.0.0.0', 100)) });
+  out.push({ t: 1, frame: igmpFrame(ETH, { src: '10.3.0.21', dst: '239.1.1.1' }, igmpMessage(0x16, '239.1.1.1')) });
+  out.push({ t: 1.001, frame: igmpFrame(ETH, { src: '10.3.0.22', dst: '239.1.1.1' }, igmpMessage(0x16, '239.1.1.1')) });
+  out.push({ t: 1.002, frame: igmpFrame(ETH, { src: '10.3.0.23', dst: '224.0.0.22' }, igmpV3Report([{ type: 4, group: '239.1.1.2' }])) });
+  out.push({ t: 1.003, frame: mldFrame(ETH, { version: 6, src: 'fe80::23', dst: 'ff02::16' }, mldV2Report([{ type: 4, group: 'ff15::1:1' }])) });
+  out.push({ t: 1.5, frame: igmpFrame(ETH, { src: '10.3.0.24', dst: '224.0.0.22' }, igmpV3Report([{ type: 3, group: '239.1.1.1', sources: [PAGING_SERVER] }])) });
+  out.push({ t: 8, frame: igmpFrame(ETH, { src: '10.3.0.21', dst: '224.0.0.2' }, igmpMessage(0x17, '239.1.1.1')) });
+  pagingStream(out, PAGING_SERVER, '239.1.1.1', 2, 500, 0x1001);
+  pagingStream(out, PAGING_SERVER, '239.1.1.9', 3, 100, 0x1009, 0);
+  pagingStream(out, '2001:db8::5', 'ff15::1:1', 4, 100, 0x1006);
   return out;
 }

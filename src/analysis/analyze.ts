@@ -17,6 +17,7 @@ import { defaultPolicy } from '../dscp/default-policy.js';
 import type { DscpPolicy } from '../dscp/policy.js';
 import { ClusterAnalyzer, type ClusterReport } from '../cluster/analyzer.js';
 import type { ClusterParams } from '../cluster/params.js';
+import type { MulticastReport } from '../cluster/multicast.js';
 import { MediaAnalyzer, type FailoverOverlap, type MediaParams, type MediaReport, type RtcpReport } from '../media/analyzer.js';
 
 export interface CaptureSummary {
@@ -49,6 +50,8 @@ export interface FileReport {
   rtcp: RtcpReport;
   /** The call-processing mesh, CTI and database links, load balancer health checks, CRLF keepalives (src/cluster/). */
   cluster: ClusterReport;
+  /** Multicast groups: members over time from IGMP/MLD, the RTP streams sent to each (src/cluster/multicast.ts). */
+  multicast: MulticastReport;
   pipeline: PipelineStats;
   warnings: string[];
   /** The error that stopped the read early; what came before it is still reported. */
@@ -145,6 +148,7 @@ export async function analyzeFile(
     rtp,
     rtcp: media.rtcpReport(),
     cluster: clusterReport,
+    multicast: cluster.multicast(rtp.streams),
     pipeline: pipeline.stats,
     warnings: facts.warnings,
     error,

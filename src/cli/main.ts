@@ -93,7 +93,7 @@ function buildProgram(): Command {
     .option('--correlate', 'two captures of the same streams, one near each host: one-way loss and delay per direction')
     .option('--policy <file>', 'DSCP policy (YAML or JSON) to audit every flow against; the built-in Cisco UC policy otherwise')
     .option('--sip-timeout <time>', 'SIP transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)')
-    .addOption(new Option('--table <table>', 'with --format csv: which table (heartbeat streams, DSCP flows, SIP calls, RTP streams, ICCS mesh links, load balancer health checks)').choices(CSV_TABLES).default('streams'))
+    .addOption(new Option('--table <table>', 'with --format csv: which table (heartbeat streams, DSCP flows, SIP calls, RTP streams, ICCS mesh links, load balancer health checks, multicast group members and streams)').choices(CSV_TABLES).default('streams'))
     .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
   for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions(), ...mediaOptions(), quietOption()]) analyzeCmd.addOption(o);
   analyzeCmd.action(async (named: string[], flags: AnalyzeFlags & FormatFlags & MediaFlags & { read?: string; correlate?: boolean; failOn?: FailOnCondition[]; table: CsvTable; quiet?: boolean }) => {

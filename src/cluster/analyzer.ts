@@ -1,7 +1,9 @@
 // The cluster views as one consumer of the pipeline: TCP connections feed
 // the call-processing mesh and the load balancer health checks; SIP-over-TCP
-// connections count their RFC 5626 CRLF keepalives. UDP is none of its
-// business, so it takes the fast lane's batches and ignores them.
+// connections count their RFC 5626 CRLF keepalives; IGMP and MLD feed the
+// multicast groups. UDP is none of its business (multicast RTP is taken from
+// the media analysis at report time), so it takes the fast lane's batches
+// and ignores them.
 
 import type { PacketRecord } from '../../dissectors/types.js';
 import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
@@ -9,6 +11,8 @@ import { DEFAULT_CLUSTER_PARAMS, type ClusterParams } from './params.js';
 import { TcpConnections, type TcpConnection } from './tcp-connections.js';
 import { MeshTracker, type MeshReport } from './mesh.js';
 import { HealthCheckTracker, type HealthCheckReport } from './health-checks.js';
+import { MulticastTracker, type MulticastReport } from './multicast.js';
+import type { RtpStreamReport } from '../media/analyzer.js';
 
 export interface CrlfKeepalives {
   /** "\r\n\r\n" pings and "\r\n" pongs on SIP-over-TCP connections. */
@@ -32,6 +36,7 @@ export class ClusterAnalyzer implements BatchConsumer {
   private readonly checks: HealthCheckTracker;
   private readonly tcp: TcpConnections;
   private readonly crlf: CrlfKeepalives = { pings: 0, pongs: 0, connections: 0 };
+  private readonly groups = new MulticastTracker();
   private finished: ClusterReport | null = null;
 
   constructor(params: Partial<ClusterParams> = {}) {
@@ -44,6 +49,7 @@ export class ClusterAnalyzer implements BatchConsumer {
 
   readonly add = (rec: PacketRecord): void => {
     if (rec.transport === 'tcp') this.tcp.add(rec);
+    else if (rec.membership !== null) this.groups.add(rec);
   };
 
   addUdpBatch(_batch: UdpBatch): void {}
@@ -69,6 +75,11 @@ export class ClusterAnalyzer implements BatchConsumer {
       connectionsEvicted: this.tcp.evicted,
     };
     return this.finished;
+  }
+
+  /** The multicast groups, with the RTP streams the media analysis found sent to them. Call once. */
+  multicast(rtp: readonly RtpStreamReport[]): MulticastReport {
+    return this.groups.report(rtp);
   }
 
   /** Both directions of every health-check probe (after report()). */

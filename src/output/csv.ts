@@ -9,8 +9,8 @@ import { observedByPackets, type FlowAudit } from '../dscp/audit.js';
 import { isoTime } from '../common/time-format.js';
 import { sanitize } from './sanitize.js';
 
-export type CsvTable = 'streams' | 'flows' | 'calls' | 'rtp' | 'mesh' | 'health-checks';
-export const CSV_TABLES: readonly CsvTable[] = ['streams', 'flows', 'calls', 'rtp', 'mesh', 'health-checks'];
+export type CsvTable = 'streams' | 'flows' | 'calls' | 'rtp' | 'mesh' | 'health-checks' | 'multicast';
+export const CSV_TABLES: readonly CsvTable[] = ['streams', 'flows', 'calls', 'rtp', 'mesh', 'health-checks', 'multicast'];
 
 type Cell = string | number | boolean | null;
 
@@ -140,6 +140,26 @@ function healthChecksTable(reports: FileReport[]): string {
   return csv(header, rows);
 }
 
+/** One row per multicast group member (role member) and per stream sent to a group (role stream); a group with neither gets one row. */
+function multicastTable(reports: FileReport[]): string {
+  const header = [
+    'file', 'group', 'role', 'address', 'protocol', 'joined', 'left', 'sources', 'received_nothing', 'flow', 'ssrc', 'packets', 'lost', 'dscp', 'marked_ef', 'nobody_joined',
+    'group_members_at_end', 'group_joins', 'group_leaves',
+  ];
+  const rows = reports.flatMap((r) => r.multicast.groups.flatMap((g) => {
+    const tail: Cell[] = [g.members.join(';'), g.joins, g.leaves];
+    const members = g.memberDetails.map((m): Cell[] => [
+      r.file, g.group, 'member', m.address, m.protocol, time(m.joinedAt), time(m.leftAt), m.sources === null ? 'any' : m.sources.join(';'), m.receivedNothing,
+      null, null, null, null, null, null, null, ...tail,
+    ]);
+    const streams = g.streams.map((s): Cell[] => [
+      r.file, g.group, 'stream', s.src, null, time(s.first), time(s.last), null, null, s.flow, s.ssrc, s.packets, s.lost, markings(s.dscp), s.markedEf, s.nobodyJoined, ...tail,
+    ]);
+    return [...members, ...streams];
+  }));
+  return csv(header, rows);
+}
+
 export function csvTable(which: CsvTable, reports: FileReport[]): string {
   switch (which) {
     case 'streams':
@@ -154,5 +174,7 @@ export function csvTable(which: CsvTable, reports: FileReport[]): string {
       return meshTable(reports);
     case 'health-checks':
       return healthChecksTable(reports);
+    case 'multicast':
+      return multicastTable(reports);
   }
 }

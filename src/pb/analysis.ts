@@ -1,12 +1,12 @@
 // An `analyze` report as protobuf records: per file, its capture facts, the
 // heartbeat streams and events, the SIP calls (with their media's MOS) and
-// keepalives, the RTP streams, the DSCP verdicts, the mesh links and health checks.
+// keepalives, the RTP streams, the DSCP verdicts, the mesh links, health checks and multicast groups.
 
 import type { FileReport } from '../analysis/analyze.js';
 import type { PbRecord } from './messages.js';
 import {
   captureMessage, dscpVerdictMessage, healthCheckMessage, heartbeatEventMessage, heartbeatStreamMessage, keepaliveMessage, meshLinkMessage,
-  rtpStreamMessage, serviceLinkMessage, sipCallMessage,
+  multicastGroupMessage, rtpStreamMessage, serviceLinkMessage, sipCallMessage,
 } from './records.js';
 
 export function* analysisRecords(r: FileReport): Generator<PbRecord> {
@@ -22,4 +22,5 @@ export function* analysisRecords(r: FileReport): Generator<PbRecord> {
   for (const l of mesh.links) yield { meshLink: meshLinkMessage(l, mesh.port) };
   for (const s of mesh.services) yield { meshLink: serviceLinkMessage(s) };
   for (const h of r.cluster.healthChecks.checks) yield { healthCheck: healthCheckMessage(h) };
+  for (const g of r.multicast.groups) yield { multicastGroup: multicastGroupMessage(g) };
 }

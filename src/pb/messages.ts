@@ -256,6 +256,15 @@ export interface PbHealthCheck {
   dscp: Record<string, number>;
 }
 
+export interface PbMulticastGroup {
+  group: string;
+  members: string[];
+  joins: number;
+  leaves: number;
+  streams: Array<{ flow: string; ssrc: string; packets: number; lost: number; dscp: Record<string, number>; markedEf: boolean; nobodyJoined: boolean }>;
+  silentMembers: string[];
+}
+
 /** One `Record`: exactly one kind set. */
 export type PbRecord =
   | { header: PbHeader }
@@ -270,4 +279,5 @@ export type PbRecord =
   | { rtpStream: PbRtpStream }
   | { meshLink: PbMeshLink }
   | { healthCheck: PbHealthCheck }
+  | { multicastGroup: PbMulticastGroup }
   | { end: PbEnd };

@@ -13,9 +13,10 @@ import type { LiveEvent } from '../live/view-model.js';
 import type { CallMedia, RtpStreamReport } from '../media/analyzer.js';
 import type { MeshLink, ServiceLink } from '../cluster/mesh.js';
 import type { HealthCheck } from '../cluster/health-checks.js';
+import type { MulticastGroup } from '../cluster/multicast.js';
 import {
   APP, TRANSPORT, VERDICT,
-  type PbCapture, type PbDscpVerdict, type PbHealthCheck, type PbMeshLink, type PbHeartbeatEvent, type PbHeartbeatStream, type PbIp, type PbKeepalive,
+  type PbCapture, type PbDscpVerdict, type PbHealthCheck, type PbMeshLink, type PbMulticastGroup, type PbHeartbeatEvent, type PbHeartbeatStream, type PbIp, type PbKeepalive,
   type PbLiveEvent, type PbPacket, type PbRtpStream, type PbSipCall, type PbSipMessage,
 } from './messages.js';
 
@@ -163,5 +164,12 @@ export function healthCheckMessage(h: HealthCheck): PbHealthCheck {
     checker: h.checker, target: h.target, port: h.port, probes: h.probes, failed: h.failed, refused: h.refused, unanswered: h.unanswered,
     intervalS: opt(h.intervalS), first: h.first, last: h.last, firstFailure: opt(h.firstFailure), lastFailure: opt(h.lastFailure),
     failingSince: opt(h.failingSince), dscp: h.dscp,
+  };
+}
+
+export function multicastGroupMessage(g: MulticastGroup): PbMulticastGroup {
+  return {
+    group: g.group, members: g.members, joins: g.joins, leaves: g.leaves, silentMembers: g.silentMembers,
+    streams: g.streams.map((s) => ({ flow: s.flow, ssrc: s.ssrc, packets: s.packets, lost: s.lost, dscp: s.dscp, markedEf: s.markedEf, nobodyJoined: s.nobodyJoined })),
   };
 }
