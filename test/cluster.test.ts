@@ -6,12 +6,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import { ICCS, LB, MESH_NODES, SIP_NODES, START_SEC, TcpScript, lbFrames, meshFrames, writeFrames, type TimedFrame } from './cluster-fixtures.js';
-import { runCli } from './helpers.js';
+import { REPO, runCli } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-cluster-'));
 const MESH = join(tmp, 'mesh.pcap');
@@ -153,6 +153,24 @@ test('analyze text, CSV, pb and --fail-on health-check', () => {
   });
   const checks = lines.filter((l) => l.healthCheck).map((l) => l.healthCheck);
   assert.deepEqual(checks.map((c) => [c.target, c.probes, c.failed]), [[SIP_NODES[0], 12, 0], [SIP_NODES[1], 12, 6]]);
+});
+
+test('the HTML report draws the mesh as a matrix with the broken links marked, and the links that went down on the timeline', () => {
+  const out = join(tmp, 'mesh.html');
+  const r = runCli(['report', MESH, LBCAP, '-o', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const html = readFileSync(out, 'utf8');
+  assert.equal((html.match(/class="mesh-cell mesh-up"/g) ?? []).length, 26 * 2);
+  assert.equal((html.match(/class="mesh-cell mesh-reset"/g) ?? []).length, 2);
+  assert.equal((html.match(/class="mesh-cell mesh-missing"/g) ?? []).length, 2);
+  assert.match(html, /title="10\.1\.0\.2 – 10\.1\.0\.5: reset; down since \+30\.000 s; 1 reset\(s\): 0 by 10\.1\.0\.2, 1 by 10\.1\.0\.5;/);
+  assert.match(html, />mesh 10\.1\.0\.1 – 10\.1\.0\.8</);
+  assert.match(html, /Load balancer health checks \(2\)/);
+  // The cluster styles come with a cluster section, and only then.
+  assert.equal(html.includes('table.mesh-matrix td.mesh-up'), true);
+  const plain = join(tmp, 'plain.html');
+  assert.equal(runCli(['report', join(REPO, 'captures', 'demo.pcap'), '-o', plain]).status, 0);
+  assert.equal(readFileSync(plain, 'utf8').includes('mesh-matrix'), false);
 });
 
 test('the config file moves the mesh to another port; a bad cluster key is one line', () => {

@@ -8,6 +8,7 @@ import type { LinkState, MeshLink, MeshReport } from '../cluster/mesh.js';
 import type { HealthCheckReport } from '../cluster/health-checks.js';
 import { markingText } from '../output/cluster-text.js';
 import { el, join, text, type Markup } from './svg.js';
+import type { TimelineLane } from './timeline.js';
 
 /** Nodes drawn in the matrix (a cluster has at most 8 call-processing nodes); the JSON has all. */
 const MAX_MATRIX_NODES = 64;
@@ -102,6 +103,36 @@ export function clusterSection(r: FileReport, id: string, at: (t: number) => str
   if (c.mesh.services.length > 0) out.push(...servicesPart(c.mesh, at));
   if (c.healthChecks.checks.length > 0) out.push(...healthPart(c.healthChecks, at));
   return join(out);
+}
+
+/** Mesh links given a lane on the event timeline. */
+const MAX_MESH_LANES = 8;
+
+/**
+ * A timeline lane per mesh link that went down: the time it was down as a
+ * span, the reset or close as a mark, its return as a dot.
+ */
+export function meshTimelineLanes(m: MeshReport, end: number): TimelineLane[] {
+  const byLink = new Map<string, TimelineLane>();
+  for (const e of m.events) {
+    const key = `${e.a} – ${e.b}`;
+    let lane = byLink.get(key);
+    if (lane === undefined) {
+      if (byLink.size >= MAX_MESH_LANES) continue;
+      lane = { label: `mesh ${key}`, marks: { losses: [], failovers: [], resets: [], restarts: [], recoveries: [] } };
+      byLink.set(key, lane);
+    }
+    const detail = `${e.type} ${key}: ${e.detail}`;
+    if (e.type === 'mesh-link-down') {
+      lane.marks.resets.push({ time: e.time, label: 'down', detail });
+      lane.marks.losses.push({ from: e.time, to: end, label: 'down', detail: `${key} down` });
+    } else {
+      lane.marks.recoveries.push({ time: e.time, label: 'up', detail });
+      const open = lane.marks.losses[lane.marks.losses.length - 1];
+      if (open !== undefined) open.to = e.time;
+    }
+  }
+  return [...byLink.values()];
 }
 
 export const CLUSTER_CSS = `

@@ -25,7 +25,7 @@ import { ladderSvg } from './ladder.js';
 import { el, EMPTY, join, raw, text, type Markup } from './svg.js';
 import { timelineSvg, type TimelineCall, type TimelineLane } from './timeline.js';
 import { formatMoment } from './scale.js';
-import { CLUSTER_CSS, clusterSection } from './cluster-section.js';
+import { CLUSTER_CSS, clusterSection, meshTimelineLanes } from './cluster-section.js';
 
 /** Heartbeat pairs drawn as plots; past this they are listed only. */
 export const MAX_PAIR_PLOTS = 64;
@@ -289,6 +289,8 @@ function timelineSection(r: FileReport, base: string): Markup {
   for (const l of lanes) {
     l.marks.resets = l.marks.resets.filter((x) => !seenResets.has(x.time) && seenResets.add(x.time) !== undefined);
   }
+  // Mesh links that went down (src/cluster/mesh.ts) below the heartbeat streams.
+  lanes.push(...meshTimelineLanes(r.cluster.mesh, end));
   const calls: TimelineCall[] = r.sipAnalysis.calls.calls.map((c) => ({
     start: c.start, end: callEnd(c, end), state: c.state,
     detail: `${c.from} → ${c.to}  ${c.state}${c.code !== null ? ` ${c.code}` : ''}  ${rel(c.start, r)}  Call-ID ${c.callId}`,
