@@ -61,7 +61,7 @@ test('mesh: 8 nodes, 28 links; one reset for good, one reset and back, one never
     ['db-replication', '10.1.0.1', '10.1.0.2', 1500, 'closed', 1000, 0],
   ]);
   assert.ok(Math.abs(m.services[1].downAt! - START_SEC - 50.001) < 1e-6);
-  assert.deepEqual(r.cluster.healthChecks.checks, []);
+  assert.deepEqual(r.cluster.healthChecks, []);
   // The audit still judges the mesh: one direction marked best effort.
   assert.equal(r.dscpAudit.totals.violation, 1);
   assert.equal(r.dscpAudit.flows[0].flow, '10.1.0.4:40019>10.1.0.6:8002');
@@ -69,20 +69,20 @@ test('mesh: 8 nodes, 28 links; one reset for good, one reset and back, one never
 
 test('health checks: two targets, 12 probes each every 5 s; 10.2.0.12 refuses the last 6; not audited as SIP', async () => {
   const r = await analyzeFile(LBCAP);
-  const h = r.cluster.healthChecks;
-  assert.equal(h.minProbes, 3);
-  assert.deepEqual(h.checks.map((c) => [c.checker, c.target, c.port, c.probes, c.failed, c.refused, c.unanswered, c.intervalS]), [
+  const checks = r.cluster.healthChecks;
+  assert.deepEqual(r.cluster.healthCheckLimits, { minProbes: 3, groupsDropped: 0 });
+  assert.deepEqual(checks.map((c) => [c.checker, c.target, c.port, c.probes, c.failed, c.refused, c.unanswered, c.intervalS]), [
     [LB, SIP_NODES[0], 5060, 12, 0, 0, 0, 5],
     [LB, SIP_NODES[1], 5060, 12, 6, 6, 0, 5],
   ]);
-  const bad = h.checks[1];
+  const bad = checks[1];
   assert.equal(bad.firstFailure! - START_SEC, 30.5);
   assert.equal(bad.lastFailure! - START_SEC, 55.5);
   assert.equal(bad.failingSince! - START_SEC, 30.5);
-  assert.equal(h.checks[0].failingSince, null);
+  assert.equal(checks[0].failingSince, null);
   // Marking of the checker's packets up to each probe's end: SYN, ACK, FIN (.11); SYN, ACK, RST, then SYN alone (.12).
-  assert.deepEqual(h.checks[0].dscp, { 0: 36 });
-  assert.deepEqual(h.checks[1].dscp, { 0: 24 });
+  assert.deepEqual(checks[0].dscp, { 0: 36 });
+  assert.deepEqual(checks[1].dscp, { 0: 24 });
   // 48 probe flows (24 probes, both directions) left out of the audit; only the SIP connection is judged, and is ok.
   assert.equal(r.dscpAudit.totals.healthCheckFlows, 48);
   assert.equal(r.dscpAudit.totals.violation, 0);

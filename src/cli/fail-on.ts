@@ -38,7 +38,7 @@ export function failOnFindings(reports: FileReport[], conditions: FailOnConditio
         `call(s) or stream(s) with MOS below ${limits.mos}`,
       ],
       'rtp-loss': [r.rtp.streams.filter((s) => s.lossPercent > limits.rtpLossPercent).length, `RTP stream(s) losing more than ${limits.rtpLossPercent} %`],
-      'health-check': [r.cluster.healthChecks.checks.filter((h) => h.failed > 0).length, 'load balancer health-check target(s) failing probes'],
+      'health-check': [r.cluster.healthChecks.filter((h) => h.failed > 0).length, 'load balancer health-check target(s) failing probes'],
     };
     for (const c of conditions) if (counts[c][0] > 0) found.push(`${counts[c][0]} ${counts[c][1]} in ${r.file}`);
   }

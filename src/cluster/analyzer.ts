@@ -10,7 +10,7 @@ import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
 import { DEFAULT_CLUSTER_PARAMS, type ClusterParams } from './params.js';
 import { TcpConnections, type TcpConnection } from './tcp-connections.js';
 import { MeshTracker, type MeshReport } from './mesh.js';
-import { HealthCheckTracker, type HealthCheckReport } from './health-checks.js';
+import { HealthCheckTracker, type HealthCheck } from './health-checks.js';
 import { MulticastTracker, type MulticastReport } from './multicast.js';
 import type { RtpStreamReport } from '../media/analyzer.js';
 
@@ -24,7 +24,10 @@ export interface CrlfKeepalives {
 
 export interface ClusterReport {
   mesh: MeshReport;
-  healthChecks: HealthCheckReport;
+  /** One entry per checker and target. */
+  healthChecks: HealthCheck[];
+  /** What makes a checker, and candidate pairs dropped to bound memory. */
+  healthCheckLimits: { minProbes: number; groupsDropped: number };
   sipCrlfKeepalives: CrlfKeepalives;
   /** TCP connections handed over before they ended, to keep the connection table bounded. */
   connectionsEvicted: number;
@@ -68,9 +71,11 @@ export class ClusterAnalyzer implements BatchConsumer {
   report(): ClusterReport {
     if (this.finished) return this.finished;
     this.tcp.finish();
+    const checks = this.checks.report();
     this.finished = {
       mesh: this.mesh.report(),
-      healthChecks: this.checks.report(),
+      healthChecks: checks.checks,
+      healthCheckLimits: { minProbes: checks.minProbes, groupsDropped: checks.groupsDropped },
       sipCrlfKeepalives: { ...this.crlf },
       connectionsEvicted: this.tcp.evicted,
     };

@@ -6,7 +6,7 @@
 import { phbName } from '../../dissectors/dscp.js';
 import type { ClusterReport } from '../cluster/analyzer.js';
 import type { DirectionFacts, LinkState, MeshLink, MeshReport } from '../cluster/mesh.js';
-import type { HealthCheck, HealthCheckReport } from '../cluster/health-checks.js';
+import type { HealthCheck } from '../cluster/health-checks.js';
 import { table } from './table.js';
 
 /** Links listed when up (every link not up is listed); the JSON has all. */
@@ -118,18 +118,18 @@ function failedText(h: HealthCheck): string {
   return `${h.failed} (${how})`;
 }
 
-function healthText(r: HealthCheckReport, origin: number): string {
-  const failing = r.checks.filter((h) => h.failingSince !== null).length;
+function healthText(checks: HealthCheck[], limits: ClusterReport['healthCheckLimits'], origin: number): string {
+  const failing = checks.filter((h) => h.failingSince !== null).length;
   const out = [
-    `Health checks (TCP connect/close probes with no payload, ≥ ${r.minProbes} from one source to one service; ` +
-      `${plural(r.checks.length, 'checker-target pair')}${failing ? `, ${failing} FAILING at the end` : ''})`,
+    `Health checks (TCP connect/close probes with no payload, ≥ ${limits.minProbes} from one source to one service; ` +
+      `${plural(checks.length, 'checker-target pair')}${failing ? `, ${failing} FAILING at the end` : ''})`,
   ];
-  out.push(table(['checker', 'target', 'port', 'probes', 'failed', 'every s', 'first failure', 'last failure', 'failing since', 'dscp'], r.checks.map((h) => [
+  out.push(table(['checker', 'target', 'port', 'probes', 'failed', 'every s', 'first failure', 'last failure', 'failing since', 'dscp'], checks.map((h) => [
     h.checker, h.target, h.port, h.probes, failedText(h), h.intervalS === null ? '-' : h.intervalS.toFixed(1),
     rel(h.firstFailure, origin), rel(h.lastFailure, origin), h.failingSince === null ? '-' : rel(h.failingSince, origin), markingText(h.dscp),
   ])));
   out.push('  (reported here, not as SIP; the DSCP audit leaves the probes to rules naming app health-check)');
-  if (r.groupsDropped > 0) out.push(`  ${plural(r.groupsDropped, 'candidate source-service pair')} dropped to bound memory`);
+  if (limits.groupsDropped > 0) out.push(`  ${plural(limits.groupsDropped, 'candidate source-service pair')} dropped to bound memory`);
   return out.join('\n');
 }
 
@@ -138,7 +138,7 @@ export function clusterText(c: ClusterReport, origin: number): string {
   const out: string[] = [];
   if (c.mesh.nodes.length > 0) out.push(meshText(c.mesh, origin));
   if (c.mesh.services.length > 0) out.push(servicesText(c.mesh, origin));
-  if (c.healthChecks.checks.length > 0) out.push(healthText(c.healthChecks, origin));
+  if (c.healthChecks.length > 0) out.push(healthText(c.healthChecks, c.healthCheckLimits, origin));
   const k = c.sipCrlfKeepalives;
   if (k.connections > 0) {
     out.push(`SIP CRLF keepalives (RFC 5626): ${plural(k.pings, 'ping')} ("\\r\\n\\r\\n"), ${plural(k.pongs, 'pong')} ("\\r\\n") on ${plural(k.connections, 'TCP connection')}; neither messages nor garbage`);

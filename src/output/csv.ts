@@ -133,7 +133,7 @@ function healthChecksTable(reports: FileReport[]): string {
     'file', 'checker', 'target', 'port', 'probes', 'failed', 'refused', 'unanswered', 'interval_s', 'first_time', 'last_time',
     'first_failure', 'last_failure', 'failing_since', 'dscp',
   ];
-  const rows = reports.flatMap((r) => r.cluster.healthChecks.checks.map((h): Cell[] => [
+  const rows = reports.flatMap((r) => r.cluster.healthChecks.map((h): Cell[] => [
     r.file, h.checker, h.target, h.port, h.probes, h.failed, h.refused, h.unanswered, h.intervalS, time(h.first), time(h.last),
     time(h.firstFailure), time(h.lastFailure), time(h.failingSince), markings(h.dscp),
   ]));

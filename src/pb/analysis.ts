@@ -21,6 +21,6 @@ export function* analysisRecords(r: FileReport): Generator<PbRecord> {
   const mesh = r.cluster.mesh;
   for (const l of mesh.links) yield { meshLink: meshLinkMessage(l, mesh.port) };
   for (const s of mesh.services) yield { meshLink: serviceLinkMessage(s) };
-  for (const h of r.cluster.healthChecks.checks) yield { healthCheck: healthCheckMessage(h) };
+  for (const h of r.cluster.healthChecks) yield { healthCheck: healthCheckMessage(h) };
   for (const g of r.multicast.groups) yield { multicastGroup: multicastGroupMessage(g) };
 }

@@ -5,7 +5,7 @@
 
 import type { FileReport } from '../analysis/analyze.js';
 import type { LinkState, MeshLink, MeshReport } from '../cluster/mesh.js';
-import type { HealthCheckReport } from '../cluster/health-checks.js';
+import type { HealthCheck } from '../cluster/health-checks.js';
 import { markingText } from '../output/cluster-text.js';
 import { el, join, text, type Markup } from './svg.js';
 import type { TimelineLane } from './timeline.js';
@@ -84,10 +84,10 @@ function servicesPart(m: MeshReport, at: (t: number) => string): Markup[] {
   ];
 }
 
-function healthPart(h: HealthCheckReport, at: (t: number) => string): Markup[] {
+function healthPart(checks: HealthCheck[], at: (t: number) => string): Markup[] {
   return [
-    el('h4', {}, text(`Load balancer health checks (${h.checks.length})`)),
-    simpleTable(['checker', 'target', 'port', 'probes', 'failed', 'every s', 'first failure', 'last failure', 'failing since', 'DSCP'], h.checks.map((c) => [
+    el('h4', {}, text(`Load balancer health checks (${checks.length})`)),
+    simpleTable(['checker', 'target', 'port', 'probes', 'failed', 'every s', 'first failure', 'last failure', 'failing since', 'DSCP'], checks.map((c) => [
       c.checker, c.target, c.port, c.probes, c.failed, c.intervalS === null ? '-' : c.intervalS.toFixed(1),
       c.firstFailure === null ? '-' : at(c.firstFailure), c.lastFailure === null ? '-' : at(c.lastFailure), c.failingSince === null ? '-' : at(c.failingSince), markingText(c.dscp),
     ])),
@@ -97,11 +97,11 @@ function healthPart(h: HealthCheckReport, at: (t: number) => string): Markup[] {
 /** The section, or null when the capture has no mesh, service link or health check. `at` formats a time. */
 export function clusterSection(r: FileReport, id: string, at: (t: number) => string): Markup | null {
   const c = r.cluster;
-  if (c.mesh.nodes.length === 0 && c.mesh.services.length === 0 && c.healthChecks.checks.length === 0) return null;
+  if (c.mesh.nodes.length === 0 && c.mesh.services.length === 0 && c.healthChecks.length === 0) return null;
   const out: Markup[] = [el('h3', { id }, text('Cluster'))];
   if (c.mesh.nodes.length > 0) out.push(...meshPart(c.mesh, at));
   if (c.mesh.services.length > 0) out.push(...servicesPart(c.mesh, at));
-  if (c.healthChecks.checks.length > 0) out.push(...healthPart(c.healthChecks, at));
+  if (c.healthChecks.length > 0) out.push(...healthPart(c.healthChecks, at));
   return join(out);
 }
 
