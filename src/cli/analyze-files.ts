@@ -41,6 +41,7 @@ export interface AnalyzeSetup {
   count?: number;
   media: Partial<MediaParams>;
   cluster: Partial<ClusterParams>;
+  rtpSeries: boolean;
 }
 
 export function analyzeSetup(flags: AnalyzeFlags): AnalyzeSetup {
@@ -53,6 +54,7 @@ export function analyzeSetup(flags: AnalyzeFlags): AnalyzeSetup {
     count: flags.count !== undefined ? wholeNumber(flags.count, '--count') : undefined,
     media: mediaParams(flags),
     cluster: clusterParams(flags),
+    rtpSeries: flags.rtpSeries === true,
   };
 }
 
