@@ -137,7 +137,7 @@ export function fixtureSnapshot(): LiveSnapshot {
     ],
     dscpTotals: {
       flows: 5, packets: 1121, violation: 1, accepted: 1, unclassified: 0, ok: 3, mixed: 1, asymmetricConversations: 1,
-      evicted: 0, notAudited: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
+      evicted: 0, notAudited: 0, healthCheckFlows: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
     },
     media: {
       streams: [

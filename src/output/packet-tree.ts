@@ -6,6 +6,7 @@ import { linkTypeName } from '../../dissectors/link.js';
 import { tcpFlagString } from '../../dissectors/tcp.js';
 import { sanitize } from './sanitize.js';
 import { isoTime } from '../common/time-format.js';
+import { groupRecordName } from '../../dissectors/igmp.js';
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -40,6 +41,18 @@ export function packetTree(rec: PacketRecord): string {
       out.push(`    Flags: ${tcpFlagString(rec.tcp.flags)} (0x${rec.tcp.flags.toString(16).padStart(3, '0')})`);
       out.push(`    Seq: ${rec.tcp.seq}, Ack: ${rec.tcp.ack}, Window: ${rec.tcp.window}`);
     }
+  }
+  const m = rec.membership;
+  if (m) {
+    out.push(`  ${m.protocol === 'igmp' ? 'IGMP' : 'MLD (ICMPv6)'}: version ${m.version || '?'}, type ${m.type} (0x${m.type.toString(16).padStart(2, '0')}), ${m.kind}`);
+    if (m.group !== null) out.push(`    Group: ${m.group}`);
+    if (m.maxResponseMs !== null) out.push(`    Max response: ${m.maxResponseMs} ms`);
+    if (m.kind === 'report' && m.version >= (m.protocol === 'igmp' ? 3 : 2)) out.push(`    Group records: ${m.records.length}`);
+    for (const r of m.records) {
+      out.push(`    Record: ${groupRecordName(r.type)} (${r.type}), group ${r.group}, ${r.sources.length} source${r.sources.length === 1 ? '' : 's'}`);
+      for (const src of r.sources) out.push(`      Source: ${src}`);
+    }
+    if (m.error) out.push(`    Error: ${m.error}`);
   }
   if (rec.hb) out.push(`  MDS heartbeat: seq ${rec.hb.seq} (${rec.hb.byteOrder === 'le' ? 'little' : 'big'}-endian DWORD)`);
   if (rec.rtp) {

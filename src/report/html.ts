@@ -27,6 +27,7 @@ import { ladderSvg } from './ladder.js';
 import { el, EMPTY, join, raw, text, type Markup } from './svg.js';
 import { timelineSvg, type TimelineCall, type TimelineLane } from './timeline.js';
 import { formatMoment } from './scale.js';
+import { CLUSTER_CSS, clusterSection, meshTimelineLanes } from './cluster-section.js';
 import { mediaPlot, type FailoverWindow } from './media-plot.js';
 import type { RtpStreamReport } from '../media/analyzer.js';
 
@@ -292,6 +293,8 @@ function timelineSection(r: FileReport, base: string): Markup {
   for (const l of lanes) {
     l.marks.resets = l.marks.resets.filter((x) => !seenResets.has(x.time) && seenResets.add(x.time) !== undefined);
   }
+  // Mesh links that went down (src/cluster/mesh.ts) below the heartbeat streams.
+  lanes.push(...meshTimelineLanes(r.cluster.mesh, end));
   const calls: TimelineCall[] = r.sipAnalysis.calls.calls.map((c) => ({
     start: c.start, end: callEnd(c, end), state: c.state,
     detail: `${c.from} → ${c.to}  ${c.state}${c.code !== null ? ` ${c.code}` : ''}  ${rel(c.start, r)}  Call-ID ${c.callId}`,
@@ -603,11 +606,12 @@ function fileSection(rf: ReportFile, index: number): Markup {
   const problems: Markup[] = [];
   if (r.error) problems.push(note(`The capture could not be read to the end: ${r.error}. What came before is reported.`, 'error'));
   for (const w of r.warnings) problems.push(note(`warning: ${w}`, 'warn'));
+  const cluster = clusterSection(r, `${base}-cluster`, (t) => rel(t, r));
   return el('section', { class: 'capture-file', id: base, 'data-file': r.file }, [
     el('h2', {}, [el('span', { class: 'file-index' }, text(`${index + 1}`)), el('span', { class: 'mono' }, text(fileName(r.file)))]),
     el('nav', { class: 'file-nav' }, [
-      ['Capture', `${base}-capture`], ['Heartbeats', `${base}-heartbeats`], ['Timeline', `${base}-timeline`], ['SIP calls', `${base}-sip`], ['Media', `${base}-media`], ['DSCP', `${base}-dscp`], ['Ladders', `${base}-ladders`],
-    ].filter(([label]) => label !== 'Ladders' || ladderAnchors(r, rf, base).size > 0).map(([label, id]) => el('a', { href: `#${id}` }, text(label)))),
+      ['Capture', `${base}-capture`], ['Heartbeats', `${base}-heartbeats`], ['Timeline', `${base}-timeline`], ['SIP calls', `${base}-sip`], ['Media', `${base}-media`], ['Cluster', `${base}-cluster`], ['DSCP', `${base}-dscp`], ['Ladders', `${base}-ladders`],
+    ].filter(([label]) => (label !== 'Ladders' || ladderAnchors(r, rf, base).size > 0) && (label !== 'Cluster' || cluster !== null)).map(([label, id]) => el('a', { href: `#${id}` }, text(label)))),
     ...problems,
     findings(r),
     el('h3', { id: `${base}-capture` }, text('Capture')),
@@ -616,6 +620,7 @@ function fileSection(rf: ReportFile, index: number): Markup {
     timelineSection(r, base),
     sipSection(r, rf, base),
     mediaSection(r, rf, base),
+    cluster ?? EMPTY,
     dscpSection(r, base),
     laddersSection(r, rf, base),
   ]);
@@ -645,7 +650,8 @@ export function renderReport(doc: ReportDocument): string {
       el('meta', { name: 'generator', content: `ucprobe ${doc.version}` }, null),
       el('link', { rel: 'icon', href: 'data:,' }, null),
       el('title', {}, text(title)),
-      el('style', {}, raw(CSS)),
+      // The cluster styles only where a cluster section is drawn: other reports stay as they were.
+      el('style', {}, raw(doc.files.some((f) => clusterSection(f.report, '', String) !== null) ? CSS + CLUSTER_CSS : CSS)),
     ]),
     el('body', {}, el('main', {}, body)),
   ])}\n`;
