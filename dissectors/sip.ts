@@ -519,7 +519,8 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, 
   msg.bodyEnd = bodyEnd;
   if (bodyEnd > bodyStart) {
     if (msg.contentType === 'application/sdp') {
-      msg.sdp = t.high ? parseSdpBytes(b, bodyStart, bodyEnd) : parseSdp(t.text.slice(bodyStart - t.base, bodyEnd - t.base));
+      // Its own string (not a slice of the message's): analyzers keep rtpmap names from it.
+      msg.sdp = t.high ? parseSdpBytes(b, bodyStart, bodyEnd) : parseSdp(t.buf.toString('latin1', bodyStart, bodyEnd));
     } else if (msg.contentType?.startsWith('multipart/')) {
       const sdp = sdpPart(msg.body!);
       if (sdp !== null) msg.sdp = parseSdpBytes(sdp, 0, sdp.length);

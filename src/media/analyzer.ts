@@ -298,18 +298,11 @@ export class MediaAnalyzer implements BatchConsumer {
         if (addr === null || media.port <= 0 || !RTP_PROFILE.test(media.proto)) continue;
         const at = endpoint(addr, media.port);
         this.sdp.set(at, {
-          callId: detach(m.callId), announcedBy: sender, offer, endpoint: at, media: media.media, rtpmap: detachedRtpmap(media.rtpmap), payloadTypes: [...media.payloadTypes],
+          callId: detach(m.callId), announcedBy: sender, offer, endpoint: at, media: media.media, rtpmap: { ...media.rtpmap }, payloadTypes: [...media.payloadTypes],
         });
       }
     }
   }
-}
-
-/** A copy of an rtpmap whose strings hold no SIP message text (bindings outlive their message). */
-function detachedRtpmap(rtpmap: Record<number, string>): Record<number, string> {
-  const out: Record<number, string> = {};
-  for (const pt in rtpmap) out[pt] = detach(rtpmap[pt]);
-  return out;
 }
 
 export function ssrcHex(ssrc: number): string {
