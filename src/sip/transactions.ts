@@ -5,6 +5,10 @@
 // Key: top Via branch + CSeq method (RFC 3261 17.2.3; the ACK for a non-2xx
 // final response carries the INVITE's branch and belongs to the INVITE
 // transaction). Without a branch (RFC 2543) the key is Call-ID + CSeq.
+// An INVITE's key is the branch itself, the message's own string: most
+// messages of a call (the INVITE, its responses and ACK) are looked up with
+// no key built; other methods' keys are "METHOD branch" (a branch holds no
+// SP, an RFC 2543 key starts "2543|", a method holds no "|": never equal).
 // The sent-by is left out of the key on purpose: a capture point between
 // hops sees each hop's transaction under its own branch anyway, and a
 // mangled sent-by (NAT, received=) would split one transaction in two.
@@ -144,7 +148,7 @@ function keyOf(ev: SipEvent): string {
   const cseq = m.cseq!;
   const method = cseq.method === 'ACK' ? 'INVITE' : cseq.method;
   // RFC 3261 branches are unique per transaction; an RFC 2543 one (no cookie) may be reused, so it is only a qualifier there.
-  if (m.branch !== null && m.branch.startsWith(MAGIC_COOKIE)) return `${m.branch}|${method}`;
+  if (m.branch !== null && m.branch.startsWith(MAGIC_COOKIE)) return method === 'INVITE' ? m.branch : `${method} ${m.branch}`;
   return `2543|${m.callId}|${cseq.seq}|${method}|${m.branch ?? ''}`;
 }
 
@@ -269,8 +273,10 @@ export class TransactionTracker {
     return { tx, kind: 'ack' };
   }
 
-  private start(key: string, ev: SipEvent): Transaction {
+  private start(parsedKey: string, ev: SipEvent): Transaction {
     const m = ev.msg;
+    // An INVITE's key is a slice of the message's text: the table keeps a copy.
+    const key = detach(parsedKey);
     const tx: Transaction = {
       key, method: detach(m.method!), callId: detach(m.callId!), cseq: m.cseq!.seq, client: ev.src, server: ev.dst,
       start: ev.ts, startTime: ev.time, requests: 1, firstProvisional: null, final: null, finalStatus: null,
