@@ -683,6 +683,13 @@ function internMethod(s: string): string {
   return s;
 }
 
+/** s from `at` to its end, as a method constant when it is one (no slice made). */
+function methodAt(s: string, at: number): string {
+  const n = s.length - at;
+  for (const m of METHOD_NAMES) if (m.length === n && s.startsWith(m, at)) return m;
+  return s.slice(at);
+}
+
 /** The text of [s, e): UTF-8 when it holds bytes >= 0x80 (identical to Latin-1 otherwise). */
 function textAt(t: MessageText, s: number, e: number): string {
   const v = t.text.slice(s - t.base, e - t.base);
@@ -813,39 +820,37 @@ function checkRequestUri(uri: string, errors: string[]): void {
     addError(errors, 'Request-URI without a scheme');
     return;
   }
-  const scheme = uri.slice(0, colon).toLowerCase();
-  if (scheme !== 'sip' && scheme !== 'sips') return;
-  // userinfo never contains "@" (RFC 3261 25.1), so the first one ends it.
-  const rest = uri.slice(colon + 1);
-  const at = rest.indexOf('@');
-  const hostPart = at >= 0 ? rest.slice(at + 1) : rest;
-  if (hostPart.length === 0) {
+  if (!nameIs(uri, 0, colon, 'sip') && !nameIs(uri, 0, colon, 'sips')) return;
+  // userinfo never contains "@" (RFC 3261 25.1), so the first one ends it. The host part is uri[host..].
+  const at = uri.indexOf('@', colon + 1);
+  const host = at >= 0 ? at + 1 : colon + 1;
+  if (host === uri.length) {
     addError(errors, 'Request-URI without a host');
     return;
   }
-  if (hostPart.charCodeAt(0) === LBRACKET) {
-    if (hostPart.indexOf(']') < 0) addError(errors, 'unterminated IPv6 reference in Request-URI');
+  if (uri.charCodeAt(host) === LBRACKET) {
+    if (uri.indexOf(']', host) < 0) addError(errors, 'unterminated IPv6 reference in Request-URI');
   } else {
-    let hostEnd = hostPart.length;
-    for (let k = 0; k < hostPart.length; k++) {
-      const c = hostPart.charCodeAt(k);
+    let hostEnd = uri.length;
+    for (let k = host; k < uri.length; k++) {
+      const c = uri.charCodeAt(k);
       if (c === SEMI || c === 0x3f) {
         hostEnd = k;
         break;
       }
     }
     let colons = 0;
-    for (let k = 0; k < hostEnd; k++) if (hostPart.charCodeAt(k) === COLON) colons++;
+    for (let k = host; k < hostEnd; k++) if (uri.charCodeAt(k) === COLON) colons++;
     if (colons > 1) addError(errors, 'IPv6 address in Request-URI host without [ ]');
   }
   // RFC 3261 19.1.1: headers are not allowed in a Request-URI.
-  if (hostPart.indexOf('?') >= 0) addError(errors, 'escaped headers (?) in a SIP Request-URI');
+  if (uri.indexOf('?', host) >= 0) addError(errors, 'escaped headers (?) in a SIP Request-URI');
 }
 
 /** Index of the ":" ending a URI scheme (ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), or -1. */
-function schemeEnd(s: string): number {
-  if (s.length === 0 || !isAlpha(s.charCodeAt(0))) return -1;
-  for (let k = 1; k < s.length; k++) {
+function schemeEnd(s: string, start = 0, end = s.length): number {
+  if (end <= start || !isAlpha(s.charCodeAt(start))) return -1;
+  for (let k = start + 1; k < end; k++) {
     const c = s.charCodeAt(k);
     if (c === COLON) return k;
     if (!(isAlpha(c) || isDigit(c) || c === 0x2b || c === 0x2d || c === DOT)) return -1;
@@ -962,23 +967,24 @@ function headerLabel(id: number): string {
 
 function cseqHeader(msg: SipMessage, v: string, errors: string[]): void {
   let k = 0;
-  while (k < v.length && isDigit(v.charCodeAt(k))) k++;
-  const digits = v.slice(0, k);
+  let n = 0;
+  while (k < v.length && isDigit(v.charCodeAt(k))) n = n * 10 + (v.charCodeAt(k++) - 0x30);
   let j = k;
   while (j < v.length && isWsp(v.charCodeAt(j))) j++;
-  const method = internMethod(v.slice(j));
+  const method = methodAt(v, j);
   let methodOk = method.length > 0 && j > k;
   for (let i = 0; i < method.length && methodOk; i++) if (!isToken(method.charCodeAt(i))) methodOk = false;
-  if (digits.length === 0 || !methodOk) {
+  if (k === 0 || !methodOk) {
     addError(errors, `malformed CSeq "${clip(v)}"`);
     return;
   }
-  const seq = Number(digits);
+  // Exact up to 15 digits; a longer run is rounded as Number() rounds it.
+  const seq = k <= 15 ? n : Number(v.slice(0, k));
   if (msg.cseq !== null) {
     if (msg.cseq.seq !== seq || msg.cseq.method !== method) addError(errors, 'more than one CSeq');
     return;
   }
-  if (seq > MAX_CSEQ) addError(errors, `CSeq number ${clip(digits)} exceeds 2^31-1`);
+  if (seq > MAX_CSEQ) addError(errors, `CSeq number ${clip(v.slice(0, k))} exceeds 2^31-1`);
   msg.cseq = { seq, method };
 }
 
@@ -1068,21 +1074,28 @@ function endOfQuoted(s: string, k: number): number {
   return -1;
 }
 
-function hasWsp(s: string): boolean {
-  for (let k = 0; k < s.length; k++) if (isWsp(s.charCodeAt(k))) return true;
+function hasWsp(s: string, start = 0, end = s.length): boolean {
+  for (let k = start; k < end; k++) if (isWsp(s.charCodeAt(k))) return true;
   return false;
 }
 
 function addrList(v: string, label: string, errors: string[], isContact: boolean): void {
-  for (const part of splitList(v)) {
-    if (part.trim().length === 0) {
-      addError(errors, `${label}: empty list element`);
-      continue;
-    }
-    const expires: string[] | null = isContact ? [] : null;
-    parseAddr(part, label, errors, isContact ? 'expires' : null, expires);
-    if (expires !== null) for (const pv of expires) scalar(pv, 'Contact expires', MAX_DELTA_SECONDS, false, errors);
+  // Most values are one element: no list is made for them.
+  if (v.indexOf(',') < 0) addrListElement(v, label, errors, isContact);
+  else for (const part of splitList(v)) addrListElement(part, label, errors, isContact);
+}
+
+/** The expires values of the Contact element being read (reused: elements are read one at a time). */
+const contactExpires: string[] = [];
+
+function addrListElement(part: string, label: string, errors: string[], isContact: boolean): void {
+  if (part.trim().length === 0) {
+    addError(errors, `${label}: empty list element`);
+    return;
   }
+  contactExpires.length = 0;
+  parseAddr(part, label, errors, isContact ? 'expires' : null, isContact ? contactExpires : null);
+  if (isContact) for (const pv of contactExpires) scalar(pv, 'Contact expires', MAX_DELTA_SECONDS, false, errors);
 }
 
 /**
@@ -1145,9 +1158,9 @@ function angleAddr(s: string, k: number, label: string, errors: string[]): numbe
     addError(errors, `${label}: "<" without ">"`);
     return -1;
   }
-  const uri = s.slice(k + 1, gt);
-  if (hasWsp(uri)) addError(errors, `${label}: whitespace inside addr-spec`);
-  else if (schemeEnd(uri) < 0) addError(errors, `${label}: URI without a scheme`);
+  // The URI is s[k + 1..gt), read in place.
+  if (hasWsp(s, k + 1, gt)) addError(errors, `${label}: whitespace inside addr-spec`);
+  else if (schemeEnd(s, k + 1, gt) < 0) addError(errors, `${label}: URI without a scheme`);
   return gt + 1;
 }
 
@@ -1230,21 +1243,26 @@ function nameIs(s: string, start: number, end: number, lower: string): boolean {
 
 /** Via: sent-protocol LWS sent-by *( SEMI via-params ), comma-separated; returns the first branch. */
 function viaHeader(v: string, errors: string[]): string | null {
+  // Most values are one element: no list is made for them.
+  if (v.indexOf(',') < 0) return viaElement(v, true, errors);
   let branch: string | null = null;
   let first = true;
   for (const part of splitList(v)) {
-    if (part.trim().length === 0) {
-      addError(errors, 'Via: empty list element');
-      first = false;
-      continue;
-    }
-    const k = viaSentBy(part, errors);
-    // Only the first Via's branch is kept; the others' parameters are checked.
-    const b = k >= 0 ? params(part, k, 'Via', errors, first ? 'branch' : null) : null;
+    const b = viaElement(part, first, errors);
     if (first) branch = b;
     first = false;
   }
   return branch;
+}
+
+/** One Via of a list; only the first one's branch is kept, the others' parameters are checked. */
+function viaElement(part: string, first: boolean, errors: string[]): string | null {
+  if (part.trim().length === 0) {
+    addError(errors, 'Via: empty list element');
+    return null;
+  }
+  const k = viaSentBy(part, errors);
+  return k >= 0 ? params(part, k, 'Via', errors, first ? 'branch' : null) : null;
 }
 
 /** Parses "SIP / 2.0 / UDP host[:port]" (SLASH and COLON allow SWS); returns the index after it, or -1. */
