@@ -16,6 +16,7 @@ import { DscpAudit, type DscpAuditReport } from '../dscp/audit.js';
 import { defaultPolicy } from '../dscp/default-policy.js';
 import type { DscpPolicy } from '../dscp/policy.js';
 import { MediaAnalyzer, type FailoverOverlap, type MediaParams, type MediaReport, type RtcpReport } from '../media/analyzer.js';
+import { MediaSeriesStore } from '../media/stream-series.js';
 
 export interface CaptureSummary {
   format: string;
@@ -83,6 +84,10 @@ export interface AnalyzeExtras {
   progress?: ReadProgress;
   /** RTP stream table size and jitter buffer. */
   media?: Partial<MediaParams>;
+  /** Keeps each RTP stream's jitter and loss over time (the HTML report's plots); none kept when absent. */
+  mediaSeries?: MediaSeriesStore;
+  /** Each RTP stream's jitter and loss over time in the report itself (`analyze --json --rtp-series`). */
+  rtpSeries?: boolean;
   /** Asked after each packet: true stops the read there (Ctrl-C), and the report covers what was read. */
   until?: () => boolean;
   /** Only the packets this capture filter selects are analysed (tcpdump's language). */
@@ -105,7 +110,8 @@ export async function analyzeFile(
   const dscp = new DscpCounter();
   const hb = new HeartbeatAnalyzer(heartbeat);
   const audit = new DscpAudit(extras.dscpPolicy ?? defaultPolicy());
-  const media = new MediaAnalyzer(extras.media);
+  const series = extras.mediaSeries ?? (extras.rtpSeries ? new MediaSeriesStore() : null);
+  const media = new MediaAnalyzer(extras.media, series);
   // Every analyzer takes the pipeline's fast lane; a further consumer of records only closes it.
   const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, media, ...also], opts);
   const facts = newFacts();
@@ -125,6 +131,10 @@ export async function analyzeFile(
   const heartbeats = hb.report(facts.lastTs);
   const rtp = media.report();
   rtp.failoverOverlaps = failoverOverlaps(heartbeats, rtp);
+  if (extras.rtpSeries && series !== null) {
+    for (const s of rtp.streams) s.series = series.get(s.key);
+    rtp.seriesTotals = series.totals();
+  }
   return {
     file: path,
     capture: summarizeCapture(facts),

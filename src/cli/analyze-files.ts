@@ -39,6 +39,7 @@ export interface AnalyzeSetup {
   filter?: CaptureFilter;
   count?: number;
   media: Partial<MediaParams>;
+  rtpSeries: boolean;
 }
 
 export function analyzeSetup(flags: AnalyzeFlags): AnalyzeSetup {
@@ -50,6 +51,7 @@ export function analyzeSetup(flags: AnalyzeFlags): AnalyzeSetup {
     filter: flags.filter !== undefined ? captureFilter(flags.filter) : undefined,
     count: flags.count !== undefined ? wholeNumber(flags.count, '--count') : undefined,
     media: mediaParams(flags),
+    rtpSeries: flags.rtpSeries === true,
   };
 }
 

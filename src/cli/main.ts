@@ -101,7 +101,8 @@ function buildProgram(): Command {
     if (files.length === 0) throw new UsageError('a capture file is needed: ucprobe analyze FILE... (or -r FILE)');
     const format = outputFormat(flags);
     // Checked here, before any worker starts: a bad flag is one line, as always.
-    const { opts, params, dscpPolicy, sip, filter, count, media } = analyzeSetup(flags);
+    const { opts, params, dscpPolicy, sip, filter, count, media, rtpSeries } = analyzeSetup(flags);
+    if (rtpSeries && format !== 'json') throw new UsageError('--rtp-series: only with --json (the series are not in the text, CSV or pb output)');
     const limits = mediaLimits(flags);
     if (flags.correlate && files.length !== 2) throw new UsageError(`--correlate: expected two captures (one near each host), got ${files.length}`);
     const vantages = flags.correlate ? files.map((f) => new VantageCollector(f)) : [];
@@ -113,7 +114,7 @@ function buildProgram(): Command {
       else {
         for (const [i, f] of files.entries()) {
           if (run.interrupted) break;
-          reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, media, filter, count, progress: run.next(f), until: run.until }));
+          reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, media, rtpSeries, filter, count, progress: run.next(f), until: run.until }));
         }
       }
     } finally {
