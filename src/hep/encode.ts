@@ -11,7 +11,8 @@ import {
   HEP3_FIELD, HEP3_HEADER_LEN, HEP3_MAGIC, HEP3_MAX_LEN, HEP_AF_INET, HEP_AF_INET6, HEP_CHUNK, HEP_CHUNK_FIELD,
   HEP_CHUNK_HEADER_LEN, HEP_VENDOR_GENERIC, type HepChunk,
 } from '../../dissectors/hep.js';
-import { ipBytes, writeU16, writeU32, type IpAddress } from '../writer/frame-builder.js';
+import { ipBytes, type IpAddress } from '../writer/frame-builder.js';
+import { writeU16, writeU32 } from '../../dissectors/wire.js';
 
 export interface HepMessage {
   ipFamily: 4 | 6;
