@@ -8,7 +8,7 @@ export const GRE_PROTO_PPP = 0x880b;
 export const GRE_PROTO_TEB = 0x6558;
 const GRE_MIN_LEN = 4;
 /** Flags and version, protocol type, then the optional 32-bit fields in this order: checksum, key, sequence, ack (v1). */
-export const GRE_FIELD = Object.freeze({ FLAGS_VERSION: 0, PROTOCOL: 2, OPTIONAL: 4 } as const);
+export const GRE_FIELD = { FLAGS_VERSION: 0, PROTOCOL: 2, OPTIONAL: 4 } as const;
 const FLAG_CHECKSUM = 0x8000;
 const FLAG_ROUTING = 0x4000;
 const FLAG_KEY = 0x2000;

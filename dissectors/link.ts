@@ -5,7 +5,7 @@
 
 import type { LinkResult } from './types.js';
 import { decodePppoeSession } from './ppp.js';
-import { readU16, writeU16, writeU32 } from './wire.js';
+import { writeU16, writeU32 } from './wire.js';
 
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
@@ -29,18 +29,18 @@ export const ETHERTYPE_PPPOE_SESSION = 0x8864;
 export const ETHERTYPE_NONE = -1;
 
 export const ETH_HEADER_LEN = 14;
-export const ETH_FIELD = Object.freeze({ DST: 0, SRC: 6, ETHERTYPE: 12 } as const);
+export const ETH_FIELD = { DST: 0, SRC: 6, ETHERTYPE: 12 } as const;
 /** An 802.1Q/802.1ad tag: its TPID sits where the EtherType was, then these 4 bytes follow. */
 export const VLAN_TAG_LEN = 4;
-export const VLAN_FIELD = Object.freeze({ TCI: 0, ETHERTYPE: 2 } as const);
+export const VLAN_FIELD = { TCI: 0, ETHERTYPE: 2 } as const;
 export const VLAN_VID_MASK = 0x0fff;
 export const VLAN_DEI = 0x1000;
 export const SLL_HEADER_LEN = 16;
-export const SLL_FIELD = Object.freeze({ PACKET_TYPE: 0, ARPHRD_TYPE: 2, ADDRESS_LENGTH: 4, ADDRESS: 6, PROTOCOL: 14 } as const);
+export const SLL_FIELD = { PACKET_TYPE: 0, ARPHRD_TYPE: 2, ADDRESS_LENGTH: 4, ADDRESS: 6, PROTOCOL: 14 } as const;
 /** Offset of the protocol (an EtherType) in the SLL header; SLL2 has it first. */
 export const SLL_PROTOCOL = SLL_FIELD.PROTOCOL;
 export const SLL2_HEADER_LEN = 20;
-export const SLL2_FIELD = Object.freeze({ PROTOCOL: 0, RESERVED: 2, IFINDEX: 4, ARPHRD_TYPE: 8, PACKET_TYPE: 10, ADDRESS_LENGTH: 11, ADDRESS: 12 } as const);
+export const SLL2_FIELD = { PROTOCOL: 0, RESERVED: 2, IFINDEX: 4, ARPHRD_TYPE: 8, PACKET_TYPE: 10, ADDRESS_LENGTH: 11, ADDRESS: 12 } as const;
 /** Room for a link-layer address in SLL/SLL2 headers. */
 export const SLL_ADDRESS_MAX = 8;
 /** ARPHRD_ETHER: the usual hardware type in cooked captures. */
@@ -67,13 +67,13 @@ function fail(offset: number, error: string): LinkResult {
 export function decodeEthernet(b: Uint8Array, off: number, end: number): LinkResult {
   if (end - off < ETH_HEADER_LEN) return fail(off, `ethernet: ${end - off} bytes, header needs ${ETH_HEADER_LEN}`);
   let p = off + ETH_FIELD.ETHERTYPE;
-  let type = readU16(b, p);
+  let type = (b[p] << 8) | b[p + 1];
   p += 2;
   let vlans: number[] | null = null;
   while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
     if (end - p < VLAN_TAG_LEN) return { etherType: ETHERTYPE_NONE, offset: p, vlans, error: 'vlan: tag truncated' };
-    (vlans ??= []).push(readU16(b, p + VLAN_FIELD.TCI) & VLAN_VID_MASK);
-    type = readU16(b, p + VLAN_FIELD.ETHERTYPE);
+    (vlans ??= []).push(((b[p + VLAN_FIELD.TCI] << 8) | b[p + VLAN_FIELD.TCI + 1]) & VLAN_VID_MASK);
+    type = (b[p + VLAN_FIELD.ETHERTYPE] << 8) | b[p + VLAN_FIELD.ETHERTYPE + 1];
     p += VLAN_TAG_LEN;
   }
   if (type <= 1500) return { etherType: ETHERTYPE_NONE, offset: p, vlans, error: null };
@@ -87,14 +87,14 @@ export function decodeEthernet(b: Uint8Array, off: number, end: number): LinkRes
 /** Linux cooked capture v1 (16-byte header, protocol at the end). */
 export function decodeSll(b: Uint8Array, off: number, end: number): LinkResult {
   if (end - off < SLL_HEADER_LEN) return fail(off, `sll: ${end - off} bytes, header needs ${SLL_HEADER_LEN}`);
-  const type = readU16(b, off + SLL_FIELD.PROTOCOL);
+  const type = (b[off + SLL_FIELD.PROTOCOL] << 8) | b[off + SLL_FIELD.PROTOCOL + 1];
   return { etherType: type > 1500 ? type : ETHERTYPE_NONE, offset: off + SLL_HEADER_LEN, vlans: null, error: null };
 }
 
 /** Linux cooked capture v2 (20-byte header, protocol first). */
 export function decodeSll2(b: Uint8Array, off: number, end: number): LinkResult {
   if (end - off < SLL2_HEADER_LEN) return fail(off, `sll2: ${end - off} bytes, header needs ${SLL2_HEADER_LEN}`);
-  const type = readU16(b, off + SLL2_FIELD.PROTOCOL);
+  const type = (b[off + SLL2_FIELD.PROTOCOL] << 8) | b[off + SLL2_FIELD.PROTOCOL + 1];
   return { etherType: type > 1500 ? type : ETHERTYPE_NONE, offset: off + SLL2_HEADER_LEN, vlans: null, error: null };
 }
 

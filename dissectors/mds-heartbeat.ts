@@ -5,7 +5,7 @@ import type { ByteOrder, HeartbeatRecord } from './types.js';
 
 export const HEARTBEAT_PAYLOAD_LEN = 4;
 /** The payload is one DWORD: the sender's sequence number, in the sender's byte order. */
-export const HEARTBEAT_FIELD = Object.freeze({ SEQ: 0 } as const);
+export const HEARTBEAT_FIELD = { SEQ: 0 } as const;
 /** The UDP port range where the contact-center software's heartbeats are documented. */
 export const DEFAULT_HEARTBEAT_PORTS: readonly [number, number] = [39500, 39999];
 

@@ -7,7 +7,7 @@ import { readU16, writeU16 } from './wire.js';
 
 export const PPPOE_HEADER_LEN = 6;
 /** Version and type (0x11), code (0 in a session), session id, length of the PPP frame after this header. */
-export const PPPOE_FIELD = Object.freeze({ VER_TYPE: 0, CODE: 1, SESSION_ID: 2, LENGTH: 4 } as const);
+export const PPPOE_FIELD = { VER_TYPE: 0, CODE: 1, SESSION_ID: 2, LENGTH: 4 } as const;
 const PPPOE_VER_TYPE = 0x11;
 export const PPP_IPV4 = 0x0021;
 export const PPP_IPV6 = 0x0057;

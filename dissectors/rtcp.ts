@@ -27,26 +27,26 @@ export const SDES_CNAME = 1;
 export const RTCP_VERSION = 2;
 
 /** The common header: version, padding, count (5 bits), packet type, length in 32-bit words minus one. */
-export const RTCP_FIELD = Object.freeze({ V_P_COUNT: 0, PT: 1, LENGTH: 2, SSRC: 4 } as const);
+export const RTCP_FIELD = { V_P_COUNT: 0, PT: 1, LENGTH: 2, SSRC: 4 } as const;
 export const RTCP_PADDING = 0x20;
 export const RTCP_COUNT_MASK = 0x1f;
 /** An SR after its common header: sender SSRC, NTP time (its middle 32 bits at NTP_MIDDLE), RTP time, counts, then report blocks. */
-export const RTCP_SR_FIELD = Object.freeze({ NTP: 8, NTP_MIDDLE: 10, RTP_TIMESTAMP: 16, PACKETS: 20, OCTETS: 24, REPORTS: 28 } as const);
+export const RTCP_SR_FIELD = { NTP: 8, NTP_MIDDLE: 10, RTP_TIMESTAMP: 16, PACKETS: 20, OCTETS: 24, REPORTS: 28 } as const;
 /** An RR's report blocks follow the sender SSRC. */
 export const RTCP_RR_REPORTS = 8;
-export const RTCP_REPORT_FIELD = Object.freeze({ SSRC: 0, FRACTION_LOST: 4, CUMULATIVE_LOST: 5, HIGHEST_SEQ: 8, JITTER: 12, LSR: 16, DLSR: 20 } as const);
+export const RTCP_REPORT_FIELD = { SSRC: 0, FRACTION_LOST: 4, CUMULATIVE_LOST: 5, HIGHEST_SEQ: 8, JITTER: 12, LSR: 16, DLSR: 20 } as const;
 /** SDES chunk: SSRC, then items (type, length, text) to a zero type and padding to 32 bits. */
-export const SDES_ITEM_FIELD = Object.freeze({ TYPE: 0, LENGTH: 1, TEXT: 2 } as const);
+export const SDES_ITEM_FIELD = { TYPE: 0, LENGTH: 1, TEXT: 2 } as const;
 /** APP: SSRC, 4-character name, data. */
-export const RTCP_APP_FIELD = Object.freeze({ NAME: 8, DATA: 12 } as const);
+export const RTCP_APP_FIELD = { NAME: 8, DATA: 12 } as const;
 /** XR report block header: block type, type-specific byte, length in words minus one. */
-export const XR_BLOCK_FIELD = Object.freeze({ TYPE: 0, LENGTH: 2, BODY: 4 } as const);
+export const XR_BLOCK_FIELD = { TYPE: 0, LENGTH: 2, BODY: 4 } as const;
 /** A VoIP Metrics block's body (RFC 3611 §4.7), from after its block header. */
-export const XR_VOIP_FIELD = Object.freeze({
+export const XR_VOIP_FIELD = {
   SSRC: 0, LOSS_RATE: 4, DISCARD_RATE: 5, BURST_DENSITY: 6, GAP_DENSITY: 7, BURST_DURATION: 8, GAP_DURATION: 10,
   ROUND_TRIP_DELAY: 12, END_SYSTEM_DELAY: 14, SIGNAL_LEVEL: 16, NOISE_LEVEL: 17, RERL: 18, GMIN: 19, R_FACTOR: 20,
   EXT_R_FACTOR: 21, MOS_LQ: 22, MOS_CQ: 23, RX_CONFIG: 24, JB_NOMINAL: 26, JB_MAX: 28, JB_ABS_MAX: 30,
-} as const);
+} as const;
 /** "Unavailable" in an XR level or quality field. */
 const XR_UNAVAILABLE = 127;
 /** RFC 3611's suggested Gmin. */

@@ -1,9 +1,12 @@
 // UDP header, read by decodeUdp and written by emitUdp at the same offsets.
 
-import { finishChecksum, onesComplementSum, pseudoHeaderSum, readU16, writeU16, type PseudoHeader } from './wire.js';
+import { finishChecksum, onesComplementSum, pseudoHeaderSum, writeU16, type PseudoHeader } from './wire.js';
 
 export const UDP_HEADER_LEN = 8;
-export const UDP_FIELD = Object.freeze({ SRC_PORT: 0, DST_PORT: 2, LENGTH: 4, CHECKSUM: 6 } as const);
+export const UDP_FIELD = { SRC_PORT: 0, DST_PORT: 2, LENGTH: 4, CHECKSUM: 6 } as const;
+// The decoder reads through plain constants and inline byte reads: helper calls spent the inlining budget of the layered decode (~20% slower).
+const { SRC_PORT: F_SRC_PORT, DST_PORT: F_DST_PORT, LENGTH: F_LENGTH } = UDP_FIELD;
+
 /** IP protocol number of UDP (the pseudo-header's protocol). */
 export const IPPROTO_UDP = 17;
 
@@ -20,9 +23,9 @@ export function decodeUdp(b: Uint8Array, off: number, end: number, captureCut: b
   if (end - off < UDP_HEADER_LEN) {
     return { sport: 0, dport: 0, offset: off, end, error: `udp: ${end - off} bytes, header needs ${UDP_HEADER_LEN}` };
   }
-  const sport = readU16(b, off + UDP_FIELD.SRC_PORT);
-  const dport = readU16(b, off + UDP_FIELD.DST_PORT);
-  const length = readU16(b, off + UDP_FIELD.LENGTH);
+  const sport = (b[off + F_SRC_PORT] << 8) | b[off + F_SRC_PORT + 1];
+  const dport = (b[off + F_DST_PORT] << 8) | b[off + F_DST_PORT + 1];
+  const length = (b[off + F_LENGTH] << 8) | b[off + F_LENGTH + 1];
   let payloadEnd = off + length;
   let error: string | null = null;
   if (length < UDP_HEADER_LEN) {
