@@ -89,6 +89,8 @@ export interface AnalyzeExtras {
   filter?: CaptureFilter;
   /** Stop after this many packets analysed (those the filter selects), as tcpdump -c. */
   count?: number;
+  /** Leave the RTP/RTCP statistics out (the benchmark's "media off" run, to time what they cost): the report's rtp is empty. */
+  withoutMedia?: boolean;
 }
 
 /** `also`: further consumers to run in the same pass (e.g. two-vantage correlation; one of records only closes the fast lane). */
@@ -106,8 +108,8 @@ export async function analyzeFile(
   const hb = new HeartbeatAnalyzer(heartbeat);
   const audit = new DscpAudit(extras.dscpPolicy ?? defaultPolicy());
   const media = new MediaAnalyzer(extras.media);
-  // Every analyzer takes the pipeline's fast lane; a further consumer of records only closes it.
-  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, media, ...also], opts);
+  // Every analyzer takes the pipeline's lane; a further consumer of records only makes the pipeline fill it from records.
+  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, ...(extras.withoutMedia ? [] : [media]), ...also], opts);
   const facts = newFacts();
   let error: string | null = null;
   try {
