@@ -77,8 +77,11 @@ export class DatagramClassifier {
       for (const media of m.sdp.media) {
         const addr = mediaAddress(m.sdp, media);
         if (addr && media.port > 0) {
-          this.mediaEndpoints.set(detach(endpoint(addr, media.port)), RTP_PROFILE.test(media.proto) ? SDP_RTP : SDP_OTHER);
-          this.epoch = (this.epoch + 1) & 0x1fffffff;
+          const at = endpoint(addr, media.port);
+          const says = RTP_PROFILE.test(media.proto) ? SDP_RTP : SDP_OTHER;
+          // Only news makes the flows' cached answers stale (a 200 OK or a re-INVITE repeats the offer's endpoints).
+          if (this.mediaEndpoints.peek(at) !== says) this.epoch = (this.epoch + 1) & 0x1fffffff;
+          this.mediaEndpoints.set(detach(at), says);
         }
       }
     }

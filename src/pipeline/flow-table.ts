@@ -149,7 +149,8 @@ export class FlowTable {
     const ports = k[o + K_PORTS];
     const sport = ports >>> 16;
     const dport = ports & 0xffff;
-    return new FlowInfo(flowKeyOf(src, sport, dst, dport), src, dst, sport, dport, k[o + K_META] & 0xff, version);
+    // Made once per id: flowKeyOf's memo would only add garbage for a scan's one-packet flows.
+    return new FlowInfo(`${endpoint(src, sport)}>${endpoint(dst, dport)}`, src, dst, sport, dport, k[o + K_META] & 0xff, version);
   }
 
   /** The id of the key in `probe`, interning it when new. */
