@@ -41,13 +41,15 @@ export interface PipelineStats {
   fragmentsReassembled: number;
   tcpGapBytes: number;
   sipGarbageBytes: number;
+  /** The flow table: flows interned, how many it let go to stay bounded, its capacity. */
+  flows: FlowTableStats;
 }
 
 const DEFAULT_SIP_TCP_PORTS: ReadonlySet<number> = new Set([5060]);
 const MAX_TRACKED = 65536;
 
 export class Pipeline implements FrameSink {
-  readonly stats: PipelineStats = { frames: 0, errors: 0, fragmentsReassembled: 0, tcpGapBytes: 0, sipGarbageBytes: 0 };
+  readonly stats: PipelineStats;
   readonly flows: FlowTable;
   private readonly opts: PipelineOptions;
   private readonly sipTcpPorts: ReadonlySet<number>;
@@ -68,14 +70,10 @@ export class Pipeline implements FrameSink {
     this.opts = { ...DEFAULT_DECODE_OPTIONS, ...opts };
     this.sipTcpPorts = opts.sipTcpPorts ?? DEFAULT_SIP_TCP_PORTS;
     this.flows = new FlowTable(opts.maxFlows);
+    this.stats = { frames: 0, errors: 0, fragmentsReassembled: 0, tcpGapBytes: 0, sipGarbageBytes: 0, flows: this.flows.stats };
     this.batch = new UdpBatch(this.flows);
     this.classifier = new DatagramClassifier(this.flows, this.opts.heartbeatPorts, this.opts.heartbeatByteOrder);
     for (const c of this.laneConsumers) c.useFlows?.(this.flows);
-  }
-
-  /** The flow table's counts: flows interned and evicted. */
-  get flowStats(): FlowTableStats {
-    return this.flows.stats;
   }
 
   /** Handle one captured frame; `bytes` may be reused by the caller afterwards. */
