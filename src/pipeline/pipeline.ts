@@ -110,8 +110,8 @@ export class Pipeline implements FrameSink {
     if (this.recordOnly.length > 0 || info.caplen !== info.len || !readIpUdp(info.linkType, b, start, start + info.caplen, f)) return false;
     const p = f.payload;
     const end = f.payloadEnd;
-    // SIP is a record (the same test as the dissector's, dissectors/frame.ts).
-    if (end - p > 12 && looksLikeSip(b, p, end)) return false;
+    // SIP is a record (the same test as the dissector's, dissectors/frame.ts); it starts with an ASCII letter.
+    if (end - p > 12 && b[p] < 0x80 && looksLikeSip(b, p, end)) return false;
     const flow = f.version === 4
       ? this.flows.ipv4(IPPROTO_UDP, f.src, f.dst, f.sport, f.dport)
       : this.flows.ipv6(IPPROTO_UDP, b, f.srcOffset, f.dstOffset, f.sport, f.dport);
