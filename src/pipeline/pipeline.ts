@@ -209,8 +209,10 @@ export class Pipeline implements FrameSink {
     const tcp = rec.tcp;
     const p = rec.payload;
     if (!tcp || !rec.ip) return;
-    const key = rec.flow !== NO_FLOW ? this.flows.info(rec.flow).key : flowKey(rec);
     const sipPort = this.sipTcpPorts.has(rec.sport) || this.sipTcpPorts.has(rec.dport);
+    // The flow's name only when it may carry SIP: a scan's SYNs need none.
+    if (this.framers.size === 0 && !sipPort && !(p && p.length > 0 && looksLikeSip(p, 0, p.length))) return;
+    const key = rec.flow !== NO_FLOW ? this.flows.info(rec.flow).key : flowKey(rec);
     let framer = this.framers.get(key);
     if (!framer) {
       if (!sipPort && !(p && p.length > 0 && looksLikeSip(p, 0, p.length))) return;
