@@ -93,7 +93,7 @@ export interface AnalyzeExtras {
   withoutMedia?: boolean;
 }
 
-/** `also`: further consumers to run in the same pass (e.g. two-vantage correlation; one of records only closes the fast lane). */
+/** `also`: further consumers to run in the same pass (e.g. two-vantage correlation; one of records only makes the pipeline fill the lane from records). */
 export async function analyzeFile(
   path: string,
   opts: Partial<PipelineOptions> = {},

@@ -4,11 +4,13 @@
 // port or by its shape (a flow of 4-byte datagrams counting up, counted from
 // its first datagram once promoted), RTP on an endpoint SDP announced or by
 // its header's shape where SDP said nothing, RTCP left to a record (the media
-// analyzer reads it whole). The SIP dissector's own test (dissectors/sip.ts)
-// comes first on both paths: SIP always becomes a record.
+// analyzer reads it whole). The dissector's own rules come first on both
+// paths (dissectors/frame.ts): SIP by its start line, always a record; a
+// heartbeat port as the dissector names it.
 
 import type { SipMessage } from '../../dissectors/types.js';
 import { looksLikeRtp, rtpHeaderLength } from '../../dissectors/rtp.js';
+import { onHeartbeatPort } from '../../dissectors/frame.js';
 import { BoundedMap } from '../common/bounded-map.js';
 import { detach } from '../common/detach.js';
 import { endpoint, mediaAddress } from './flow-key.js';
@@ -41,10 +43,9 @@ export class DatagramClassifier {
     this.sdpByFlow = new FlowSlots(flows);
   }
 
-  /** Either port in the heartbeat range: a 4-byte payload there is a heartbeat, whatever its value. */
+  /** Either port in the heartbeat range: a 4-byte payload there is a heartbeat, whatever its value (the dissector's own rule). */
   onHeartbeatPort(sport: number, dport: number): boolean {
-    const r = this.heartbeatPorts;
-    return (dport >= r[0] && dport <= r[1]) || (sport >= r[0] && sport <= r[1]);
+    return onHeartbeatPort(sport, dport, this.heartbeatPorts);
   }
 
   /**
