@@ -7,7 +7,7 @@ import type { ByteOrder, FrameInfo, IpHeader, PacketRecord } from './types.js';
 import {
   AF_INET, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_QINQ_OLD, ETHERTYPE_VLAN, ETH_HEADER_LEN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, NULL_HEADER_LEN, SLL2_HEADER_LEN, SLL_HEADER_LEN, SLL_PROTOCOL, VLAN_TAG_LEN,
-  decodeEthernet, isRawIp, linkDecoder, linkTypeName, nullFamily,
+  decodeEthernet, isInet6Family, isRawIp, linkDecoder, linkTypeName, nullFamily,
 } from './link.js';
 import { decodePpp } from './ppp.js';
 import { IPV4_MIN_HEADER_LEN, Ipv4Header, decodeIpv4, type IpDecode } from './ipv4.js';
@@ -45,7 +45,7 @@ export function emptyRecord(info: FrameInfo): PacketRecord {
     truncated: info.caplen < info.len,
     vlans: null, ip: null, outerIp: null,
     transport: null, sport: 0, dport: 0, tcp: null, payload: null,
-    app: null, hb: null, rtp: null, sip: null, membership: null, error: null,
+    app: null, hb: null, rtp: null, sip: null, membership: null, error: null, flow: -1,
   };
 }
 
@@ -126,12 +126,16 @@ function decodeLayers(rec: PacketRecord, b: Uint8Array, opts: DecodeOptions): Pa
   return rec;
 }
 
-/** The fields of a plain IPv4/UDP frame, filled in place by readIpv4Udp. */
-export interface Ipv4UdpFields {
-  /** IPv4 addresses as the header's 32 bits. */
+/** The fields of a plain IPv4 or IPv6 UDP frame, filled in place by readIpUdp. */
+export interface IpUdpFields {
+  version: 4 | 6;
+  /** IPv4 addresses as the header's 32 bits (IPv4 only). */
   src: number;
   dst: number;
-  /** The TOS byte: DSCP << 2 | ECN. */
+  /** IPv6: where the 16-byte addresses start in the frame's buffer. */
+  srcOffset: number;
+  dstOffset: number;
+  /** The TOS byte or the traffic class: DSCP << 2 | ECN. */
   tos: number;
   ttl: number;
   id: number;
@@ -142,72 +146,123 @@ export interface Ipv4UdpFields {
   payloadEnd: number;
   /** The Ethernet frame carried 802.1Q/802.1ad tags (the record's `vlans` is not null). */
   vlanTagged: boolean;
+  /** What the link header named: ETHERTYPE_IPV4 or ETHERTYPE_IPV6 (raw IP: by the version nibble). */
+  etherType: number;
 }
 
-export function newIpv4UdpFields(): Ipv4UdpFields {
-  return { src: 0, dst: 0, tos: 0, ttl: 0, id: 0, sport: 0, dport: 0, payload: 0, payloadEnd: 0, vlanTagged: false };
+export function newIpUdpFields(): IpUdpFields {
+  return { version: 4, src: 0, dst: 0, srcOffset: 0, dstOffset: 0, tos: 0, ttl: 0, id: 0, sport: 0, dport: 0, payload: 0, payloadEnd: 0, vlanTagged: false, etherType: 0 };
 }
+
+const IPV6_HEADER_LEN = 40;
 
 /**
- * Where IPv4 starts behind the link header of b[start..end), read in place
- * by the same rules as the link decoders (link.ts): Ethernet, untagged or
+ * Where IP starts behind the link header of b[start..end), read in place by
+ * the same rules as the link decoders (link.ts): Ethernet, untagged or
  * tagged (802.1Q, 802.1ad; `out.vlanTagged` says which), Linux cooked SLL
- * and SLL2 (what `tcpdump -i any` writes), BSD null/loopback and raw IP.
- * -1 for anything else (ARP, PPPoE, IPv6, a cut header), which the layered
- * decode handles; raw IP is only a candidate, the caller checks the version.
+ * and SLL2 (what `tcpdump -i any` writes), BSD null/loopback and raw IP;
+ * `out.etherType` says which IP the link header named. -1 for anything else
+ * (ARP, PPPoE, a cut header), which the layered decode handles.
  */
-function ipv4Offset(linkType: number, b: Uint8Array, start: number, end: number, out: Ipv4UdpFields): number {
+function ipOffset(linkType: number, b: Uint8Array, start: number, end: number, out: IpUdpFields): number {
   out.vlanTagged = false;
+  let type: number;
+  let p: number;
   switch (linkType) {
     case LINKTYPE_ETHERNET: {
       if (end - start < ETH_HEADER_LEN) return -1;
-      let p = start + ETH_HEADER_LEN;
-      let type = (b[p - 2] << 8) | b[p - 1];
+      p = start + ETH_HEADER_LEN;
+      type = (b[p - 2] << 8) | b[p - 1];
       while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
         if (end - p < VLAN_TAG_LEN) return -1;
         out.vlanTagged = true;
         type = (b[p + 2] << 8) | b[p + 3];
         p += VLAN_TAG_LEN;
       }
-      return type === ETHERTYPE_IPV4 ? p : -1;
+      break;
     }
     case LINKTYPE_LINUX_SLL:
-      return end - start >= SLL_HEADER_LEN && ((b[start + SLL_PROTOCOL] << 8) | b[start + SLL_PROTOCOL + 1]) === ETHERTYPE_IPV4 ? start + SLL_HEADER_LEN : -1;
+      if (end - start < SLL_HEADER_LEN) return -1;
+      type = (b[start + SLL_PROTOCOL] << 8) | b[start + SLL_PROTOCOL + 1];
+      p = start + SLL_HEADER_LEN;
+      break;
     case LINKTYPE_LINUX_SLL2:
-      return end - start >= SLL2_HEADER_LEN && ((b[start] << 8) | b[start + 1]) === ETHERTYPE_IPV4 ? start + SLL2_HEADER_LEN : -1;
+      if (end - start < SLL2_HEADER_LEN) return -1;
+      type = (b[start] << 8) | b[start + 1];
+      p = start + SLL2_HEADER_LEN;
+      break;
     case LINKTYPE_NULL:
-    case LINKTYPE_LOOP:
-      return end - start >= NULL_HEADER_LEN && nullFamily(b, start) === AF_INET ? start + NULL_HEADER_LEN : -1;
+    case LINKTYPE_LOOP: {
+      if (end - start < NULL_HEADER_LEN) return -1;
+      const family = nullFamily(b, start);
+      type = family === AF_INET ? ETHERTYPE_IPV4 : isInet6Family(family) ? ETHERTYPE_IPV6 : -1;
+      p = start + NULL_HEADER_LEN;
+      break;
+    }
     default:
-      return isRawIp(linkType) ? start : -1;
+      if (!isRawIp(linkType) || end <= start) return -1;
+      // Raw IP: the version nibble says which, as decodeRawIp reads it.
+      type = b[start] >> 4 === 4 ? ETHERTYPE_IPV4 : b[start] >> 4 === 6 ? ETHERTYPE_IPV6 : -1;
+      p = start;
   }
+  if (type !== ETHERTYPE_IPV4 && type !== ETHERTYPE_IPV6) return -1;
+  out.etherType = type;
+  return p;
 }
 
 /**
  * The common case in one pass, with no allocation: a whole (unfragmented)
- * IPv4 datagram behind one of the link headers ipv4Offset reads, whose
- * lengths all fit, carrying UDP whose length fits. Fills `out` and returns
- * true; returns false for anything else, which the layered decode handles.
+ * IPv4 datagram, or an IPv6 one with UDP as its first next header, behind
+ * one of the link headers ipOffset reads, whose lengths all fit, carrying
+ * UDP whose length fits. Fills `out` and returns true; returns false for
+ * anything else (extension headers, jumbograms, tunnels, fragments, cut
+ * lengths), which the layered decode handles.
  */
-export function readIpv4Udp(linkType: number, b: Uint8Array, start: number, end: number, out: Ipv4UdpFields): boolean {
-  const o = ipv4Offset(linkType, b, start, end, out);
+export function readIpUdp(linkType: number, b: Uint8Array, start: number, end: number, out: IpUdpFields): boolean {
+  const o = ipOffset(linkType, b, start, end, out);
   if (o < 0 || end - o < IPV4_MIN_HEADER_LEN) return false;
-  const vihl = b[o];
-  const ihl = (vihl & 0x0f) * 4;
-  if (vihl >> 4 !== 4 || ihl < IPV4_MIN_HEADER_LEN || ihl > end - o) return false;
+  const version = b[o] >> 4;
+  // Like Wireshark (and decodeIp), an IPv4 link type carrying version 6 is read as IPv6.
+  if (version === 6) return readIpv6Udp(b, o, end, out);
+  if (version !== 4 || out.etherType !== ETHERTYPE_IPV4) return false;
+  const ihl = (b[o] & 0x0f) * 4;
+  if (ihl < IPV4_MIN_HEADER_LEN || ihl > end - o) return false;
   const totalLength = (b[o + 2] << 8) | b[o + 3];
   const ipEnd = o + totalLength;
   // Fragments (MF set or an offset) and lengths that need the general path's care.
   if (totalLength < ihl || ipEnd > end || ((b[o + 6] << 8) | b[o + 7]) & 0x3fff || b[o + 9] !== IPPROTO_UDP) return false;
-  const u = o + ihl;
-  if (ipEnd - u < UDP_HEADER_LEN) return false;
-  const udpLength = (b[u + 4] << 8) | b[u + 5];
-  if (udpLength < UDP_HEADER_LEN || u + udpLength > ipEnd) return false;
+  if (!readUdp(b, o + ihl, ipEnd, out)) return false;
+  out.version = 4;
   out.src = (b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15];
   out.dst = (b[o + 16] << 24) | (b[o + 17] << 16) | (b[o + 18] << 8) | b[o + 19];
   out.tos = b[o + 1];
   out.ttl = b[o + 8];
   out.id = (b[o + 4] << 8) | b[o + 5];
+  return true;
+}
+
+function readIpv6Udp(b: Uint8Array, o: number, end: number, out: IpUdpFields): boolean {
+  if (end - o < IPV6_HEADER_LEN || b[o + 6] !== IPPROTO_UDP) return false;
+  const payloadLength = (b[o + 4] << 8) | b[o + 5];
+  const ipEnd = o + IPV6_HEADER_LEN + payloadLength;
+  // Payload length 0 (a jumbogram, TSO) and one past the captured bytes take the general path.
+  if (payloadLength === 0 || ipEnd > end || !readUdp(b, o + IPV6_HEADER_LEN, ipEnd, out)) return false;
+  out.version = 6;
+  out.src = 0;
+  out.dst = 0;
+  out.srcOffset = o + 8;
+  out.dstOffset = o + 24;
+  out.tos = ((b[o] & 0x0f) << 4) | (b[o + 1] >> 4);
+  out.ttl = b[o + 7];
+  out.id = 0;
+  return true;
+}
+
+/** The UDP header at b[u..ipEnd): ports and payload into `out`; false when its length does not fit. */
+function readUdp(b: Uint8Array, u: number, ipEnd: number, out: IpUdpFields): boolean {
+  if (ipEnd - u < UDP_HEADER_LEN) return false;
+  const udpLength = (b[u + 4] << 8) | b[u + 5];
+  if (udpLength < UDP_HEADER_LEN || u + udpLength > ipEnd) return false;
   out.sport = (b[u] << 8) | b[u + 1];
   out.dport = (b[u + 2] << 8) | b[u + 3];
   out.payload = u + UDP_HEADER_LEN;
@@ -215,13 +270,13 @@ export function readIpv4Udp(linkType: number, b: Uint8Array, start: number, end:
   return true;
 }
 
-const scratch = newIpv4UdpFields();
+const scratch = newIpUdpFields();
 
 /** The common case of decodeFrame: fills `rec` exactly as the layered decode would, or returns false leaving it untouched. */
 function plainIpv4Udp(rec: PacketRecord, b: Uint8Array, opts: DecodeOptions): boolean {
   const f = scratch;
   // A tagged frame's record lists its VLAN ids: the layered decode makes that list.
-  if (!readIpv4Udp(rec.linkType, b, 0, b.length, f) || f.vlanTagged) return false;
+  if (!readIpUdp(rec.linkType, b, 0, b.length, f) || f.version !== 4 || f.vlanTagged) return false;
   rec.ip = new Ipv4Header(f.src, f.dst, f.tos >> 2, f.tos & 3, f.ttl, IPPROTO_UDP, f.id, null);
   rec.transport = 'udp';
   rec.sport = f.sport;

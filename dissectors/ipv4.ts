@@ -50,6 +50,18 @@ const TEXT_SLOTS = 4096;
 const textAddr = new Int32Array(TEXT_SLOTS);
 const textOf: Array<string | undefined> = new Array<string | undefined>(TEXT_SLOTS).fill(undefined);
 
+/** A dotted quad as the header's 32 bits, or null when the text is not one. */
+export function ipv4Number(text: string): number | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  let a = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return null;
+    a = (a << 8) | Number(p);
+  }
+  return a;
+}
+
 /** Dotted-quad text of an address held as a 32-bit integer (either sign). */
 export function ipv4Text(addr: number): string {
   const a = addr | 0;

@@ -142,6 +142,12 @@ export class Ipv6Header extends LazyAddressIpHeader {
     this.d3 = i32(b, off + F_DST + 12);
   }
 
+  /** The addresses as 32-bit words: source to out[s..s+4), destination to out[d..d+4). */
+  addressWords(out: Int32Array, s: number, d: number): void {
+    out[s] = this.s0; out[s + 1] = this.s1; out[s + 2] = this.s2; out[s + 3] = this.s3;
+    out[d] = this.d0; out[d + 1] = this.d1; out[d + 2] = this.d2; out[d + 3] = this.d3;
+  }
+
   protected srcToText(): string {
     return ipv6Text(this.s0, this.s1, this.s2, this.s3);
   }

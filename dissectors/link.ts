@@ -107,6 +107,11 @@ const AF_INET6_VALUES = new Set([10, 24, 28, 30]);
  * (network order) header at `off`. The byte order is guessed: a family fits
  * in one byte, so the zero bytes tell.
  */
+/** A null/loopback header's family that means IPv6 on some system. */
+export function isInet6Family(family: number): boolean {
+  return AF_INET6_VALUES.has(family);
+}
+
 export function nullFamily(b: Uint8Array, off: number): number {
   return b[off] !== 0 ? b[off] : b[off + 3];
 }

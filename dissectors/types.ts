@@ -205,6 +205,8 @@ export interface PacketRecord extends FrameInfo {
   membership: MembershipRecord | null;
   /** First layer that failed, and why. */
   error: string | null;
+  /** The pipeline's id of the UDP/TCP flow (src/pipeline/flow-table.ts); -1 until it interns one. */
+  flow: number;
 }
 
 /** What a link layer decoder found: where the network layer starts and what it is. */

@@ -24,6 +24,7 @@ import type { UdpBatch } from '../src/pipeline/udp-batch.js';
 import type { PacketRecord } from '../dissectors/types.js';
 import { decodeFrame, decodeFrameLayered } from '../dissectors/frame.js';
 import { HeartbeatStreams } from '../src/pipeline/heartbeat-streams.js';
+import { FlowTable } from '../src/pipeline/flow-table.js';
 
 const DEMO = join(REPO, 'captures', 'demo.pcap');
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-fast-lane-'));
@@ -37,7 +38,7 @@ async function sameWithAndWithoutLane(file: string, opts: Partial<PipelineOption
 }
 
 /**
- * The lane and the records' common case both read frames with readIpv4Udp;
+ * The lane and the records' common case both read frames with readIpUdp;
  * every frame of `file` must decode as the layered decoders alone decode it.
  */
 async function sameAsLayered(file: string): Promise<void> {
@@ -210,11 +211,12 @@ test('the same for heartbeats: on a heartbeat port, found by shape elsewhere, ei
   await sameWithAndWithoutLane(file, { heartbeatPorts: [40100, 40101] });
 });
 
-test('heartbeat flow state evicted from the full table starts over, by numbers as by key', () => {
-  const streams = new HeartbeatStreams(undefined, 2);
+test('heartbeat flow state evicted from the full table starts over, by flow id as by key', () => {
+  const flows = new FlowTable();
+  const streams = new HeartbeatStreams(flows, undefined, 2);
   const dword = (v: number) => Uint8Array.of(0, 0, 0, v);
-  const a = (v: number) => streams.observeIpv4(0x0a000001, 0x0a000002, 40000, 40001, false, dword(v), 0, v, 0);
-  const other = (n: number) => streams.observeIpv4(0x0a000003 + n, 0x0a000002, 40000, 40001, false, dword(1), 0, 9, 0);
+  const a = (v: number) => streams.observe(flows.ipv4(17, 0x0a000001, 0x0a000002, 40000, 40001), false, dword(v), 0, v, 0);
+  const other = (n: number) => streams.observe(flows.ipv4(17, 0x0a000003 + n, 0x0a000002, 40000, 40001), false, dword(1), 0, 9, 0);
   assert.deepEqual([a(1), a(2), a(3)], [false, false, true], 'promoted after two +1 steps');
   assert.equal(streams.seq, 3);
   assert.equal(a(4), true);

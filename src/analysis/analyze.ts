@@ -103,9 +103,11 @@ export interface AnalyzeExtras {
   count?: number;
   /** Cluster ports (ICCS, CTI, database) and table sizes. */
   cluster?: Partial<ClusterParams>;
+  /** Leave the RTP/RTCP statistics out (the benchmark's "media off" run, to time what they cost): the report's rtp is empty. */
+  withoutMedia?: boolean;
 }
 
-/** `also`: further consumers to run in the same pass (e.g. two-vantage correlation; one of records only closes the fast lane). */
+/** `also`: further consumers to run in the same pass (e.g. two-vantage correlation; one of records only makes the pipeline fill the lane from records). */
 export async function analyzeFile(
   path: string,
   opts: Partial<PipelineOptions> = {},
@@ -122,8 +124,8 @@ export async function analyzeFile(
   const series = extras.mediaSeries ?? (extras.rtpSeries ? new MediaSeriesStore() : null);
   const media = new MediaAnalyzer(extras.media, series);
   const cluster = new ClusterAnalyzer(extras.cluster);
-  // Every analyzer takes the pipeline's fast lane; a further consumer of records only closes it.
-  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, media, cluster, ...also], opts);
+  // Every analyzer takes the pipeline's lane; a further consumer of records only makes the pipeline fill it from records.
+  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, ...(extras.withoutMedia ? [] : [media]), cluster, ...also], opts);
   const facts = newFacts();
   let error: string | null = null;
   try {

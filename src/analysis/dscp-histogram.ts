@@ -66,7 +66,7 @@ export class DscpCounter implements BatchConsumer {
     h[d] = (h[d] ?? 0) + 1;
   };
 
-  /** Each entry is IPv4 UDP: RTP, a heartbeat or other-udp, its DSCP the TOS byte's upper six bits. */
+  /** Each entry is UDP over IPv4 or IPv6: RTP, a heartbeat or other-udp, its DSCP the TOS byte's (or traffic class's) upper six bits. */
   addUdpBatch(batch: UdpBatch): void {
     for (let i = 0; i < batch.length; i++) this.count(batchRow(batch.app[i]), batch.tos[i] >> 2);
   }

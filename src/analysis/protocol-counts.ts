@@ -58,18 +58,21 @@ export class ProtocolCounter implements BatchConsumer {
     else if (rec.membership) c[rec.membership.protocol]++;
   };
 
-  /** Each entry is a frame of IPv4 UDP: RTP, a heartbeat or no application. */
+  /** Each entry is a frame of UDP over IPv4 or IPv6: RTP, a heartbeat or no application. */
   addUdpBatch(batch: UdpBatch): void {
     const c = this.counts;
     const n = batch.length;
     c.frames += n;
-    c.ipv4 += n;
     c.udp += n;
+    let ipv6 = 0;
     for (let i = 0; i < n; i++) {
       c.vlanTagged += batch.vlanTagged[i];
+      ipv6 += batch.ipv6[i];
       const app = batch.app[i];
       if (app === BATCH_RTP) c.rtp++;
       else if (app === BATCH_HEARTBEAT) c.mdsHeartbeat += 1 + (batch.hbEarlier.get(i)?.length ?? 0);
     }
+    c.ipv6 += ipv6;
+    c.ipv4 += n - ipv6;
   }
 }

@@ -9,11 +9,9 @@
 // seen one is judged on eviction and only its verdict kept in the totals.
 
 import { TCP_ACK, TCP_SYN, type AppName, type PacketRecord, type SipMessage } from '../../dissectors/types.js';
-import { Ipv4Header, ipv4Text } from '../../dissectors/ipv4.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
 import { BoundedMap, RecencyMap, type RecencyEntry } from '../common/bounded-map.js';
 import { endpoint, flowKey, flowKeyOf, mediaAddress } from '../pipeline/flow-key.js';
-import { Ipv4FlowCache } from '../pipeline/ipv4-flow-cache.js';
+import { FlowSlots, NO_FLOW, type FlowTable } from '../pipeline/flow-table.js';
 import { batchAppName, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 import {
   APP_HEALTH_CHECK, APP_HEARTBEAT, APP_RTP_AUDIO, APP_RTP_OTHER, APP_RTP_VIDEO, APP_SIP, appLabel, classify,
@@ -132,11 +130,12 @@ export class DscpAudit implements BatchConsumer {
   /** "addr:port" -> SDP media kind, learned from the SIP the pipeline decoded. */
   private readonly mediaKind = new BoundedMap<string, number>(MAX_MEDIA);
   /**
-   * IPv4 flows by their numbers. Keying a flow by text means making the
+   * Flows by the pipeline's flow id. Keying a flow by text means making the
    * address text of every packet, which cost more than the rest of the audit
-   * together; the cache skips it for flows already seen.
+   * together; the id skips it for flows already seen.
    */
-  private readonly cache = new Ipv4FlowCache<FlowState>();
+  private byFlow: FlowSlots<FlowState> | null = null;
+  private flowTable: FlowTable | null = null;
   private readonly totals: DscpAuditTotals = {
     flows: 0, packets: 0, violation: 0, accepted: 0, unclassified: 0, ok: 0, mixed: 0,
     asymmetricConversations: 0, evicted: 0, notAudited: 0, healthCheckFlows: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
@@ -154,36 +153,42 @@ export class DscpAudit implements BatchConsumer {
       return;
     }
     const ts = rec.tsSec + rec.tsNsec / 1e9;
-    const f = ip instanceof Ipv4Header
-      ? this.ipv4Flow(t, ip.srcAddr, ip.dstAddr, rec.sport, rec.dport, ts)
+    const f = rec.flow !== NO_FLOW && this.flowTable !== null
+      ? this.flowById(t, this.flowTable, rec.flow, ts)
       : this.flow(t, flowKey(rec), ip.src, ip.dst, rec.sport, rec.dport, ts);
     // A SYN goes to the server's port; a SYN-ACK comes from it.
     if (rec.tcp !== null && (rec.tcp.flags & TCP_SYN) !== 0) f.serverPort = (rec.tcp.flags & TCP_ACK) !== 0 ? rec.sport : rec.dport;
     this.observe(f, ts, ip.dscp, ip.ecn, rec.app);
   };
 
-  /** Each entry is an IPv4 UDP datagram: RTP, a heartbeat or no application. */
+  useFlows(flows: FlowTable): void {
+    this.flowTable = flows;
+    this.byFlow = new FlowSlots(flows);
+  }
+
+  /** Each entry is a UDP datagram: RTP, a heartbeat or no application. */
   addUdpBatch(batch: UdpBatch): void {
+    if (this.flowTable !== batch.flows) this.useFlows(batch.flows);
+    const flows = batch.flows;
     for (let i = 0; i < batch.length; i++) {
       const ts = batch.tsSec[i] + batch.tsNsec[i] / 1e9;
-      const f = this.ipv4Flow('udp', batch.src[i], batch.dst[i], batch.sport[i], batch.dport[i], ts);
+      const f = this.flowById('udp', flows, batch.flow[i], ts);
       const tos = batch.tos[i];
       this.observe(f, ts, tos >> 2, tos & 3, batchAppName(batch.app[i]));
     }
   }
 
-  /** An IPv4 flow (addresses as the header's 32 bits), from the cache when it is there. */
-  private ipv4Flow(t: PolicyTransport, src4: number, dst4: number, sport: number, dport: number, ts: number): FlowState {
-    const proto = t === 'udp' ? IPPROTO_UDP : IPPROTO_TCP;
-    const cached = this.cache.get(proto, src4, dst4, sport, dport);
+  /** A flow by the pipeline's id, found by its key the first time the id is seen. */
+  private flowById(t: PolicyTransport, flows: FlowTable, id: number, ts: number): FlowState {
+    const byFlow = this.byFlow!;
+    const cached = byFlow.get(id);
     if (cached !== undefined && !cached.gone) {
       (t === 'udp' ? this.udp : this.tcp).touch(cached.entry!);
       return cached;
     }
-    const src = ipv4Text(src4);
-    const dst = ipv4Text(dst4);
-    const f = this.flow(t, flowKeyOf(src, sport, dst, dport), src, dst, sport, dport, ts);
-    this.cache.set(proto, src4, dst4, sport, dport, f);
+    const info = flows.info(id);
+    const f = this.flow(t, info.key, info.src, info.dst, info.sport, info.dport, ts);
+    byFlow.set(id, f);
     return f;
   }
 

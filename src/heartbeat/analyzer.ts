@@ -8,7 +8,7 @@ import { HeartbeatDetector, type DetectorOptions, type EventListener, type Strea
 import { compareEvents, type FailoverEvent, type HeartbeatEvent } from './events.js';
 import { pairStreams, type PairReport } from './pairs.js';
 import { linkResets, type TcpReset } from './resets.js';
-import { Ipv4UdpFlowIds, flowKey, pairKeyOf } from '../pipeline/flow-key.js';
+import { flowKey, pairKeyOf } from '../pipeline/flow-key.js';
 import type { DetectorParams } from './params.js';
 import { BATCH_HEARTBEAT, batchByteOrder, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 
@@ -42,7 +42,6 @@ export class HeartbeatAnalyzer implements BatchConsumer {
   readonly detector: HeartbeatDetector;
   private readonly resets: TcpReset[] = [];
   private droppedResets = 0;
-  private readonly ids = new Ipv4UdpFlowIds();
 
   constructor(params: Partial<DetectorParams> = {}, listener?: EventListener, options: DetectorOptions = {}) {
     this.detector = new HeartbeatDetector(params, listener, options);
@@ -66,11 +65,11 @@ export class HeartbeatAnalyzer implements BatchConsumer {
     }
   };
 
-  /** A batch holds no TCP; its heartbeats go to the detector as their records would. */
+  /** The lane holds no TCP; its heartbeats go to the detector as their records would. */
   addUdpBatch(batch: UdpBatch): void {
     for (let i = 0; i < batch.length; i++) {
       if (batch.app[i] !== BATCH_HEARTBEAT) continue;
-      const id = this.ids.get(batch.src[i], batch.dst[i], batch.sport[i], batch.dport[i]);
+      const id = batch.flows.info(batch.flow[i]).id;
       const order = batchByteOrder(batch, i);
       for (const e of batch.hbEarlier.get(i) ?? []) this.detector.heartbeat(id, e.seq, order, e.tsSec + e.tsNsec / 1e9);
       this.detector.heartbeat(id, batch.hbSeq[i], order, batch.tsSec[i] + batch.tsNsec[i] / 1e9);

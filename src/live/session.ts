@@ -7,6 +7,7 @@
 import type { PacketRecord } from '../../dissectors/types.js';
 import { TCP_RST } from '../../dissectors/types.js';
 import { Pipeline, type PipelineOptions, type RecordConsumer } from '../pipeline/pipeline.js';
+import { BATCH_HEARTBEAT, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 import { RecencyMap } from '../common/bounded-map.js';
 import { endpoint, flowKey, pairKeyOf } from '../pipeline/flow-key.js';
 import type { FrameHandler } from '../sources/types.js';
@@ -111,10 +112,18 @@ export class LiveSession {
     });
     this.audit = new DscpAudit(opts.dscpPolicy ?? defaultPolicy());
     const known = opts.dscpKnown;
-    const audit = known ? (rec: PacketRecord): void => (known() ? this.audit.add(rec) : undefined) : this.audit.add;
+    const a = this.audit;
+    const audit: BatchConsumer = known
+      ? { add: (rec) => (known() ? a.add(rec) : undefined), addUdpBatch: (b) => (known() ? a.addUdpBatch(b) : undefined), useFlows: (f) => a.useFlows(f) }
+      : a;
     this.media = new MediaAnalyzer(opts.media);
-    this.pipeline = new Pipeline([this.hb.add, audit, this.sip.add, this.media.add, this.watch, ...(opts.consumers ?? [])], opts.pipeline);
-    this.frame = this.pipeline.frame;
+    const pipeline = new Pipeline([this.hb, audit, this.sip, this.media, this.watch, ...(opts.consumers ?? [])], opts.pipeline);
+    this.pipeline = pipeline;
+    // The same lane as analyze, handed on at once: a verdict waits for no batch to fill.
+    this.frame = (info, bytes) => {
+      if (!pipeline.frameInPlace(info, bytes, 0)) pipeline.frame(info, bytes);
+      pipeline.flush();
+    };
   }
 
   get params(): DetectorParams {
@@ -259,23 +268,39 @@ export class LiveSession {
   }
 
   /** Per packet: times, sparkline intervals, resets between heartbeat peers, ladder messages. */
-  private readonly watch = (rec: PacketRecord): void => {
-    const t = rec.tsSec + rec.tsNsec / 1e9;
+  private readonly watch: BatchConsumer = {
+    add: (rec: PacketRecord): void => {
+      const t = this.arrived(rec.tsSec + rec.tsNsec / 1e9);
+      const ip = rec.ip;
+      if (!ip) return;
+      if (rec.hb && rec.app === 'mds-heartbeat') this.heartbeatHeard(flowKey(rec), ip.src, ip.dst, t);
+      else if (rec.tcp && rec.tcp.flags & TCP_RST) this.reset(rec, t);
+      if (rec.sip) this.keepForLadder(rec);
+    },
+    addUdpBatch: (batch: UdpBatch): void => {
+      for (let i = 0; i < batch.length; i++) {
+        const t = this.arrived(batch.tsSec[i] + batch.tsNsec[i] / 1e9);
+        if (batch.app[i] !== BATCH_HEARTBEAT) continue;
+        const f = batch.flows.info(batch.flow[i]);
+        this.heartbeatHeard(f.key, f.src, f.dst, t);
+      }
+    },
+  };
+
+  /** A packet at `t`: the session's times move, and detector time with them. */
+  private arrived(t: number): number {
     if (this.lastTs === null || t > this.lastTs) this.lastTs = t;
     this.startedAt ??= t;
     this.settleResets(t);
-    const ip = rec.ip;
-    if (!ip) return;
-    if (rec.hb && rec.app === 'mds-heartbeat') {
-      this.heard(flowKey(rec), t);
-      const pair = pairKeyOf(ip.src, ip.dst);
-      if (!this.peers.has(pair)) this.peers.set(pair, []);
-      while (this.peers.size > MAX_STREAMS) this.peers.delete(this.peers.oldestKey()!);
-    } else if (rec.tcp && rec.tcp.flags & TCP_RST) {
-      this.reset(rec, t);
-    }
-    if (rec.sip) this.keepForLadder(rec);
-  };
+    return t;
+  }
+
+  private heartbeatHeard(key: string, src: string, dst: string, t: number): void {
+    this.heard(key, t);
+    const pair = pairKeyOf(src, dst);
+    if (!this.peers.has(pair)) this.peers.set(pair, []);
+    while (this.peers.size > MAX_STREAMS) this.peers.delete(this.peers.oldestKey()!);
+  }
 
   private heard(key: string, t: number): void {
     const r = this.recent.get(key);

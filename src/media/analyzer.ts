@@ -1,6 +1,7 @@
 // The media analyzer: a pipeline consumer that keeps one RtpStream per SSRC
-// and direction of a 5-tuple, fed by the fast lane's columns (IPv4) and by
-// records (IPv6, tunnels, reassembled datagrams), and learns from the SIP the
+// and direction of a 5-tuple, fed by the lane's columns (found by the
+// pipeline's flow id and the SSRC: no string per packet) and by the records
+// the lane leaves out (tunnels, reassembled datagrams), and learns from the SIP the
 // pipeline decoded which call and SDP announced each stream (the payload
 // map that gives dynamic payload types their clock rate). The table is
 // bounded: when it is full the least recently seen eighth goes at once, and
@@ -8,11 +9,10 @@
 // touched on every packet, which cost a fifth of analyze's time).
 
 import type { PacketRecord, SipMessage } from '../../dissectors/types.js';
-import { Ipv4Header } from '../../dissectors/ipv4.js';
 import { BoundedMap } from '../common/bounded-map.js';
 import { detach } from '../common/detach.js';
-import { endpoint, flowKey, mediaAddress, Ipv4UdpFlowIds } from '../pipeline/flow-key.js';
-import { Ipv4StreamIndex } from './ipv4-stream-index.js';
+import { endpoint, flowKey, mediaAddress } from '../pipeline/flow-key.js';
+import { FlowSlots, FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
 import { BATCH_RTP, UdpBatch, type BatchConsumer } from '../pipeline/udp-batch.js';
 import { payloadFormat } from './codecs.js';
 import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
@@ -170,10 +170,11 @@ export type RtcpReport = RtcpTotals;
 export class MediaAnalyzer implements BatchConsumer {
   readonly params: MediaParams;
   private readonly table = new Map<string, RtpStream>();
-  private readonly ipv4: Ipv4StreamIndex<RtpStream>;
-  private readonly flowIds = new Ipv4UdpFlowIds();
-  /** A record's packet as row 0 of a batch of its own: records and batches take the same path, and one shape of columns keeps it monomorphic. */
-  private readonly one = new UdpBatch();
+  /** By the pipeline's flow id: the stream its last RTP packet belonged to (nearly always its only one). */
+  private byFlow: FlowSlots<RtpStream> | null = null;
+  private flows: FlowTable | null = null;
+  /** A record's packet as row 0 of a batch of its own: records and the lane take the same path, and one shape of columns keeps it monomorphic. */
+  private readonly one = new UdpBatch(new FlowTable(1));
   /** "addr:port" -> what the SDP that announced it said. */
   private readonly sdp = new BoundedMap<string, SdpBinding>(MAX_SDP_ENDPOINTS);
   private readonly totals: MediaTotals = { streams: 0, packets: 0, lost: 0, evicted: 0 };
@@ -182,7 +183,11 @@ export class MediaAnalyzer implements BatchConsumer {
   /** `series`: where each stream's figures over time are kept (the HTML report's); none by default. */
   constructor(params: Partial<MediaParams> = {}, private readonly series: MediaSeriesStore | null = null) {
     this.params = { ...DEFAULT_MEDIA_PARAMS, ...params };
-    this.ipv4 = new Ipv4StreamIndex(Math.min(this.params.maxStreams, 4096));
+  }
+
+  useFlows(flows: FlowTable): void {
+    this.flows = flows;
+    this.byFlow = new FlowSlots(flows);
   }
 
   readonly add = (rec: PacketRecord): void => {
@@ -200,23 +205,28 @@ export class MediaAnalyzer implements BatchConsumer {
     const one = this.one;
     one.tsSec[0] = rec.tsSec;
     one.tsNsec[0] = rec.tsNsec;
-    one.sport[0] = rec.sport;
-    one.dport[0] = rec.dport;
     one.tos[0] = (ip.dscp << 2) | ip.ecn;
     one.rtpSeq[0] = rtp.seq;
     one.rtpTimestamp[0] = rtp.timestamp;
     one.rtpSsrc[0] = rtp.ssrc;
     one.rtpMarkerPt[0] = (rtp.marker ? 0x80 : 0) | rtp.payloadType;
-    if (ip instanceof Ipv4Header) {
-      one.src[0] = ip.srcAddr;
-      one.dst[0] = ip.dstAddr;
-      this.ipv4Stream(one, 0).add(one, 0);
-    } else this.stream(flowKey(rec), ip.src, ip.dst, rec.sport, rec.dport, rtp.ssrc).add(one, 0);
+    const s = rec.flow !== NO_FLOW && this.flows !== null
+      ? this.streamOf(this.flows, rec.flow, rtp.ssrc >>> 0)
+      : this.stream(flowKey(rec), ip.src, ip.dst, rec.sport, rec.dport, rtp.ssrc);
+    s.add(one, 0);
   };
 
   addUdpBatch(batch: UdpBatch): void {
+    if (this.flows !== batch.flows) this.useFlows(batch.flows);
     const n = batch.length;
-    for (let i = 0; i < n; i++) if (batch.app[i] === BATCH_RTP) this.ipv4Stream(batch, i).add(batch, i);
+    const flows = batch.flows;
+    const byFlow = this.byFlow!;
+    for (let i = 0; i < n; i++) {
+      if (batch.app[i] !== BATCH_RTP) continue;
+      const ssrc = batch.rtpSsrc[i];
+      const last = byFlow.get(batch.flow[i]);
+      (last !== undefined && last.ssrc === ssrc && !last.gone ? last : this.streamOf(flows, batch.flow[i], ssrc)).add(batch, i);
+    }
   }
 
   report(): MediaReport {
@@ -238,26 +248,20 @@ export class MediaAnalyzer implements BatchConsumer {
     return { ...t, byType: { ...t.byType }, errors: [...t.errors] };
   }
 
-  private ipv4Stream(c: RtpColumns, i: number): RtpStream {
-    const known = this.ipv4.get(c, i);
-    if (known !== undefined) return known;
-    const src4 = c.src[i];
-    const dst4 = c.dst[i];
-    const sport = c.sport[i];
-    const dport = c.dport[i];
-    const ssrc = c.rtpSsrc[i];
-    const id = this.flowIds.get(src4, dst4, sport, dport);
-    const s = this.stream(id.key, id.src, id.dst, sport, dport, ssrc, src4, dst4);
-    this.ipv4.add(s);
+  /** The stream of an SSRC on a flow by the pipeline's id, remembered as the flow's last. */
+  private streamOf(flows: FlowTable, id: number, ssrc: number): RtpStream {
+    const f = flows.info(id);
+    const s = this.stream(f.key, f.src, f.dst, f.sport, f.dport, ssrc);
+    this.byFlow!.set(id, s);
     return s;
   }
 
   /** A stream by its flow and SSRC, marked as recently seen; a new one when the table has none. */
-  private stream(flow: string, src: string, dst: string, sport: number, dport: number, ssrc: number, src4 = 0, dst4 = 0): RtpStream {
+  private stream(flow: string, src: string, dst: string, sport: number, dport: number, ssrc: number): RtpStream {
     const key = `${flow}#${ssrcHex(ssrc)}`;
     const known = this.table.get(key);
     if (known !== undefined) return known;
-    const s = new RtpStream({ key, flow, src, dst, sport, dport, ssrc }, null, this.params.jitterBufferMs / 1000, src4, dst4);
+    const s = new RtpStream({ key, flow, src, dst, sport, dport, ssrc }, null, this.params.jitterBufferMs / 1000);
     this.bind(s);
     if (this.table.size >= this.params.maxStreams) this.evictOldest();
     if (this.series !== null) s.series = this.series.open(key);
@@ -279,7 +283,6 @@ export class MediaAnalyzer implements BatchConsumer {
       this.totals.packets += s.packets;
       this.totals.lost += s.lost;
     }
-    this.ipv4.retain((v) => !v.gone);
   }
 
   /** The SDP that announced the stream: its receiver's, else its sender's (symmetric RTP); both give the payload map. */

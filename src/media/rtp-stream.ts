@@ -36,14 +36,10 @@ export interface SdpBinding {
   payloadTypes: readonly number[];
 }
 
-/** Datagrams as columns (the fast lane's UdpBatch is one); RTP fields valid where the datagram is RTP. */
+/** Datagrams as columns (the pipeline's lane, UdpBatch, is one); RTP fields valid where the datagram is RTP. */
 export interface RtpColumns {
   readonly tsSec: Float64Array;
   readonly tsNsec: Float64Array;
-  readonly src: Int32Array;
-  readonly dst: Int32Array;
-  readonly sport: Uint16Array;
-  readonly dport: Uint16Array;
   readonly tos: Uint8Array;
   readonly rtpSeq: Uint16Array;
   readonly rtpTimestamp: Uint32Array;
@@ -150,16 +146,10 @@ export class RtpStream {
   /** Fixed jitter buffer: transit (arrival - media time) of the talkspurt's first packet. */
   private hasPlayoutBase = false;
 
-  /** The IPv4 index's key (Ipv4StreamIndex): addresses as header bits, sport << 16 | dport; 0 for IPv6. */
-  readonly src4: number;
-  readonly dst4: number;
-  readonly ports: number;
+  /** The SSRC as an unsigned number (compared on every packet against the lane's column). */
   readonly ssrc: number;
 
-  constructor(readonly ids: RtpStreamIds, sdp: SdpBinding | null, private readonly jitterBufferS: number, src4 = 0, dst4 = 0) {
-    this.src4 = src4 | 0;
-    this.dst4 = dst4 | 0;
-    this.ports = (ids.sport << 16) | ids.dport;
+  constructor(readonly ids: RtpStreamIds, sdp: SdpBinding | null, private readonly jitterBufferS: number) {
     this.ssrc = ids.ssrc >>> 0;
     this.sdp = sdp;
     this.format = payloadFormat(-1, null);

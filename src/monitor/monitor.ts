@@ -19,7 +19,6 @@ import type { FailoverEvent, HeartbeatEvent } from '../heartbeat/events.js';
 import type { DetectorParams } from '../heartbeat/params.js';
 import { KernelUdpSocket, kernelReceiver, kernelReceiverError, type KernelDatagram } from './kernel-udp.js';
 import { BATCH_HEARTBEAT, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
-import { ipv4Text } from '../../dissectors/ipv4.js';
 
 export interface MonitorOptions {
   port: number;
@@ -296,7 +295,11 @@ export class Monitor {
       if (!(rec.hb && rec.app === 'mds-heartbeat')) this.notHeartbeat(`${rec.ip?.src ?? '?'}:${rec.sport}`, rec.payload?.length ?? 0);
     },
     addUdpBatch: (batch: UdpBatch): void => {
-      for (let i = 0; i < batch.length; i++) if (batch.app[i] !== BATCH_HEARTBEAT) this.notHeartbeat(`${ipv4Text(batch.src[i])}:${batch.sport[i]}`, null);
+      for (let i = 0; i < batch.length; i++) {
+        if (batch.app[i] === BATCH_HEARTBEAT) continue;
+        const f = batch.flows.info(batch.flow[i]);
+        this.notHeartbeat(`${f.src}:${f.sport}`, null);
+      }
     },
   };
 

@@ -11,6 +11,7 @@ import { dscpAuditText } from './dscp-audit-text.js';
 import { failoverMediaText, qualityByFlow, rtpText } from './rtp-text.js';
 import { clusterText } from './cluster-text.js';
 import { multicastText } from './multicast-text.js';
+import type { FlowTableStats } from '../pipeline/flow-table.js';
 
 function section(title: string, body: string): string {
   return `${title}\n${body}\n`;
@@ -25,6 +26,7 @@ export function analysisText(r: FileReport): string {
     `  link       ${ifaces || '-'}`,
     `  packets    ${c.packets}${c.truncatedPackets ? ` (${c.truncatedPackets} truncated by snaplen)` : ''}, ${c.bytes} bytes captured`,
     `  span       ${c.first !== null ? isoTime(c.first) : '-'} .. ${c.last !== null ? isoTime(c.last) : '-'} (${c.spanSeconds.toFixed(3)} s)`,
+    ...flowTableLine(r.pipeline.flows),
   ].join('\n')));
 
   const p = r.protocols;
@@ -59,4 +61,9 @@ export function analysisText(r: FileReport): string {
   out.push(dscpAuditText(r.dscpAudit, qualityByFlow(r.rtp)));
   for (const w of r.warnings) out.push(`warning: ${w}\n`);
   return out.join('\n');
+}
+
+/** Said only when the flow table was full: ids were reused, each analyzer's per-flow state went on by the flow's key. */
+function flowTableLine(f: FlowTableStats): string[] {
+  return f.evicted > 0 ? [`  flows      ${f.interned} UDP/TCP flows; the flow table (${f.capacity}) let ${f.evicted} go to bound memory (their analyses went on by key)`] : [];
 }

@@ -7,10 +7,7 @@
 // cleared when full), so endless distinct flows cost no more memory.
 
 import type { PacketRecord, SdpMedia, SdpRecord } from '../../dissectors/types.js';
-import { ipv4Text } from '../../dissectors/ipv4.js';
 import { ipv6ToString, parseIpv6 } from '../../dissectors/ipv6.js';
-import { IPPROTO_UDP } from '../../dissectors/frame.js';
-import { Ipv4FlowCache } from './ipv4-flow-cache.js';
 
 const MEMO_MAX = 16384;
 
@@ -104,20 +101,4 @@ export interface FlowId {
   dst: string;
   sport: number;
   dport: number;
-}
-
-/** FlowIds of IPv4 UDP flows by their numbers (the fast lane's columns), made once per flow while it is cached. */
-export class Ipv4UdpFlowIds {
-  private readonly cache = new Ipv4FlowCache<FlowId>();
-
-  get(src4: number, dst4: number, sport: number, dport: number): FlowId {
-    let id = this.cache.get(IPPROTO_UDP, src4, dst4, sport, dport);
-    if (id === undefined) {
-      const src = ipv4Text(src4);
-      const dst = ipv4Text(dst4);
-      id = { key: flowKeyOf(src, sport, dst, dport), src, dst, sport, dport };
-      this.cache.set(IPPROTO_UDP, src4, dst4, sport, dport, id);
-    }
-    return id;
-  }
 }

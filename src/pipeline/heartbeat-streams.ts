@@ -2,16 +2,13 @@
 // writes its DWORD. A port in the configured range is enough; elsewhere a flow
 // of 4-byte datagrams whose value climbs by one is promoted after a few packets.
 //
-// Records find their flow by its key; the fast lane finds the same state by
-// the flow's numbers (Ipv4FlowCache), so both paths see one state per flow.
+// State is found by the pipeline's flow id (FlowSlots) and kept by the
+// flow's key, so it outlives the id of a flow the flow table let go.
 
-import type { ByteOrder, EarlierHeartbeat, PacketRecord } from '../../dissectors/types.js';
+import type { ByteOrder, EarlierHeartbeat } from '../../dissectors/types.js';
 import { readDword } from '../../dissectors/mds-heartbeat.js';
-import { ipv4Text } from '../../dissectors/ipv4.js';
-import { IPPROTO_UDP } from '../../dissectors/frame.js';
 import { RecencyMap, type RecencyEntry } from '../common/bounded-map.js';
-import { flowKeyOf } from './flow-key.js';
-import { Ipv4FlowCache } from './ipv4-flow-cache.js';
+import { FlowSlots, type FlowTable } from './flow-table.js';
 
 /** Consecutive +1 steps that make a 4-byte flow on another port a heartbeat stream. */
 const PROMOTE_AFTER_STEPS = 2;
@@ -34,50 +31,41 @@ interface FlowState {
 }
 
 export class HeartbeatStreams {
-  private readonly flows = new RecencyMap<string, FlowState>();
-  private readonly cache = new Ipv4FlowCache<FlowState>();
+  private readonly table = new RecencyMap<string, FlowState>();
+  private readonly byFlow: FlowSlots<FlowState>;
   /** The last datagram found a heartbeat: its sequence number and byte order. */
   seq = 0;
   order: ByteOrder = 'le';
   /** When the last datagram promoted its flow: the datagrams before it that the promotion rests on. */
   earlier: EarlierHeartbeat[] | null = null;
 
-  constructor(private readonly forcedOrder: ByteOrder | undefined, private readonly maxFlows = MAX_FLOWS) {}
-
-  /** Classify a UDP record with a 4-byte payload; sets rec.app/rec.hb when it is a heartbeat. */
-  observe(rec: PacketRecord, key: string): void {
-    const p = rec.payload;
-    if (!p || p.length !== 4) return;
-    const known = rec.app === 'mds-heartbeat';
-    if (this.classify(this.flows.get(key) ?? this.add(key, known), known, p, 0, rec.tsSec, rec.tsNsec)) {
-      rec.app = 'mds-heartbeat';
-      rec.hb = this.earlier ? { seq: this.seq, byteOrder: this.order, earlier: this.earlier } : { seq: this.seq, byteOrder: this.order };
-    }
+  constructor(private readonly flows: FlowTable, private readonly forcedOrder: ByteOrder | undefined, private readonly maxFlows = MAX_FLOWS) {
+    this.byFlow = new FlowSlots(flows);
   }
 
   /**
-   * The fast lane's form of observe: an IPv4 flow by its numbers, the 4-byte
-   * payload at b[off..off+4), `known` when its port is a heartbeat port.
-   * True when it is a heartbeat, with `seq` and `order` set.
+   * A 4-byte UDP payload at b[off..off+4) of `flow`; `known` when its port is
+   * a heartbeat port. True when it is a heartbeat, with `seq`, `order` and
+   * `earlier` set.
    */
-  observeIpv4(src4: number, dst4: number, sport: number, dport: number, known: boolean, b: Uint8Array, off: number, tsSec: number, tsNsec: number): boolean {
-    let st = this.cache.get(IPPROTO_UDP, src4, dst4, sport, dport);
-    if (st !== undefined && !st.gone) this.flows.touch(st.entry!);
+  observe(flow: number, known: boolean, b: Uint8Array, off: number, tsSec: number, tsNsec: number): boolean {
+    let st = this.byFlow.get(flow);
+    if (st !== undefined && !st.gone) this.table.touch(st.entry!);
     else {
-      const key = flowKeyOf(ipv4Text(src4), sport, ipv4Text(dst4), dport);
-      st = this.flows.get(key) ?? this.add(key, known);
-      this.cache.set(IPPROTO_UDP, src4, dst4, sport, dport, st);
+      const key = this.flows.info(flow).key;
+      st = this.table.get(key) ?? this.add(key, known);
+      this.byFlow.set(flow, st);
     }
     return this.classify(st, known, b, off, tsSec, tsNsec);
   }
 
   private add(key: string, known: boolean): FlowState {
     const st: FlowState = { le: -1, be: -1, order: null, steps: 0, heartbeat: known, entry: null, gone: false, run: [] };
-    st.entry = this.flows.set(key, st);
-    if (this.flows.size > this.maxFlows) {
-      const old = this.flows.oldestValue()!;
+    st.entry = this.table.set(key, st);
+    if (this.table.size > this.maxFlows) {
+      const old = this.table.oldestValue()!;
       old.gone = true;
-      this.flows.delete(old.entry!.key);
+      this.table.delete(old.entry!.key);
     }
     return st;
   }

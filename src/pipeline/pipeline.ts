@@ -1,35 +1,38 @@
 // The one pipeline behind files, live capture and the generator's checks:
 // frame bytes -> pure dissectors -> stateful decoding (IP fragments, TCP
-// streams framed into SIP, RTP learned from SDP, heartbeat streams found by
-// shape) -> the consumers (printers, analyzers). Plain UDP datagrams may
-// take the fast lane instead (udp-batch.ts) when every consumer can.
+// streams framed into SIP) -> the flow table (each 5-tuple interned once as a
+// number, flow-table.ts) and the classification table (heartbeats, RTP by
+// SDP or shape, classify.ts) -> the consumers. Every whole non-SIP UDP
+// datagram reaches the analyzers as one entry of the lane (udp-batch.ts),
+// read in place when no consumer needs its record, else filled from the
+// record; everything else goes as a record.
 
-import type { IpHeader, PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
+import type { PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
 import { TCP_FIN, TCP_RST } from '../../dissectors/types.js';
 import {
-  IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpv4UdpFields, onHeartbeatPort, readIpv4Udp, type DecodeOptions,
+  IPPROTO_TCP, IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpUdpFields, readIpUdp, type DecodeOptions,
 } from '../../dissectors/frame.js';
-import { ipv4Text } from '../../dissectors/ipv4.js';
 import { looksLikeSip } from '../../dissectors/sip.js';
-import { decodeRtp, looksLikeRtp, rtpHeaderLength } from '../../dissectors/rtp.js';
+import { decodeRtp } from '../../dissectors/rtp.js';
 import { IpFragmentReassembler } from '../reassembly/ip-fragments.js';
 import { TcpReassembler } from '../reassembly/tcp-stream.js';
 import { SipStreamFramer } from '../reassembly/sip-stream-framer.js';
 import { BoundedMap } from '../common/bounded-map.js';
-import { HeartbeatStreams } from './heartbeat-streams.js';
-import { endpoint, flowKey, mediaAddress } from './flow-key.js';
-import { detach } from '../common/detach.js';
-import { Ipv4FlowCache } from './ipv4-flow-cache.js';
+import { flowKey } from './flow-key.js';
+import { FlowTable, NO_FLOW, type FlowTableStats } from './flow-table.js';
+import { CLASS_RECORD, DatagramClassifier } from './classify.js';
 import { BATCH_HEARTBEAT, BATCH_NONE, BATCH_RTP, UDP_BATCH_CAPACITY, UdpBatch, type BatchConsumer, type RecordConsumer } from './udp-batch.js';
 import type { FrameSink } from '../sources/types.js';
 
 export type { RecordConsumer };
-/** A consumer of records only, or one that takes the fast lane's batches too. */
+/** A consumer of records only, or one of the lane and the records not in it. */
 export type PipelineConsumer = RecordConsumer | BatchConsumer;
 
 export interface PipelineOptions extends DecodeOptions {
   /** TCP ports whose streams are always framed as SIP (others only when a segment starts like SIP). */
   sipTcpPorts?: ReadonlySet<number>;
+  /** Flows the flow table holds at once (DEFAULT_FLOW_CAPACITY). */
+  maxFlows?: number;
 }
 
 export interface PipelineStats {
@@ -38,41 +41,39 @@ export interface PipelineStats {
   fragmentsReassembled: number;
   tcpGapBytes: number;
   sipGarbageBytes: number;
+  /** The flow table: flows interned, how many it let go to stay bounded, its capacity. */
+  flows: FlowTableStats;
 }
 
 const DEFAULT_SIP_TCP_PORTS: ReadonlySet<number> = new Set([5060]);
 const MAX_TRACKED = 65536;
-/** SDP transport protocols that carry RTP: RTP/AVP, RTP/SAVP(F), UDP/TLS/RTP/SAVPF, ... */
-const RTP_PROFILE = /(^|\/)RTP\//i;
-/** What SDP said of a flow's endpoints: nothing, RTP, or other media (T.38 over udptl). */
-const SDP_SILENT = 0;
-const SDP_RTP = 1;
-const SDP_OTHER = 2;
 
 export class Pipeline implements FrameSink {
-  readonly stats: PipelineStats = { frames: 0, errors: 0, fragmentsReassembled: 0, tcpGapBytes: 0, sipGarbageBytes: 0 };
+  readonly stats: PipelineStats;
+  readonly flows: FlowTable;
   private readonly opts: PipelineOptions;
   private readonly sipTcpPorts: ReadonlySet<number>;
   private readonly fragments = new IpFragmentReassembler();
   private readonly tcp = new TcpReassembler();
   private readonly framers = new BoundedMap<string, SipStreamFramer>(MAX_TRACKED);
-  /** "addr:port" endpoints that SDP announced as media: SDP_RTP for an RTP profile, else SDP_OTHER. */
-  private readonly mediaEndpoints = new BoundedMap<string, number>(MAX_TRACKED);
-  private readonly heartbeats: HeartbeatStreams;
-  private readonly consumers: RecordConsumer[];
-  /** All the consumers, when every one takes batches: the fast lane is open only then. */
-  private readonly batchConsumers: BatchConsumer[] | null;
-  private readonly batch = new UdpBatch();
-  private readonly fields = newIpv4UdpFields();
-  /** SDP_* per IPv4 flow for the fast lane; cleared whenever SDP teaches something new. */
-  private readonly sdpCache = new Ipv4FlowCache<number>();
+  private readonly classifier: DatagramClassifier;
+  /** Consumers of every record (printers, the HEP sink): records are made for every frame while there is one. */
+  private readonly recordOnly: RecordConsumer[];
+  /** The rest: the lane, and the records of what is not in it. */
+  private readonly laneConsumers: BatchConsumer[];
+  private readonly batch: UdpBatch;
+  private readonly fields = newIpUdpFields();
 
   constructor(consumers: readonly PipelineConsumer[], opts: Partial<PipelineOptions> = {}) {
-    this.consumers = consumers.map((c) => (typeof c === 'function' ? c : c.add));
-    this.batchConsumers = consumers.every((c) => typeof c !== 'function') ? (consumers as BatchConsumer[]) : null;
+    this.recordOnly = consumers.filter((c): c is RecordConsumer => typeof c === 'function');
+    this.laneConsumers = consumers.filter((c): c is BatchConsumer => typeof c !== 'function');
     this.opts = { ...DEFAULT_DECODE_OPTIONS, ...opts };
     this.sipTcpPorts = opts.sipTcpPorts ?? DEFAULT_SIP_TCP_PORTS;
-    this.heartbeats = new HeartbeatStreams(this.opts.heartbeatByteOrder);
+    this.flows = new FlowTable(opts.maxFlows);
+    this.stats = { frames: 0, errors: 0, fragmentsReassembled: 0, tcpGapBytes: 0, sipGarbageBytes: 0, flows: this.flows.stats };
+    this.batch = new UdpBatch(this.flows);
+    this.classifier = new DatagramClassifier(this.flows, this.opts.heartbeatPorts, this.opts.heartbeatByteOrder);
+    for (const c of this.laneConsumers) c.useFlows?.(this.flows);
   }
 
   /** Handle one captured frame; `bytes` may be reused by the caller afterwards. */
@@ -80,90 +81,115 @@ export class Pipeline implements FrameSink {
     const rec = decodeFrame(info, bytes, this.opts);
     this.stats.frames++;
     if (rec.ip?.fragment) this.reassemble(rec);
+    if (rec.ip !== null && (rec.transport === 'udp' || rec.transport === 'tcp')) {
+      rec.flow = this.flows.ofHeader(rec.transport === 'udp' ? IPPROTO_UDP : IPPROTO_TCP, rec.ip, rec.sport, rec.dport);
+    }
+    let inLane = false;
     if (rec.transport === 'tcp') this.tcpStream(rec);
-    else if (rec.transport === 'udp') this.udpFlow(rec);
-    if (rec.sip) this.learnMedia(rec.sip);
+    else if (rec.transport === 'udp') inLane = this.udpDatagram(rec);
+    if (rec.sip) this.classifier.learn(rec.sip);
     if (rec.error) this.stats.errors++;
+    for (const c of this.recordOnly) c(rec);
+    if (inLane) {
+      this.append(rec);
+      return;
+    }
     if (this.batch.length > 0) this.flush();
-    for (const c of this.consumers) c(rec);
+    for (const c of this.laneConsumers) c.add(rec);
   };
 
   /**
-   * The fast lane: a plain UDP datagram (whole IPv4 behind one of the link
-   * headers readIpv4Udp reads, not cut by the snaplen) whose payload is not
-   * text (SIP starts with a letter; RTP with 0x80-0xBF; a heartbeat is any 4
-   * bytes) joins the batch instead of becoming a record, and this returns
-   * true. Anything else returns false, for the reader to hand to `frame`.
+   * The lane read in place: a whole UDP datagram over IPv4 or IPv6 (behind
+   * one of the link headers readIpUdp reads, not cut by the snaplen) that is
+   * neither SIP nor RTCP joins the lane with no record made, and this
+   * returns true. Anything else returns false, for the reader to hand to
+   * `frame`; so does every frame while a consumer takes every record.
    */
   readonly frameInPlace = (info: FrameInfo, b: Uint8Array, start: number): boolean => {
     const f = this.fields;
-    if (this.batchConsumers === null || info.caplen !== info.len || !readIpv4Udp(info.linkType, b, start, start + info.caplen, f)) return false;
+    if (this.recordOnly.length > 0 || info.caplen !== info.len || !readIpUdp(info.linkType, b, start, start + info.caplen, f)) return false;
     const p = f.payload;
     const end = f.payloadEnd;
+    // SIP is a record (the same test as the dissector's, dissectors/frame.ts); it starts with an ASCII letter.
+    if (end - p > 12 && b[p] < 0x80 && looksLikeSip(b, p, end)) return false;
+    const flow = f.version === 4
+      ? this.flows.ipv4(IPPROTO_UDP, f.src, f.dst, f.sport, f.dport)
+      : this.flows.ipv6(IPPROTO_UDP, b, f.srcOffset, f.dstOffset, f.sport, f.dport);
+    const c = this.classifier;
+    const app = c.datagram(flow, f.sport, f.dport, end - p === 4 && c.onHeartbeatPort(f.sport, f.dport), b, p, end, info.tsSec, info.tsNsec);
+    if (app === CLASS_RECORD) return false;
     const batch = this.batch;
-    const i = batch.length;
-    if (end - p === 4) {
-      const known = onHeartbeatPort(f.sport, f.dport, this.opts.heartbeatPorts);
-      const hb = this.heartbeats;
-      if (hb.observeIpv4(f.src, f.dst, f.sport, f.dport, known, b, p, info.tsSec, info.tsNsec)) {
-        batch.app[i] = BATCH_HEARTBEAT;
-        batch.hbSeq[i] = hb.seq;
-        batch.hbBigEndian[i] = hb.order === 'be' ? 1 : 0;
-        if (hb.earlier) batch.hbEarlier.set(i, hb.earlier);
-      } else batch.app[i] = BATCH_NONE;
-    } else {
-      // RTCP (v2, packet type 200..207) is rare and read whole by the media analyzer: it goes as a record.
-      if (end === p || b[p] < 0x80 || (b[p] < 0xc0 && b[p + 1] >= 200 && b[p + 1] <= 207)) return false;
-      if (this.isRtpIpv4(f.src, f.dst, f.sport, f.dport, b, p, end)) {
-        batch.app[i] = BATCH_RTP;
-        batch.rtpMarkerPt[i] = b[p + 1];
-        batch.rtpSeq[i] = (b[p + 2] << 8) | b[p + 3];
-        batch.rtpTimestamp[i] = (b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7];
-        batch.rtpSsrc[i] = (b[p + 8] << 24) | (b[p + 9] << 16) | (b[p + 10] << 8) | b[p + 11];
-      } else batch.app[i] = BATCH_NONE;
+    const i = this.entry(info.tsSec, info.tsNsec, flow, f.tos, f.version === 6 ? 1 : 0, f.vlanTagged ? 1 : 0, end - p, app);
+    if (app === BATCH_HEARTBEAT) this.heartbeatColumns(i);
+    else if (app === BATCH_RTP) {
+      batch.rtpMarkerPt[i] = b[p + 1];
+      batch.rtpSeq[i] = (b[p + 2] << 8) | b[p + 3];
+      batch.rtpTimestamp[i] = (b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7];
+      batch.rtpSsrc[i] = (b[p + 8] << 24) | (b[p + 9] << 16) | (b[p + 10] << 8) | b[p + 11];
     }
-    const sec = info.tsSec;
-    const nsec = info.tsNsec;
-    if (i === 0 || sec > batch.latestSec || (sec === batch.latestSec && nsec > batch.latestNsec)) {
-      batch.latestSec = sec;
-      batch.latestNsec = nsec;
-    }
-    batch.tsSec[i] = sec;
-    batch.tsNsec[i] = nsec;
-    batch.src[i] = f.src;
-    batch.dst[i] = f.dst;
-    batch.sport[i] = f.sport;
-    batch.dport[i] = f.dport;
-    batch.tos[i] = f.tos;
-    batch.vlanTagged[i] = f.vlanTagged ? 1 : 0;
-    batch.length = i + 1;
     this.stats.frames++;
     if (batch.length === UDP_BATCH_CAPACITY) this.flush();
     return true;
   };
 
-  /** recogniseRtp for the fast lane: what SDP said of the flow comes from a numeric cache. */
-  private isRtpIpv4(src4: number, dst4: number, sport: number, dport: number, b: Uint8Array, p: number, end: number): boolean {
-    let sdp = SDP_SILENT;
-    if (this.mediaEndpoints.size > 0) {
-      const cached = this.sdpCache.get(IPPROTO_UDP, src4, dst4, sport, dport);
-      if (cached !== undefined) sdp = cached;
-      else {
-        sdp = this.sdpSays(ipv4Text(src4), sport, ipv4Text(dst4), dport);
-        this.sdpCache.set(IPPROTO_UDP, src4, dst4, sport, dport, sdp);
-      }
-    }
-    return isRtp(sdp, sport, dport, b, p, end);
-  }
-
-  /** Hand the batch on; the reader calls this at the end of input. */
+  /** Hand the lane on; the reader calls this at the end of input (live sources after each read). */
   readonly flush = (): void => {
     const batch = this.batch;
     if (batch.length === 0) return;
-    for (const c of this.batchConsumers!) c.addUdpBatch(batch);
+    for (const c of this.laneConsumers) c.addUdpBatch(batch);
     batch.length = 0;
     batch.hbEarlier.clear();
   };
+
+  /** A new entry's common columns; returns its index. */
+  private entry(tsSec: number, tsNsec: number, flow: number, tos: number, ipv6: number, vlanTagged: number, payloadLength: number, app: number): number {
+    const batch = this.batch;
+    const i = batch.length;
+    if (i === 0 || tsSec > batch.latestSec || (tsSec === batch.latestSec && tsNsec > batch.latestNsec)) {
+      batch.latestSec = tsSec;
+      batch.latestNsec = tsNsec;
+    }
+    batch.tsSec[i] = tsSec;
+    batch.tsNsec[i] = tsNsec;
+    batch.flow[i] = flow;
+    batch.tos[i] = tos;
+    batch.ipv6[i] = ipv6;
+    batch.vlanTagged[i] = vlanTagged;
+    batch.payloadLength[i] = payloadLength;
+    batch.app[i] = app;
+    batch.length = i + 1;
+    return i;
+  }
+
+  /** The classifier's last heartbeat, as entry i's columns. */
+  private heartbeatColumns(i: number): void {
+    const hb = this.classifier.heartbeats;
+    const batch = this.batch;
+    batch.hbSeq[i] = hb.seq;
+    batch.hbBigEndian[i] = hb.order === 'be' ? 1 : 0;
+    if (hb.earlier) batch.hbEarlier.set(i, hb.earlier);
+  }
+
+  /** A record that is a lane datagram, as one entry. */
+  private append(rec: PacketRecord): void {
+    const ip = rec.ip!;
+    const app = rec.app === 'rtp' ? BATCH_RTP : rec.app === 'mds-heartbeat' ? BATCH_HEARTBEAT : BATCH_NONE;
+    const batch = this.batch;
+    const i = this.entry(rec.tsSec, rec.tsNsec, rec.flow, (ip.dscp << 2) | ip.ecn, ip.version === 6 ? 1 : 0, rec.vlans !== null ? 1 : 0, rec.payload!.length, app);
+    if (app === BATCH_HEARTBEAT) {
+      const hb = rec.hb!;
+      batch.hbSeq[i] = hb.seq;
+      batch.hbBigEndian[i] = hb.byteOrder === 'be' ? 1 : 0;
+      if (hb.earlier) batch.hbEarlier.set(i, hb.earlier);
+    } else if (app === BATCH_RTP) {
+      const rtp = rec.rtp!;
+      batch.rtpMarkerPt[i] = (rtp.marker ? 0x80 : 0) | rtp.payloadType;
+      batch.rtpSeq[i] = rtp.seq;
+      batch.rtpTimestamp[i] = rtp.timestamp;
+      batch.rtpSsrc[i] = rtp.ssrc;
+    }
+    if (batch.length === UDP_BATCH_CAPACITY) this.flush();
+  }
 
   private reassemble(rec: PacketRecord): void {
     const ip = rec.ip!;
@@ -183,8 +209,10 @@ export class Pipeline implements FrameSink {
     const tcp = rec.tcp;
     const p = rec.payload;
     if (!tcp || !rec.ip) return;
-    const key = flowKey(rec);
     const sipPort = this.sipTcpPorts.has(rec.sport) || this.sipTcpPorts.has(rec.dport);
+    // The flow's name only when it may carry SIP: a scan's SYNs need none.
+    if (this.framers.size === 0 && !sipPort && !(p && p.length > 0 && looksLikeSip(p, 0, p.length))) return;
+    const key = rec.flow !== NO_FLOW ? this.flows.info(rec.flow).key : flowKey(rec);
     let framer = this.framers.get(key);
     if (!framer) {
       if (!sipPort && !(p && p.length > 0 && looksLikeSip(p, 0, p.length))) return;
@@ -213,45 +241,24 @@ export class Pipeline implements FrameSink {
     }
   }
 
-  private udpFlow(rec: PacketRecord): void {
-    if (!rec.ip) return;
-    if (rec.payload?.length === 4 && (rec.app === null || rec.app === 'mds-heartbeat')) {
-      this.heartbeats.observe(rec, flowKey(rec));
-      return;
-    }
-    if (rec.app === null) this.recogniseRtp(rec, rec.ip);
-  }
-
-  private recogniseRtp(rec: PacketRecord, ip: IpHeader): void {
+  /**
+   * A UDP record's application by the classification table (a heartbeat or
+   * RTP when the dissector found no SIP); true when it is a lane datagram: whole,
+   * not tunnelled or reassembled, neither SIP nor RTCP, and decoded without error.
+   */
+  private udpDatagram(rec: PacketRecord): boolean {
     const p = rec.payload;
-    if (!p) return;
-    const sdp = this.mediaEndpoints.size > 0 ? this.sdpSays(ip.src, rec.sport, ip.dst, rec.dport) : SDP_SILENT;
-    if (isRtp(sdp, rec.sport, rec.dport, p, 0, p.length)) {
+    if (rec.ip === null || rec.flow === NO_FLOW || p === null || rec.app === 'sip') return false;
+    const known = rec.app === 'mds-heartbeat';
+    const app = this.classifier.datagram(rec.flow, rec.sport, rec.dport, known, p, 0, p.length, rec.tsSec, rec.tsNsec);
+    if (app === BATCH_HEARTBEAT) {
+      const hb = this.classifier.heartbeats;
+      rec.app = 'mds-heartbeat';
+      rec.hb = hb.earlier ? { seq: hb.seq, byteOrder: hb.order, earlier: hb.earlier } : { seq: hb.seq, byteOrder: hb.order };
+    } else if (app === BATCH_RTP) {
       rec.app = 'rtp';
       rec.rtp = decodeRtp(p, 0, p.length);
     }
+    return app !== CLASS_RECORD && rec.error === null && !rec.truncated && rec.outerIp === null && rec.ip.fragment === null;
   }
-
-  /** What SDP announced for the flow's destination, or else its source (SDP_*). */
-  private sdpSays(src: string, sport: number, dst: string, dport: number): number {
-    return this.mediaEndpoints.peek(endpoint(dst, dport)) ?? this.mediaEndpoints.peek(endpoint(src, sport)) ?? SDP_SILENT;
-  }
-
-  private learnMedia(msgs: SipMessage[]): void {
-    for (const m of msgs) {
-      if (!m.sdp) continue;
-      for (const media of m.sdp.media) {
-        const addr = mediaAddress(m.sdp, media);
-        if (addr && media.port > 0) {
-          this.mediaEndpoints.set(detach(endpoint(addr, media.port)), RTP_PROFILE.test(media.proto) ? SDP_RTP : SDP_OTHER);
-          this.sdpCache.clear();
-        }
-      }
-    }
-  }
-}
-
-/** RTP on an endpoint SDP announced as RTP, or by shape on one SDP said nothing of. */
-function isRtp(sdp: number, sport: number, dport: number, b: Uint8Array, off: number, end: number): boolean {
-  return sdp === SDP_RTP ? rtpHeaderLength(b, off, end) > 0 : sdp === SDP_SILENT && looksLikeRtp(sport, dport, b, off, end);
 }

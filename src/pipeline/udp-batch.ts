@@ -1,16 +1,19 @@
-// The pipeline's fast lane: plain UDP datagrams (whole IPv4 behind Ethernet,
-// VLAN tags, Linux cooked or raw IP; not SIP: media, heartbeats and other
-// binary UDP, nearly every packet of a UC capture) go to the consumers that
-// can take them as runs of numbers instead of one record each. No record,
-// view or string is made for them; a consumer changes for each entry exactly
-// as it would for the record of that datagram, and sees entries and records
-// in capture order (the pipeline hands on the batch before any record that
-// follows it).
+// The pipeline's one datagram lane: every whole UDP datagram that is not SIP
+// (media, heartbeats, other binary UDP: nearly every packet of a UC capture),
+// over IPv4 or IPv6, reaches the analyzers as one entry of these columns, and
+// only so. The pipeline fills an entry either straight from the frame's bytes
+// (no record made) or from the record it had to make anyway (a tunnel, a
+// reassembled datagram, a run with a consumer of records): the record of a
+// datagram in the lane does not go to a BatchConsumer's `add`, which sees
+// only what needs whole records (SIP, TCP, RTCP, fragments, errors). So no
+// analyzer counts a datagram in two ways. Entries and records reach each
+// consumer in capture order (the lane is handed on before any such record).
 
 import type { AppName, ByteOrder, EarlierHeartbeat } from '../../dissectors/types.js';
 import type { PacketRecord } from '../../dissectors/types.js';
+import type { FlowTable } from './flow-table.js';
 
-/** A consumer of records: every analyzer takes these. */
+/** A consumer of records: printers and the consumers that need whole messages take these. */
 export type RecordConsumer = (rec: PacketRecord) => void;
 
 export const UDP_BATCH_CAPACITY = 4096;
@@ -23,15 +26,16 @@ export class UdpBatch {
   latestNsec = 0;
   readonly tsSec = new Float64Array(UDP_BATCH_CAPACITY);
   readonly tsNsec = new Float64Array(UDP_BATCH_CAPACITY);
-  /** IPv4 addresses as the header's 32 bits (Ipv4Header.srcAddr / dstAddr). */
-  readonly src = new Int32Array(UDP_BATCH_CAPACITY);
-  readonly dst = new Int32Array(UDP_BATCH_CAPACITY);
-  readonly sport = new Uint16Array(UDP_BATCH_CAPACITY);
-  readonly dport = new Uint16Array(UDP_BATCH_CAPACITY);
-  /** The IPv4 TOS byte: DSCP << 2 | ECN. */
+  /** The flow id in `flows` (its key, endpoints and reverse by `flows.info`). */
+  readonly flow = new Int32Array(UDP_BATCH_CAPACITY);
+  /** The IPv4 TOS byte or the IPv6 traffic class: DSCP << 2 | ECN. */
   readonly tos = new Uint8Array(UDP_BATCH_CAPACITY);
+  /** 1 for IPv6, 0 for IPv4. */
+  readonly ipv6 = new Uint8Array(UDP_BATCH_CAPACITY);
   /** 1 when the Ethernet frame carried VLAN tags (the record's `vlans` not null). */
   readonly vlanTagged = new Uint8Array(UDP_BATCH_CAPACITY);
+  /** The UDP payload's length in bytes. */
+  readonly payloadLength = new Uint32Array(UDP_BATCH_CAPACITY);
   /** BATCH_* : the application the record of the datagram would name. */
   readonly app = new Uint8Array(UDP_BATCH_CAPACITY);
   /** For a heartbeat: its sequence number and byte order (the record's `hb`). */
@@ -45,6 +49,9 @@ export class UdpBatch {
   readonly rtpSsrc = new Uint32Array(UDP_BATCH_CAPACITY);
   /** Marker bit << 7 | payload type: the header's second byte. */
   readonly rtpMarkerPt = new Uint8Array(UDP_BATCH_CAPACITY);
+
+  /** `flows`: the pipeline's flow table, which the `flow` column indexes. */
+  constructor(readonly flows: FlowTable) {}
 }
 
 /** The record's app null. */
@@ -62,9 +69,11 @@ export function batchByteOrder(batch: UdpBatch, i: number): ByteOrder {
   return batch.hbBigEndian[i] === 1 ? 'be' : 'le';
 }
 
-/** A consumer that takes the fast lane's batches as well as records. */
+/** A consumer of the lane, and of the records that are not in it. */
 export interface BatchConsumer {
+  /** Records of what is not in the lane (SIP, TCP, RTCP, fragments, errors, non-IP); their `flow` indexes the same table. */
   readonly add: RecordConsumer;
-  /** Each entry must change the consumer exactly as `add` would the record of that datagram. */
   addUdpBatch(batch: UdpBatch): void;
+  /** Told the pipeline's flow table once, before any packet (for per-flow state by id). */
+  useFlows?(flows: FlowTable): void;
 }

@@ -16,7 +16,7 @@ import type { PacketRecord } from '../../dissectors/types.js';
 import { analyzeFile, type AnalyzeExtras, type FileReport } from '../analysis/analyze.js';
 import type { DetectorParams } from '../heartbeat/params.js';
 import { DEFAULT_DETECTOR_PARAMS } from '../heartbeat/params.js';
-import { Ipv4UdpFlowIds, flowKey } from '../pipeline/flow-key.js';
+import { flowKey } from '../pipeline/flow-key.js';
 import type { PipelineOptions } from '../pipeline/pipeline.js';
 import { CallFlowCollector, type CallFlow } from '../sip/call-flow.js';
 import { MediaSeriesStore } from '../media/stream-series.js';
@@ -211,7 +211,6 @@ export class IntervalCollector implements BatchConsumer {
   /** Streams past MAX_PLOTTED_STREAMS: not plotted. */
   untracked = 0;
   private readonly untrackedKeys = new Set<string>();
-  private readonly ids = new Ipv4UdpFlowIds();
 
   /** `bucketSeconds`: the finest bucket width (the heartbeat interval: one heartbeat per bucket). */
   constructor(private readonly bucketSeconds: number, private readonly maxStreams = MAX_PLOTTED_STREAMS, private readonly maxBuckets = MAX_BUCKETS) {}
@@ -222,7 +221,7 @@ export class IntervalCollector implements BatchConsumer {
     this.origin ??= batch.tsSec[0] + batch.tsNsec[0] / 1e9;
     for (let i = 0; i < batch.length; i++) {
       if (batch.app[i] !== BATCH_HEARTBEAT) continue;
-      const key = this.ids.get(batch.src[i], batch.dst[i], batch.sport[i], batch.dport[i]).key;
+      const key = batch.flows.info(batch.flow[i]).key;
       for (const e of batch.hbEarlier.get(i) ?? []) this.heartbeat(key, e.tsSec + e.tsNsec / 1e9);
       this.heartbeat(key, batch.tsSec[i] + batch.tsNsec[i] / 1e9);
     }

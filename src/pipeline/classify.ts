@@ -1,0 +1,90 @@
+// The one table that decides what a non-SIP UDP datagram carries, consulted
+// alike by the lane read in place and by records (IPv6 behind tunnels,
+// reassembled datagrams, runs with record consumers): a heartbeat by its
+// port or by its shape (a flow of 4-byte datagrams counting up, counted from
+// its first datagram once promoted), RTP on an endpoint SDP announced or by
+// its header's shape where SDP said nothing, RTCP left to a record (the media
+// analyzer reads it whole). The dissector's own rules come first on both
+// paths (dissectors/frame.ts): SIP by its start line, always a record; a
+// heartbeat port as the dissector names it.
+
+import type { SipMessage } from '../../dissectors/types.js';
+import { looksLikeRtp, rtpHeaderLength } from '../../dissectors/rtp.js';
+import { onHeartbeatPort } from '../../dissectors/frame.js';
+import { BoundedMap } from '../common/bounded-map.js';
+import { detach } from '../common/detach.js';
+import { endpoint, mediaAddress } from './flow-key.js';
+import { FlowSlots, type FlowTable } from './flow-table.js';
+import { HeartbeatStreams } from './heartbeat-streams.js';
+import { BATCH_HEARTBEAT, BATCH_NONE, BATCH_RTP } from './udp-batch.js';
+import type { ByteOrder } from '../../dissectors/types.js';
+
+/** A datagram only a record serves (RTCP). */
+export const CLASS_RECORD = -1;
+
+const MAX_MEDIA_ENDPOINTS = 65536;
+/** SDP transport protocols that carry RTP: RTP/AVP, RTP/SAVP(F), UDP/TLS/RTP/SAVPF, ... */
+const RTP_PROFILE = /(^|\/)RTP\//i;
+/** What SDP said of a flow's endpoints: nothing, RTP, or other media (T.38 over udptl). */
+const SDP_SILENT = 0;
+const SDP_RTP = 1;
+const SDP_OTHER = 2;
+
+export class DatagramClassifier {
+  readonly heartbeats: HeartbeatStreams;
+  /** "addr:port" endpoints that SDP announced as media: SDP_RTP for an RTP profile, else SDP_OTHER. */
+  private readonly mediaEndpoints = new BoundedMap<string, number>(MAX_MEDIA_ENDPOINTS);
+  /** By flow: epoch << 2 | SDP_*; an entry of an older epoch is stale (SDP taught something since). */
+  private readonly sdpByFlow: FlowSlots<number>;
+  private epoch = 0;
+
+  constructor(private readonly flows: FlowTable, private readonly heartbeatPorts: readonly [number, number], order: ByteOrder | undefined) {
+    this.heartbeats = new HeartbeatStreams(flows, order);
+    this.sdpByFlow = new FlowSlots(flows);
+  }
+
+  /** Either port in the heartbeat range: a 4-byte payload there is a heartbeat, whatever its value (the dissector's own rule). */
+  onHeartbeatPort(sport: number, dport: number): boolean {
+    return onHeartbeatPort(sport, dport, this.heartbeatPorts);
+  }
+
+  /**
+   * BATCH_* (or CLASS_RECORD) for the UDP payload b[p..end) of `flow`, not
+   * SIP; `known`: on a heartbeat port. A heartbeat leaves its sequence number,
+   * byte order and earlier datagrams in `heartbeats`.
+   */
+  datagram(flow: number, sport: number, dport: number, known: boolean, b: Uint8Array, p: number, end: number, tsSec: number, tsNsec: number): number {
+    if (end - p === 4) return this.heartbeats.observe(flow, known, b, p, tsSec, tsNsec) ? BATCH_HEARTBEAT : BATCH_NONE;
+    const sdp = this.mediaEndpoints.size > 0 ? this.sdpSays(flow) : SDP_SILENT;
+    if (sdp === SDP_RTP ? rtpHeaderLength(b, p, end) > 0 : sdp === SDP_SILENT && looksLikeRtp(sport, dport, b, p, end)) return BATCH_RTP;
+    // RTCP's shape (version 2, packet type 200..207): the media analyzer reads it whole.
+    return end - p >= 2 && b[p] >= 0x80 && b[p] < 0xc0 && b[p + 1] >= 200 && b[p + 1] <= 207 ? CLASS_RECORD : BATCH_NONE;
+  }
+
+  /** What SDP announced for the flow's destination, or else its source (SDP_*), cached by flow. */
+  private sdpSays(flow: number): number {
+    const cached = this.sdpByFlow.get(flow);
+    if (cached !== undefined && cached >> 2 === this.epoch) return cached & 3;
+    const f = this.flows.info(flow);
+    const sdp = this.mediaEndpoints.peek(endpoint(f.dst, f.dport)) ?? this.mediaEndpoints.peek(endpoint(f.src, f.sport)) ?? SDP_SILENT;
+    this.sdpByFlow.set(flow, (this.epoch << 2) | sdp);
+    return sdp;
+  }
+
+  /** Endpoints the SIP's SDP announced. */
+  learn(msgs: readonly SipMessage[]): void {
+    for (const m of msgs) {
+      if (!m.sdp) continue;
+      for (const media of m.sdp.media) {
+        const addr = mediaAddress(m.sdp, media);
+        if (addr && media.port > 0) {
+          const at = endpoint(addr, media.port);
+          const says = RTP_PROFILE.test(media.proto) ? SDP_RTP : SDP_OTHER;
+          // Only news makes the flows' cached answers stale (a 200 OK or a re-INVITE repeats the offer's endpoints).
+          if (this.mediaEndpoints.peek(at) !== says) this.epoch = (this.epoch + 1) & 0x1fffffff;
+          this.mediaEndpoints.set(detach(at), says);
+        }
+      }
+    }
+  }
+}

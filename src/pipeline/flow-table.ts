@@ -1,0 +1,268 @@
+// The pipeline's flow table: each direction of a UDP or TCP 5-tuple (IPv4 or
+// IPv6) is interned once, where packets enter, as a small number. The lane's
+// `flow` column and a record's `flow` hold it; analyzers key per-flow state
+// on it (FlowSlots) instead of rebuilding address text and a string key per
+// packet. What a flow is by name (its "src:sport>dst:dport" key, endpoints,
+// reverse, host pair) is made once per flow, on first asking.
+//
+// One bounded table, one eviction policy: CLOCK (second chance) over the ids,
+// so a flow that keeps sending keeps its id and a port scan's one-packet
+// flows recycle theirs (a flow seen once has no second chance yet). An evicted id is reused with its generation bumped:
+// FlowSlots entries of the old flow stop matching, and each analyzer finds
+// the new flow's state by its key, as it did before the flow had an id.
+
+import type { IpHeader } from '../../dissectors/types.js';
+import { Ipv4Header, ipv4Number, ipv4Text } from '../../dissectors/ipv4.js';
+import { Ipv6Header, ipv6Text, parseIpv6 } from '../../dissectors/ipv6.js';
+import { i32 } from '../../dissectors/ip-header.js';
+import { flowKeyOf, pairKeyOf, endpoint, type FlowId } from './flow-key.js';
+
+/** Enough for every per-flow table of the analyzers (the largest holds 65,536 heartbeat streams). */
+export const DEFAULT_FLOW_CAPACITY = 65536;
+/** No flow (not UDP or TCP, or not interned). */
+export const NO_FLOW = -1;
+
+/** Key words per flow: protocol and IP version, ports, then the two addresses as four 32-bit words each. */
+const STRIDE = 10;
+const K_META = 0;
+const K_PORTS = 1;
+const K_SRC = 2;
+const K_DST = 6;
+
+/** A flow by name, made once per flow id (the reverse and pair keys on first asking). */
+export class FlowInfo {
+  private reverse: string | null = null;
+  private pair: string | null = null;
+  private plain: FlowId | null = null;
+
+  constructor(
+    /** "src:sport>dst:dport" (flow-key.ts), the name every analyzer uses. */
+    readonly key: string,
+    readonly src: string,
+    readonly dst: string,
+    readonly sport: number,
+    readonly dport: number,
+    /** The IP protocol number (17 UDP, 6 TCP) and version. */
+    readonly proto: number,
+    readonly version: 4 | 6,
+  ) {}
+
+  /** The other direction's key. */
+  get reverseKey(): string {
+    return (this.reverse ??= flowKeyOf(this.dst, this.dport, this.src, this.sport));
+  }
+
+  /** The flow as a plain FlowId (what reports spread into their rows). */
+  get id(): FlowId {
+    return (this.plain ??= { key: this.key, src: this.src, dst: this.dst, sport: this.sport, dport: this.dport });
+  }
+
+  /** The order-free key of the two endpoints. */
+  get pairKey(): string {
+    return (this.pair ??= pairKeyOf(endpoint(this.src, this.sport), endpoint(this.dst, this.dport)));
+  }
+}
+
+export interface FlowTableStats {
+  /** Flows interned, evictions among them, and the table's bound. */
+  interned: number;
+  evicted: number;
+  capacity: number;
+}
+
+export class FlowTable {
+  readonly capacity: number;
+  /** By id: bumped each time the id is given to a new flow (FlowSlots compare against it). */
+  readonly generation: Uint32Array;
+  readonly stats: FlowTableStats;
+  private readonly keys: Int32Array;
+  /** Open addressing, linear probing: id + 1 per slot, 0 empty. */
+  private readonly index: Int32Array;
+  private readonly mask: number;
+  /** By id: its slot in `index` (for deletion), its CLOCK reference bit. */
+  private readonly slotOf: Int32Array;
+  private readonly referenced: Uint8Array;
+  private readonly infos: Array<FlowInfo | undefined>;
+  private used = 0;
+  private hand = 0;
+  /** The key being looked up, as words (a scratch row). */
+  private readonly probe = new Int32Array(STRIDE);
+
+  constructor(capacity = DEFAULT_FLOW_CAPACITY) {
+    this.capacity = capacity;
+    this.generation = new Uint32Array(capacity);
+    this.keys = new Int32Array(capacity * STRIDE);
+    let size = 4;
+    while (size < capacity * 2) size *= 2;
+    this.index = new Int32Array(size);
+    this.mask = size - 1;
+    this.slotOf = new Int32Array(capacity);
+    this.referenced = new Uint8Array(capacity);
+    this.infos = new Array<FlowInfo | undefined>(capacity).fill(undefined);
+    this.stats = { interned: 0, evicted: 0, capacity };
+  }
+
+  /** An IPv4 flow by the header's 32-bit addresses. */
+  ipv4(proto: number, src4: number, dst4: number, sport: number, dport: number): number {
+    const k = this.probe;
+    k[K_META] = (4 << 8) | proto;
+    k[K_PORTS] = (sport << 16) | dport;
+    k[K_SRC] = 0; k[K_SRC + 1] = 0; k[K_SRC + 2] = 0; k[K_SRC + 3] = src4;
+    k[K_DST] = 0; k[K_DST + 1] = 0; k[K_DST + 2] = 0; k[K_DST + 3] = dst4;
+    return this.intern();
+  }
+
+  /** An IPv6 flow whose addresses are b[src..src+16) and b[dst..dst+16), in place. */
+  ipv6(proto: number, b: Uint8Array, src: number, dst: number, sport: number, dport: number): number {
+    const k = this.probe;
+    k[K_META] = (6 << 8) | proto;
+    k[K_PORTS] = (sport << 16) | dport;
+    for (let w = 0; w < 4; w++) {
+      k[K_SRC + w] = i32(b, src + 4 * w);
+      k[K_DST + w] = i32(b, dst + 4 * w);
+    }
+    return this.intern();
+  }
+
+  /** The flow of a record's innermost IP header and ports (a plain header, as HEP makes, is read from its text). */
+  ofHeader(proto: number, ip: IpHeader, sport: number, dport: number): number {
+    if (ip instanceof Ipv4Header) return this.ipv4(proto, ip.srcAddr, ip.dstAddr, sport, dport);
+    const k = this.probe;
+    k[K_META] = ((ip.version === 6 ? 6 : 4) << 8) | proto;
+    k[K_PORTS] = (sport << 16) | dport;
+    if (ip instanceof Ipv6Header) ip.addressWords(k, K_SRC, K_DST);
+    else if (!textWords(ip.version, ip.src, k, K_SRC) || !textWords(ip.version, ip.dst, k, K_DST)) return NO_FLOW;
+    return this.intern();
+  }
+
+  /** The flow's name (made on first asking). */
+  info(id: number): FlowInfo {
+    return this.infos[id] ?? (this.infos[id] = this.makeInfo(id));
+  }
+
+  private makeInfo(id: number): FlowInfo {
+    const k = this.keys;
+    const o = id * STRIDE;
+    const version = (k[o + K_META] >> 8) === 6 ? 6 : 4;
+    const src = version === 4 ? ipv4Text(k[o + K_SRC + 3]) : ipv6Text(k[o + K_SRC], k[o + K_SRC + 1], k[o + K_SRC + 2], k[o + K_SRC + 3]);
+    const dst = version === 4 ? ipv4Text(k[o + K_DST + 3]) : ipv6Text(k[o + K_DST], k[o + K_DST + 1], k[o + K_DST + 2], k[o + K_DST + 3]);
+    const ports = k[o + K_PORTS];
+    const sport = ports >>> 16;
+    const dport = ports & 0xffff;
+    // Made once per id: flowKeyOf's memo would only add garbage for a scan's one-packet flows.
+    return new FlowInfo(`${endpoint(src, sport)}>${endpoint(dst, dport)}`, src, dst, sport, dport, k[o + K_META] & 0xff, version);
+  }
+
+  /** The id of the key in `probe`, interning it when new. */
+  private intern(): number {
+    const k = this.probe;
+    const keys = this.keys;
+    const index = this.index;
+    const mask = this.mask;
+    for (let s = hashOf(k) & mask; ; s = (s + 1) & mask) {
+      const e = index[s];
+      if (e === 0) break;
+      const id = e - 1;
+      const o = id * STRIDE;
+      if (keys[o + K_PORTS] === k[K_PORTS] && keys[o + K_SRC + 3] === k[K_SRC + 3] && keys[o + K_DST + 3] === k[K_DST + 3] && keys[o + K_META] === k[K_META]
+        && keys[o + K_SRC] === k[K_SRC] && keys[o + K_SRC + 1] === k[K_SRC + 1] && keys[o + K_SRC + 2] === k[K_SRC + 2]
+        && keys[o + K_DST] === k[K_DST] && keys[o + K_DST + 1] === k[K_DST + 1] && keys[o + K_DST + 2] === k[K_DST + 2]) {
+        this.referenced[id] = 1;
+        return id;
+      }
+    }
+    const id = this.used < this.capacity ? this.used++ : this.evictOne();
+    keys.set(k, id * STRIDE);
+    this.generation[id]++;
+    // A new flow earns its second chance by a second packet: a scan's one-packet flows go first.
+    this.referenced[id] = 0;
+    this.infos[id] = undefined;
+    this.stats.interned++;
+    // The probe ended at an empty slot, but eviction may have moved entries: find one again.
+    let s = hashOf(k) & mask;
+    while (index[s] !== 0) s = (s + 1) & mask;
+    index[s] = id + 1;
+    this.slotOf[id] = s;
+    return id;
+  }
+
+  /** CLOCK: the first id whose reference bit is clear (clearing those passed) leaves the table. */
+  private evictOne(): number {
+    for (;;) {
+      const id = this.hand;
+      this.hand = id + 1 === this.capacity ? 0 : id + 1;
+      if (this.referenced[id] === 1) this.referenced[id] = 0;
+      else {
+        this.unindex(this.slotOf[id]);
+        this.stats.evicted++;
+        return id;
+      }
+    }
+  }
+
+  /** Empty slot `s`, moving back the entries after it that probing would no longer reach (backward-shift deletion). */
+  private unindex(s: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    let hole = s;
+    for (let j = (s + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
+      const id = index[j] - 1;
+      const home = hashAt(this.keys, id * STRIDE) & mask;
+      // Move it into the hole when its home is not in (hole, j], cyclically.
+      if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
+        index[hole] = index[j];
+        this.slotOf[id] = hole;
+        hole = j;
+      }
+    }
+    index[hole] = 0;
+  }
+}
+
+/** Per-flow state of one analyzer, by flow id: what it holds for an evicted (reused) id is never returned. */
+export class FlowSlots<S> {
+  private readonly values: Array<S | undefined>;
+  private readonly generations: Uint32Array;
+
+  constructor(private readonly flows: FlowTable) {
+    this.values = new Array<S | undefined>(flows.capacity).fill(undefined);
+    this.generations = new Uint32Array(flows.capacity);
+  }
+
+  get(id: number): S | undefined {
+    return this.generations[id] === this.flows.generation[id] ? this.values[id] : undefined;
+  }
+
+  set(id: number, value: S): void {
+    this.generations[id] = this.flows.generation[id];
+    this.values[id] = value;
+  }
+}
+
+
+/** An address's text as key words; false when it is not an address. */
+function textWords(version: number, text: string, out: Int32Array, o: number): boolean {
+  if (version === 4) {
+    const a = ipv4Number(text);
+    if (a === null) return false;
+    out[o] = 0; out[o + 1] = 0; out[o + 2] = 0; out[o + 3] = a;
+    return true;
+  }
+  const b = parseIpv6(text);
+  if (b === null) return false;
+  for (let w = 0; w < 4; w++) out[o + w] = i32(b, 4 * w);
+  return true;
+}
+
+function hashOf(k: Int32Array): number {
+  return hashAt(k, 0);
+}
+
+function hashAt(k: Int32Array, o: number): number {
+  let h = Math.imul(k[o + K_SRC + 3] ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ k[o + K_DST + 3] ^ (h >>> 13), 0xc2b2ae35);
+  h = Math.imul(h ^ k[o + K_PORTS] ^ (h >>> 16), 0x27d4eb2f);
+  h = Math.imul(h ^ k[o + K_SRC + 2] ^ k[o + K_DST + 2] ^ k[o + K_META], 0x165667b1);
+  h ^= k[o + K_SRC] ^ k[o + K_SRC + 1] ^ k[o + K_DST] ^ k[o + K_DST + 1];
+  return h ^ (h >>> 15);
+}
