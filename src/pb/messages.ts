@@ -170,6 +170,10 @@ export interface PbSipCall {
   mos?: number;
   mediaLossPercent?: number;
   mediaJitterMs?: number;
+  ackMs?: number;
+  noAck?: string;
+  noAckWaitedMs?: number;
+  noAckAnswerRetransmissions?: number;
 }
 
 export type PbKeepalive = NullToOptional<KeepalivePair>;

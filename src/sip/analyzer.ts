@@ -49,7 +49,7 @@ export class SipAnalyzer implements BatchConsumer {
   constructor(params: Partial<SipAnalysisParams> = {}, onTimeout?: (tx: Transaction, at: Ts) => void) {
     this.params = { ...DEFAULT_SIP_ANALYSIS_PARAMS, ...params };
     const ka = new KeepaliveTracker({ maxPairs: this.params.maxKeepalivePairs });
-    const dialogs = new DialogTracker({ maxCalls: this.params.maxCalls });
+    const dialogs = new DialogTracker({ maxCalls: this.params.maxCalls, ackWaitMs: this.params.transactionTimeoutMs });
     this.keepalives = ka;
     this.dialogs = dialogs;
     this.tx = new TransactionTracker(
@@ -98,7 +98,7 @@ export class SipAnalyzer implements BatchConsumer {
   snapshot(now: number): Pick<SipAnalysisReport, 'calls' | 'keepalives'> {
     const nowTs = tsFromEpoch(now);
     this.tx.advance(nowTs);
-    return { calls: this.dialogs.report(), keepalives: this.keepalives.report(nowTs) };
+    return { calls: this.dialogs.report(nowTs, false), keepalives: this.keepalives.report(nowTs) };
   }
 
   /** `endTs`: the capture's last packet time (epoch seconds); settles open transactions once, later calls return the same report. */
@@ -111,7 +111,7 @@ export class SipAnalyzer implements BatchConsumer {
       params: this.params,
       messages: this.messages,
       transactions: this.tx.stats(),
-      calls: this.dialogs.report(),
+      calls: this.dialogs.report(end, true),
       keepalives: this.keepalives.report(end),
       keepalivePairsEvicted: this.keepalives.evicted,
     };
