@@ -8,6 +8,7 @@ import type { CallFlow, FlowMessage } from '../sip/call-flow.js';
 import { CALL_STATES, type CallRecord } from '../sip/dialogs.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import type { ResponseTimeStats } from '../sip/transactions.js';
+import { registrationsSection } from './registrations-text.js';
 import { sanitize } from './sanitize.js';
 import { table } from './table.js';
 import type { CallMedia } from '../media/analyzer.js';
@@ -95,6 +96,8 @@ export function sipAnalysisText(r: SipAnalysisReport, origin: number | null): st
   out.push(rows.length ? table(['response time', 'count', 'p50 ms', 'p99 ms', 'max ms'], rows) : '  none');
   for (const x of t.timeoutList.slice(0, 10)) out.push(`  TIMEOUT ${rel(x.time, origin)}  ${sanitize(x.method)} ${x.client} > ${x.server}  Call-ID ${sanitize(x.callId)}`);
   out.push('');
+  const registrations = registrationsSection(r.registrations, (x) => rel(x, origin));
+  if (registrations) out.push(registrations);
 
   const ka = r.keepalives;
   const bad = ka.filter((k) => k.unhealthy).length;

@@ -7,6 +7,7 @@ import type { PacketRecord } from '../../dissectors/types.js';
 import { DialogTracker, DEFAULT_DIALOG_PARAMS, type CallsReport } from './dialogs.js';
 import { KeepaliveTracker, DEFAULT_KEEPALIVE_PARAMS, type KeepalivePair } from './keepalives.js';
 import { sipEventsOf, tsBefore, tsFromEpoch, tsOf, type Ts } from './sip-event.js';
+import { RegistrationTracker, type RegistrationsReport } from './registrations.js';
 import { TransactionTracker, DEFAULT_TRANSACTION_PARAMS, type Transaction, type TransactionStats } from './transactions.js';
 import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
 
@@ -34,6 +35,7 @@ export interface SipAnalysisReport {
   keepalives: KeepalivePair[];
   /** Keepalive pairs dropped from the full table. */
   keepalivePairsEvicted: number;
+  registrations: RegistrationsReport;
 }
 
 export class SipAnalyzer implements BatchConsumer {
@@ -41,6 +43,7 @@ export class SipAnalyzer implements BatchConsumer {
   private readonly tx: TransactionTracker;
   private readonly dialogs: DialogTracker;
   private readonly keepalives: KeepaliveTracker;
+  private readonly registrations = new RegistrationTracker();
   private messages = 0;
   private last: Ts | null = null;
   private result: SipAnalysisReport | null = null;
@@ -52,6 +55,7 @@ export class SipAnalyzer implements BatchConsumer {
     const dialogs = new DialogTracker({ maxCalls: this.params.maxCalls, ackWaitMs: this.params.transactionTimeoutMs });
     this.keepalives = ka;
     this.dialogs = dialogs;
+    const registrations = this.registrations;
     this.tx = new TransactionTracker(
       { timeoutMs: this.params.transactionTimeoutMs, maxTransactions: this.params.maxTransactions },
       {
@@ -60,6 +64,7 @@ export class SipAnalyzer implements BatchConsumer {
         timedOut: (t, at) => {
           ka.timedOut(t);
           dialogs.timedOut(t);
+          registrations.timedOut(t);
           onTimeout?.(t, at);
         },
         unanswered: (t) => ka.unanswered(t),
@@ -79,6 +84,7 @@ export class SipAnalyzer implements BatchConsumer {
       const u = this.tx.add(ev);
       if (u.kind === 'request-retransmission' && u.tx !== null) this.keepalives.retransmitted(u.tx);
       this.dialogs.add(ev, u);
+      this.registrations.add(ev, u);
     }
   };
 
@@ -114,6 +120,7 @@ export class SipAnalyzer implements BatchConsumer {
       calls: this.dialogs.report(end, true),
       keepalives: this.keepalives.report(end),
       keepalivePairsEvicted: this.keepalives.evicted,
+      registrations: this.registrations.report(end),
     };
     return this.result;
   }
