@@ -9,8 +9,9 @@
 import { BlockList, isIP } from 'node:net';
 
 /** What the pipeline (plus the SDP media kind) told about a flow. */
-export type PolicyApp = 'sip' | 'rtp' | 'rtp-audio' | 'rtp-video' | 'mds-heartbeat';
-export const POLICY_APPS: readonly PolicyApp[] = ['sip', 'rtp', 'rtp-audio', 'rtp-video', 'mds-heartbeat'];
+/** sip matches SIP in every form; sip-tls and sip-ws only SIP over TLS, over WebSocket. */
+export type PolicyApp = 'sip' | 'sip-tls' | 'sip-ws' | 'rtp' | 'rtp-audio' | 'rtp-video' | 'mds-heartbeat';
+export const POLICY_APPS: readonly PolicyApp[] = ['sip', 'sip-tls', 'sip-ws', 'rtp', 'rtp-audio', 'rtp-video', 'mds-heartbeat'];
 
 /** Bits of the applications a flow was seen to carry. */
 export const APP_SIP = 1;
@@ -19,10 +20,14 @@ export const APP_RTP_VIDEO = 4;
 /** RTP whose SDP media line was neither audio nor video, or was not seen. */
 export const APP_RTP_OTHER = 8;
 export const APP_HEARTBEAT = 16;
+export const APP_SIP_TLS = 32;
+export const APP_SIP_WS = 64;
 const APP_RTP_ANY = APP_RTP_AUDIO | APP_RTP_VIDEO | APP_RTP_OTHER;
 
 const APP_BITS: Readonly<Record<PolicyApp, number>> = {
-  sip: APP_SIP,
+  sip: APP_SIP | APP_SIP_TLS | APP_SIP_WS,
+  'sip-tls': APP_SIP_TLS,
+  'sip-ws': APP_SIP_WS,
   rtp: APP_RTP_ANY,
   'rtp-audio': APP_RTP_AUDIO,
   'rtp-video': APP_RTP_VIDEO,
@@ -32,6 +37,8 @@ const APP_BITS: Readonly<Record<PolicyApp, number>> = {
 /** The one name shown for a flow's application bits (most specific first). */
 export function appLabel(bits: number): string | null {
   if (bits & APP_SIP) return 'sip';
+  if (bits & APP_SIP_TLS) return 'sip-tls';
+  if (bits & APP_SIP_WS) return 'sip-ws';
   if (bits & APP_HEARTBEAT) return 'mds-heartbeat';
   if (bits & APP_RTP_VIDEO) return 'rtp-video';
   if (bits & APP_RTP_AUDIO) return 'rtp-audio';

@@ -10,11 +10,10 @@ import {
   IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpv4UdpFields, onHeartbeatPort, readIpv4Udp, type DecodeOptions,
 } from '../../dissectors/frame.js';
 import { ipv4Text } from '../../dissectors/ipv4.js';
-import { looksLikeSip } from '../../dissectors/sip.js';
 import { decodeRtp, looksLikeRtp, rtpHeaderLength } from '../../dissectors/rtp.js';
 import { IpFragmentReassembler } from '../reassembly/ip-fragments.js';
 import { TcpReassembler } from '../reassembly/tcp-stream.js';
-import { SipStreamFramer } from '../reassembly/sip-stream-framer.js';
+import { openSipTcpStream, type SipTcpStream } from '../reassembly/sip-tcp-stream.js';
 import { BoundedMap } from '../common/bounded-map.js';
 import { HeartbeatStreams } from './heartbeat-streams.js';
 import { endpoint, flowKey, mediaAddress } from './flow-key.js';
@@ -55,7 +54,7 @@ export class Pipeline implements FrameSink {
   private readonly sipTcpPorts: ReadonlySet<number>;
   private readonly fragments = new IpFragmentReassembler();
   private readonly tcp = new TcpReassembler();
-  private readonly framers = new BoundedMap<string, SipStreamFramer>(MAX_TRACKED);
+  private readonly framers = new BoundedMap<string, SipTcpStream>(MAX_TRACKED);
   /** "addr:port" endpoints that SDP announced as media: SDP_RTP for an RTP profile, else SDP_OTHER. */
   private readonly mediaEndpoints = new BoundedMap<string, number>(MAX_TRACKED);
   private readonly heartbeats: HeartbeatStreams;
@@ -187,8 +186,8 @@ export class Pipeline implements FrameSink {
     const sipPort = this.sipTcpPorts.has(rec.sport) || this.sipTcpPorts.has(rec.dport);
     let framer = this.framers.get(key);
     if (!framer) {
-      if (!sipPort && !(p && p.length > 0 && looksLikeSip(p, 0, p.length))) return;
-      framer = new SipStreamFramer();
+      framer = openSipTcpStream(p, sipPort, rec.sport, rec.dport) ?? undefined;
+      if (framer === undefined) return;
       this.framers.set(key, framer);
     }
     const d = this.tcp.segment(key, tcp.seq, tcp.flags, p ?? new Uint8Array(0), rec.tsSec + rec.tsNsec / 1e9);
@@ -201,9 +200,11 @@ export class Pipeline implements FrameSink {
       const got = framer.push(chunk);
       if (got.length) (msgs ??= []).push(...got);
     }
+    // SIP over TLS or WebSocket: every segment with payload is of it, SIP readable or not.
+    if (framer.app !== null && framer.app !== 'sip' && p !== null && p.length > 0) rec.app = framer.app;
     if (msgs) {
       rec.sip = msgs;
-      rec.app = 'sip';
+      rec.app = framer.app ?? 'sip';
       const err = msgs.find((m) => m.error !== undefined)?.error;
       if (err) rec.error ??= `sip: ${err}`;
     }
