@@ -1,7 +1,8 @@
 // The ucprobe command line. Every failure the user can act on is one line on
 // stderr and exit 2; no stack traces unless UCPROBE_DEBUG is set.
 
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { bashCompletion, zshCompletion } from './docs.js';
 import { UCPROBE_VERSION } from '../version.js';
 import { analyzeFile, type FileReport } from '../analysis/analyze.js';
 import { analyzeInWorkers, analyzeSetup, captureFilter, parallelWorthwhile, type AnalyzeFlags } from './analyze-files.js';
@@ -45,7 +46,7 @@ function fail(msg: string, code: number): never {
   process.exit(code);
 }
 
-function buildProgram(): Command {
+export function buildProgram(): Command {
   const program = new Command('ucprobe')
     .description('MDS heartbeat, SIP and DSCP analyzer for UC and contact-center cluster networks')
     .version(UCPROBE_VERSION, '--version', 'print the version')
@@ -154,6 +155,13 @@ function buildProgram(): Command {
   addLiveCommands(program);
   addDecodePbCommand(program, warn);
   addReportCommand(program);
+  program
+    .command('completion')
+    .description('print the shell completion script, made from these commands: `source <(ucprobe completion bash)`, or save the zsh one as _ucprobe in a $fpath folder')
+    .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
+    .action((shell: 'bash' | 'zsh') => {
+      process.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
+    });
   return program;
 }
 
