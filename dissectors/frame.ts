@@ -17,7 +17,10 @@ import { UDP_HEADER_LEN, decodeUdp } from './udp.js';
 import { decodeTcp } from './tcp.js';
 import { DEFAULT_HEARTBEAT_PORTS, decodeHeartbeat } from './mds-heartbeat.js';
 import { looksLikeSip, parseSipDatagram } from './sip.js';
+import { decodeIgmp } from './igmp.js';
+import { IPPROTO_ICMPV6, decodeMld } from './mld.js';
 
+export const IPPROTO_IGMP = 2;
 export const IPPROTO_IPIP = 4;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
@@ -42,7 +45,7 @@ export function emptyRecord(info: FrameInfo): PacketRecord {
     truncated: info.caplen < info.len,
     vlans: null, ip: null, outerIp: null,
     transport: null, sport: 0, dport: 0, tcp: null, payload: null,
-    app: null, hb: null, rtp: null, sip: null, error: null,
+    app: null, hb: null, rtp: null, sip: null, membership: null, error: null,
   };
 }
 
@@ -270,7 +273,17 @@ export function decodeTransport(rec: PacketRecord, b: Uint8Array, off: number, e
       return;
     }
     rec.payload = view(b, tcp.offset, end);
+  } else if (proto === IPPROTO_IGMP || (proto === IPPROTO_ICMPV6 && rec.ip!.version === 6)) {
+    decodeMembership(rec, b, off, end, proto);
   }
+}
+
+/** Group membership: IGMP, or MLD among the ICMPv6 messages (other ICMPv6 is left undecoded). */
+function decodeMembership(rec: PacketRecord, b: Uint8Array, off: number, end: number, proto: number): void {
+  const m = proto === IPPROTO_IGMP ? decodeIgmp(b, off, end) : decodeMld(b, off, end);
+  if (m === null) return;
+  rec.membership = m;
+  if (m.error) rec.error ??= m.error;
 }
 
 function inRange(port: number, range: readonly [number, number]): boolean {

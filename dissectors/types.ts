@@ -134,6 +134,36 @@ export interface SipMessage {
   deviations?: string[];
 }
 
+/**
+ * One source-filtered group record of an IGMPv3 or MLDv2 report (RFC 3376
+ * 4.2.12, RFC 3810 5.2.12). A v1/v2 report is given as one record too:
+ * joining is EXCLUDE mode with no sources, leaving INCLUDE with none.
+ */
+export interface GroupRecord {
+  /** 1 MODE_IS_INCLUDE, 2 MODE_IS_EXCLUDE, 3 CHANGE_TO_INCLUDE, 4 CHANGE_TO_EXCLUDE, 5 ALLOW_NEW_SOURCES, 6 BLOCK_OLD_SOURCES. */
+  type: number;
+  group: string;
+  sources: string[];
+}
+
+/** An IGMP (IPv4 protocol 2) or MLD (ICMPv6 130/131/132/143) message. */
+export interface MembershipRecord {
+  protocol: 'igmp' | 'mld';
+  /** IGMP 1, 2 or 3; MLD 1 or 2. */
+  version: number;
+  /** The message type byte. */
+  type: number;
+  kind: 'query' | 'report' | 'leave' | 'other';
+  /** The group a v1/v2 message names (a query's, "0.0.0.0" or "::" for a general one); null for a v3/v2 report. */
+  group: string | null;
+  /** What the report says of each group (v1/v2 reports and leaves as one record). */
+  records: GroupRecord[];
+  /** Query: the maximum response time in ms. */
+  maxResponseMs: number | null;
+  /** Set when the message is short, of an unknown type or its counts run past its end; the fields are filled as far as they could be. */
+  error?: string;
+}
+
 /** Frame-level facts every record carries. */
 export interface FrameInfo {
   /** 1-based frame number within the input. */
@@ -172,6 +202,8 @@ export interface PacketRecord extends FrameInfo {
   hb: HeartbeatRecord | null;
   rtp: RtpRecord | null;
   sip: SipMessage[] | null;
+  /** IGMP, or MLD in ICMPv6: group membership. */
+  membership: MembershipRecord | null;
   /** First layer that failed, and why. */
   error: string | null;
 }

@@ -227,7 +227,7 @@ test('per-flow verdicts: right, wrong, mixed, accepted alternative, asymmetric, 
 
   assert.deepEqual(a.totals, {
     flows: 13, packets: 2 + 40 + 6 + 8 + 5 + 5 + 4, violation: 3, accepted: 2, unclassified: 1, ok: 7, mixed: 2,
-    asymmetricConversations: 2, evicted: 0, notAudited: 0, ecn: { ect0: 3, ect1: 0, ce: 1 },
+    asymmetricConversations: 2, evicted: 0, notAudited: 0, healthCheckFlows: 0, ecn: { ect0: 3, ect1: 0, ce: 1 },
   });
   // Violations first, then accepted alternatives, unclassified, ok.
   assert.deepEqual(a.flows.map((x) => x.verdict), [

@@ -19,6 +19,8 @@ import { replayPaced } from '../src/sources/paced-replay.js';
 import { RingCaptureWriter } from '../src/writer/ring-writer.js';
 import { buildTcpFrame, buildUdpFrame, heartbeatPayload, type EthernetSpec } from '../src/writer/frame-builder.js';
 import { REPO } from './helpers.js';
+import { writeScenarioCapture } from './media-scenarios.js';
+import { fileSource } from '../src/live/sources.js';
 
 const DEMO = join(REPO, 'captures', 'demo.pcap');
 const ETH: EthernetSpec = { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' };
@@ -148,6 +150,14 @@ test('the demo capture seen through the session tells what analyze tells', async
   assert.equal(events.filter((e) => e.kind === 'dscp-violation').length, report.dscpAudit.totals.violation);
   // Every call has its ladder, starting with its INVITE.
   for (const c of snap.calls) assert.equal(s.ladder(c.callId)?.messages[0].label, 'INVITE', c.callId);
+  // Its messages as sent, searchable: a Via branch is in the one call's INVITE and the answers that copy that Via.
+  const call = '64d2f5e2afaefa72@10.30.0.102';
+  assert.match(s.rawMessage(call, 0) ?? '', /^INVITE sip:8002@10\.20\.0\.10 SIP\/2\.0\r\nVia: SIP\/2\.0\/UDP 10\.30\.0\.102:5060;branch=z9hG4bK0846f321889f\r\n/);
+  const found = s.searchMessages(/z9hG4bK0846f321889f/i);
+  assert.deepEqual([...found.keys()], [call]);
+  assert.deepEqual(found.get(call)!.map((i) => s.ladder(call)!.messages[i].label), ['INVITE', '100 Trying', 'INVITE', '100 Trying', '180 Ringing', '180 Ringing', '200 OK', '200 OK']);
+  assert.deepEqual(s.searchMessages(/z9hG4bK0846f321889f/i), found, 'asked again: the same');
+  assert.equal(s.rawMessage(call, 99), null);
 });
 
 test('replay hands every frame on, in order, at the requested pace', async () => {
@@ -190,4 +200,43 @@ test('-w rotation: files roll at the size and a ring keeps the newest n, each a 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the session measures RTP as analyze does: the scripted impairments capture, stream by stream, worst first', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ucprobe-live-media-'));
+  try {
+    const path = join(dir, 'media.pcap');
+    writeScenarioCapture(path);
+    const s = new LiveSession({ source: { kind: 'file', name: path, filter: null } });
+    const facts = await readCapture(path, s.frame);
+    s.end();
+    const media = s.snapshot(facts.lastTs!).media;
+    const report = await analyzeFile(path);
+    assert.ok(report.rtp.streams.length >= 5, `${report.rtp.streams.length} streams`);
+    assert.deepEqual(media.totals, report.rtp.totals);
+    assert.deepEqual([...media.streams].sort((a, b) => (a.key < b.key ? -1 : 1)), [...report.rtp.streams].sort((a, b) => (a.key < b.key ? -1 : 1)));
+    // Worst first: scored streams by MOS, the unscored after them.
+    const mos = media.streams.map((x) => x.quality?.mos ?? Infinity);
+    assert.deepEqual(mos, [...mos].sort((a, b) => a - b));
+    assert.ok(mos[0] < 4, `the worst stream first: MOS ${mos[0]}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file source reads on the event loop and says how far it has got', async () => {
+  const s = new LiveSession({ source: { kind: 'file', name: DEMO, filter: null } });
+  const src = fileSource(DEMO, s.frame);
+  // Nothing read before the event loop turns: the view can draw its first frame.
+  assert.deepEqual(src.loading(), { percent: 0, packets: 0 });
+  const seen: number[] = [];
+  const timer = setInterval(() => seen.push(src.loading()?.packets ?? -1), 1);
+  assert.equal(await src.ended, null);
+  clearInterval(timer);
+  assert.equal(src.loading(), null);
+  assert.equal(s.packets, 4170);
+  assert.equal(src.now(), src.facts.lastTs);
+  assert.ok(seen.every((n, i) => i === 0 || n >= seen[i - 1] || n === -1), 'packets only grow');
+  const bad = fileSource('/etc/passwd', s.frame);
+  assert.match((await bad.ended) ?? '', /not a pcap or pcapng file/);
 });

@@ -1,7 +1,8 @@
 // The report as a browser shows it: Debian's headless Chromium (installed by
 // .ci/run) loads the report of captures/demo.pcap and a corpus capture from
 // its file, with no console error, page error or network request; every plot
-// is there with a real size, one per heartbeat direction and per call; the
+// is there with a real size, one per heartbeat direction, per call and per
+// RTP stream (jitter and loss over time, the worst 20); the
 // page fits a laptop screen. A full-page screenshot is kept in
 // test-artifacts/ for a person to look at. A hostile SIP capture must not get
 // a script to run.
@@ -15,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildReport } from '../src/cli/report.js';
 import type { ReportFile } from '../src/report/collect.js';
-import { MAX_PAIR_PLOTS } from '../src/report/html.js';
+import { MAX_MEDIA_PLOTS, MAX_PAIR_PLOTS } from '../src/report/html.js';
 import { CORPUS, hasCorpus, REPO } from './helpers.js';
 import { SipCapture } from './sip-patterns.js';
 
@@ -89,6 +90,9 @@ interface SectionShape {
   ladders: Box[];
   timelines: Box[];
   dscpCharts: Box[];
+  mediaPlots: Box[];
+  /** Points of each media plot's jitter-max lines, in page order. */
+  mediaPoints: number[];
 }
 
 /**
@@ -104,6 +108,8 @@ const SHAPES_SCRIPT = `(() => {
     ladders: boxes(s, 'figure.ladder-figure svg.ladder'),
     timelines: boxes(s, 'svg.timeline'),
     dscpCharts: boxes(s, 'svg.dscp-bars'),
+    mediaPlots: boxes(s, 'figure.media-stream svg.media-plot'),
+    mediaPoints: [...s.querySelectorAll('figure.media-stream svg.media-plot')].map((svg) => [...svg.querySelectorAll('polyline.jitter-max')].reduce((n, l) => n + l.points.numberOfItems, 0)),
   }));
 })()`;
 
@@ -112,7 +118,7 @@ async function shapes(page: Page): Promise<SectionShape[]> {
 }
 
 /** What each section must hold, from the same analysis the report was drawn from. */
-function expected(rf: ReportFile): { pairs: number; directions: number; ladders: number; timeline: number; dscp: number } {
+function expected(rf: ReportFile): { pairs: number; directions: number; ladders: number; timeline: number; dscp: number; media: number } {
   const r = rf.report;
   const pairs = r.heartbeats.pairs.slice(0, MAX_PAIR_PLOTS);
   const callIds = new Set(r.sipAnalysis.calls.calls.map((c) => c.callId).filter((id) => rf.ladders.flow(id) !== null));
@@ -122,6 +128,7 @@ function expected(rf: ReportFile): { pairs: number; directions: number; ladders:
     ladders: callIds.size,
     timeline: r.heartbeats.streams.length + r.sipAnalysis.calls.calls.length > 0 ? 1 : 0,
     dscp: r.dscpAudit.flows.length > 0 ? 1 : 0,
+    media: Math.min(r.rtp.streams.length, MAX_MEDIA_PLOTS),
   };
 }
 
@@ -138,6 +145,7 @@ test('chromium renders the report of the demo and a corpus capture cleanly', { s
   const demo = expected(collected[0]);
   assert.equal(demo.pairs, 2);
   assert.ok(demo.ladders >= 6);
+  assert.equal(demo.media, 8, 'the demo\'s eight RTP streams each get a plot');
   if (hasCorpus) assert.ok(expected(collected[1]).ladders >= 1);
 
   for (const [width, height, shot] of [[1366, 768, 'report.png'], [1920, 1080, 'report-1920.png']] as const) {
@@ -154,9 +162,12 @@ test('chromium renders the report of the demo and a corpus capture cleanly', { s
       assert.equal(s.ladders.length, want.ladders, `${s.file}: ladders`);
       assert.equal(s.timelines.length, want.timeline, `${s.file}: timeline`);
       assert.equal(s.dscpCharts.length, want.dscp, `${s.file}: DSCP chart`);
-      for (const b of [...s.intervalPlots, ...s.ladders, ...s.timelines, ...s.dscpCharts]) assert.ok(nonZero(b), `${s.file}: a plot of size ${b.w}x${b.h}`);
+      assert.equal(s.mediaPlots.length, want.media, `${s.file}: media plots`);
+      // The browser parsed a jitter point per bucket that had jitter, in the worst-first order the page draws.
+      assert.ok(s.mediaPoints.every((n) => n > 0), `${s.file}: jitter points ${s.mediaPoints.join(',')}`);
+      for (const b of [...s.intervalPlots, ...s.ladders, ...s.timelines, ...s.dscpCharts, ...s.mediaPlots]) assert.ok(nonZero(b), `${s.file}: a plot of size ${b.w}x${b.h}`);
       // Readable: the plots are drawn 1200 wide; shrunk much below that their 11 px labels get too small.
-      for (const b of [...s.intervalPlots, ...s.timelines, ...s.dscpCharts]) assert.ok(b.w >= 1100, `${s.file}: plot only ${b.w} px wide at ${width}`);
+      for (const b of [...s.intervalPlots, ...s.timelines, ...s.dscpCharts, ...s.mediaPlots]) assert.ok(b.w >= 1100, `${s.file}: plot only ${b.w} px wide at ${width}`);
     });
     // Nothing wider than the screen: no sideways scrolling on a laptop.
     const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);

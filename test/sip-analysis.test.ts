@@ -453,7 +453,7 @@ test('cli: a bad --sip-timeout or --fail-on condition is one line and exit 2', (
   assert.deepEqual([word.status, word.stderr], [2, "ucprobe: --sip-timeout: expected a duration like 500ms, 2s or 1m, got 'soon'\n"]);
   const typo = runCli(['analyze', DEMO, '--fail-on', 'keepalives']);
   assert.equal(typo.status, 2);
-  assert.match(typo.stderr, /unknown condition 'keepalives' \(known: .*dscp, keepalive, sip-timeout, mos, rtp-loss\)/);
+  assert.match(typo.stderr, /unknown condition 'keepalives' \(known: .*dscp, keepalive, sip-timeout, mos, rtp-loss, health-check\)/);
 });
 
 // ---------------------------------------------------------------- sipp on loopback

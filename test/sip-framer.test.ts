@@ -223,6 +223,20 @@ test('missing or garbled Content-Length on a stream', () => {
   assert.equal(xyz[1].error, undefined);
 });
 
+test('RFC 5626 pings and pongs written on their own are keepalives even after garbage or a gap, never garbage nor messages', () => {
+  const f = new SipStreamFramer();
+  // Garbage ends in a line; the blank line glued to it stays garbage, the ping and pong sent apart are keepalives.
+  const msgs = frame(['junk line\r\n\r\n', '\r\n\r\n', '\r\n', OK, '\r\n\r\n'], f);
+  assert.equal(msgs.length, 1);
+  assert.equal(f.keepalives, 3);
+  assert.equal(f.garbageBytes, 'junk line\r\n\r\n'.length);
+  const g = new SipStreamFramer();
+  g.gap();
+  assert.equal(frame(['\r\n\r\n', '\r\n', '\r\n\r\n'], g).length, 0);
+  assert.equal(g.keepalives, 3);
+  assert.equal(g.garbageBytes, 0);
+});
+
 test('LF-only messages frame too', () => {
   const lf = OK.replace(/\r\n/g, '\n');
   const msgs = frame([lf + lf.slice(0, 10), lf.slice(10)]);

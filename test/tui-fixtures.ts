@@ -10,6 +10,7 @@ import type { HeartbeatDirection, LiveEvent, LiveSnapshot } from '../src/live/vi
 import type { CallFlow, FlowMessage } from '../src/sip/call-flow.js';
 import type { CallRecord, CallState } from '../src/sip/dialogs.js';
 import type { KeepalivePair } from '../src/sip/keepalives.js';
+import type { RtpStreamReport } from '../src/media/analyzer.js';
 
 /** 2026-03-02T09:00:00Z, the capture's start. */
 export const T0 = Date.UTC(2026, 2, 2, 9, 0, 0) / 1000;
@@ -60,6 +61,23 @@ function flow(key: string, app: string | null, cls: string, expected: number[], 
 
 function event(at: number, kind: LiveEvent['kind'], severity: LiveEvent['severity'], subject: string, text: string): LiveEvent {
   return { time: T0 + at, kind, severity, subject, text };
+}
+
+/** A G.711 stream with the figures the media pane shows; MOS null: not scored. */
+function rtpStream(src: string, sport: number, dst: string, dport: number, mos: number | null, lossPercent: number, jitter: number, dscp: number, callId: string | null): RtpStreamReport {
+  const flowKey = `${src}:${sport}>${dst}:${dport}`;
+  return {
+    key: `${flowKey}#0x0000ABCD`, flow: flowKey, src, sport, dst, dport, ssrc: '0x0000ABCD', packets: 1000, expected: 1000, lost: Math.round(lossPercent * 10),
+    lossPercent, duplicates: 0, outOfOrder: 0, seqErrors: 0, wraps: 0, gapRuns: 0, longestGap: 0, gaps: [], events: { packets: 0, repeatedEnds: 0 },
+    firstSeq: 1, lastSeq: 1000, first: T0 + 10, last: T0 + 30, deltaMs: { min: 19.9, mean: 20, max: 20.1 },
+    jitterMs: { mean: jitter, max: jitter * 2, last: jitter }, clockRate: 8000, payloadTypes: [{ pt: 0, name: 'PCMU', packets: 1000 }], ptChanges: 0, markers: 1,
+    dscp: { [dscp]: 1000 }, ecn: { notEct: 1000, ect1: 0, ect0: 0, ce: 0 }, late: 0, timestampsBehindFirst: 0, rtcp: null,
+    quality: mos === null ? null : {
+      codec: 'PCMU', ie: 0, bpl: 4.3, source: 'G.113', networkLossPercent: lossPercent, latePercent: 0, effectiveLossPercent: lossPercent, burstR: 1,
+      jitterBufferMs: 60, delayMs: 80, delayBasis: 'none', id: 0.5, ieEff: 0, rFactor: 90, mos,
+    },
+    callId, sdp: null,
+  };
 }
 
 export function fixtureSnapshot(): LiveSnapshot {
@@ -119,7 +137,15 @@ export function fixtureSnapshot(): LiveSnapshot {
     ],
     dscpTotals: {
       flows: 5, packets: 1121, violation: 1, accepted: 1, unclassified: 0, ok: 3, mixed: 1, asymmetricConversations: 1,
-      evicted: 0, notAudited: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
+      evicted: 0, notAudited: 0, healthCheckFlows: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
+    },
+    media: {
+      streams: [
+        rtpStream('10.30.0.102', 16384, '10.30.0.101', 16386, 3.8, 5.2, 12.5, 0, 'done-1@10.30.0.101'),
+        rtpStream('10.30.0.101', 16386, '10.30.0.102', 16384, 4.41, 0, 0.8, 46, 'done-1@10.30.0.101'),
+        rtpStream('10.40.0.5', 5004, '10.40.0.6', 5004, null, 0, 1.1, 34, null),
+      ],
+      totals: { streams: 3, packets: 3000, lost: 52, evicted: 0 },
     },
     events: [
       event(58.2, 'keepalive-failing', 'warn', '10.20.0.10:5060>10.20.0.12:5060', '3 failed (503×3), 2 timed out; last answer 09:00:31'),

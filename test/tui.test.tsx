@@ -13,14 +13,14 @@ import { App } from '../src/tui/app.js';
 import { eventsPane } from '../src/tui/events-pane.js';
 import { filterLines } from '../src/tui/filter.js';
 import { frameLayout } from '../src/tui/layout.js';
-import { columnWidths, heading, row, type PaneId } from '../src/tui/pane.js';
+import { columnWidths, fitColumns, heading, row, type PaneId } from '../src/tui/pane.js';
 import { fixedSource, type SnapshotSource } from '../src/tui/snapshot-source.js';
 import { sparkline } from '../src/tui/sparkline.js';
-import { cut, fit, fitSegs, textWidth } from '../src/tui/text.js';
-import { EVIL_CALL_ID, NOW, fixtureLadders, fixtureSnapshot } from './tui-fixtures.js';
+import { cut, cutMiddle, fit, fitSegs, textWidth } from '../src/tui/text.js';
+import { EVIL, EVIL_CALL_ID, NOW, fixtureLadders, fixtureSnapshot } from './tui-fixtures.js';
 
 const KEY = {
-  tab: '\t', shiftTab: '\u001b[Z', down: '\u001b[B', up: '\u001b[A', pageDown: '\u001b[6~', end: '\u001b[F',
+  tab: '\t', shiftTab: '\u001b[Z', down: '\u001b[B', up: '\u001b[A', right: '\u001b[C', pageDown: '\u001b[6~', end: '\u001b[F',
   enter: '\r', esc: '\u001b', ctrlC: '\u0003', backspace: '\u007f',
 } as const;
 
@@ -157,7 +157,7 @@ test('column widths: minimums, then what the values want in turn, then growth', 
 });
 
 test('layout fits the rows, favours the focused pane and shows fewer panes when short', () => {
-  const need: Record<PaneId, number> = { heartbeats: 30, sip: 30, dscp: 30, events: 30 };
+  const need: Record<PaneId, number> = { heartbeats: 30, sip: 30, media: 30, dscp: 30, events: 30 };
   const l = frameLayout({ columns: 100, rows: 40 }, 'sip', need);
   const sum = Object.values(l.panes).reduce((a, b) => a + b, 0);
   assert.equal(l.header + sum + l.footer, 39);
@@ -166,7 +166,7 @@ test('layout fits the rows, favours the focused pane and shows fewer panes when 
   assert.ok(small.panes.dscp >= 5);
   assert.equal(small.header + Object.values(small.panes).reduce((a, b) => a + b, 0) + small.footer, 9);
   // A pane gets no more than it needs; what is left goes to the focused one.
-  const few = frameLayout({ columns: 100, rows: 60 }, 'events', { heartbeats: 6, sip: 6, dscp: 6, events: 6 });
+  const few = frameLayout({ columns: 100, rows: 60 }, 'events', { heartbeats: 6, sip: 6, media: 6, dscp: 6, events: 6 });
   assert.deepEqual([few.panes.heartbeats, few.panes.sip, few.panes.dscp], [6, 6, 6]);
   for (const rows of [1, 2, 3, 5]) {
     const t = frameLayout({ columns: 20, rows }, 'heartbeats', need);
@@ -301,6 +301,8 @@ test('Tab and Shift-Tab cycle the focus; Up/Down move the selection', async () =
   const f = await focusIs('SIP');
   assert.equal(selectedRow(f, 'Heartbeats'), '', 'selection shown only in the focused pane');
   assert.match(selectedRow(f, 'SIP'), /> 09:00:55\.250 .* ringing/);
+  await press(r, KEY.tab);
+  await focusIs('Media');
   await press(r, KEY.tab, KEY.tab);
   await focusIs('Events');
   await press(r, KEY.tab);
@@ -333,8 +335,8 @@ test('a call whose messages were not kept gets a one-line note instead of a ladd
   await until(r, (f) => f.includes('Ladder  Call-ID ring-3@10.30.0.103') && f.includes('were not kept'), 'note');
   await press(r, KEY.esc);
   await until(r, (f) => f.includes('▶ SIP'), 'ladder closed');
-  // Enter elsewhere than on a call does nothing.
-  await press(r, KEY.tab, KEY.enter);
+  // Enter elsewhere than on a call (or a stream of one) does nothing.
+  await press(r, KEY.tab, KEY.tab, KEY.enter);
   assert.ok(!(await until(r, (f) => f.includes('▶ DSCP'), 'focus on DSCP')).includes('Ladder'));
   r.unmount();
 });
@@ -485,4 +487,113 @@ test('NO_COLOR: no color in the frame (states keep their words, bold and inverse
     if (before === undefined) delete process.env.NO_COLOR;
     else process.env.NO_COLOR = before;
   }
+});
+
+// ------------------------------------------------------------- analyst workflows
+
+/** The hostile call's messages as sent: its From and Call-ID carry the escape sequences, each message its own User-Agent. */
+function hostileRaw(): Record<string, string[]> {
+  return {
+    [EVIL_CALL_ID]: Array.from({ length: 34 }, (_, i) => `INVITE sip:2002@10.20.0.10 SIP/2.0\r\nFrom: "${EVIL}" <sip:6666@10.30.0.166>;tag=x\r\n`
+      + `To: <sip:2002@10.20.0.10>\r\nCall-ID: ${EVIL_CALL_ID}\r\nCSeq: 1 INVITE\r\nUser-Agent: Hostile/${i}\r\nContent-Length: 0\r\n\r\n`),
+  };
+}
+
+test('cutMiddle keeps both ends; fitColumns leaves out columns in their drop order and keeps whole ones whole', () => {
+  assert.equal(cutMiddle('10.10.1.11:39600>10.10.2.11:39601', 40), '10.10.1.11:39600>10.10.2.11:39601');
+  const c = cutMiddle('10.10.1.11:39600>10.10.2.11:39601', 21);
+  assert.equal(textWidth(c), 21);
+  assert.ok(c.startsWith('10.10.1.11') && c.endsWith('2.11:39601') && c.includes('~'), c);
+  const cols = [
+    { title: 'a', min: 5 }, { title: 'flow', min: 10, want: 33, whole: true }, { title: 'b', min: 8, drop: 2 }, { title: 'c', min: 8, drop: 1 },
+  ];
+  assert.deepEqual(fitColumns(cols, 60).cols.map((x) => x.title), ['a', 'flow', 'b', 'c']);
+  const mid = fitColumns(cols, 50);
+  assert.deepEqual(mid.cols.map((x) => x.title), ['a', 'flow', 'b']);
+  assert.equal(mid.widths[1], 33, 'the flow whole');
+  assert.deepEqual(mid.pick(['1', '2', '3', '4']), ['1', '2', '3']);
+  assert.deepEqual(fitColumns(cols, 40).cols.map((x) => x.title), ['a', 'flow']);
+  // Too narrow even for that: the flow shares what there is.
+  assert.deepEqual(fitColumns(cols, 30).widths, [5, 24]);
+});
+
+test('layout at 80x24: panes with no room shrink to their title line; z gives the focused pane every row', () => {
+  const need: Record<PaneId, number> = { heartbeats: 10, sip: 12, media: 12, dscp: 35, events: 12 };
+  const l = frameLayout({ columns: 80, rows: 24 }, 'heartbeats', need);
+  assert.equal(l.panes.heartbeats, 10, 'both pairs and their four streams');
+  assert.ok(l.panes.sip >= 5);
+  assert.deepEqual([l.panes.media, l.panes.dscp, l.panes.events], [1, 1, 1]);
+  assert.equal(l.header + l.footer + Object.values(l.panes).reduce((a, b) => a + b, 0), 23);
+  const z = frameLayout({ columns: 80, rows: 24 }, 'dscp', need, true);
+  assert.deepEqual(z.panes, { heartbeats: 0, sip: 0, media: 0, dscp: 20, events: 0 });
+});
+
+test('80x24: the heartbeat streams whole, every pane on screen (those without room as their title)', async () => {
+  const size = { columns: 80, rows: 24 };
+  const r = await show(undefined, size);
+  const f = await until(r, (x) => x.includes('Heartbeats'), 'first frame');
+  assertFits(f, size);
+  for (const s of ['10.10.1.11:39600>10.10.2.11:39601', '10.10.2.11:39601>10.10.1.11:39600', '10.10.1.21:39700>10.10.2.21:39701', '10.10.2.21:39701>10.10.1.21:39700']) {
+    assert.ok(f.includes(`${s} `), `${s} whole in\n${f}`);
+  }
+  for (const t of ['─ Media  3 RTP streams', '─ DSCP  5 flows', '─ Events  8']) assert.ok(f.includes(t), `${t} in\n${f}`);
+  // 3 brings the media pane forward; z shows it alone.
+  await press(r, '3');
+  await until(r, (x) => x.includes('▶ Media') && x.includes('─ Heartbeats'), 'media focused');
+  await press(r, 'z');
+  const z = await until(r, (x) => !x.includes('Heartbeats') && x.includes('▶ Media'), 'zoomed');
+  assert.match(z, /> +3\.80 +5\.2 +12\.5 CS0 +PCMU +10\.30\.0\.102:16384>10\.30\.0\.101:16386 /);
+  assert.match(z, /4\.41 +0\.0 +0\.8 EF +PCMU .*10\.30\.0\.101:16386>10\.30\.0\.102:16384 /);
+  assert.match(z, / +- +0\.0 +1\.1 AF41 +PCMU .*10\.40\.0\.5:5004>10\.40\.0\.6:5004 /);
+  r.unmount();
+});
+
+test('a message as sent: Enter in the ladder, escaped, Left/Right for the others, Esc back', async () => {
+  const r = await show(fixedSource(fixtureSnapshot(), fixtureLadders(), { raw: hostileRaw() }), { columns: 100, rows: 30 });
+  await press(r, KEY.tab, KEY.down, KEY.enter, KEY.down, KEY.enter);
+  const f = await until(r, (x) => x.includes('Message 2 of 34'), 'the second message as sent');
+  assert.ok(f.includes('From: "\\x1b[31mEVIL\\x1b]0;title\\x07" <sip:6666@10.30.0.166>;tag=x'), f);
+  assert.ok(f.includes('User-Agent: Hostile/1'), f);
+  const raw = r.lastFrame() ?? '';
+  assert.ok(!raw.replace(SGR, '').includes('\u001b') && !raw.includes('\u0007'), 'no escape from the packet reached the terminal');
+  await press(r, KEY.right);
+  await until(r, (x) => x.includes('Message 3 of 34') && x.includes('Hostile/2'), 'the next message');
+  await press(r, KEY.esc);
+  await until(r, (x) => x.includes('Ladder  Call-ID') && x.includes('message 3 of 34'), 'back to the ladder, on that message');
+  await press(r, KEY.esc);
+  await until(r, (x) => x.includes('▶ SIP'), 'back to the panes');
+  r.unmount();
+});
+
+test('/ in the SIP pane searches the messages as sent; Enter opens the call on the message found', async () => {
+  const r = await show(fixedSource(fixtureSnapshot(), fixtureLadders(), { raw: hostileRaw() }));
+  await press(r, KEY.tab, '/', 'hostile/7', KEY.enter);
+  const f = await until(r, (x) => footer(x).includes('1 calls by their messages'), 'search kept');
+  const calls = pane(f, 'SIP').filter((l) => /\d\d:\d\d:\d\d\.\d{3}/.test(l));
+  assert.equal(calls.length, 1);
+  assert.match(calls[0], /EVIL.* failed +486/);
+  await press(r, KEY.enter);
+  await until(r, (x) => x.includes('message 8 of 34'), 'the ladder on the message found');
+  r.unmount();
+});
+
+test('s saves the selected call through the source, and says what it wrote; a source that cannot save says why', async () => {
+  const asked: string[] = [];
+  const saveCall = (id: string): Promise<string> => {
+    asked.push(id);
+    return Promise.resolve(`saved call-x.pcapng: 9 packets, 7 SIP messages`);
+  };
+  const r = await show(fixedSource(fixtureSnapshot(), fixtureLadders(), { saveCall }));
+  await press(r, KEY.tab, KEY.down, KEY.down, 's');
+  await until(r, (x) => footer(x).includes('saved call-x.pcapng: 9 packets, 7 SIP messages'), 'saved');
+  assert.deepEqual(asked, ['done-1@10.30.0.101']);
+  // From the ladder too: its own call.
+  await press(r, KEY.up, KEY.enter, 's');
+  await until(r, (x) => x.includes('Ladder  Call-ID evil-'), 'ladder');
+  assert.deepEqual(asked, ['done-1@10.30.0.101', EVIL_CALL_ID]);
+  r.unmount();
+  const live = await show(mutableSource(fixtureSnapshot()));
+  await press(live, KEY.tab, 's');
+  await until(live, (x) => footer(x).includes('saving a call needs a capture file'), 'cannot save live');
+  live.unmount();
 });

@@ -15,7 +15,11 @@ import type { DetectorParams } from '../heartbeat/params.js';
 import { DscpAudit, type DscpAuditReport } from '../dscp/audit.js';
 import { defaultPolicy } from '../dscp/default-policy.js';
 import type { DscpPolicy } from '../dscp/policy.js';
+import { ClusterAnalyzer, type ClusterReport } from '../cluster/analyzer.js';
+import type { ClusterParams } from '../cluster/params.js';
+import type { MulticastReport } from '../cluster/multicast.js';
 import { MediaAnalyzer, type FailoverOverlap, type MediaParams, type MediaReport, type RtcpReport } from '../media/analyzer.js';
+import { MediaSeriesStore } from '../media/stream-series.js';
 
 export interface CaptureSummary {
   format: string;
@@ -45,6 +49,10 @@ export interface FileReport {
   rtp: MediaReport;
   /** RTCP read, by packet type (what receivers reported of each stream is in its rtp.streams[].rtcp). */
   rtcp: RtcpReport;
+  /** The call-processing mesh, CTI and database links, load balancer health checks, CRLF keepalives (src/cluster/). */
+  cluster: ClusterReport;
+  /** Multicast groups: members over time from IGMP/MLD, the RTP streams sent to each (src/cluster/multicast.ts). */
+  multicast: MulticastReport;
   pipeline: PipelineStats;
   warnings: string[];
   /** The error that stopped the read early; what came before it is still reported. */
@@ -83,12 +91,18 @@ export interface AnalyzeExtras {
   progress?: ReadProgress;
   /** RTP stream table size and jitter buffer. */
   media?: Partial<MediaParams>;
+  /** Keeps each RTP stream's jitter and loss over time (the HTML report's plots); none kept when absent. */
+  mediaSeries?: MediaSeriesStore;
+  /** Each RTP stream's jitter and loss over time in the report itself (`analyze --json --rtp-series`). */
+  rtpSeries?: boolean;
   /** Asked after each packet: true stops the read there (Ctrl-C), and the report covers what was read. */
   until?: () => boolean;
   /** Only the packets this capture filter selects are analysed (tcpdump's language). */
   filter?: CaptureFilter;
   /** Stop after this many packets analysed (those the filter selects), as tcpdump -c. */
   count?: number;
+  /** Cluster ports (ICCS, CTI, database) and table sizes. */
+  cluster?: Partial<ClusterParams>;
 }
 
 /** `also`: further consumers to run in the same pass (e.g. two-vantage correlation; one of records only closes the fast lane). */
@@ -105,9 +119,11 @@ export async function analyzeFile(
   const dscp = new DscpCounter();
   const hb = new HeartbeatAnalyzer(heartbeat);
   const audit = new DscpAudit(extras.dscpPolicy ?? defaultPolicy());
-  const media = new MediaAnalyzer(extras.media);
+  const series = extras.mediaSeries ?? (extras.rtpSeries ? new MediaSeriesStore() : null);
+  const media = new MediaAnalyzer(extras.media, series);
+  const cluster = new ClusterAnalyzer(extras.cluster);
   // Every analyzer takes the pipeline's fast lane; a further consumer of records only closes it.
-  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, media, ...also], opts);
+  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, media, cluster, ...also], opts);
   const facts = newFacts();
   let error: string | null = null;
   try {
@@ -125,6 +141,11 @@ export async function analyzeFile(
   const heartbeats = hb.report(facts.lastTs);
   const rtp = media.report();
   rtp.failoverOverlaps = failoverOverlaps(heartbeats, rtp);
+  if (extras.rtpSeries && series !== null) {
+    for (const s of rtp.streams) s.series = series.get(s.key);
+    rtp.seriesTotals = series.totals();
+  }
+  const clusterReport = cluster.report();
   return {
     file: path,
     capture: summarizeCapture(facts),
@@ -133,9 +154,11 @@ export async function analyzeFile(
     sip: sip.counts,
     sipAnalysis: sipAnalysis.report(facts.lastTs),
     dscp: dscp.histogram,
-    dscpAudit: audit.report(),
+    dscpAudit: audit.report(cluster.probeFlows()),
     rtp,
     rtcp: media.rtcpReport(),
+    cluster: clusterReport,
+    multicast: cluster.multicast(rtp.streams),
     pipeline: pipeline.stats,
     warnings: facts.warnings,
     error,

@@ -13,7 +13,8 @@ import type { SipAnalysisParams } from '../sip/analyzer.js';
 import type { ReadProgress } from '../sources/types.js';
 import { newFacts } from '../sources/types.js';
 import { loadPolicyFile } from '../dscp/policy-file.js';
-import { detectorFlags, pipelineOptions, type HeartbeatFlags } from './options.js';
+import { clusterParams, detectorFlags, pipelineOptions, type HeartbeatFlags } from './options.js';
+import type { ClusterParams } from '../cluster/params.js';
 import { sipTimeout } from './sip.js';
 import { CaptureError } from '../sources/types.js';
 import { UsageError } from '../common/errors.js';
@@ -39,6 +40,8 @@ export interface AnalyzeSetup {
   filter?: CaptureFilter;
   count?: number;
   media: Partial<MediaParams>;
+  cluster: Partial<ClusterParams>;
+  rtpSeries: boolean;
 }
 
 export function analyzeSetup(flags: AnalyzeFlags): AnalyzeSetup {
@@ -50,6 +53,8 @@ export function analyzeSetup(flags: AnalyzeFlags): AnalyzeSetup {
     filter: flags.filter !== undefined ? captureFilter(flags.filter) : undefined,
     count: flags.count !== undefined ? wholeNumber(flags.count, '--count') : undefined,
     media: mediaParams(flags),
+    cluster: clusterParams(flags),
+    rtpSeries: flags.rtpSeries === true,
   };
 }
 

@@ -19,7 +19,7 @@ const publish = setInterval(() => {
 }, 100);
 try {
   const s = analyzeSetup(job.flags);
-  const report = await analyzeFile(job.file, s.opts, s.params, [], { dscpPolicy: s.dscpPolicy, sip: s.sip, media: s.media, filter: s.filter, count: s.count, progress, until: () => Atomics.load(stop, 0) === 1 });
+  const report = await analyzeFile(job.file, s.opts, s.params, [], { dscpPolicy: s.dscpPolicy, sip: s.sip, media: s.media, rtpSeries: s.rtpSeries, cluster: s.cluster, filter: s.filter, count: s.count, progress, until: () => Atomics.load(stop, 0) === 1 });
   parentPort!.postMessage({ report });
 } catch (e) {
   parentPort!.postMessage({ error: { message: (e as Error).message, name: (e as Error).name } });

@@ -5,7 +5,7 @@ import type { FileReport } from '../analysis/analyze.js';
 import { UsageError } from '../common/errors.js';
 import { DEFAULT_MEDIA_LIMITS, type MediaLimits } from './media-options.js';
 
-export const FAIL_ON_CONDITIONS = ['failover', 'loss', 'restart', 'missing-reset', 'unexplained-reset', 'dscp', 'keepalive', 'sip-timeout', 'mos', 'rtp-loss'] as const;
+export const FAIL_ON_CONDITIONS = ['failover', 'loss', 'restart', 'missing-reset', 'unexplained-reset', 'dscp', 'keepalive', 'sip-timeout', 'mos', 'rtp-loss', 'health-check'] as const;
 export type FailOnCondition = (typeof FAIL_ON_CONDITIONS)[number];
 
 export function failOnConditions(text: string): FailOnCondition[] {
@@ -38,6 +38,7 @@ export function failOnFindings(reports: FileReport[], conditions: FailOnConditio
         `call(s) or stream(s) with MOS below ${limits.mos}`,
       ],
       'rtp-loss': [r.rtp.streams.filter((s) => s.lossPercent > limits.rtpLossPercent).length, `RTP stream(s) losing more than ${limits.rtpLossPercent} %`],
+      'health-check': [r.cluster.healthChecks.filter((h) => h.failed > 0).length, 'load balancer health-check target(s) failing probes'],
     };
     for (const c of conditions) if (counts[c][0] > 0) found.push(`${counts[c][0]} ${counts[c][1]} in ${r.file}`);
   }

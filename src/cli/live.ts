@@ -8,7 +8,12 @@ import { DEFAULT_BUFFER_MB, DEFAULT_LIVE_SNAPLEN } from '../sources/live-capture
 import { CaptureError } from '../sources/types.js';
 import { LiveSession, type SessionOptions } from '../live/session.js';
 import { SnapshotPublisher } from '../live/publisher.js';
-import { CLOCK_TICK_MS, fileSource, hepSource, interfaceSource, replaySource, type SessionSource } from '../live/sources.js';
+import { CLOCK_TICK_MS, fileSource, hepSource, interfaceSource, replaySource, type FileSessionSource, type SessionSource } from '../live/sources.js';
+import { saveCall } from '../sip/save-call.js';
+import { noSuchCallText } from '../output/sip-text.js';
+import { sanitize } from '../output/sanitize.js';
+import type { PipelineOptions } from '../pipeline/pipeline.js';
+import { existsSync } from 'node:fs';
 import { parseHepListen, type HepListener } from '../sources/hep-listen.js';
 import { hepOptions, hepSettings, startHep, type HepFlags, type HepRun } from './hep-options.js';
 import type { LiveEvent, LiveSnapshot, SourceInfo } from '../live/view-model.js';
@@ -91,6 +96,7 @@ function sessionOptions(source: SourceInfo, flags: ViewFlags, onEvent: (e: LiveE
 interface Writer {
   files: string[];
   packets: number;
+  flush(): void;
   close(): void;
 }
 
@@ -145,6 +151,8 @@ async function runView(
       if (e) session.external(e);
     }, (code) => new UsageError(code === null ? `--monitor-events ${where}: no hello within 5 s (is it \`ucprobe monitor --events-listen\`?)` : `--monitor-events: cannot reach ${where}: ${code}`))
     : null;
+  // The UI's modules load before the source opens: a file read from then on would starve their loading of turns.
+  const uiKit = useUi ? await loadUi() : null;
   const src = await open(session.frame, session);
   reloadOnHangup(flags, (p) => session.setHeartbeatParams(p), (p) => {
     if (pb || !printLines) return;
@@ -154,7 +162,19 @@ async function runView(
   // Live sources start the clock now; a file's starts at its first packet.
   if (source.kind === 'interface' || source.kind === 'hep') session.start(src.now());
   void src.ended.then(() => session.end(), () => session.end());
-  const publisher = new SnapshotPublisher(session, () => src.now());
+  // A call is saved from the file read, or from the one -w is writing (flushed first).
+  const fromFile = source.kind === 'file' || source.kind === 'replay' ? source.name : null;
+  const saveFrom = (): string => {
+    if (fromFile !== null) return fromFile;
+    if (writer === null) throw new Error('saving a call needs a capture file: run live with -w FILE');
+    if (writer.files.length !== 1) throw new Error(`-w has rotated into ${writer.files.length} files: run sip save on the one that holds the call`);
+    writer.flush();
+    return writer.files[0];
+  };
+  const publisher = new SnapshotPublisher(session, () => src.now(), {
+    loading: isFileSource(src) ? src.loading : undefined,
+    saveCall: async (callId) => saveCallFrom(saveFrom(), callId, pipelineOptions(flags)),
+  });
   const timers = [
     setInterval(() => {
       const now = src.now();
@@ -170,7 +190,7 @@ async function runView(
   if (useUi) timers.push(setInterval(() => publisher.publish(), PUBLISH_MS));
 
   let ui: { quit: Promise<void>; close(): void } | null = null;
-  if (useUi) ui = await startUi(publisher);
+  if (uiKit !== null) ui = startUi(uiKit, publisher);
   const stopped = new Promise<string | null>((resolve) => {
     enough = () => resolve(null);
     if (limit !== undefined) setTimeout(() => resolve(null), limit);
@@ -209,6 +229,20 @@ async function runView(
   if (why !== null) throw new CaptureError(why);
 }
 
+function isFileSource(src: SessionSource): src is FileSessionSource {
+  return 'loading' in src;
+}
+
+/** The UI's s key: the call from the file to call-<Call-ID>.pcapng here (never over a file already there); the line to show. */
+async function saveCallFrom(file: string, callId: string, opts: Partial<PipelineOptions>): Promise<string> {
+  const base = `call-${callId.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 80)}`;
+  let out = `${base}.pcapng`;
+  for (let n = 2; existsSync(out); n++) out = `${base}-${n}.pcapng`;
+  const saved = await saveCall(file, callId, out, opts);
+  // Short enough for an 80-column footer: the file name carries the Call-ID.
+  return saved === null ? noSuchCallText(file, callId) : `saved ${sanitize(out)}: ${saved.packets} packets, ${saved.messages} SIP messages`;
+}
+
 /** The end of a live protobuf stream: every stream's figures, the calls, keepalives and DSCP verdicts as they stood. */
 function closingRecords(pb: PbStreamWriter, session: LiveSession, final: LiveSnapshot, policy: string): void {
   for (const s of session.streamReports()) pb.write({ heartbeatStream: heartbeatStreamMessage(s) });
@@ -217,14 +251,19 @@ function closingRecords(pb: PbStreamWriter, session: LiveSession, final: LiveSna
   for (const f of final.dscp) pb.write({ dscpVerdict: dscpVerdictMessage(f, policy) });
 }
 
-/** The ink UI on the alternate screen; resolves `quit` when the user presses q. */
-async function startUi(publisher: SnapshotPublisher): Promise<{ quit: Promise<void>; close(): void }> {
-  // Loaded only here: the other commands start faster without React. React's development
-  // build times every render (performance.measure) and costs several times the CPU.
+type UiKit = [typeof import('ink'), typeof import('react'), typeof import('../tui/app.js')];
+
+/** The UI's modules, loaded only here: the other commands start faster without React. */
+async function loadUi(): Promise<UiKit> {
+  // React's development build times every render (performance.measure) and costs several times the CPU.
   process.env.NODE_ENV ??= 'production';
   // ink draws only the last frame when CI is set; we draw only on a real terminal, so it is one.
   for (const v of ['CI', 'CONTINUOUS_INTEGRATION']) if (v in process.env) process.env[v] = 'false';
-  const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../tui/app.js')]);
+  return Promise.all([import('ink'), import('react'), import('../tui/app.js')]);
+}
+
+/** The ink UI on the alternate screen; resolves `quit` when the user presses q. */
+function startUi([{ render }, { createElement }, { App }]: UiKit, publisher: SnapshotPublisher): { quit: Promise<void>; close(): void } {
   let quit!: () => void;
   const quitting = new Promise<void>((r) => (quit = r));
   process.stdout.write('\u001b[?1049h');

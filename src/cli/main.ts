@@ -95,7 +95,7 @@ export function buildProgram(): Command {
     .option('--correlate', 'two captures of the same streams, one near each host: one-way loss and delay per direction')
     .option('--policy <file>', 'DSCP policy (YAML or JSON) to audit every flow against; the built-in Cisco UC policy otherwise')
     .option('--sip-timeout <time>', 'SIP transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)')
-    .addOption(new Option('--table <table>', 'with --format csv: which table (heartbeat streams, DSCP flows, SIP calls, RTP streams)').choices(CSV_TABLES).default('streams'))
+    .addOption(new Option('--table <table>', 'with --format csv: which table (heartbeat streams, DSCP flows, SIP calls, RTP streams, ICCS mesh links, load balancer health checks, multicast group members and streams)').choices(CSV_TABLES).default('streams'))
     .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
   for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions(), ...mediaOptions(),
     quietOption('the report only: no progress line, and no warnings repeated on stderr (the report states them); errors still go to stderr')]) analyzeCmd.addOption(o);
@@ -104,7 +104,8 @@ export function buildProgram(): Command {
     if (files.length === 0) throw new UsageError('a capture file is needed: ucprobe analyze FILE... (or -r FILE)');
     const format = outputFormat(flags);
     // Checked here, before any worker starts: a bad flag is one line, as always.
-    const { opts, params, dscpPolicy, sip, filter, count, media } = analyzeSetup(flags);
+    const { opts, params, dscpPolicy, sip, filter, count, media, rtpSeries, cluster } = analyzeSetup(flags);
+    if (rtpSeries && format !== 'json') throw new UsageError('--rtp-series: only with --json (the series are not in the text, CSV or pb output)');
     const limits = mediaLimits(flags);
     if (flags.correlate && files.length !== 2) throw new UsageError(`--correlate: expected two captures (one near each host), got ${files.length}`);
     const vantages = flags.correlate ? files.map((f) => new VantageCollector(f)) : [];
@@ -116,7 +117,7 @@ export function buildProgram(): Command {
       else {
         for (const [i, f] of files.entries()) {
           if (run.interrupted) break;
-          reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, media, filter, count, progress: run.next(f), until: run.until }));
+          reports.push(await analyzeFile(f, opts, params, vantages[i] ? [vantages[i].add] : [], { dscpPolicy, sip, media, rtpSeries, cluster, filter, count, progress: run.next(f), until: run.until }));
         }
       }
     } finally {

@@ -4,11 +4,13 @@
 import { Option } from 'commander';
 import { DEFAULT_MEDIA_PARAMS, type MediaParams } from '../media/analyzer.js';
 import { UsageError } from '../common/errors.js';
+import { DEFAULT_SERIES_LIMITS } from '../media/stream-series.js';
 
 export interface MediaFlags {
   jitterBuffer?: string;
   mosThreshold?: string;
   rtpLossThreshold?: string;
+  rtpSeries?: boolean;
 }
 
 export interface MediaLimits {
@@ -23,6 +25,7 @@ export const DEFAULT_MEDIA_LIMITS: MediaLimits = { mos: 3.6, rtpLossPercent: 1 }
 export const mediaOptions = (): Option[] => [
   new Option('--jitter-buffer <ms>', `fixed jitter buffer the MOS assumes: later packets count as lost to the listener (default ${DEFAULT_MEDIA_PARAMS.jitterBufferMs})`),
   new Option('--mos-threshold <mos>', `with --fail-on mos: a call below this MOS fails (default ${DEFAULT_MEDIA_LIMITS.mos})`),
+  new Option('--rtp-series', `with --json: each RTP stream's jitter and loss per ${DEFAULT_SERIES_LIMITS.baseSeconds} s (buckets widened past ${DEFAULT_SERIES_LIMITS.maxBucketsPerStream} a stream, ${DEFAULT_SERIES_LIMITS.maxBuckets} in all)`),
   new Option('--rtp-loss-threshold <percent>', `with --fail-on rtp-loss: a stream losing more than this % fails (default ${DEFAULT_MEDIA_LIMITS.rtpLossPercent})`),
 ];
 

@@ -8,6 +8,7 @@ import { DEFAULT_HEARTBEAT_PORTS } from '../../dissectors/mds-heartbeat.js';
 import { DEFAULT_DETECTOR_PARAMS, type DetectorParams } from '../heartbeat/params.js';
 import { checkNumber, loadConfig, type HeartbeatConfig } from './config.js';
 import { UsageError } from '../common/errors.js';
+import type { ClusterParams } from '../cluster/params.js';
 
 export interface DecodeFlags {
   hbPorts?: string;
@@ -40,6 +41,11 @@ export const heartbeatOptions = (): Option[] => [
   new Option('--hb-reorder-window <ms>', `how long a late heartbeat may still fill a gap (default ${d.reorderWindowMs})`),
   new Option('--reset-window <ms>', `how long after a failover a TCP reset is tied to it (default ${d.resetWindowMs})`),
 ];
+
+/** The cluster ports and limits: the config file's "cluster" key (no flags set them). */
+export function clusterParams(f: DecodeFlags): Partial<ClusterParams> {
+  return f.config ? loadConfig(f.config).cluster : {};
+}
 
 function configOf(f: DecodeFlags): HeartbeatConfig {
   return f.config ? loadConfig(f.config).heartbeat : {};

@@ -14,7 +14,7 @@ import { collectFile, type ReportFile } from '../report/collect.js';
 import { renderReport } from '../report/html.js';
 import { CaptureError } from '../sources/types.js';
 import { EXIT_INTERRUPTED, UsageError } from '../common/errors.js';
-import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
+import { clusterParams, decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, type HeartbeatFlags } from './options.js';
 import { sipTimeout } from './sip.js';
 import { LongRun, partialNote, quietOption } from './long-run.js';
 
@@ -41,11 +41,12 @@ export async function buildReport(files: string[], flags: Omit<ReportFlags, 'out
   const params = detectorFlags(flags);
   const dscpPolicy = flags.policy !== undefined ? loadPolicyFile(flags.policy) : undefined;
   const sip = sipTimeout(flags.sipTimeout, '--sip-timeout');
+  const cluster = clusterParams(flags);
   const collected: ReportFile[] = [];
   try {
     for (const f of files) {
       if (run?.interrupted) break;
-      collected.push(await collectFile(f, opts, params, { dscpPolicy, sip, progress: run?.next(f), until: run?.until }));
+      collected.push(await collectFile(f, opts, params, { dscpPolicy, sip, cluster, progress: run?.next(f), until: run?.until }));
     }
   } finally {
     run?.end();

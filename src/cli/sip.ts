@@ -3,12 +3,11 @@
 // the pipeline over the capture.
 
 import type { Command } from 'commander';
-import { Pipeline, type RecordConsumer } from '../pipeline/pipeline.js';
-import { readCapture } from '../sources/capture-reader.js';
-import { CaptureError, newFacts, type CaptureFacts } from '../sources/types.js';
+import type { RecordConsumer } from '../pipeline/pipeline.js';
+import { CaptureError, type CaptureFacts } from '../sources/types.js';
 import { SipAnalyzer } from '../sip/analyzer.js';
 import { CallFlowCollector } from '../sip/call-flow.js';
-import { callsText, ladderText } from '../output/sip-text.js';
+import { callsText, ladderText, noSuchCallText, savedCallText } from '../output/sip-text.js';
 import { registrationsText } from '../output/registrations-text.js';
 import { utcClock } from '../common/time-format.js';
 import { sanitize } from '../output/sanitize.js';
@@ -19,8 +18,7 @@ import { UsageError } from '../common/errors.js';
 import { JSON_SCHEMA_VERSION, jsonText } from '../output/json-text.js';
 import { MediaAnalyzer } from '../media/analyzer.js';
 import { mediaParams, type MediaFlags } from './media-options.js';
-import { RingCaptureWriter } from '../writer/ring-writer.js';
-import { endpoint, mediaAddress } from '../pipeline/flow-key.js';
+import { readPass, saveCall } from '../sip/save-call.js';
 
 interface CallsFlags extends DecodeFlags, MediaFlags {
   json?: boolean;
@@ -37,39 +35,9 @@ interface SaveFlags extends DecodeFlags {
   write: string;
 }
 
-/**
- * The media endpoints ("addr:port") every SDP of the call announced, with
- * the port above each for its RTCP (RFC 3550's default pairing).
- */
-function callMediaEndpoints(callId: string): { add: RecordConsumer; endpoints: Set<string>; messages: () => number } {
-  const endpoints = new Set<string>();
-  let messages = 0;
-  const add: RecordConsumer = (rec) => {
-    for (const m of rec.sip ?? []) {
-      if (m.callId !== callId) continue;
-      messages++;
-      for (const md of m.sdp?.media ?? []) {
-        const addr = m.sdp ? mediaAddress(m.sdp, md) : null;
-        if (addr === null || md.port === 0) continue;
-        endpoints.add(endpoint(addr, md.port));
-        endpoints.add(endpoint(addr, md.port + 1));
-      }
-    }
-  };
-  return { add, endpoints, messages: () => messages };
-}
-
-/** One pass over a capture; a read error after some records is returned, not thrown, so what was read can still be shown. */
-async function pass(file: string, consumers: RecordConsumer[], flags: DecodeFlags): Promise<{ facts: CaptureFacts; error: string | null }> {
-  const pipeline = new Pipeline(consumers, pipelineOptions(flags));
-  const facts = newFacts();
-  try {
-    await readCapture(file, pipeline.frame, facts);
-  } catch (e) {
-    if (!(e instanceof CaptureError) || facts.format === null) throw e;
-    return { facts, error: e.message };
-  }
-  return { facts, error: null };
+/** One pass over a capture with the command's decode flags. */
+function pass(file: string, consumers: RecordConsumer[], flags: DecodeFlags): Promise<{ facts: CaptureFacts; error: string | null }> {
+  return readPass(file, consumers, pipelineOptions(flags));
 }
 
 function finish(facts: CaptureFacts, error: string | null): void {
@@ -136,28 +104,10 @@ export function addSipCommand(program: Command): void {
   for (const o of decodeOptions()) save.addOption(o);
   save.action(async (file: string, flags: SaveFlags) => {
     if (file === '-') throw new UsageError('sip save reads the capture twice (the SDP first, then the media it announced): give a file, not stdin');
-    const media = callMediaEndpoints(flags.callId);
-    const first = await pass(file, [media.add], flags);
-    if (media.messages() === 0) {
-      if (first.error !== null) throw new CaptureError(first.error);
-      throw new UsageError(`${file}: no SIP message with Call-ID '${sanitize(flags.callId)}'`);
-    }
-    // Second pass: the call's messages, and datagrams to or from an announced media endpoint.
-    const out = new RingCaptureWriter({ path: flags.write });
-    const keep: RecordConsumer = (rec) => {
-      const ours = rec.sip?.some((m) => m.callId === flags.callId) ?? false;
-      const mediaOfIt = rec.transport === 'udp' && rec.ip !== null && (media.endpoints.has(endpoint(rec.ip.src, rec.sport)) || media.endpoints.has(endpoint(rec.ip.dst, rec.dport)));
-      if (ours || mediaOfIt) out.writeFrameOf(rec);
-    };
-    const pipeline = new Pipeline([keep], pipelineOptions(flags));
-    const facts = newFacts();
-    try {
-      await readCapture(file, out.tap(pipeline.frame), facts);
-    } finally {
-      out.close();
-    }
-    process.stderr.write(`ucprobe: ${out.packets} packets of call ${sanitize(flags.callId)} (${media.messages()} SIP messages, ${media.endpoints.size / 2} media endpoints) written to ${sanitize(flags.write)}\n`);
-    finish(facts, null);
+    const saved = await saveCall(file, flags.callId, flags.write, pipelineOptions(flags));
+    if (saved === null) throw new UsageError(noSuchCallText(file, flags.callId));
+    process.stderr.write(`ucprobe: ${savedCallText(flags.callId, flags.write, saved)}\n`);
+    finish(saved.facts, null);
   });
 
   const flow = sip
@@ -173,7 +123,7 @@ export function addSipCommand(program: Command): void {
     const f = collector.flow();
     if (f.messages.length === 0) {
       if (error !== null) throw new CaptureError(error);
-      throw new UsageError(`${file}: no SIP message with Call-ID '${sanitize(flags.callId)}'`);
+      throw new UsageError(noSuchCallText(file, flags.callId));
     }
     const out = new StdoutWriter();
     out.line(flags.json ? jsonText({ schemaVersion: JSON_SCHEMA_VERSION, file, ...f }, 2) : ladderText(f).trimEnd());

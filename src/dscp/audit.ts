@@ -16,7 +16,7 @@ import { endpoint, flowKey, flowKeyOf, mediaAddress } from '../pipeline/flow-key
 import { Ipv4FlowCache } from '../pipeline/ipv4-flow-cache.js';
 import { batchAppName, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 import {
-  APP_HEARTBEAT, APP_RTP_AUDIO, APP_RTP_OTHER, APP_RTP_VIDEO, APP_SIP, APP_SIP_TLS, APP_SIP_WS, appLabel, classify,
+  APP_HEALTH_CHECK, APP_HEARTBEAT, APP_RTP_AUDIO, APP_RTP_OTHER, APP_RTP_VIDEO, APP_SIP, APP_SIP_TLS, APP_SIP_WS, appLabel, classify,
   type DscpPolicy, type FlowFacts, type PolicyTransport,
 } from './policy.js';
 
@@ -79,6 +79,8 @@ export interface DscpAuditTotals {
   evicted: number;
   /** IP packets without UDP or TCP (ICMP, unreassembled fragments): not audited. */
   notAudited: number;
+  /** Load balancer health-check probe flows no policy rule names (app health-check): reported as health checks, not audited. */
+  healthCheckFlows: number;
   ecn: EcnCounts;
 }
 
@@ -122,6 +124,8 @@ export const DEFAULT_MAX_FLOWS = 16384;
 export const UNMATCHED_CLASS = 'best-effort';
 const MAX_MEDIA = 16384;
 
+const NO_PROBES: ReadonlySet<string> = new Set();
+
 export class DscpAudit implements BatchConsumer {
   private readonly udp = new RecencyMap<string, FlowState>();
   private readonly tcp = new RecencyMap<string, FlowState>();
@@ -135,7 +139,7 @@ export class DscpAudit implements BatchConsumer {
   private readonly cache = new Ipv4FlowCache<FlowState>();
   private readonly totals: DscpAuditTotals = {
     flows: 0, packets: 0, violation: 0, accepted: 0, unclassified: 0, ok: 0, mixed: 0,
-    asymmetricConversations: 0, evicted: 0, notAudited: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
+    asymmetricConversations: 0, evicted: 0, notAudited: 0, healthCheckFlows: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
   };
 
   constructor(private readonly policy: DscpPolicy, private readonly maxFlows = DEFAULT_MAX_FLOWS) {}
@@ -226,12 +230,25 @@ export class DscpAudit implements BatchConsumer {
     }
   }
 
-  report(): DscpAuditReport {
+  /**
+   * The verdicts. `probes`: flow keys of health-check probes (src/cluster/):
+   * judged only by rules naming app health-check, and left out when none does,
+   * so a balancer's checks on the SIP port are not taken for signaling.
+   */
+  report(probes: ReadonlySet<string> = NO_PROBES): DscpAuditReport {
     const totals: DscpAuditTotals = { ...this.totals, ecn: { ...this.totals.ecn } };
     const flows: FlowAudit[] = [];
     const seenPairs = new Set<string>();
+    const probeRules = probes.size > 0 && this.policy.rules.some((r) => r.app === 'health-check');
     for (const table of [this.udp, this.tcp]) {
       for (const f of table.values()) {
+        if (probes.has(f.key)) {
+          if (!probeRules) {
+            totals.healthCheckFlows++;
+            continue;
+          }
+          f.apps = APP_HEALTH_CHECK;
+        }
         const j = this.judge(f);
         const dominant = dominantDscp(f);
         const back = table.peek(flowKeyOf(f.dst, f.dport, f.src, f.sport));

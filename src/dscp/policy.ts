@@ -10,8 +10,8 @@ import { BlockList, isIP } from 'node:net';
 
 /** What the pipeline (plus the SDP media kind) told about a flow. */
 /** sip matches SIP in every form; sip-tls and sip-ws only SIP over TLS, over WebSocket. */
-export type PolicyApp = 'sip' | 'sip-tls' | 'sip-ws' | 'rtp' | 'rtp-audio' | 'rtp-video' | 'mds-heartbeat';
-export const POLICY_APPS: readonly PolicyApp[] = ['sip', 'sip-tls', 'sip-ws', 'rtp', 'rtp-audio', 'rtp-video', 'mds-heartbeat'];
+export type PolicyApp = 'sip' | 'sip-tls' | 'sip-ws' | 'rtp' | 'rtp-audio' | 'rtp-video' | 'mds-heartbeat' | 'health-check';
+export const POLICY_APPS: readonly PolicyApp[] = ['sip', 'sip-tls', 'sip-ws', 'rtp', 'rtp-audio', 'rtp-video', 'mds-heartbeat', 'health-check'];
 
 /** Bits of the applications a flow was seen to carry. */
 export const APP_SIP = 1;
@@ -20,8 +20,10 @@ export const APP_RTP_VIDEO = 4;
 /** RTP whose SDP media line was neither audio nor video, or was not seen. */
 export const APP_RTP_OTHER = 8;
 export const APP_HEARTBEAT = 16;
-export const APP_SIP_TLS = 32;
-export const APP_SIP_WS = 64;
+/** A load balancer's payload-free probe connection (src/cluster/health-checks.ts): only rules naming it apply. */
+export const APP_HEALTH_CHECK = 32;
+export const APP_SIP_TLS = 64;
+export const APP_SIP_WS = 128;
 const APP_RTP_ANY = APP_RTP_AUDIO | APP_RTP_VIDEO | APP_RTP_OTHER;
 
 const APP_BITS: Readonly<Record<PolicyApp, number>> = {
@@ -32,10 +34,12 @@ const APP_BITS: Readonly<Record<PolicyApp, number>> = {
   'rtp-audio': APP_RTP_AUDIO,
   'rtp-video': APP_RTP_VIDEO,
   'mds-heartbeat': APP_HEARTBEAT,
+  'health-check': APP_HEALTH_CHECK,
 };
 
 /** The one name shown for a flow's application bits (most specific first). */
 export function appLabel(bits: number): string | null {
+  if (bits & APP_HEALTH_CHECK) return 'health-check';
   if (bits & APP_SIP) return 'sip';
   if (bits & APP_SIP_TLS) return 'sip-tls';
   if (bits & APP_SIP_WS) return 'sip-ws';
@@ -153,6 +157,8 @@ function portsMatch(ranges: PortRange[], f: FlowFacts): boolean {
 
 export function ruleMatches(rule: PolicyRule, f: FlowFacts): boolean {
   if (rule.app !== undefined && (f.apps & APP_BITS[rule.app]) === 0) return false;
+  // A health-check probe is no signaling, whatever its port: only rules naming it apply.
+  if ((f.apps & APP_HEALTH_CHECK) !== 0 && rule.app !== 'health-check') return false;
   if (rule.transport !== undefined && rule.transport !== f.transport) return false;
   if (rule.ports !== undefined && !portsMatch(rule.ports, f)) return false;
   if (rule.address !== undefined) {

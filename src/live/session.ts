@@ -17,10 +17,11 @@ import { missesAfter, type DetectorParams } from '../heartbeat/params.js';
 import { SipAnalyzer, type SipAnalysisParams } from '../sip/analyzer.js';
 import { CallFlowCollector, type CallFlow } from '../sip/call-flow.js';
 import { DscpAudit } from '../dscp/audit.js';
+import { MediaAnalyzer, type MediaParams } from '../media/analyzer.js';
 import { defaultPolicy } from '../dscp/default-policy.js';
 import type { DscpPolicy } from '../dscp/policy.js';
 import { dscpLiveEvent, heartbeatLiveEvent, keepaliveLiveEvent, resetLiveEvent, sipTimeoutLiveEvent } from './live-events.js';
-import type { CaptureCountersView, HeartbeatDirection, HeartbeatPairRow, LiveEvent, LiveSnapshot, SourceInfo } from './view-model.js';
+import { mediaSection, type CaptureCountersView, type HeartbeatDirection, type HeartbeatPairRow, type LiveEvent, type LiveSnapshot, type SourceInfo } from './view-model.js';
 
 export interface SessionOptions {
   source: SourceInfo;
@@ -28,6 +29,8 @@ export interface SessionOptions {
   heartbeat?: Partial<DetectorParams>;
   dscpPolicy?: DscpPolicy;
   sip?: Partial<SipAnalysisParams>;
+  /** RTP quality as analyze measures it (jitter buffer, table size). */
+  media?: Partial<MediaParams>;
   /** Told of every event as it is found. */
   onEvent?: (e: LiveEvent) => void;
   /** Further consumers of the session's decoded records (the HEP sink), so nothing decodes a frame twice. */
@@ -79,6 +82,7 @@ export class LiveSession {
   private readonly hb: HeartbeatAnalyzer;
   private readonly sip: SipAnalyzer;
   private readonly audit: DscpAudit;
+  private readonly media: MediaAnalyzer;
   private readonly recent = new RecencyMap<string, Recent>();
   private readonly restartedAt = new Map<string, number>();
   /** Host pairs that exchange heartbeats, with their recent failovers (newest last). */
@@ -108,7 +112,8 @@ export class LiveSession {
     this.audit = new DscpAudit(opts.dscpPolicy ?? defaultPolicy());
     const known = opts.dscpKnown;
     const audit = known ? (rec: PacketRecord): void => (known() ? this.audit.add(rec) : undefined) : this.audit.add;
-    this.pipeline = new Pipeline([this.hb.add, audit, this.sip.add, this.watch, ...(opts.consumers ?? [])], opts.pipeline);
+    this.media = new MediaAnalyzer(opts.media);
+    this.pipeline = new Pipeline([this.hb.add, audit, this.sip.add, this.media.add, this.watch, ...(opts.consumers ?? [])], opts.pipeline);
     this.frame = this.pipeline.frame;
   }
 
@@ -171,6 +176,21 @@ export class LiveSession {
     return this.ladders.peek(callId)?.flow() ?? null;
   }
 
+  /** Message `index` of a kept call's ladder as sent (not escaped yet), or null. */
+  rawMessage(callId: string, index: number): string | null {
+    return this.ladders.peek(callId)?.rawText(index) ?? null;
+  }
+
+  /** The kept calls with a message whose text as sent matches, and which of their messages do. */
+  searchMessages(re: RegExp): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    for (const [callId, c] of this.ladders.entries()) {
+      const hits = c.find(re);
+      if (hits.length) out.set(callId, hits);
+    }
+    return out;
+  }
+
   /** The view at `now`; also reports DSCP violations and failing keepalives found since the last one. */
   snapshot(now: number): LiveSnapshot {
     this.tick(now);
@@ -201,7 +221,8 @@ export class LiveSession {
       now,
       elapsedSec,
       packets: this.packets,
-      pps: span > 0 ? (this.packets - since.packets) / span : elapsedSec > 0 ? this.packets / elapsedSec : 0,
+      // A file read at its own speed: the capture's average (a window over packet time read in bursts means nothing).
+      pps: span > 0 && this.opts.source.kind !== 'file' ? (this.packets - since.packets) / span : elapsedSec > 0 ? this.packets / elapsedSec : 0,
       drops: this.counters,
       errors: this.pipeline.stats.errors,
       heartbeatIntervalMs: this.params.intervalMs,
@@ -210,6 +231,7 @@ export class LiveSession {
       keepalives: sip.keepalives,
       dscp: audit.flows,
       dscpTotals: audit.totals,
+      media: mediaSection(this.media.report()),
       // Found in detection order (a loss is settled a second after it began): shown by event time.
       events: [...this.events].reverse().sort((a, b) => b.time - a.time),
       ended: this.ended,
@@ -320,7 +342,7 @@ export class LiveSession {
       if (m.callId === undefined || m.callId === null) continue;
       let c = this.ladders.get(m.callId);
       if (!c && m.method === 'INVITE') {
-        c = new CallFlowCollector(m.callId, MAX_LADDER_MESSAGES);
+        c = new CallFlowCollector(m.callId, MAX_LADDER_MESSAGES, true);
         this.ladders.set(m.callId, c);
         if (this.ladders.size > MAX_LADDERS) this.ladders.delete(this.ladders.oldestKey()!);
       }

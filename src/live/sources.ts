@@ -3,12 +3,13 @@
 // once), a file replayed at its pace (a virtual clock) and HEP from capture
 // agents elsewhere (synthetic frames, the wall clock).
 
+import { statSync } from 'node:fs';
 import { startLiveCapture, type CaptureCounters, type LiveOptions } from '../sources/live-capture.js';
 import { readCapture } from '../sources/capture-reader.js';
 import { replayPaced } from '../sources/paced-replay.js';
 import { startHepListener, type HepListenAddress, type HepListener, type HepListenOptions } from '../sources/hep-listen.js';
-import type { CaptureFacts, FrameHandler } from '../sources/types.js';
-import type { CaptureCountersView } from './view-model.js';
+import { newFacts, type CaptureFacts, type FrameHandler, type ReadProgress } from '../sources/types.js';
+import type { CaptureCountersView, LoadProgress } from './view-model.js';
 import { CatchUpClock } from './catch-up-clock.js';
 
 export interface SessionSource {
@@ -70,16 +71,57 @@ export async function interfaceSource(opts: LiveOptions, onFrame: FrameHandler, 
   };
 }
 
-/** The whole file at once: the views then show it as it stood at its last packet. */
-export async function fileSource(path: string, onFrame: FrameHandler): Promise<SessionSource> {
-  const facts = await readCapture(path, onFrame);
+/** Bytes of a plain file (null for a pipe, or one that cannot be read: the reader says why). */
+function fileSize(path: string): number | null {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? st.size : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A file read as fast as it goes, with how far it has got for the view to show. */
+export interface FileSessionSource extends SessionSource {
+  /** Null once the file is read (or the read stopped). */
+  loading(): LoadProgress | null;
+}
+
+/**
+ * The whole file, read in chunks on the event loop's turns (a plain file 4
+ * MiB at a time) so the view draws and takes keys while it reads; the clock
+ * is the last packet handed on, so the view shows the file as it stood then.
+ */
+export function fileSource(path: string, onFrame: FrameHandler): FileSessionSource {
+  const facts = newFacts();
+  const progress: ReadProgress = { bytes: 0, total: fileSize(path), facts };
+  let last = 0;
+  let stopped = false;
+  let done = false;
+  const handler: FrameHandler = (info, bytes) => {
+    const t = info.tsSec + info.tsNsec / 1e9;
+    if (t > last) last = t;
+    onFrame(info, bytes);
+  };
+  // From the next turn on: the reader parses its first chunk before it first waits, and the view comes first.
+  const read = new Promise<void>((r) => setImmediate(r)).then(() => readCapture(path, handler, facts, () => stopped, progress));
+  const ended = read.then(() => null, (e: unknown) => (e instanceof Error ? e.message : String(e))).finally(() => {
+    done = true;
+  });
   return {
-    now: () => facts.lastTs ?? 0,
-    ended: Promise.resolve(null),
+    now: () => (done ? facts.lastTs ?? last : last),
+    ended,
     requestCounters: () => undefined,
     counters: () => NO_COUNTERS,
     facts,
-    stop: async () => undefined,
+    stop: async () => {
+      stopped = true;
+      await ended;
+    },
+    loading: () => (done ? null : {
+      percent: progress.total !== null && progress.total > 0 ? Math.min(100, Math.floor((progress.bytes * 100) / progress.total)) : null,
+      packets: facts.packets,
+    }),
   };
 }
 

@@ -5,6 +5,7 @@
 import type { CallRecord } from '../sip/dialogs.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import type { FlowAudit, DscpAuditTotals } from '../dscp/audit.js';
+import type { MediaReport, MediaTotals, RtpStreamReport } from '../media/analyzer.js';
 
 export type SourceKind = 'interface' | 'file' | 'replay' | 'hep';
 
@@ -94,8 +95,40 @@ export interface LiveSnapshot {
   /** Violations first (as the audit orders them). */
   dscp: FlowAudit[];
   dscpTotals: DscpAuditTotals;
+  media: MediaSection;
   /** Newest first, capped. */
   events: LiveEvent[];
   /** The source has ended (a file read to its end, a capture stopped). */
   ended: boolean;
+  /** A file still being read: how far (set by the publisher; absent once read, and for live sources). */
+  loading?: LoadProgress;
+}
+
+export interface LoadProgress {
+  /** Share of the file read, 0-100; null when its size is not known (a pipe). */
+  percent: number | null;
+  packets: number;
+}
+
+/** The RTP streams, worst first, as the media analyzer measures them so far. */
+export interface MediaSection {
+  /** Lowest MOS first (streams with no score after the scored ones), then the most lost; at most MAX_MEDIA_ROWS. */
+  streams: RtpStreamReport[];
+  /** Every stream's, those left out of `streams` included. */
+  totals: MediaTotals;
+}
+
+/** Streams a snapshot carries: the worst ones are what a screen shows. */
+export const MAX_MEDIA_ROWS = 500;
+
+/** Worse first: scored streams by MOS, then by loss; unscored ones (video, too short) after, by loss. */
+function worseFirst(a: RtpStreamReport, b: RtpStreamReport): number {
+  const ma = a.quality?.mos ?? Number.POSITIVE_INFINITY;
+  const mb = b.quality?.mos ?? Number.POSITIVE_INFINITY;
+  if (ma !== mb) return ma < mb ? -1 : 1;
+  return b.lossPercent - a.lossPercent || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+export function mediaSection(r: MediaReport): MediaSection {
+  return { streams: [...r.streams].sort(worseFirst).slice(0, MAX_MEDIA_ROWS), totals: r.totals };
 }

@@ -18,6 +18,7 @@ import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
 import { RtcpTracker, type RtcpTotals } from './rtcp-tracker.js';
 import { burstRatio, codecImpairment, eModel } from './e-model.js';
 import { RtpStream, type RtpColumns, type SdpBinding } from './rtp-stream.js';
+import type { MediaSeriesStore, SeriesTotals, StreamSeriesReport } from './stream-series.js';
 
 export interface MediaParams {
   maxStreams: number;
@@ -90,6 +91,8 @@ export interface RtpStreamReport {
   quality: StreamQuality | null;
   callId: string | null;
   sdp: { announcedBy: string; endpoint: string; offer: boolean; media: string; codecs: string[] } | null;
+  /** Jitter and loss over time (`analyze --json --rtp-series` only); null when the memory bound left the stream none. */
+  series?: StreamSeriesReport | null;
 }
 
 export interface StreamQuality {
@@ -144,6 +147,8 @@ export interface MediaReport {
   calls: CallMedia[];
   /** Media gaps inside a heartbeat failover's window (filled by analyze, which has both). */
   failoverOverlaps: FailoverOverlap[];
+  /** With each stream's series (`--rtp-series`): what the series' memory bounds widened or left out. */
+  seriesTotals?: SeriesTotals;
 }
 
 /** A stream that lost packets while a heartbeat stream went silent to a failover: one fault seen twice. */
@@ -173,7 +178,8 @@ export class MediaAnalyzer implements BatchConsumer {
   private readonly totals: MediaTotals = { streams: 0, packets: 0, lost: 0, evicted: 0 };
   private readonly rtcp = new RtcpTracker();
 
-  constructor(params: Partial<MediaParams> = {}) {
+  /** `series`: where each stream's figures over time are kept (the HTML report's); none by default. */
+  constructor(params: Partial<MediaParams> = {}, private readonly series: MediaSeriesStore | null = null) {
     this.params = { ...DEFAULT_MEDIA_PARAMS, ...params };
     this.ipv4 = new Ipv4StreamIndex(Math.min(this.params.maxStreams, 4096));
   }
@@ -253,6 +259,7 @@ export class MediaAnalyzer implements BatchConsumer {
     const s = new RtpStream({ key, flow, src, dst, sport, dport, ssrc }, null, this.params.jitterBufferMs / 1000, src4, dst4);
     this.bind(s);
     if (this.table.size >= this.params.maxStreams) this.evictOldest();
+    if (this.series !== null) s.series = this.series.open(key);
     this.table.set(key, s);
     return s;
   }
@@ -265,6 +272,7 @@ export class MediaAnalyzer implements BatchConsumer {
       const s = byLast[k];
       this.table.delete(s.ids.key);
       s.gone = true;
+      this.series?.release(s.ids.key);
       this.totals.evicted++;
       this.totals.streams++;
       this.totals.packets += s.packets;

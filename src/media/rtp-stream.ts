@@ -16,6 +16,7 @@
 // is neither a duplicate nor received media twice.
 
 import { payloadFormat, type PayloadFormat } from './codecs.js';
+import type { StreamSeries } from './stream-series.js';
 
 /** Gaps kept with their times, to set beside failovers. */
 const MAX_GAPS = 32;
@@ -125,6 +126,8 @@ export class RtpStream {
   clockRate = 0;
   /** Left the table (evicted): a cache still pointing at it must not count into it. */
   gone = false;
+  /** Its figures over time, when the analyzer keeps them (the HTML report's plots). */
+  series: StreamSeries | null = null;
   sdp: SdpBinding | null;
   /**
    * The payload map: the receiver's SDP (what the sender must use), with the
@@ -282,6 +285,11 @@ export class RtpStream {
    * RTP timestamp past 2^30 is boxed on every call that is not inlined.
    */
   add(c: RtpColumns, i: number): void {
+    this.take(c, i);
+    if (this.series !== null) this.series.record(c.tsSec[i] + c.tsNsec[i] / 1e9, this);
+  }
+
+  private take(c: RtpColumns, i: number): void {
     const t = c.tsSec[i] + c.tsNsec[i] / 1e9;
     const seq = c.rtpSeq[i];
     const ts = c.rtpTimestamp[i];

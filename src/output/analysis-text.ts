@@ -9,6 +9,8 @@ import { heartbeatText } from './heartbeat-text.js';
 import { sipAnalysisText } from './sip-text.js';
 import { dscpAuditText } from './dscp-audit-text.js';
 import { failoverMediaText, qualityByFlow, rtpText } from './rtp-text.js';
+import { clusterText } from './cluster-text.js';
+import { multicastText } from './multicast-text.js';
 
 function section(title: string, body: string): string {
   return `${title}\n${body}\n`;
@@ -29,10 +31,14 @@ export function analysisText(r: FileReport): string {
   out.push(section('Protocols', table(['layer', 'frames'], [
     ['ipv4', p.ipv4], ['ipv6', p.ipv6], ['non-ip', p.nonIp], ['vlan-tagged', p.vlanTagged], ['tunnelled', p.tunnelled],
     ['ip fragments', p.fragments], ['udp', p.udp], ['tcp', p.tcp], ['tcp rst', p.tcpRst],
-    ['mds-heartbeat', p.mdsHeartbeat], ['sip', p.sip], ['sip-tls', p.sipTls], ['sip-ws', p.sipWs], ['rtp', p.rtp], ['errors', p.errors],
+    ['mds-heartbeat', p.mdsHeartbeat], ['sip', p.sip], ['sip-tls', p.sipTls], ['sip-ws', p.sipWs], ['rtp', p.rtp], ['igmp', p.igmp], ['mld', p.mld], ['errors', p.errors],
   ].filter(([, n]) => (n as number) > 0))));
 
   out.push(heartbeatText(r.heartbeats, c.first) + failoverMediaText(r.rtp));
+  const cluster = clusterText(r.cluster, c.first ?? 0);
+  if (cluster) out.push(cluster);
+  const multicast = multicastText(r.multicast, c.first ?? 0);
+  if (multicast) out.push(multicast);
 
   const s = r.sip;
   const methods = Object.entries(s.requests).sort((a, b) => b[1] - a[1]);

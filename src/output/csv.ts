@@ -9,8 +9,8 @@ import { observedByPackets, type FlowAudit } from '../dscp/audit.js';
 import { isoTime } from '../common/time-format.js';
 import { sanitize } from './sanitize.js';
 
-export type CsvTable = 'streams' | 'flows' | 'calls' | 'rtp';
-export const CSV_TABLES: readonly CsvTable[] = ['streams', 'flows', 'calls', 'rtp'];
+export type CsvTable = 'streams' | 'flows' | 'calls' | 'rtp' | 'mesh' | 'health-checks' | 'multicast';
+export const CSV_TABLES: readonly CsvTable[] = ['streams', 'flows', 'calls', 'rtp', 'mesh', 'health-checks', 'multicast'];
 
 type Cell = string | number | boolean | null;
 
@@ -100,6 +100,66 @@ function rtpTable(reports: FileReport[]): string {
   return csv(header, rows);
 }
 
+/** DSCP values by packets: "CS3:14;CS0:2". */
+function markings(dscp: Record<number, number>): string {
+  return Object.entries(dscp).sort((a, b) => b[1] - a[1] || Number(a[0]) - Number(b[0])).map(([d, n]) => `${phbName(Number(d))}:${n}`).join(';');
+}
+
+/** One row per link of the ICCS mesh (missing ones too), then the CTI and database links beside it. */
+function meshTable(reports: FileReport[]): string {
+  const header = [
+    'file', 'service', 'a', 'b', 'port', 'state', 'connections', 'failed_attempts', 'up_time', 'down_time', 'resets', 'resets_by_a', 'resets_by_b',
+    'bytes_a_to_b', 'bytes_b_to_a', 'packets_a_to_b', 'packets_b_to_a', 'dscp_a_to_b', 'dscp_b_to_a',
+  ];
+  const rows = reports.flatMap((r) => {
+    const m = r.cluster.mesh;
+    return [
+      ...m.links.map((l): Cell[] => [
+        r.file, 'iccs', l.a, l.b, m.port, l.state, l.connections, l.failedAttempts, time(l.upAt), time(l.downAt), l.resets, l.resetsByA, l.resetsByB,
+        l.aToB.bytes, l.bToA.bytes, l.aToB.packets, l.bToA.packets, markings(l.aToB.dscp), markings(l.bToA.dscp),
+      ]),
+      // Beside the mesh, a is the client and b the server.
+      ...m.services.map((s): Cell[] => [
+        r.file, s.service, s.client, s.server, s.port, s.state, s.connections, s.failedAttempts, null, time(s.downAt), s.resets, null, null,
+        s.toServer.bytes, s.toClient.bytes, s.toServer.packets, s.toClient.packets, markings(s.toServer.dscp), markings(s.toClient.dscp),
+      ]),
+    ];
+  });
+  return csv(header, rows);
+}
+
+function healthChecksTable(reports: FileReport[]): string {
+  const header = [
+    'file', 'checker', 'target', 'port', 'probes', 'failed', 'refused', 'unanswered', 'interval_s', 'first_time', 'last_time',
+    'first_failure', 'last_failure', 'failing_since', 'dscp',
+  ];
+  const rows = reports.flatMap((r) => r.cluster.healthChecks.map((h): Cell[] => [
+    r.file, h.checker, h.target, h.port, h.probes, h.failed, h.refused, h.unanswered, h.intervalS, time(h.first), time(h.last),
+    time(h.firstFailure), time(h.lastFailure), time(h.failingSince), markings(h.dscp),
+  ]));
+  return csv(header, rows);
+}
+
+/** One row per multicast group member (role member) and per stream sent to a group (role stream); a group with neither gets one row. */
+function multicastTable(reports: FileReport[]): string {
+  const header = [
+    'file', 'group', 'role', 'address', 'protocol', 'joined', 'left', 'sources', 'received_nothing', 'flow', 'ssrc', 'packets', 'lost', 'dscp', 'marked_ef', 'nobody_joined',
+    'group_members_at_end', 'group_joins', 'group_leaves',
+  ];
+  const rows = reports.flatMap((r) => r.multicast.groups.flatMap((g) => {
+    const tail: Cell[] = [g.members.join(';'), g.joins, g.leaves];
+    const members = g.memberDetails.map((m): Cell[] => [
+      r.file, g.group, 'member', m.address, m.protocol, time(m.joinedAt), time(m.leftAt), m.sources === null ? 'any' : m.sources.join(';'), m.receivedNothing,
+      null, null, null, null, null, null, null, ...tail,
+    ]);
+    const streams = g.streams.map((s): Cell[] => [
+      r.file, g.group, 'stream', s.src, null, time(s.first), time(s.last), null, null, s.flow, s.ssrc, s.packets, s.lost, markings(s.dscp), s.markedEf, s.nobodyJoined, ...tail,
+    ]);
+    return [...members, ...streams];
+  }));
+  return csv(header, rows);
+}
+
 export function csvTable(which: CsvTable, reports: FileReport[]): string {
   switch (which) {
     case 'streams':
@@ -110,5 +170,11 @@ export function csvTable(which: CsvTable, reports: FileReport[]): string {
       return callsTable(reports);
     case 'rtp':
       return rtpTable(reports);
+    case 'mesh':
+      return meshTable(reports);
+    case 'health-checks':
+      return healthChecksTable(reports);
+    case 'multicast':
+      return multicastTable(reports);
   }
 }

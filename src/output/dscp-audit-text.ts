@@ -69,5 +69,6 @@ export function dscpAuditText(a: DscpAuditReport, media: ReadonlyMap<string, str
   if (t.evicted > 0) lines.push(`  ${plural(t.evicted, 'flow')} left the table to bound memory; their verdicts are in the counts above`);
   if (t.ecn.ect0 + t.ecn.ect1 + t.ecn.ce > 0) lines.push(`  ECN: ECT(0) ${t.ecn.ect0}, ECT(1) ${t.ecn.ect1}, CE ${t.ecn.ce} packets`);
   if (t.notAudited > 0) lines.push(`  ${t.notAudited} IP packets without UDP/TCP not audited`);
+  if (t.healthCheckFlows > 0) lines.push(`  ${plural(t.healthCheckFlows, 'health-check probe flow')} not audited as signaling (see Health checks; a policy rule with app health-check audits them)`);
   return lines.join('\n') + '\n';
 }

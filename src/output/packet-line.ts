@@ -1,7 +1,8 @@
 // `dissect` output: one tcpdump-like line per packet, a field tree (-V), or
 // one JSON object per line.
 
-import type { PacketRecord, SipMessage } from '../../dissectors/types.js';
+import type { MembershipRecord, PacketRecord, SipMessage } from '../../dissectors/types.js';
+import { groupRecordName } from '../../dissectors/igmp.js';
 import { phbName, ecnName } from '../../dissectors/dscp.js';
 import { linkTypeName } from '../../dissectors/link.js';
 import { tcpFlagString } from '../../dissectors/tcp.js';
@@ -15,8 +16,17 @@ export function sipLine(m: SipMessage): string {
   return sanitize(`${start}${cseq}`);
 }
 
+/** "v3 report: to-exclude 239.1.1.1, allow 232.1.1.1 [10.0.0.1]" */
+export function membershipLine(m: MembershipRecord): string {
+  const records = m.records.map((r) => `${groupRecordName(r.type)} ${r.group}${r.sources.length ? ` [${r.sources.join(' ')}]` : ''}`).join(', ');
+  const what = m.version > 0 ? `v${m.version} ${m.kind}` : m.kind;
+  if (m.kind === 'query') return `${what} ${m.group ?? ''}${m.maxResponseMs !== null ? ` max-resp=${m.maxResponseMs}ms` : ''}${records ? ` sources ${records}` : ''}`;
+  return records ? `${what}: ${records}` : `${what} type=${m.type}`;
+}
+
 /** The protocol tag and the rest of the line. */
 function appSummary(rec: PacketRecord): [string, string] {
+  if (rec.membership) return [rec.membership.protocol.toUpperCase(), membershipLine(rec.membership)];
   switch (rec.app) {
     case 'mds-heartbeat':
       return ['MDS-HB', rec.hb ? `seq=${rec.hb.seq} ${rec.hb.byteOrder}` : ''];
@@ -85,7 +95,26 @@ export interface PacketJson {
   rtp?: { payloadType: number; seq: number; ssrc: number };
   sip?: SipJson;
   sipMore?: SipJson[];
+  /** Group membership, named as tshark's protocols are (igmp.type, mld...). */
+  igmp?: MembershipJson;
+  mld?: MembershipJson;
   error: string | null;
+}
+
+export interface MembershipJson {
+  version: number;
+  type: number;
+  kind: string;
+  group?: string;
+  maxResponseMs?: number;
+  records: Array<{ type: number; group: string; sources: string[] }>;
+}
+
+function membershipJson(m: MembershipRecord): MembershipJson {
+  const j: MembershipJson = { version: m.version, type: m.type, kind: m.kind, records: m.records.map((r) => ({ type: r.type, group: r.group, sources: r.sources })) };
+  if (m.group !== null) j.group = m.group;
+  if (m.maxResponseMs !== null) j.maxResponseMs = m.maxResponseMs;
+  return j;
 }
 
 export interface SipJson {
@@ -141,6 +170,7 @@ export function packetJson(rec: PacketRecord): PacketJson {
   if (rec.tcp) j.tcpFlags = tcpFlagString(rec.tcp.flags);
   if (rec.hb) j.hb = { seq: rec.hb.seq, byteOrder: rec.hb.byteOrder };
   if (rec.rtp) j.rtp = { payloadType: rec.rtp.payloadType, seq: rec.rtp.seq, ssrc: rec.rtp.ssrc };
+  if (rec.membership) j[rec.membership.protocol] = membershipJson(rec.membership);
   if (rec.sip && rec.sip.length > 0) {
     j.sip = sipJson(rec.sip[0]);
     if (rec.sip.length > 1) j.sipMore = rec.sip.slice(1).map(sipJson);

@@ -6,8 +6,16 @@ import { linkTypeName } from '../../dissectors/link.js';
 import { tcpFlagString } from '../../dissectors/tcp.js';
 import { sanitize } from './sanitize.js';
 import { isoTime } from '../common/time-format.js';
+import { groupRecordName } from '../../dissectors/igmp.js';
 
 const utf8 = new TextDecoder('utf-8');
+
+/** A SIP message's text as sent, one escaped line per line (CRLF or LF ends one; leading blank lines go). */
+export function asSentLines(text: string): string[] {
+  const lines = text.replace(/^(\r?\n)+/, '').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((l) => sanitize(l.endsWith('\r') ? l.slice(0, -1) : l));
+}
 
 export function packetTree(rec: PacketRecord): string {
   const out: string[] = [];
@@ -34,6 +42,18 @@ export function packetTree(rec: PacketRecord): string {
       out.push(`    Seq: ${rec.tcp.seq}, Ack: ${rec.tcp.ack}, Window: ${rec.tcp.window}`);
     }
   }
+  const m = rec.membership;
+  if (m) {
+    out.push(`  ${m.protocol === 'igmp' ? 'IGMP' : 'MLD (ICMPv6)'}: version ${m.version || '?'}, type ${m.type} (0x${m.type.toString(16).padStart(2, '0')}), ${m.kind}`);
+    if (m.group !== null) out.push(`    Group: ${m.group}`);
+    if (m.maxResponseMs !== null) out.push(`    Max response: ${m.maxResponseMs} ms`);
+    if (m.kind === 'report' && m.version >= (m.protocol === 'igmp' ? 3 : 2)) out.push(`    Group records: ${m.records.length}`);
+    for (const r of m.records) {
+      out.push(`    Record: ${groupRecordName(r.type)} (${r.type}), group ${r.group}, ${r.sources.length} source${r.sources.length === 1 ? '' : 's'}`);
+      for (const src of r.sources) out.push(`      Source: ${src}`);
+    }
+    if (m.error) out.push(`    Error: ${m.error}`);
+  }
   if (rec.hb) out.push(`  MDS heartbeat: seq ${rec.hb.seq} (${rec.hb.byteOrder === 'le' ? 'little' : 'big'}-endian DWORD)`);
   if (rec.rtp) {
     const r = rec.rtp;
@@ -53,9 +73,7 @@ export function packetTree(rec: PacketRecord): string {
     // The message as it went on the wire (header case, folding and the whole body), each line escaped.
     if (m.raw) {
       out.push(`    As sent (${m.raw.length} bytes):`);
-      const lines = utf8.decode(m.raw).replace(/^(\r?\n)+/, '').split('\n');
-      if (lines[lines.length - 1] === '') lines.pop();
-      for (const l of lines) out.push(`      ${sanitize(l.endsWith('\r') ? l.slice(0, -1) : l)}`);
+      for (const l of asSentLines(utf8.decode(m.raw))) out.push(`      ${l}`);
     }
   }
   if (rec.error) out.push(`  Error: ${sanitize(rec.error)}`);

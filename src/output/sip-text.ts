@@ -9,6 +9,7 @@ import { CALL_STATES, type CallRecord } from '../sip/dialogs.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import type { ResponseTimeStats } from '../sip/transactions.js';
 import { registrationsSection } from './registrations-text.js';
+import type { SavedCall } from '../sip/save-call.js';
 import { sanitize } from './sanitize.js';
 import { table } from './table.js';
 import type { CallMedia } from '../media/analyzer.js';
@@ -202,4 +203,13 @@ export function ladderText(flow: CallFlow): string {
   }
   out.push(`${lead}${bars().join('').trimEnd()}`);
   return `${out.join('\n')}\n`;
+}
+
+/** What `sip save` (and the terminal UI's s key) says of a saved call. */
+export function savedCallText(callId: string, out: string, s: SavedCall): string {
+  return `${s.packets} packets of call ${sanitize(callId)} (${s.messages} SIP messages, ${s.mediaEndpoints} media endpoints) written to ${sanitize(out)}`;
+}
+
+export function noSuchCallText(file: string, callId: string): string {
+  return `${file}: no SIP message with Call-ID '${sanitize(callId)}'`;
 }

@@ -224,6 +224,51 @@ export interface PbLiveEvent {
   text: string;
 }
 
+export interface PbMeshLink {
+  service: string;
+  a: string;
+  b: string;
+  port: number;
+  state: string;
+  connections: number;
+  failedAttempts: number;
+  upAt?: number;
+  downAt?: number;
+  resets: number;
+  resetsByA: number;
+  resetsByB: number;
+  bytesAToB: number;
+  bytesBToA: number;
+  dscpAToB: Record<string, number>;
+  dscpBToA: Record<string, number>;
+}
+
+export interface PbHealthCheck {
+  checker: string;
+  target: string;
+  port: number;
+  probes: number;
+  failed: number;
+  refused: number;
+  unanswered: number;
+  intervalS?: number;
+  first: number;
+  last: number;
+  firstFailure?: number;
+  lastFailure?: number;
+  failingSince?: number;
+  dscp: Record<string, number>;
+}
+
+export interface PbMulticastGroup {
+  group: string;
+  members: string[];
+  joins: number;
+  leaves: number;
+  streams: Array<{ flow: string; ssrc: string; packets: number; lost: number; dscp: Record<string, number>; markedEf: boolean; nobodyJoined: boolean }>;
+  silentMembers: string[];
+}
+
 /** One `Record`: exactly one kind set. */
 export type PbRecord =
   | { header: PbHeader }
@@ -236,4 +281,7 @@ export type PbRecord =
   | { liveEvent: PbLiveEvent }
   | { capture: PbCapture }
   | { rtpStream: PbRtpStream }
+  | { meshLink: PbMeshLink }
+  | { healthCheck: PbHealthCheck }
+  | { multicastGroup: PbMulticastGroup }
   | { end: PbEnd };

@@ -11,9 +11,12 @@ import type { FlowAudit } from '../dscp/audit.js';
 import type { CaptureSummary } from '../analysis/analyze.js';
 import type { LiveEvent } from '../live/view-model.js';
 import type { CallMedia, RtpStreamReport } from '../media/analyzer.js';
+import type { MeshLink, ServiceLink } from '../cluster/mesh.js';
+import type { HealthCheck } from '../cluster/health-checks.js';
+import type { MulticastGroup } from '../cluster/multicast.js';
 import {
   APP, TRANSPORT, VERDICT,
-  type PbCapture, type PbDscpVerdict, type PbHeartbeatEvent, type PbHeartbeatStream, type PbIp, type PbKeepalive,
+  type PbCapture, type PbDscpVerdict, type PbHealthCheck, type PbMeshLink, type PbMulticastGroup, type PbHeartbeatEvent, type PbHeartbeatStream, type PbIp, type PbKeepalive,
   type PbLiveEvent, type PbPacket, type PbRtpStream, type PbSipCall, type PbSipMessage,
 } from './messages.js';
 
@@ -139,4 +142,35 @@ export function captureMessage(file: string, c: CaptureSummary, error: string | 
 
 export function liveEventMessage(e: LiveEvent): PbLiveEvent {
   return { time: e.time, kind: e.kind, severity: e.severity, subject: e.subject, text: e.text };
+}
+
+export function meshLinkMessage(l: MeshLink, port: number): PbMeshLink {
+  return {
+    service: 'iccs', a: l.a, b: l.b, port, state: l.state, connections: l.connections, failedAttempts: l.failedAttempts,
+    upAt: opt(l.upAt), downAt: opt(l.downAt), resets: l.resets, resetsByA: l.resetsByA, resetsByB: l.resetsByB,
+    bytesAToB: l.aToB.bytes, bytesBToA: l.bToA.bytes, dscpAToB: l.aToB.dscp, dscpBToA: l.bToA.dscp,
+  };
+}
+
+export function serviceLinkMessage(s: ServiceLink): PbMeshLink {
+  return {
+    service: s.service, a: s.client, b: s.server, port: s.port, state: s.state, connections: s.connections, failedAttempts: s.failedAttempts,
+    downAt: opt(s.downAt), resets: s.resets, resetsByA: 0, resetsByB: 0,
+    bytesAToB: s.toServer.bytes, bytesBToA: s.toClient.bytes, dscpAToB: s.toServer.dscp, dscpBToA: s.toClient.dscp,
+  };
+}
+
+export function healthCheckMessage(h: HealthCheck): PbHealthCheck {
+  return {
+    checker: h.checker, target: h.target, port: h.port, probes: h.probes, failed: h.failed, refused: h.refused, unanswered: h.unanswered,
+    intervalS: opt(h.intervalS), first: h.first, last: h.last, firstFailure: opt(h.firstFailure), lastFailure: opt(h.lastFailure),
+    failingSince: opt(h.failingSince), dscp: h.dscp,
+  };
+}
+
+export function multicastGroupMessage(g: MulticastGroup): PbMulticastGroup {
+  return {
+    group: g.group, members: g.members, joins: g.joins, leaves: g.leaves, silentMembers: g.silentMembers,
+    streams: g.streams.map((s) => ({ flow: s.flow, ssrc: s.ssrc, packets: s.packets, lost: s.lost, dscp: s.dscp, markedEf: s.markedEf, nobodyJoined: s.nobodyJoined })),
+  };
 }

@@ -68,6 +68,12 @@ export class SipStreamFramer {
       data = data.subarray(n);
     }
     if (data.length === 0) return out;
+    // An RFC 5626 ping ("\r\n\r\n") or pong ("\r\n") is written on its own: as a whole
+    // segment between messages it is a keepalive even after garbage, never garbage itself.
+    if (this.len === 0 && !this.discardLine && !this.resync && isCrlfKeepalive(data)) {
+      this.keepalives++;
+      return out;
+    }
     let end: number;
     if (this.len === 0) {
       end = data.length;
@@ -255,6 +261,10 @@ export class SipStreamFramer {
     this.len = 0;
     if (rest > 0) this.append(data.subarray(pos, end));
   }
+}
+
+function isCrlfKeepalive(d: Uint8Array): boolean {
+  return (d.length === 2 || (d.length === 4 && d[2] === CR && d[3] === LF)) && d[0] === CR && d[1] === LF;
 }
 
 /** RFC 3261 token characters, the only bytes a start line can begin with. */

@@ -7,7 +7,9 @@
 //   neighbours merge, so a stream costs at most MAX_BUCKETS buckets however
 //   long the capture (a 60 s capture keeps one bucket per heartbeat);
 // - the messages of the first calls' Call-IDs, for their ladders, through the
-//   same CallFlowCollector `ucprobe sip flow` uses.
+//   same CallFlowCollector `ucprobe sip flow` uses;
+// - per RTP stream, jitter and loss over time, kept by the media analyzer
+//   itself (src/media/stream-series.ts) when it is handed a store.
 
 import { BATCH_HEARTBEAT, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 import type { PacketRecord } from '../../dissectors/types.js';
@@ -17,6 +19,7 @@ import { DEFAULT_DETECTOR_PARAMS } from '../heartbeat/params.js';
 import { Ipv4UdpFlowIds, flowKey } from '../pipeline/flow-key.js';
 import type { PipelineOptions } from '../pipeline/pipeline.js';
 import { CallFlowCollector, type CallFlow } from '../sip/call-flow.js';
+import { MediaSeriesStore } from '../media/stream-series.js';
 
 /** Buckets per stream: a little more than a laptop plot's width in pixels. */
 export const MAX_BUCKETS = 1500;
@@ -321,6 +324,8 @@ export interface ReportFile {
   report: FileReport;
   intervals: IntervalCollector;
   ladders: LadderCollector;
+  /** Each RTP stream's jitter and loss over time, kept by the media analyzer in the same pass. */
+  media: MediaSeriesStore;
 }
 
 /** analyzeFile with the report's collectors riding along in the same pass. */
@@ -333,6 +338,7 @@ export async function collectFile(
   const intervalMs = heartbeat.intervalMs ?? DEFAULT_DETECTOR_PARAMS.intervalMs;
   const intervals = new IntervalCollector(intervalMs / 1000);
   const ladders = new LadderCollector();
-  const report = await analyzeFile(path, opts, heartbeat, [intervals, ladders], extras);
-  return { report, intervals, ladders };
+  const media = new MediaSeriesStore();
+  const report = await analyzeFile(path, opts, heartbeat, [intervals, ladders], { ...extras, mediaSeries: media });
+  return { report, intervals, ladders, media };
 }

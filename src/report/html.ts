@@ -3,7 +3,9 @@
 // so it can be attached to a ticket and opened or printed anywhere.
 // One section per capture: findings at a glance, capture facts, heartbeat
 // pairs with their interval plots, the event timeline, SIP calls with a
-// ladder each, DSCP verdicts per class. Every string that came from a packet
+// ladder each, media quality (MOS per call with its inputs, each stream's
+// jitter and loss over time beside the failover windows), DSCP verdicts per
+// class. Every string that came from a packet
 // (SIP headers, Call-IDs, reason phrases) is escaped by text().
 
 import { phbName } from '../../dissectors/dscp.js';
@@ -25,6 +27,9 @@ import { ladderSvg } from './ladder.js';
 import { el, EMPTY, join, raw, text, type Markup } from './svg.js';
 import { timelineSvg, type TimelineCall, type TimelineLane } from './timeline.js';
 import { formatMoment } from './scale.js';
+import { CLUSTER_CSS, clusterSection, meshTimelineLanes } from './cluster-section.js';
+import { mediaPlot, type FailoverWindow } from './media-plot.js';
+import type { RtpStreamReport } from '../media/analyzer.js';
 
 /** Heartbeat pairs drawn as plots; past this they are listed only. */
 export const MAX_PAIR_PLOTS = 64;
@@ -288,6 +293,8 @@ function timelineSection(r: FileReport, base: string): Markup {
   for (const l of lanes) {
     l.marks.resets = l.marks.resets.filter((x) => !seenResets.has(x.time) && seenResets.add(x.time) !== undefined);
   }
+  // Mesh links that went down (src/cluster/mesh.ts) below the heartbeat streams.
+  lanes.push(...meshTimelineLanes(r.cluster.mesh, end));
   const calls: TimelineCall[] = r.sipAnalysis.calls.calls.map((c) => ({
     start: c.start, end: callEnd(c, end), state: c.state,
     detail: `${c.from} → ${c.to}  ${c.state}${c.code !== null ? ` ${c.code}` : ''}  ${rel(c.start, r)}  Call-ID ${c.callId}`,
@@ -469,22 +476,92 @@ function mediaCard(r: FileReport): Markup[] {
 }
 
 const MAX_STREAM_ROWS = 100;
+/** Rows of the MOS-per-call table (the worst calls). */
+export const MAX_CALL_MOS_ROWS = 100;
+/** Streams given a plot of jitter and loss over time, the worst first. */
+export const MAX_MEDIA_PLOTS = 20;
 
 function mosKind(mos: number | null): string {
   return mos === null ? 'muted' : mos < 3.6 ? 'bad' : mos < 4 ? 'warn' : 'ok';
 }
 
-function mediaSection(r: FileReport, base: string): Markup {
+/** Worst first: the lowest MOS, then the most lost, the most late, the highest jitter (the order of the table and of the plots). */
+function worstFirst(streams: readonly RtpStreamReport[]): RtpStreamReport[] {
+  return [...streams].sort((a, b) => (a.quality?.mos ?? 5) - (b.quality?.mos ?? 5) || b.lossPercent - a.lossPercent || b.late - a.late
+    || (b.jitterMs?.max ?? 0) - (a.jitterMs?.max ?? 0));
+}
+
+/** Each heartbeat failover's window, from the last heartbeat heard to the declaration (analyze's failoverOverlaps uses the same). */
+function failoverWindows(r: FileReport): FailoverWindow[] {
+  return r.heartbeats.events.flatMap((e) => (e.type !== 'failover' ? [] : [{
+    from: e.lastHeard, to: e.time,
+    detail: `failover ${rel(e.time, r)}: ${e.noticedBy} stopped hearing ${e.stream.split('>')[0]} (last heartbeat ${rel(e.lastHeard, r)}, seq ${e.lastSeq})`,
+  }]));
+}
+
+const LEGEND_MEDIA = raw(`<div class="legend" aria-hidden="true">
+<span><svg width="26" height="12"><polyline class="jitter-max" points="1,8 7,5 13,8 19,3 25,7"/></svg>jitter, max per bucket (RFC 3550, left axis)</span>
+<span><svg width="26" height="12"><polyline class="jitter-mean" points="1,9 7,8 13,9 19,7 25,8"/></svg>jitter, mean per bucket</span>
+<span><svg width="14" height="12"><rect class="media-lost" x="2" y="2" width="10" height="10"/></svg>lost, % of the numbers the bucket expected (right axis)</span>
+<span><svg width="14" height="12"><rect class="media-late" x="2" y="2" width="10" height="10"/></svg>late for the jitter buffer</span>
+<span><svg width="16" height="12"><rect class="failover-window" x="1" y="0" width="14" height="12"/></svg>heartbeat failover window (last heartbeat to the failover)</span>
+</div>`);
+
+function callMosTable(m: FileReport['rtp']): Markup {
+  const byKey = new Map(m.streams.map((s) => [s.key, s]));
+  const f = (v: number | undefined, digits = 2): Markup => (v === undefined ? text('-') : text(Number(v.toFixed(digits)).toString()));
+  return table([
+    { title: 'Call-ID' }, { title: 'MOS' }, { title: 'R', num: true }, { title: 'worse direction' }, { title: 'codec (Ie, Bpl)' },
+    { title: 'loss % network + late = effective', num: true }, { title: 'BurstR', num: true },
+    { title: 'delay ms', num: true }, { title: 'Id / Ie,eff', num: true }, { title: 'worst jitter ms', num: true },
+  ], m.calls.slice(0, MAX_CALL_MOS_ROWS).map((c) => {
+    const w = byKey.get(c.worstStream);
+    const q = w?.quality ?? null;
+    return [
+      el('span', { class: 'mono small', title: plural(c.streams.length, 'stream') }, text(c.callId)), badge(c.mos === null ? '-' : c.mos.toFixed(2), mosKind(c.mos)), c.rFactor ?? text('-'),
+      // Flow and SSRC on two lines: the table must fit a laptop's width with the score's inputs beside them.
+      w === undefined ? mono(c.worstStream) : join([mono(w.flow), el('br', {}, null), mono(w.ssrc)]), text(q === null ? '-' : `${q.codec} (${q.ie}, ${q.bpl})`),
+      q === null ? text('-') : join([f(q.networkLossPercent, 3), text(' + '), f(q.latePercent, 3), text(' = '), f(q.effectiveLossPercent, 3)]), f(q?.burstR),
+      q === null ? text('-') : el('span', { title: q.delayBasis === 'rtcp' ? 'jitter buffer + packet time + look-ahead + half the RTCP round trip' : 'jitter buffer + packet time + look-ahead (no RTCP round trip seen: network delay taken as 0)' }, text(`${f(q.delayMs, 1)}${q.delayBasis === 'rtcp' ? ' (RTCP)' : ''}`)),
+      q === null ? text('-') : join([f(q.id), text(' / '), f(q.ieEff)]), c.jitterMs ?? text('-'),
+    ];
+  }), 'call-mos');
+}
+
+function streamFigure(r: FileReport, rf: ReportFile, s: RtpStreamReport, index: number, windows: readonly FailoverWindow[], base: string): Markup {
+  const series = rf.media.get(s.key);
+  const overlap = r.rtp.failoverOverlaps.filter((o) => o.stream === s.key).reduce((n, o) => n + o.missing, 0);
+  const stats = [`${fmt(s.packets)} packets`, `${fmt(s.lost)} lost (${s.lossPercent} %)`];
+  if (s.late) stats.push(`${fmt(s.late)} late`);
+  if (s.jitterMs) stats.push(`jitter mean/max ${s.jitterMs.mean}/${s.jitterMs.max} ms`);
+  stats.push(`${rel(s.first, r)} to ${rel(s.last, r)}`);
+  if (series !== null) stats.push(`${series.bucketSeconds} s buckets${series.coarsened === 'length' ? ' (widened: long stream)' : series.coarsened === 'memory' ? ' (widened: memory bound)' : ''}`);
+  return el('figure', { class: 'media-stream', id: `${base}-rtp-${index + 1}`, 'data-stream': s.key }, [
+    el('figcaption', {}, [
+      el('span', { class: 'pair-title' }, text(`Stream ${index + 1}: `)), mono(s.flow.replace('>', ' → ')), mono(s.ssrc),
+      badge(s.quality === null ? 'MOS -' : `MOS ${s.quality.mos.toFixed(2)}`, mosKind(s.quality?.mos ?? null)),
+      overlap > 0 ? badge(`${fmt(overlap)} lost during a failover`, 'bad') : EMPTY,
+      el('span', { class: 'dir-stats' }, text(stats.join(' · '))),
+    ]),
+    mediaPlot({
+      title: `Jitter and loss over time ${s.key}`, series, captureStart: r.capture.first ?? s.first, captureEnd: r.capture.last ?? s.last,
+      first: s.first, last: s.last, failovers: windows,
+    }),
+  ]);
+}
+
+function mediaSection(r: FileReport, rf: ReportFile, base: string): Markup {
   const m = r.rtp;
   const out: Markup[] = [el('h3', { id: `${base}-media` }, text('Media quality'))];
   if (m.streams.length === 0) return join([...out, note('No RTP streams.')]);
   out.push(note(`${plural(m.totals.streams, 'RTP stream')}, ${fmt(m.totals.packets)} packets, ${fmt(m.totals.lost)} lost; MOS by the ITU-T G.107 E-model with a ${m.params.jitterBufferMs} ms fixed jitter buffer (packets later than it count as lost to the listener, apart from network loss).${m.totals.evicted ? ` ${plural(m.totals.evicted, 'stream')} left the table to bound memory.` : ''}`));
   if (m.calls.length) {
     out.push(el('h4', {}, text(`MOS per call (${m.calls.length}; the worse direction)`)));
-    out.push(table([{ title: 'Call-ID' }, { title: 'streams', num: true }, { title: 'MOS' }, { title: 'R', num: true }, { title: 'worst loss %', num: true }, { title: 'worst jitter ms', num: true }],
-      m.calls.map((c) => [mono(c.callId), c.streams.length, badge(c.mos === null ? '-' : c.mos.toFixed(2), mosKind(c.mos)), c.rFactor ?? text('-'), c.lossPercent, c.jitterMs ?? text('-')])));
+    out.push(note('The worst call first; each with the direction that scored lower and what made its R: the codec\'s impairment and loss robustness, loss, its burstiness, the delay assumed, and the delay and loss impairments.'));
+    out.push(callMosTable(m));
+    if (m.calls.length > MAX_CALL_MOS_ROWS) out.push(note(`${fmt(m.calls.length - MAX_CALL_MOS_ROWS)} more calls are not listed (\`ucprobe sip calls\` gives every call's MOS).`));
   }
-  const rows = [...m.streams].sort((a, b) => (a.quality?.mos ?? 5) - (b.quality?.mos ?? 5) || b.lossPercent - a.lossPercent);
+  const rows = worstFirst(m.streams);
   out.push(el('h4', {}, text('Streams, worst first')));
   out.push(table(
     [{ title: 'stream', cls: 'nowrap' }, { title: 'SSRC', cls: 'mono' }, { title: 'codec' }, { title: 'packets', num: true }, { title: 'lost', num: true }, { title: 'loss %', num: true },
@@ -501,6 +578,23 @@ function mediaSection(r: FileReport, base: string): Markup {
   if (m.failoverOverlaps.length) {
     out.push(note(`${plural(m.failoverOverlaps.length, 'stream')} lost packets inside a heartbeat failover's window: ${m.failoverOverlaps.map((o) => `${o.stream} (${o.missing} missing)`).join(', ')}.`, 'warn'));
   }
+  out.push(mediaPlots(r, rf, rows, base));
+  return join(out);
+}
+
+function mediaPlots(r: FileReport, rf: ReportFile, rows: readonly RtpStreamReport[], base: string): Markup {
+  const shown = rows.slice(0, MAX_MEDIA_PLOTS);
+  const out: Markup[] = [el('h4', {}, text(rows.length > shown.length ? `Jitter and loss over time: the worst ${shown.length} of ${rows.length} streams` : `Jitter and loss over time (${rows.length} ${rows.length === 1 ? 'stream' : 'streams'})`))];
+  const windows = failoverWindows(r);
+  out.push(note(`Per bucket of capture time, times from the first packet; a stream shorter than a quarter of the capture is drawn over its own stretch of it.${windows.length ? ` ${plural(windows.length, 'heartbeat failover window')} shaded: media lost inside one is the same fault the cluster saw.` : ''}`));
+  out.push(LEGEND_MEDIA);
+  shown.forEach((s, i) => out.push(streamFigure(r, rf, s, i, windows, base)));
+  if (rows.length > shown.length) out.push(note(`${fmt(rows.length - shown.length)} more streams are not plotted (the table above has their figures).`));
+  const t = rf.media.totals();
+  if (t.coarsenedForLength) out.push(note(`${plural(t.coarsenedForLength, 'stream')} outlasted ${fmt(t.limits.maxBucketsPerStream)} buckets of ${t.limits.baseSeconds} s: their buckets were widened (each plot's caption gives the width).`));
+  if (t.coarsenedForMemory || t.dropped) {
+    out.push(note(`The series' memory bound (${fmt(t.limits.maxBuckets)} buckets over all streams) was reached: ${plural(t.coarsenedForMemory, 'stream')} had their buckets widened${t.dropped ? ` and ${plural(t.dropped, 'stream')} have no series` : ''}.`, 'warn'));
+  }
   return join(out);
 }
 
@@ -512,11 +606,12 @@ function fileSection(rf: ReportFile, index: number): Markup {
   const problems: Markup[] = [];
   if (r.error) problems.push(note(`The capture could not be read to the end: ${r.error}. What came before is reported.`, 'error'));
   for (const w of r.warnings) problems.push(note(`warning: ${w}`, 'warn'));
+  const cluster = clusterSection(r, `${base}-cluster`, (t) => rel(t, r));
   return el('section', { class: 'capture-file', id: base, 'data-file': r.file }, [
     el('h2', {}, [el('span', { class: 'file-index' }, text(`${index + 1}`)), el('span', { class: 'mono' }, text(fileName(r.file)))]),
     el('nav', { class: 'file-nav' }, [
-      ['Capture', `${base}-capture`], ['Heartbeats', `${base}-heartbeats`], ['Timeline', `${base}-timeline`], ['SIP calls', `${base}-sip`], ['Media', `${base}-media`], ['DSCP', `${base}-dscp`], ['Ladders', `${base}-ladders`],
-    ].filter(([label]) => label !== 'Ladders' || ladderAnchors(r, rf, base).size > 0).map(([label, id]) => el('a', { href: `#${id}` }, text(label)))),
+      ['Capture', `${base}-capture`], ['Heartbeats', `${base}-heartbeats`], ['Timeline', `${base}-timeline`], ['SIP calls', `${base}-sip`], ['Media', `${base}-media`], ['Cluster', `${base}-cluster`], ['DSCP', `${base}-dscp`], ['Ladders', `${base}-ladders`],
+    ].filter(([label]) => (label !== 'Ladders' || ladderAnchors(r, rf, base).size > 0) && (label !== 'Cluster' || cluster !== null)).map(([label, id]) => el('a', { href: `#${id}` }, text(label)))),
     ...problems,
     findings(r),
     el('h3', { id: `${base}-capture` }, text('Capture')),
@@ -524,7 +619,8 @@ function fileSection(rf: ReportFile, index: number): Markup {
     heartbeatSection(r, rf, base),
     timelineSection(r, base),
     sipSection(r, rf, base),
-    mediaSection(r, base),
+    mediaSection(r, rf, base),
+    cluster ?? EMPTY,
     dscpSection(r, base),
     laddersSection(r, rf, base),
   ]);
@@ -554,7 +650,8 @@ export function renderReport(doc: ReportDocument): string {
       el('meta', { name: 'generator', content: `ucprobe ${doc.version}` }, null),
       el('link', { rel: 'icon', href: 'data:,' }, null),
       el('title', {}, text(title)),
-      el('style', {}, raw(CSS)),
+      // The cluster styles only where a cluster section is drawn: other reports stay as they were.
+      el('style', {}, raw(doc.files.some((f) => clusterSection(f.report, '', String) !== null) ? CSS + CLUSTER_CSS : CSS)),
     ]),
     el('body', {}, el('main', {}, body)),
   ])}\n`;
@@ -666,6 +763,14 @@ text.empty { fill: var(--muted); font-size: 13px; font-style: italic; }
 .axis { stroke: #9aa5b1; }
 .call { stroke: rgba(0,0,0,.25); stroke-width: .5; }
 .call-completed { fill: #40a05a; } .call-answered { fill: #1098ad; } .call-cancelled { fill: #9aa5b1; } .call-failed { fill: #e03131; } .call-timeout { fill: #862e2e; } .call-trying, .call-ringing { fill: #f59f00; }
+.jitter-max { fill: none; stroke: var(--ab); stroke-width: 1.4; stroke-linejoin: round; }
+.jitter-mean { fill: none; stroke: var(--ab); stroke-width: 0.8; stroke-dasharray: 3 2; opacity: 0.8; }
+.media-lost { fill: var(--bad); fill-opacity: 0.75; } .media-late { fill: #f08c00; fill-opacity: 0.8; }
+.failover-window { fill: var(--bad); fill-opacity: 0.12; stroke: var(--bad); stroke-opacity: 0.5; stroke-width: 0.8; stroke-dasharray: 3 2; }
+text.tick-loss { fill: var(--bad); }
+figure.media-stream { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px 4px; margin: 10px 0 14px; }
+svg.media-plot { width: 100%; }
+table.call-mos td:first-child { word-break: break-all; min-width: 12ch; } table.call-mos th { white-space: normal; }
 .seg-conforming { fill: #40a05a; } .seg-alternative { fill: #f59f00; } .seg-violating { fill: #e03131; } .seg-unenforced { fill: #adb5bd; }
 .bar-bg { fill: #f1f3f5; }
 text.seg-label { fill: #fff; font-size: 11px; font-weight: 600; } text.seg-label-unenforced, text.seg-label-alternative { fill: #1d2733; }

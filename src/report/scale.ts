@@ -107,6 +107,19 @@ export function timeTicks(span: number, count = 8): TimeTicks {
   return { step, offsets, label: (o) => formatOffset(o, step, safeSpan) };
 }
 
+/**
+ * Ticks for a stretch [from, to] of a capture time axis (seconds from the
+ * capture start), labelled as the whole capture's axis labels them (`span`):
+ * a plot zoomed on one stream still reads in the capture's time.
+ */
+export function offsetTicks(from: number, to: number, span: number, count = 8): TimeTicks {
+  const step = timeStep(to > from ? to - from : 1, count);
+  const d = stepDecimals(step);
+  const offsets: number[] = [];
+  for (let i = Math.ceil(from / step - 1e-9); i * step <= to + step * 1e-9; i++) offsets.push(Number((i * step).toFixed(d)));
+  return { step, offsets, label: (o) => formatOffset(o, step, Math.max(span, 1e-9)) };
+}
+
 /** A unit for a time-axis title: what formatOffset prints for this span and step. */
 export function timeAxisUnit(span: number, step: number): string {
   if (step < 1 || span < 120) return 's';

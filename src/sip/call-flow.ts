@@ -27,6 +27,10 @@ export interface CallFlow {
 }
 
 export const MAX_FLOW_MESSAGES = 10_000;
+/** Bytes of message text a call keeps (keepRaw): past them its later messages are listed but not kept as sent. */
+export const MAX_RAW_BYTES = 256 * 1024;
+
+const utf8 = new TextDecoder('utf-8');
 
 export class CallFlowCollector {
   private readonly messages: FlowMessage[] = [];
@@ -34,8 +38,12 @@ export class CallFlowCollector {
   private dropped = 0;
   // Its own transaction tracker: retransmissions are told within this call only.
   private readonly tx = new TransactionTracker();
+  /** Each kept message as sent (keepRaw), null past MAX_RAW_BYTES or when the parser did not hold it whole. */
+  private readonly raws: Array<string | null> = [];
+  private rawBytes = 0;
 
-  constructor(readonly callId: string, private readonly max = MAX_FLOW_MESSAGES) {}
+  /** `keepRaw`: keep each message's text as sent too, for a viewer that shows it and searches it. */
+  constructor(readonly callId: string, private readonly max = MAX_FLOW_MESSAGES, private readonly keepRaw = false) {}
 
   readonly add = (rec: PacketRecord): void => {
     if (rec.sip === null) return;
@@ -56,8 +64,34 @@ export class CallFlowCollector {
         retransmission: u.kind.endsWith('-retransmission'),
         malformed: m.error !== undefined,
       });
+      if (this.keepRaw) {
+        const fits = m.raw !== null && this.rawBytes + m.raw.length <= MAX_RAW_BYTES;
+        if (fits) this.rawBytes += m.raw!.length;
+        // Decoded now: the bytes are a view into the frame, valid only while it is handled.
+        this.raws.push(fits ? utf8.decode(m.raw!) : null);
+      }
     }
   };
+
+  /** Message `i` as sent (keepRaw), null when it was not kept. */
+  rawText(i: number): string | null {
+    return this.raws[i] ?? null;
+  }
+
+  /** The last search: asked again with the same pattern (a view redrawing), only the messages since are read. */
+  private searched: { pattern: string; upTo: number; hits: number[] } | null = null;
+
+  /** Indexes of the kept messages whose text as sent matches (`re` without the g flag). */
+  find(re: RegExp): number[] {
+    const pattern = `${re.source}/${re.flags}`;
+    if (this.searched?.pattern !== pattern) this.searched = { pattern, upTo: 0, hits: [] };
+    const s = this.searched;
+    for (; s.upTo < this.raws.length; s.upTo++) {
+      const t = this.raws[s.upTo];
+      if (t !== null && re.test(t)) s.hits.push(s.upTo);
+    }
+    return [...s.hits];
+  }
 
   flow(): CallFlow {
     return { callId: this.callId, hosts: [...this.hosts], messages: [...this.messages], dropped: this.dropped };

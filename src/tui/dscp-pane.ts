@@ -7,7 +7,7 @@ import { phbName } from '../../dissectors/dscp.js';
 import type { DscpVerdict, FlowAudit } from '../dscp/audit.js';
 import type { LiveSnapshot } from '../live/view-model.js';
 import { sanitize } from '../output/sanitize.js';
-import { columnWidths, headerSegs, row, rowSegs, widest, type Cell, type Column, type PaneContent } from './pane.js';
+import { fitColumns, headerSegs, row, rowSegs, widest, type Cell, type Column, type PaneContent } from './pane.js';
 import type { SegStyle } from './text.js';
 
 const VERDICT_STYLE: Readonly<Record<DscpVerdict, SegStyle>> = {
@@ -32,15 +32,15 @@ export function dscpPane(snap: LiveSnapshot, width: number): PaneContent {
   const expected = snap.dscp.map((f) => (f.expected.length ? f.expected.map(phbName).join('/') : '-'));
   const observed = snap.dscp.map(observedText);
   const cols: Column[] = [
-    { title: 'flow', min: 16, want: Math.min(60, widest('flow', flows)) },
-    { title: 'class', min: 8, want: Math.min(16, widest('class', classes)) },
+    { title: 'flow', min: 16, want: widest('flow', flows), whole: true },
+    { title: 'class', min: 8, want: Math.min(16, widest('class', classes)), drop: 3 },
     { title: 'expected', min: 8, want: Math.min(16, widest('expected', expected)) },
     { title: 'observed', min: 9, want: widest('observed', observed) },
-    { title: 'packets', min: 7, align: 'right' },
+    { title: 'packets', min: 7, align: 'right', drop: 2 },
     { title: 'verdict', min: 9 },
-    { title: 'asym', min: 4 },
+    { title: 'asym', min: 4, drop: 1 },
   ];
-  const widths = columnWidths(cols, width);
+  const fit = fitColumns(cols, width);
   const lines = snap.dscp.map((f, i) => {
     // A violation is red across the row, so it reads as one from any column.
     const tone: SegStyle = f.verdict === 'violation' ? { color: 'red' } : {};
@@ -50,12 +50,12 @@ export function dscpPane(snap: LiveSnapshot, width: number): PaneContent {
       f.asymmetric ? { text: 'asym', color: 'yellow' } : '',
     ];
     const search = `${flows[i]} ${classes[i]} ${expected[i]} ${observed[i]} ${f.verdict}${f.asymmetric ? ' asymmetric' : ''}`;
-    return row(`dscp:${f.transport}:${f.flow}`, rowSegs(cols, widths, cells), search);
+    return row(`dscp:${f.transport}:${f.flow}`, rowSegs(fit.cols, fit.widths, fit.pick(cells)), search);
   });
   const t = snap.dscpTotals;
   return {
     title: `DSCP  ${t.flows} flows, ${t.violation} violations, ${t.mixed} mixed, ${t.asymmetricConversations} asymmetric`,
-    columns: headerSegs(cols, widths),
+    columns: headerSegs(fit.cols, fit.widths),
     lines,
   };
 }

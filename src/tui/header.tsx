@@ -29,11 +29,13 @@ function counterSegs(s: LiveSnapshot): Seg[] {
     { text: value, bold: true, color: alert ? 'red' : undefined },
     { text: '  ' },
   ];
+  // A file has no capture counters: the room goes to the others (80 columns cut the elapsed time).
+  const noCounters = s.source.kind === 'file' && s.drops.kernelDrops === null && s.drops.interfaceDrops === null;
   return [
     ...item('packets', String(s.packets)),
     ...item('pkt/s', rate(s.pps)),
-    ...item('drops kernel', countOrNa(s.drops.kernelDrops), (s.drops.kernelDrops ?? 0) > 0),
-    ...item('interface', countOrNa(s.drops.interfaceDrops), (s.drops.interfaceDrops ?? 0) > 0),
+    ...(noCounters ? [] : item('drops kernel', countOrNa(s.drops.kernelDrops), (s.drops.kernelDrops ?? 0) > 0)),
+    ...(noCounters ? [] : item('interface', countOrNa(s.drops.interfaceDrops), (s.drops.interfaceDrops ?? 0) > 0)),
     ...item('errors', String(s.errors), s.errors > 0),
     ...item('elapsed', elapsed(s.elapsedSec)),
   ];
@@ -43,6 +45,8 @@ export function Header(p: HeaderProps): React.JSX.Element {
   const first: Seg[] = [{ text: 'ucprobe', bold: true, color: 'cyan' }, { text: ' ' }];
   if (p.paused) first.push({ text: ' PAUSED ', color: 'yellow', bold: true, inverse: true }, { text: ' ' });
   if (p.snapshot.ended) first.push({ text: ' ENDED ', color: 'magenta', bold: true, inverse: true }, { text: ' ' });
+  const l = p.snapshot.loading;
+  if (l) first.push({ text: ` loading ${l.percent === null ? '' : `${l.percent} % `}(${l.packets} packets) `, color: 'yellow', bold: true, inverse: true }, { text: ' ' });
   first.push({ text: ' ' }, ...sourceSegs(p.snapshot.source));
   const counters = counterSegs(p.snapshot);
   const rows = p.lines >= 2 ? [first, counters] : [[...first, { text: '  ' }, ...counters]];

@@ -5,7 +5,7 @@
 import type { HeartbeatDirection, HeartbeatState, LiveSnapshot } from '../live/view-model.js';
 import { sanitize } from '../output/sanitize.js';
 import { msCell } from './format.js';
-import { columnWidths, heading, headerSegs, row, rowSegs, widest, type Column, type PaneContent, type PaneLine } from './pane.js';
+import { fitColumns, heading, headerSegs, row, rowSegs, widest, type Cell, type Column, type PaneContent, type PaneLine } from './pane.js';
 import { sparkline } from './sparkline.js';
 import type { Seg, SegStyle } from './text.js';
 
@@ -29,16 +29,17 @@ export function heartbeatPane(snap: LiveSnapshot, width: number): PaneContent {
   const dirs = snap.heartbeats.flatMap((p) => p.directions);
   const nominal = snap.heartbeatIntervalMs;
   const streams = dirs.map((d) => sanitize(d.stream));
+  const words = dirs.map(stateWord);
   const cols: Column[] = [
-    { title: 'state', min: 10 },
-    { title: 'stream', min: 16, want: widest('stream', streams) },
-    { title: 'last seq', min: 10, align: 'right' },
-    { title: 'int ms', min: 7, align: 'right' },
-    { title: 'recent', min: 8, want: 12, max: 40 },
-    { title: 'miss', min: 4, align: 'right' },
-    { title: 'rcvd/lost', min: 11, align: 'right' },
+    { title: 'state', min: 9, want: widest('state', words) },
+    { title: 'stream', min: 16, want: widest('stream', streams), whole: true },
+    { title: 'last seq', min: 8, align: 'right', drop: 3 },
+    { title: 'int ms', min: 6, align: 'right' },
+    { title: 'recent', min: 8, want: 12, max: 40, drop: 1 },
+    { title: 'miss', min: 4, align: 'right', drop: 2 },
+    { title: 'rcvd/lost', min: 9, align: 'right' },
   ];
-  const widths = columnWidths(cols, width);
+  const fit = fitColumns(cols, width);
   const lines: PaneLine[] = [];
   for (const p of snap.heartbeats) {
     const pair = sanitize(p.pair);
@@ -51,10 +52,11 @@ export function heartbeatPane(snap: LiveSnapshot, width: number): PaneContent {
       const word = stateWord(d);
       const state: Seg = { text: word, ...STATE_STYLE[d.state] };
       const stream = sanitize(d.stream);
-      const segs = rowSegs(cols, widths, [
-        state, stream, String(d.lastSeq), msCell(d.lastIntervalMs), sparkline(d.recentMs, widths[4], nominal),
+      const recent = fit.cols.find((c) => c.title === 'recent');
+      const segs = rowSegs(fit.cols, fit.widths, fit.pick<Cell>([
+        state, stream, String(d.lastSeq), msCell(d.lastIntervalMs), recent ? sparkline(d.recentMs, fit.widths[fit.cols.indexOf(recent)], nominal) : '',
         String(d.misses), `${d.received}/${d.lost}`,
-      ]);
+      ]));
       lines.push(row(`hb:${d.stream}`, segs, `${pair} ${stream} ${word}`, head.key));
     }
   }
@@ -63,7 +65,7 @@ export function heartbeatPane(snap: LiveSnapshot, width: number): PaneContent {
     bad('restarted') ? `${bad('restarted')} RESTARTED` : ''].filter(Boolean);
   return {
     title: `Heartbeats  ${snap.heartbeats.length} pairs, ${dirs.length} streams${problems.length ? `, ${problems.join(', ')}` : ''}`,
-    columns: headerSegs(cols, widths),
+    columns: headerSegs(fit.cols, fit.widths),
     lines,
   };
 }

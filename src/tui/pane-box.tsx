@@ -42,7 +42,18 @@ function scrollTop(ref: MutableRefObject<number>, lines: PaneContent['lines'], s
   return ref.current;
 }
 
+/** A pane with no room to open: its title on one line, between rules, for Tab (or its number) to bring forward. */
+function CollapsedPane(p: PaneBoxProps): React.JSX.Element {
+  const segs: Seg[] = [{ text: '─ ', dim: true }, { text: p.content.title, bold: p.focused }, { text: ' ' }];
+  if (p.filter) segs.push({ text: `filter "${p.filter}" `, color: 'yellow' });
+  segs.push({ text: '─'.repeat(Math.max(0, p.width)), dim: true });
+  return <Line segs={fitSegs(segs, p.width).map((s) => (s.text.endsWith('~') ? { ...s, text: `${s.text.slice(0, -1)}─` } : s))} />;
+}
+
 export function PaneBox(p: PaneBoxProps): React.JSX.Element {
+  // Before the return below: a pane that collapses and opens again keeps one hook.
+  const topRef = useRef(0);
+  if (p.height === 1) return <CollapsedPane {...p} />;
   const inner = Math.max(0, p.width - 2);
   const innerRows = Math.max(0, p.height - 2);
   const showColumns = p.content.columns !== null && innerRows >= 3;
@@ -53,7 +64,7 @@ export function PaneBox(p: PaneBoxProps): React.JSX.Element {
     { text: p.content.title, bold: true, color: p.focused ? 'cyan' : undefined },
   ];
   if (p.filter) title.push({ text: `  filter "${p.filter}": ${rowCount} rows`, color: 'yellow' });
-  const top = scrollTop(useRef(0), p.lines, p.selected, body);
+  const top = scrollTop(topRef, p.lines, p.selected, body);
   const out: React.JSX.Element[] = [];
   if (innerRows >= 1) out.push(<Line key="title" segs={fitSegs(title, inner)} />);
   if (showColumns && p.content.columns) out.push(<Line key="columns" segs={fitSegs([{ text: ' '.repeat(GUTTER) }, ...p.content.columns], inner)} />);

@@ -2,11 +2,11 @@
 // PaneContent, and PaneBox draws it. Keeping the rows as data lets the App
 // filter them, count them for the layout and find the selected call.
 
-import { cut, fit, textWidth, type Seg } from './text.js';
+import { cut, cutMiddle, fit, textWidth, type Seg } from './text.js';
 
-export type PaneId = 'heartbeats' | 'sip' | 'dscp' | 'events';
-export const PANES: readonly PaneId[] = ['heartbeats', 'sip', 'dscp', 'events'];
-export const PANE_NAMES: Readonly<Record<PaneId, string>> = { heartbeats: 'Heartbeats', sip: 'SIP', dscp: 'DSCP', events: 'Events' };
+export type PaneId = 'heartbeats' | 'sip' | 'media' | 'dscp' | 'events';
+export const PANES: readonly PaneId[] = ['heartbeats', 'sip', 'media', 'dscp', 'events'];
+export const PANE_NAMES: Readonly<Record<PaneId, string>> = { heartbeats: 'Heartbeats', sip: 'SIP', media: 'Media', dscp: 'DSCP', events: 'Events' };
 
 /** Cells left of every row for the selection marker. */
 export const GUTTER = 2;
@@ -42,6 +42,45 @@ export interface Column {
   /** Cells it may grow to from space left over (defaults to want). */
   max?: number;
   align?: 'left' | 'right';
+  /**
+   * Addresses and flows: the column gets its widest value whole (a flow cut
+   * after its '>' loses the far end); should even that not fit, the middle
+   * goes, so both ends still show.
+   */
+  whole?: boolean;
+  /** Left out when the pane is too narrow for every column: 1 first, then 2, ... Never left out when absent. */
+  drop?: number;
+}
+
+/** The columns a pane of some width shows, and their widths. */
+export interface ColumnFit {
+  cols: Column[];
+  widths: number[];
+  /** The cells of the columns shown, from a row's cells for every column. */
+  pick<T>(cells: T[]): T[];
+}
+
+function needed(cols: Column[]): number {
+  return cols.reduce((n, c) => n + (c.whole ? Math.max(c.min, c.want ?? c.min) : c.min), 0) + cols.length - 1;
+}
+
+/**
+ * The columns that fit `total` cells: droppable ones are left out, lowest
+ * `drop` first, until the others fit at their least (whole columns at their
+ * widest value); then widths as columnWidths gives them.
+ */
+export function fitColumns(all: Column[], total: number): ColumnFit {
+  let keep = all.map((_, i) => i);
+  const order = all.map((c, i) => [c.drop ?? 0, i] as const).filter(([d]) => d > 0).sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  for (const [, i] of order) {
+    if (needed(keep.map((k) => all[k])) <= total) break;
+    keep = keep.filter((k) => k !== i);
+  }
+  const cols = keep.map((k) => all[k]);
+  const room = total - needed(cols);
+  // Whole columns take their widest value when there is room; else they share what is left.
+  const sized = cols.map((c) => (c.whole && room >= 0 ? { ...c, min: Math.max(c.min, c.want ?? c.min) } : c));
+  return { cols: sized, widths: columnWidths(sized, total), pick: (cells) => keep.map((k) => cells[k]) };
 }
 
 /**
@@ -83,7 +122,7 @@ export function rowSegs(cols: Column[], widths: number[], cells: Cell[]): Seg[] 
   const out: Seg[] = [];
   cells.forEach((c, i) => {
     const seg: Seg = typeof c === 'string' ? { text: c } : c;
-    const body = cut(seg.text, widths[i]);
+    const body = cols[i].whole ? cutMiddle(seg.text, widths[i]) : cut(seg.text, widths[i]);
     // The padding stays unstyled, so a coloured word does not become a coloured bar.
     const pad = { text: ' '.repeat(Math.max(0, widths[i] - textWidth(body))) };
     if (i > 0) out.push({ text: ' ' });

@@ -8,9 +8,9 @@ import type { KeepalivePair } from '../sip/keepalives.js';
 import { msCell } from './format.js';
 import { clockMs } from '../common/time-format.js';
 import {
-  columnWidths, heading, headerSegs, row, rowSegs, uniqueKeys, widest, type Column, type PaneContent, type PaneLine,
+  fitColumns, heading, headerSegs, row, rowSegs, uniqueKeys, widest, type Cell, type Column, type PaneContent, type PaneLine,
 } from './pane.js';
-import type { SegStyle } from './text.js';
+import { cutMiddle, textWidth, type SegStyle } from './text.js';
 
 const CALL_STYLE: Readonly<Record<CallState, SegStyle>> = {
   trying: { color: 'cyan' },
@@ -27,24 +27,24 @@ const KEEPALIVE_GROUP = 'keepalives';
 function keepaliveLines(pairs: KeepalivePair[], width: number): PaneLine[] {
   const names = pairs.map((k) => `${sanitize(k.requester)} > ${sanitize(k.responder)}`);
   const cols: Column[] = [
-    { title: 'requester > responder', min: 20, want: widest('requester > responder', names) },
-    { title: 'pings', min: 6, align: 'right' },
+    { title: 'requester > responder', min: 20, want: widest('requester > responder', names), whole: true },
+    { title: 'pings', min: 6, align: 'right', drop: 2 },
     { title: 'answered', min: 8, align: 'right' },
-    { title: 'p50 ms', min: 7, align: 'right' },
-    { title: 'gap s', min: 8, align: 'right' },
+    { title: 'p50 ms', min: 7, align: 'right', drop: 1 },
+    { title: 'gap s', min: 8, align: 'right', drop: 3 },
     { title: 'health', min: 7 },
   ];
-  const widths = columnWidths(cols, width);
+  const fit = fitColumns(cols, width);
   const lines = [
     heading('keepalives', [{ text: `OPTIONS keepalives (${pairs.length})`, bold: true }], KEEPALIVE_GROUP),
-    heading('keepalives:columns', headerSegs(cols, widths), KEEPALIVE_GROUP),
+    heading('keepalives:columns', headerSegs(fit.cols, fit.widths), KEEPALIVE_GROUP),
   ];
   pairs.forEach((k, i) => {
     const health = k.unhealthy ? { text: 'FAILING', color: 'red', bold: true } : { text: 'ok', color: 'green' };
-    const segs = rowSegs(cols, widths, [
+    const segs = rowSegs(fit.cols, fit.widths, fit.pick<Cell>([
       names[i], String(k.requests), `${Math.round(k.answeredRatio * 100)}%`, msCell(k.intervalMs?.p50 ?? null),
       (k.longestGapMs / 1000).toFixed(1), health,
-    ]);
+    ]));
     lines.push(row(`ka:${k.requester}>${k.responder}`, segs, `${names[i]} ${health.text}`, KEEPALIVE_GROUP));
   });
   return lines;
@@ -59,16 +59,19 @@ export function sipPane(snap: LiveSnapshot, width: number): PaneContent {
     { title: 'to', min: 12, want: widest('to', to) },
     { title: 'state', min: 9 },
     { title: 'code', min: 4, align: 'right' },
-    { title: 'setup ms', min: 8, align: 'right' },
-    { title: 'msgs', min: 4, align: 'right' },
+    { title: 'setup ms', min: 8, align: 'right', drop: 1 },
+    { title: 'msgs', min: 4, align: 'right', drop: 2 },
   ];
-  const widths = columnWidths(cols, width);
+  const fit = fitColumns(cols, width);
+  const widthOf = (title: string): number => fit.widths[fit.cols.findIndex((c) => c.title === title)];
+  // The calls' From and To are user@host: too wide for the column, the middle goes, so the host stays. Other text is cut at its end.
+  const party = (text: string, w: number): string => (textWidth(text) <= w || text.includes('<') ? text : cutMiddle(text, w));
   const key = uniqueKeys();
   const lines: PaneLine[] = snap.calls.map((c, i) => {
     const code = c.code === null ? '-' : String(c.code);
-    const segs = rowSegs(cols, widths, [
-      clockMs(c.start), from[i], to[i], { text: c.state, ...CALL_STYLE[c.state] }, code, msCell(c.setupMs), String(c.messages),
-    ]);
+    const segs = rowSegs(fit.cols, fit.widths, fit.pick<Cell>([
+      clockMs(c.start), party(from[i], widthOf('from')), party(to[i], widthOf('to')), { text: c.state, ...CALL_STYLE[c.state] }, code, msCell(c.setupMs), String(c.messages),
+    ]));
     const search = `${from[i]} ${to[i]} ${c.state} ${code} ${sanitize(c.callId)}`;
     return row(key(`call:${c.callId}\u0000${c.fromTag ?? ''}`), segs, search, null, c.callId);
   });
@@ -76,7 +79,7 @@ export function sipPane(snap: LiveSnapshot, width: number): PaneContent {
   const failing = snap.keepalives.filter((k) => k.unhealthy).length;
   return {
     title: `SIP  ${snap.calls.length} calls, ${snap.keepalives.length} keepalive pairs${failing ? `, ${failing} FAILING` : ''}`,
-    columns: headerSegs(cols, widths),
+    columns: headerSegs(fit.cols, fit.widths),
     lines,
   };
 }

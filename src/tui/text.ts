@@ -66,6 +66,24 @@ export function cut(text: string, width: number, more = false): string {
   return `${out}~`;
 }
 
+/** The text in at most `width` cells, its middle replaced by '~' when it does not fit: both ends stay (a flow's near and far end). */
+export function cutMiddle(text: string, width: number): string {
+  if (textWidth(text) <= width) return text;
+  if (width <= 2) return cut(text, width);
+  const chars = [...text];
+  const tail: string[] = [];
+  let w = 0;
+  const half = Math.floor((width - 1) / 2);
+  for (let i = chars.length - 1; i >= 0; i--) {
+    const cw = charWidth(chars[i].codePointAt(0) ?? 0);
+    if (w + cw > half) break;
+    tail.unshift(chars[i]);
+    w += cw;
+  }
+  const head = cut(chars.slice(0, chars.length - tail.length).join(''), width - w, true);
+  return head + tail.join('');
+}
+
 /** Cut and padded to exactly `width` cells. */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   const t = cut(text, width);

@@ -219,6 +219,11 @@ abstract class BufferedSink implements PacketSink {
 
   abstract writePacket(tsSec: number, tsNsec: number, data: Uint8Array, origLen?: number): void;
 
+  /** What is buffered, to the file now (a reader is about to open it). */
+  flush(): void {
+    this.out.flush();
+  }
+
   close(): void {
     this.out.close();
   }

@@ -78,6 +78,11 @@ export class RingCaptureWriter {
     return true;
   }
 
+  /** Everything written so far onto the disk (the UI saves a call from the file while capture goes on). */
+  flush(): void {
+    this.writer?.flush();
+  }
+
   close(): void {
     this.writer?.close();
     this.writer = null;

@@ -1,0 +1,128 @@
+// Load balancer health checks (seed 003): a balancer checks each node behind
+// its virtual IP by opening a TCP connection to the service port and closing
+// it again, carrying nothing, every few seconds. Such a source is a checker;
+// a node that stopped answering (a RST to each SYN, or no answer) fails its
+// probes. These connections are not the service's traffic: they are reported
+// here and kept out of the DSCP audit's signaling verdicts.
+//
+// A checker is a source with at least `minProbes` payload-free connections to
+// one service (address and port), one of them at least opened and closed
+// cleanly: a client retrying a refused connection three times is no checker.
+// Bounded: a fixed number of candidate (source, target, port) groups, and of
+// probe flows remembered per group for the audit.
+
+import { BoundedMap } from '../common/bounded-map.js';
+import { flowKeyOf } from '../pipeline/flow-key.js';
+import type { TcpConnection } from './tcp-connections.js';
+import { compareAddresses } from './addresses.js';
+
+export interface HealthCheck {
+  checker: string;
+  target: string;
+  port: number;
+  probes: number;
+  /** Probes refused (a RST to the SYN) or left unanswered. */
+  failed: number;
+  refused: number;
+  unanswered: number;
+  /** Mean time between probes, seconds; null with one probe. */
+  intervalS: number | null;
+  first: number;
+  last: number;
+  firstFailure: number | null;
+  lastFailure: number | null;
+  /** The probes failed from this one to the end of the capture; null when the last probe passed. */
+  failingSince: number | null;
+  /** DSCP value -> packets, checker to target. */
+  dscp: Record<number, number>;
+}
+
+export interface HealthCheckReport {
+  minProbes: number;
+  checks: HealthCheck[];
+  /** Candidate groups dropped to keep the table bounded (their probes were not counted). */
+  groupsDropped: number;
+}
+
+const MAX_GROUPS = 4096;
+/** Probe flows remembered per checker and target, for the DSCP audit; failure starts kept to find a failing run. */
+const MAX_FLOWS_PER_GROUP = 8192;
+const MAX_FAILURES_KEPT = 4096;
+
+interface Group {
+  check: HealthCheck;
+  /** At least one probe opened and closed cleanly. */
+  completed: boolean;
+  /** The latest start of a probe that passed. */
+  lastPass: number;
+  failureStarts: number[];
+  flows: string[];
+}
+
+export class HealthCheckTracker {
+  private readonly groups = new BoundedMap<string, Group>(MAX_GROUPS);
+
+  constructor(private readonly minProbes: number) {}
+
+  /** A connection handed over by the table; only payload-free ones that began with a SYN are probes. */
+  add(c: TcpConnection): void {
+    if (!c.handshakeSeen || c.toServer.bytes > 0 || c.toClient.bytes > 0) return;
+    // Held open at the end of the capture: an idle connection, not a probe.
+    if (c.end === 'open') return;
+    const start = c.synAt ?? c.first;
+    const key = `${c.client} ${c.server} ${c.serverPort}`;
+    let g = this.groups.get(key);
+    if (g === undefined) {
+      g = {
+        check: {
+          checker: c.client, target: c.server, port: c.serverPort, probes: 0, failed: 0, refused: 0, unanswered: 0, intervalS: null,
+          first: start, last: start, firstFailure: null, lastFailure: null, failingSince: null, dscp: {},
+        },
+        completed: false, lastPass: -Infinity, failureStarts: [], flows: [],
+      };
+      this.groups.set(key, g);
+    }
+    const h = g.check;
+    h.probes++;
+    h.first = Math.min(h.first, start);
+    h.last = Math.max(h.last, start);
+    for (const [d, n] of Object.entries(c.toServer.dscp)) h.dscp[Number(d)] = (h.dscp[Number(d)] ?? 0) + n;
+    if (c.end === 'refused' || c.end === 'unanswered') {
+      h.failed++;
+      if (c.end === 'refused') h.refused++;
+      else h.unanswered++;
+      h.firstFailure = h.firstFailure === null ? start : Math.min(h.firstFailure, start);
+      h.lastFailure = h.lastFailure === null ? start : Math.max(h.lastFailure, start);
+      g.failureStarts.push(start);
+      if (g.failureStarts.length > MAX_FAILURES_KEPT) g.failureStarts.shift();
+    } else {
+      g.completed = true;
+      g.lastPass = Math.max(g.lastPass, start);
+    }
+    if (g.flows.length < MAX_FLOWS_PER_GROUP) g.flows.push(c.key, flowKeyOf(c.server, c.serverPort, c.client, c.clientPort));
+  }
+
+  private checkers(): Group[] {
+    const out: Group[] = [];
+    for (const g of this.groups.values()) if (g.completed && g.check.probes >= this.minProbes) out.push(g);
+    return out;
+  }
+
+  /** Both directions of every probe of every checker: what the DSCP audit leaves to the health-check rules. */
+  probeFlows(): Set<string> {
+    const s = new Set<string>();
+    for (const g of this.checkers()) for (const f of g.flows) s.add(f);
+    return s;
+  }
+
+  report(): HealthCheckReport {
+    const checks = this.checkers().map((g) => {
+      const h = g.check;
+      let since: number | null = null;
+      for (const f of g.failureStarts) if (f > g.lastPass && (since === null || f < since)) since = f;
+      return { ...h, intervalS: h.probes > 1 ? (h.last - h.first) / (h.probes - 1) : null, failingSince: since, dscp: { ...h.dscp } };
+    });
+    checks.sort((a, b) => compareAddresses(a.checker, b.checker) || compareAddresses(a.target, b.target) || a.port - b.port);
+    return { minProbes: this.minProbes, checks, groupsDropped: this.groups.evicted };
+  }
+}
