@@ -226,3 +226,20 @@ kill -INT $TD; wait $TD || true
   assert.match(text, /DSCP by application\n {2}application +marking \(packets\)\n {2}other-tcp +CS0\(0\)×\d+\n {2}sip-tls +CS0\(0\)×\d+/);
   assert.match(runCli(['dissect', file]).stdout, / 127\.0\.0\.1:\d+ > 127\.0\.0\.1:5061 SIP-TLS CS0 encrypted len=\d+\n/);
 });
+
+test('random bytes never make the TLS, WebSocket or SIP-stream readers throw', async () => {
+  const fc = (await import('fast-check')).default;
+  const { openSipTcpStream } = await import('../src/reassembly/sip-tcp-stream.js');
+  const upgrade = sipBytes(wsUpgradeRequest('x'));
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 6 }), fc.boolean(), (first, rest, ws) => {
+    tlsRecordHeader(first, 0, first.length);
+    const h = wsFrameHeader(first, 0, first.length);
+    if (h !== null && h.error === undefined && h.headerLength + h.payloadLength <= first.length) wsPayload(first, 0, h);
+    const head = ws ? Buffer.concat([upgrade, first]) : first;
+    const s = openSipTcpStream(head, true, 40000, 5061);
+    if (s === null) return;
+    for (const chunk of [head, ...rest]) for (const m of s.push(chunk)) assert.equal(typeof m.length, 'number');
+    s.gap();
+    s.push(first);
+  }), { numRuns: 2000 });
+});
