@@ -27,7 +27,8 @@ export interface IpFragmentInfo {
 }
 
 export type TransportName = 'udp' | 'tcp';
-export type AppName = 'mds-heartbeat' | 'sip' | 'rtp';
+/** sip-tls: SIP over TLS (sealed, named only); sip-ws: SIP over WebSocket (RFC 7118). */
+export type AppName = 'mds-heartbeat' | 'sip' | 'sip-tls' | 'sip-ws' | 'rtp';
 
 export interface TcpHeader {
   seq: number;

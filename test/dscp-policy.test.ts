@@ -56,7 +56,7 @@ test('policy file errors are one line naming file:line:col, the key and the prob
   assert.match(policyError('rules: [\n  { class: x, expect: CS3 }\n'), /^p\.yaml:3:1: not valid YAML: /);
   assert.match(policyError('rules:\n  - class: x\n     expect: CS3\n'), /^p\.yaml:2:12: not valid YAML: Nested mappings are not allowed in compact mappings$/);
   assert.match(policyError('name: x\nname: y\nrules: []\n'), /^p\.yaml:2:1: not valid YAML: Map keys must be unique/);
-  assert.match(policyError('rules:\n  - class: x\n    app: rtp-vidoe\n    expect: AF41\n'), /^p\.yaml:3:10: rules\[0\]\.app: expected one of sip, rtp, rtp-audio, rtp-video, mds-heartbeat/);
+  assert.match(policyError('rules:\n  - class: x\n    app: rtp-vidoe\n    expect: AF41\n'), /^p\.yaml:3:10: rules\[0\]\.app: expected one of sip, sip-tls, sip-ws, rtp, rtp-audio, rtp-video, mds-heartbeat/);
   assert.match(policyError('rules:\n  - class: x\n'), /^p\.yaml:2:5: rules\[0\]: missing 'expect'/);
   assert.match(policyError(''), /^p\.yaml:1:1: \(top level\): empty policy file/);
   assert.match(policyError('default: { expect: CS0 }\n'), /^p\.yaml:1:1: \(top level\): missing 'rules'/);

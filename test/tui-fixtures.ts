@@ -38,7 +38,7 @@ function call(callId: string, state: CallState, start: number, c: Partial<CallRe
     callId, fromTag: `tag-${callId.slice(0, 6)}`, toTag: null, from: 'sip:1001@10.30.0.101', to: 'sip:2001@10.20.0.10',
     caller: '10.30.0.101:5060', start, state, code: null, setupMs: null, pddMs: null, ringMs: null, durationMs: null,
     answered: null, ended: null, byeFrom: null, midDialog: false, messages: 1, retransmissions: 0,
-    hosts: ['10.30.0.101:5060', '10.20.0.10:5060'], media: [], dscp: { 24: 1 }, ...c,
+    hosts: ['10.30.0.101:5060', '10.20.0.10:5060'], media: [], dscp: { 24: 1 }, ackMs: null, noAck: null, ...c,
   };
 }
 

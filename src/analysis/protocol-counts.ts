@@ -18,6 +18,9 @@ export interface ProtocolCounts {
   nonIp: number;
   mdsHeartbeat: number;
   sip: number;
+  /** Segments of SIP over TLS and over WebSocket flows (with payload). */
+  sipTls: number;
+  sipWs: number;
   rtp: number;
   /** Group membership messages: IGMP, and MLD in ICMPv6. */
   igmp: number;
@@ -29,7 +32,7 @@ export interface ProtocolCounts {
 export class ProtocolCounter implements BatchConsumer {
   readonly counts: ProtocolCounts = {
     frames: 0, ipv4: 0, ipv6: 0, tunnelled: 0, vlanTagged: 0, fragments: 0, udp: 0, tcp: 0, tcpRst: 0,
-    otherIp: 0, nonIp: 0, mdsHeartbeat: 0, sip: 0, rtp: 0, igmp: 0, mld: 0, truncated: 0, errors: 0,
+    otherIp: 0, nonIp: 0, mdsHeartbeat: 0, sip: 0, sipTls: 0, sipWs: 0, rtp: 0, igmp: 0, mld: 0, truncated: 0, errors: 0,
   };
 
   readonly add = (rec: PacketRecord): void => {
@@ -55,6 +58,8 @@ export class ProtocolCounter implements BatchConsumer {
     if (rec.app === 'mds-heartbeat') c.mdsHeartbeat += 1 + (rec.hb?.earlier?.length ?? 0);
     else if (rec.app === 'sip') c.sip++;
     else if (rec.app === 'rtp') c.rtp++;
+    else if (rec.app === 'sip-tls') c.sipTls++;
+    else if (rec.app === 'sip-ws') c.sipWs++;
     else if (rec.membership) c[rec.membership.protocol]++;
   };
 

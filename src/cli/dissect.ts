@@ -14,6 +14,7 @@ import { outputFormat, outputWriter, type FormatFlags } from './format.js';
 import { UsageError } from '../common/errors.js';
 import { packetFilter, type PacketFilterFlags } from './packet-filter.js';
 import { jsonText } from '../output/json-text.js';
+import { sanitize } from '../output/sanitize.js';
 import { fieldsHeader, fieldsLayout, fieldsLine } from '../output/packet-fields.js';
 import { compileDisplayFilter, DisplayFilterError, type DisplayFilter } from '../output/display-filter.js';
 
@@ -44,6 +45,8 @@ export interface DissectFlags extends DecodeFlags, FormatFlags, HepFlags, Packet
   fieldOption?: string[];
   /** -Y: a display filter over the decoded fields. */
   displayFilter?: string;
+  /** -q: no packet printed (tshark's -q): -w only writes, else one summary line. */
+  quiet?: boolean;
 }
 
 /** Returns the warnings the read produced. */
@@ -54,9 +57,15 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
   if (format === 'pb' && flags.verbose) throw new UsageError('--verbose and --format pb: pick one');
   if ((flags.field?.length ?? 0) > 0 && t !== 'fields') throw new UsageError('-e NAME needs -T fields, as with tshark');
   if (t === 'fields' && !flags.field?.length) throw new UsageError('-T fields needs at least one -e NAME (e.g. -e src -e sip.method)');
+  if (flags.quiet && (t !== undefined || flags.verbose || flags.format !== undefined || flags.json)) {
+    throw new UsageError(`-q prints no packet: ${t !== undefined ? `-T ${t}` : flags.verbose ? '-V' : flags.json ? '--json' : `--format ${flags.format}`} has nothing to print (drop one)`);
+  }
   const display = flags.displayFilter !== undefined ? displayFilter(flags.displayFilter) : null;
   const fields = t === 'fields' ? fieldsLayout(flags.field!, flags.fieldOption ?? [], (msg) => { throw new UsageError(msg); }) : null;
   const wanted = packetFilter(flags);
+  // -T json: one JSON array of the --json records, as tshark -T json prints one document.
+  const jsonArray = t === 'json';
+  let pendingJson: string | null = null;
   const out = outputWriter(flags, format);
   const pb = format === 'pb' ? new PbStreamWriter(out, 'dissect', [file]) : null;
   if (fields?.header) out.line(fieldsHeader(fields));
@@ -75,8 +84,14 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
     if (++printed === limit) lastFrame = rec.frame;
     saved?.writeFrameOf(rec);
     origin ??= rec.tsSec + rec.tsNsec / 1e9;
+    if (flags.quiet) return;
     if (pb) pb.write({ packet: packetMessage(rec) });
     else if (fields) out.line(fieldsLine(j!, fields));
+    else if (jsonArray) {
+      // Each record waits for the next to know whether a comma follows it.
+      out.line(pendingJson === null ? '[' : `${pendingJson},`);
+      pendingJson = jsonText(j!);
+    }
     else if (format === 'json') out.line(jsonText(j!));
     else if (flags.verbose) out.line(`${packetTree(rec)}\n`);
     else out.line(packetLine(rec, flags.time, origin));
@@ -101,6 +116,8 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
     const frames = flags.capture ? filterFrames(decode, flags.capture) : decode;
     const facts = hep ? await hep.read(file, frames, counted) : await readCapture(file, frames, undefined, counted);
     await hep?.finish(lastFrame === Infinity ? facts.lastTs : lastCounted);
+    // -q without -w: what was selected, counted, as tshark -q -z would sum it up.
+    if (flags.quiet && saved === null) out.line(`${sanitize(file)}: ${printed} packets selected of ${facts.packets} read`);
     return facts.warnings;
   } catch (e) {
     error = (e as Error).message;
@@ -108,6 +125,7 @@ export async function dissect(file: string, flags: DissectFlags): Promise<string
     throw e;
   } finally {
     saved?.close();
+    if (jsonArray && error === '') out.line(pendingJson === null ? '[]' : `${pendingJson}\n]`);
     if (pb) pb.end(error);
     else out.close();
   }

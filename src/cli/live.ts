@@ -44,6 +44,8 @@ interface ViewFlags extends HeartbeatFlags, FormatFlags {
   count?: string;
   policy?: string;
   sipTimeout?: string;
+  /** -q: no event lines, only the summary at the end. */
+  quiet?: boolean;
 }
 
 interface LiveFlags extends ViewFlags, HepFlags {
@@ -72,6 +74,7 @@ function viewOptions(cmd: Command): Command {
     .option('--no-ui', 'no UI even on a terminal: events as text lines, then a summary')
     .option('--duration <time>', 'stop after this long, e.g. 30s (default: until q or Ctrl-C)')
     .option('-c, --count <n>', 'stop after n packets, as tcpdump -c')
+    .option('-q, --quiet', 'without the UI: no event lines, only the summary at the end (as tshark -q with -z); the UI is unchanged')
     .option('--policy <file>', 'DSCP policy (YAML or JSON); the built-in Cisco UC policy otherwise')
     .option('--sip-timeout <time>', 'SIP transaction timeout (default 32s)')
     .option('--monitor-events <host:port>', "also show the events of a running `ucprobe monitor --events-listen PORT`");
@@ -111,7 +114,7 @@ async function runView(
   const format = outputFormat(flags);
   const useUi = drawsUi(flags);
   // With the UI on the terminal, event lines go only to a file.
-  const printLines = !useUi || !toStdout(flags);
+  const printLines = (!useUi || !toStdout(flags)) && flags.quiet !== true;
   const limit = flags.duration !== undefined ? durationMs(flags.duration, '--duration', 's') : undefined;
   const maxPackets = flags.count !== undefined ? wholeNumber(flags.count, '--count') : Infinity;
   let enough: () => void = () => undefined;

@@ -11,8 +11,9 @@ import type { FileReport } from '../analysis/analyze.js';
 import { sanitize } from '../output/sanitize.js';
 import { EXIT_INTERRUPTED } from '../common/errors.js';
 
-export function quietOption(): Option {
-  return new Option('-q, --quiet', 'no progress line on a terminal');
+/** -q as tshark's: the results only; `what` says what it leaves out on this command. */
+export function quietOption(what = 'no progress line on a terminal'): Option {
+  return new Option('-q, --quiet', what);
 }
 
 export class LongRun {

@@ -1,7 +1,8 @@
 // The ucprobe command line. Every failure the user can act on is one line on
 // stderr and exit 2; no stack traces unless UCPROBE_DEBUG is set.
 
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { bashCompletion, zshCompletion } from './docs.js';
 import { UCPROBE_VERSION } from '../version.js';
 import { analyzeFile, type FileReport } from '../analysis/analyze.js';
 import { analyzeInWorkers, analyzeSetup, captureFilter, parallelWorthwhile, type AnalyzeFlags } from './analyze-files.js';
@@ -45,7 +46,7 @@ function fail(msg: string, code: number): never {
   process.exit(code);
 }
 
-function buildProgram(): Command {
+export function buildProgram(): Command {
   const program = new Command('ucprobe')
     .description('MDS heartbeat, SIP and DSCP analyzer for UC and contact-center cluster networks')
     .version(UCPROBE_VERSION, '--version', 'print the version')
@@ -61,12 +62,13 @@ function buildProgram(): Command {
     .option('-f, --filter <bpf>', "print only the packets this tcpdump filter selects (or give it after the file, as tcpdump does)")
     .option('-w, --write <file>', 'also write the packets printed (after every filter and -c) to this pcapng file')
     .option('-Y, --display-filter <expr>', "print only packets whose decoded fields match, e.g. 'sip.method == INVITE && dscp != 24' (fields as -e names them; == != < > <= >= contains matches && || ! ())")
-    .addOption(new Option('-T, --output-format <format>', "tshark's -T: fields (with -e), json (as --json) or text").choices(['fields', 'json', 'text']))
+    .addOption(new Option('-T, --output-format <format>', "tshark's -T: fields (with -e), json (one JSON array of the --json records) or text").choices(['fields', 'json', 'text']))
     .option('-e, --field <name>', 'with -T fields: a field as the --json lines name it, dots for nesting (src, dscp, sip.method, sip.callId, hb.seq; ip.addr is either end); repeatable', (v: string, acc: string[] = []) => [...acc, v])
     .option('-E, --field-option <opt>', 'with -T fields: header=y, separator=/t|/s|CHAR (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--json', 'one JSON object per packet')
     .option('-V, --verbose', 'every decoded field as a tree')
     .option('-c, --count <n>', 'stop printing after n packets')
+    .addOption(quietOption("as tshark -q: no packet printed; with -w the packets are only written, else one line counts what -Y/-c/filters selected; warnings still go to stderr"))
     .option('--app <apps>', 'print only these applications, as recognised (comma-separated: mds-heartbeat, sip, rtp, none)')
     .option('--host <addr>', 'print only packets from or to this IPv4/IPv6 address')
     .option('--port <n>', 'print only UDP/TCP packets from or to this port')
@@ -95,7 +97,8 @@ function buildProgram(): Command {
     .option('--sip-timeout <time>', 'SIP transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)')
     .addOption(new Option('--table <table>', 'with --format csv: which table (heartbeat streams, DSCP flows, SIP calls, RTP streams, ICCS mesh links, load balancer health checks, multicast group members and streams)').choices(CSV_TABLES).default('streams'))
     .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
-  for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions(), ...mediaOptions(), quietOption()]) analyzeCmd.addOption(o);
+  for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions(), ...mediaOptions(),
+    quietOption('the report only: no progress line, and no warnings repeated on stderr (the report states them); errors still go to stderr')]) analyzeCmd.addOption(o);
   analyzeCmd.action(async (named: string[], flags: AnalyzeFlags & FormatFlags & MediaFlags & { read?: string; correlate?: boolean; failOn?: FailOnCondition[]; table: CsvTable; quiet?: boolean }) => {
     const files = flags.read !== undefined ? [flags.read, ...named] : named;
     if (files.length === 0) throw new UsageError('a capture file is needed: ucprobe analyze FILE... (or -r FILE)');
@@ -138,7 +141,7 @@ function buildProgram(): Command {
       }
       out.close();
     }
-    for (const r of reports) for (const w of r.warnings) warn(w);
+    if (!flags.quiet) for (const r of reports) for (const w of r.warnings) warn(w);
     if (partial !== null) fail(partial, EXIT_INTERRUPTED);
     const broken = reports.find((r) => r.error);
     if (broken?.error) fail(broken.error, EXIT_BAD_INPUT);
@@ -153,6 +156,13 @@ function buildProgram(): Command {
   addLiveCommands(program);
   addDecodePbCommand(program, warn);
   addReportCommand(program);
+  program
+    .command('completion')
+    .description('print the shell completion script, made from these commands: `source <(ucprobe completion bash)`, or save the zsh one as _ucprobe in a $fpath folder')
+    .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
+    .action((shell: 'bash' | 'zsh') => {
+      process.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
+    });
   return program;
 }
 

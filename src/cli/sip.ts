@@ -8,6 +8,9 @@ import { CaptureError, type CaptureFacts } from '../sources/types.js';
 import { SipAnalyzer } from '../sip/analyzer.js';
 import { CallFlowCollector } from '../sip/call-flow.js';
 import { callsText, ladderText, noSuchCallText, savedCallText } from '../output/sip-text.js';
+import { registrationsText } from '../output/registrations-text.js';
+import { utcClock } from '../common/time-format.js';
+import { sanitize } from '../output/sanitize.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
 import { decodeOptions, pipelineOptions, type DecodeFlags } from './options.js';
 import { durationMs } from './parse.js';
@@ -51,7 +54,7 @@ export function sipTimeout(text: string | undefined, option: string): { transact
 }
 
 export function addSipCommand(program: Command): void {
-  const sip = program.command('sip').description('SIP calls and call flows: `sip calls <file>`, `sip flow <file> --call-id ID`');
+  const sip = program.command('sip').description('SIP calls, call flows and registrations: `sip calls <file>`, `sip flow <file> --call-id ID`, `sip registrations <file>`, `sip save <file> --call-id ID -w OUT`');
 
   const calls = sip
     .command('calls')
@@ -71,6 +74,23 @@ export function addSipCommand(program: Command): void {
     out.line(flags.json
       ? jsonText({ schemaVersion: JSON_SCHEMA_VERSION, file, ...report, media: [...byCall.values()] }, 2)
       : callsText(report.calls.calls, file, byCall).trimEnd());
+    out.flush();
+    finish(facts, error);
+  });
+
+  const registrations = sip
+    .command('registrations')
+    .description('REGISTER per address of record and contact: challenges (401/407), failures and timeouts, refreshes, expiry asked and granted, where each stands at the end')
+    .argument('<file>', "pcap or pcapng file, optionally gzipped; '-' reads stdin")
+    .option('--json', 'the registrations as JSON')
+    .option('--timeout <time>', 'transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)');
+  for (const o of decodeOptions()) registrations.addOption(o);
+  registrations.action(async (file: string, flags: CallsFlags) => {
+    const analyzer = new SipAnalyzer(sipTimeout(flags.timeout, '--timeout'));
+    const { facts, error } = await pass(file, [analyzer.add], flags);
+    const report = analyzer.report(facts.lastTs).registrations;
+    const out = new StdoutWriter();
+    out.line(flags.json ? jsonText({ schemaVersion: JSON_SCHEMA_VERSION, file, ...report }, 2) : registrationsText(report, file, utcClock).trimEnd());
     out.flush();
     finish(facts, error);
   });

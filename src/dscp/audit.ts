@@ -14,7 +14,7 @@ import { endpoint, flowKey, flowKeyOf, mediaAddress } from '../pipeline/flow-key
 import { FlowSlots, NO_FLOW, type FlowTable } from '../pipeline/flow-table.js';
 import { batchAppName, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 import {
-  APP_HEALTH_CHECK, APP_HEARTBEAT, APP_RTP_AUDIO, APP_RTP_OTHER, APP_RTP_VIDEO, APP_SIP, appLabel, classify,
+  APP_HEALTH_CHECK, APP_HEARTBEAT, APP_RTP_AUDIO, APP_RTP_OTHER, APP_RTP_VIDEO, APP_SIP, APP_SIP_TLS, APP_SIP_WS, appLabel, classify,
   type DscpPolicy, type FlowFacts, type PolicyTransport,
 } from './policy.js';
 
@@ -222,6 +222,8 @@ export class DscpAudit implements BatchConsumer {
     else if (ecn === 3) f.ecn.ce++;
     switch (app) {
       case 'sip': f.apps |= APP_SIP; break;
+      case 'sip-tls': f.apps |= APP_SIP_TLS; break;
+      case 'sip-ws': f.apps |= APP_SIP_WS; break;
       case 'mds-heartbeat': f.apps |= APP_HEARTBEAT; break;
       case 'rtp':
         if (!f.kindKnown) {

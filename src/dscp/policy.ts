@@ -9,8 +9,9 @@
 import { BlockList, isIP } from 'node:net';
 
 /** What the pipeline (plus the SDP media kind) told about a flow. */
-export type PolicyApp = 'sip' | 'rtp' | 'rtp-audio' | 'rtp-video' | 'mds-heartbeat' | 'health-check';
-export const POLICY_APPS: readonly PolicyApp[] = ['sip', 'rtp', 'rtp-audio', 'rtp-video', 'mds-heartbeat', 'health-check'];
+/** sip matches SIP in every form; sip-tls and sip-ws only SIP over TLS, over WebSocket. */
+export type PolicyApp = 'sip' | 'sip-tls' | 'sip-ws' | 'rtp' | 'rtp-audio' | 'rtp-video' | 'mds-heartbeat' | 'health-check';
+export const POLICY_APPS: readonly PolicyApp[] = ['sip', 'sip-tls', 'sip-ws', 'rtp', 'rtp-audio', 'rtp-video', 'mds-heartbeat', 'health-check'];
 
 /** Bits of the applications a flow was seen to carry. */
 export const APP_SIP = 1;
@@ -21,10 +22,14 @@ export const APP_RTP_OTHER = 8;
 export const APP_HEARTBEAT = 16;
 /** A load balancer's payload-free probe connection (src/cluster/health-checks.ts): only rules naming it apply. */
 export const APP_HEALTH_CHECK = 32;
+export const APP_SIP_TLS = 64;
+export const APP_SIP_WS = 128;
 const APP_RTP_ANY = APP_RTP_AUDIO | APP_RTP_VIDEO | APP_RTP_OTHER;
 
 const APP_BITS: Readonly<Record<PolicyApp, number>> = {
-  sip: APP_SIP,
+  sip: APP_SIP | APP_SIP_TLS | APP_SIP_WS,
+  'sip-tls': APP_SIP_TLS,
+  'sip-ws': APP_SIP_WS,
   rtp: APP_RTP_ANY,
   'rtp-audio': APP_RTP_AUDIO,
   'rtp-video': APP_RTP_VIDEO,
@@ -36,6 +41,8 @@ const APP_BITS: Readonly<Record<PolicyApp, number>> = {
 export function appLabel(bits: number): string | null {
   if (bits & APP_HEALTH_CHECK) return 'health-check';
   if (bits & APP_SIP) return 'sip';
+  if (bits & APP_SIP_TLS) return 'sip-tls';
+  if (bits & APP_SIP_WS) return 'sip-ws';
   if (bits & APP_HEARTBEAT) return 'mds-heartbeat';
   if (bits & APP_RTP_VIDEO) return 'rtp-video';
   if (bits & APP_RTP_AUDIO) return 'rtp-audio';

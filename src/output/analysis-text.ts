@@ -33,7 +33,7 @@ export function analysisText(r: FileReport): string {
   out.push(section('Protocols', table(['layer', 'frames'], [
     ['ipv4', p.ipv4], ['ipv6', p.ipv6], ['non-ip', p.nonIp], ['vlan-tagged', p.vlanTagged], ['tunnelled', p.tunnelled],
     ['ip fragments', p.fragments], ['udp', p.udp], ['tcp', p.tcp], ['tcp rst', p.tcpRst],
-    ['mds-heartbeat', p.mdsHeartbeat], ['sip', p.sip], ['rtp', p.rtp], ['igmp', p.igmp], ['mld', p.mld], ['errors', p.errors],
+    ['mds-heartbeat', p.mdsHeartbeat], ['sip', p.sip], ['sip-tls', p.sipTls], ['sip-ws', p.sipWs], ['rtp', p.rtp], ['igmp', p.igmp], ['mld', p.mld], ['errors', p.errors],
   ].filter(([, n]) => (n as number) > 0))));
 
   out.push(heartbeatText(r.heartbeats, c.first) + failoverMediaText(r.rtp));

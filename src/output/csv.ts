@@ -67,14 +67,14 @@ function flowsTable(reports: FileReport[]): string {
 function callsTable(reports: FileReport[]): string {
   const header = [
     'file', 'call_id', 'from', 'to', 'caller', 'start', 'state', 'code', 'setup_ms', 'pdd_ms', 'ring_ms', 'duration_ms',
-    'bye_from', 'messages', 'retransmissions', 'codecs', 'hosts', 'mos', 'worst_loss_percent', 'worst_jitter_ms',
+    'bye_from', 'messages', 'retransmissions', 'codecs', 'hosts', 'mos', 'worst_loss_percent', 'worst_jitter_ms', 'ack_ms', 'not_acked',
   ];
   const rows = reports.flatMap((r) => r.sipAnalysis.calls.calls.map((c): Cell[] => {
     const media = r.rtp.calls.find((m) => m.callId === c.callId);
     return [
       r.file, c.callId, c.from, c.to, c.caller, time(c.start), c.state, c.code, c.setupMs, c.pddMs, c.ringMs, c.durationMs,
       c.byeFrom, c.messages, c.retransmissions, [...new Set(c.media.flatMap((m) => m.codecs))].join(';'), c.hosts.join(';'),
-      media?.mos ?? null, media?.lossPercent ?? null, media?.jitterMs ?? null,
+      media?.mos ?? null, media?.lossPercent ?? null, media?.jitterMs ?? null, c.ackMs, c.noAck?.decided ?? null,
     ];
   }));
   return csv(header, rows);

@@ -32,6 +32,10 @@ function appSummary(rec: PacketRecord): [string, string] {
       return ['MDS-HB', rec.hb ? `seq=${rec.hb.seq} ${rec.hb.byteOrder}` : ''];
     case 'sip':
       return ['SIP', rec.sip!.map(sipLine).join(' | ')];
+    case 'sip-tls':
+      return ['SIP-TLS', `encrypted len=${rec.payload?.length ?? 0}`];
+    case 'sip-ws':
+      return ['SIP-WS', rec.sip ? rec.sip.map(sipLine).join(' | ') : `len=${rec.payload?.length ?? 0}`];
     case 'rtp':
       return ['RTP', rec.rtp ? `pt=${rec.rtp.payloadType} seq=${rec.rtp.seq} ssrc=0x${rec.rtp.ssrc.toString(16).padStart(8, '0')}` : ''];
     default:

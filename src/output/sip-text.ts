@@ -8,6 +8,7 @@ import type { CallFlow, FlowMessage } from '../sip/call-flow.js';
 import { CALL_STATES, type CallRecord } from '../sip/dialogs.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import type { ResponseTimeStats } from '../sip/transactions.js';
+import { registrationsSection } from './registrations-text.js';
 import type { SavedCall } from '../sip/save-call.js';
 import { sanitize } from './sanitize.js';
 import { table } from './table.js';
@@ -43,17 +44,39 @@ function keepaliveNote(k: KeepalivePair, origin: number | null): string {
   return `FAILING: ${what.join(', ')}; ${since}`;
 }
 
+/** Why a call is flagged for its 2xx never ACKed: the wait that passed, or the capture that ended first. */
+export function noAckText(c: CallRecord): string {
+  const n = c.noAck;
+  if (n === null) return '';
+  const code = c.code ?? 200;
+  const resent = n.answerRetransmissions ? `, the ${code} resent ${plural(n.answerRetransmissions, 'time')}` : '';
+  return n.decided === 'after-wait'
+    ? `no ACK within ${(n.waitedMs / 1000).toFixed(n.waitedMs % 1000 ? 3 : 0)} s (64*T1) of the ${code}${resent}`
+    : `no ACK before the capture ended ${(n.waitedMs / 1000).toFixed(3)} s after the ${code}${resent}`;
+}
+
+function notAckedSummary(r: SipAnalysisReport): string {
+  const n = r.calls.notAcked;
+  const parts: string[] = [];
+  if (n.afterWait) parts.push(`${n.afterWait} with the 2xx never ACKed`);
+  if (n.atEndOfCapture) parts.push(`${n.atEndOfCapture} with the 2xx not ACKed when the capture ended`);
+  return parts.length ? `; ${parts.join(', ')}` : '';
+}
+
 /** The SIP analysis section of `analyze`; `origin` is the capture's first packet time (relative times). */
 export function sipAnalysisText(r: SipAnalysisReport, origin: number | null): string {
   const out: string[] = [];
   const c = r.calls;
-  out.push(`SIP calls (${c.total}: ${stateSummary(r)}${c.evicted ? `; ${c.evicted} dropped from the full table` : ''})`);
+  out.push(`SIP calls (${c.total}: ${stateSummary(r)}${notAckedSummary(r)}${c.evicted ? `; ${c.evicted} dropped from the full table` : ''})`);
   if (c.total > 0) {
     const done = c.calls.filter((x) => x.setupMs !== null).map((x) => x.setupMs as number).sort((a, b) => a - b);
     const failed = c.calls.filter((x) => x.state === 'failed' || x.state === 'timeout');
     if (done.length) out.push(`  setup time ms min/median/max ${ms(done[0])}/${ms(done[Math.floor((done.length - 1) / 2)])}/${ms(done[done.length - 1])} over ${plural(done.length, 'answered call')}`);
     for (const f of failed.slice(0, 10)) out.push(`  ${f.state === 'timeout' ? 'timeout' : `failed ${f.code}`}  ${rel(f.start, origin)}  ${sanitize(f.from)} -> ${sanitize(f.to)}  Call-ID ${sanitize(f.callId)}`);
     if (failed.length > 10) out.push(`  ... ${failed.length - 10} more failed`);
+    const unacked = c.calls.filter((x) => x.noAck !== null);
+    for (const u of unacked.slice(0, 10)) out.push(`  2xx not ACKed  ${rel(u.start, origin)}  ${sanitize(u.from)} -> ${sanitize(u.to)}  Call-ID ${sanitize(u.callId)}: ${u.state}, ${noAckText(u)}`);
+    if (unacked.length > 10) out.push(`  ... ${unacked.length - 10} more not ACKed`);
   }
   out.push('');
 
@@ -74,6 +97,8 @@ export function sipAnalysisText(r: SipAnalysisReport, origin: number | null): st
   out.push(rows.length ? table(['response time', 'count', 'p50 ms', 'p99 ms', 'max ms'], rows) : '  none');
   for (const x of t.timeoutList.slice(0, 10)) out.push(`  TIMEOUT ${rel(x.time, origin)}  ${sanitize(x.method)} ${x.client} > ${x.server}  Call-ID ${sanitize(x.callId)}`);
   out.push('');
+  const registrations = registrationsSection(r.registrations, (x) => rel(x, origin));
+  if (registrations) out.push(registrations);
 
   const ka = r.keepalives;
   const bad = ka.filter((k) => k.unhealthy).length;
@@ -97,7 +122,7 @@ export function callsText(calls: CallRecord[], file: string, media?: ReadonlyMap
   if (calls.length === 0) return `${sanitize(file)}: no calls (no INVITE seen)\n`;
   const rows = calls.map((c) => {
     const row: Array<string | number> = [
-      utcClock(c.start), sanitize(c.callId), sanitize(c.from), sanitize(c.to), c.state, c.code === null ? '-' : String(c.code),
+      utcClock(c.start), sanitize(c.callId), sanitize(c.from), sanitize(c.to), c.noAck === null ? c.state : `${c.state}, 2xx not ACKed`, c.code === null ? '-' : String(c.code),
       c.setupMs === null ? '-' : c.setupMs.toFixed(1), duration(c.durationMs), c.messages,
     ];
     if (media) {

@@ -11,7 +11,7 @@ import type { KeepalivePair } from '../sip/keepalives.js';
 export const SCHEMA_VERSION = 1;
 
 export const TRANSPORT = { none: 0, udp: 1, tcp: 2 } as const;
-export const APP = { none: 0, 'mds-heartbeat': 1, sip: 2, rtp: 3 } as const;
+export const APP = { none: 0, 'mds-heartbeat': 1, sip: 2, rtp: 3, 'sip-tls': 4, 'sip-ws': 5 } as const;
 export const VERDICT = { ok: 1, accepted: 2, violation: 3, unclassified: 4 } as const;
 
 export interface PbHeader {
@@ -170,6 +170,10 @@ export interface PbSipCall {
   mos?: number;
   mediaLossPercent?: number;
   mediaJitterMs?: number;
+  ackMs?: number;
+  noAck?: string;
+  noAckWaitedMs?: number;
+  noAckAnswerRetransmissions?: number;
 }
 
 export type PbKeepalive = NullToOptional<KeepalivePair>;

@@ -100,6 +100,7 @@ export function sipCallMessage(c: CallRecord, media?: CallMedia): PbSipCall {
     media: c.media.map((m) => ({ ...m, address: opt(m.address) })),
     dscp: c.dscp,
     mos: opt(media?.mos), mediaLossPercent: media?.lossPercent, mediaJitterMs: opt(media?.jitterMs),
+    ackMs: opt(c.ackMs), noAck: c.noAck?.decided, noAckWaitedMs: c.noAck?.waitedMs, noAckAnswerRetransmissions: c.noAck?.answerRetransmissions,
   };
 }
 

@@ -16,7 +16,7 @@ import { looksLikeSip } from '../../dissectors/sip.js';
 import { decodeRtp } from '../../dissectors/rtp.js';
 import { IpFragmentReassembler } from '../reassembly/ip-fragments.js';
 import { TcpReassembler } from '../reassembly/tcp-stream.js';
-import { SipStreamFramer } from '../reassembly/sip-stream-framer.js';
+import { openSipTcpStream, type SipTcpStream } from '../reassembly/sip-tcp-stream.js';
 import { BoundedMap } from '../common/bounded-map.js';
 import { flowKey } from './flow-key.js';
 import { FlowTable, NO_FLOW, type FlowTableStats } from './flow-table.js';
@@ -55,7 +55,7 @@ export class Pipeline implements FrameSink {
   private readonly sipTcpPorts: ReadonlySet<number>;
   private readonly fragments = new IpFragmentReassembler();
   private readonly tcp = new TcpReassembler();
-  private readonly framers = new BoundedMap<string, SipStreamFramer>(MAX_TRACKED);
+  private readonly framers = new BoundedMap<string, SipTcpStream>(MAX_TRACKED);
   private readonly classifier: DatagramClassifier;
   /** Consumers of every record (printers, the HEP sink): records are made for every frame while there is one. */
   private readonly recordOnly: RecordConsumer[];
@@ -211,12 +211,13 @@ export class Pipeline implements FrameSink {
     if (!tcp || !rec.ip) return;
     const sipPort = this.sipTcpPorts.has(rec.sport) || this.sipTcpPorts.has(rec.dport);
     // The flow's name only when it may carry SIP: a scan's SYNs need none.
-    if (this.framers.size === 0 && !sipPort && !(p && p.length > 0 && looksLikeSip(p, 0, p.length))) return;
+    let opened: SipTcpStream | null | undefined;
+    if (this.framers.size === 0 && (opened = openSipTcpStream(p, sipPort, rec.sport, rec.dport)) === null) return;
     const key = rec.flow !== NO_FLOW ? this.flows.info(rec.flow).key : flowKey(rec);
     let framer = this.framers.get(key);
     if (!framer) {
-      if (!sipPort && !(p && p.length > 0 && looksLikeSip(p, 0, p.length))) return;
-      framer = new SipStreamFramer();
+      framer = (opened === undefined ? openSipTcpStream(p, sipPort, rec.sport, rec.dport) : opened) ?? undefined;
+      if (framer === undefined) return;
       this.framers.set(key, framer);
     }
     const d = this.tcp.segment(key, tcp.seq, tcp.flags, p ?? new Uint8Array(0), rec.tsSec + rec.tsNsec / 1e9);
@@ -229,9 +230,11 @@ export class Pipeline implements FrameSink {
       const got = framer.push(chunk);
       if (got.length) (msgs ??= []).push(...got);
     }
+    // SIP over TLS or WebSocket: every segment with payload is of it, SIP readable or not.
+    if (framer.app !== null && framer.app !== 'sip' && p !== null && p.length > 0) rec.app = framer.app;
     if (msgs) {
       rec.sip = msgs;
-      rec.app = 'sip';
+      rec.app = framer.app ?? 'sip';
       const err = msgs.find((m) => m.error !== undefined)?.error;
       if (err) rec.error ??= `sip: ${err}`;
     }

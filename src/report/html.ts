@@ -157,7 +157,7 @@ function captureFacts(r: FileReport): Markup {
   const layers: Array<[string, number]> = [
     ['IPv4', p.ipv4], ['IPv6', p.ipv6], ['non-IP', p.nonIp], ['VLAN-tagged', p.vlanTagged], ['tunnelled', p.tunnelled],
     ['IP fragments', p.fragments], ['UDP', p.udp], ['TCP', p.tcp], ['TCP RST', p.tcpRst],
-    ['MDS heartbeat', p.mdsHeartbeat], ['SIP', p.sip], ['RTP', p.rtp], ['decode errors', p.errors],
+    ['MDS heartbeat', p.mdsHeartbeat], ['SIP', p.sip], ['SIP over TLS (encrypted)', p.sipTls], ['SIP over WebSocket', p.sipWs], ['RTP', p.rtp], ['decode errors', p.errors],
   ];
   return el('div', { class: 'facts-grid' }, [
     el('dl', { class: 'facts' }, facts.map(([k, v]) => join([el('dt', {}, text(k)), el('dd', {}, text(v))]))),

@@ -7,6 +7,7 @@ import type { PacketRecord } from '../../dissectors/types.js';
 import { DialogTracker, DEFAULT_DIALOG_PARAMS, type CallsReport } from './dialogs.js';
 import { KeepaliveTracker, DEFAULT_KEEPALIVE_PARAMS, type KeepalivePair } from './keepalives.js';
 import { sipEventOf, tsBefore, tsFromEpoch, tsOf, type Ts } from './sip-event.js';
+import { RegistrationTracker, type RegistrationsReport } from './registrations.js';
 import { TransactionTracker, DEFAULT_TRANSACTION_PARAMS, type Transaction, type TransactionStats } from './transactions.js';
 import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
 
@@ -34,6 +35,7 @@ export interface SipAnalysisReport {
   keepalives: KeepalivePair[];
   /** Keepalive pairs dropped from the full table. */
   keepalivePairsEvicted: number;
+  registrations: RegistrationsReport;
 }
 
 export class SipAnalyzer implements BatchConsumer {
@@ -41,6 +43,7 @@ export class SipAnalyzer implements BatchConsumer {
   private readonly tx: TransactionTracker;
   private readonly dialogs: DialogTracker;
   private readonly keepalives: KeepaliveTracker;
+  private readonly registrations = new RegistrationTracker();
   private messages = 0;
   private last: Ts | null = null;
   private result: SipAnalysisReport | null = null;
@@ -49,9 +52,10 @@ export class SipAnalyzer implements BatchConsumer {
   constructor(params: Partial<SipAnalysisParams> = {}, onTimeout?: (tx: Transaction, at: Ts) => void) {
     this.params = { ...DEFAULT_SIP_ANALYSIS_PARAMS, ...params };
     const ka = new KeepaliveTracker({ maxPairs: this.params.maxKeepalivePairs });
-    const dialogs = new DialogTracker({ maxCalls: this.params.maxCalls });
+    const dialogs = new DialogTracker({ maxCalls: this.params.maxCalls, ackWaitMs: this.params.transactionTimeoutMs });
     this.keepalives = ka;
     this.dialogs = dialogs;
+    const registrations = this.registrations;
     this.tx = new TransactionTracker(
       { timeoutMs: this.params.transactionTimeoutMs, maxTransactions: this.params.maxTransactions },
       {
@@ -60,6 +64,7 @@ export class SipAnalyzer implements BatchConsumer {
         timedOut: (t, at) => {
           ka.timedOut(t);
           dialogs.timedOut(t);
+          registrations.timedOut(t);
           onTimeout?.(t, at);
         },
         unanswered: (t) => ka.unanswered(t),
@@ -81,6 +86,7 @@ export class SipAnalyzer implements BatchConsumer {
       const u = this.tx.add(ev);
       if (u.kind === 'request-retransmission' && u.tx !== null) this.keepalives.retransmitted(u.tx);
       this.dialogs.add(ev, u);
+      this.registrations.add(ev, u);
     }
   };
 
@@ -100,7 +106,7 @@ export class SipAnalyzer implements BatchConsumer {
   snapshot(now: number): Pick<SipAnalysisReport, 'calls' | 'keepalives'> {
     const nowTs = tsFromEpoch(now);
     this.tx.advance(nowTs);
-    return { calls: this.dialogs.report(), keepalives: this.keepalives.report(nowTs) };
+    return { calls: this.dialogs.report(nowTs, false), keepalives: this.keepalives.report(nowTs) };
   }
 
   /** `endTs`: the capture's last packet time (epoch seconds); settles open transactions once, later calls return the same report. */
@@ -113,9 +119,10 @@ export class SipAnalyzer implements BatchConsumer {
       params: this.params,
       messages: this.messages,
       transactions: this.tx.stats(),
-      calls: this.dialogs.report(),
+      calls: this.dialogs.report(end, true),
       keepalives: this.keepalives.report(end),
       keepalivePairsEvicted: this.keepalives.evicted,
+      registrations: this.registrations.report(end),
     };
     return this.result;
   }

@@ -8,6 +8,13 @@
 // completed (BYE); or cancelled (CANCEL, 487), failed (final >= 300, with its
 // code), timeout (the INVITE got no response at all within the limit).
 // Times are those of the first sighting of each message, whichever hop.
+//
+// A 2xx to the INVITE must be ACKed (RFC 3261 13.3.1.4): the callee resends
+// it until the ACK comes and, 64*T1 later without one, ends the dialog. A call
+// whose 2xx no ACK followed is flagged `noAck`, decided when packet time
+// passes that wait after the first 2xx, or when the capture ends sooner (the
+// flag says which): the state stays what the messages made it (a BYE still
+// completes the call), as the caller believes it.
 
 import type { SdpRecord } from '../../dissectors/types.js';
 import { RecencyMap } from '../common/bounded-map.js';
@@ -65,13 +72,28 @@ export interface CallRecord {
   media: CallMedia[];
   /** DSCP value -> messages carried with it. */
   dscp: Record<string, number>;
+  /** First 2xx to the INVITE to the first ACK of it (ms); null before both. */
+  ackMs: number | null;
+  /** The 2xx was never ACKed; null when it was, or before a 2xx. */
+  noAck: NoAck | null;
+}
+
+export interface NoAck {
+  /** 'after-wait': the 64*T1 wait passed with no ACK; 'end-of-capture': the capture ended sooner. */
+  decided: 'after-wait' | 'end-of-capture';
+  /** How long after the first 2xx without an ACK: the wait, or until the capture's end (ms). */
+  waitedMs: number;
+  /** Times the 2xx was seen again: the callee asking for the ACK. */
+  answerRetransmissions: number;
 }
 
 export interface DialogParams {
   maxCalls: number;
+  /** How long after a 2xx an ACK may come (64*T1; the analyzer passes its transaction timeout). */
+  ackWaitMs: number;
 }
 
-export const DEFAULT_DIALOG_PARAMS: DialogParams = { maxCalls: 10_000 };
+export const DEFAULT_DIALOG_PARAMS: DialogParams = { maxCalls: 10_000, ackWaitMs: 32_000 };
 
 export interface CallsReport {
   total: number;
@@ -80,6 +102,8 @@ export interface CallsReport {
   evicted: number;
   /** Messages of a Call-ID with an INVITE seen that matched none of its calls by tag. */
   unmatched: number;
+  /** Calls whose 2xx got no ACK: within the wait, and at the end of a capture that ended sooner. */
+  notAcked: { afterWait: number; atEndOfCapture: number };
   calls: CallRecord[];
 }
 
@@ -99,6 +123,9 @@ interface Track {
   startTs: Ts;
   ringTs: Ts | null;
   answerTs: Ts | null;
+  ackTs: Ts | null;
+  /** The 2xx to the INVITE seen again before an ACK. */
+  answerResent: number;
   cancelled: boolean;
   /** DSCP value, messages, in pairs: rec.dscp is made from it for the report (an object indexed by DSCP is hundreds of bytes per call). */
   dscpCounts: number[];
@@ -179,9 +206,11 @@ export class DialogTracker {
       callId: detach(m.callId!), fromTag: detachOrNull(m.fromTag), toTag: detachOrNull(m.toTag), from: detach(uriOf(m.from)), to: detach(uriOf(m.to)), caller: ev.src,
       start: ev.time, state: m.toTag !== null ? 'answered' : 'trying', code: null, setupMs: null, pddMs: null, ringMs: null,
       durationMs: null, answered: null, ended: null, byeFrom: null, midDialog: m.toTag !== null, messages: 0, retransmissions: 0,
-      hosts: ev.src === ev.dst ? [ev.src] : [ev.src, ev.dst], media: [], dscp: {},
+      hosts: ev.src === ev.dst ? [ev.src] : [ev.src, ev.dst], media: [], dscp: {}, ackMs: null, noAck: null,
     };
-    const t: Track = { rec, inviteSeq: m.cseq!.seq, startTs: ev.ts, ringTs: null, answerTs: null, cancelled: false, dscpCounts: [ev.dscp, 0] };
+    const t: Track = {
+      rec, inviteSeq: m.cseq!.seq, startTs: ev.ts, ringTs: null, answerTs: null, ackTs: null, answerResent: 0, cancelled: false, dscpCounts: [ev.dscp, 0],
+    };
     if (tracks !== undefined) tracks.push(t);
     else this.byCallId.set(rec.callId, [t]);
     this.size++;
@@ -204,11 +233,19 @@ export class DialogTracker {
     addHost(r.hosts, ev.dst);
     countDscp(t.dscpCounts, ev.dscp);
     if (m.sdp !== null) this.addMedia(t, ev, m.sdp);
-    if (u.kind.endsWith('-retransmission')) return;
-
     const cseq = m.cseq!;
+    if (u.kind.endsWith('-retransmission')) {
+      if (u.kind === 'response-retransmission' && t.ackTs === null && m.status! < 300 && m.status! >= 200 && cseq.seq === t.inviteSeq && cseq.method === 'INVITE') t.answerResent++;
+      return;
+    }
+
     if (m.method !== undefined) {
-      if (m.method === 'INVITE' && m.toTag === null && cseq.seq > t.inviteSeq) {
+      if (m.method === 'ACK') {
+        if (cseq.seq === t.inviteSeq && t.answerTs !== null && t.ackTs === null) {
+          t.ackTs = ev.ts;
+          r.ackMs = roundMs(msBetween(t.answerTs, ev.ts));
+        }
+      } else if (m.method === 'INVITE' && m.toTag === null && cseq.seq > t.inviteSeq) {
         // The INVITE sent again after a 401/407 challenge: the same call, setup continues.
         t.inviteSeq = cseq.seq;
         if (r.state === 'failed') {
@@ -276,17 +313,32 @@ export class DialogTracker {
     }
   }
 
-  report(): CallsReport {
+  /**
+   * The calls as of packet time `now`; `ended`: the capture ended there, so a
+   * 2xx still waiting for its ACK is flagged as such (a live view leaves it be).
+   */
+  report(now: Ts | null, ended: boolean): CallsReport {
     const byState = { ...this.evictedByState };
+    const notAcked = { afterWait: 0, atEndOfCapture: 0 };
     const calls: CallRecord[] = [];
     for (const tracks of this.byCallId.values()) {
       for (const t of tracks) {
+        t.rec.noAck = this.noAck(t, now, ended);
+        if (t.rec.noAck !== null) notAcked[t.rec.noAck.decided === 'after-wait' ? 'afterWait' : 'atEndOfCapture']++;
         t.rec.dscp = dscpRecord(t.dscpCounts);
         calls.push(t.rec);
       }
     }
     for (const c of calls) byState[c.state]++;
     calls.sort((a, b) => a.start - b.start);
-    return { total: calls.length + this.evicted, byState, evicted: this.evicted, unmatched: this.unmatched, calls };
+    return { total: calls.length + this.evicted, byState, evicted: this.evicted, unmatched: this.unmatched, notAcked, calls };
+  }
+
+  private noAck(t: Track, now: Ts | null, ended: boolean): NoAck | null {
+    if (t.answerTs === null || t.ackTs !== null || now === null) return null;
+    const waited = msBetween(t.answerTs, now);
+    const answerRetransmissions = t.answerResent;
+    if (waited > this.params.ackWaitMs) return { decided: 'after-wait', waitedMs: this.params.ackWaitMs, answerRetransmissions };
+    return ended ? { decided: 'end-of-capture', waitedMs: roundMs(Math.max(0, waited)), answerRetransmissions } : null;
   }
 }
