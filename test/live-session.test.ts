@@ -267,8 +267,12 @@ test('the session carries the cluster views: the mesh link reset at 20 s shows d
   ]);
   feed(Infinity);
   s.end();
-  const end = s.snapshot(CLUSTER_START + 60).cluster;
+  const last = s.snapshot(CLUSTER_START + 60);
+  const end = last.cluster;
   const report = await analyzeCluster();
+  // The health-check probes are left to their own rules, as analyze leaves them.
+  assert.deepEqual(last.dscpTotals, report.dscpAudit.totals);
+  assert.ok(last.dscpTotals.healthCheckFlows > 0);
   assert.equal(end.linksUp, report.cluster.mesh.links.filter((l) => l.state === 'up').length);
   assert.deepEqual(end.linksNotUp.map((l) => `${l.a}-${l.b} ${l.state}`), ['10.1.0.2-10.1.0.5 reset', '10.1.0.3-10.1.0.7 missing']);
   assert.equal(end.linksNotUp[0].since, CLUSTER_START + 30);

@@ -98,6 +98,11 @@ export class ClusterAnalyzer implements BatchConsumer {
     return { mesh: this.mesh.report(this.tcp.openConnections()), healthChecks: this.checks.report().checks, multicast: this.groups.report(rtp) };
   }
 
+  /** Health-check probe flows found so far (a live view's DSCP audit leaves them to the health-check rules, as analyze does). */
+  probeFlowsSoFar(): Set<string> {
+    return this.finished ? this.probeFlows() : this.checks.probeFlows();
+  }
+
   /** The multicast groups, with the RTP streams the media analysis found sent to them. Call once. */
   multicast(rtp: readonly RtpStreamReport[]): MulticastReport {
     return this.groups.report(rtp);

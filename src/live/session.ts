@@ -201,7 +201,7 @@ export class LiveSession {
   snapshot(now: number): LiveSnapshot {
     this.tick(now);
     const sip = this.finalSip ?? this.sip.snapshot(now);
-    const audit = this.audit.report();
+    const audit = this.audit.report(this.cluster.probeFlowsSoFar());
     for (const f of audit.flows) {
       if (f.verdict !== 'violation') break;
       const key = `${f.transport} ${f.flow}`;
