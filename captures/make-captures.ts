@@ -38,7 +38,8 @@ import {
   type SipTransport,
   type SipVia,
 } from '../src/writer/frame-builder.js';
-import { Rng } from '../src/generator/rng.js';
+import { hash32, Rng } from '../src/generator/rng.js';
+import { hashedBurstRuns, hashedJitter, StreamPlan, type Impairments, type LossRun } from '../src/generator/impairments.js';
 import { MinHeap } from '../src/common/min-heap.js';
 import { openCaptureWriter, PcapWriter, type CaptureFormat, type PacketSink } from '../src/writer/pcap-writer.js';
 
@@ -66,21 +67,6 @@ export const HEARTBEAT_INTERVAL_NS = 100 * MS;
 export const MISSES_FOR_FAILOVER = 5;
 /** How long after the fifth missed deadline the noticing side's RST appears in the story. */
 export const RST_DELAY_NS = 30 * MS;
-
-// ---------------------------------------------------------------------------
-// Deterministic randomness
-
-/** Stateless hash of a few integers: per-index jitter without replaying a PRNG (so any heartbeat's time is computable directly). */
-function hash32(...parts: number[]): number {
-  let h = 0x811c9dc5;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x01000193);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0x5bd1e995);
-    h ^= h >>> 15;
-  }
-  return h >>> 0;
-}
 
 // ---------------------------------------------------------------------------
 // Stream items and the merge
@@ -293,45 +279,16 @@ class TcpConn {
 // ---------------------------------------------------------------------------
 // MDS heartbeats
 
-export interface LossRun {
-  /** Index (heartbeat number from the stream's start) of the first lost heartbeat. */
-  start: number;
-  count: number;
-}
+/** The mixed capture's heartbeat loss: per window of 600 heartbeats, one burst with probability 1/2, 1..6 long (5 and 6 cause a reset). */
+const MIXED_BURST_LENGTHS = [1, 1, 1, 2, 2, 3, 4, 5, 6, 1, 2, 5];
+const MIXED_BURST_WINDOW = 600;
+const MIXED_BURST_MARGIN = 20;
 
-interface LossModel {
-  isLost(k: number): boolean;
-  /** Loss runs in index order (may be endless). */
-  runs(): Iterator<LossRun>;
-}
+const HEARTBEAT_INTERVAL_MS = HEARTBEAT_INTERVAL_NS / MS;
 
-function explicitLoss(list: LossRun[]): LossModel {
-  return {
-    isLost: (k) => list.some((r) => k >= r.start && k < r.start + r.count),
-    runs: () => list[Symbol.iterator](),
-  };
-}
-
-/** One burst per window of `window` heartbeats with probability 1/2, 1..6 long (5 and 6 cause a reset). Stateless, so the TCP stream can ask for the same runs. */
-function periodicLoss(seed: number, window: number): LossModel {
-  const lengths = [1, 1, 1, 2, 2, 3, 4, 5, 6, 1, 2, 5];
-  const runIn = (w: number): LossRun | null => {
-    const h = hash32(seed, w, 0x10);
-    if (h % 2 === 0) return null;
-    return { start: w * window + 20 + (hash32(seed, w, 0x20) % (window - 40)), count: lengths[hash32(seed, w, 0x30) % lengths.length] };
-  };
-  return {
-    isLost: (k) => {
-      const r = runIn(Math.floor(k / window));
-      return r !== null && k >= r.start && k < r.start + r.count;
-    },
-    runs: function* () {
-      for (let w = 0; ; w++) {
-        const r = runIn(w);
-        if (r) yield r;
-      }
-    },
-  };
+/** Bursts lost at given heartbeat indices, as the generator's plan takes them. */
+function burstsAt(runs: LossRun[]): Impairments['bursts'] {
+  return runs.map((r) => ({ count: r.count, atMs: r.start * HEARTBEAT_INTERVAL_MS }));
 }
 
 interface HeartbeatDirectionSpec {
@@ -346,9 +303,13 @@ interface HeartbeatDirectionSpec {
   /** Jitter is uniform in [-jitter, +jitter], µs granular. */
   jitter: number;
   firstSeq: number;
-  /** Heartbeat index at which the sender was cycled and restarted at sequence 0. */
-  restartAt?: number;
-  loss: LossModel;
+  /**
+   * What the network and the sender do to the stream, in the generator's
+   * terms (src/generator/impairments.ts): loss bursts at heartbeat indices
+   * (`bursts` at index × 100 ms) or placed by hash (`hashedBursts`), and
+   * restarts (sequence back to 0).
+   */
+  impairments: Impairments;
   /** Number of heartbeats (indices 0..count-1); Infinity for an endless stream. */
   count: number;
   dscp: number;
@@ -359,14 +320,14 @@ class HeartbeatDirection {
   constructor(readonly spec: HeartbeatDirectionSpec) {}
 
   timeOf(k: number): number {
-    const j = this.spec.jitter / US;
-    const jit = ((hash32(this.spec.seed, k) % (2 * j + 1)) - j) * US;
-    return this.spec.phase + k * HEARTBEAT_INTERVAL_NS + jit;
+    return this.spec.phase + k * HEARTBEAT_INTERVAL_NS + hashedJitter(this.spec.seed, k, this.spec.jitter / US) * US;
   }
 
-  seqOf(k: number): number {
-    const r = this.spec.restartAt;
-    return (r !== undefined && k >= r ? k - r : this.spec.firstSeq + k) >>> 0;
+  /** The stream's loss runs in index order (endless for hashed bursts). */
+  lossRuns(): Iterator<LossRun> {
+    const imp = this.spec.impairments;
+    if (imp.hashedBursts) return hashedBurstRuns(imp.hashedBursts);
+    return (imp.bursts ?? []).map((b) => ({ start: (b.atMs ?? 0) / HEARTBEAT_INTERVAL_MS, count: b.count }))[Symbol.iterator]();
   }
 
   /** When the receiver acts on a run: the last heartbeat it got, the fifth missed deadline, and its RST. */
@@ -378,13 +339,15 @@ class HeartbeatDirection {
     return { lastHeard, deadline, rstAt: deadline + RST_DELAY_NS };
   }
 
+  /** The generator's plan decides each heartbeat's sequence number and whether it is lost; the capture only adds the wire. */
   *stream(): Generator<StreamItem> {
     const s = this.spec;
     const p = path(s.src, s.dst, s.dscp, { seed: s.seed });
-    for (let k = 0; k < s.count; k++) {
-      if (s.loss.isLost(k)) continue;
-      const seq = this.seqOf(k);
-      yield { t: this.timeOf(k), frame: udpFrame(p, s.sport, s.dport, heartbeatPayload(seq, s.order)), tag: { app: 'mds-heartbeat', dscp: s.dscp, hb: { stream: s.name, seq } } };
+    const plan = new StreamPlan(HEARTBEAT_INTERVAL_MS, s.firstSeq, s.impairments, s.count);
+    for (let slot = plan.next(); slot; slot = plan.next()) {
+      if (slot.withheld) continue;
+      const seq = slot.seq;
+      yield { t: this.timeOf(slot.index), frame: udpFrame(p, s.sport, s.dport, heartbeatPayload(seq, s.order)), tag: { app: 'mds-heartbeat', dscp: s.dscp, hb: { stream: s.name, seq } } };
     }
   }
 }
@@ -417,8 +380,8 @@ function* failoverEvents(aToB: HeartbeatDirection, bToA: HeartbeatDirection): Ge
     }
     return Infinity;
   };
-  const ia = aToB.spec.loss.runs();
-  const ib = bToA.spec.loss.runs();
+  const ia = aToB.lossRuns();
+  const ib = bToA.lossRuns();
   let ta = next(ia, aToB);
   let tb = next(ib, bToA);
   while (ta !== Infinity || tb !== Infinity) {
@@ -928,7 +891,10 @@ function demoPlan(seed: number): DemoPlan {
   const end = DEMO_SECONDS * S;
   const count = DEMO_SECONDS * 10;
   const mk = (name: string, src: Host, dst: Host, sport: number, dport: number, order: ByteOrder, phaseMs: number, firstSeq: number, loss: LossRun[], restartAt?: number): HeartbeatDirection =>
-    new HeartbeatDirection({ name, src, dst, sport, dport, order, phase: phaseMs * MS, jitter: 2 * MS, firstSeq, restartAt, loss: explicitLoss(loss), count, dscp: DSCP_AF31, seed: hash32(seed, firstSeq, sport) });
+    new HeartbeatDirection({
+      name, src, dst, sport, dport, order, phase: phaseMs * MS, jitter: 2 * MS, firstSeq, count, dscp: DSCP_AF31, seed: hash32(seed, firstSeq, sport),
+      impairments: { bursts: burstsAt(loss), restarts: restartAt === undefined ? [] : [{ atMs: restartAt * HEARTBEAT_INTERVAL_MS }] },
+    });
 
   // Pair 1 (CallRouters, little-endian): B->A loses heartbeats 300..304 (~30.06-30.46 s): five in a row, so A resets.
   const p1ab = mk('pair1 A->B', SIDE_A_ROUTER, SIDE_B_ROUTER, 39600, 39601, 'le', 12, 120000, []);
@@ -1296,7 +1262,7 @@ export function writeMixedCapture(file: string, opts: MixedCaptureOptions = {}):
         phase: (10 + (hash32(seed, i, k) % 80)) * MS,
         jitter: 2 * MS,
         firstSeq: hash32(seed, i, k, 1) % 1_000_000,
-        loss: periodicLoss(hash32(seed, i, k, 2), 600),
+        impairments: { hashedBursts: { seed: hash32(seed, i, k, 2), window: MIXED_BURST_WINDOW, margin: MIXED_BURST_MARGIN, lengths: MIXED_BURST_LENGTHS } },
         count: Infinity,
         dscp: DSCP_AF31,
         seed: hash32(seed, i, k, 3),

@@ -8,9 +8,11 @@
 //
 // Pure: bytes in, a record out; nothing here throws. A truncated or absurd
 // packet gives a record with `error` set and every field decoded up to there.
+// emitHep3 writes a v3 packet with the same chunk ids and offsets.
 
 import { ipv4ToString } from './ipv4.js';
 import { ipv6ToString } from './ipv6.js';
+import { writeU16, writeU32 } from './wire.js';
 
 /** "HEP3" */
 export const HEP3_MAGIC = Uint8Array.of(0x48, 0x45, 0x50, 0x33);
@@ -315,4 +317,104 @@ function decodeHep2(b: Uint8Array, s: number, e: number): HepRecord {
 
 function hex(v: number): string {
   return `0x${v.toString(16).padStart(4, '0')}`;
+}
+
+// ---------------------------------------------------------------------------
+// HEPv3 emitter
+
+/** The fields of a HEPv3 packet as bytes: what emitHep3 writes (src/hep/encode.ts makes them from text). */
+export interface Hep3Fields {
+  ipFamily: 4 | 6;
+  ipProto: number;
+  /** 4 or 16 bytes, as ipFamily says. */
+  src: Uint8Array;
+  dst: Uint8Array;
+  sport: number;
+  dport: number;
+  tsSec: number;
+  tsUsec: number;
+  protoType: number;
+  captureId: number;
+  /** UTF-8; no chunk when null. */
+  authKey: Uint8Array | null;
+  correlationId: Uint8Array | null;
+  /** No chunk when null. */
+  ipTos: number | null;
+  vendorChunks: readonly HepChunk[];
+  payload: Uint8Array;
+}
+
+const U8_CHUNK = HEP_CHUNK_HEADER_LEN + 1;
+const U16_CHUNK = HEP_CHUNK_HEADER_LEN + 2;
+const U32_CHUNK = HEP_CHUNK_HEADER_LEN + 4;
+
+/** Bytes emitHep3 writes for f; more than HEP3_MAX_LEN means it cannot be one packet. */
+export function hep3Length(f: Hep3Fields): number {
+  let length = HEP3_HEADER_LEN + 2 * U8_CHUNK + 2 * (HEP_CHUNK_HEADER_LEN + f.src.length) + 2 * U16_CHUNK + 2 * U32_CHUNK + U8_CHUNK + U32_CHUNK;
+  if (f.authKey) length += HEP_CHUNK_HEADER_LEN + f.authKey.length;
+  if (f.correlationId) length += HEP_CHUNK_HEADER_LEN + f.correlationId.length;
+  if (f.ipTos !== null) length += U8_CHUNK;
+  for (const c of f.vendorChunks) length += HEP_CHUNK_HEADER_LEN + c.data.length;
+  return length + HEP_CHUNK_HEADER_LEN + f.payload.length;
+}
+
+function chunkHeader(buf: Uint8Array, p: number, vendor: number, type: number, dataLen: number): number {
+  writeU16(buf, p + HEP_CHUNK_FIELD.VENDOR, vendor);
+  writeU16(buf, p + HEP_CHUNK_FIELD.TYPE, type);
+  writeU16(buf, p + HEP_CHUNK_FIELD.LENGTH, HEP_CHUNK_HEADER_LEN + dataLen);
+  return p + HEP_CHUNK_FIELD.DATA;
+}
+
+function bytesChunk(buf: Uint8Array, p: number, vendor: number, type: number, data: Uint8Array): number {
+  const d = chunkHeader(buf, p, vendor, type, data.length);
+  buf.set(data, d);
+  return d + data.length;
+}
+
+function u8Chunk(buf: Uint8Array, p: number, type: number, v: number): number {
+  const d = chunkHeader(buf, p, HEP_VENDOR_GENERIC, type, 1);
+  buf[d] = v & 0xff;
+  return d + 1;
+}
+
+function u16Chunk(buf: Uint8Array, p: number, type: number, v: number): number {
+  const d = chunkHeader(buf, p, HEP_VENDOR_GENERIC, type, 2);
+  writeU16(buf, d, v);
+  return d + 2;
+}
+
+function u32Chunk(buf: Uint8Array, p: number, type: number, v: number): number {
+  const d = chunkHeader(buf, p, HEP_VENDOR_GENERIC, type, 4);
+  writeU32(buf, d, v);
+  return d + 4;
+}
+
+/**
+ * Writes one HEPv3 packet of `length` bytes (hep3Length(f), at most
+ * HEP3_MAX_LEN) at off; returns the offset after it. Chunks go in the order
+ * heplify sends them: family, IP protocol, addresses, ports, timestamp,
+ * protocol type, capture agent id, auth key, correlation id, IP TOS (those
+ * three only when given), vendor chunks, and the payload last. Collectors walk
+ * chunks by type, so the order is a convention, not a requirement.
+ */
+export function emitHep3(buf: Uint8Array, off: number, f: Hep3Fields, length: number): number {
+  buf.set(HEP3_MAGIC, off + HEP3_FIELD.MAGIC);
+  writeU16(buf, off + HEP3_FIELD.TOTAL_LENGTH, length);
+  const v4 = f.ipFamily === 4;
+  let p = off + HEP3_HEADER_LEN;
+  p = u8Chunk(buf, p, HEP_CHUNK.IP_FAMILY, v4 ? HEP_AF_INET : HEP_AF_INET6);
+  p = u8Chunk(buf, p, HEP_CHUNK.IP_PROTO, f.ipProto);
+  p = bytesChunk(buf, p, HEP_VENDOR_GENERIC, v4 ? HEP_CHUNK.IPV4_SRC : HEP_CHUNK.IPV6_SRC, f.src);
+  p = bytesChunk(buf, p, HEP_VENDOR_GENERIC, v4 ? HEP_CHUNK.IPV4_DST : HEP_CHUNK.IPV6_DST, f.dst);
+  p = u16Chunk(buf, p, HEP_CHUNK.SRC_PORT, f.sport);
+  p = u16Chunk(buf, p, HEP_CHUNK.DST_PORT, f.dport);
+  p = u32Chunk(buf, p, HEP_CHUNK.TS_SEC, f.tsSec);
+  p = u32Chunk(buf, p, HEP_CHUNK.TS_USEC, f.tsUsec);
+  p = u8Chunk(buf, p, HEP_CHUNK.PROTO_TYPE, f.protoType);
+  p = u32Chunk(buf, p, HEP_CHUNK.CAPTURE_ID, f.captureId);
+  if (f.authKey) p = bytesChunk(buf, p, HEP_VENDOR_GENERIC, HEP_CHUNK.AUTH_KEY, f.authKey);
+  if (f.correlationId) p = bytesChunk(buf, p, HEP_VENDOR_GENERIC, HEP_CHUNK.CORRELATION_ID, f.correlationId);
+  if (f.ipTos !== null) p = u8Chunk(buf, p, HEP_CHUNK.IP_TOS, f.ipTos);
+  for (const c of f.vendorChunks) p = bytesChunk(buf, p, c.vendor, c.type, c.data);
+  return bytesChunk(buf, p, HEP_VENDOR_GENERIC, HEP_CHUNK.PAYLOAD, f.payload);
 }

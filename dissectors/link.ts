@@ -1,9 +1,11 @@
 // Link-layer framing: Ethernet II with 802.1Q/QinQ tags, Linux cooked SLL and
 // SLL2, BSD null/loopback and raw IP. Each decoder tells the next layer by an
-// EtherType and where it starts.
+// EtherType and where it starts; each emitter writes the same layout from the
+// same field offsets, so decode(emit(h)) gives h back (a property test).
 
 import type { LinkResult } from './types.js';
 import { decodePppoeSession } from './ppp.js';
+import { writeU16, writeU32 } from './wire.js';
 
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
@@ -27,11 +29,22 @@ export const ETHERTYPE_PPPOE_SESSION = 0x8864;
 export const ETHERTYPE_NONE = -1;
 
 export const ETH_HEADER_LEN = 14;
+export const ETH_FIELD = { DST: 0, SRC: 6, ETHERTYPE: 12 } as const;
+/** An 802.1Q/802.1ad tag: its TPID sits where the EtherType was, then these 4 bytes follow. */
 export const VLAN_TAG_LEN = 4;
+export const VLAN_FIELD = { TCI: 0, ETHERTYPE: 2 } as const;
+export const VLAN_VID_MASK = 0x0fff;
+export const VLAN_DEI = 0x1000;
 export const SLL_HEADER_LEN = 16;
+export const SLL_FIELD = { PACKET_TYPE: 0, ARPHRD_TYPE: 2, ADDRESS_LENGTH: 4, ADDRESS: 6, PROTOCOL: 14 } as const;
 /** Offset of the protocol (an EtherType) in the SLL header; SLL2 has it first. */
-export const SLL_PROTOCOL = 14;
+export const SLL_PROTOCOL = SLL_FIELD.PROTOCOL;
 export const SLL2_HEADER_LEN = 20;
+export const SLL2_FIELD = { PROTOCOL: 0, RESERVED: 2, IFINDEX: 4, ARPHRD_TYPE: 8, PACKET_TYPE: 10, ADDRESS_LENGTH: 11, ADDRESS: 12 } as const;
+/** Room for a link-layer address in SLL/SLL2 headers. */
+export const SLL_ADDRESS_MAX = 8;
+/** ARPHRD_ETHER: the usual hardware type in cooked captures. */
+export const ARPHRD_ETHER = 1;
 export const NULL_HEADER_LEN = 4;
 
 export type { LinkResult };
@@ -53,14 +66,14 @@ function fail(offset: number, error: string): LinkResult {
 /** Ethernet II, following any number of 802.1Q / 802.1ad tags and PPPoE session framing. */
 export function decodeEthernet(b: Uint8Array, off: number, end: number): LinkResult {
   if (end - off < ETH_HEADER_LEN) return fail(off, `ethernet: ${end - off} bytes, header needs ${ETH_HEADER_LEN}`);
-  let p = off + 12;
+  let p = off + ETH_FIELD.ETHERTYPE;
   let type = (b[p] << 8) | b[p + 1];
   p += 2;
   let vlans: number[] | null = null;
   while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
     if (end - p < VLAN_TAG_LEN) return { etherType: ETHERTYPE_NONE, offset: p, vlans, error: 'vlan: tag truncated' };
-    (vlans ??= []).push(((b[p] << 8) | b[p + 1]) & 0x0fff);
-    type = (b[p + 2] << 8) | b[p + 3];
+    (vlans ??= []).push(((b[p + VLAN_FIELD.TCI] << 8) | b[p + VLAN_FIELD.TCI + 1]) & VLAN_VID_MASK);
+    type = (b[p + VLAN_FIELD.ETHERTYPE] << 8) | b[p + VLAN_FIELD.ETHERTYPE + 1];
     p += VLAN_TAG_LEN;
   }
   if (type <= 1500) return { etherType: ETHERTYPE_NONE, offset: p, vlans, error: null };
@@ -74,14 +87,14 @@ export function decodeEthernet(b: Uint8Array, off: number, end: number): LinkRes
 /** Linux cooked capture v1 (16-byte header, protocol at the end). */
 export function decodeSll(b: Uint8Array, off: number, end: number): LinkResult {
   if (end - off < SLL_HEADER_LEN) return fail(off, `sll: ${end - off} bytes, header needs ${SLL_HEADER_LEN}`);
-  const type = (b[off + SLL_PROTOCOL] << 8) | b[off + SLL_PROTOCOL + 1];
+  const type = (b[off + SLL_FIELD.PROTOCOL] << 8) | b[off + SLL_FIELD.PROTOCOL + 1];
   return { etherType: type > 1500 ? type : ETHERTYPE_NONE, offset: off + SLL_HEADER_LEN, vlans: null, error: null };
 }
 
 /** Linux cooked capture v2 (20-byte header, protocol first). */
 export function decodeSll2(b: Uint8Array, off: number, end: number): LinkResult {
   if (end - off < SLL2_HEADER_LEN) return fail(off, `sll2: ${end - off} bytes, header needs ${SLL2_HEADER_LEN}`);
-  const type = (b[off] << 8) | b[off + 1];
+  const type = (b[off + SLL2_FIELD.PROTOCOL] << 8) | b[off + SLL2_FIELD.PROTOCOL + 1];
   return { etherType: type > 1500 ? type : ETHERTYPE_NONE, offset: off + SLL2_HEADER_LEN, vlans: null, error: null };
 }
 
@@ -111,6 +124,102 @@ export function decodeRawIp(b: Uint8Array, off: number, end: number): LinkResult
   const v = b[off] >> 4;
   const etherType = v === 4 ? ETHERTYPE_IPV4 : v === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_NONE;
   return { etherType, offset: off, vlans: null, error: etherType === ETHERTYPE_NONE ? `raw: IP version ${v}` : null };
+}
+
+// ---------------------------------------------------------------------------
+// Emitters: write a header into buf at off and return the offset after it.
+
+export interface VlanTag {
+  /** VLAN id, 0..4095. */
+  vid: number;
+  /** 802.1p priority code point, 0..7. */
+  pcp?: number;
+  dei?: boolean;
+  /** Tag protocol id; 0x8100 unless an outer 802.1ad tag (0x88a8). */
+  tpid?: number;
+}
+
+export interface EthernetHeader {
+  dst: Uint8Array;
+  src: Uint8Array;
+  /** Outermost first. */
+  vlans?: readonly VlanTag[];
+  etherType: number;
+}
+
+export function ethernetHeaderLength(vlanCount: number): number {
+  return ETH_HEADER_LEN + VLAN_TAG_LEN * vlanCount;
+}
+
+/** Writes dst, src, any 802.1Q tags and the EtherType; throws RangeError on a VLAN id past 4095. */
+export function emitEthernet(buf: Uint8Array, off: number, h: EthernetHeader): number {
+  buf.set(h.dst, off + ETH_FIELD.DST);
+  buf.set(h.src, off + ETH_FIELD.SRC);
+  let p = off + ETH_FIELD.ETHERTYPE;
+  for (const tag of h.vlans ?? []) {
+    if (tag.vid < 0 || tag.vid > VLAN_VID_MASK) throw new RangeError(`VLAN id out of range: ${tag.vid}`);
+    writeU16(buf, p, tag.tpid ?? ETHERTYPE_VLAN);
+    p += 2;
+    writeU16(buf, p + VLAN_FIELD.TCI, (((tag.pcp ?? 0) & 7) << 13) | (tag.dei ? VLAN_DEI : 0) | tag.vid);
+    p += VLAN_FIELD.ETHERTYPE;
+  }
+  writeU16(buf, p, h.etherType);
+  return p + 2;
+}
+
+export interface SllHeader {
+  /** 0 to us, 4 sent by us (PACKET_* of linux/if_packet.h). */
+  packetType: number;
+  /** ARPHRD_* hardware type; ARPHRD_ETHER when unset. */
+  arphrdType?: number;
+  /** Link-layer source address, up to 8 bytes. */
+  address: Uint8Array;
+  protocol: number;
+}
+
+function emitSllAddress(buf: Uint8Array, at: number, address: Uint8Array): void {
+  if (address.length > SLL_ADDRESS_MAX) throw new RangeError(`link address of ${address.length} bytes, SLL holds ${SLL_ADDRESS_MAX}`);
+  buf.fill(0, at, at + SLL_ADDRESS_MAX);
+  buf.set(address, at);
+}
+
+/** Linux cooked capture v1 header. */
+export function emitSll(buf: Uint8Array, off: number, h: SllHeader): number {
+  writeU16(buf, off + SLL_FIELD.PACKET_TYPE, h.packetType);
+  writeU16(buf, off + SLL_FIELD.ARPHRD_TYPE, h.arphrdType ?? ARPHRD_ETHER);
+  writeU16(buf, off + SLL_FIELD.ADDRESS_LENGTH, h.address.length);
+  emitSllAddress(buf, off + SLL_FIELD.ADDRESS, h.address);
+  writeU16(buf, off + SLL_FIELD.PROTOCOL, h.protocol);
+  return off + SLL_HEADER_LEN;
+}
+
+export interface Sll2Header extends SllHeader {
+  /** Interface index the packet was captured on. */
+  ifindex: number;
+}
+
+/** Linux cooked capture v2 header. */
+export function emitSll2(buf: Uint8Array, off: number, h: Sll2Header): number {
+  writeU16(buf, off + SLL2_FIELD.PROTOCOL, h.protocol);
+  writeU16(buf, off + SLL2_FIELD.RESERVED, 0);
+  writeU32(buf, off + SLL2_FIELD.IFINDEX, h.ifindex >>> 0);
+  writeU16(buf, off + SLL2_FIELD.ARPHRD_TYPE, h.arphrdType ?? ARPHRD_ETHER);
+  buf[off + SLL2_FIELD.PACKET_TYPE] = h.packetType;
+  buf[off + SLL2_FIELD.ADDRESS_LENGTH] = h.address.length;
+  emitSllAddress(buf, off + SLL2_FIELD.ADDRESS, h.address);
+  return off + SLL2_HEADER_LEN;
+}
+
+/** BSD null (order 'le' or 'be': the capturing host's) or loop ('be') header carrying an address family. */
+export function emitNull(buf: Uint8Array, off: number, family: number, order: 'le' | 'be'): number {
+  if (order === 'be') writeU32(buf, off, family >>> 0);
+  else {
+    buf[off] = family & 0xff;
+    buf[off + 1] = (family >>> 8) & 0xff;
+    buf[off + 2] = (family >>> 16) & 0xff;
+    buf[off + 3] = (family >>> 24) & 0xff;
+  }
+  return off + NULL_HEADER_LEN;
 }
 
 export type LinkDecoder = (b: Uint8Array, off: number, end: number) => LinkResult;

@@ -6,6 +6,7 @@ import { Buffer } from 'node:buffer';
 import type { SdpMedia, SdpRecord } from './types.js';
 
 const CR = 0x0d;
+const SP = 0x20;
 const EQ = 0x3d;
 const TYPE_V = 0x76; // v=
 const TYPE_O = 0x6f; // o=
@@ -43,7 +44,9 @@ export function parseSdp(text: string): SdpRecord {
     if (e > i && text.charCodeAt(e - 1) === CR) e--;
     if (e - i >= 2 && text.charCodeAt(i + 1) === EQ) {
       const type = text.charCodeAt(i);
-      const value = text.slice(i + 2, e);
+      // Sliced only for the lines read: not v=, s=, t=, nor most a= lines (ptime, fmtp, sendrecv).
+      const read = type === TYPE_O || type === TYPE_C || type === TYPE_M || (type === TYPE_A && cur !== null && text.startsWith(RTPMAP, i + 2));
+      const value = read ? text.slice(i + 2, e) : '';
       switch (type) {
         case TYPE_V:
           sawVersion = true;
@@ -79,7 +82,7 @@ export function parseSdp(text: string): SdpRecord {
           break;
         }
         case TYPE_A:
-          if (cur !== null && value.startsWith(RTPMAP)) rtpmap(cur, value);
+          if (cur !== null && value.length > 0) rtpmap(cur, value);
           break;
         default:
           break;
@@ -134,9 +137,19 @@ function rtpmap(m: SdpMedia, value: string): void {
   if (enc.length > 0 && pt <= MAX_PT) m.rtpmap[pt] = enc;
 }
 
+/** The SP-separated fields of s, each trimmed (as s.split(' ') with the empty ones left out). */
 function fields(s: string): string[] {
   const out: string[] = [];
-  for (const part of s.split(' ')) if (part.length > 0) out.push(part.trim());
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && s.charCodeAt(i) === SP) i++;
+    if (i >= n) break;
+    let j = i + 1;
+    while (j < n && s.charCodeAt(j) !== SP) j++;
+    out.push(s.slice(i, j).trim());
+    i = j;
+  }
   return out;
 }
 

@@ -9,9 +9,9 @@
 // the grammar still comes back with every field parsing could fill, plus an
 // `error` naming each problem found.
 
-import { Buffer, isAscii } from 'node:buffer';
-import type { SipMessage } from './types.js';
-import { parseSdpBytes } from './sdp.js';
+import { Buffer } from 'node:buffer';
+import type { SdpRecord, SipHeader, SipMessage } from './types.js';
+import { parseSdp, parseSdpBytes } from './sdp.js';
 import { findPart, mediaType, multipartBoundary } from './multipart.js';
 
 const HT = 0x09;
@@ -316,6 +316,79 @@ export function startLineIn(b: Uint8Array, off: number, end: number): number {
 
 // ---------------------------------------------------------------- parser
 
+/** A byte >= 0x80 in text decoded as Latin-1 (char i is byte i): such text must be decoded again as UTF-8. */
+const NON_ASCII = /[\u0080-\u00ff]/;
+
+/**
+ * A parsed message. What analysis reads (start line, Call-ID, CSeq, tags,
+ * branch, lengths, SDP) is filled by the parse; the header list, the body and
+ * the raw bytes are made from the input only when asked, as dissect -V and
+ * HEP do: like `raw`, they must be asked for while the input is still valid
+ * (while the frame is handled), and are kept once made.
+ */
+class ParsedSipMessage implements SipMessage {
+  declare method?: string;
+  declare requestUri?: string;
+  declare status?: number;
+  declare reason?: string;
+  version = '';
+  callId: string | null = null;
+  cseq: { seq: number; method: string } | null = null;
+  from: string | null = null;
+  to: string | null = null;
+  fromTag: string | null = null;
+  toTag: string | null = null;
+  branch: string | null = null;
+  contentLength: number | null = null;
+  contentType: string | null = null;
+  length = 0;
+  sdp: SdpRecord | null = null;
+  declare error?: string;
+  declare deviations?: string[];
+  readonly #src: Uint8Array;
+  readonly #start: number;
+  readonly #end: number;
+  /** Where the header block starts in #src; -1 when there is none (an empty message). */
+  headerStart = -1;
+  bodyStart = 0;
+  bodyEnd = 0;
+  #headers: SipHeader[] | null = null;
+  #body: Uint8Array | null | undefined = undefined;
+  #raw: Uint8Array | null | undefined = undefined;
+
+  constructor(src: Uint8Array, start: number, end: number) {
+    this.#src = src;
+    this.#start = start;
+    this.#end = end;
+  }
+
+  get headers(): SipHeader[] {
+    return (this.#headers ??= this.headerStart < 0 ? [] : headerList(this.#src, this.headerStart, this.#end));
+  }
+
+  set headers(h: SipHeader[]) {
+    this.#headers = h;
+  }
+
+  get body(): Uint8Array | null {
+    if (this.#body === undefined) this.#body = this.bodyEnd > this.bodyStart ? this.#src.subarray(this.bodyStart, this.bodyEnd) : null;
+    return this.#body;
+  }
+
+  set body(b: Uint8Array | null) {
+    this.#body = b;
+  }
+
+  get raw(): Uint8Array | null {
+    if (this.#raw === undefined) this.#raw = this.#src.subarray(this.#start, this.#start + this.length);
+    return this.#raw;
+  }
+
+  set raw(r: Uint8Array | null) {
+    this.#raw = r;
+  }
+}
+
 /**
  * Parse one SIP message starting at `off` (leading CRLFs are skipped, RFC 3261 7.5).
  * `length` covers start line through body; bytes after Content-Length are not consumed.
@@ -323,23 +396,7 @@ export function startLineIn(b: Uint8Array, off: number, end: number): number {
 export function parseSipMessage(b: Uint8Array, off: number, end: number): SipMessage {
   const s0 = clampOff(b, off);
   const e = clampEnd(b, s0, end);
-  const msg: SipMessage = {
-    version: '',
-    headers: [],
-    callId: null,
-    cseq: null,
-    from: null,
-    to: null,
-    fromTag: null,
-    toTag: null,
-    branch: null,
-    contentLength: null,
-    contentType: null,
-    length: 0,
-    body: null,
-    sdp: null,
-    raw: null,
-  };
+  const msg = new ParsedSipMessage(b, s0, e);
   const errors: string[] = [];
   try {
     parseInto(b, s0, e, msg, errors);
@@ -349,7 +406,6 @@ export function parseSipMessage(b: Uint8Array, off: number, end: number): SipMes
     if (msg.length === 0) msg.length = e - s0;
   }
   if (msg.length > e - s0) msg.length = e - s0;
-  msg.raw = b.subarray(s0, s0 + msg.length);
   if (errors.length > 0) msg.error = errors.join('; ');
   return msg;
 }
@@ -386,8 +442,43 @@ function addError(errors: string[], e: string): void {
   if (errors.length < MAX_ERRORS) errors.push(e);
 }
 
-function parseInto(b: Uint8Array, s0: number, e: number, msg: SipMessage, errors: string[]): void {
+/**
+ * The message's text, decoded once as Latin-1 (char i is byte `base` + i),
+ * so lines are found and values sliced without calls out of JavaScript; a
+ * value holding bytes >= 0x80 is decoded again as UTF-8.
+ */
+interface MessageText {
+  buf: Buffer;
+  text: string;
+  base: number;
+  /** Some byte >= 0x80 is in the text. */
+  high: boolean;
+}
+
+function messageText(b: Uint8Array, base: number, e: number): MessageText {
   const buf = asBuffer(b);
+  const text = buf.toString('latin1', base, e);
+  return { buf, text, base, high: NON_ASCII.test(text) };
+}
+
+/** Next LF in the text at or after absolute index p (before e), or e. */
+function lineEnd(t: MessageText, p: number, e: number): number {
+  const i = t.text.indexOf('\n', p - t.base);
+  return i < 0 ? e : i + t.base;
+}
+
+/** [s, e) without surrounding SP/HT, as UTF-8 when it holds bytes >= 0x80 (identical to Latin-1 otherwise). */
+function valueAt(t: MessageText, s: number, e: number): string {
+  const text = t.text;
+  let i = s - t.base;
+  let j = e - t.base;
+  while (i < j && isWsp(text.charCodeAt(i))) i++;
+  while (j > i && isWsp(text.charCodeAt(j - 1))) j--;
+  const v = text.slice(i, j);
+  return t.high && NON_ASCII.test(v) ? t.buf.toString('utf8', i + t.base, j + t.base) : v;
+}
+
+function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, errors: string[]): void {
   let p = s0;
   while (p < e && (b[p] === CR || b[p] === LF)) p++;
   if (p >= e) {
@@ -395,67 +486,18 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: SipMessage, errors
     addError(errors, 'empty message');
     return;
   }
+  const t = messageText(b, p, e);
 
   // Start line.
-  let q = findLF(buf, p, e);
+  const q = lineEnd(t, p, e);
   let le = q;
   if (le > p && b[le - 1] === CR) le--;
-  parseStartLine(buf, p, le, msg, errors);
+  parseStartLine(t, p, le, msg, errors);
   p = q < e ? q + 1 : e;
 
-  // Header lines; a line starting with SP/HT continues the previous one (RFC 3261 7.3.1).
-  // The block is decoded once as Latin-1 (byte i is char i - base) so each line is a cheap
-  // slice; only lines holding bytes >= 0x80 are decoded again, as UTF-8.
-  const base = p;
-  const blockEnd = headerBlockEnd(buf, base, e);
-  const text = buf.toString('latin1', base, blockEnd);
-  const utf8 = !isAscii(buf.subarray(base, blockEnd));
-  let bodyStart = -1;
-  let name: string | null = null;
-  let value = '';
-  while (p < e) {
-    q = findLF(buf, p, e);
-    const next = q < e ? q + 1 : e;
-    le = q;
-    if (le > p && b[le - 1] === CR) le--;
-    if (le === p) {
-      if (name !== null) msg.headers.push({ name, value });
-      name = null;
-      if (q < e || b[p] === CR) bodyStart = next;
-      break;
-    }
-    const c0 = b[p];
-    if (c0 === SP || c0 === HT) {
-      const seg = utf8 ? decodeTrimmed(buf, p, le) : sliceTrimmed(text, base, p, le);
-      if (name === null) {
-        if (msg.headers.length === 0) addError(errors, 'continuation line before any header');
-      } else if (seg.length > 0) {
-        value = value.length > 0 ? `${value} ${seg}` : seg;
-      }
-      p = next;
-      continue;
-    }
-    if (name !== null) msg.headers.push({ name, value });
-    name = null;
-    let c = p;
-    while (c < le && b[c] !== COLON) c++;
-    if (c === le) {
-      addError(errors, `header line without colon: "${clip(buf.toString('latin1', p, le))}"`);
-      p = next;
-      continue;
-    }
-    let ne = c;
-    while (ne > p && isWsp(b[ne - 1])) ne--;
-    let tokenName = ne > p;
-    for (let k = p; k < ne && tokenName; k++) if (TOKEN[b[k]] !== 1) tokenName = false;
-    const rawName = text.slice(p - base, ne - base);
-    if (!tokenName) addError(errors, `invalid header name "${clip(rawName)}"`);
-    name = canonicalName(rawName);
-    value = utf8 ? decodeTrimmed(buf, c + 1, le) : sliceTrimmed(text, base, c + 1, le);
-    p = next;
-  }
-  if (name !== null) msg.headers.push({ name, value });
-
+  msg.headerStart = p;
+  scanned.length = 0;
+  let bodyStart = scanHeaders(t, p, e, errors, null);
   interpretHeaders(msg, errors);
 
   // Body by Content-Length; on a datagram a missing one means "the rest".
@@ -473,18 +515,32 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: SipMessage, errors
     }
   }
   msg.length = bodyEnd - s0;
-  if (bodyEnd > bodyStart) msg.body = b.subarray(bodyStart, bodyEnd);
-  if (msg.body !== null) {
-    const sdp = msg.contentType === 'application/sdp' ? msg.body : msg.contentType?.startsWith('multipart/') ? sdpPart(msg, msg.body) : null;
-    if (sdp !== null) msg.sdp = parseSdpBytes(sdp, 0, sdp.length);
+  msg.bodyStart = bodyStart;
+  msg.bodyEnd = bodyEnd;
+  if (bodyEnd > bodyStart) {
+    if (msg.contentType === 'application/sdp') {
+      // Its own string (not a slice of the message's): analyzers keep rtpmap names from it.
+      msg.sdp = t.high ? parseSdpBytes(b, bodyStart, bodyEnd) : parseSdp(t.buf.toString('latin1', bodyStart, bodyEnd));
+    } else if (msg.contentType?.startsWith('multipart/')) {
+      const sdp = sdpPart(msg.body!);
+      if (sdp !== null) msg.sdp = parseSdpBytes(sdp, 0, sdp.length);
+    }
   }
 }
 
 /** The SDP part of a multipart body (SIP-I/SIP-T trunks send it beside ISUP), or null. */
-function sdpPart(msg: SipMessage, body: Uint8Array): Uint8Array | null {
-  const ct = msg.headers.find((h) => h.name === 'content-type');
-  const boundary = ct === undefined ? null : multipartBoundary(ct.value);
+function sdpPart(body: Uint8Array): Uint8Array | null {
+  let ct: string | null = null;
+  for (let i = 0; i < scanned.length && ct === null; i += 2) if (scanned[i] === H_CONTENT_TYPE) ct = scanned[i + 1] as string;
+  const boundary = ct === null ? null : multipartBoundary(ct);
   return boundary === null ? null : findPart(body, boundary, 'application/sdp');
+}
+
+/** Every header of the block at `p`, as dissect -V lists them. */
+function headerList(b: Uint8Array, p: number, e: number): SipHeader[] {
+  const all: SipHeader[] = [];
+  scanHeaders(messageText(b, p, e), p, e, [], all);
+  return all;
 }
 
 function canonicalName(raw: string): string {
@@ -496,35 +552,120 @@ function canonicalName(raw: string): string {
   return lower;
 }
 
-/** Index just past the empty line ending the header block at `p` (or `e`); same rule as the parse loop. */
-function headerBlockEnd(buf: Buffer, p: number, e: number): number {
-  while (p < e) {
-    const q = findLF(buf, p, e);
-    if (q === p || (q === p + 1 && buf[p] === CR)) return q < e ? q + 1 : e;
-    if (q >= e) return e;
-    p = q + 1;
+// Headers interpretHeaders reads, by number; every other one is only checked to have a token for a name.
+const H_OTHER = 0;
+const H_CALL_ID = 1;
+const H_CSEQ = 2;
+const H_FROM = 3;
+const H_TO = 4;
+const H_VIA = 5;
+const H_CONTENT_LENGTH = 6;
+const H_CONTENT_TYPE = 7;
+const H_MAX_FORWARDS = 8;
+const H_EXPIRES = 9;
+const H_RETRY_AFTER = 10;
+const H_WARNING = 11;
+const H_DATE = 12;
+const H_CONTACT = 13;
+const H_ROUTE = 14;
+const H_RECORD_ROUTE = 15;
+const H_REPLY_TO = 16;
+/** Canonical names by number (H_OTHER has none). */
+const INTERPRETED = ['', 'call-id', 'cseq', 'from', 'to', 'via', 'content-length', 'content-type', 'max-forwards', 'expires', 'retry-after', 'warning', 'date', 'contact', 'route', 'record-route', 'reply-to'];
+/** Compact forms (SIP_COMPACT_FORMS) of interpreted headers, by letter code. */
+const COMPACT_ID = new Uint8Array(128);
+for (const [letter, long] of Object.entries(SIP_COMPACT_FORMS)) COMPACT_ID[letter.charCodeAt(0)] = Math.max(0, INTERPRETED.indexOf(long));
+
+/** The header number of the name b[p..ne), matched as canonicalName() would name it. */
+function headerId(b: Uint8Array, p: number, ne: number): number {
+  const n = ne - p;
+  if (n === 1) {
+    const c = b[p];
+    // canonicalName lowers case: only ASCII letters can name a compact form.
+    return isAlpha(c) ? COMPACT_ID[c | CASE_BIT] : H_OTHER;
   }
-  return e;
+  for (let id = 1; id < INTERPRETED.length; id++) {
+    const want = INTERPRETED[id];
+    if (want.length !== n) continue;
+    let k = 0;
+    for (; k < n; k++) {
+      const c = b[p + k];
+      const w = want.charCodeAt(k);
+      if (c !== w && !(w >= 0x61 && (c | CASE_BIT) === w)) break;
+    }
+    if (k === n) return id;
+  }
+  return H_OTHER;
 }
 
-/** Next LF in [p, e), or e. Buffer.indexOf is native; it may look past e, which only costs time. */
-function findLF(buf: Buffer, p: number, e: number): number {
-  const i = buf.indexOf(LF, p);
-  return i < 0 || i > e ? e : i;
+/** The interpreted headers of the message being parsed, as (number, value) pairs in order (the parser is not re-entered). */
+const scanned: Array<number | string> = [];
+
+/**
+ * Header lines from `p`; a line starting with SP/HT continues the previous one
+ * (RFC 3261 7.3.1). Interpreted headers go to `scanned`, or, with `all`, every
+ * header goes there by canonical name. Returns where the body starts, or -1
+ * when no empty line ends the headers.
+ */
+function scanHeaders(t: MessageText, p: number, e: number, errors: string[], all: SipHeader[] | null): number {
+  const b = t.buf;
+  const text = t.text;
+  const base = t.base;
+  let bodyStart = -1;
+  let headers = 0;
+  /** The header being read: its number (-1: none), canonical name (with `all`) and value so far. */
+  let id = -1;
+  let name = '';
+  let value = '';
+  while (p < e) {
+    const q = lineEnd(t, p, e);
+    const next = q < e ? q + 1 : e;
+    let le = q;
+    if (le > p && b[le - 1] === CR) le--;
+    if (le === p) {
+      if (q < e || b[p] === CR) bodyStart = next;
+      break;
+    }
+    const c0 = b[p];
+    if (c0 === SP || c0 === HT) {
+      if (id < 0) {
+        if (headers === 0) addError(errors, 'continuation line before any header');
+      } else if (all !== null || id !== H_OTHER) {
+        const seg = valueAt(t, p, le);
+        if (seg.length > 0) value = value.length > 0 ? `${value} ${seg}` : seg;
+      }
+      p = next;
+      continue;
+    }
+    if (id >= 0) {
+      headerDone(all, id, name, value);
+      headers++;
+    }
+    id = -1;
+    let c = p;
+    while (c < le && b[c] !== COLON) c++;
+    if (c === le) {
+      addError(errors, `header line without colon: "${clip(text.slice(p - base, le - base))}"`);
+      p = next;
+      continue;
+    }
+    let ne = c;
+    while (ne > p && isWsp(b[ne - 1])) ne--;
+    let tokenName = ne > p;
+    for (let k = p; k < ne && tokenName; k++) if (TOKEN[b[k]] !== 1) tokenName = false;
+    if (!tokenName) addError(errors, `invalid header name "${clip(text.slice(p - base, ne - base))}"`);
+    id = headerId(b, p, ne);
+    if (all !== null) name = canonicalName(text.slice(p - base, ne - base));
+    value = all !== null || id !== H_OTHER ? valueAt(t, c + 1, le) : '';
+    p = next;
+  }
+  if (id >= 0) headerDone(all, id, name, value);
+  return bodyStart;
 }
 
-function sliceTrimmed(text: string, base: number, s: number, e: number): string {
-  s -= base;
-  e -= base;
-  while (s < e && isWsp(text.charCodeAt(s))) s++;
-  while (e > s && isWsp(text.charCodeAt(e - 1))) e--;
-  return text.slice(s, e);
-}
-
-function decodeTrimmed(buf: Buffer, s: number, e: number): string {
-  while (s < e && isWsp(buf[s])) s++;
-  while (e > s && isWsp(buf[e - 1])) e--;
-  return s < e ? buf.toString('utf8', s, e) : '';
+function headerDone(all: SipHeader[] | null, id: number, name: string, value: string): void {
+  if (all !== null) all.push({ name, value });
+  else if (id !== H_OTHER) scanned.push(id, value);
 }
 
 function clip(s: string): string {
@@ -533,7 +674,39 @@ function clip(s: string): string {
 
 // ---------------------------------------------------------------- start line
 
-function parseStartLine(buf: Buffer, s: number, e: number, msg: SipMessage, errors: string[]): void {
+/** The methods as constants: the same string object every time, already hashed for the counters' lookups. */
+const METHOD_NAMES = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE'];
+const SIP_2_0 = 'SIP/2.0';
+
+function internMethod(s: string): string {
+  for (const m of METHOD_NAMES) if (s === m) return m;
+  return s;
+}
+
+/** s from `at` to its end, as a method constant when it is one (no slice made). */
+function methodAt(s: string, at: number): string {
+  const n = s.length - at;
+  for (const m of METHOD_NAMES) if (m.length === n && s.startsWith(m, at)) return m;
+  return s.slice(at);
+}
+
+/** The text of [s, e): UTF-8 when it holds bytes >= 0x80 (identical to Latin-1 otherwise). */
+function textAt(t: MessageText, s: number, e: number): string {
+  const v = t.text.slice(s - t.base, e - t.base);
+  return t.high && NON_ASCII.test(v) ? t.buf.toString('utf8', s, e) : v;
+}
+
+function latin1At(t: MessageText, s: number, e: number): string {
+  return t.text.slice(s - t.base, e - t.base);
+}
+
+function versionAt(t: MessageText, s: number, e: number): string {
+  const v = latin1At(t, s, e);
+  return v === SIP_2_0 ? SIP_2_0 : v;
+}
+
+function parseStartLine(t: MessageText, s: number, e: number, msg: SipMessage, errors: string[]): void {
+  const buf = t.buf;
   if (
     e - s >= 4 &&
     (buf[s] & ~CASE_BIT) === CH_S &&
@@ -541,16 +714,17 @@ function parseStartLine(buf: Buffer, s: number, e: number, msg: SipMessage, erro
     (buf[s + 2] & ~CASE_BIT) === CH_P &&
     buf[s + 3] === SLASH
   ) {
-    parseStatusLine(buf, s, e, msg, errors);
+    parseStatusLine(t, s, e, msg, errors);
   } else {
-    parseRequestLine(buf, s, e, msg, errors);
+    parseRequestLine(t, s, e, msg, errors);
   }
 }
 
-function parseStatusLine(buf: Buffer, s: number, e: number, msg: SipMessage, errors: string[]): void {
+function parseStatusLine(t: MessageText, s: number, e: number, msg: SipMessage, errors: string[]): void {
+  const buf = t.buf;
   let p = s;
   while (p < e && buf[p] !== SP) p++;
-  msg.version = buf.toString('latin1', s, p);
+  msg.version = versionAt(t, s, p);
   checkVersion(msg.version, errors);
   if (p >= e) {
     addError(errors, 'status line without status code');
@@ -558,48 +732,53 @@ function parseStatusLine(buf: Buffer, s: number, e: number, msg: SipMessage, err
   }
   p++;
   const d = p;
-  while (p < e && buf[p] !== SP) p++;
-  const code = buf.toString('latin1', d, p);
-  let digits = code.length > 0;
-  for (let k = 0; k < code.length && digits; k++) if (!isDigit(code.charCodeAt(k))) digits = false;
+  let status = 0;
+  while (p < e && buf[p] !== SP) {
+    status = status * 10 + (buf[p] - 0x30);
+    p++;
+  }
+  let digits = p > d;
+  for (let k = d; k < p && digits; k++) if (!isDigit(buf[k])) digits = false;
   if (!digits) {
-    addError(errors, `garbled status code "${clip(code)}"`);
+    addError(errors, `garbled status code "${clip(latin1At(t, d, p))}"`);
   } else {
-    msg.status = Number(code);
-    if (code.length !== 3) addError(errors, `status code "${clip(code)}" is not 3 digits`);
-    if (msg.status < 100 || msg.status > 699) addError(errors, `status code ${clip(code)} out of range 100..699`);
+    // Read as a number once it is known to be digits (a long run is rounded as Number() would).
+    msg.status = p - d <= 15 ? status : Number(latin1At(t, d, p));
+    if (p - d !== 3) addError(errors, `status code "${clip(latin1At(t, d, p))}" is not 3 digits`);
+    if (msg.status < 100 || msg.status > 699) addError(errors, `status code ${clip(latin1At(t, d, p))} out of range 100..699`);
   }
   // Reason-Phrase may be empty (RFC 4475 3.1.1.13) and may hold UTF-8 (3.1.1.12).
-  msg.reason = p < e ? buf.toString('utf8', p + 1, e) : '';
+  msg.reason = p < e ? textAt(t, p + 1, e) : '';
 }
 
-function parseRequestLine(buf: Buffer, s: number, e: number, msg: SipMessage, errors: string[]): void {
+function parseRequestLine(t: MessageText, s: number, e: number, msg: SipMessage, errors: string[]): void {
+  const buf = t.buf;
   let m = s;
   while (m < e && buf[m] !== SP) m++;
   let methodOk = m > s;
   for (let k = s; k < m && methodOk; k++) if (TOKEN[buf[k]] !== 1) methodOk = false;
   if (!methodOk || m >= e) {
-    addError(errors, `garbled start line "${clip(buf.toString('latin1', s, e))}"`);
+    addError(errors, `garbled start line "${clip(latin1At(t, s, e))}"`);
     return;
   }
-  msg.method = buf.toString('latin1', s, m);
+  msg.method = internMethod(latin1At(t, s, m));
   let multiSp = false;
   let u = m + 1;
   if (u < e && buf[u] === SP) {
     multiSp = true;
     while (u < e && buf[u] === SP) u++;
   }
-  let t = e;
-  while (t > u && isWsp(buf[t - 1])) t--;
-  if (t < e) addError(errors, 'whitespace at the end of the request line');
-  let v = t;
+  let tt = e;
+  while (tt > u && isWsp(buf[tt - 1])) tt--;
+  if (tt < e) addError(errors, 'whitespace at the end of the request line');
+  let v = tt;
   while (v > u && buf[v - 1] !== SP) v--;
   if (v <= u) {
-    msg.requestUri = buf.toString('utf8', u, t);
+    msg.requestUri = textAt(t, u, tt);
     addError(errors, 'request line without SIP version');
     return;
   }
-  msg.version = buf.toString('latin1', v, t);
+  msg.version = versionAt(t, v, tt);
   checkVersion(msg.version, errors);
   let ue = v - 1;
   if (ue > u && buf[ue - 1] === SP) {
@@ -607,7 +786,7 @@ function parseRequestLine(buf: Buffer, s: number, e: number, msg: SipMessage, er
     while (ue > u && buf[ue - 1] === SP) ue--;
   }
   if (multiSp) addError(errors, 'more than one SP between request-line elements');
-  msg.requestUri = buf.toString('utf8', u, ue);
+  msg.requestUri = textAt(t, u, ue);
   checkRequestUri(msg.requestUri, errors);
 }
 
@@ -641,39 +820,37 @@ function checkRequestUri(uri: string, errors: string[]): void {
     addError(errors, 'Request-URI without a scheme');
     return;
   }
-  const scheme = uri.slice(0, colon).toLowerCase();
-  if (scheme !== 'sip' && scheme !== 'sips') return;
-  // userinfo never contains "@" (RFC 3261 25.1), so the first one ends it.
-  const rest = uri.slice(colon + 1);
-  const at = rest.indexOf('@');
-  const hostPart = at >= 0 ? rest.slice(at + 1) : rest;
-  if (hostPart.length === 0) {
+  if (!nameIs(uri, 0, colon, 'sip') && !nameIs(uri, 0, colon, 'sips')) return;
+  // userinfo never contains "@" (RFC 3261 25.1), so the first one ends it. The host part is uri[host..].
+  const at = uri.indexOf('@', colon + 1);
+  const host = at >= 0 ? at + 1 : colon + 1;
+  if (host === uri.length) {
     addError(errors, 'Request-URI without a host');
     return;
   }
-  if (hostPart.charCodeAt(0) === LBRACKET) {
-    if (hostPart.indexOf(']') < 0) addError(errors, 'unterminated IPv6 reference in Request-URI');
+  if (uri.charCodeAt(host) === LBRACKET) {
+    if (uri.indexOf(']', host) < 0) addError(errors, 'unterminated IPv6 reference in Request-URI');
   } else {
-    let hostEnd = hostPart.length;
-    for (let k = 0; k < hostPart.length; k++) {
-      const c = hostPart.charCodeAt(k);
+    let hostEnd = uri.length;
+    for (let k = host; k < uri.length; k++) {
+      const c = uri.charCodeAt(k);
       if (c === SEMI || c === 0x3f) {
         hostEnd = k;
         break;
       }
     }
     let colons = 0;
-    for (let k = 0; k < hostEnd; k++) if (hostPart.charCodeAt(k) === COLON) colons++;
+    for (let k = host; k < hostEnd; k++) if (uri.charCodeAt(k) === COLON) colons++;
     if (colons > 1) addError(errors, 'IPv6 address in Request-URI host without [ ]');
   }
   // RFC 3261 19.1.1: headers are not allowed in a Request-URI.
-  if (hostPart.indexOf('?') >= 0) addError(errors, 'escaped headers (?) in a SIP Request-URI');
+  if (uri.indexOf('?', host) >= 0) addError(errors, 'escaped headers (?) in a SIP Request-URI');
 }
 
 /** Index of the ":" ending a URI scheme (ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), or -1. */
-function schemeEnd(s: string): number {
-  if (s.length === 0 || !isAlpha(s.charCodeAt(0))) return -1;
-  for (let k = 1; k < s.length; k++) {
+function schemeEnd(s: string, start = 0, end = s.length): number {
+  if (end <= start || !isAlpha(s.charCodeAt(start))) return -1;
+  for (let k = start + 1; k < end; k++) {
     const c = s.charCodeAt(k);
     if (c === COLON) return k;
     if (!(isAlpha(c) || isDigit(c) || c === 0x2b || c === 0x2d || c === DOT)) return -1;
@@ -686,20 +863,21 @@ function schemeEnd(s: string): number {
 function interpretHeaders(msg: SipMessage, errors: string[]): void {
   let sawVia = false;
   let maxForwards = false;
-  for (const h of msg.headers) {
-    const v = h.value;
-    switch (h.name) {
-      case 'call-id':
+  for (let i = 0; i < scanned.length; i += 2) {
+    const id = scanned[i] as number;
+    const v = scanned[i + 1] as string;
+    switch (id) {
+      case H_CALL_ID:
         if (v.length === 0) addError(errors, 'empty Call-ID');
         else if (msg.callId === null) msg.callId = v;
         else if (msg.callId !== v) addError(errors, 'more than one Call-ID');
         break;
-      case 'cseq':
+      case H_CSEQ:
         cseqHeader(msg, v, errors);
         break;
-      case 'from':
-      case 'to': {
-        const isFrom = h.name === 'from';
+      case H_FROM:
+      case H_TO: {
+        const isFrom = id === H_FROM;
         const prev = isFrom ? msg.from : msg.to;
         if (prev !== null) {
           if (prev !== v) addError(errors, `more than one ${isFrom ? 'From' : 'To'}`);
@@ -715,43 +893,43 @@ function interpretHeaders(msg: SipMessage, errors: string[]): void {
         }
         break;
       }
-      case 'via': {
+      case H_VIA: {
         const branch = viaHeader(v, errors);
         if (!sawVia) msg.branch = branch;
         sawVia = true;
         break;
       }
-      case 'content-length':
+      case H_CONTENT_LENGTH:
         contentLengthHeader(msg, v, errors);
         break;
-      case 'content-type':
+      case H_CONTENT_TYPE:
         if (msg.contentType === null) msg.contentType = mediaType(v);
         break;
-      case 'max-forwards':
+      case H_MAX_FORWARDS:
         maxForwards = true;
         scalar(v, 'Max-Forwards', MAX_MAX_FORWARDS, true, errors);
         break;
-      case 'expires':
+      case H_EXPIRES:
         // RFC 2543 allowed an HTTP-date here; only overlarge numbers are flagged.
         if (v.length > 0 && isDigit(v.charCodeAt(0))) scalar(v, 'Expires', MAX_DELTA_SECONDS, false, errors);
         break;
-      case 'retry-after':
+      case H_RETRY_AFTER:
         scalar(leadingDigits(v), 'Retry-After', MAX_DELTA_SECONDS, true, errors);
         break;
-      case 'warning':
+      case H_WARNING:
         warningHeader(v, errors);
         break;
-      case 'date':
+      case H_DATE:
         // RFC 3261 20.17: SIP-date is an rfc1123-date, always GMT.
         if (!/\bGMT$/.test(v)) addError(errors, 'Date is not in GMT');
         break;
-      case 'contact':
+      case H_CONTACT:
         if (v !== '*') addrList(v, 'Contact', errors, true);
         break;
-      case 'route':
-      case 'record-route':
-      case 'reply-to':
-        addrList(v, headerLabel(h.name), errors, false);
+      case H_ROUTE:
+      case H_RECORD_ROUTE:
+      case H_REPLY_TO:
+        addrList(v, headerLabel(id), errors, false);
         break;
       default:
         break;
@@ -776,11 +954,11 @@ function interpretHeaders(msg: SipMessage, errors: string[]): void {
   }
 }
 
-function headerLabel(name: string): string {
-  switch (name) {
-    case 'record-route':
+function headerLabel(id: number): string {
+  switch (id) {
+    case H_RECORD_ROUTE:
       return 'Record-Route';
-    case 'reply-to':
+    case H_REPLY_TO:
       return 'Reply-To';
     default:
       return 'Route';
@@ -789,23 +967,24 @@ function headerLabel(name: string): string {
 
 function cseqHeader(msg: SipMessage, v: string, errors: string[]): void {
   let k = 0;
-  while (k < v.length && isDigit(v.charCodeAt(k))) k++;
-  const digits = v.slice(0, k);
+  let n = 0;
+  while (k < v.length && isDigit(v.charCodeAt(k))) n = n * 10 + (v.charCodeAt(k++) - 0x30);
   let j = k;
   while (j < v.length && isWsp(v.charCodeAt(j))) j++;
-  const method = v.slice(j);
+  const method = methodAt(v, j);
   let methodOk = method.length > 0 && j > k;
   for (let i = 0; i < method.length && methodOk; i++) if (!isToken(method.charCodeAt(i))) methodOk = false;
-  if (digits.length === 0 || !methodOk) {
+  if (k === 0 || !methodOk) {
     addError(errors, `malformed CSeq "${clip(v)}"`);
     return;
   }
-  const seq = Number(digits);
+  // Exact up to 15 digits; a longer run is rounded as Number() rounds it.
+  const seq = k <= 15 ? n : Number(v.slice(0, k));
   if (msg.cseq !== null) {
     if (msg.cseq.seq !== seq || msg.cseq.method !== method) addError(errors, 'more than one CSeq');
     return;
   }
-  if (seq > MAX_CSEQ) addError(errors, `CSeq number ${clip(digits)} exceeds 2^31-1`);
+  if (seq > MAX_CSEQ) addError(errors, `CSeq number ${clip(v.slice(0, k))} exceeds 2^31-1`);
   msg.cseq = { seq, method };
 }
 
@@ -895,21 +1074,28 @@ function endOfQuoted(s: string, k: number): number {
   return -1;
 }
 
-function hasWsp(s: string): boolean {
-  for (let k = 0; k < s.length; k++) if (isWsp(s.charCodeAt(k))) return true;
+function hasWsp(s: string, start = 0, end = s.length): boolean {
+  for (let k = start; k < end; k++) if (isWsp(s.charCodeAt(k))) return true;
   return false;
 }
 
 function addrList(v: string, label: string, errors: string[], isContact: boolean): void {
-  for (const part of splitList(v)) {
-    if (part.trim().length === 0) {
-      addError(errors, `${label}: empty list element`);
-      continue;
-    }
-    const expires: string[] | null = isContact ? [] : null;
-    parseAddr(part, label, errors, isContact ? 'expires' : null, expires);
-    if (expires !== null) for (const pv of expires) scalar(pv, 'Contact expires', MAX_DELTA_SECONDS, false, errors);
+  // Most values are one element: no list is made for them.
+  if (v.indexOf(',') < 0) addrListElement(v, label, errors, isContact);
+  else for (const part of splitList(v)) addrListElement(part, label, errors, isContact);
+}
+
+/** The expires values of the Contact element being read (reused: elements are read one at a time). */
+const contactExpires: string[] = [];
+
+function addrListElement(part: string, label: string, errors: string[], isContact: boolean): void {
+  if (part.trim().length === 0) {
+    addError(errors, `${label}: empty list element`);
+    return;
   }
+  contactExpires.length = 0;
+  parseAddr(part, label, errors, isContact ? 'expires' : null, isContact ? contactExpires : null);
+  if (isContact) for (const pv of contactExpires) scalar(pv, 'Contact expires', MAX_DELTA_SECONDS, false, errors);
 }
 
 /**
@@ -972,9 +1158,9 @@ function angleAddr(s: string, k: number, label: string, errors: string[]): numbe
     addError(errors, `${label}: "<" without ">"`);
     return -1;
   }
-  const uri = s.slice(k + 1, gt);
-  if (hasWsp(uri)) addError(errors, `${label}: whitespace inside addr-spec`);
-  else if (schemeEnd(uri) < 0) addError(errors, `${label}: URI without a scheme`);
+  // The URI is s[k + 1..gt), read in place.
+  if (hasWsp(s, k + 1, gt)) addError(errors, `${label}: whitespace inside addr-spec`);
+  else if (schemeEnd(s, k + 1, gt) < 0) addError(errors, `${label}: URI without a scheme`);
   return gt + 1;
 }
 
@@ -1057,21 +1243,26 @@ function nameIs(s: string, start: number, end: number, lower: string): boolean {
 
 /** Via: sent-protocol LWS sent-by *( SEMI via-params ), comma-separated; returns the first branch. */
 function viaHeader(v: string, errors: string[]): string | null {
+  // Most values are one element: no list is made for them.
+  if (v.indexOf(',') < 0) return viaElement(v, true, errors);
   let branch: string | null = null;
   let first = true;
   for (const part of splitList(v)) {
-    if (part.trim().length === 0) {
-      addError(errors, 'Via: empty list element');
-      first = false;
-      continue;
-    }
-    const k = viaSentBy(part, errors);
-    // Only the first Via's branch is kept; the others' parameters are checked.
-    const b = k >= 0 ? params(part, k, 'Via', errors, first ? 'branch' : null) : null;
+    const b = viaElement(part, first, errors);
     if (first) branch = b;
     first = false;
   }
   return branch;
+}
+
+/** One Via of a list; only the first one's branch is kept, the others' parameters are checked. */
+function viaElement(part: string, first: boolean, errors: string[]): string | null {
+  if (part.trim().length === 0) {
+    addError(errors, 'Via: empty list element');
+    return null;
+  }
+  const k = viaSentBy(part, errors);
+  return k >= 0 ? params(part, k, 'Via', errors, first ? 'branch' : null) : null;
 }
 
 /** Parses "SIP / 2.0 / UDP host[:port]" (SLASH and COLON allow SWS); returns the index after it, or -1. */

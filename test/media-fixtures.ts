@@ -118,7 +118,7 @@ function mac(addr: string): Uint8Array {
   return Uint8Array.of(2, 0, ...b);
 }
 
-/** Any other UDP datagram (RTCP from the RTCP builder). */
+/** Any other UDP datagram (RTCP from the emitters in dissectors/rtcp.ts). */
 export interface Datagram {
   t: number;
   src: string;

@@ -13,31 +13,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
-  ETH_FIELD,
-  ETH_HEADER_LEN,
-  ETHERTYPE_IPV4,
-  ETHERTYPE_IPV6,
-  ETHERTYPE_QINQ,
-  ETHERTYPE_VLAN,
-  HEARTBEAT_PAYLOAD_LEN,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
-  IPV4_FIELD,
-  IPV4_HEADER_LEN,
-  IPV6_FIELD,
-  IPV6_HEADER_LEN,
-  RTP_FIELD,
-  RTP_HEADER_LEN,
-  TCP_FIELD,
-  UDP_FIELD,
-  UDP_HEADER_LEN,
-  VLAN_TAG_LEN,
   buildIpFrame,
   buildTcpFrame,
   buildUdpFrame,
   fragmentIpv4,
   heartbeatPayload,
-  internetChecksum,
   parseIpv6,
   rtpPayload,
   sdpBody,
@@ -47,6 +27,14 @@ import {
   udpSegment,
   type EthernetSpec,
 } from '../src/writer/frame-builder.js';
+import { ETH_FIELD, ETH_HEADER_LEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN, VLAN_TAG_LEN } from '../dissectors/link.js';
+import { IPV4_FIELD, IPV4_MIN_HEADER_LEN as IPV4_HEADER_LEN } from '../dissectors/ipv4.js';
+import { IPV6_FIELD, IPV6_HEADER_LEN } from '../dissectors/ipv6.js';
+import { IPPROTO_UDP, UDP_FIELD, UDP_HEADER_LEN } from '../dissectors/udp.js';
+import { IPPROTO_TCP, TCP_FIELD } from '../dissectors/tcp.js';
+import { RTP_FIELD, RTP_HEADER_LEN } from '../dissectors/rtp.js';
+import { HEARTBEAT_PAYLOAD_LEN } from '../dissectors/mds-heartbeat.js';
+import { internetChecksum } from '../dissectors/wire.js';
 import {
   LINKTYPE_ETHERNET,
   LINKTYPE_RAW,

@@ -1,4 +1,4 @@
-// RTCP: the dissector on packets written by the RTCP builder (every type,
+// RTCP: the dissector on packets written by its own emitters (every type,
 // compound, several in one datagram, reduced-size), on those packets damaged
 // by a named change (never an exception, the error in the record), against
 // tshark on the corpus; and the media analysis that puts a receiver's report
@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { decodeRtcp, looksLikeRtcp, type RtcpRecord, type XrVoipMetrics } from '../dissectors/rtcp.js';
-import { rtcpApp, rtcpBye, rtcpCompound, rtcpRr, rtcpSdes, rtcpSr, rtcpXrVoip } from '../src/writer/rtcp-builder.js';
+import {
+  decodeRtcp, looksLikeRtcp, rtcpApp, rtcpBye, rtcpCompound, rtcpRr, rtcpSdes, rtcpSr, rtcpXrVoip, type RtcpRecord, type XrVoipMetrics,
+} from '../dissectors/rtcp.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import { corpusCaptures, hasTshark, tshark } from './helpers.js';
 import { drop, plan, writeMediaCapture, type Datagram } from './media-fixtures.js';

@@ -2,7 +2,7 @@
 // impairment models, composable per stream, decided ahead of the clock so a
 // plan is pure (tests read it without sending anything) and a seed repeats it.
 
-import { Rng } from './rng.js';
+import { hash32, Rng } from './rng.js';
 
 /** Gilbert–Elliott burst loss with netem's parameters, in percent: `gemodel p r 1-h 1-k`. */
 export interface GilbertElliott {
@@ -16,6 +16,61 @@ export interface GilbertElliott {
   lossGood?: number;
 }
 
+/**
+ * Loss bursts placed by hash, not drawn in turn: slots are cut into windows
+ * and each window holds one burst with probability 1/2, somewhere away from
+ * its edges, of a length picked from `lengths`. Stateless, so whoever needs
+ * to know where the bursts fall (a peer that resets after five misses)
+ * computes the same runs without replaying the stream.
+ */
+export interface HashedBursts {
+  seed: number;
+  /** Slots per window. */
+  window: number;
+  /** No burst starts within this many slots of either edge of its window (window > 2 × margin). */
+  margin: number;
+  /** Burst lengths, picked uniformly. */
+  lengths: readonly number[];
+}
+
+/** A run of consecutive slots lost. */
+export interface LossRun {
+  /** Index of the first slot lost. */
+  start: number;
+  count: number;
+}
+
+/** The burst in window w of a hashed-burst model, or null when that window has none. */
+export function hashedBurstIn(m: HashedBursts, w: number): LossRun | null {
+  if (hash32(m.seed, w, 0x10) % 2 === 0) return null;
+  const start = w * m.window + m.margin + (hash32(m.seed, w, 0x20) % (m.window - 2 * m.margin));
+  return { start, count: m.lengths[hash32(m.seed, w, 0x30) % m.lengths.length] };
+}
+
+/** Whether slot `index` falls in a hashed burst. */
+export function inHashedBurst(m: HashedBursts, index: number): boolean {
+  const r = hashedBurstIn(m, Math.floor(index / m.window));
+  return r !== null && index >= r.start && index < r.start + r.count;
+}
+
+/** Every burst of a hashed-burst model in slot order (endless). */
+export function* hashedBurstRuns(m: HashedBursts): Generator<LossRun> {
+  for (let w = 0; ; w++) {
+    const r = hashedBurstIn(m, w);
+    if (r) yield r;
+  }
+}
+
+/**
+ * Send jitter for slot `index`, uniform in whole units over [-max, +max],
+ * from a hash rather than a stream of draws: the time of any slot is
+ * computable on its own (a story asks for the time of the heartbeat before a
+ * loss to place the peer's reset).
+ */
+export function hashedJitter(seed: number, index: number, max: number): number {
+  return (hash32(seed, index) % (2 * max + 1)) - max;
+}
+
 export interface Impairments {
   /** Sequence numbers never sent on the wire (inclusive ranges). */
   drop?: Array<[number, number]>;
@@ -26,6 +81,8 @@ export interface Impairments {
   /** Bernoulli loss only within [atMs, atMs + forMs) (a scenario's "random loss for N s" phase); replaces `loss` there. */
   lossWindows?: Array<{ atMs: number; forMs: number; p: number }>;
   gemodel?: GilbertElliott;
+  /** Bursts placed by hash over slot indices (withheld as 'burst'). */
+  hashedBursts?: HashedBursts;
   /** Extra delay and ± jitter (uniform) on every datagram, ms. */
   delayMs?: number;
   jitterMs?: number;
@@ -80,15 +137,15 @@ export class Impairer {
     this.pendingBursts = [...(imp.bursts ?? [])];
   }
 
-  /** What happens to the heartbeat `seq` due at `atMs`: withheld, or when it goes out (twice if duplicated). */
-  decide(seq: number, atMs: number): { withheld: Withheld | null; sendAtMs: number[] } {
-    const withheld = this.lossOf(seq, atMs);
+  /** What happens to heartbeat `index` (sequence `seq`) due at `atMs`: withheld, or when it goes out (twice if duplicated). */
+  decide(seq: number, atMs: number, index: number): { withheld: Withheld | null; sendAtMs: number[] } {
+    const withheld = this.lossOf(seq, atMs, index);
     // Drawn for withheld heartbeats too, so one more drop leaves the others' timing as it was.
     const sendAtMs = this.sendTimes(atMs);
     return { withheld, sendAtMs: withheld ? [] : sendAtMs };
   }
 
-  private lossOf(seq: number, atMs: number): Withheld | null {
+  private lossOf(seq: number, atMs: number, index: number): Withheld | null {
     const imp = this.imp;
     // Random draws happen for every slot, so adding a drop does not shift the other losses.
     const window = imp.lossWindows?.find((w) => atMs >= w.atMs && atMs < w.atMs + w.forMs);
@@ -105,6 +162,7 @@ export class Impairer {
       this.burstLeft--;
       return 'burst';
     }
+    if (imp.hashedBursts && inHashedBurst(imp.hashedBursts, index)) return 'burst';
     if (bernoulli) return 'loss';
     if (ge) return 'gemodel';
     return null;
@@ -161,6 +219,6 @@ export class StreamPlan implements SlotSource {
     }
     const seq = this.seq;
     this.seq = (this.seq + 1) >>> 0;
-    return { index, atMs, seq, ...this.impairer.decide(seq, atMs), restarted };
+    return { index, atMs, seq, ...this.impairer.decide(seq, atMs, index), restarted };
   }
 }

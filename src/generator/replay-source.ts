@@ -156,7 +156,7 @@ export class ReplaySource implements SlotSource {
     const captureMs = (s.times[index] - this.opts.t0) * 1000;
     // The captured number; --byte-order changes only the bytes it goes out in.
     const seq = seqAt(s, index);
-    const { withheld, sendAtMs } = this.impairer.decide(seq, captureMs);
+    const { withheld, sendAtMs } = this.impairer.decide(seq, captureMs, index);
     // Capture timestamps may step back a little (several interfaces, clock steps); slots go forward.
     const atMs = Math.max(this.lastAtMs, captureMs / this.opts.speed);
     this.lastAtMs = atMs;

@@ -34,3 +34,20 @@ export class Rng {
     return s.slice(0, n);
   }
 }
+
+/**
+ * Stateless hash of a few integers to 32 bits: a decision for slot k that
+ * needs no replay of earlier draws, so any slot's outcome (its jitter, whether
+ * a burst starts there) is computable on its own and two streams can ask
+ * about the same slot and agree.
+ */
+export function hash32(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x01000193);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0x5bd1e995);
+    h ^= h >>> 15;
+  }
+  return h >>> 0;
+}

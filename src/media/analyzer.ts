@@ -10,6 +10,7 @@
 import type { PacketRecord, SipMessage } from '../../dissectors/types.js';
 import { Ipv4Header } from '../../dissectors/ipv4.js';
 import { BoundedMap } from '../common/bounded-map.js';
+import { detach } from '../common/detach.js';
 import { endpoint, flowKey, mediaAddress, Ipv4UdpFlowIds } from '../pipeline/flow-key.js';
 import { Ipv4StreamIndex } from './ipv4-stream-index.js';
 import { BATCH_RTP, UdpBatch, type BatchConsumer } from '../pipeline/udp-batch.js';
@@ -305,7 +306,7 @@ export class MediaAnalyzer implements BatchConsumer {
         if (addr === null || media.port <= 0 || !RTP_PROFILE.test(media.proto)) continue;
         const at = endpoint(addr, media.port);
         this.sdp.set(at, {
-          callId: m.callId, announcedBy: sender, offer, endpoint: at, media: media.media, rtpmap: { ...media.rtpmap }, payloadTypes: [...media.payloadTypes],
+          callId: detach(m.callId), announcedBy: sender, offer, endpoint: at, media: media.media, rtpmap: { ...media.rtpmap }, payloadTypes: [...media.payloadTypes],
         });
       }
     }

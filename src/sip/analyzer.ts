@@ -6,7 +6,7 @@
 import type { PacketRecord } from '../../dissectors/types.js';
 import { DialogTracker, DEFAULT_DIALOG_PARAMS, type CallsReport } from './dialogs.js';
 import { KeepaliveTracker, DEFAULT_KEEPALIVE_PARAMS, type KeepalivePair } from './keepalives.js';
-import { sipEventsOf, tsBefore, tsFromEpoch, tsOf, type Ts } from './sip-event.js';
+import { sipEventOf, tsBefore, tsFromEpoch, tsOf, type Ts } from './sip-event.js';
 import { TransactionTracker, DEFAULT_TRANSACTION_PARAMS, type Transaction, type TransactionStats } from './transactions.js';
 import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
 
@@ -74,7 +74,9 @@ export class SipAnalyzer implements BatchConsumer {
       this.tx.advance(now);
       return;
     }
-    for (const ev of sipEventsOf(rec)) {
+    for (const msg of rec.sip) {
+      const ev = sipEventOf(rec, msg);
+      if (ev === null) continue;
       this.messages++;
       const u = this.tx.add(ev);
       if (u.kind === 'request-retransmission' && u.tx !== null) this.keepalives.retransmitted(u.tx);

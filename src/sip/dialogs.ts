@@ -100,6 +100,28 @@ interface Track {
   ringTs: Ts | null;
   answerTs: Ts | null;
   cancelled: boolean;
+  /** DSCP value, messages, in pairs: rec.dscp is made from it for the report (an object indexed by DSCP is hundreds of bytes per call). */
+  dscpCounts: number[];
+}
+
+function addHost(hosts: string[], h: string): void {
+  if (hosts.length < MAX_HOSTS && !hosts.includes(h)) hosts.push(h);
+}
+
+function countDscp(counts: number[], dscp: number): void {
+  for (let i = 0; i < counts.length; i += 2) {
+    if (counts[i] === dscp) {
+      counts[i + 1]++;
+      return;
+    }
+  }
+  counts.push(dscp, 1);
+}
+
+function dscpRecord(counts: number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < counts.length; i += 2) if (counts[i + 1] > 0) out[counts[i]] = counts[i + 1];
+  return out;
 }
 
 function codecName(pt: number, rtpmap: Record<number, string>): string {
@@ -125,7 +147,15 @@ export class DialogTracker {
     const m = ev.msg;
     const callId = m.callId!;
     const tracks = this.byCallId.get(callId);
-    let t = tracks?.find((x) => x.rec.fromTag === m.fromTag || (m.toTag !== null && x.rec.fromTag === m.toTag));
+    let t: Track | undefined;
+    if (tracks !== undefined) {
+      for (const x of tracks) {
+        if (x.rec.fromTag === m.fromTag || (m.toTag !== null && x.rec.fromTag === m.toTag)) {
+          t = x;
+          break;
+        }
+      }
+    }
     if (t === undefined) {
       if (m.method !== 'INVITE') {
         if (tracks !== undefined) this.unmatched++;
@@ -149,9 +179,9 @@ export class DialogTracker {
       callId: detach(m.callId!), fromTag: detachOrNull(m.fromTag), toTag: detachOrNull(m.toTag), from: detach(uriOf(m.from)), to: detach(uriOf(m.to)), caller: ev.src,
       start: ev.time, state: m.toTag !== null ? 'answered' : 'trying', code: null, setupMs: null, pddMs: null, ringMs: null,
       durationMs: null, answered: null, ended: null, byeFrom: null, midDialog: m.toTag !== null, messages: 0, retransmissions: 0,
-      hosts: [], media: [], dscp: {},
+      hosts: ev.src === ev.dst ? [ev.src] : [ev.src, ev.dst], media: [], dscp: {},
     };
-    const t: Track = { rec, inviteSeq: m.cseq!.seq, startTs: ev.ts, ringTs: null, answerTs: null, cancelled: false };
+    const t: Track = { rec, inviteSeq: m.cseq!.seq, startTs: ev.ts, ringTs: null, answerTs: null, cancelled: false, dscpCounts: [ev.dscp, 0] };
     if (tracks !== undefined) tracks.push(t);
     else this.byCallId.set(rec.callId, [t]);
     this.size++;
@@ -170,8 +200,9 @@ export class DialogTracker {
     const m = ev.msg;
     r.messages++;
     if (u.kind.endsWith('-retransmission')) r.retransmissions++;
-    for (const h of [ev.src, ev.dst]) if (r.hosts.length < MAX_HOSTS && !r.hosts.includes(h)) r.hosts.push(h);
-    r.dscp[ev.dscp] = (r.dscp[ev.dscp] ?? 0) + 1;
+    addHost(r.hosts, ev.src);
+    addHost(r.hosts, ev.dst);
+    countDscp(t.dscpCounts, ev.dscp);
     if (m.sdp !== null) this.addMedia(t, ev, m.sdp);
     if (u.kind.endsWith('-retransmission')) return;
 
@@ -248,7 +279,12 @@ export class DialogTracker {
   report(): CallsReport {
     const byState = { ...this.evictedByState };
     const calls: CallRecord[] = [];
-    for (const tracks of this.byCallId.values()) for (const t of tracks) calls.push(t.rec);
+    for (const tracks of this.byCallId.values()) {
+      for (const t of tracks) {
+        t.rec.dscp = dscpRecord(t.dscpCounts);
+        calls.push(t.rec);
+      }
+    }
     for (const c of calls) byState[c.state]++;
     calls.sort((a, b) => a.start - b.start);
     return { total: calls.length + this.evicted, byState, evicted: this.evicted, unmatched: this.unmatched, calls };

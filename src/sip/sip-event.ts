@@ -67,22 +67,28 @@ export function roundMs(ms: number): number {
  * 200 OK any less of an answer).
  */
 export function sipEventsOf(rec: PacketRecord): SipEvent[] {
-  if (!rec.sip || !rec.ip || (rec.transport !== 'udp' && rec.transport !== 'tcp')) return [];
   const out: SipEvent[] = [];
-  for (const msg of rec.sip) {
-    if (msg.callId === null || msg.cseq === null || (msg.method === undefined && msg.status === undefined)) continue;
-    out.push({
-      ts: tsOf(rec),
-      time: rec.tsSec + rec.tsNsec / 1e9,
-      frame: rec.frame,
-      src: endpoint(rec.ip.src, rec.sport),
-      dst: endpoint(rec.ip.dst, rec.dport),
-      transport: rec.transport,
-      dscp: rec.ip.dscp,
-      msg,
-    });
+  for (const msg of rec.sip ?? []) {
+    const ev = sipEventOf(rec, msg);
+    if (ev !== null) out.push(ev);
   }
   return out;
+}
+
+/** One message of the record as sipEventsOf gives it, or null when the trackers cannot use it. */
+export function sipEventOf(rec: PacketRecord, msg: SipMessage): SipEvent | null {
+  if (!rec.ip || (rec.transport !== 'udp' && rec.transport !== 'tcp')) return null;
+  if (msg.callId === null || msg.cseq === null || (msg.method === undefined && msg.status === undefined)) return null;
+  return {
+    ts: tsOf(rec),
+    time: rec.tsSec + rec.tsNsec / 1e9,
+    frame: rec.frame,
+    src: endpoint(rec.ip.src, rec.sport),
+    dst: endpoint(rec.ip.dst, rec.dport),
+    transport: rec.transport,
+    dscp: rec.ip.dscp,
+    msg,
+  };
 }
 
 /** "user@host" of a From/To/Contact value: the URI inside <>, or before the parameters, without the scheme. */

@@ -5,6 +5,10 @@
 // Key: top Via branch + CSeq method (RFC 3261 17.2.3; the ACK for a non-2xx
 // final response carries the INVITE's branch and belongs to the INVITE
 // transaction). Without a branch (RFC 2543) the key is Call-ID + CSeq.
+// An INVITE's key is the branch itself, the message's own string: most
+// messages of a call (the INVITE, its responses and ACK) are looked up with
+// no key built; other methods' keys are "METHOD branch" (a branch holds no
+// SP, an RFC 2543 key starts "2543|", a method holds no "|": never equal).
 // The sent-by is left out of the key on purpose: a capture point between
 // hops sees each hop's transaction under its own branch anyway, and a
 // mangled sent-by (NAT, received=) would split one transaction in two.
@@ -56,12 +60,26 @@ export interface Transaction {
   /** ACKs for a non-2xx final response (INVITE only). */
   acks: number;
   outcome: 'open' | 'final' | 'timeout' | 'unanswered';
-  /** "status|to-tag" of responses seen, to tell a retransmitted response from a new one (bounded). */
-  seen: string[];
+  /**
+   * Status and To tag ('' for none) of the responses seen, to tell a
+   * retransmitted response from a new one: the first two in place (-1: none
+   * yet), further ones in pairs (bounded), null until there are any.
+   */
+  seenStatus1: number;
+  seenTag1: string;
+  seenStatus2: number;
+  seenTag2: string;
+  moreSeen: Array<number | string> | null;
   /** Still able to time out (in the tracker's queue of pending requests). */
   pending: boolean;
-  /** When an ended transaction leaves the table (null while it has not ended). */
-  leaveAt: Ts | null;
+  /** Its entry in the queue of ended transactions (null while it has not ended, or once it left the table). */
+  leaving: Leaving | null;
+}
+
+/** An ended transaction and when it leaves the table; `tx` is let go when it leaves early (evicted), so the queue holds no more than the table. */
+interface Leaving {
+  tx: Transaction | null;
+  leaveAt: Ts;
 }
 
 export type TxKind =
@@ -130,8 +148,30 @@ function keyOf(ev: SipEvent): string {
   const cseq = m.cseq!;
   const method = cseq.method === 'ACK' ? 'INVITE' : cseq.method;
   // RFC 3261 branches are unique per transaction; an RFC 2543 one (no cookie) may be reused, so it is only a qualifier there.
-  if (m.branch !== null && m.branch.startsWith(MAGIC_COOKIE)) return `${m.branch}|${method}`;
+  if (m.branch !== null && m.branch.startsWith(MAGIC_COOKIE)) return method === 'INVITE' ? m.branch : `${method} ${m.branch}`;
   return `2543|${m.callId}|${cseq.seq}|${method}|${m.branch ?? ''}`;
+}
+
+function seenBefore(tx: Transaction, status: number, tag: string): boolean {
+  if ((tx.seenStatus1 === status && tx.seenTag1 === tag) || (tx.seenStatus2 === status && tx.seenTag2 === tag)) return true;
+  const more = tx.moreSeen;
+  if (more !== null) for (let i = 0; i < more.length; i += 2) if (more[i] === status && more[i + 1] === tag) return true;
+  return false;
+}
+
+/** Note a response not seen before (up to MAX_SEEN_RESPONSES of them). */
+function remember(tx: Transaction, status: number, tag: string): void {
+  if (tx.seenStatus1 < 0) {
+    tx.seenStatus1 = status;
+    tx.seenTag1 = detach(tag);
+  } else if (tx.seenStatus2 < 0) {
+    tx.seenStatus2 = status;
+    tx.seenTag2 = detach(tag);
+  } else if (tx.moreSeen === null) {
+    tx.moreSeen = [status, detach(tag)];
+  } else if (tx.moreSeen.length < 2 * (MAX_SEEN_RESPONSES - 2)) {
+    tx.moreSeen.push(status, detach(tag));
+  }
 }
 
 function stats(h: IntervalHistogram, count: number): ResponseTimeStats | null {
@@ -145,13 +185,13 @@ export class TransactionTracker {
    * Transactions by key, in start order (the oldest is evicted first; a
    * RecencyMap only for its O(1) oldest entry, never touched). The two queues
    * below are in time order too and skip what left them early (`tx.pending`
-   * false, or a newer `tx.leaveAt`), so a message costs one lookup by key.
+   * false, or not the transaction's `leaving` entry), so a message costs one lookup by key.
    */
   private readonly table = new RecencyMap<string, Transaction>();
   /** Requests that could still time out, in start order. */
   private readonly pending = new Fifo<Transaction>();
   /** Ended transactions in the order they ended, with the time they leave the table. */
-  private readonly ended = new Fifo<{ tx: Transaction; leaveAt: Ts }>();
+  private readonly ended = new Fifo<Leaving>();
   private readonly finalHist = new Map<string, { h: IntervalHistogram; n: number }>();
   private readonly provHist = new IntervalHistogram();
   private provCount = 0;
@@ -183,18 +223,20 @@ export class TransactionTracker {
     }
     for (let e = this.ended.peek(); e !== undefined && tsBefore(e.leaveAt, now); e = this.ended.peek()) {
       this.ended.shift();
+      const tx = e.tx;
       // Retired again later (its entry then comes after this one), or evicted: not this entry's to drop.
-      if (e.tx.leaveAt !== e.leaveAt) continue;
-      e.tx.leaveAt = null;
+      if (tx === null || tx.leaving !== e) continue;
+      tx.leaving = null;
       // The key may since belong to a new transaction (an RFC 2543 branch reused): drop only this one.
-      if (this.table.peek(e.tx.key) === e.tx) this.table.delete(e.tx.key);
+      if (this.table.peek(tx.key) === tx) this.table.delete(tx.key);
     }
   }
 
   /** Keep an ended transaction for the retransmissions that may still follow `at`. */
   private retire(tx: Transaction, at: Ts): void {
-    tx.leaveAt = tsAfterMs(at, Math.max(this.params.timeoutMs, RETRANSMIT_WINDOW_MS));
-    this.ended.push({ tx, leaveAt: tx.leaveAt });
+    if (tx.leaving !== null) tx.leaving.tx = null;
+    tx.leaving = { tx, leaveAt: tsAfterMs(at, Math.max(this.params.timeoutMs, RETRANSMIT_WINDOW_MS)) };
+    this.ended.push(tx.leaving);
   }
 
   add(ev: SipEvent): TxUpdate {
@@ -233,11 +275,12 @@ export class TransactionTracker {
 
   private start(parsedKey: string, ev: SipEvent): Transaction {
     const m = ev.msg;
+    // An INVITE's key is a slice of the message's text: the table keeps a copy.
     const key = detach(parsedKey);
     const tx: Transaction = {
       key, method: detach(m.method!), callId: detach(m.callId!), cseq: m.cseq!.seq, client: ev.src, server: ev.dst,
       start: ev.ts, startTime: ev.time, requests: 1, firstProvisional: null, final: null, finalStatus: null,
-      responses: 0, responseRetransmissions: 0, acks: 0, outcome: 'open', seen: [], pending: true, leaveAt: null,
+      responses: 0, responseRetransmissions: 0, acks: 0, outcome: 'open', seenStatus1: -1, seenTag1: '', seenStatus2: -1, seenTag2: '', moreSeen: null, pending: true, leaving: null,
     };
     this.table.set(key, tx);
     this.pending.push(tx);
@@ -251,7 +294,8 @@ export class TransactionTracker {
     while (this.table.size > this.params.maxTransactions) {
       const old = this.table.oldestValue()!;
       this.table.delete(old.key);
-      old.leaveAt = null;
+      if (old.leaving !== null) old.leaving.tx = null;
+      old.leaving = null;
       if (old.pending || (old.outcome === 'open' && old.method === 'INVITE')) this.s.evicted++;
       old.pending = false;
     }
@@ -260,14 +304,14 @@ export class TransactionTracker {
   private response(tx: Transaction, ev: SipEvent): TxUpdate {
     const m = ev.msg;
     const status = m.status!;
-    const id = `${status}|${m.toTag ?? ''}`;
+    const tag = m.toTag ?? '';
     tx.responses++;
-    if (tx.seen.includes(id)) {
+    if (seenBefore(tx, status, tag)) {
       tx.responseRetransmissions++;
       this.s.responseRetransmissions++;
       return { tx, kind: 'response-retransmission' };
     }
-    if (tx.seen.length < MAX_SEEN_RESPONSES) tx.seen.push(detach(id));
+    remember(tx, status, tag);
     if (status < 200) {
       if (tx.firstProvisional === null && tx.final === null) {
         tx.firstProvisional = ev.ts;

@@ -1,82 +1,23 @@
-// Frame builders: Ethernet II (+802.1Q), IPv4, IPv6, UDP, TCP, RTP, the MDS
-// heartbeat payload, and SIP/SDP message text.
+// Frame builders: whole Ethernet frames (Ethernet II + 802.1Q, IPv4/IPv6,
+// UDP/TCP) and the MDS heartbeat and RTP payloads, plus SIP/SDP message text.
 //
-// Layout follows /work/shared/STYLE.md: every header's byte offsets are named
-// constants (the *_FIELD objects) and the emitters write at those offsets, so
-// the dissectors can import the same constants and parse(emit(x)) = x can be
-// a test. Emitters write into a caller's buffer at an offset and return the
-// offset after what they wrote; the build* helpers size one buffer and call
-// them, so a frame costs one allocation.
+// Layout lives once, in the dissectors (/work/shared/STYLE.md, "Layout
+// once"): each dissector file holds its header's field offsets and an emitter
+// beside its decoder, and a property test checks decode(emit(x)) = x. This
+// file only turns friendly specs (text addresses, optional fields) into the
+// emitters' raw fields and chains them: a frame is sized once and written
+// into one buffer, each emitter returning the offset where the next begins.
 
-// ---------------------------------------------------------------------------
-// Constants
-
-// Shared with the dissectors: one definition of each number.
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, ETHERTYPE_QINQ, ETH_HEADER_LEN } from '../../dissectors/link.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
-import { RTP_HEADER_LEN } from '../../dissectors/rtp.js';
-import { HEARTBEAT_PAYLOAD_LEN } from '../../dissectors/mds-heartbeat.js';
-import { parseIpv6 as parseIpv6Text } from '../../dissectors/ipv6.js';
-export { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, ETHERTYPE_QINQ, ETH_HEADER_LEN, IPPROTO_TCP, IPPROTO_UDP, RTP_HEADER_LEN, HEARTBEAT_PAYLOAD_LEN };
-
-export const ETH_FIELD = { DST: 0, SRC: 6, ETHERTYPE: 12 } as const;
-/** One 802.1Q tag: TPID then TCI; the next ethertype (or tag) follows it. */
-export const VLAN_TAG_LEN = 4;
-export const VLAN_FIELD = { TPID: 0, TCI: 2 } as const;
-
-export const IPV4_HEADER_LEN = 20;
-export const IPV4_MAX_OPTIONS_LEN = 40;
-export const IPV4_FIELD = {
-  VER_IHL: 0,
-  TOS: 1,
-  TOTAL_LENGTH: 2,
-  IDENT: 4,
-  FLAGS_FRAG: 6,
-  TTL: 8,
-  PROTOCOL: 9,
-  CHECKSUM: 10,
-  SRC: 12,
-  DST: 16,
-  OPTIONS: 20,
-} as const;
-export const IPV4_FLAG_DF = 0x4000;
-export const IPV4_FLAG_MF = 0x2000;
-/** Fragment offset field, in units of 8 bytes. */
-export const IPV4_FRAG_OFFSET_MASK = 0x1fff;
-
-export const IPV6_HEADER_LEN = 40;
-export const IPV6_FIELD = {
-  VER_TC_FLOW: 0,
-  PAYLOAD_LENGTH: 4,
-  NEXT_HEADER: 6,
-  HOP_LIMIT: 7,
-  SRC: 8,
-  DST: 24,
-} as const;
-
-export const UDP_HEADER_LEN = 8;
-export const UDP_FIELD = { SRC_PORT: 0, DST_PORT: 2, LENGTH: 4, CHECKSUM: 6 } as const;
-
-export const TCP_HEADER_LEN = 20;
-export const TCP_MAX_OPTIONS_LEN = 40;
-export const TCP_FIELD = {
-  SRC_PORT: 0,
-  DST_PORT: 2,
-  SEQ: 4,
-  ACK: 8,
-  DATA_OFFSET: 12,
-  FLAGS: 13,
-  WINDOW: 14,
-  CHECKSUM: 16,
-  URGENT: 18,
-  OPTIONS: 20,
-} as const;
-
-export const RTP_VERSION = 2;
-export const RTP_FIELD = { VPXCC: 0, M_PT: 1, SEQ: 2, TIMESTAMP: 4, SSRC: 8 } as const;
-
-/** The MDS heartbeat payload is one DWORD (HEARTBEAT_PAYLOAD_LEN bytes): the sender's sequence number. */
-export const HEARTBEAT_FIELD = { SEQ: 0 } as const;
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, emitEthernet, ethernetHeaderLength, type VlanTag } from '../../dissectors/link.js';
+import { emitIpv4, ipv4HeaderLength } from '../../dissectors/ipv4.js';
+import { emitIpv6, IPV6_HEADER_LEN, parseIpv6 as parseIpv6Text } from '../../dissectors/ipv6.js';
+import { emitUdp, IPPROTO_UDP, UDP_HEADER_LEN } from '../../dissectors/udp.js';
+import { emitTcp, IPPROTO_TCP, tcpHeaderLength as tcpHeaderLengthOf } from '../../dissectors/tcp.js';
+import { emitRtp, RTP_HEADER_LEN, type RtpHeaderFields } from '../../dissectors/rtp.js';
+import { emitHeartbeat, HEARTBEAT_PAYLOAD_LEN } from '../../dissectors/mds-heartbeat.js';
+import type { PseudoHeader } from '../../dissectors/wire.js';
+export { IPPROTO_TCP, IPPROTO_UDP };
+export type { VlanTag };
 
 // ---------------------------------------------------------------------------
 // Addresses
@@ -134,48 +75,7 @@ export function ipBytes(addr: IpAddress, version: 4 | 6): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------
-// Checksums (RFC 1071)
-
-/** Adds big-endian 16-bit words of data[start, end) to acc without folding; an odd tail byte is padded with zero. */
-export function onesComplementSum(data: Uint8Array, start = 0, end = data.length, acc = 0): number {
-  let sum = acc;
-  let i = start;
-  for (; i + 1 < end; i += 2) sum += (data[i] << 8) | data[i + 1];
-  if (i < end) sum += data[i] << 8;
-  return sum;
-}
-
-/** Folds a running sum to 16 bits and complements it. */
-export function finishChecksum(sum: number): number {
-  let s = sum;
-  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
-  return ~s & 0xffff;
-}
-
-export function internetChecksum(data: Uint8Array, start = 0, end = data.length): number {
-  return finishChecksum(onesComplementSum(data, start, end));
-}
-
-/** Sum of the TCP/UDP pseudo-header (RFC 768 / RFC 793 for v4, RFC 8200 §8.1 for v6). */
-export function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, proto: number, l4Length: number): number {
-  let sum = onesComplementSum(src) + onesComplementSum(dst) + proto;
-  if (src.length === 4) sum += l4Length;
-  else sum += Math.floor(l4Length / 0x10000) + (l4Length & 0xffff);
-  return sum;
-}
-
-// ---------------------------------------------------------------------------
 // Layer specs
-
-export interface VlanTag {
-  /** VLAN id, 0..4095. */
-  vid: number;
-  /** 802.1p priority code point, 0..7. */
-  pcp?: number;
-  dei?: boolean;
-  /** Tag protocol id; 0x8100 unless an outer 802.1ad tag (0x88a8). */
-  tpid?: number;
-}
 
 export interface EthernetSpec {
   src: MacAddress;
@@ -238,150 +138,50 @@ function isV6(ip: IpSpec): ip is Ipv6Spec {
   return ip.version === 6;
 }
 
-function pad4(n: number): number {
-  return (n + 3) & ~3;
-}
-
 // ---------------------------------------------------------------------------
-// Emitters
+// Chaining the dissectors' emitters
 
-export function ethernetHeaderLength(eth: EthernetSpec): number {
-  return ETH_HEADER_LEN + VLAN_TAG_LEN * (eth.vlans?.length ?? 0);
+function ethLength(eth: EthernetSpec): number {
+  return ethernetHeaderLength(eth.vlans?.length ?? 0);
 }
 
-export function ipHeaderLength(ip: IpSpec): number {
-  return isV6(ip) ? IPV6_HEADER_LEN : IPV4_HEADER_LEN + pad4(ip.options?.length ?? 0);
+function ipHeaderLength(ip: IpSpec): number {
+  return isV6(ip) ? IPV6_HEADER_LEN : ipv4HeaderLength(ip.options?.length ?? 0);
 }
 
-/** Writes dst, src, any 802.1Q tags and the ethertype; returns the offset of the next layer. */
-export function emitEthernet(buf: Uint8Array, off: number, eth: EthernetSpec, ethertype: number): number {
-  buf.set(parseMac(eth.dst), off + ETH_FIELD.DST);
-  buf.set(parseMac(eth.src), off + ETH_FIELD.SRC);
-  let p = off + ETH_FIELD.ETHERTYPE;
-  for (const tag of eth.vlans ?? []) {
-    if (tag.vid < 0 || tag.vid > 4095) throw new RangeError(`VLAN id out of range: ${tag.vid}`);
-    const tci = ((tag.pcp ?? 0) & 7) << 13 | (tag.dei ? 0x1000 : 0) | tag.vid;
-    writeU16(buf, p + VLAN_FIELD.TPID, tag.tpid ?? ETHERTYPE_VLAN);
-    writeU16(buf, p + VLAN_FIELD.TCI, tci);
-    p += VLAN_TAG_LEN;
+function tcpHeaderLength(tcp: TcpSpec): number {
+  return tcpHeaderLengthOf(tcp.options?.length ?? 0);
+}
+
+/** Ethernet header (with any tags) for an IP packet of ip's version. */
+function writeEthernet(buf: Uint8Array, eth: EthernetSpec, ip: IpSpec): number {
+  return emitEthernet(buf, 0, { dst: parseMac(eth.dst), src: parseMac(eth.src), vlans: eth.vlans, etherType: isV6(ip) ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4 });
+}
+
+/** The IP header of either version for payloadLen bytes of protocol proto. */
+function writeIp(buf: Uint8Array, off: number, ip: IpSpec, proto: number, payloadLen: number): number {
+  if (isV6(ip)) {
+    return emitIpv6(buf, off, { src: ipBytes(ip.src, 6), dst: ipBytes(ip.dst, 6), nextHeader: proto, dscp: ip.dscp, ecn: ip.ecn, flowLabel: ip.flowLabel, hopLimit: ip.hopLimit }, payloadLen);
   }
-  writeU16(buf, p, ethertype);
-  return p + 2;
+  return emitIpv4(buf, off, { ...ip, src: ipBytes(ip.src, 4), dst: ipBytes(ip.dst, 4), proto }, payloadLen);
 }
 
-/** Writes an IPv4 header (with a correct header checksum) for payloadLen bytes of protocol proto. */
-export function emitIpv4(buf: Uint8Array, off: number, ip: Ipv4Spec, proto: number, payloadLen: number): number {
-  const optLen = ip.options?.length ?? 0;
-  if (optLen > IPV4_MAX_OPTIONS_LEN) throw new RangeError(`IPv4 options too long: ${optLen}`);
-  const hlen = IPV4_HEADER_LEN + pad4(optLen);
-  const total = hlen + payloadLen;
-  if (total > 0xffff) throw new RangeError(`IPv4 datagram too long: ${total}`);
-  const fragOff = ip.fragmentOffset ?? 0;
-  if (fragOff % 8 !== 0 || fragOff / 8 > IPV4_FRAG_OFFSET_MASK) throw new RangeError(`bad fragment offset: ${fragOff}`);
-  buf[off + IPV4_FIELD.VER_IHL] = 0x40 | (hlen >> 2);
-  buf[off + IPV4_FIELD.TOS] = (((ip.dscp ?? 0) & 0x3f) << 2) | ((ip.ecn ?? 0) & 3);
-  writeU16(buf, off + IPV4_FIELD.TOTAL_LENGTH, total);
-  writeU16(buf, off + IPV4_FIELD.IDENT, (ip.id ?? 0) & 0xffff);
-  writeU16(buf, off + IPV4_FIELD.FLAGS_FRAG, (ip.df ? IPV4_FLAG_DF : 0) | (ip.mf ? IPV4_FLAG_MF : 0) | (fragOff / 8));
-  buf[off + IPV4_FIELD.TTL] = ip.ttl ?? 64;
-  buf[off + IPV4_FIELD.PROTOCOL] = proto;
-  writeU16(buf, off + IPV4_FIELD.CHECKSUM, 0);
-  buf.set(ipBytes(ip.src, 4), off + IPV4_FIELD.SRC);
-  buf.set(ipBytes(ip.dst, 4), off + IPV4_FIELD.DST);
-  if (ip.options) {
-    buf.set(ip.options, off + IPV4_FIELD.OPTIONS);
-    buf.fill(0, off + IPV4_FIELD.OPTIONS + optLen, off + hlen);
-  }
-  writeU16(buf, off + IPV4_FIELD.CHECKSUM, internetChecksum(buf, off, off + hlen));
-  return off + hlen;
-}
-
-/** Writes an IPv6 header; traffic class = DSCP << 2 | ECN. No extension headers. */
-export function emitIpv6(buf: Uint8Array, off: number, ip: Ipv6Spec, nextHeader: number, payloadLen: number): number {
-  if (payloadLen > 0xffff) throw new RangeError(`IPv6 payload too long for a non-jumbo packet: ${payloadLen}`);
-  const tc = (((ip.dscp ?? 0) & 0x3f) << 2) | ((ip.ecn ?? 0) & 3);
-  const flow = (ip.flowLabel ?? 0) & 0xfffff;
-  writeU32(buf, off + IPV6_FIELD.VER_TC_FLOW, ((6 << 28) | (tc << 20) | flow) >>> 0);
-  writeU16(buf, off + IPV6_FIELD.PAYLOAD_LENGTH, payloadLen);
-  buf[off + IPV6_FIELD.NEXT_HEADER] = nextHeader;
-  buf[off + IPV6_FIELD.HOP_LIMIT] = ip.hopLimit ?? 64;
-  buf.set(ipBytes(ip.src, 6), off + IPV6_FIELD.SRC);
-  buf.set(ipBytes(ip.dst, 6), off + IPV6_FIELD.DST);
-  return off + IPV6_HEADER_LEN;
-}
-
-/** Writes the IP header for either version. */
-export function emitIp(buf: Uint8Array, off: number, ip: IpSpec, proto: number, payloadLen: number): number {
-  return isV6(ip) ? emitIpv6(buf, off, ip, proto, payloadLen) : emitIpv4(buf, off, ip, proto, payloadLen);
-}
-
-function addrPair(ip: IpSpec): [Uint8Array, Uint8Array] {
+function pseudoOf(ip: IpSpec): PseudoHeader {
   const v = isV6(ip) ? 6 : 4;
-  return [ipBytes(ip.src, v), ipBytes(ip.dst, v)];
+  return { src: ipBytes(ip.src, v), dst: ipBytes(ip.dst, v) };
 }
 
-/** Writes a UDP header and payload with the checksum over the pseudo-header of ip. */
-export function emitUdp(buf: Uint8Array, off: number, ip: IpSpec, udp: UdpSpec): number {
-  const len = UDP_HEADER_LEN + udp.payload.length;
-  if (len > 0xffff) throw new RangeError(`UDP datagram too long: ${len}`);
-  writeU16(buf, off + UDP_FIELD.SRC_PORT, udp.sport);
-  writeU16(buf, off + UDP_FIELD.DST_PORT, udp.dport);
-  writeU16(buf, off + UDP_FIELD.LENGTH, len);
-  writeU16(buf, off + UDP_FIELD.CHECKSUM, 0);
-  buf.set(udp.payload, off + UDP_HEADER_LEN);
-  if (udp.checksum !== false || isV6(ip)) {
-    const [s, d] = addrPair(ip);
-    const sum = finishChecksum(onesComplementSum(buf, off, off + len, pseudoHeaderSum(s, d, IPPROTO_UDP, len)));
-    // A computed 0 is sent as all ones: 0 on the wire means "no checksum" (RFC 768).
-    writeU16(buf, off + UDP_FIELD.CHECKSUM, sum === 0 ? 0xffff : sum);
-  }
-  return off + len;
+function writeUdp(buf: Uint8Array, off: number, ip: IpSpec, udp: UdpSpec): number {
+  return emitUdp(buf, off, udp.sport, udp.dport, udp.payload, udp.checksum !== false || isV6(ip) ? pseudoOf(ip) : null);
 }
-
-export function tcpHeaderLength(tcp: TcpSpec): number {
-  return TCP_HEADER_LEN + pad4(tcp.options?.length ?? 0);
-}
-
-/** Writes a TCP header, options and payload with the checksum over the pseudo-header of ip. */
-export function emitTcp(buf: Uint8Array, off: number, ip: IpSpec, tcp: TcpSpec): number {
-  const optLen = tcp.options?.length ?? 0;
-  if (optLen > TCP_MAX_OPTIONS_LEN) throw new RangeError(`TCP options too long: ${optLen}`);
-  const hlen = tcpHeaderLength(tcp);
-  const payload = tcp.payload ?? EMPTY;
-  const len = hlen + payload.length;
-  writeU16(buf, off + TCP_FIELD.SRC_PORT, tcp.sport);
-  writeU16(buf, off + TCP_FIELD.DST_PORT, tcp.dport);
-  writeU32(buf, off + TCP_FIELD.SEQ, tcp.seq >>> 0);
-  writeU32(buf, off + TCP_FIELD.ACK, tcp.ack >>> 0);
-  buf[off + TCP_FIELD.DATA_OFFSET] = ((hlen >> 2) << 4) | ((tcp.flags >> 8) & 1);
-  buf[off + TCP_FIELD.FLAGS] = tcp.flags & 0xff;
-  writeU16(buf, off + TCP_FIELD.WINDOW, tcp.window);
-  writeU16(buf, off + TCP_FIELD.CHECKSUM, 0);
-  writeU16(buf, off + TCP_FIELD.URGENT, tcp.urgent ?? 0);
-  if (tcp.options) {
-    buf.set(tcp.options, off + TCP_FIELD.OPTIONS);
-    buf.fill(0, off + TCP_FIELD.OPTIONS + optLen, off + hlen);
-  }
-  buf.set(payload, off + hlen);
-  const [s, d] = addrPair(ip);
-  writeU16(buf, off + TCP_FIELD.CHECKSUM, finishChecksum(onesComplementSum(buf, off, off + len, pseudoHeaderSum(s, d, IPPROTO_TCP, len))));
-  return off + len;
-}
-
-const EMPTY = new Uint8Array(0);
 
 // ---------------------------------------------------------------------------
 // Whole frames
 
-function ethertypeOf(ip: IpSpec): number {
-  return isV6(ip) ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
-}
-
 /** Ethernet + IP around already-built upper-layer bytes (a transport segment, or one fragment of one). */
 export function buildIpFrame(eth: EthernetSpec, ip: IpSpec, proto: number, l4: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(ethernetHeaderLength(eth) + ipHeaderLength(ip) + l4.length);
-  const p = emitIp(buf, emitEthernet(buf, 0, eth, ethertypeOf(ip)), ip, proto, l4.length);
-  buf.set(l4, p);
+  const buf = new Uint8Array(ethLength(eth) + ipHeaderLength(ip) + l4.length);
+  buf.set(l4, writeIp(buf, writeEthernet(buf, eth, ip), ip, proto, l4.length));
   return buf;
 }
 
@@ -392,32 +192,32 @@ export function buildUdpFrame(eth: EthernetSpec, ip: IpSpec, udp: UdpSpec): Uint
 }
 
 export function udpFrameLength(eth: EthernetSpec, ip: IpSpec, udp: UdpSpec): number {
-  return ethernetHeaderLength(eth) + ipHeaderLength(ip) + UDP_HEADER_LEN + udp.payload.length;
+  return ethLength(eth) + ipHeaderLength(ip) + UDP_HEADER_LEN + udp.payload.length;
 }
 
 /** buildUdpFrame into `buf` (at least udpFrameLength bytes, reused by a caller that frames many datagrams). */
 export function writeUdpFrame(buf: Uint8Array, eth: EthernetSpec, ip: IpSpec, udp: UdpSpec): void {
   const l4 = UDP_HEADER_LEN + udp.payload.length;
-  emitUdp(buf, emitIp(buf, emitEthernet(buf, 0, eth, ethertypeOf(ip)), ip, IPPROTO_UDP, l4), ip, udp);
+  writeUdp(buf, writeIp(buf, writeEthernet(buf, eth, ip), ip, IPPROTO_UDP, l4), ip, udp);
 }
 
 export function buildTcpFrame(eth: EthernetSpec, ip: IpSpec, tcp: TcpSpec): Uint8Array {
   const l4 = tcpHeaderLength(tcp) + (tcp.payload?.length ?? 0);
-  const buf = new Uint8Array(ethernetHeaderLength(eth) + ipHeaderLength(ip) + l4);
-  emitTcp(buf, emitIp(buf, emitEthernet(buf, 0, eth, ethertypeOf(ip)), ip, IPPROTO_TCP, l4), ip, tcp);
+  const buf = new Uint8Array(ethLength(eth) + ipHeaderLength(ip) + l4);
+  emitTcp(buf, writeIp(buf, writeEthernet(buf, eth, ip), ip, IPPROTO_TCP, l4), tcp, pseudoOf(ip));
   return buf;
 }
 
 /** A UDP datagram (header + payload) on its own, checksummed for ip; feed it to fragmentIpv4 or buildIpFrame. */
 export function udpSegment(ip: IpSpec, udp: UdpSpec): Uint8Array {
   const buf = new Uint8Array(UDP_HEADER_LEN + udp.payload.length);
-  emitUdp(buf, 0, ip, udp);
+  writeUdp(buf, 0, ip, udp);
   return buf;
 }
 
 export function tcpSegment(ip: IpSpec, tcp: TcpSpec): Uint8Array {
   const buf = new Uint8Array(tcpHeaderLength(tcp) + (tcp.payload?.length ?? 0));
-  emitTcp(buf, 0, ip, tcp);
+  emitTcp(buf, 0, tcp, pseudoOf(ip));
   return buf;
 }
 
@@ -448,29 +248,14 @@ export function tcpSynOptions(mss = 1460): Uint8Array {
 /** MDS heartbeat: a 4-byte DWORD sequence number, nothing else. seq wraps modulo 2^32. */
 export function heartbeatPayload(seq: number, order: 'le' | 'be'): Uint8Array {
   const out = new Uint8Array(HEARTBEAT_PAYLOAD_LEN);
-  new DataView(out.buffer).setUint32(HEARTBEAT_FIELD.SEQ, seq >>> 0, order === 'le');
+  emitHeartbeat(out, 0, seq, order);
   return out;
 }
 
-export interface RtpHeaderSpec {
-  payloadType: number;
-  /** 16-bit sequence number (wraps). */
-  seq: number;
-  /** 32-bit media timestamp (wraps). */
-  timestamp: number;
-  ssrc: number;
-  marker?: boolean;
-}
-
 /** A 12-byte RTP v2 header (no padding, extension or CSRCs) followed by the media bytes. */
-export function rtpPayload(h: RtpHeaderSpec, media: Uint8Array): Uint8Array {
+export function rtpPayload(h: RtpHeaderFields, media: Uint8Array): Uint8Array {
   const out = new Uint8Array(RTP_HEADER_LEN + media.length);
-  out[RTP_FIELD.VPXCC] = RTP_VERSION << 6;
-  out[RTP_FIELD.M_PT] = (h.marker ? 0x80 : 0) | (h.payloadType & 0x7f);
-  writeU16(out, RTP_FIELD.SEQ, h.seq & 0xffff);
-  writeU32(out, RTP_FIELD.TIMESTAMP, h.timestamp >>> 0);
-  writeU32(out, RTP_FIELD.SSRC, h.ssrc >>> 0);
-  out.set(media, RTP_HEADER_LEN);
+  out.set(media, emitRtp(out, 0, h));
   return out;
 }
 
@@ -634,19 +419,4 @@ export function sipResponse(spec: SipResponseSpec): string {
 /** UTF-8 bytes of a SIP message, ready for a UDP payload or a TCP stream. */
 export function sipBytes(text: string): Uint8Array {
   return Buffer.from(text, 'utf8');
-}
-
-// ---------------------------------------------------------------------------
-
-/** Big-endian (network order) writes, shared with the HEP encoder. */
-export function writeU16(buf: Uint8Array, off: number, v: number): void {
-  buf[off] = (v >> 8) & 0xff;
-  buf[off + 1] = v & 0xff;
-}
-
-export function writeU32(buf: Uint8Array, off: number, v: number): void {
-  buf[off] = (v >>> 24) & 0xff;
-  buf[off + 1] = (v >>> 16) & 0xff;
-  buf[off + 2] = (v >>> 8) & 0xff;
-  buf[off + 3] = v & 0xff;
 }
