@@ -6,7 +6,8 @@ import {
   IGMP_FIELD, IGMP_HEADER_LEN, IGMP_QUERY, IGMP_RECORD_HEADER_LEN, IGMP_V1_REPORT, IGMP_V2_LEAVE, IGMP_V2_REPORT, IGMP_V3_REPORT,
 } from '../../dissectors/igmp.js';
 import { IPPROTO_ICMPV6, MLD_FIELD, MLD_RECORD_HEADER_LEN, MLD_V1_DONE, MLD_V1_LEN, MLD_V1_REPORT, MLD_V2_REPORT, MLD_V2_REPORT_HEADER_LEN } from '../../dissectors/mld.js';
-import { buildIpFrame, finishChecksum, internetChecksum, ipBytes, onesComplementSum, parseIpv4, parseIpv6, pseudoHeaderSum, writeU16, type EthernetSpec, type Ipv4Spec, type Ipv6Spec } from './frame-builder.js';
+import { finishChecksum, internetChecksum, onesComplementSum, pseudoHeaderSum, writeU16 } from '../../dissectors/wire.js';
+import { buildIpFrame, ipBytes, parseIpv4, parseIpv6, type EthernetSpec, type Ipv4Spec, type Ipv6Spec } from './frame-builder.js';
 
 export const IPPROTO_IGMP = 2;
 const IPPROTO_HOP_BY_HOP = 0;
