@@ -21,6 +21,7 @@ import { buildTcpFrame, buildUdpFrame, heartbeatPayload, type EthernetSpec } fro
 import { REPO } from './helpers.js';
 import { writeScenarioCapture } from './media-scenarios.js';
 import { fileSource } from '../src/live/sources.js';
+import { START_SEC, lbFrames, meshFrames, pagingFrames, writeFrames } from './cluster-fixtures.js';
 
 const DEMO = join(REPO, 'captures', 'demo.pcap');
 const ETH: EthernetSpec = { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' };
@@ -240,3 +241,67 @@ test('a file source reads on the event loop and says how far it has got', async 
   const bad = fileSource('/etc/passwd', s.frame);
   assert.match((await bad.ended) ?? '', /not a pcap or pcapng file/);
 });
+
+test('the session carries the cluster views: the mesh link reset at 20 s shows down, then up from 25 s, with its events; at the end as analyze says', async () => {
+  const frames = [...meshFrames(), ...lbFrames(), ...pagingFrames()].sort((a, b) => a.t - b.t);
+  const events: LiveEvent[] = [];
+  const s = new LiveSession({ source: { kind: 'file', name: 'cluster', filter: null }, onEvent: (e) => events.push(e) });
+  const feed = (until: number): void => {
+    while (frames.length && frames[0].t <= until) {
+      const f = frames.shift()!;
+      s.frame(info(CLUSTER_START + f.t, f.frame.length), f.frame);
+    }
+  };
+  feed(22);
+  const mid = s.snapshot(CLUSTER_START + 22).cluster;
+  assert.equal(mid.nodes, 8);
+  assert.equal(mid.linksTotal, 28);
+  // Open connections count as up while the capture goes on; 1-8 is down since its reset, 3-7 never came up.
+  assert.equal(mid.linksUp, 26);
+  assert.deepEqual(mid.linksNotUp, [
+    { a: '10.1.0.1', b: '10.1.0.8', state: 'reset', since: CLUSTER_START + 20, resets: 1 },
+    { a: '10.1.0.3', b: '10.1.0.7', state: 'missing', since: null, resets: 0 },
+  ]);
+  assert.deepEqual(events.filter((e) => e.kind.startsWith('mesh')).map((e) => [e.kind, e.subject, e.time - CLUSTER_START]), [
+    ['mesh-link-down', '10.1.0.1 <> 10.1.0.8', 20],
+  ]);
+  feed(Infinity);
+  s.end();
+  const last = s.snapshot(CLUSTER_START + 60);
+  const end = last.cluster;
+  const report = await analyzeCluster();
+  // The health-check probes are left to their own rules, as analyze leaves them.
+  assert.deepEqual(last.dscpTotals, report.dscpAudit.totals);
+  assert.ok(last.dscpTotals.healthCheckFlows > 0);
+  assert.equal(end.linksUp, report.cluster.mesh.links.filter((l) => l.state === 'up').length);
+  assert.deepEqual(end.linksNotUp.map((l) => `${l.a}-${l.b} ${l.state}`), ['10.1.0.2-10.1.0.5 reset', '10.1.0.3-10.1.0.7 missing']);
+  assert.equal(end.linksNotUp[0].since, CLUSTER_START + 30);
+  // Up again when the new connection's SYN-ACK comes, 1 ms after its SYN.
+  assert.deepEqual(events.filter((e) => e.kind.startsWith('mesh')).map((e) => [e.kind, e.subject, Math.round((e.time - CLUSTER_START) * 1000)]), [
+    ['mesh-link-down', '10.1.0.1 <> 10.1.0.8', 20000],
+    ['mesh-link-up', '10.1.0.1 <> 10.1.0.8', 25001],
+    ['mesh-link-down', '10.1.0.2 <> 10.1.0.5', 30000],
+  ]);
+  // The health checks failing: node .12 refuses from 30 s.
+  assert.deepEqual(end.failingChecks.map((h) => [h.checker, h.target, h.refused]), report.cluster.healthChecks.filter((h) => h.failed > 0).map((h) => [h.checker, h.target, h.refused]));
+  assert.deepEqual(end.failingChecks.map((h) => h.target), ['10.2.0.12']);
+  assert.deepEqual(end.multicast.map((g) => [g.group, g.members, g.streams, g.silentMembers, g.unjoinedStreams, g.unmarkedStreams]), [
+    ['239.1.1.1', 2, 1, 0, 0, 0],
+    ['239.1.1.2', 1, 0, 1, 0, 0],
+    ['239.1.1.9', 0, 1, 0, 1, 1],
+    ['ff15::1:1', 1, 1, 0, 0, 0],
+  ]);
+});
+
+const CLUSTER_START = START_SEC;
+
+async function analyzeCluster(): Promise<Awaited<ReturnType<typeof analyzeFile>>> {
+  const dir = mkdtempSync(join(tmpdir(), 'ucprobe-live-cluster-'));
+  try {
+    const path = join(dir, 'cluster.pcap');
+    writeFrames(path, [...meshFrames(), ...lbFrames(), ...pagingFrames()]);
+    return await analyzeFile(path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -15,6 +15,8 @@ import { igmpMessage, igmpV3Report, mldV1Message, mldV2Report } from '../src/wri
 import { Rng } from '../src/generator/rng.js';
 import { PAGING_SERVER, START_SEC, pagingFrames, writeFrames } from './cluster-fixtures.js';
 import { decodeAll, hasTshark, runCli, tshark } from './helpers.js';
+import { collectFile } from '../src/report/collect.js';
+import { renderReport } from '../src/report/html.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-multicast-'));
 const PAGING = join(tmp, 'paging.pcap');
@@ -191,4 +193,25 @@ test('paging groups: members over time, streams and their marking, a member sent
   assert.deepEqual(groups.map((g) => [g.group, g.members ?? [], g.silentMembers ?? []]), [
     ['239.1.1.1', ['10.3.0.22', '10.3.0.24'], []], ['239.1.1.2', ['10.3.0.23'], ['10.3.0.23']], ['239.1.1.9', [], []], ['ff15::1:1', ['fe80::23'], []],
   ]);
+});
+
+test('the HTML report lists each group: members at the end, joins/leaves, its streams with marking and flags; escaped', async () => {
+  const rf = await collectFile(PAGING);
+  const html = renderReport({ files: [rf], generatedAt: new Date(Date.UTC(2026, 0, 1)), version: 'test' });
+  assert.match(html, /Multicast groups \(4\): \d+ membership reports, 1 queries; 1 member\(s\) joined, sent nothing; 1 stream\(s\) nobody joined/);
+  // Group rows: group, members at the end, joins, leaves, streams, flags.
+  const row = (group: string): string => html.match(new RegExp(`<tr><td>${group.replace(/\./g, '\\.')}</td>.*?</tr>`))?.[0] ?? '';
+  assert.match(row('239.1.1.1'), /<td>10\.3\.0\.22, 10\.3\.0\.24<\/td><td class="num">3<\/td><td class="num">1<\/td><td class="num">1<\/td><td>-<\/td>/);
+  assert.match(row('239.1.1.2'), /<td>10\.3\.0\.23<\/td><td class="num">1<\/td><td class="num">0<\/td><td class="num">0<\/td><td>joined, sent nothing: 10\.3\.0\.23<\/td>/);
+  assert.match(row('239.1.1.9'), /<td>-<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">1<\/td><td>nobody joined a stream sent to it<\/td>/);
+  // Stream rows: the best-effort page to the group nobody joined carries both flags.
+  assert.match(html, /<td>239\.1\.1\.9<\/td><td>10\.3\.0\.5:\d+&gt;239\.1\.1\.9:\d+<\/td>.*?<td class="num">100<\/td>.*?<td>CS0<\/td><td>not EF \(paging media is EF\); nobody joined<\/td>/);
+  assert.match(html, /<td>239\.1\.1\.1<\/td><td>10\.3\.0\.5:\d+&gt;239\.1\.1\.1:\d+<\/td>.*?<td class="num">500<\/td>.*?<td>EF<\/td><td>-<\/td>/);
+  // The cluster nav link and styles come with it.
+  assert.match(html, /href="#f1-cluster">Cluster</);
+  // Text in the group table is escaped like everything else.
+  rf.report.multicast.groups[0].members = ['<script>alert(1)</script>'];
+  const hostile = renderReport({ files: [rf], generatedAt: new Date(0), version: 'test' });
+  assert.doesNotMatch(hostile, /<script>alert/);
+  assert.ok(hostile.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
 });

@@ -147,6 +147,22 @@ export function fixtureSnapshot(): LiveSnapshot {
       ],
       totals: { streams: 3, packets: 3000, lost: 52, evicted: 0 },
     },
+    cluster: {
+      nodes: 4, linksUp: 4, linksTotal: 6,
+      linksNotUp: [
+        { a: '10.1.0.2', b: '10.1.0.5', state: 'reset', since: T0 + 30, resets: 1 },
+        { a: '10.1.0.3', b: EVIL, state: 'missing', since: null, resets: 0 },
+      ],
+      failingChecks: [{
+        checker: '10.2.0.100', target: '10.2.0.12', port: 5060, probes: 12, failed: 6, refused: 6, unanswered: 0, intervalS: 5,
+        first: T0, last: T0 + 55, firstFailure: T0 + 30, lastFailure: T0 + 55, failingSince: T0 + 30, dscp: { 0: 48 },
+      }],
+      multicast: [
+        { group: '239.1.1.1', members: 2, streams: 1, silentMembers: 0, unjoinedStreams: 0, unmarkedStreams: 0 },
+        { group: '239.1.1.2', members: 1, streams: 0, silentMembers: 1, unjoinedStreams: 0, unmarkedStreams: 0 },
+        { group: '239.1.1.9', members: 0, streams: 1, silentMembers: 0, unjoinedStreams: 1, unmarkedStreams: 1 },
+      ],
+    },
     events: [
       event(58.2, 'keepalive-failing', 'warn', '10.20.0.10:5060>10.20.0.12:5060', '3 failed (503×3), 2 timed out; last answer 09:00:31'),
       event(57.03, 'reset', 'warn', '10.10.1.11:50732>10.10.2.11:39610', 'TCP reset 30.000 ms after the failover'),

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import { textWidth } from '../src/tui/text.js';
 import { REPO, hasTshark, tshark } from './helpers.js';
+import { lbFrames, meshFrames, writeFrames } from './cluster-fixtures.js';
 
 const DEMO = join(REPO, 'captures', 'demo.pcap');
 const CLI = join(REPO, 'bin', 'ucprobe.js');
@@ -145,6 +146,31 @@ test('200x50: the media pane shows the demo\'s RTP streams with analyze\'s MOS, 
     // Enter on a stream opens its call's ladder.
     t.keys('Enter');
     await t.until(/Ladder  Call-ID \S+@10\.30\.0\.10\d .*message 1 of 1[04]/);
+    t.keys('q');
+    await t.until(/EXIT-STATUS 0/);
+  } finally {
+    t.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('80x24: the cluster pane of a written mesh capture shows the reset link, and the events its going down and coming back', { skip: !hasTmux ? 'needs tmux' : false, timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ucprobe-tui-tmux-'));
+  writeFrames(join(dir, 'mesh.pcap'), [...meshFrames(), ...lbFrames()]);
+  const t = terminal('cluster', 80, 24, dir, ['tui', 'mesh.pcap']);
+  try {
+    await t.until('ENDED');
+    t.keys('6');
+    const screen = await t.until('▶ Cluster  8 nodes, 26/28 links up, 1 health check failing, 0 multicast groups');
+    assertFits(screen, 80);
+    // 1800000000 is 08:00:00 UTC: 10.1.0.5 reset the link at 30 s; 10.1.0.3 never got an answer from 10.1.0.7.
+    assert.match(screen, /│[> ] 10\.1\.0\.2 - 10\.1\.0\.5 +RESET +08:00:30\.000 +1 /);
+    assert.match(screen, /│[> ] 10\.1\.0\.3 - 10\.1\.0\.7 +MISSING +never up +0 /);
+    // The events pane filtered to the mesh's.
+    t.keys('5', 'z', '/', 'mesh', 'Enter');
+    const events = await t.until('mesh-link-up');
+    assert.match(events, /08:00:30\.000 .*mesh-link-down.*10\.1\.0\.2 <> 10\.1\.0\.5/);
+    assert.match(events, /08:00:25\.001 .*mesh-link-up.*10\.1\.0\.1 <> 10\.1\.0\.8/);
     t.keys('q');
     await t.until(/EXIT-STATUS 0/);
   } finally {

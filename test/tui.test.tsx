@@ -26,7 +26,8 @@ const KEY = {
 
 const SGR = /\u001b\[[0-9;]*m/g;
 // As wide as ink-testing-library's stdout (ink lays the root out at that width), and tall enough for every row.
-const BIG = { columns: 100, rows: 60 };
+// Every pane open with all its rows (six panes).
+const BIG = { columns: 100, rows: 76 };
 
 type Rendered = ReturnType<typeof render>;
 
@@ -157,7 +158,7 @@ test('column widths: minimums, then what the values want in turn, then growth', 
 });
 
 test('layout fits the rows, favours the focused pane and shows fewer panes when short', () => {
-  const need: Record<PaneId, number> = { heartbeats: 30, sip: 30, media: 30, dscp: 30, events: 30 };
+  const need: Record<PaneId, number> = { heartbeats: 30, sip: 30, media: 30, dscp: 30, events: 30, cluster: 30 };
   const l = frameLayout({ columns: 100, rows: 40 }, 'sip', need);
   const sum = Object.values(l.panes).reduce((a, b) => a + b, 0);
   assert.equal(l.header + sum + l.footer, 39);
@@ -166,7 +167,7 @@ test('layout fits the rows, favours the focused pane and shows fewer panes when 
   assert.ok(small.panes.dscp >= 5);
   assert.equal(small.header + Object.values(small.panes).reduce((a, b) => a + b, 0) + small.footer, 9);
   // A pane gets no more than it needs; what is left goes to the focused one.
-  const few = frameLayout({ columns: 100, rows: 60 }, 'events', { heartbeats: 6, sip: 6, media: 6, dscp: 6, events: 6 });
+  const few = frameLayout({ columns: 100, rows: 60 }, 'events', { heartbeats: 6, sip: 6, media: 6, dscp: 6, events: 6, cluster: 6 });
   assert.deepEqual([few.panes.heartbeats, few.panes.sip, few.panes.dscp], [6, 6, 6]);
   for (const rows of [1, 2, 3, 5]) {
     const t = frameLayout({ columns: 20, rows }, 'heartbeats', need);
@@ -306,9 +307,11 @@ test('Tab and Shift-Tab cycle the focus; Up/Down move the selection', async () =
   await press(r, KEY.tab, KEY.tab);
   await focusIs('Events');
   await press(r, KEY.tab);
+  await focusIs('Cluster');
+  await press(r, KEY.tab);
   await focusIs('Heartbeats');
   await press(r, KEY.shiftTab);
-  await focusIs('Events');
+  await focusIs('Cluster');
   r.unmount();
 });
 
@@ -518,14 +521,14 @@ test('cutMiddle keeps both ends; fitColumns leaves out columns in their drop ord
 });
 
 test('layout at 80x24: panes with no room shrink to their title line; z gives the focused pane every row', () => {
-  const need: Record<PaneId, number> = { heartbeats: 10, sip: 12, media: 12, dscp: 35, events: 12 };
+  const need: Record<PaneId, number> = { heartbeats: 10, sip: 12, media: 12, dscp: 35, events: 12, cluster: 12 };
   const l = frameLayout({ columns: 80, rows: 24 }, 'heartbeats', need);
   assert.equal(l.panes.heartbeats, 10, 'both pairs and their four streams');
   assert.ok(l.panes.sip >= 5);
-  assert.deepEqual([l.panes.media, l.panes.dscp, l.panes.events], [1, 1, 1]);
+  assert.deepEqual([l.panes.media, l.panes.dscp, l.panes.events, l.panes.cluster], [1, 1, 1, 1]);
   assert.equal(l.header + l.footer + Object.values(l.panes).reduce((a, b) => a + b, 0), 23);
   const z = frameLayout({ columns: 80, rows: 24 }, 'dscp', need, true);
-  assert.deepEqual(z.panes, { heartbeats: 0, sip: 0, media: 0, dscp: 20, events: 0 });
+  assert.deepEqual(z.panes, { heartbeats: 0, sip: 0, media: 0, dscp: 20, events: 0, cluster: 0 });
 });
 
 test('80x24: the heartbeat streams whole, every pane on screen (those without room as their title)', async () => {
@@ -536,7 +539,7 @@ test('80x24: the heartbeat streams whole, every pane on screen (those without ro
   for (const s of ['10.10.1.11:39600>10.10.2.11:39601', '10.10.2.11:39601>10.10.1.11:39600', '10.10.1.21:39700>10.10.2.21:39701', '10.10.2.21:39701>10.10.1.21:39700']) {
     assert.ok(f.includes(`${s} `), `${s} whole in\n${f}`);
   }
-  for (const t of ['─ Media  3 RTP streams', '─ DSCP  5 flows', '─ Events  8']) assert.ok(f.includes(t), `${t} in\n${f}`);
+  for (const t of ['─ Media  3 RTP streams', '─ DSCP  5 flows', '─ Events  8', '─ Cluster  4 nodes']) assert.ok(f.includes(t), `${t} in\n${f}`);
   // 3 brings the media pane forward; z shows it alone.
   await press(r, '3');
   await until(r, (x) => x.includes('▶ Media') && x.includes('─ Heartbeats'), 'media focused');
@@ -596,4 +599,37 @@ test('s saves the selected call through the source, and says what it wrote; a so
   await press(live, KEY.tab, 's');
   await until(live, (x) => footer(x).includes('saving a call needs a capture file'), 'cannot save live');
   live.unmount();
+});
+
+test('Cluster pane: mesh summary, links not up, failing health checks, multicast groups with flags; fits 80x24 and escapes', async () => {
+  const size = { columns: 80, rows: 24 };
+  const r = await show(undefined, size);
+  await until(r, (x) => x.includes('─ Cluster'), 'first frame');
+  await press(r, '6');
+  const f = await until(r, (x) => x.includes('▶ Cluster'), 'cluster focused');
+  assertFits(f, size);
+  const c = pane(f, 'Cluster');
+  assert.ok(c[0].includes('Cluster  4 nodes, 4/6 links up, 1 health check failing, 3 multicast groups'), c[0]);
+  assert.match(lineWith(c, '10.1.0.2 - 10.1.0.5'), /10\.1\.0\.2 - 10\.1\.0\.5 +RESET +09:00:30\.000 +1/);
+  // An address that carried escape sequences is drawn as text.
+  assert.match(lineWith(c, '10.1.0.3 - '), /10\.1\.0\.3 - \\x1b\[31mEVIL.* MISSING +never up +0/);
+  assert.ok(!f.includes('\u001b]0;'), 'OSC title sequence reached the terminal');
+  await press(r, 'z');
+  const z = pane(await until(r, (x) => !x.includes('Heartbeats') && x.includes('▶ Cluster'), 'zoomed'), 'Cluster');
+  assert.match(lineWith(z, '10.2.0.100 > 10.2.0.12:5060'), /6\/12 +6 +0 +09:00:30\.000/);
+  assert.match(lineWith(z, '239.1.1.1 '), /239\.1\.1\.1 +2 +1 ok/);
+  assert.match(lineWith(z, '239.1.1.2 '), /239\.1\.1\.2 +1 +0 1 joined, sent nothing/);
+  assert.match(lineWith(z, '239.1.1.9 '), /239\.1\.1\.9 +0 +1 1 nobody joined, 1 not EF/);
+  r.unmount();
+});
+
+test('Cluster pane at 200x50: in the left column under SIP, every row shown', async () => {
+  const size = { columns: 200, rows: 50 };
+  const r = await show(undefined, size);
+  const f = await until(r, (x) => x.includes('Cluster  4 nodes'), 'first frame');
+  assertFits(f, size);
+  const line = f.split('\n').find((l) => l.includes('Cluster  4 nodes'))!;
+  assert.ok(line.indexOf('Cluster') < 100, 'left column');
+  for (const t of ['10.1.0.2 - 10.1.0.5', '10.2.0.100 > 10.2.0.12:5060', '239.1.1.9']) assert.ok(f.includes(t), `${t} in\n${f}`);
+  r.unmount();
 });

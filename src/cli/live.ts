@@ -29,7 +29,7 @@ import type { HeartbeatEvent } from '../heartbeat/events.js';
 import { formatOptions, outputFormat, outputWriter, toStdout, type FormatFlags } from './format.js';
 import { table } from '../output/table.js';
 import { loadPolicyFile } from '../dscp/policy-file.js';
-import { decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, reloadOnHangup, settingsText, type HeartbeatFlags } from './options.js';
+import { clusterParams, decodeOptions, detectorFlags, heartbeatOptions, pipelineOptions, reloadOnHangup, settingsText, type HeartbeatFlags } from './options.js';
 import { durationMs, hostPort, wholeNumber } from './parse.js';
 import { connectEventFeed } from '../monitor/feed-client.js';
 import { heartbeatLiveEvent, monitorLiveEvent } from '../live/live-events.js';
@@ -89,6 +89,8 @@ function sessionOptions(source: SourceInfo, flags: ViewFlags, onEvent: (e: LiveE
     heartbeat: detectorFlags(flags),
     dscpPolicy: flags.policy !== undefined ? loadPolicyFile(flags.policy) : undefined,
     sip: sipTimeout(flags.sipTimeout, '--sip-timeout'),
+    // The config file's "cluster" ports, as analyze takes them.
+    cluster: clusterParams(flags),
     onEvent,
   };
 }

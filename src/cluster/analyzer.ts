@@ -33,6 +33,13 @@ export interface ClusterReport {
   connectionsEvicted: number;
 }
 
+/** What a live view reads while the capture goes on. */
+export interface ClusterSnapshot {
+  mesh: MeshReport;
+  healthChecks: HealthCheck[];
+  multicast: MulticastReport;
+}
+
 export class ClusterAnalyzer implements BatchConsumer {
   private readonly params: ClusterParams;
   private readonly mesh: MeshTracker;
@@ -80,6 +87,20 @@ export class ClusterAnalyzer implements BatchConsumer {
       connectionsEvicted: this.tcp.evicted,
     };
     return this.finished;
+  }
+
+  /**
+   * The views so far, for a live session: connections still open count as
+   * they stand, and nothing is settled (report() may still be called after).
+   */
+  snapshot(rtp: readonly RtpStreamReport[]): ClusterSnapshot {
+    if (this.finished) return { mesh: this.finished.mesh, healthChecks: this.finished.healthChecks, multicast: this.groups.report(rtp) };
+    return { mesh: this.mesh.report(this.tcp.openConnections()), healthChecks: this.checks.report().checks, multicast: this.groups.report(rtp) };
+  }
+
+  /** Health-check probe flows found so far (a live view's DSCP audit leaves them to the health-check rules, as analyze does). */
+  probeFlowsSoFar(): Set<string> {
+    return this.finished ? this.probeFlows() : this.checks.probeFlows();
   }
 
   /** The multicast groups, with the RTP streams the media analysis found sent to them. Call once. */

@@ -238,14 +238,38 @@ export class MeshTracker {
     keep(s.spans, spanOf(c));
   }
 
-  report(): MeshReport {
-    const nodes = [...this.nodes].sort(compareAddresses);
+  /**
+   * `open`: connections still open (a live view before the capture ends),
+   * counted as up for this report only; the tallies stay as they are.
+   */
+  report(open: readonly TcpConnection[] = []): MeshReport {
+    const known = new Set(this.nodes);
+    const extra = new Map<string, Span[]>();
+    for (const c of open) {
+      if (c.serverPort !== this.params.iccsPort || c.establishedAt === null) continue;
+      for (const n of [c.client, c.server]) if (known.size < this.params.maxNodes) known.add(n);
+      if (!known.has(c.client) || !known.has(c.server)) continue;
+      const key = compareAddresses(c.client, c.server) < 0 ? `${c.client} ${c.server}` : `${c.server} ${c.client}`;
+      const list = extra.get(key) ?? [];
+      list.push(spanOf(c));
+      extra.set(key, list);
+    }
+    const nodes = [...known].sort(compareAddresses);
     const links: MeshLink[] = [];
     const events: MeshEvent[] = [];
     let missing = 0;
     for (let i = 0; i < nodes.length; i++) {
       for (let j = i + 1; j < nodes.length; j++) {
-        const l = this.links.get(`${nodes[i]} ${nodes[j]}`);
+        const key = `${nodes[i]} ${nodes[j]}`;
+        const more = extra.get(key);
+        const tally = this.links.get(key);
+        const l = more === undefined ? tally : {
+          ...(tally ?? { a: nodes[i], b: nodes[j], connections: 0, failed: 0, resets: 0, resetsByA: 0, resetsByB: 0, aToB: facts(), bToA: facts(), spans: [] }),
+        };
+        if (l !== undefined && more !== undefined) {
+          l.connections += more.length;
+          l.spans = [...l.spans, ...more];
+        }
         if (l === undefined) {
           missing++;
           links.push({

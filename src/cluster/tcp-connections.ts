@@ -139,6 +139,13 @@ export class TcpConnections {
     }
   };
 
+  /** The connections not handed over yet, as they stand (a live view's; the table keeps them). */
+  openConnections(): TcpConnection[] {
+    const out = new Set<TcpConnection>();
+    for (const c of this.table.values()) if (!this.handed.has(c)) out.add(c);
+    return [...out];
+  }
+
   /** Hand over every connection not yet handed over (the end of the capture). */
   finish(): void {
     for (const c of this.table.values()) if (!this.handed.has(c)) this.handOver(c);

@@ -10,6 +10,7 @@ import type { Transaction } from '../sip/transactions.js';
 import { phbName } from '../../dissectors/dscp.js';
 import { clockMs } from '../common/time-format.js';
 import type { LiveEvent } from './view-model.js';
+import type { MeshEvent } from '../cluster/mesh.js';
 
 export function heartbeatLiveEvent(e: HeartbeatEvent, p: DetectorParams): LiveEvent {
   switch (e.type) {
@@ -92,4 +93,10 @@ export function stalledText(e: MonitorStalledEvent): string {
     ? `the receiver itself dropped ${e.drops} datagram(s) from ${span}, its queue full`
     : `the receiver was stalled from ${span} and cannot tell when its queued datagrams came`;
   return `silent past the failover deadline after seq ${e.lastSeq}, but ${why}: no verdict`;
+}
+
+/** A call-processing mesh link going down or coming back (src/cluster/mesh.ts). */
+export function meshLiveEvent(e: MeshEvent): LiveEvent {
+  const down = e.type === 'mesh-link-down';
+  return { time: e.time, kind: e.type, severity: down ? 'alarm' : 'info', subject: `${e.a} <> ${e.b}`, text: `mesh link ${down ? 'down' : 'up'}: ${e.detail}` };
 }

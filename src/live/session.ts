@@ -21,8 +21,10 @@ import { DscpAudit } from '../dscp/audit.js';
 import { MediaAnalyzer, type MediaParams } from '../media/analyzer.js';
 import { defaultPolicy } from '../dscp/default-policy.js';
 import type { DscpPolicy } from '../dscp/policy.js';
-import { dscpLiveEvent, heartbeatLiveEvent, keepaliveLiveEvent, resetLiveEvent, sipTimeoutLiveEvent } from './live-events.js';
-import { mediaSection, type CaptureCountersView, type HeartbeatDirection, type HeartbeatPairRow, type LiveEvent, type LiveSnapshot, type SourceInfo } from './view-model.js';
+import { ClusterAnalyzer } from '../cluster/analyzer.js';
+import type { ClusterParams } from '../cluster/params.js';
+import { dscpLiveEvent, heartbeatLiveEvent, keepaliveLiveEvent, meshLiveEvent, resetLiveEvent, sipTimeoutLiveEvent } from './live-events.js';
+import { clusterSection, mediaSection, type CaptureCountersView, type HeartbeatDirection, type HeartbeatPairRow, type LiveEvent, type LiveSnapshot, type SourceInfo } from './view-model.js';
 
 export interface SessionOptions {
   source: SourceInfo;
@@ -32,6 +34,8 @@ export interface SessionOptions {
   sip?: Partial<SipAnalysisParams>;
   /** RTP quality as analyze measures it (jitter buffer, table size). */
   media?: Partial<MediaParams>;
+  /** Cluster ports (ICCS, CTI, database) and table sizes, as analyze takes them. */
+  cluster?: Partial<ClusterParams>;
   /** Told of every event as it is found. */
   onEvent?: (e: LiveEvent) => void;
   /** Further consumers of the session's decoded records (the HEP sink), so nothing decodes a frame twice. */
@@ -84,6 +88,7 @@ export class LiveSession {
   private readonly sip: SipAnalyzer;
   private readonly audit: DscpAudit;
   private readonly media: MediaAnalyzer;
+  private readonly cluster: ClusterAnalyzer;
   private readonly recent = new RecencyMap<string, Recent>();
   private readonly restartedAt = new Map<string, number>();
   /** Host pairs that exchange heartbeats, with their recent failovers (newest last). */
@@ -96,7 +101,7 @@ export class LiveSession {
   private pendingResets: PendingReset[] = [];
   private readonly ladders = new RecencyMap<string, CallFlowCollector>();
   private readonly events: LiveEvent[] = [];
-  private readonly reported = { violations: new Set<string>(), failingKeepalives: new Set<string>() };
+  private readonly reported = { violations: new Set<string>(), failingKeepalives: new Set<string>(), meshEvents: new Set<string>() };
   private readonly rate: Array<{ t: number; packets: number }> = [];
   private counters: CaptureCountersView = { kernelDrops: null, interfaceDrops: null };
   private lastTs: number | null = null;
@@ -117,7 +122,8 @@ export class LiveSession {
       ? { add: (rec) => (known() ? a.add(rec) : undefined), addUdpBatch: (b) => (known() ? a.addUdpBatch(b) : undefined), useFlows: (f) => a.useFlows(f) }
       : a;
     this.media = new MediaAnalyzer(opts.media);
-    const pipeline = new Pipeline([this.hb, audit, this.sip, this.media, this.watch, ...(opts.consumers ?? [])], opts.pipeline);
+    this.cluster = new ClusterAnalyzer(opts.cluster);
+    const pipeline = new Pipeline([this.hb, audit, this.sip, this.media, this.cluster, this.watch, ...(opts.consumers ?? [])], opts.pipeline);
     this.pipeline = pipeline;
     // The same lane as analyze, handed on at once: a verdict waits for no batch to fill.
     this.frame = (info, bytes) => {
@@ -204,7 +210,7 @@ export class LiveSession {
   snapshot(now: number): LiveSnapshot {
     this.tick(now);
     const sip = this.finalSip ?? this.sip.snapshot(now);
-    const audit = this.audit.report();
+    const audit = this.audit.report(this.cluster.probeFlowsSoFar());
     for (const f of audit.flows) {
       if (f.verdict !== 'violation') break;
       const key = `${f.transport} ${f.flow}`;
@@ -219,6 +225,15 @@ export class LiveSession {
         this.reported.failingKeepalives.add(key);
         this.emit(keepaliveLiveEvent(k, now));
       } else if (!k.unhealthy) this.reported.failingKeepalives.delete(key);
+    }
+    const media = this.media.report();
+    const cluster = this.cluster.snapshot(media.streams);
+    // The mesh report tells a link's whole life each time: each event is told once.
+    for (const e of cluster.mesh.events) {
+      const key = `${e.type} ${e.time} ${e.a} ${e.b}`;
+      if (this.reported.meshEvents.has(key) || this.reported.meshEvents.size >= MAX_STREAMS) continue;
+      this.reported.meshEvents.add(key);
+      this.emit(meshLiveEvent(e));
     }
     this.rate.push({ t: now, packets: this.packets });
     while (this.rate.length > 2 && now - this.rate[1].t >= RATE_WINDOW_SEC) this.rate.shift();
@@ -240,7 +255,8 @@ export class LiveSession {
       keepalives: sip.keepalives,
       dscp: audit.flows,
       dscpTotals: audit.totals,
-      media: mediaSection(this.media.report()),
+      media: mediaSection(media),
+      cluster: clusterSection(cluster),
       // Found in detection order (a loss is settled a second after it began): shown by event time.
       events: [...this.events].reverse().sort((a, b) => b.time - a.time),
       ended: this.ended,

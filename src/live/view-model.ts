@@ -6,6 +6,9 @@ import type { CallRecord } from '../sip/dialogs.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import type { FlowAudit, DscpAuditTotals } from '../dscp/audit.js';
 import type { MediaReport, MediaTotals, RtpStreamReport } from '../media/analyzer.js';
+import type { ClusterSnapshot } from '../cluster/analyzer.js';
+import type { LinkState } from '../cluster/mesh.js';
+import type { HealthCheck } from '../cluster/health-checks.js';
 
 export type SourceKind = 'interface' | 'file' | 'replay' | 'hep';
 
@@ -52,7 +55,8 @@ export interface HeartbeatPairRow {
 
 export type LiveEventKind =
   | 'failover' | 'recovery' | 'restart' | 'loss' | 'reset' | 'unexplained-reset'
-  | 'dscp-violation' | 'keepalive-failing' | 'sip-timeout' | 'capture-drops' | 'monitor-stalled';
+  | 'dscp-violation' | 'keepalive-failing' | 'sip-timeout' | 'capture-drops' | 'monitor-stalled'
+  | 'mesh-link-down' | 'mesh-link-up';
 
 export type Severity = 'alarm' | 'warn' | 'info';
 
@@ -96,6 +100,7 @@ export interface LiveSnapshot {
   dscp: FlowAudit[];
   dscpTotals: DscpAuditTotals;
   media: MediaSection;
+  cluster: ClusterSection;
   /** Newest first, capped. */
   events: LiveEvent[];
   /** The source has ended (a file read to its end, a capture stopped). */
@@ -131,4 +136,68 @@ function worseFirst(a: RtpStreamReport, b: RtpStreamReport): number {
 
 export function mediaSection(r: MediaReport): MediaSection {
   return { streams: [...r.streams].sort(worseFirst).slice(0, MAX_MEDIA_ROWS), totals: r.totals };
+}
+
+/** A mesh link that is not up: reset, closed, or never seen. */
+export interface MeshLinkRow {
+  a: string;
+  b: string;
+  state: Exclude<LinkState, 'up'>;
+  /** When it went down; null for a link never seen up. */
+  since: number | null;
+  resets: number;
+}
+
+/** One multicast group as the cluster pane lists it. */
+export interface MulticastGroupRow {
+  group: string;
+  /** Members now. */
+  members: number;
+  streams: number;
+  /** Members that joined and were sent nothing. */
+  silentMembers: number;
+  /** Streams sent while nobody had joined. */
+  unjoinedStreams: number;
+  /** Streams not marked EF throughout. */
+  unmarkedStreams: number;
+}
+
+/** The cluster views so far: what is wrong first. */
+export interface ClusterSection {
+  nodes: number;
+  linksUp: number;
+  /** Links a full mesh of `nodes` has. */
+  linksTotal: number;
+  /** Down first, then never seen; at most MAX_CLUSTER_ROWS. */
+  linksNotUp: MeshLinkRow[];
+  /** Health checks with failures; at most MAX_CLUSTER_ROWS. */
+  failingChecks: HealthCheck[];
+  multicast: MulticastGroupRow[];
+}
+
+/** Rows per cluster list a snapshot carries. */
+export const MAX_CLUSTER_ROWS = 200;
+
+const NOT_UP_ORDER: Record<Exclude<LinkState, 'up'>, number> = { reset: 0, closed: 1, missing: 2 };
+
+export function clusterSection(c: ClusterSnapshot): ClusterSection {
+  const notUp: MeshLinkRow[] = [];
+  let up = 0;
+  for (const l of c.mesh.links) {
+    if (l.state === 'up') up++;
+    else notUp.push({ a: l.a, b: l.b, state: l.state, since: l.downAt, resets: l.resets });
+  }
+  // Stable sort: within a state the mesh's address order stays.
+  notUp.sort((x, y) => NOT_UP_ORDER[x.state] - NOT_UP_ORDER[y.state]);
+  return {
+    nodes: c.mesh.nodes.length,
+    linksUp: up,
+    linksTotal: c.mesh.expectedLinks,
+    linksNotUp: notUp.slice(0, MAX_CLUSTER_ROWS),
+    failingChecks: c.healthChecks.filter((h) => h.failed > 0).slice(0, MAX_CLUSTER_ROWS),
+    multicast: c.multicast.groups.slice(0, MAX_CLUSTER_ROWS).map((g) => ({
+      group: g.group, members: g.members.length, streams: g.streams.length, silentMembers: g.silentMembers.length,
+      unjoinedStreams: g.streams.filter((s) => s.nobodyJoined).length, unmarkedStreams: g.streams.filter((s) => !s.markedEf).length,
+    })),
+  };
 }

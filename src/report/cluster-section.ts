@@ -1,11 +1,14 @@
 // The cluster part of the HTML report: the ICCS mesh drawn as a node-by-node
 // matrix (each cell a link, broken ones marked and explained on hover), the
 // links that are not up, the CTI and database links beside the mesh, and the
-// load balancer health checks. Absent when the capture has none of these.
+// load balancer health checks, and the multicast groups (members, joins and
+// leaves, the streams sent to each and what does not fit). Absent when the
+// capture has none of these.
 
 import type { FileReport } from '../analysis/analyze.js';
 import type { LinkState, MeshLink, MeshReport } from '../cluster/mesh.js';
 import type { HealthCheck } from '../cluster/health-checks.js';
+import type { MulticastReport } from '../cluster/multicast.js';
 import { markingText } from '../output/cluster-text.js';
 import { el, join, text, type Markup } from './svg.js';
 import type { TimelineLane } from './timeline.js';
@@ -94,14 +97,48 @@ function healthPart(checks: HealthCheck[], at: (t: number) => string): Markup[] 
   ];
 }
 
+/** Groups listed; the JSON has all. */
+const MAX_GROUPS = 100;
+
+function multicastPart(r: MulticastReport, at: (t: number) => string): Markup[] {
+  const groups = r.groups.slice(0, MAX_GROUPS);
+  const silent = r.groups.reduce((n, g) => n + g.silentMembers.length, 0);
+  const orphan = r.groups.reduce((n, g) => n + g.streams.filter((x) => x.nobodyJoined).length, 0);
+  const out: Markup[] = [
+    el('h4', {}, text(`Multicast groups (${r.groups.length}): ${r.reports} membership reports, ${r.queries} queries${r.errors ? `, ${r.errors} malformed` : ''}; `
+      + `${silent} member(s) joined, sent nothing; ${orphan} stream(s) nobody joined`)),
+    simpleTable(['group', 'members at the end', 'joins', 'leaves', 'streams', 'flags'], groups.map((g) => [
+      g.group, g.members.join(', ') || '-', g.joins, g.leaves, g.streams.length,
+      [g.silentMembers.length ? `joined, sent nothing: ${g.silentMembers.join(', ')}` : '', g.streams.some((x) => x.nobodyJoined) ? 'nobody joined a stream sent to it' : '']
+        .filter(Boolean).join('; ') || '-',
+    ])),
+  ];
+  const streams = groups.flatMap((g) => g.streams.map((x) => ({ g, x })));
+  if (streams.length) {
+    out.push(simpleTable(['group', 'stream', 'SSRC', 'codec', 'packets', 'lost', 'first', 'DSCP', 'flags'], streams.map(({ g, x }) => [
+      g.group, x.flow, x.ssrc, x.codecs.join('/') || '-', x.packets, x.lost, at(x.first), markingText(x.dscp),
+      [x.markedEf ? '' : 'not EF (paging media is EF)', x.nobodyJoined ? 'nobody joined' : ''].filter(Boolean).join('; ') || '-',
+    ])));
+  }
+  const bounded = [
+    r.groups.length > MAX_GROUPS ? `${r.groups.length - MAX_GROUPS} groups not listed (in the JSON)` : '',
+    r.groupsDropped ? `${r.groupsDropped} groups past the table's limit not followed` : '',
+    ...groups.filter((g) => g.membersDropped).map((g) => `${g.group}: ${g.membersDropped} members past the table's limit not followed`),
+  ].filter(Boolean);
+  if (bounded.length) out.push(el('p', { class: 'warn' }, text(`Bounded: ${bounded.join('; ')}.`)));
+  return out;
+}
+
 /** The section, or null when the capture has no mesh, service link or health check. `at` formats a time. */
 export function clusterSection(r: FileReport, id: string, at: (t: number) => string): Markup | null {
   const c = r.cluster;
-  if (c.mesh.nodes.length === 0 && c.mesh.services.length === 0 && c.healthChecks.length === 0) return null;
+  const groups = r.multicast.groups.length > 0;
+  if (c.mesh.nodes.length === 0 && c.mesh.services.length === 0 && c.healthChecks.length === 0 && !groups) return null;
   const out: Markup[] = [el('h3', { id }, text('Cluster'))];
   if (c.mesh.nodes.length > 0) out.push(...meshPart(c.mesh, at));
   if (c.mesh.services.length > 0) out.push(...servicesPart(c.mesh, at));
   if (c.healthChecks.length > 0) out.push(...healthPart(c.healthChecks, at));
+  if (groups) out.push(...multicastPart(r.multicast, at));
   return join(out);
 }
 

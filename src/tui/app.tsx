@@ -1,5 +1,5 @@
-// The live monitor's terminal UI: header, five panes (heartbeats, SIP,
-// media, DSCP, events), a footer, and the ladder / message / help views that
+// The live monitor's terminal UI: header, six panes (heartbeats, SIP,
+// media, DSCP, events, cluster), a footer, and the ladder / message / help views that
 // replace the panes. It draws whatever the source last published and
 // re-renders when the source says there is something newer; it keeps no
 // timer of its own.
@@ -9,6 +9,7 @@ import { Box, useInput, type Key } from 'ink';
 import type { LiveSnapshot } from '../live/view-model.js';
 import { ladderText } from '../output/sip-text.js';
 import { sanitize } from '../output/sanitize.js';
+import { clusterPane } from './cluster-pane.js';
 import { dscpPane } from './dscp-pane.js';
 import { eventsPane } from './events-pane.js';
 import { filterLines, literalPattern } from './filter.js';
@@ -36,11 +37,11 @@ export interface AppProps {
 type PerPane<T> = Record<PaneId, T>;
 
 function perPane<T>(f: (p: PaneId) => T): PerPane<T> {
-  return { heartbeats: f('heartbeats'), sip: f('sip'), media: f('media'), dscp: f('dscp'), events: f('events') };
+  return { heartbeats: f('heartbeats'), sip: f('sip'), media: f('media'), dscp: f('dscp'), events: f('events'), cluster: f('cluster') };
 }
 
 const BUILDERS: PerPane<(s: LiveSnapshot, width: number) => PaneContent> = {
-  heartbeats: heartbeatPane, sip: sipPane, media: mediaPane, dscp: dscpPane, events: eventsPane,
+  heartbeats: heartbeatPane, sip: sipPane, media: mediaPane, dscp: dscpPane, events: eventsPane, cluster: clusterPane,
 };
 
 const NO_HITS: ReadonlyMap<string, number[]> = new Map();

@@ -6,7 +6,7 @@ import { Line } from './line.js';
 import { fitSegs, tint } from './text.js';
 
 export const HELP_KEYS: ReadonlyArray<readonly [string, string]> = [
-  ['Tab / Shift-Tab', 'focus the next / previous pane (1-5: a pane by number)'],
+  ['Tab / Shift-Tab', 'focus the next / previous pane (1-6: a pane by number)'],
   ['Up / Down', 'move the selected row (PgUp/PgDn, Home/End: further)'],
   ['Enter', 'on a SIP call or an RTP stream: open the call\'s ladder diagram'],
   ['Esc', 'close the message, the ladder, this help or the filter'],

@@ -28,7 +28,7 @@ export interface UiState {
   zoom: boolean;
 }
 
-const perPane = <T>(v: T): Record<PaneId, T> => ({ heartbeats: v, sip: v, media: v, dscp: v, events: v });
+const perPane = <T>(v: T): Record<PaneId, T> => ({ heartbeats: v, sip: v, media: v, dscp: v, events: v, cluster: v });
 
 export const INITIAL_UI: UiState = {
   focus: 'heartbeats',

@@ -37,7 +37,7 @@ const OPEN_MIN = PANE_CHROME + 2;
 
 /** From this many columns the panes stand in two columns side by side (the left's, the right's). */
 export const TWO_COLUMNS = 160;
-export const STACKS: readonly (readonly PaneId[])[] = [['heartbeats', 'sip'], ['media', 'dscp', 'events']];
+export const STACKS: readonly (readonly PaneId[])[] = [['heartbeats', 'sip', 'cluster'], ['media', 'dscp', 'events']];
 
 /**
  * `stack`: the panes laid out one above the other (all of them, or one
@@ -52,7 +52,7 @@ export function frameLayout(size: Size, focus: PaneId, need: Record<PaneId, numb
   const header = usable >= 8 ? 2 : 1;
   const footer = usable - header >= 1 ? 1 : 0;
   const body = Math.max(0, usable - header - footer);
-  const panes: Record<PaneId, number> = { heartbeats: 0, sip: 0, media: 0, dscp: 0, events: 0 };
+  const panes: Record<PaneId, number> = { heartbeats: 0, sip: 0, media: 0, dscp: 0, events: 0, cluster: 0 };
   if (body === 0) return { width, header, footer, body, panes };
   const wants = (p: PaneId): number => Math.max(OPEN_MIN, need[p] ?? 0);
   if (zoom || body < PANE_CHROME) {

@@ -4,9 +4,9 @@
 
 import { cut, cutMiddle, fit, textWidth, type Seg } from './text.js';
 
-export type PaneId = 'heartbeats' | 'sip' | 'media' | 'dscp' | 'events';
-export const PANES: readonly PaneId[] = ['heartbeats', 'sip', 'media', 'dscp', 'events'];
-export const PANE_NAMES: Readonly<Record<PaneId, string>> = { heartbeats: 'Heartbeats', sip: 'SIP', media: 'Media', dscp: 'DSCP', events: 'Events' };
+export type PaneId = 'heartbeats' | 'sip' | 'media' | 'dscp' | 'events' | 'cluster';
+export const PANES: readonly PaneId[] = ['heartbeats', 'sip', 'media', 'dscp', 'events', 'cluster'];
+export const PANE_NAMES: Readonly<Record<PaneId, string>> = { heartbeats: 'Heartbeats', sip: 'SIP', media: 'Media', dscp: 'DSCP', events: 'Events', cluster: 'Cluster' };
 
 /** Cells left of every row for the selection marker. */
 export const GUTTER = 2;
