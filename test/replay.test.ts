@@ -6,6 +6,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { collectHeartbeatStreams, ReplayError, ReplaySource, seqAt, type CapturedStream } from '../src/generator/replay-source.js';
 import type { Impairments, Slot } from '../src/generator/impairments.js';
@@ -207,14 +209,22 @@ test('bad input: one line, exit 2', () => {
   oneLineError(runCli(['replay', empty, '--to', '127.0.0.1:9']), /^ucprobe: .*empty\.pcap: no heartbeat streams to replay \(1 packets read; see --hb-ports\)$/);
 });
 
-test('Ctrl-C stops a replay cleanly, with the summary of what went out', { timeout: 20_000 }, async () => {
-  const p = spawn(process.execPath, [join(REPO, 'bin', 'ucprobe.js'), 'replay', DEMO, '--to', '127.0.0.1:9', '--stream', '1', '--json']);
+test('Ctrl-C stops a replay cleanly, with the summary of what went out', { timeout: 30_000 }, async () => {
+  // Interrupted once five heartbeats have arrived, not after a fixed time: a loaded host may take seconds to start node.
+  const sink = createSocket('udp4');
+  await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
+  const port = (sink.address() as AddressInfo).port;
+  const p = spawn(process.execPath, [join(REPO, 'bin', 'ucprobe.js'), 'replay', DEMO, '--to', `127.0.0.1:${port}`, '--stream', '1', '--json']);
+  let received = 0;
+  sink.on('message', () => {
+    if (++received === 5) p.kill('SIGINT');
+  });
   let stdout = '';
   p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  setTimeout(() => p.kill('SIGINT'), 1500);
   const status = await new Promise<number | null>((resolve) => p.on('close', resolve));
+  sink.close();
   assert.equal(status, 0);
   const j = JSON.parse(stdout) as ReplayJson;
   assert.equal(j.streams.length, 1);
-  assert.ok(j.streams[0].sent > 3 && j.streams[0].sent < 30, `sent ${j.streams[0].sent} in ~1 s`);
+  assert.ok(j.streams[0].sent >= 5 && j.streams[0].sent < 100, `sent ${j.streams[0].sent} after 5 arrived`);
 });
