@@ -215,8 +215,8 @@ test('CSV table rtp: one row per stream with its figures; the calls table gains 
   assert.deepEqual([bursts.packets, bursts.lost, bursts.loss_percent, bursts.gap_runs, bursts.longest_gap, bursts.delta_max_ms, bursts.dscp, bursts.mos, bursts.burst_r],
     ['475', '25', '5', '2', '20', '420', 'EF:475', '3.8', '11.88']);
   const calls = runCli(['analyze', join(REPO, 'captures', 'demo.pcap'), '--format', 'csv', '--table', 'calls']).stdout.split('\r\n');
-  assert.match(calls[0], /,mos,worst_loss_percent,worst_jitter_ms$/);
-  assert.match(calls.find((l) => l.includes('e67727cd50b02111'))!, /,4\.41,0,0\.126$/);
+  assert.match(calls[0], /,mos,worst_loss_percent,worst_jitter_ms,ack_ms,not_acked$/);
+  assert.match(calls.find((l) => l.includes('e67727cd50b02111'))!, /,4\.41,0,0\.126,20,$/);
 });
 
 test('media loss inside a failover window: the heartbeat timeline and rtp.failoverOverlaps name it', async () => {
