@@ -166,6 +166,26 @@ function valueOptionArms(program: Command, indent = '    '): string[] {
   return arms;
 }
 
+/** The shell functions both completions share: which options take a value, their choices, the arguments' choices. */
+function valueFunctions(program: Command): string {
+  return `_ucprobe_value_options() {
+  case "$1" in
+${valueOptionArms(program).join('\n')}
+  esac
+}
+_ucprobe_choices() {
+  case "$1 $2" in
+${choiceArms(program).join('\n')}
+  esac
+}
+_ucprobe_argument_choices() {
+  case "$1" in
+${caseArms(program, argumentChoices).join('\n')}
+  esac
+}
+`;
+}
+
 const HEADER = (shell: string): string => `# ${shell} completion for ucprobe ${UCPROBE_VERSION}, made from its command definitions (ucprobe completion ${shell}).`;
 
 /** The bash script: source it (or install it as a bash-completion file); `_ucprobe` completes commands, options and choices. */
@@ -181,22 +201,7 @@ _ucprobe_options() {
 ${caseArms(program, (e) => (e.path === '' ? ['--help', '--version'] : optionWords(e.cmd))).join('\n')}
   esac
 }
-_ucprobe_value_options() {
-  case "$1" in
-${valueOptionArms(program).join('\n')}
-  esac
-}
-_ucprobe_choices() {
-  case "$1 $2" in
-${choiceArms(program).join('\n')}
-  esac
-}
-_ucprobe_argument_choices() {
-  case "$1" in
-${caseArms(program, argumentChoices).join('\n')}
-  esac
-}
-_ucprobe() {
+${valueFunctions(program)}_ucprobe() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="" cmdpath="" i w skip=0 subs takes
   (( COMP_CWORD > 0 )) && prev="\${COMP_WORDS[COMP_CWORD-1]}"
   COMPREPLY=()
@@ -262,22 +267,7 @@ _ucprobe_options() {
 ${optArms.join('\n')}
   esac
 }
-_ucprobe_value_options() {
-  case "$1" in
-${valueOptionArms(program).join('\n')}
-  esac
-}
-_ucprobe_choices() {
-  case "$1 $2" in
-${choiceArms(program).join('\n')}
-  esac
-}
-_ucprobe_argument_choices() {
-  case "$1" in
-${caseArms(program, argumentChoices).join('\n')}
-  esac
-}
-_ucprobe() {
+${valueFunctions(program)}_ucprobe() {
   local cmdpath="" w prev="\${words[CURRENT-1]}" skip=0 i
   local -a reply names
   for (( i = 2; i < CURRENT; i++ )); do

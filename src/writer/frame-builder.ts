@@ -9,10 +9,10 @@
 // into one buffer, each emitter returning the offset where the next begins.
 
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, emitEthernet, ethernetHeaderLength, type VlanTag } from '../../dissectors/link.js';
-import { emitIpv4, ipv4HeaderLength } from '../../dissectors/ipv4.js';
+import { emitIpv4, ipv4HeaderLength, type Ipv4Fields } from '../../dissectors/ipv4.js';
 import { emitIpv6, IPV6_HEADER_LEN, parseIpv6 as parseIpv6Text } from '../../dissectors/ipv6.js';
 import { emitUdp, IPPROTO_UDP, UDP_HEADER_LEN } from '../../dissectors/udp.js';
-import { emitTcp, IPPROTO_TCP, tcpHeaderLength as tcpHeaderLengthOf } from '../../dissectors/tcp.js';
+import { emitTcp, IPPROTO_TCP, tcpHeaderLength as tcpHeaderLengthOf, type TcpSegment } from '../../dissectors/tcp.js';
 import { emitRtp, RTP_HEADER_LEN, type RtpHeaderFields } from '../../dissectors/rtp.js';
 import { emitHeartbeat, HEARTBEAT_PAYLOAD_LEN } from '../../dissectors/mds-heartbeat.js';
 import type { PseudoHeader } from '../../dissectors/wire.js';
@@ -84,20 +84,11 @@ export interface EthernetSpec {
   vlans?: VlanTag[];
 }
 
-export interface Ipv4Spec {
+/** An IPv4 header to write: emitIpv4's fields, with addresses as text or bytes; the builder sets the protocol. */
+export interface Ipv4Spec extends Omit<Ipv4Fields, 'src' | 'dst' | 'proto'> {
   version?: 4;
   src: IpAddress;
   dst: IpAddress;
-  dscp?: number;
-  ecn?: number;
-  ttl?: number;
-  id?: number;
-  df?: boolean;
-  mf?: boolean;
-  /** Fragment offset in bytes (a multiple of 8). */
-  fragmentOffset?: number;
-  /** Raw option bytes; padded with zeros (EOL) to a multiple of 4. */
-  options?: Uint8Array;
 }
 
 export interface Ipv6Spec {
@@ -120,19 +111,8 @@ export interface UdpSpec {
   checksum?: boolean;
 }
 
-export interface TcpSpec {
-  sport: number;
-  dport: number;
-  seq: number;
-  ack: number;
-  /** TCP_* flag bits from dissectors/types.ts; bit 8 is NS. */
-  flags: number;
-  window: number;
-  urgent?: number;
-  /** Raw option bytes; padded with zeros (EOL) to a multiple of 4. */
-  options?: Uint8Array;
-  payload?: Uint8Array;
-}
+/** A TCP segment to write: what emitTcp writes. */
+export type TcpSpec = TcpSegment;
 
 function isV6(ip: IpSpec): ip is Ipv6Spec {
   return ip.version === 6;
