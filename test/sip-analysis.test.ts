@@ -13,28 +13,14 @@ import { dirname, join } from 'node:path';
 import { parseSipMessage } from '../dissectors/sip.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import type { DscpAuditReport, FlowAudit } from '../src/dscp/audit.js';
-import { SipAnalyzer, type SipAnalysisParams, type SipAnalysisReport } from '../src/sip/analyzer.js';
-import type { CallRecord } from '../src/sip/dialogs.js';
+import type { SipAnalysisReport } from '../src/sip/analyzer.js';
 import type { SipEvent } from '../src/sip/sip-event.js';
 import { TransactionTracker } from '../src/sip/transactions.js';
-import { Dialog, DSCP_CS3, MS, S, SipCapture, epochAt, type SipHost } from './sip-patterns.js';
-import { CORPUS, REPO, decodeAll, needsCorpus, runCli, sleep, tshark } from './helpers.js';
+import { Dialog, DSCP_CS3, MS, S, SipCapture, analyzeSip, callOf, epochAt, type SipHost } from './sip-patterns.js';
+import { CORPUS, REPO, needsCorpus, runCli, sleep, tshark } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-sip-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-
-async function analyze(file: string, params: Partial<SipAnalysisParams> = {}): Promise<SipAnalysisReport> {
-  const a = new SipAnalyzer(params);
-  const { records, facts } = await decodeAll(file);
-  for (const r of records) a.add(r);
-  return a.report(facts.lastTs);
-}
-
-function call(r: SipAnalysisReport, callId: string): CallRecord {
-  const c = r.calls.calls.find((x) => x.callId === callId);
-  assert.ok(c, `call ${callId}`);
-  return c;
-}
 
 // ---------------------------------------------------------------- calls
 
@@ -88,11 +74,11 @@ function callsCapture(): string {
 }
 
 test('calls: answered, busy, cancelled and a retransmitted INVITE, to the microsecond', async () => {
-  const r = await analyze(callsCapture());
+  const r = await analyzeSip(callsCapture());
   assert.equal(r.calls.total, 4);
   assert.deepEqual(r.calls.byState, { trying: 0, ringing: 0, answered: 0, completed: 2, cancelled: 1, failed: 1, timeout: 0 });
 
-  const c1 = call(r, 'answered@test');
+  const c1 = callOf(r, 'answered@test');
   assert.equal(c1.state, 'completed');
   assert.equal(c1.code, 200);
   assert.equal(c1.setupMs, 2250.333);
@@ -113,14 +99,14 @@ test('calls: answered, busy, cancelled and a retransmitted INVITE, to the micros
     ['callee', '10.1.0.2:5060', '10.1.0.2', 30000, 'PCMA,telephone-event'],
   ]);
 
-  const c2 = call(r, 'busy@test');
+  const c2 = callOf(r, 'busy@test');
   assert.deepEqual([c2.state, c2.code, c2.setupMs, c2.durationMs, c2.messages], ['failed', 486, null, null, 4]);
   assert.deepEqual(c2.dscp, { [DSCP_CS3]: 4 });
 
-  const c3 = call(r, 'cancel@test');
+  const c3 = callOf(r, 'cancel@test');
   assert.deepEqual([c3.state, c3.code, c3.setupMs, c3.pddMs, c3.ringMs, c3.messages], ['cancelled', 487, null, 100, 1900, 6]);
 
-  const c4 = call(r, 'retrans@test');
+  const c4 = callOf(r, 'retrans@test');
   assert.deepEqual([c4.state, c4.code, c4.setupMs, c4.durationMs, c4.byeFrom, c4.messages, c4.retransmissions], ['completed', 200, 4000, 2000, 'callee', 9, 3]);
 
   const t = r.transactions;
@@ -153,11 +139,11 @@ test('transactions: a repeated response is a retransmission; a stray response is
   other.respond(600 * MS, { method: 'OPTIONS', branch: 'z9hG4bKnever', seq: 1, from: A, to: B, fromAddr: other.caller, toAddr: other.callee }, 200);
   const file = join(dir, 'resp-retrans.pcap');
   cap.write(file);
-  return analyze(file).then((r) => {
+  return analyzeSip(file).then((r) => {
     assert.equal(r.transactions.responseRetransmissions, 1);
     assert.equal(r.transactions.strayResponses, 1);
-    assert.equal(call(r, 'rr@test').setupMs, 5);
-    assert.equal(call(r, 'rr@test').retransmissions, 1);
+    assert.equal(callOf(r, 'rr@test').setupMs, 5);
+    assert.equal(callOf(r, 'rr@test').retransmissions, 1);
   });
 });
 
@@ -194,7 +180,7 @@ function keepaliveCapture(): string {
 }
 
 test('keepalives: a responder silent for 10 s, a 503, and a transaction timeout (default 32 s)', async () => {
-  const r = await analyze(keepaliveCapture());
+  const r = await analyzeSip(keepaliveCapture());
   const [ab, cb] = r.keepalives;
   assert.equal(r.keepalives.length, 2);
   assert.deepEqual([ab.requester, ab.responder], ['10.2.0.1:5060', '10.2.0.2:5060']);
@@ -220,12 +206,12 @@ test('keepalives: a responder silent for 10 s, a 503, and a transaction timeout 
   assert.deepEqual(t.retransmissionsByMethod, { INVITE: 6 });
   // The capture ends at 39.5015 s: pings 10..19 (limits from 42.5 s) and the MESSAGE (62 s) are unanswered, not timed out.
   assert.equal(t.unansweredAtEnd, 11);
-  assert.equal(call(r, 'lost@test').state, 'timeout');
+  assert.equal(callOf(r, 'lost@test').state, 'timeout');
   assert.equal(r.calls.total, 1);
 });
 
 test('keepalives: with a 4 s limit the silent pings time out', async () => {
-  const r = await analyze(join(dir, 'keepalive.pcap'), { transactionTimeoutMs: 4000 });
+  const r = await analyzeSip(join(dir, 'keepalive.pcap'), { transactionTimeoutMs: 4000 });
   const ab = r.keepalives[0];
   assert.deepEqual([ab.answered, ab.timeouts, ab.unanswered, ab.longestGapMs], [30, 10, 0, 11000]);
   assert.equal(r.transactions.timeouts, 12);
@@ -242,7 +228,7 @@ test('keepalives: pings unanswered to the end of the capture make the trailing g
   }
   const file = join(dir, 'trail.pcap');
   cap.write(file);
-  const k = (await analyze(file)).keepalives[0];
+  const k = (await analyzeSip(file)).keepalives[0];
   // Last answer at 2.001 s, capture ends with the unanswered ping at 5 s.
   // Pings at 3 and 4 s were followed by later ones (given up); the one at 5 s is open at the end.
   assert.deepEqual([k.answered, k.givenUp, k.unanswered, k.longestGapMs], [3, 2, 1, 2999]);
@@ -321,7 +307,7 @@ test('transactions: an ended one is kept 64*T1 for its retransmissions, then dro
 });
 
 test('tables stay bounded: evicted calls keep their state in the totals', async () => {
-  const r = await analyze(join(dir, 'calls.pcap'), { maxCalls: 2, maxTransactions: 3 });
+  const r = await analyzeSip(join(dir, 'calls.pcap'), { maxCalls: 2, maxTransactions: 3 });
   assert.equal(r.calls.calls.length, 2);
   assert.equal(r.calls.evicted, 2);
   assert.equal(r.calls.total, 4);
@@ -345,11 +331,11 @@ test('demo: the six calls of demo.md, and the proxy whose pings stop being answe
     'ed5fd7a3ff2d6770@10.30.0.106': 'completed 200',
     '04f4c37a4358d43b@10.30.0.103': 'completed 200',
   });
-  const c1 = call(r, 'e67727cd50b02111@10.30.0.101');
+  const c1 = callOf(r, 'e67727cd50b02111@10.30.0.101');
   assert.deepEqual([c1.setupMs, c1.durationMs, c1.messages, c1.hosts.length, c1.byeFrom], [2000, 5000, 14, 3, 'caller']);
-  assert.equal(call(r, '64d2f5e2afaefa72@10.30.0.102').byeFrom, 'callee');
+  assert.equal(callOf(r, '64d2f5e2afaefa72@10.30.0.102').byeFrom, 'callee');
   // Call 5's INVITE is split over two TCP segments: it counts from the segment that completes it, 100 µs later.
-  assert.equal(call(r, 'ed5fd7a3ff2d6770@10.30.0.106').setupMs, 999.9);
+  assert.equal(callOf(r, 'ed5fd7a3ff2d6770@10.30.0.106').setupMs, 999.9);
   const x = r.keepalives.find((k) => k.requester === '10.20.0.10:5060' && k.responder === '10.20.0.20:5060');
   assert.ok(x);
   assert.deepEqual([x.requests, x.answered, x.givenUp, x.unanswered, x.timeouts, x.unhealthy], [12, 9, 2, 1, 0, true]);

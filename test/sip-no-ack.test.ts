@@ -11,26 +11,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SipAnalyzer, type SipAnalysisParams, type SipAnalysisReport } from '../src/sip/analyzer.js';
-import type { CallRecord } from '../src/sip/dialogs.js';
-import { Dialog, MS, S, SipCapture, type SipHost } from './sip-patterns.js';
+import { SipAnalyzer, type SipAnalysisReport } from '../src/sip/analyzer.js';
+import { Dialog, MS, S, SipCapture, analyzeSip, callOf, type SipHost } from './sip-patterns.js';
 import { decodeAll, hasTshark, runCli, sleep, tshark } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-noack-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-
-async function analyze(file: string, params: Partial<SipAnalysisParams> = {}): Promise<SipAnalysisReport> {
-  const a = new SipAnalyzer(params);
-  const { records, facts } = await decodeAll(file);
-  for (const r of records) a.add(r);
-  return a.report(facts.lastTs);
-}
-
-function call(r: SipAnalysisReport, callId: string): CallRecord {
-  const c = r.calls.calls.find((x) => x.callId === callId);
-  assert.ok(c, `call ${callId}`);
-  return c;
-}
 
 const A: SipHost = { ip: '10.2.0.1', port: 5060 };
 const B: SipHost = { ip: '10.2.0.2', port: 5060 };
@@ -71,18 +57,18 @@ function capture(): string {
 const FILE = capture();
 
 test('an ACKed 2xx: ackMs, no flag; a lost ACK flagged at the end of capture, a stale one after the 32 s wait', async () => {
-  const r = await analyze(FILE);
-  const acked = call(r, 'acked@noack');
+  const r = await analyzeSip(FILE);
+  const acked = callOf(r, 'acked@noack');
   assert.equal(acked.ackMs, 12);
   assert.equal(acked.noAck, null);
 
-  const lost = call(r, 'lost-ack@noack');
+  const lost = callOf(r, 'lost-ack@noack');
   assert.equal(lost.state, 'completed', 'the BYE still completes it, as the caller sees it');
   assert.equal(lost.ackMs, null);
   // Answered at 2 s, capture over at 60.001 s: past the wait.
   assert.deepEqual(lost.noAck, { decided: 'after-wait', waitedMs: 32_000, answerRetransmissions: 3 });
 
-  const stale = call(r, 'stale@noack');
+  const stale = callOf(r, 'stale@noack');
   assert.equal(stale.state, 'answered');
   assert.deepEqual(stale.noAck, { decided: 'after-wait', waitedMs: 32_000, answerRetransmissions: 0 });
   assert.deepEqual(r.calls.notAcked, { afterWait: 2, atEndOfCapture: 0 });
@@ -90,10 +76,10 @@ test('an ACKed 2xx: ackMs, no flag; a lost ACK flagged at the end of capture, a 
 
 test('a capture that ends inside the wait: the flag says so, with the time it waited', async () => {
   // With a 60 s wait, both unACKed answers are still inside it when the capture ends at 60.001 s.
-  const r = await analyze(FILE, { transactionTimeoutMs: 60_000 });
-  assert.deepEqual(call(r, 'lost-ack@noack').noAck, { decided: 'end-of-capture', waitedMs: 58_001, answerRetransmissions: 3 });
-  assert.deepEqual(call(r, 'stale@noack').noAck, { decided: 'end-of-capture', waitedMs: 44_951, answerRetransmissions: 0 });
-  assert.equal(call(r, 'acked@noack').noAck, null);
+  const r = await analyzeSip(FILE, { transactionTimeoutMs: 60_000 });
+  assert.deepEqual(callOf(r, 'lost-ack@noack').noAck, { decided: 'end-of-capture', waitedMs: 58_001, answerRetransmissions: 3 });
+  assert.deepEqual(callOf(r, 'stale@noack').noAck, { decided: 'end-of-capture', waitedMs: 44_951, answerRetransmissions: 0 });
+  assert.equal(callOf(r, 'acked@noack').noAck, null);
   assert.deepEqual(r.calls.notAcked, { afterWait: 0, atEndOfCapture: 2 });
 });
 
@@ -225,7 +211,7 @@ test('sipp on loopback: a UAC that never ACKs; the UAS resends its 200 OK as tsh
     td.kill('SIGINT');
     await exited(td, 3000);
   }
-  const r = await analyze(file);
+  const r = await analyzeSip(file);
   assert.equal(r.calls.total, 1);
   const c = r.calls.calls[0];
   assert.equal(c.state, 'completed');
@@ -239,6 +225,6 @@ test('sipp on loopback: a UAC that never ACKs; the UAS resends its 200 OK as tsh
   assert.ok(c.noAck.answerRetransmissions >= 2, `resent ${c.noAck.answerRetransmissions} times in 3 s (T1 doubling from 500 ms)`);
   assert.ok(c.noAck.waitedMs > 3000 && c.noAck.waitedMs < 10_000, `waited ${c.noAck.waitedMs}`);
   // With the wait shortened below the 3 s the caller took to hang up, the wait decides it.
-  const short = await analyze(file, { transactionTimeoutMs: 2000 });
+  const short = await analyzeSip(file, { transactionTimeoutMs: 2000 });
   assert.deepEqual(short.calls.calls[0].noAck?.decided, 'after-wait');
 });

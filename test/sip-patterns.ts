@@ -7,6 +7,10 @@ import type { SdpSpec, SipNameAddr } from '../src/writer/frame-builder.js';
 import { buildUdpFrame, parseIpv4, sipBytes, sipRequest, sipResponse } from '../src/writer/frame-builder.js';
 import { PcapWriter } from '../src/writer/pcap-writer.js';
 import { T0_US } from './heartbeat-patterns.js';
+import assert from 'node:assert/strict';
+import { SipAnalyzer, type SipAnalysisParams, type SipAnalysisReport } from '../src/sip/analyzer.js';
+import type { CallRecord } from '../src/sip/dialogs.js';
+import { decodeAll } from './helpers.js';
 
 export { T0_US };
 export const MS = 1000;
@@ -136,4 +140,19 @@ export interface Req {
   to: SipHost;
   fromAddr: SipNameAddr;
   toAddr: SipNameAddr;
+}
+
+/** Run a capture's records through a SIP analyzer of its own, reported at the capture's last packet. */
+export async function analyzeSip(file: string, params: Partial<SipAnalysisParams> = {}): Promise<SipAnalysisReport> {
+  const a = new SipAnalyzer(params);
+  const { records, facts } = await decodeAll(file);
+  for (const r of records) a.add(r);
+  return a.report(facts.lastTs);
+}
+
+/** The report's call with this Call-ID; fails the test when there is none. */
+export function callOf(r: SipAnalysisReport, callId: string): CallRecord {
+  const c = r.calls.calls.find((x) => x.callId === callId);
+  assert.ok(c, `call ${callId}`);
+  return c;
 }
