@@ -8,6 +8,7 @@ import type { ClusterReport } from '../cluster/analyzer.js';
 import type { DirectionFacts, LinkState, MeshLink, MeshReport } from '../cluster/mesh.js';
 import type { HealthCheck } from '../cluster/health-checks.js';
 import { table } from './table.js';
+import { plural, signedOffset as rel } from './words.js';
 
 /** Links listed when up (every link not up is listed); the JSON has all. */
 const MAX_UP_ROWS = 40;
@@ -16,16 +17,6 @@ const MAX_MATRIX_NODES = 24;
 const MAX_EVENT_ROWS = 200;
 
 const CELL: Readonly<Record<LinkState, string>> = { up: 'U', reset: 'R', closed: 'C', missing: '-' };
-
-function rel(t: number | null, origin: number): string {
-  if (t === null) return '-';
-  const d = t - origin;
-  return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(3)}`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 /** "CS3" or "CS0×3 CS3×11": the markings of one direction, most used first. */
 export function markingText(dscp: Record<number, number>): string {

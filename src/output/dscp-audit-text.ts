@@ -6,12 +6,9 @@ import { phbName } from '../../dissectors/dscp.js';
 import { observedByPackets, type DscpAuditReport, type FlowAudit } from '../dscp/audit.js';
 import { sanitize } from './sanitize.js';
 import { table } from './table.js';
+import { plural } from './words.js';
 
 const MAX_OK_ROWS = 30;
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 function names(values: number[]): string {
   return values.map(phbName).join('/');

@@ -7,6 +7,7 @@ import { stalledText } from '../live/live-events.js';
 import { endpoint } from '../pipeline/flow-key.js';
 import { table } from './table.js';
 import { isoTime } from '../common/time-format.js';
+import { signedOffset } from './words.js';
 
 /** Timeline lines printed; the rest are in --json. */
 const MAX_TIMELINE = 500;
@@ -14,8 +15,7 @@ const MAX_TIMELINE = 500;
 const ms = (v: number): string => v.toFixed(1);
 
 function rel(t: number, origin: number): string {
-  const d = t - origin;
-  return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(6)}`;
+  return signedOffset(t, origin, 6);
 }
 
 

@@ -6,19 +6,10 @@
 import type { MulticastGroup, MulticastReport } from '../cluster/multicast.js';
 import { markingText } from './cluster-text.js';
 import { table } from './table.js';
+import { plural, signedOffset as rel } from './words.js';
 
 const MAX_GROUPS = 100;
 const MAX_CHANGES_SHOWN = 12;
-
-function rel(t: number | null, origin: number): string {
-  if (t === null) return '-';
-  const d = t - origin;
-  return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(3)}`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 function groupText(g: MulticastGroup, origin: number): string {
   const out = [`  ${g.group}: ${plural(g.members.length, 'member')} at the end${g.members.length ? ` (${g.members.join(', ')})` : ''}; ${plural(g.joins, 'join')}, ${plural(g.leaves, 'leave')}, ${plural(g.streams.length, 'stream')}`];

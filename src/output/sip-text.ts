@@ -14,10 +14,7 @@ import { sanitize } from './sanitize.js';
 import { table } from './table.js';
 import type { CallMedia } from '../media/analyzer.js';
 import { formatTime, utcClock } from '../common/time-format.js';
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
+import { plural } from './words.js';
 
 /** Milliseconds: microseconds shown below 10 ms, where they matter (loopback, LAN). */
 function ms(v: number): string {

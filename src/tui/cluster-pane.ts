@@ -10,10 +10,7 @@ import { clockMs } from '../common/time-format.js';
 import { sanitize } from '../output/sanitize.js';
 import { fitColumns, heading, headerSegs, row, rowSegs, widest, type Cell, type Column, type PaneLine } from './pane.js';
 import type { PaneContent } from './pane.js';
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
+import { plural } from '../output/words.js';
 
 function linkLines(links: MeshLinkRow[], width: number): PaneLine[] {
   const group = 'links';
