@@ -30,21 +30,34 @@ export function igmpMessage(type: typeof IGMP_V1_REPORT | typeof IGMP_V2_REPORT 
   return b;
 }
 
+/**
+ * A report's buffer with its group records written after `headerLen` bytes
+ * (IGMPv3 and MLDv2 lay them out alike: type, aux length, source count,
+ * group, sources; only the address size differs). The caller fills the header.
+ */
+function groupRecords(headerLen: number, recordHeaderLen: number, records: GroupRecordSpec[], parse: (text: string) => Uint8Array): Uint8Array {
+  const rows = records.map((r) => ({ type: r.type, group: parse(r.group), sources: (r.sources ?? []).map(parse) }));
+  const size = rows.reduce((n, r) => n + recordHeaderLen + r.sources.reduce((m, a) => m + a.length, 0), headerLen);
+  const b = new Uint8Array(size);
+  let p = headerLen;
+  for (const r of rows) {
+    b[p] = r.type;
+    writeU16(b, p + 2, r.sources.length);
+    b.set(r.group, p + 4);
+    p += recordHeaderLen;
+    for (const a of r.sources) {
+      b.set(a, p);
+      p += a.length;
+    }
+  }
+  return b;
+}
+
 /** An IGMPv3 report with these group records, checksummed. */
 export function igmpV3Report(records: GroupRecordSpec[]): Uint8Array {
-  const size = IGMP_HEADER_LEN + records.reduce((n, r) => n + IGMP_RECORD_HEADER_LEN + 4 * (r.sources?.length ?? 0), 0);
-  const b = new Uint8Array(size);
+  const b = groupRecords(IGMP_HEADER_LEN, IGMP_RECORD_HEADER_LEN, records, parseIpv4);
   b[IGMP_FIELD.TYPE] = IGMP_V3_REPORT;
   writeU16(b, IGMP_FIELD.V3_REPORT_RECORDS, records.length);
-  let p = IGMP_HEADER_LEN;
-  for (const r of records) {
-    const src = r.sources ?? [];
-    b[p] = r.type;
-    writeU16(b, p + 2, src.length);
-    b.set(parseIpv4(r.group), p + 4);
-    src.forEach((s, k) => b.set(parseIpv4(s), p + IGMP_RECORD_HEADER_LEN + 4 * k));
-    p += IGMP_RECORD_HEADER_LEN + 4 * src.length;
-  }
   writeU16(b, IGMP_FIELD.CHECKSUM, internetChecksum(b));
   return b;
 }
@@ -64,19 +77,9 @@ export function mldV1Message(type: typeof MLD_V1_REPORT | typeof MLD_V1_DONE, gr
 
 /** An MLDv2 report with these group records, checksum left for mldFrame. */
 export function mldV2Report(records: GroupRecordSpec[]): Uint8Array {
-  const size = MLD_V2_REPORT_HEADER_LEN + records.reduce((n, r) => n + MLD_RECORD_HEADER_LEN + 16 * (r.sources?.length ?? 0), 0);
-  const b = new Uint8Array(size);
+  const b = groupRecords(MLD_V2_REPORT_HEADER_LEN, MLD_RECORD_HEADER_LEN, records, parseIpv6);
   b[MLD_FIELD.TYPE] = MLD_V2_REPORT;
   writeU16(b, MLD_FIELD.V2_REPORT_RECORDS, records.length);
-  let p = MLD_V2_REPORT_HEADER_LEN;
-  for (const r of records) {
-    const src = r.sources ?? [];
-    b[p] = r.type;
-    writeU16(b, p + 2, src.length);
-    b.set(parseIpv6(r.group), p + 4);
-    src.forEach((s, k) => b.set(parseIpv6(s), p + MLD_RECORD_HEADER_LEN + 16 * k));
-    p += MLD_RECORD_HEADER_LEN + 16 * src.length;
-  }
   return b;
 }
 
