@@ -7,6 +7,7 @@ import type { CaptureSummary } from '../analysis/analyze.js';
 import type { StreamReport } from '../heartbeat/detector.js';
 import type { ResetLink } from '../heartbeat/events.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
+import type { HealthCheck } from '../cluster/health-checks.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -243,22 +244,7 @@ export interface PbMeshLink {
   dscpBToA: Record<string, number>;
 }
 
-export interface PbHealthCheck {
-  checker: string;
-  target: string;
-  port: number;
-  probes: number;
-  failed: number;
-  refused: number;
-  unanswered: number;
-  intervalS?: number;
-  first: number;
-  last: number;
-  firstFailure?: number;
-  lastFailure?: number;
-  failingSince?: number;
-  dscp: Record<string, number>;
-}
+export type PbHealthCheck = NullToOptional<HealthCheck>;
 
 export interface PbMulticastGroup {
   group: string;

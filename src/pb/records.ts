@@ -161,11 +161,8 @@ export function serviceLinkMessage(s: ServiceLink): PbMeshLink {
 }
 
 export function healthCheckMessage(h: HealthCheck): PbHealthCheck {
-  return {
-    checker: h.checker, target: h.target, port: h.port, probes: h.probes, failed: h.failed, refused: h.refused, unanswered: h.unanswered,
-    intervalS: opt(h.intervalS), first: h.first, last: h.last, firstFailure: opt(h.firstFailure), lastFailure: opt(h.lastFailure),
-    failingSince: opt(h.failingSince), dscp: h.dscp,
-  };
+  const { intervalS, firstFailure, lastFailure, failingSince, ...rest } = h;
+  return { ...rest, intervalS: opt(intervalS), firstFailure: opt(firstFailure), lastFailure: opt(lastFailure), failingSince: opt(failingSince) };
 }
 
 export function multicastGroupMessage(g: MulticastGroup): PbMulticastGroup {
