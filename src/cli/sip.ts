@@ -3,7 +3,7 @@
 // the pipeline over the capture.
 
 import type { Command } from 'commander';
-import type { RecordConsumer } from '../pipeline/pipeline.js';
+import type { PipelineConsumer } from '../pipeline/pipeline.js';
 import { CaptureError, type CaptureFacts } from '../sources/types.js';
 import { SipAnalyzer } from '../sip/analyzer.js';
 import { CallFlowCollector } from '../sip/call-flow.js';
@@ -36,7 +36,7 @@ interface SaveFlags extends DecodeFlags {
 }
 
 /** One pass over a capture with the command's decode flags. */
-function pass(file: string, consumers: RecordConsumer[], flags: DecodeFlags): Promise<{ facts: CaptureFacts; error: string | null }> {
+function pass(file: string, consumers: PipelineConsumer[], flags: DecodeFlags): Promise<{ facts: CaptureFacts; error: string | null }> {
   return readPass(file, consumers, pipelineOptions(flags));
 }
 
@@ -67,7 +67,7 @@ export function addSipCommand(program: Command): void {
   calls.action(async (file: string, flags: CallsFlags) => {
     const analyzer = new SipAnalyzer(sipTimeout(flags.timeout, '--timeout'));
     const media = new MediaAnalyzer(mediaParams(flags));
-    const { facts, error } = await pass(file, [analyzer.add, media.add], flags);
+    const { facts, error } = await pass(file, [analyzer, media], flags);
     const report = analyzer.report(facts.lastTs);
     const byCall = new Map(media.report().calls.map((c) => [c.callId, c]));
     const out = new StdoutWriter();
@@ -87,7 +87,7 @@ export function addSipCommand(program: Command): void {
   for (const o of decodeOptions()) registrations.addOption(o);
   registrations.action(async (file: string, flags: CallsFlags) => {
     const analyzer = new SipAnalyzer(sipTimeout(flags.timeout, '--timeout'));
-    const { facts, error } = await pass(file, [analyzer.add], flags);
+    const { facts, error } = await pass(file, [analyzer], flags);
     const report = analyzer.report(facts.lastTs).registrations;
     const out = new StdoutWriter();
     out.line(flags.json ? jsonText({ schemaVersion: JSON_SCHEMA_VERSION, file, ...report }, 2) : registrationsText(report, file, utcClock).trimEnd());
