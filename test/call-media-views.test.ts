@@ -148,3 +148,10 @@ test('--fail-on names a call by its Call-ID escaped', async () => {
   assert.deepEqual(sipCallsFindings('x.pcap', evilOnly, ['mos'], { mos: 4.3, rtpLossPercent: 1 }),
     ['1 call(s) or stream(s) with MOS below 4.3 in x.pcap, the worst call evil-\\x1b[31m@10.60.0.9 at 4.25']);
 });
+
+test('tui and live take --jitter-buffer as sip calls and analyze do, so their MOS can agree', () => {
+  const bad = runCli(['tui', FILE, '--no-ui', '--jitter-buffer', 'soon']);
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, "ucprobe: --jitter-buffer: expected a number from 0 to 10000, got 'soon'\n");
+  assert.equal(runCli(['tui', FILE, '--no-ui', '-q', '--jitter-buffer', '200']).status, 0);
+});
