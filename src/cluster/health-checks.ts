@@ -8,11 +8,13 @@
 // A checker is a source with at least `minProbes` payload-free connections to
 // one service (address and port), one of them at least opened and closed
 // cleanly: a client retrying a refused connection three times is no checker.
-// Bounded: a fixed number of candidate (source, target, port) groups, and of
-// probe flows remembered per group for the audit.
+// Bounded: a fixed number of candidate (source, target, port) groups, kept
+// by number in a flow table of their own (the client->server flow with the
+// client's port 0; its eviction drops a group and counts it), and of probes
+// remembered per group for the audit.
 
-import { BoundedMap } from '../common/bounded-map.js';
 import { flowKeyOf } from '../pipeline/flow-key.js';
+import { FlowSlots, FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
 import type { TcpConnection } from './tcp-connections.js';
 import { compareAddresses } from './addresses.js';
 
@@ -45,8 +47,8 @@ export interface HealthCheckReport {
 }
 
 const MAX_GROUPS = 4096;
-/** Probe flows remembered per checker and target, for the DSCP audit; failure starts kept to find a failing run. */
-const MAX_FLOWS_PER_GROUP = 8192;
+/** Probes remembered per checker and target (both their flows go to the DSCP audit); failure starts kept to find a failing run. */
+const MAX_PROBES_PER_GROUP = 4096;
 const MAX_FAILURES_KEPT = 4096;
 
 interface Group {
@@ -56,31 +58,37 @@ interface Group {
   /** The latest start of a probe that passed. */
   lastPass: number;
   failureStarts: number[];
-  flows: string[];
+  /** The client ports of its probes (each a connection from the checker's port to the target's). */
+  clientPorts: number[];
 }
 
 export class HealthCheckTracker {
-  private readonly groups = new BoundedMap<string, Group>(MAX_GROUPS);
+  private readonly keys = new FlowTable(MAX_GROUPS);
+  private readonly groups = new FlowSlots<Group>(this.keys, () => this.groupsDropped++);
+  private groupsDropped = 0;
 
   constructor(private readonly minProbes: number) {}
 
-  /** A connection handed over by the table; only payload-free ones that began with a SYN are probes. */
-  add(c: TcpConnection): void {
-    if (!c.handshakeSeen || c.toServer.bytes > 0 || c.toClient.bytes > 0) return;
+  /**
+   * A connection handed over by the table; only payload-free ones that began
+   * with a SYN are probes. `clientFlow`: its client->server flow in `flows`.
+   */
+  add(c: TcpConnection, flows: FlowTable, clientFlow: number): void {
+    if (!c.handshakeSeen || c.toServer.bytes > 0 || c.toClient.bytes > 0 || clientFlow === NO_FLOW) return;
     // Held open at the end of the capture: an idle connection, not a probe.
     if (c.end === 'open') return;
     const start = c.synAt ?? c.first;
-    const key = `${c.client} ${c.server} ${c.serverPort}`;
-    let g = this.groups.get(key);
+    const id = this.keys.internFrom(flows, clientFlow, 0, c.serverPort);
+    let g = this.groups.get(id);
     if (g === undefined) {
       g = {
         check: {
           checker: c.client, target: c.server, port: c.serverPort, probes: 0, failed: 0, refused: 0, unanswered: 0, intervalS: null,
           first: start, last: start, firstFailure: null, lastFailure: null, failingSince: null, dscp: {},
         },
-        completed: false, lastPass: -Infinity, failureStarts: [], flows: [],
+        completed: false, lastPass: -Infinity, failureStarts: [], clientPorts: [],
       };
-      this.groups.set(key, g);
+      this.groups.set(id, g);
     }
     const h = g.check;
     h.probes++;
@@ -99,19 +107,25 @@ export class HealthCheckTracker {
       g.completed = true;
       g.lastPass = Math.max(g.lastPass, start);
     }
-    if (g.flows.length < MAX_FLOWS_PER_GROUP) g.flows.push(c.key, flowKeyOf(c.server, c.serverPort, c.client, c.clientPort));
+    if (g.clientPorts.length < MAX_PROBES_PER_GROUP) g.clientPorts.push(c.clientPort);
   }
 
   private checkers(): Group[] {
     const out: Group[] = [];
-    for (const g of this.groups.values()) if (g.completed && g.check.probes >= this.minProbes) out.push(g);
+    for (const id of this.groups.ids()) {
+      const g = this.groups.get(id)!;
+      if (g.completed && g.check.probes >= this.minProbes) out.push(g);
+    }
     return out;
   }
 
-  /** Both directions of every probe of every checker: what the DSCP audit leaves to the health-check rules. */
+  /** Both directions of every probe of every checker, by name: what the DSCP audit leaves to the health-check rules. */
   probeFlows(): Set<string> {
     const s = new Set<string>();
-    for (const g of this.checkers()) for (const f of g.flows) s.add(f);
+    for (const g of this.checkers()) {
+      const h = g.check;
+      for (const port of g.clientPorts) s.add(flowKeyOf(h.checker, port, h.target, h.port)).add(flowKeyOf(h.target, h.port, h.checker, port));
+    }
     return s;
   }
 
@@ -123,6 +137,6 @@ export class HealthCheckTracker {
       return { ...h, intervalS: h.probes > 1 ? (h.last - h.first) / (h.probes - 1) : null, failingSince: since, dscp: { ...h.dscp } };
     });
     checks.sort((a, b) => compareAddresses(a.checker, b.checker) || compareAddresses(a.target, b.target) || a.port - b.port);
-    return { minProbes: this.minProbes, checks, groupsDropped: this.groups.evicted };
+    return { minProbes: this.minProbes, checks, groupsDropped: this.groupsDropped };
   }
 }

@@ -62,6 +62,9 @@ export class Pipeline implements FrameSink {
   /** The rest: the lane, and the records of what is not in it. */
   private readonly laneConsumers: BatchConsumer[];
   private readonly batch: UdpBatch;
+  /** By flow id: the serial of the last lane batch that took an entry of it; the batch being filled is `batchSerial`. */
+  private readonly inBatch: Uint32Array;
+  private batchSerial = 1;
   private readonly fields = newIpUdpFields();
 
   constructor(consumers: readonly PipelineConsumer[], opts: Partial<PipelineOptions> = {}) {
@@ -72,6 +75,11 @@ export class Pipeline implements FrameSink {
     this.flows = new FlowTable(opts.maxFlows);
     this.stats = { frames: 0, errors: 0, fragmentsReassembled: 0, tcpGapBytes: 0, sipGarbageBytes: 0, flows: this.flows.stats };
     this.batch = new UdpBatch(this.flows);
+    this.inBatch = new Uint32Array(this.flows.capacity);
+    // First among the table's listeners: the lane's entries of a flow reach the analyzers before they hear it left.
+    this.flows.onEvict((id) => {
+      if (this.inBatch[id] === this.batchSerial && this.batch.length > 0) this.flush();
+    });
     this.classifier = new DatagramClassifier(this.flows, this.opts.heartbeatPorts, this.opts.heartbeatByteOrder);
     for (const c of this.laneConsumers) c.useFlows?.(this.flows);
   }
@@ -139,6 +147,7 @@ export class Pipeline implements FrameSink {
     for (const c of this.laneConsumers) c.addUdpBatch(batch);
     batch.length = 0;
     batch.hbEarlier.clear();
+    this.batchSerial++;
   };
 
   /** A new entry's common columns; returns its index. */
@@ -152,6 +161,7 @@ export class Pipeline implements FrameSink {
     batch.tsSec[i] = tsSec;
     batch.tsNsec[i] = tsNsec;
     batch.flow[i] = flow;
+    this.inBatch[flow] = this.batchSerial;
     batch.tos[i] = tos;
     batch.ipv6[i] = ipv6;
     batch.vlanTagged[i] = vlanTagged;
