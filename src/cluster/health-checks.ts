@@ -58,14 +58,19 @@ interface Group {
   /** The latest start of a probe that passed. */
   lastPass: number;
   failureStarts: number[];
-  /** The client ports of its probes (each a connection from the checker's port to the target's). */
+  /** Packets from checker to target by DSCP value (the check's `dscp`, made when reported). */
+  dscp: Uint32Array;
+  /** The client ports of its probes (each a connection from the checker's port to the target's): the first `probesKept`. */
   clientPorts: number[];
+  probesKept: number;
 }
 
 export class HealthCheckTracker {
   private readonly keys = new FlowTable(MAX_GROUPS);
-  private readonly groups = new FlowSlots<Group>(this.keys, () => this.groupsDropped++);
+  private readonly groups = new FlowSlots<Group>(this.keys, (g) => this.dropped(g));
   private groupsDropped = 0;
+  /** Dropped groups, for new ones: a port scan's one-probe groups then make no garbage each. */
+  private readonly spare: Group[] = [];
 
   constructor(private readonly minProbes: number) {}
 
@@ -81,20 +86,22 @@ export class HealthCheckTracker {
     const id = this.keys.internFrom(flows, clientFlow, 0, c.serverPort);
     let g = this.groups.get(id);
     if (g === undefined) {
-      g = {
+      g = this.spare.pop() ?? {
         check: {
-          checker: c.client, target: c.server, port: c.serverPort, probes: 0, failed: 0, refused: 0, unanswered: 0, intervalS: null,
-          first: start, last: start, firstFailure: null, lastFailure: null, failingSince: null, dscp: {},
+          checker: '', target: '', port: 0, probes: 0, failed: 0, refused: 0, unanswered: 0, intervalS: null,
+          first: 0, last: 0, firstFailure: null, lastFailure: null, failingSince: null, dscp: {},
         },
-        completed: false, lastPass: -Infinity, failureStarts: [], clientPorts: [],
+        completed: false, lastPass: -Infinity, failureStarts: [], dscp: new Uint32Array(64), clientPorts: [], probesKept: 0,
       };
+      newGroup(g, c, start);
       this.groups.set(id, g);
     }
     const h = g.check;
     h.probes++;
     h.first = Math.min(h.first, start);
     h.last = Math.max(h.last, start);
-    for (const [d, n] of Object.entries(c.toServer.dscp)) h.dscp[Number(d)] = (h.dscp[Number(d)] ?? 0) + n;
+    const dscp = c.toServer.dscp;
+    for (const d in dscp) g.dscp[Number(d)] += dscp[d];
     if (c.end === 'refused' || c.end === 'unanswered') {
       h.failed++;
       if (c.end === 'refused') h.refused++;
@@ -107,7 +114,12 @@ export class HealthCheckTracker {
       g.completed = true;
       g.lastPass = Math.max(g.lastPass, start);
     }
-    if (g.clientPorts.length < MAX_PROBES_PER_GROUP) g.clientPorts.push(c.clientPort);
+    if (g.probesKept < MAX_PROBES_PER_GROUP) g.clientPorts[g.probesKept++] = c.clientPort;
+  }
+
+  private dropped(g: Group): void {
+    this.groupsDropped++;
+    this.spare.push(g);
   }
 
   private checkers(): Group[] {
@@ -124,7 +136,10 @@ export class HealthCheckTracker {
     const s = new Set<string>();
     for (const g of this.checkers()) {
       const h = g.check;
-      for (const port of g.clientPorts) s.add(flowKeyOf(h.checker, port, h.target, h.port)).add(flowKeyOf(h.target, h.port, h.checker, port));
+      for (let k = 0; k < g.probesKept; k++) {
+        const port = g.clientPorts[k];
+        s.add(flowKeyOf(h.checker, port, h.target, h.port)).add(flowKeyOf(h.target, h.port, h.checker, port));
+      }
     }
     return s;
   }
@@ -134,9 +149,27 @@ export class HealthCheckTracker {
       const h = g.check;
       let since: number | null = null;
       for (const f of g.failureStarts) if (f > g.lastPass && (since === null || f < since)) since = f;
-      return { ...h, intervalS: h.probes > 1 ? (h.last - h.first) / (h.probes - 1) : null, failingSince: since, dscp: { ...h.dscp } };
+      const dscp: Record<number, number> = {};
+      for (let d = 0; d < g.dscp.length; d++) if (g.dscp[d] > 0) dscp[d] = g.dscp[d];
+      return { ...h, intervalS: h.probes > 1 ? (h.last - h.first) / (h.probes - 1) : null, failingSince: since, dscp };
     });
     checks.sort((a, b) => compareAddresses(a.checker, b.checker) || compareAddresses(a.target, b.target) || a.port - b.port);
     return { minProbes: this.minProbes, checks, groupsDropped: this.groupsDropped };
   }
+}
+
+/** A group's state for its first probe, the checker and target those of connection `c`. */
+function newGroup(g: Group, c: TcpConnection, start: number): void {
+  const h = g.check;
+  h.checker = c.client;
+  h.target = c.server;
+  h.port = c.serverPort;
+  h.probes = h.failed = h.refused = h.unanswered = 0;
+  h.first = h.last = start;
+  h.firstFailure = h.lastFailure = null;
+  g.dscp.fill(0);
+  g.completed = false;
+  g.lastPass = -Infinity;
+  if (g.failureStarts.length !== 0) g.failureStarts.length = 0;
+  g.probesKept = 0;
 }

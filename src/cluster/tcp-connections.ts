@@ -7,7 +7,9 @@
 // A connection is found by the pipeline's flow ids of its two directions.
 // Memory is bounded by the flow table: when it lets either direction go, the
 // connection is handed over as it stands (counted when it had not ended) and
-// forgotten.
+// forgotten. A connection that is so far only its client's SYNs (a scan's
+// probe, a SYN not answered yet) is a few numbers by flow id, made into a
+// TcpConnection when anything else comes or when it is handed over.
 
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type PacketRecord } from '../../dissectors/types.js';
 import { IPPROTO_TCP } from '../../dissectors/frame.js';
@@ -97,6 +99,13 @@ export class TcpConnections {
   private flows: FlowTable | null = null;
   private ownTable = false;
   private packets = 0;
+  /** By flow id, a connection that is so far only SYNs of its client (payload-free, one DSCP value): 1 when held so. */
+  private synOnly = new Uint8Array(0);
+  private synFirst = new Float64Array(0);
+  private synLast = new Float64Array(0);
+  private synCount = new Uint32Array(0);
+  private synDscp = new Uint8Array(0);
+  private synSeen = new Float64Array(0);
   /** Connections handed over before they ended, because the flow table let one of their directions go. */
   evicted = 0;
 
@@ -127,11 +136,22 @@ export class TcpConnections {
     const flags = tcp.flags;
     const syn = (flags & TCP_SYN) !== 0;
     const ack = (flags & TCP_ACK) !== 0;
+    const n = rec.payload?.length ?? 0;
+    const onlySyn = (flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN && n === 0;
     let h = byFlow.get(id);
-    if (h === undefined) {
+    if (h === undefined && this.synOnly[id] === 1) {
+      if (onlySyn && this.synDscp[id] === ip.dscp) {
+        // One more SYN of the client's: still only SYNs.
+        this.synCount[id]++;
+        this.synLast[id] = t;
+        this.synSeen[id] = ++this.packets;
+        return;
+      }
+      h = this.made(id);
+    } else if (h === undefined) {
       // The other direction's connection, if the table holds it.
       const back = flows.reverseOf(id);
-      h = back === NO_FLOW ? undefined : byFlow.get(back);
+      h = back === NO_FLOW ? undefined : byFlow.get(back) ?? (this.synOnly[back] === 1 ? this.made(back) : undefined);
       if (h !== undefined) {
         if (h.clientFlow === NO_FLOW) h.clientFlow = id;
         else h.serverFlow = id;
@@ -146,6 +166,15 @@ export class TcpConnections {
     if (h === undefined) {
       // A stray RST opens nothing.
       if ((flags & TCP_RST) !== 0 && !syn) return;
+      if (onlySyn) {
+        this.synOnly[id] = 1;
+        this.synFirst[id] = t;
+        this.synLast[id] = t;
+        this.synCount[id] = 1;
+        this.synDscp[id] = ip.dscp;
+        this.synSeen[id] = ++this.packets;
+        return;
+      }
       h = this.open(rec, id, t, syn && !ack);
     } else if (h.handed) return;
     h.seen = ++this.packets;
@@ -153,7 +182,6 @@ export class TcpConnections {
     const fromClient = id === h.clientFlow;
     const d = fromClient ? c.toServer : c.toClient;
     d.packets++;
-    const n = rec.payload?.length ?? 0;
     d.bytes += n;
     d.dscp[ip.dscp] = (d.dscp[ip.dscp] ?? 0) + 1;
     c.last = t;
@@ -183,6 +211,7 @@ export class TcpConnections {
 
   /** The connections not handed over yet, as they stand (a live view's; the table keeps them). */
   openConnections(): TcpConnection[] {
+    this.makeAll();
     const out = new Set<TcpConnection>();
     for (const h of this.held()) if (!h.handed) out.add(h.c);
     return [...out];
@@ -190,6 +219,7 @@ export class TcpConnections {
 
   /** Hand over every connection not yet handed over (the end of the capture), oldest first. */
   finish(): void {
+    this.makeAll();
     const open = this.held().filter((h) => !h.handed);
     open.sort((a, b) => a.seen - b.seen);
     for (const h of open) this.handOver(h);
@@ -200,6 +230,46 @@ export class TcpConnections {
     this.flows = flows;
     this.ownTable = own;
     this.byFlow = new FlowSlots<Held>(flows, (h) => this.directionEvicted(h));
+    const n = flows.capacity;
+    this.synOnly = new Uint8Array(n);
+    this.synFirst = new Float64Array(n);
+    this.synLast = new Float64Array(n);
+    this.synCount = new Uint32Array(n);
+    this.synDscp = new Uint8Array(n);
+    this.synSeen = new Float64Array(n);
+    flows.onEvict((id) => {
+      if (this.synOnly[id] === 0) return;
+      this.evicted++;
+      const h = this.made(id);
+      this.handOver(h);
+      this.forgetIds(h);
+    });
+  }
+
+  /** The connection held as SYNs by client flow `id`, made whole and held as any other. */
+  private made(id: number): Held {
+    const flows = this.flows!;
+    const syns = this.synCount[id];
+    const first = this.synFirst[id];
+    const toServer = direction();
+    toServer.packets = syns;
+    toServer.dscp[this.synDscp[id]] = syns;
+    const c: TcpConnection = {
+      client: flows.srcText(id), clientPort: flows.sport(id), server: flows.dstText(id), serverPort: flows.dport(id),
+      handshakeSeen: true, synAt: first, syns, establishedAt: null, first, last: this.synLast[id],
+      toServer, toClient: direction(), resetAt: null, resetBy: null, closedAt: null,
+      crlfPings: 0, crlfPongs: 0, end: 'open',
+    };
+    const h: Held = { c, clientFlow: id, serverFlow: NO_FLOW, handed: false, seen: this.synSeen[id] };
+    this.synOnly[id] = 0;
+    this.byFlow!.set(id, h);
+    return h;
+  }
+
+  /** Every connection held as SYNs, made whole. */
+  private makeAll(): void {
+    const synOnly = this.synOnly;
+    for (let id = 0; id < synOnly.length; id++) if (synOnly[id] === 1) this.made(id);
   }
 
   /** The connections the table holds, each once. */

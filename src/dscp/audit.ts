@@ -103,24 +103,46 @@ class FlowState implements FlowFacts {
   apps = 0;
   /** Whether an RTP packet already looked its SDP media kind up. */
   kindKnown = false;
-  /** Distinct DSCP values and their packet counts, in first-seen order (flows rarely have more than one or two). */
+  /** Distinct DSCP values and their packet counts, in first-seen order (flows rarely have more than one or two): the first `kinds` entries. */
   readonly dscp: number[] = [];
   readonly count: number[] = [];
+  kinds = 0;
   packets = 0;
   ect0 = 0;
   ect1 = 0;
   ce = 0;
+  first: number;
   last: number;
 
   constructor(
     private readonly flows: FlowTable,
-    readonly id: number,
-    readonly transport: PolicyTransport,
-    readonly sport: number,
-    readonly dport: number,
-    readonly first: number,
+    public id: number,
+    public transport: PolicyTransport,
+    public sport: number,
+    public dport: number,
+    ts: number,
   ) {
-    this.last = first;
+    this.first = ts;
+    this.last = ts;
+  }
+
+  /** The state of a new flow, in an object whose flow was judged (a port scan's flows then make no garbage each). */
+  reuse(id: number, transport: PolicyTransport, sport: number, dport: number, ts: number): this {
+    this.id = id;
+    this.transport = transport;
+    this.sport = sport;
+    this.dport = dport;
+    this.first = ts;
+    this.last = ts;
+    this.serverPort = null;
+    this.apps = 0;
+    this.kindKnown = false;
+    this.kinds = 0;
+    this.packets = 0;
+    this.ect0 = 0;
+    this.ect1 = 0;
+    this.ce = 0;
+    return this;
   }
 
   get src(): string {
@@ -152,6 +174,8 @@ export const UNMATCHED_CLASS = 'best-effort';
 const MAX_MEDIA = 16384;
 
 const NO_PROBES: ReadonlySet<string> = new Set();
+/** Judged states kept for reuse: each eviction makes room for a new flow, which the audit may see only after a lane's batch (4,096 datagrams). */
+const MAX_SPARE = 8192;
 
 export class DscpAudit implements BatchConsumer {
   /** "addr:port" -> SDP media kind, learned from the SIP the pipeline decoded. */
@@ -165,6 +189,8 @@ export class DscpAudit implements BatchConsumer {
   private byFlow: FlowSlots<FlowState> | null = null;
   private flowTable: FlowTable | null = null;
   private ownTable = false;
+  /** States of flows judged at their eviction, for new flows of the same table. */
+  private spare: FlowState[] = [];
   private readonly totals: DscpAuditTotals = {
     flows: 0, packets: 0, violation: 0, accepted: 0, unclassified: 0, ok: 0, mixed: 0,
     asymmetricConversations: 0, evicted: 0, notAudited: 0, healthCheckFlows: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
@@ -203,6 +229,7 @@ export class DscpAudit implements BatchConsumer {
     this.flowTable = flows;
     this.ownTable = own;
     this.byFlow = new FlowSlots<FlowState>(flows, (f) => this.evicted(f));
+    this.spare = [];
   }
 
   /** Each entry is a UDP datagram: RTP, a heartbeat or no application. */
@@ -222,7 +249,8 @@ export class DscpAudit implements BatchConsumer {
     const byFlow = this.byFlow!;
     const known = byFlow.get(id);
     if (known !== undefined) return known;
-    const f = new FlowState(flows, id, t, flows.sport(id), flows.dport(id), ts);
+    const spare = this.spare.pop();
+    const f = spare !== undefined ? spare.reuse(id, t, flows.sport(id), flows.dport(id), ts) : new FlowState(flows, id, t, flows.sport(id), flows.dport(id), ts);
     byFlow.set(id, f);
     return f;
   }
@@ -231,11 +259,13 @@ export class DscpAudit implements BatchConsumer {
   private observe(f: FlowState, ts: number, dscp: number, ecn: number, app: AppName | null): void {
     f.packets++;
     f.last = ts;
-    const i = f.dscp.indexOf(dscp);
-    if (i >= 0) f.count[i]++;
+    let i = 0;
+    while (i < f.kinds && f.dscp[i] !== dscp) i++;
+    if (i < f.kinds) f.count[i]++;
     else {
-      f.dscp.push(dscp);
-      f.count.push(1);
+      f.dscp[i] = dscp;
+      f.count[i] = 1;
+      f.kinds = i + 1;
     }
     // RFC 3168 codepoints: 1 = ECT(1), 2 = ECT(0), 3 = CE.
     if (ecn === 2) f.ect0++;
@@ -287,11 +317,11 @@ export class DscpAudit implements BatchConsumer {
         }
       }
       const observed: Record<number, number> = {};
-      f.dscp.forEach((d, k) => (observed[d] = f.count[k]));
+      for (let k = 0; k < f.kinds; k++) observed[f.dscp[k]] = f.count[k];
       flows.push({
         flow: f.key, transport: f.transport, app: appLabel(f.apps), class: j.cls, rule: j.rule,
         expected: j.expected, accepted: j.accepted, observed, packets: f.packets, offPolicy: j.offPolicy,
-        alternative: j.alternative, mixed: f.dscp.length > 1, verdict: j.verdict, ecn: { ect0: f.ect0, ect1: f.ect1, ce: f.ce },
+        alternative: j.alternative, mixed: f.kinds > 1, verdict: j.verdict, ecn: { ect0: f.ect0, ect1: f.ect1, ce: f.ce },
         reverse, asymmetric, first: f.first, last: f.last,
       });
       this.count(totals, f, j);
@@ -325,7 +355,7 @@ export class DscpAudit implements BatchConsumer {
     const accepted = rule ? rule.accept : [];
     let offPolicy = 0;
     let alternative = 0;
-    for (let k = 0; k < f.dscp.length; k++) {
+    for (let k = 0; k < f.kinds; k++) {
       if (expected.includes(f.dscp[k])) continue;
       if (accepted.includes(f.dscp[k])) alternative += f.count[k];
       else offPolicy += f.count[k];
@@ -340,7 +370,7 @@ export class DscpAudit implements BatchConsumer {
     totals.flows++;
     totals.packets += f.packets;
     totals[j.verdict]++;
-    if (f.dscp.length > 1) totals.mixed++;
+    if (f.kinds > 1) totals.mixed++;
     totals.ecn.ect0 += f.ect0;
     totals.ecn.ect1 += f.ect1;
     totals.ecn.ce += f.ce;
@@ -355,6 +385,7 @@ export class DscpAudit implements BatchConsumer {
   /** The flow table let the flow go: judged into the totals now (its id still names it). */
   private evicted(f: FlowState): void {
     this.count(this.totals, f, this.judge(f));
+    if (this.spare.length < MAX_SPARE) this.spare.push(f);
     this.totals.evicted++;
   }
 
@@ -374,7 +405,7 @@ export class DscpAudit implements BatchConsumer {
 /** The DSCP value carrying most of a flow's packets (the lower value on a tie). */
 function dominantDscp(f: FlowState): number {
   let best = 0;
-  for (let k = 1; k < f.dscp.length; k++) {
+  for (let k = 1; k < f.kinds; k++) {
     if (f.count[k] > f.count[best] || (f.count[k] === f.count[best] && f.dscp[k] < f.dscp[best])) best = k;
   }
   return f.dscp[best];

@@ -195,12 +195,26 @@ export class FlowTable {
     return this.infos[id] ?? (this.infos[id] = this.makeInfo(id));
   }
 
+  /** The flow's source and destination address as text, without making its name (IPv4's text is memoized). */
+  srcText(id: number): string {
+    return this.addressText(id * STRIDE, K_SRC);
+  }
+
+  dstText(id: number): string {
+    return this.addressText(id * STRIDE, K_DST);
+  }
+
+  private addressText(o: number, at: number): string {
+    const k = this.keys;
+    return (k[o + K_META] >> 8) === 6 ? ipv6Text(k[o + at], k[o + at + 1], k[o + at + 2], k[o + at + 3]) : ipv4Text(k[o + at + 3]);
+  }
+
   private makeInfo(id: number): FlowInfo {
     const k = this.keys;
     const o = id * STRIDE;
     const version = (k[o + K_META] >> 8) === 6 ? 6 : 4;
-    const src = version === 4 ? ipv4Text(k[o + K_SRC + 3]) : ipv6Text(k[o + K_SRC], k[o + K_SRC + 1], k[o + K_SRC + 2], k[o + K_SRC + 3]);
-    const dst = version === 4 ? ipv4Text(k[o + K_DST + 3]) : ipv6Text(k[o + K_DST], k[o + K_DST + 1], k[o + K_DST + 2], k[o + K_DST + 3]);
+    const src = this.addressText(o, K_SRC);
+    const dst = this.addressText(o, K_DST);
     const ports = k[o + K_PORTS];
     const sport = ports >>> 16;
     const dport = ports & 0xffff;
