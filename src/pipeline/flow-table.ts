@@ -101,7 +101,7 @@ export class FlowTable {
     this.generation = new Uint32Array(capacity);
     this.keys = new Int32Array(capacity * STRIDE);
     let size = 4;
-    while (size < capacity * 2) size *= 2;
+    while (size < capacity * 4) size *= 2;
     this.index = new Int32Array(size);
     this.mask = size - 1;
     this.slotOf = new Int32Array(capacity);
