@@ -100,8 +100,12 @@ export class HealthCheckTracker {
     h.probes++;
     h.first = Math.min(h.first, start);
     h.last = Math.max(h.last, start);
+    // By value, not for-in: for-in over an object's integer keys makes their strings each time.
     const dscp = c.toServer.dscp;
-    for (const d in dscp) g.dscp[Number(d)] += dscp[d];
+    for (let d = 0; d < 64; d++) {
+      const n = dscp[d];
+      if (n !== undefined) g.dscp[d] += n;
+    }
     if (c.end === 'refused' || c.end === 'unanswered') {
       h.failed++;
       if (c.end === 'refused') h.refused++;

@@ -239,15 +239,25 @@ export class TcpConnections {
     this.synSeen = new Float64Array(n);
     flows.onEvict((id) => {
       if (this.synOnly[id] === 0) return;
+      // Handed over as it stood, never held: SYNs unanswered.
+      this.synOnly[id] = 0;
       this.evicted++;
-      const h = this.made(id);
-      this.handOver(h);
-      this.forgetIds(h);
+      const c = this.synConnection(id);
+      c.end = 'unanswered';
+      this.ended(c, flows, id);
     });
   }
 
   /** The connection held as SYNs by client flow `id`, made whole and held as any other. */
   private made(id: number): Held {
+    const h: Held = { c: this.synConnection(id), clientFlow: id, serverFlow: NO_FLOW, handed: false, seen: this.synSeen[id] };
+    this.synOnly[id] = 0;
+    this.byFlow!.set(id, h);
+    return h;
+  }
+
+  /** The connection of client flow `id` held as SYNs, as a TcpConnection. */
+  private synConnection(id: number): TcpConnection {
     const flows = this.flows!;
     const syns = this.synCount[id];
     const first = this.synFirst[id];
@@ -260,10 +270,7 @@ export class TcpConnections {
       toServer, toClient: direction(), resetAt: null, resetBy: null, closedAt: null,
       crlfPings: 0, crlfPongs: 0, end: 'open',
     };
-    const h: Held = { c, clientFlow: id, serverFlow: NO_FLOW, handed: false, seen: this.synSeen[id] };
-    this.synOnly[id] = 0;
-    this.byFlow!.set(id, h);
-    return h;
+    return c;
   }
 
   /** Every connection held as SYNs, made whole. */

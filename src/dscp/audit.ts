@@ -174,6 +174,8 @@ export const UNMATCHED_CLASS = 'best-effort';
 const MAX_MEDIA = 16384;
 
 const NO_PROBES: ReadonlySet<string> = new Set();
+/** The accepted alternatives of a flow no rule matched (shared, as a rule's own list is among its flows). */
+const NONE_ACCEPTED: number[] = [];
 /** Judged states kept for reuse: each eviction makes room for a new flow, which the audit may see only after a lane's batch (4,096 datagrams). */
 const MAX_SPARE = 8192;
 
@@ -189,6 +191,7 @@ export class DscpAudit implements BatchConsumer {
   private byFlow: FlowSlots<FlowState> | null = null;
   private flowTable: FlowTable | null = null;
   private ownTable = false;
+  private readonly judged: Judgement = { cls: UNMATCHED_CLASS, rule: null, expected: [], accepted: [], offPolicy: 0, alternative: 0, verdict: 'ok' };
   /** States of flows judged at their eviction, for new flows of the same table. */
   private spare: FlowState[] = [];
   private readonly totals: DscpAuditTotals = {
@@ -343,7 +346,7 @@ export class DscpAudit implements BatchConsumer {
     return udp.concat(tcp);
   }
 
-  /** The verdict of one flow against the policy. */
+  /** The verdict of one flow against the policy, in `judged` (valid until the next judgement: a flow judged at its eviction makes no garbage). */
   private judge(f: FlowState): Judgement {
     // Only the other direction may have carried the handshake (its SYN or SYN-ACK).
     const serverPort = f.serverPort ?? (f.transport === 'tcp' ? this.reverse(f)?.serverPort ?? null : null);
@@ -352,7 +355,7 @@ export class DscpAudit implements BatchConsumer {
     });
     const rule = idx >= 0 ? this.policy.rules[idx] : null;
     const expected = rule ? rule.expect : this.policy.default.expect;
-    const accepted = rule ? rule.accept : [];
+    const accepted = rule ? rule.accept : NONE_ACCEPTED;
     let offPolicy = 0;
     let alternative = 0;
     for (let k = 0; k < f.kinds; k++) {
@@ -363,7 +366,15 @@ export class DscpAudit implements BatchConsumer {
     let verdict: DscpVerdict;
     if (offPolicy > 0) verdict = rule || this.policy.default.enforce ? 'violation' : 'unclassified';
     else verdict = alternative > 0 ? 'accepted' : 'ok';
-    return { cls: rule ? rule.class : UNMATCHED_CLASS, rule: rule ? idx : null, expected, accepted, offPolicy, alternative, verdict };
+    const j = this.judged;
+    j.cls = rule ? rule.class : UNMATCHED_CLASS;
+    j.rule = rule ? idx : null;
+    j.expected = expected;
+    j.accepted = accepted;
+    j.offPolicy = offPolicy;
+    j.alternative = alternative;
+    j.verdict = verdict;
+    return j;
   }
 
   private count(totals: DscpAuditTotals, f: FlowState, j: Judgement): void {
