@@ -45,6 +45,23 @@ test('an id names one flow while it is held: interning again gives it back, neve
   assert.equal(flows.stats.interned - flows.stats.evicted, 2048);
 });
 
+test('an IPv4 flow found by its numbers (the packets\' path) is the flow found by its key words, across evictions', () => {
+  const rnd = new Rng(7);
+  const pool = Array.from({ length: 3000 }, () => randomFlow(rnd));
+  const flows = new FlowTable(1024);
+  const text = (a: number): string => [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
+  for (let step = 0; step < 60_000; step++) {
+    const [proto, src, dst, sport, dport] = pool[rnd.int(0, pool.length - 1)];
+    const id = flows.ipv4(proto, src, dst, sport, dport);
+    // The general path (hash and compare over the probe row) must land on the same slot's id.
+    const plain = { version: 4 as const, src: text(src), dst: text(dst), dscp: 0, ecn: 0, ttl: 64, proto, id: 0, fragment: null };
+    assert.equal(flows.ofHeader(proto, plain, sport, dport), id);
+    const back = flows.reverseOf(id);
+    if (back !== -1) assert.equal(flows.ipv4(proto, dst, src, dport, sport), back);
+  }
+  assert.ok(flows.stats.evicted > 5_000, `evictions counted (${flows.stats.evicted})`);
+});
+
 test('a busy flow keeps its id while one-packet flows stream past (CLOCK second chance)', () => {
   const flows = new FlowTable(64);
   const busy = flows.ipv4(17, 0x0a000001, 0x0a000002, 5000, 5002);
