@@ -13,7 +13,7 @@ import { utcClock } from '../common/time-format.js';
 import { sanitize } from '../output/sanitize.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
 import { decodeOptions, pipelineOptions, type DecodeFlags } from './options.js';
-import { durationMs } from './parse.js';
+import { sipTimeout } from './parse.js';
 import { EXIT_FAIL_ON, UsageError } from '../common/errors.js';
 import { JSON_SCHEMA_VERSION, jsonText } from '../output/json-text.js';
 import { MediaAnalyzer } from '../media/analyzer.js';
@@ -47,13 +47,7 @@ function finish(facts: CaptureFacts, error: string | null): void {
   if (error !== null) throw new CaptureError(error);
 }
 
-/** A transaction timeout flag ("4s", "500ms"; a bare number is ms) as SIP analysis params; none when the flag is absent. */
-export function sipTimeout(text: string | undefined, option: string): { transactionTimeoutMs?: number } {
-  if (text === undefined) return {};
-  const ms = durationMs(text, option);
-  if (ms === 0) throw new UsageError(`${option}: must be more than 0`);
-  return { transactionTimeoutMs: ms };
-}
+export { sipTimeout };
 
 export function addSipCommand(program: Command): void {
   const sip = program.command('sip').description('SIP calls, call flows and registrations: `sip calls <file>`, `sip flow <file> --call-id ID`, `sip registrations <file>`, `sip save <file> --call-id ID -w OUT`');
