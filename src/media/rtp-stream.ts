@@ -68,7 +68,10 @@ export interface RtpStreamIds {
 // The RtpStream object holds what is reported and rarely changes: the
 // stream's names, SDP, gaps, the run counts of its payload types and DSCP.
 
-/** Integer cells of a row; the first 16 are what an in-order packet touches. */
+/**
+ * Integer cells of a row (bytes 0-63: what an in-order packet touches, with
+ * the doubles' bytes 64-151 after them; bytes 168-255: counters of events).
+ */
 const I_FLOW = 0;
 /** The flow id's generation when the row was bound to it (the flow table reuses ids). */
 const I_FLOW_GEN = 1;
@@ -94,41 +97,40 @@ const I_FLAGS = 13;
 /** The current payload type's clock rate (0: unknown). */
 const I_FMT_CLOCK = 14;
 const I_LATE = 15;
-const I_SEQ_ERRORS = 16;
-const I_MARKERS = 17;
-const I_DUPLICATES = 18;
-const I_OUT_OF_ORDER = 19;
-const I_WRAPS = 20;
-const I_GAP_RUNS = 21;
-const I_LONGEST_GAP = 22;
-const I_EVENT_PACKETS = 23;
-const I_EVENT_REPEATS = 24;
-const I_PT_CHANGES = 25;
-const I_TS_BEHIND_FIRST = 26;
-const I_EXT_BASE = 27;
-const I_FIRST_SEQ = 28;
-const I_LAST_EVENT_SEQ = 29;
-const INT_STRIDE = 32;
+const I_SEQ_ERRORS = 42;
+const I_MARKERS = 43;
+const I_DUPLICATES = 44;
+const I_OUT_OF_ORDER = 45;
+const I_WRAPS = 46;
+const I_GAP_RUNS = 47;
+const I_LONGEST_GAP = 48;
+const I_EVENT_PACKETS = 49;
+const I_EVENT_REPEATS = 50;
+const I_PT_CHANGES = 51;
+const I_TS_BEHIND_FIRST = 52;
+const I_EXT_BASE = 53;
+const I_FIRST_SEQ = 54;
+const I_LAST_EVENT_SEQ = 55;
+const INT_STRIDE = 64;
 
-/** Double cells of a row: times (s), and the current payload type's 1 / clock rate. */
-const D_LAST = 0;
-const D_REF_ARRIVAL = 1;
-const D_JITTER_REF_ARRIVAL = 2;
-const D_DELTA_MIN = 3;
-const D_DELTA_MAX = 4;
-const D_DELTA_SUM = 5;
+/** Double cells of a row (after the 16 hot ints): times (s), and the current payload type's 1 / clock rate. */
+const D_LAST = 8;
+const D_REF_ARRIVAL = 9;
+const D_JITTER_REF_ARRIVAL = 10;
+const D_DELTA_MIN = 11;
+const D_DELTA_MAX = 12;
+const D_DELTA_SUM = 13;
 /** Current interarrival jitter J (s), and its max and sum over the packets that count. */
-const D_JITTER = 6;
-const D_JITTER_MAX = 7;
-const D_JITTER_SUM = 8;
+const D_JITTER = 14;
+const D_JITTER_MAX = 15;
+const D_JITTER_SUM = 16;
 /** Fixed jitter buffer: transit (arrival - media time) of the talkspurt's first packet. */
-const D_PLAYOUT_BASE = 9;
-const D_SECONDS_PER_TICK = 10;
-const D_FIRST = 11;
-const D_LAST_EVENT_TS = 12;
-/** 2^31 / the current payload type's clock rate: a transit that moves by more has wrapped (s). */
-const D_WRAP_SECONDS = 13;
-const DOUBLE_STRIDE = 16;
+const D_PLAYOUT_BASE = 17;
+const D_SECONDS_PER_TICK = 18;
+const D_FIRST = 19;
+const D_LAST_EVENT_TS = 20;
+/** A row is 256 bytes: 64 int32 cells, or 32 float64 cells over the same bytes. */
+const DOUBLE_STRIDE = 32;
 
 const FLAG_EVENT = 1;
 const FLAG_COMFORT_NOISE = 2;
@@ -278,8 +280,9 @@ export class RtpStream {
  * pipeline's flow id to the row of the flow's last stream.
  */
 export class RtpStreamTable {
-  ints = new Int32Array(INITIAL_ROWS * INT_STRIDE);
-  doubles = new Float64Array(INITIAL_ROWS * DOUBLE_STRIDE);
+  /** The rows' bytes, as ints and as doubles: a row's hot ints and doubles share cache lines. */
+  ints: Int32Array;
+  doubles: Float64Array;
   /** By row: its stream (undefined while the row is free). */
   private readonly streams: Array<RtpStream | undefined> = [];
   private readonly free: number[] = [];
@@ -287,7 +290,11 @@ export class RtpStreamTable {
   private rowOfFlow = new Int32Array(0);
 
   /** `maxRows`: the analyzer's bound on streams (rows grow to it, no further). */
-  constructor(private readonly jitterBufferS: number, private readonly maxRows: number) {}
+  constructor(private readonly jitterBufferS: number, private readonly maxRows: number) {
+    const bytes = new ArrayBuffer(Math.min(INITIAL_ROWS, maxRows) * INT_STRIDE * 4);
+    this.ints = new Int32Array(bytes);
+    this.doubles = new Float64Array(bytes);
+  }
 
   /** Index flow ids of a table of `capacity` ids. */
   indexFlows(capacity: number): void {
@@ -303,7 +310,6 @@ export class RtpStreamTable {
     const o = slot * INT_STRIDE;
     const d = slot * DOUBLE_STRIDE;
     I.fill(0, o, o + INT_STRIDE);
-    D.fill(0, d, d + DOUBLE_STRIDE);
     I[o + I_FLOW] = -1;
     I[o + I_SSRC] = ids.ssrc | 0;
     I[o + I_LAST_TP] = -1;
@@ -347,12 +353,11 @@ export class RtpStreamTable {
 
   private grow(): void {
     const rows = Math.max(Math.min((this.ints.length / INT_STRIDE) * 2, this.maxRows), this.streams.length + 1);
-    const ints = new Int32Array(rows * INT_STRIDE);
+    const bytes = new ArrayBuffer(rows * INT_STRIDE * 4);
+    const ints = new Int32Array(bytes);
     ints.set(this.ints);
-    const doubles = new Float64Array(rows * DOUBLE_STRIDE);
-    doubles.set(this.doubles);
     this.ints = ints;
-    this.doubles = doubles;
+    this.doubles = new Float64Array(bytes);
   }
 
   /**
@@ -454,11 +459,15 @@ export class RtpStreamTable {
       I[o + I_FLAGS] = flags | FLAG_PLAYOUT_BASE;
       return;
     }
+    // Within the buffer and not ahead of the talkspurt's first: nothing changes (most packets). The
+    // buffer (at most 10 s, --jitter-buffer) is far below a wrap's worth (2^31 / 1 MHz > 2000 s).
     const base = D[d + D_PLAYOUT_BASE];
+    const ahead = transit - base;
+    if (ahead >= 0 && ahead <= this.jitterBufferS) return;
     // Media time wraps with the 32-bit timestamp: rebase when the transit moves by more than a wrap's worth.
-    if (Math.abs(transit - base) > D[d + D_WRAP_SECONDS]) D[d + D_PLAYOUT_BASE] = transit;
-    else if (transit - base > this.jitterBufferS) I[o + I_LATE]++;
-    else if (transit < base) D[d + D_PLAYOUT_BASE] = transit;
+    if (Math.abs(ahead) > 2 ** 31 / clock) D[d + D_PLAYOUT_BASE] = transit;
+    else if (ahead > this.jitterBufferS) I[o + I_LATE]++;
+    else D[d + D_PLAYOUT_BASE] = transit;
   }
 
   /** The TOS byte or the payload type changed at packet index `k` (or this is the first packet). */
@@ -477,7 +486,6 @@ export class RtpStreamTable {
     I[o + I_FMT_CLOCK] = fmt.clockRate;
     I[o + I_FLAGS] = (I[o + I_FLAGS] & ~FLAG_FORMAT) | (fmt.event ? FLAG_EVENT : 0) | (fmt.comfortNoise ? FLAG_COMFORT_NOISE : 0);
     this.doubles[slot * DOUBLE_STRIDE + D_SECONDS_PER_TICK] = fmt.secondsPerTick;
-    this.doubles[slot * DOUBLE_STRIDE + D_WRAP_SECONDS] = 2 ** 31 / fmt.clockRate;
   }
 
   /** The first packet of the stream. */
