@@ -215,7 +215,7 @@ export class MediaAnalyzer implements BatchConsumer {
       ? this.streamOf(this.flows, rec.flow, rtp.ssrc >>> 0)
       : this.stream(flowKey(rec), ip.src, ip.dst, rec.sport, rec.dport, rtp.ssrc);
     this.rows.take(s.slot, one, 0);
-    s.series?.record(rec.tsSec + rec.tsNsec / 1e9, s);
+    this.rows.record(s.slot, one, 0);
   };
 
   addUdpBatch(batch: UdpBatch): void {
@@ -234,7 +234,7 @@ export class MediaAnalyzer implements BatchConsumer {
       let row = rows.rowOf(id, generation[id], ssrcs[i] | 0);
       if (row < 0) row = this.streamOf(flows, id, ssrcs[i]).slot;
       rows.take(row, batch, i);
-      if (withSeries) rows.stream(row).series?.record(batch.tsSec[i] + batch.tsNsec[i] / 1e9, rows.stream(row));
+      if (withSeries) rows.record(row, batch, i);
     }
   }
 

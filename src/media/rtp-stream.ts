@@ -470,6 +470,16 @@ export class RtpStreamTable {
     else D[d + D_PLAYOUT_BASE] = transit;
   }
 
+  /** After take(): the stream's counters into its series, when it has one (packet i of the columns arrived at its time). */
+  record(slot: number, c: RtpColumns, i: number): void {
+    const series = this.streams[slot]!.series;
+    if (series === null) return;
+    const I = this.ints;
+    const o = slot * INT_STRIDE;
+    const expected = I[o + I_EXT_MAX] - I[o + I_EXT_BASE] + 1;
+    series.recordCounts(c.tsSec[i] + c.tsNsec[i] / 1e9, expected, I[o + I_UNIQUE], I[o + I_LATE], this.doubles[slot * DOUBLE_STRIDE + D_JITTER], I[o + I_JITTER_COUNT]);
+  }
+
   /** The TOS byte or the payload type changed at packet index `k` (or this is the first packet). */
   private tpChanged(slot: number, tp: number, prevTp: number, k: number): void {
     const s = this.streams[slot]!;
