@@ -22,6 +22,8 @@ import { flowKeyOf, pairKeyOf, endpoint, type FlowId } from './flow-key.js';
 
 /** Enough for every per-flow table of the analyzers (the largest holds 65,536 heartbeat streams). */
 export const DEFAULT_FLOW_CAPACITY = 65536;
+/** The index's first size: one page, a quarter full at 256 flows. */
+const INITIAL_INDEX_SIZE = 1024;
 /** No flow (not UDP or TCP, or not interned). */
 export const NO_FLOW = -1;
 
@@ -82,9 +84,15 @@ export class FlowTable {
   readonly generation: Uint32Array;
   readonly stats: FlowTableStats;
   private readonly keys: Int32Array;
-  /** Open addressing, linear probing: id + 1 per slot, 0 empty. */
-  private readonly index: Int32Array;
-  private readonly mask: number;
+  /**
+   * Open addressing, linear probing: id + 1 per slot, 0 empty. At most a
+   * quarter full: it grows with the flows held (to 4 x capacity), so the few
+   * hundred flows of a busy link are found in a few pages, not across the
+   * megabyte a full table needs (a packet's lookup missed the cache and TLB).
+   */
+  private index: Int32Array;
+  private mask: number;
+  private readonly maxIndexSize: number;
   /** By id: its slot in `index` (for deletion), its CLOCK reference bit. */
   private readonly slotOf: Int32Array;
   private readonly referenced: Uint8Array;
@@ -102,6 +110,8 @@ export class FlowTable {
     this.keys = new Int32Array(capacity * STRIDE);
     let size = 4;
     while (size < capacity * 4) size *= 2;
+    this.maxIndexSize = size;
+    size = Math.min(size, INITIAL_INDEX_SIZE);
     this.index = new Int32Array(size);
     this.mask = size - 1;
     this.slotOf = new Int32Array(capacity);
@@ -271,11 +281,11 @@ export class FlowTable {
   /** Intern the key in `probe`, which the table does not hold. */
   private add(): number {
     const k = this.probe;
-    const keys = this.keys;
+    const id = this.used < this.capacity ? this.used++ : this.evictOne();
+    if (this.used * 4 > this.index.length) this.grow(id);
     const index = this.index;
     const mask = this.mask;
-    const id = this.used < this.capacity ? this.used++ : this.evictOne();
-    keys.set(k, id * STRIDE);
+    this.keys.set(k, id * STRIDE);
     this.generation[id]++;
     // A new flow earns its second chance by a second packet: a scan's one-packet flows go first.
     this.referenced[id] = 0;
@@ -287,6 +297,23 @@ export class FlowTable {
     index[s] = id + 1;
     this.slotOf[id] = s;
     return id;
+  }
+
+  /** Double the index, placing every id held but `adding` (the id being added, not in it yet) anew. */
+  private grow(adding: number): void {
+    const size = this.index.length * 2;
+    const index = new Int32Array(size);
+    const mask = size - 1;
+    // Ids below `used` all name flows held: an evicted id is given to the next flow at once.
+    for (let id = 0; id < this.used; id++) {
+      if (id === adding) continue;
+      let s = hashAt(this.keys, id * STRIDE) & mask;
+      while (index[s] !== 0) s = (s + 1) & mask;
+      index[s] = id + 1;
+      this.slotOf[id] = s;
+    }
+    this.index = index;
+    this.mask = mask;
   }
 
   /** CLOCK: the first id whose reference bit is clear (clearing those passed) leaves the table. */
