@@ -232,11 +232,6 @@ export class RtpStream {
   get jitterMax(): number { return this.double(D_JITTER_MAX); }
   get jitterSum(): number { return this.double(D_JITTER_SUM); }
 
-  /** The SSRC as an unsigned number. */
-  get ssrc(): number {
-    return this.ids.ssrc >>> 0;
-  }
-
   /** Payload type -> packets. */
   payloadTypeCounts(): Map<number, number> {
     return this.pts.fold(this.packets);
