@@ -7,17 +7,19 @@
 import { buildUdpFrame } from '../../src/writer/frame-builder.js';
 import { PcapWriter } from '../../src/writer/pcap-writer.js';
 
-const SBC = '10.20.0.1';
-const TRUNKS = Array.from({ length: 8 }, (_, i) => `10.40.0.${11 + i}`);
+export const SBC = '10.20.0.1';
+export const TRUNKS = Array.from({ length: 8 }, (_, i) => `10.40.0.${11 + i}`);
 const PHONES = 2000;
 const enc = new TextEncoder();
 
-function sdp(addr: string, port: number, id: number): string {
+/** An audio offer or answer (PCMU, PCMA, telephone-event; 20 ms) on an even `port`. */
+export function sdp(addr: string, port: number, id: number): string {
   return ['v=0', `o=- ${id} ${id} IN IP4 ${addr}`, 's=-', `c=IN IP4 ${addr}`, 't=0 0', `m=audio ${port} RTP/AVP 0 8 101`,
     'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=ptime:20', 'a=sendrecv', ''].join('\r\n');
 }
 
-interface Leg {
+/** One dialog's side: the phone's address and extension, and its unique Call-ID, tags and branch. */
+export interface Leg {
   phone: string;
   ext: number;
   callId: string;
@@ -26,7 +28,7 @@ interface Leg {
   branch: string;
 }
 
-function request(method: string, leg: Leg, cseq: number, branch: string, toTag: boolean, body = ''): string {
+export function request(method: string, leg: Leg, cseq: number, branch: string, toTag: boolean, body = ''): string {
   const head = [
     `${method} sip:8${leg.ext}@${SBC}:5060 SIP/2.0`,
     `Via: SIP/2.0/UDP ${leg.phone}:5060;branch=z9hG4bK${branch};rport`,
@@ -43,7 +45,7 @@ function request(method: string, leg: Leg, cseq: number, branch: string, toTag: 
   return `${head.join('\r\n')}\r\n\r\n${body}`;
 }
 
-function response(code: number, reason: string, method: string, leg: Leg, cseq: number, branch: string, toTag: boolean, body = ''): string {
+export function response(code: number, reason: string, method: string, leg: Leg, cseq: number, branch: string, toTag: boolean, body = ''): string {
   const head = [
     `SIP/2.0 ${code} ${reason}`,
     `Via: SIP/2.0/UDP ${leg.phone}:5060;branch=z9hG4bK${branch};rport=5060;received=${leg.phone}`,
@@ -57,6 +59,12 @@ function response(code: number, reason: string, method: string, leg: Leg, cseq: 
     `Content-Length: ${enc.encode(body).length}`,
   ].filter(Boolean);
   return `${head.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/** The k-th dialog's leg: a phone among 2,000 and a Call-ID, tags and branch no other k shares. */
+export function legOf(k: number): Leg {
+  const phone = `10.30.${Math.floor((k % PHONES) / 200)}.${10 + (k % 200)}`;
+  return { phone, ext: 2000 + (k % PHONES), callId: `${k.toString(36)}-${(k * 2654435761 >>> 0).toString(16)}@${phone}`, fromTag: `f${k.toString(36)}x`, toTag: `t${(k * 40503 >>> 0).toString(36)}`, branch: `b${k.toString(36)}` };
 }
 
 /** Writes `messages` SIP messages (one per datagram) to `path`; returns how many of each method and status. */
@@ -77,8 +85,8 @@ export function writeSipOnlyCapture(path: string, messages: number, startSec = 1
   };
   while (n < messages) {
     const k = id++;
-    const phone = `10.30.${Math.floor((k % PHONES) / 200)}.${10 + (k % 200)}`;
-    const leg: Leg = { phone, ext: 2000 + (k % PHONES), callId: `${k.toString(36)}-${(k * 2654435761 >>> 0).toString(16)}@${phone}`, fromTag: `f${k.toString(36)}x`, toTag: `t${(k * 40503 >>> 0).toString(36)}`, branch: `b${k.toString(36)}` };
+    const leg = legOf(k);
+    const phone = leg.phone;
     if (k % 10 === 9) {
       // An OPTIONS keepalive from the SBC to a trunk and its answer.
       const trunk = TRUNKS[k % TRUNKS.length];
