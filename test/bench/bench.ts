@@ -1,7 +1,8 @@
 // `npm run bench`: packets/s of ucprobe analyze against tshark field
 // extraction, a bare record walk, a fair record walk (each record handed on as
 // a view, as any reader must) and pcap-parser on the same mixed capture,
-// and peak RSS at 1 M and 4 M packets. Writes its captures outside the repo.
+// and peak RSS at 1 M and 4 M packets; then other shapes, among them the
+// cluster-shaped mix (cluster-mix.ts). Writes its captures outside the repo.
 
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { writeMixedCapture } from '../../captures/make-captures.js';
 import { writeIpv6Copy } from './ipv6-copy.js';
 import { writeSipOnlyCapture } from './sip-only.js';
+import { writeClusterMix } from './cluster-mix.js';
 import { writePortScanCapture } from './port-scan.js';
 import type { FrameInfo } from '../../dissectors/types.js';
 
@@ -237,6 +239,30 @@ if (!skipTshark && spawnSync('tshark', ['--version'], { stdio: 'ignore' }).statu
   console.log(`  analyze / tshark      ${(seconds / sipRun.seconds).toFixed(2)} x   (goal >= 10 x)`);
   if (r.status !== 0) console.log('  (tshark failed)');
 }
+
+// The cluster-shaped mix (the shape the issue states): per 10 packets 6 RTP, 2 heartbeats, 1 SIP
+// message, 1 TCP segment with a 32-byte header; analyze against the header walk and tshark on it.
+const clusterMix = join(dir, 'cluster-mix-2M.pcap');
+if (!existsSync(clusterMix)) {
+  process.stdout.write(`writing ${clusterMix} ...\n`);
+  writeClusterMix(clusterMix, 2_000_000);
+}
+bareWalk(clusterMix);
+const mixWalks: Array<{ packets: number; seconds: number }> = [];
+for (let i = 0; i < 3; i++) {
+  mixWalks.push(await timed(() => headerWalk(clusterMix, (sum) => {
+    touched += sum;
+  })));
+}
+const mixWalk = mixWalks.sort((a, b) => a.seconds - b.seconds)[1];
+const mixRun = median(3, () => analyzeChild(clusterMix));
+const mixTshark = tsharkFields(clusterMix, mixRun.packets);
+console.log('\ncluster-shaped mix, 2 M packets (60 % RTP, 20 % heartbeats, 10 % SIP, 10 % TCP; median of 3 fresh runs)');
+console.log(`  ucprobe analyze      ${fmt(pps(mixRun)).padStart(12)} packets/s  (${mixRun.seconds.toFixed(2)} s, CPU ${mixRun.cpuSeconds.toFixed(2)} s)`);
+console.log(`  header walk          ${fmt(pps(mixWalk)).padStart(12)} packets/s  (${mixWalk.seconds.toFixed(2)} s)`);
+console.log(`  analyze / header walk time  ${(mixRun.seconds / mixWalk.seconds).toFixed(2)} x   (goal <= 2 x)`);
+if (mixTshark) console.log(`  tshark -T fields     ${fmt(pps(mixTshark)).padStart(12)} packets/s  (${mixTshark.seconds.toFixed(2)} s; analyze ${(pps(mixRun) / pps(mixTshark)).toFixed(1)} x faster)`);
+console.log(`  peak RSS of analyze  ${mixRun.maxRssMiB.toFixed(1)} MiB`);
 
 // Both cores: two files in one analyze call (a worker each) against two separate runs.
 function cliSeconds(args: string[]): number {
