@@ -4,9 +4,8 @@
 // does). Progress and Ctrl-C go through shared memory (see analyze-files.ts).
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { analyzeFile } from '../analysis/analyze.js';
 import { newProgress } from '../sources/types.js';
-import { analyzeSetup, type AnalyzeJob, PROGRESS_BYTES, PROGRESS_PACKETS, PROGRESS_TOTAL } from './analyze-files.js';
+import { analyzeJob, type AnalyzeJob, PROGRESS_BYTES, PROGRESS_PACKETS, PROGRESS_TOTAL } from './analyze-files.js';
 
 const job = workerData as AnalyzeJob;
 const stop = new Int32Array(job.stop);
@@ -18,9 +17,7 @@ const publish = setInterval(() => {
   shared[PROGRESS_PACKETS] = progress.facts?.packets ?? 0;
 }, 100);
 try {
-  const s = analyzeSetup(job.flags);
-  const report = await analyzeFile(job.file, s.opts, s.params, [], { dscpPolicy: s.dscpPolicy, sip: s.sip, media: s.media, rtpSeries: s.rtpSeries, cluster: s.cluster, filter: s.filter, count: s.count, progress, until: () => Atomics.load(stop, 0) === 1 });
-  parentPort!.postMessage({ report });
+  parentPort!.postMessage(await analyzeJob(job.file, job.flags, progress, () => Atomics.load(stop, 0) === 1, job.part));
 } catch (e) {
   parentPort!.postMessage({ error: { message: (e as Error).message, name: (e as Error).name } });
 } finally {

@@ -298,7 +298,8 @@ export class MediaAnalyzer implements BatchConsumer {
     if (s.sdp === null) this.bind(s);
   }
 
-  private learnSdp(rec: PacketRecord): void {
+  /** What SDP announced (also called alone on one part of a split file, src/pipeline/partition.ts). */
+  learnSdp(rec: PacketRecord): void {
     const ip = rec.ip;
     const sender = ip ? endpoint(ip.src, rec.sport) : '';
     for (const m of rec.sip as SipMessage[]) {
@@ -325,7 +326,7 @@ const ms = (s: number): number => Math.round(s * 1e6) / 1e3;
 const pct = (x: number): number => Math.round(x * 1e5) / 1e3;
 
 /** The worse direction of each call: the lowest MOS, else the most lost. */
-function callsOf(streams: RtpStreamReport[]): CallMedia[] {
+export function callsOf(streams: RtpStreamReport[]): CallMedia[] {
   const byCall = new Map<string, RtpStreamReport[]>();
   for (const s of streams) if (s.callId !== null) byCall.set(s.callId, [...(byCall.get(s.callId) ?? []), s]);
   const out: CallMedia[] = [];

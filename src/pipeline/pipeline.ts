@@ -119,7 +119,7 @@ export class Pipeline implements FrameSink {
     const app = c.datagram(flow, f.sport, f.dport, end - p === 4 && c.onHeartbeatPort(f.sport, f.dport), b, p, end, info.tsSec, info.tsNsec);
     if (app === CLASS_RECORD) return false;
     const batch = this.batch;
-    const i = this.entry(info.tsSec, info.tsNsec, flow, f.tos, f.version === 6 ? 1 : 0, f.vlanTagged ? 1 : 0, end - p, app);
+    const i = this.entry(info.frame, info.tsSec, info.tsNsec, flow, f.tos, f.version === 6 ? 1 : 0, f.vlanTagged ? 1 : 0, end - p, app);
     if (app === BATCH_HEARTBEAT) this.heartbeatColumns(i);
     else if (app === BATCH_RTP) {
       batch.rtpMarkerPt[i] = b[p + 1];
@@ -142,13 +142,14 @@ export class Pipeline implements FrameSink {
   };
 
   /** A new entry's common columns; returns its index. */
-  private entry(tsSec: number, tsNsec: number, flow: number, tos: number, ipv6: number, vlanTagged: number, payloadLength: number, app: number): number {
+  private entry(frameNo: number, tsSec: number, tsNsec: number, flow: number, tos: number, ipv6: number, vlanTagged: number, payloadLength: number, app: number): number {
     const batch = this.batch;
     const i = batch.length;
     if (i === 0 || tsSec > batch.latestSec || (tsSec === batch.latestSec && tsNsec > batch.latestNsec)) {
       batch.latestSec = tsSec;
       batch.latestNsec = tsNsec;
     }
+    batch.frameNo[i] = frameNo;
     batch.tsSec[i] = tsSec;
     batch.tsNsec[i] = tsNsec;
     batch.flow[i] = flow;
@@ -175,7 +176,7 @@ export class Pipeline implements FrameSink {
     const ip = rec.ip!;
     const app = rec.app === 'rtp' ? BATCH_RTP : rec.app === 'mds-heartbeat' ? BATCH_HEARTBEAT : BATCH_NONE;
     const batch = this.batch;
-    const i = this.entry(rec.tsSec, rec.tsNsec, rec.flow, (ip.dscp << 2) | ip.ecn, ip.version === 6 ? 1 : 0, rec.vlans !== null ? 1 : 0, rec.payload!.length, app);
+    const i = this.entry(rec.frame, rec.tsSec, rec.tsNsec, rec.flow, (ip.dscp << 2) | ip.ecn, ip.version === 6 ? 1 : 0, rec.vlans !== null ? 1 : 0, rec.payload!.length, app);
     if (app === BATCH_HEARTBEAT) {
       const hb = rec.hb!;
       batch.hbSeq[i] = hb.seq;

@@ -1,0 +1,73 @@
+// The parts of a file analysed by several workers (src/pipeline/partition.ts)
+// made into the report one worker gives (what a part may hold to be merged:
+// part-refusal.ts).
+
+import type { PipelineStats } from '../pipeline/pipeline.js';
+import { mergeMedia } from '../media/merge.js';
+import { mergeAudit } from '../dscp/merge.js';
+import type { ProtocolCounts } from './protocol-counts.js';
+import type { DscpHistogram } from './dscp-histogram.js';
+import type { FileReport } from './analyze.js';
+
+/** A part's report with what the merge needs beside it. */
+export interface PartReport {
+  report: FileReport;
+  /** Health-check probe flows (part 0's). */
+  probeFlows: string[];
+  /** The DSCP histogram's applications with the frame that first showed each. */
+  dscpFirst: Array<[app: string, frame: number]>;
+}
+
+/** The one-worker report from the parts' (in part order), or why there is none. */
+export function mergeParts(parts: readonly PartReport[], overlaps: (r: FileReport) => FileReport['rtp']['failoverOverlaps']): FileReport | string {
+  const first = parts[0].report;
+  const reports = parts.map((p) => p.report);
+  const dscpAudit = mergeAudit(reports.map((r) => r.dscpAudit));
+  if (dscpAudit === null) return 'a flow the host-pair split cut';
+  const probes = new Set(parts[0].probeFlows);
+  if (probes.size > 0 && reports.slice(1).some((r) => r.dscpAudit.flows.some((f) => probes.has(f.flow)))) return 'health-check probes outside part 0';
+  const merged: FileReport = {
+    ...first,
+    protocols: sumCounts(reports.map((r) => r.protocols)),
+    dscp: mergeHistogram(parts),
+    dscpAudit,
+    rtp: mergeMedia(reports.map((r) => r.rtp)),
+    pipeline: mergeStats(reports.map((r) => r.pipeline)),
+  };
+  merged.rtp.failoverOverlaps = overlaps(merged);
+  return merged;
+}
+
+function sumCounts(all: ProtocolCounts[]): ProtocolCounts {
+  const out = { ...all[0] };
+  for (const c of all.slice(1)) for (const k of Object.keys(out) as Array<keyof ProtocolCounts>) out[k] += c[k];
+  return out;
+}
+
+/** Applications in the order the whole file first showed them, each value's packets summed. */
+function mergeHistogram(parts: readonly PartReport[]): DscpHistogram {
+  const firstFrame = new Map<string, number>();
+  for (const p of parts) for (const [app, frame] of p.dscpFirst) firstFrame.set(app, Math.min(frame, firstFrame.get(app) ?? Infinity));
+  const out: DscpHistogram = {};
+  for (const app of [...firstFrame.keys()].sort((a, b) => firstFrame.get(a)! - firstFrame.get(b)!)) {
+    const h: Record<number, number> = {};
+    for (const p of parts) for (const [d, n] of Object.entries(p.report.dscp[app] ?? {})) h[Number(d)] = (h[Number(d)] ?? 0) + n;
+    // Integer keys list in ascending order whatever the order they were set in, as in one worker's.
+    out[app] = h;
+  }
+  return out;
+}
+
+function mergeStats(all: PipelineStats[]): PipelineStats {
+  const out: PipelineStats = { ...all[0], flows: { ...all[0].flows } };
+  for (const s of all.slice(1)) {
+    out.frames += s.frames;
+    out.errors += s.errors;
+    out.fragmentsReassembled += s.fragmentsReassembled;
+    out.tcpGapBytes += s.tcpGapBytes;
+    out.sipGarbageBytes += s.sipGarbageBytes;
+    out.flows.interned += s.flows.interned;
+    out.flows.evicted += s.flows.evicted;
+  }
+  return out;
+}

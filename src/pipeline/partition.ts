@@ -1,0 +1,99 @@
+// One worker's share of a capture split by host pair (analyze FILE --workers
+// N): every worker reads the whole file, and the UDP datagrams that are
+// neither SIP nor on a heartbeat or SIP port go to one worker by the
+// unordered pair of their addresses, so both directions of a conversation,
+// its RTCP and its other streams stay together. Everything else (SIP, TCP,
+// heartbeats, non-IP) is part 0's; the other parts still run it through the
+// pipeline as context, for the SDP that decides which datagrams are RTP and
+// names their calls, with the pipeline's counts of it taken back out.
+
+import { looksLikeSip } from '../../dissectors/sip.js';
+import { newIpUdpFields, onHeartbeatPort, readIpUdp } from '../../dissectors/frame.js';
+import type { FrameInfo } from '../../dissectors/types.js';
+import type { FrameSink } from '../sources/types.js';
+import type { Pipeline } from './pipeline.js';
+
+export interface Partition {
+  index: number;
+  count: number;
+}
+
+/** The SIP ports whose datagrams stay with part 0 whatever they carry (CRLF keepalives beside the SIP). */
+const SIP_PORTS: ReadonlySet<number> = new Set([5060, 5061]);
+
+const SHARED = -1;
+
+/** A FrameSink that hands the pipeline this part's datagrams and, on parts other than 0, the rest as context. */
+export class PartitionSink implements FrameSink {
+  /** The pipeline's numbers the context frames added, to be taken back out of its stats. */
+  readonly contextStats = { frames: 0, errors: 0, fragmentsReassembled: 0, tcpGapBytes: 0, sipGarbageBytes: 0, flows: 0 };
+  private readonly fields = newIpUdpFields();
+  /** The last frame owner() read was a whole UDP datagram (its fields read). */
+  private udp = false;
+
+  /** `context.on` is true while the pipeline handles a frame given only as context: its records are not this part's to count. */
+  constructor(private readonly pipeline: Pipeline, private readonly part: Partition, private readonly heartbeatPorts: readonly [number, number], private readonly context: { on: boolean }) {}
+
+  readonly frameInPlace = (info: FrameInfo, b: Uint8Array, start: number): boolean => {
+    const owner = this.owner(info.linkType, b, start, start + info.caplen);
+    if (owner === SHARED) {
+      if (this.part.index === 0) return this.pipeline.frameInPlace(info, b, start);
+      // Lane datagrams of part 0 (heartbeats, keepalives) teach the others nothing; SIP and the rest come back through frame().
+      return this.udp && info.caplen === info.len && !this.sipPayload(b);
+    }
+    return owner !== this.part.index || this.pipeline.frameInPlace(info, b, start);
+  };
+
+  readonly frame = (info: FrameInfo, bytes: Uint8Array): void => {
+    const owner = this.owner(info.linkType, bytes, 0, info.caplen);
+    if (owner === this.part.index || (owner === SHARED && this.part.index === 0)) this.pipeline.frame(info, bytes);
+    else if (owner === SHARED) this.asContext(info, bytes);
+  };
+
+  readonly flush = (): void => this.pipeline.flush();
+
+  /** The part a frame belongs to, or SHARED. */
+  private owner(linkType: number, b: Uint8Array, start: number, end: number): number {
+    const f = this.fields;
+    this.udp = readIpUdp(linkType, b, start, end, f);
+    if (!this.udp) return SHARED;
+    if (SIP_PORTS.has(f.sport) || SIP_PORTS.has(f.dport) || onHeartbeatPort(f.sport, f.dport, this.heartbeatPorts) || this.sipPayload(b)) return SHARED;
+    let h: number;
+    if (f.version === 4) h = f.src ^ f.dst;
+    else {
+      // Both addresses' bytes folded by XOR: the same either way round.
+      h = 0;
+      for (let k = 0; k < 16; k += 4) {
+        const s = f.srcOffset + k;
+        const d = f.dstOffset + k;
+        h ^= ((b[s] ^ b[d]) << 24) | ((b[s + 1] ^ b[d + 1]) << 16) | ((b[s + 2] ^ b[d + 2]) << 8) | (b[s + 3] ^ b[d + 3]);
+      }
+    }
+    return (Math.imul(h, 0x9e3779b1) >>> 16) % this.part.count;
+  }
+
+  private sipPayload(b: Uint8Array): boolean {
+    const p = this.fields.payload;
+    const end = this.fields.payloadEnd;
+    return end - p > 12 && b[p] < 0x80 && looksLikeSip(b, p, end);
+  }
+
+  /** A frame of part 0 through the pipeline for what it teaches, its counts kept apart. */
+  private asContext(info: FrameInfo, bytes: Uint8Array): void {
+    const s = this.pipeline.stats;
+    const c = this.contextStats;
+    const before = [s.frames, s.errors, s.fragmentsReassembled, s.tcpGapBytes, s.sipGarbageBytes, s.flows.interned];
+    this.context.on = true;
+    try {
+      this.pipeline.frame(info, bytes);
+    } finally {
+      this.context.on = false;
+    }
+    c.frames += s.frames - before[0];
+    c.errors += s.errors - before[1];
+    c.fragmentsReassembled += s.fragmentsReassembled - before[2];
+    c.tcpGapBytes += s.tcpGapBytes - before[3];
+    c.sipGarbageBytes += s.sipGarbageBytes - before[4];
+    c.flows += s.flows.interned - before[5];
+  }
+}
