@@ -10,7 +10,7 @@
 import type { PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
 import { TCP_FIN, TCP_RST } from '../../dissectors/types.js';
 import {
-  IPPROTO_TCP, IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpUdpFields, readIpUdp, type DecodeOptions,
+  IPPROTO_TCP, IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpUdpFields, readIpUdp, type DecodeOptions, type IpUdpFields,
 } from '../../dissectors/frame.js';
 import { looksLikeSip } from '../../dissectors/sip.js';
 import { decodeRtp } from '../../dissectors/rtp.js';
@@ -106,8 +106,13 @@ export class Pipeline implements FrameSink {
    * `frame`; so does every frame while a consumer takes every record.
    */
   readonly frameInPlace = (info: FrameInfo, b: Uint8Array, start: number): boolean => {
-    const f = this.fields;
-    if (this.recordOnly.length > 0 || info.caplen !== info.len || !readIpUdp(info.linkType, b, start, start + info.caplen, f)) return false;
+    if (this.recordOnly.length > 0 || info.caplen !== info.len || !readIpUdp(info.linkType, b, start, start + info.caplen, this.fields)) return false;
+    return this.laneDatagram(info, b, this.fields);
+  };
+
+  /** frameInPlace for a whole UDP datagram whose headers the caller read into `f` (readIpUdp), as a split file's partition does. */
+  laneDatagram(info: FrameInfo, b: Uint8Array, f: IpUdpFields): boolean {
+    if (this.recordOnly.length > 0) return false;
     const p = f.payload;
     const end = f.payloadEnd;
     // SIP is a record (the same test as the dissector's, dissectors/frame.ts); it starts with an ASCII letter.
@@ -130,7 +135,7 @@ export class Pipeline implements FrameSink {
     this.stats.frames++;
     if (batch.length === UDP_BATCH_CAPACITY) this.flush();
     return true;
-  };
+  }
 
   /** Hand the lane on; the reader calls this at the end of input (live sources after each read). */
   readonly flush = (): void => {
