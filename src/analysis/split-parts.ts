@@ -5,7 +5,6 @@
 import type { PipelineStats } from '../pipeline/pipeline.js';
 import { mergeMedia } from '../media/merge.js';
 import { mergeAudit } from '../dscp/merge.js';
-import { DEFAULT_MAX_FLOWS } from '../dscp/audit.js';
 import type { ProtocolCounts } from './protocol-counts.js';
 import type { DscpHistogram } from './dscp-histogram.js';
 import type { FileReport } from './analyze.js';
@@ -35,10 +34,10 @@ export function mergeParts(parts: readonly PartReport[], overlaps: (r: FileRepor
     rtp: mergeMedia(reports.map((r) => r.rtp)),
     pipeline: mergeStats(reports.map((r) => r.pipeline)),
   };
-  // A bound no part reached that the whole file would have: one worker would have dropped state the parts kept.
+  // A bound no part reached that the whole file would have: one worker would have dropped state the parts kept
+  // (the flow table bounds the DSCP audit's, the TCP connections' and the heartbeat shapes' per-flow state too).
   if (merged.pipeline.flows.interned > merged.pipeline.flows.capacity) return 'the flow table would have been full';
   if (merged.rtp.totals.streams > merged.rtp.params.maxStreams) return 'the RTP stream table would have been full';
-  if (merged.dscpAudit.flows.length + merged.dscpAudit.totals.healthCheckFlows > DEFAULT_MAX_FLOWS) return 'the DSCP audit table would have been full';
   merged.rtp.failoverOverlaps = overlaps(merged);
   return merged;
 }
