@@ -22,6 +22,7 @@ import type { ClusterParams } from '../cluster/params.js';
 import type { MulticastReport } from '../cluster/multicast.js';
 import { MediaAnalyzer, type FailoverOverlap, type MediaParams, type MediaReport, type RtcpReport } from '../media/analyzer.js';
 import { MediaSeriesStore } from '../media/stream-series.js';
+import type { RtcpSpoken } from '../media/rtcp-tracker.js';
 import { PartitionSink, type Partition } from '../pipeline/partition.js';
 import { DEFAULT_DECODE_OPTIONS } from '../../dissectors/frame.js';
 import { partRefusal, subtractContext } from './part-refusal.js';
@@ -122,6 +123,8 @@ export interface PartOfFile extends Partition {
   probeFlows?: string[];
   /** Set by analyzeFile: the DSCP histogram's applications with the frame that first showed each. */
   dscpFirst?: Array<[app: string, frame: number]>;
+  /** Set by analyzeFile: what the RTCP spoke of. */
+  rtcp?: RtcpSpoken;
   /** Set by analyzeFile: why this part's report cannot be merged into the one a single worker gives, or null. */
   refusal?: string | null;
 }
@@ -200,6 +203,7 @@ export async function analyzeFile(
   };
   if (part !== undefined) {
     part.probeFlows = part.index === 0 ? [...cluster.probeFlows()] : [];
+    part.rtcp = media.rtcpSpoken();
     part.dscpFirst = Object.keys(report.dscp).map((app, i) => [app, dscp.firstFrames[i]]);
     part.refusal = partRefusal(report, part.index, { heartbeat, cluster: extras.cluster, sip: extras.sip });
   }

@@ -1,9 +1,9 @@
 // What a part of a file split by host pair (src/pipeline/partition.ts) may
 // hold for split-parts.ts to merge it into exactly the report one worker
 // gives. A part holding what the merge cannot join exactly (a bounded table
-// that dropped state, RTCP matched to streams by SSRC across host pairs,
-// multicast groups, heartbeats or cluster traffic outside part 0) refuses,
-// and the file is read by one worker.
+// that dropped state, multicast groups, heartbeats or cluster traffic outside
+// part 0) refuses, and the file is read by one worker; what only the parts
+// together show (RTCP about a stream in another part) is split-parts.ts's.
 
 import type { PipelineStats } from '../pipeline/pipeline.js';
 import type { DetectorParams } from '../heartbeat/params.js';
@@ -48,7 +48,6 @@ export function partRefusal(r: PartFacts, index: number, p: { heartbeat: Partial
   if (r.rtp.totals.evicted > 0) return 'the RTP stream table was full';
   if (r.dscpAudit.totals.evicted > 0) return 'the DSCP audit table was full';
   if (r.pipeline.fragmentsReassembled > 0) return 'IP fragments';
-  if (r.rtcp.datagrams > 0) return 'RTCP (matched to streams by SSRC, across host pairs)';
   const cluster = new ClusterAnalyzer(p.cluster);
   cluster.report();
   if (!same(r.multicast, cluster.multicast([]))) return 'multicast groups';

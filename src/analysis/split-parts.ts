@@ -3,6 +3,8 @@
 // part-refusal.ts).
 
 import type { PipelineStats } from '../pipeline/pipeline.js';
+import { MAX_TRACKED, type RtcpSpoken } from '../media/rtcp-tracker.js';
+import type { RtcpReport } from '../media/analyzer.js';
 import { mergeMedia } from '../media/merge.js';
 import { mergeAudit } from '../dscp/merge.js';
 import type { ProtocolCounts } from './protocol-counts.js';
@@ -16,6 +18,8 @@ export interface PartReport {
   probeFlows: string[];
   /** The DSCP histogram's applications with the frame that first showed each. */
   dscpFirst: Array<[app: string, frame: number]>;
+  /** What the part's RTCP spoke of. */
+  rtcp: RtcpSpoken;
 }
 
 /** The one-worker report from the parts' (in part order), or why there is none. */
@@ -26,8 +30,11 @@ export function mergeParts(parts: readonly PartReport[], overlaps: (r: FileRepor
   if (dscpAudit === null) return 'a flow the host-pair split cut';
   const probes = new Set(parts[0].probeFlows);
   if (probes.size > 0 && reports.slice(1).some((r) => r.dscpAudit.flows.some((f) => probes.has(f.flow)))) return 'health-check probes outside part 0';
+  const rtcp = mergeRtcp(parts);
+  if (typeof rtcp === 'string') return rtcp;
   const merged: FileReport = {
     ...first,
+    rtcp,
     protocols: sumCounts(reports.map((r) => r.protocols)),
     dscp: mergeHistogram(parts),
     dscpAudit,
@@ -40,6 +47,38 @@ export function mergeParts(parts: readonly PartReport[], overlaps: (r: FileRepor
   if (merged.rtp.totals.streams > merged.rtp.params.maxStreams) return 'the RTP stream table would have been full';
   merged.rtp.failoverOverlaps = overlaps(merged);
   return merged;
+}
+
+/**
+ * The RTCP counts summed, when each SSRC's RTCP and streams lie in one part:
+ * a stream's receiver reports and round trip are looked up by SSRC, across
+ * flows. The first errors are kept in file order only when one part had any.
+ */
+function mergeRtcp(parts: readonly PartReport[]): RtcpReport | string {
+  const all = parts.map((p) => p.report.rtcp);
+  if (!all.some((r) => r.datagrams > 0)) return all[0];
+  if (parts.some((p) => p.rtcp.ssrcs === null || p.rtcp.evicted > 0)) return 'RTCP past its tables';
+  if (parts.reduce((n, p) => n + p.rtcp.views, 0) > MAX_TRACKED || parts.reduce((n, p) => n + p.rtcp.srs, 0) > MAX_TRACKED) return 'RTCP past its tables';
+  const partOf = new Map<number, number>();
+  for (const [i, p] of parts.entries()) {
+    const own = new Set([...p.rtcp.ssrcs!, ...p.report.rtp.streams.map((s) => Number.parseInt(s.ssrc, 16))]);
+    for (const ssrc of own) {
+      if ((partOf.get(ssrc) ?? i) !== i) return 'RTCP and RTP of one SSRC in two parts';
+      partOf.set(ssrc, i);
+    }
+  }
+  if (all.filter((r) => r.errors.length > 0).length > 1) return 'RTCP errors in two parts';
+  const out: RtcpReport = { ...all[0], byType: { ...all[0].byType }, errors: all.find((r) => r.errors.length > 0)?.errors ?? [] };
+  for (const r of all.slice(1)) {
+    out.datagrams += r.datagrams;
+    out.compound += r.compound;
+    out.reducedSize += r.reducedSize;
+    out.malformed += r.malformed;
+    out.reportBlocks += r.reportBlocks;
+    out.xrVoipBlocks += r.xrVoipBlocks;
+    for (const k of Object.keys(out.byType) as Array<keyof RtcpReport['byType']>) out.byType[k] += r.byType[k];
+  }
+  return out;
 }
 
 function sumCounts(all: ProtocolCounts[]): ProtocolCounts {

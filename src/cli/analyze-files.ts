@@ -194,7 +194,7 @@ export async function analyzeSplit(file: string, flags: AnalyzeFlags, workers: n
   if (stopped()) return null;
   if (refusal !== undefined) refused(refusal);
   else {
-    const merged = mergeParts(answers.map((a) => ({ report: a.report!, probeFlows: a.part!.probeFlows!, dscpFirst: a.part!.dscpFirst! })), (r) => failoverOverlaps(r.heartbeats, r.rtp));
+    const merged = mergeParts(answers.map((a) => ({ report: a.report!, probeFlows: a.part!.probeFlows!, dscpFirst: a.part!.dscpFirst!, rtcp: a.part!.rtcp! })), (r) => failoverOverlaps(r.heartbeats, r.rtp));
     if (typeof merged !== 'string') return merged;
     refused(merged);
   }

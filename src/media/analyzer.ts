@@ -16,7 +16,7 @@ import { FlowSlots, FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
 import { BATCH_RTP, UdpBatch, type BatchConsumer } from '../pipeline/udp-batch.js';
 import { payloadFormat } from './codecs.js';
 import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
-import { RtcpTracker, type RtcpTotals } from './rtcp-tracker.js';
+import { RtcpTracker, type RtcpSpoken, type RtcpTotals } from './rtcp-tracker.js';
 import { burstRatio, codecImpairment, eModel } from './e-model.js';
 import { RtpStream, type RtpColumns, type SdpBinding } from './rtp-stream.js';
 import type { MediaSeriesStore, SeriesTotals, StreamSeriesReport } from './stream-series.js';
@@ -241,6 +241,11 @@ export class MediaAnalyzer implements BatchConsumer {
     totals.streams += streams.length;
     streams.sort((a, b) => a.first - b.first || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { params: this.params, totals, streams, calls: callsOf(streams), failoverOverlaps: [] };
+  }
+
+  /** What the RTCP spoke of, for a split file's merge (src/analysis/split-parts.ts). */
+  rtcpSpoken(): RtcpSpoken {
+    return this.rtcp.spokenOf();
   }
 
   rtcpReport(): RtcpReport {
