@@ -1,4 +1,4 @@
-// One file split over workers by host pair (analyze --workers N,
+// One file split over workers by conversation (analyze --workers N,
 // src/pipeline/partition.ts, src/analysis/split-parts.ts) gives byte for
 // byte the outputs one worker gives: text, --json, each CSV table and pb, on
 // the demo, every corpus capture and the bench's shapes, against the golden
@@ -8,8 +8,11 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { rtcpCompound, rtcpRr, rtcpSdes, rtcpSr } from '../dissectors/rtcp.js';
+import { drop, plan, writeMediaCapture, type Datagram, type StreamSpec } from './media-fixtures.js';
 import { REPO } from './helpers.js';
 import { inputNames, normalize, OUTPUTS, prepareInputs, readPins, runInProcess, sha256 } from './golden/golden.js';
 
@@ -66,3 +69,64 @@ for (const input of MUST_SPLIT) {
     await splitOutputs(input, '2', ANALYZE_OUTPUTS.filter((o) => o.name === 'analyze.json' || o.name === 'analyze.txt'));
   });
 }
+
+/** `analyze --json FILE` with --workers 1 and N (the parts in this thread): both outputs, and what stderr said of the split. */
+async function oneAndSplit(dir: string, file: string, workers: string): Promise<{ one: string; split: string; stderr: string }> {
+  const run = async (w: string): Promise<{ out: string; stderr: string }> => {
+    const out = join(dir, `${basename(file)}.w${w}.json`);
+    const { code, stderr } = await runInProcess(dir, ['analyze', '--json', file, '--workers', w], out);
+    assert.equal(code, 0, stderr);
+    return { out: readFileSync(out, 'utf8'), stderr };
+  };
+  process.env.UCPROBE_SPLIT_IN_THREAD = '1';
+  try {
+    const one = await run('1');
+    const split = await run(workers);
+    return { one: one.out, split: split.out, stderr: split.stderr };
+  } finally {
+    delete process.env.UCPROBE_SPLIT_IN_THREAD;
+  }
+}
+
+/** Eight host pairs, each a stream one way with the sender's SR and the receiver's RR about it; `monitors` more hosts report on pair 0's stream too. */
+function rtcpCapture(path: string, monitors: number): void {
+  const streams: StreamSpec[] = [];
+  const rtcp: Datagram[] = [];
+  for (let k = 0; k < 8; k++) {
+    const a = `10.70.${k}.1`;
+    const b = `10.71.${k}.2`;
+    const ssrc = 0xa100 + k;
+    streams.push({ src: a, dst: b, sport: 16_384, dport: 26_384, packets: drop(plan({ count: 300, ssrc, start: k * 0.003 }), [50 + k, 51 + k]) });
+    rtcp.push(
+      { t: 3 + k * 0.01, src: a, dst: b, sport: 16_385, dport: 26_385, payload: rtcpCompound(rtcpSr(ssrc, { ntpMiddle: 0x30000 + k, rtpTimestamp: 1, packets: 150, octets: 24_000 }), rtcpSdes(ssrc, `a${k}@x`)) },
+      { t: 3.2 + k * 0.01, src: b, dst: a, sport: 26_385, dport: 16_385, payload: rtcpRr(0xb100 + k, [{ ssrc, fractionLost: 2 / 256, cumulativeLost: 2, highestSeq: 1299, jitter: 16, lsr: 0x30000 + k, dlsr: 0x2000 }]) },
+    );
+  }
+  for (let m = 0; m < monitors; m++) {
+    rtcp.push({ t: 4 + m * 0.01, src: `10.72.${m}.9`, dst: '10.70.0.1', sport: 30_001, dport: 30_001, payload: rtcpRr(0xc100 + m, [{ ssrc: 0xa100, fractionLost: 0, cumulativeLost: 0, highestSeq: 1299, jitter: 8, lsr: 0, dlsr: 0 }]) });
+  }
+  writeMediaCapture(path, streams, [], rtcp);
+}
+
+test('RTCP beside its streams in every part merges to one worker\'s report; RTCP about a stream another part holds sends the file to one worker', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ucprobe-split-rtcp-'));
+  try {
+    const together = join(dir, 'together.pcap');
+    rtcpCapture(together, 0);
+    for (const workers of ['2', '3']) {
+      const r = await oneAndSplit(dir, together, workers);
+      assert.equal(r.split, r.one);
+      assert.doesNotMatch(r.stderr, /read by one worker/);
+    }
+    const report = JSON.parse(readFileSync(join(dir, 'together.pcap.w1.json'), 'utf8')) as { files: Array<{ rtp: { streams: Array<{ rtcp: { rttMs: number } | null }> } }> };
+    // Every stream has its receiver's report and the round trip from its SR (0.2 s apart, 0.125 s held: 75 ms).
+    assert.deepEqual(report.files[0].rtp.streams.map((s) => s.rtcp?.rttMs), Array(8).fill(75));
+    const across = join(dir, 'across.pcap');
+    rtcpCapture(across, 8);
+    const r = await oneAndSplit(dir, across, '2');
+    assert.equal(r.split, r.one);
+    assert.match(r.stderr, /read by one worker \(RTCP and RTP of one SSRC in two parts\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

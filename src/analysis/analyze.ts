@@ -111,7 +111,7 @@ export interface AnalyzeExtras {
   cluster?: Partial<ClusterParams>;
   /** Leave the RTP/RTCP statistics out (the benchmark's "media off" run, to time what they cost): the report's rtp is empty. */
   withoutMedia?: boolean;
-  /** This worker's share of a file split by host pair (src/pipeline/partition.ts); what the merge needs to know is left in it. */
+  /** This worker's share of a file split by conversation (src/pipeline/partition.ts); what the merge needs to know is left in it. */
   partition?: PartOfFile;
   /** Feed only these analyzers (one worker's share of a split file, src/cli/split-file.ts); the others' parts of the report are empty. */
   only?: ReadonlySet<AnalyzerName>;

@@ -1,4 +1,4 @@
-// What a part of a file split by host pair (src/pipeline/partition.ts) may
+// What a part of a file split by conversation (src/pipeline/partition.ts) may
 // hold for split-parts.ts to merge it into exactly the report one worker
 // gives. A part holding what the merge cannot join exactly (a bounded table
 // that dropped state, multicast groups, heartbeats or cluster traffic outside

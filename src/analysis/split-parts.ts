@@ -27,7 +27,7 @@ export function mergeParts(parts: readonly PartReport[], overlaps: (r: FileRepor
   const first = parts[0].report;
   const reports = parts.map((p) => p.report);
   const dscpAudit = mergeAudit(reports.map((r) => r.dscpAudit));
-  if (dscpAudit === null) return 'a flow the host-pair split cut';
+  if (dscpAudit === null) return 'a flow the split cut';
   const probes = new Set(parts[0].probeFlows);
   if (probes.size > 0 && reports.slice(1).some((r) => r.dscpAudit.flows.some((f) => probes.has(f.flow)))) return 'health-check probes outside part 0';
   const rtcp = mergeRtcp(parts);

@@ -75,7 +75,7 @@ export interface AnalyzeJob {
   stop: SharedArrayBuffer;
   /** Float64 × 3: bytes read, file size (-1 unknown), packets. */
   progress: SharedArrayBuffer;
-  /** One part of a file split by host pair (src/pipeline/partition.ts). */
+  /** One part of a file split by conversation (src/pipeline/partition.ts). */
   part?: Partition;
 }
 
@@ -170,7 +170,7 @@ export async function analyzeJob(file: string, flags: AnalyzeFlags, progress: Re
 
 /**
  * One big file on `workers` workers, each analysing the datagrams of its
- * host pairs (src/pipeline/partition.ts), the parts merged into the report
+ * conversations (src/pipeline/partition.ts), the parts merged into the report
  * one worker gives (src/analysis/split-parts.ts). When a part holds what the
  * merge cannot join exactly, `refused` hears why and the report is null:
  * the caller reads the file with one worker.

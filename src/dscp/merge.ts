@@ -1,10 +1,10 @@
-// The DSCP audit of a file split by host pair: each flow, and the other
+// The DSCP audit of a file split by conversation: each flow, and the other
 // direction it is compared with, lies in one part, so the merge is the
 // union of the flows in the report's order with the totals summed.
 
 import { VERDICT_ORDER, type DscpAuditReport, type DscpAuditTotals } from './audit.js';
 
-/** The merged audit, or null when a flow turned up in two parts (a flow the host-pair split cut). */
+/** The merged audit, or null when a flow turned up in two parts (a flow the split cut). */
 export function mergeAudit(parts: readonly DscpAuditReport[]): DscpAuditReport | null {
   const flows = parts.flatMap((p) => p.flows);
   if (new Set(flows.map((f) => `${f.transport} ${f.flow}`)).size !== flows.length) return null;

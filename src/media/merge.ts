@@ -1,5 +1,5 @@
-// The RTP part of a file split by host pair: each part holds whole streams
-// (a stream never crosses host pairs), so the merge is their union in the
+// The RTP part of a file split by conversation: each part holds whole
+// streams (both directions of one go to one part), so the merge is their union in the
 // report's order, the totals summed and the calls regrouped.
 
 import { callsOf, type MediaReport } from './analyzer.js';

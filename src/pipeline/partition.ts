@@ -1,11 +1,13 @@
-// One worker's share of a capture split by host pair (analyze FILE --workers
-// N): every worker reads the whole file, and the UDP datagrams that are
-// neither SIP nor on a heartbeat or SIP port go to one worker by the
-// unordered pair of their addresses, so both directions of a conversation,
-// its RTCP and its other streams stay together. Everything else (SIP, TCP,
-// heartbeats, non-IP) is part 0's; the other parts still run it through the
-// pipeline as context, for the SDP that decides which datagrams are RTP and
-// names their calls, with the pipeline's counts of it taken back out.
+// One worker's share of a capture split by conversation (analyze FILE
+// --workers N): every worker reads the whole file, and the UDP datagrams
+// that are neither SIP nor on a heartbeat or SIP port go to one worker by
+// their two ends (address and port, the port's last bit left out) taken
+// either way round, so both directions of a stream and its RTCP on the next
+// port stay together; what ties streams further (RTCP by SSRC) is checked
+// by the merge. Everything else (SIP, TCP, heartbeats, non-IP) is part 0's;
+// the other parts still run the SIP through the pipeline as context, for the
+// SDP that decides which datagrams are RTP and names their calls, with the
+// pipeline's counts of it taken back out.
 
 import { looksLikeSip } from '../../dissectors/sip.js';
 import { newIpUdpFields, onHeartbeatPort, readIpUdp } from '../../dissectors/frame.js';
@@ -23,12 +25,28 @@ const SIP_PORTS: ReadonlySet<number> = new Set([5060, 5061]);
 
 const SHARED = -1;
 /**
- * Part 0's share of the host pairs against another part's 1: it has all
+ * Part 0's share of the conversations against another part's 1: it has all
  * the SIP, TCP and heartbeats besides (on the bench's mixed shape, 2 parts:
  * 1.75 s of CPU for part 0 against 1.25 s for part 1 at equal shares).
  */
 const PART0_WEIGHT = 0.5;
 const BUCKETS = 65536;
+
+/** A 32-bit finalizer (murmur3's): every input bit moves every output bit. */
+function mix(x: number): number {
+  let h = x ^ (x >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** An IPv6 address's 16 bytes at b[at..] as 32 bits. */
+function fold6(b: Uint8Array, at: number): number {
+  let h = 0;
+  for (let k = 0; k < 16; k += 4) h = mix(h ^ ((b[at + k] << 24) | (b[at + k + 1] << 16) | (b[at + k + 2] << 8) | b[at + k + 3]));
+  return h;
+}
 
 /** A FrameSink that hands the pipeline this part's datagrams and, on parts other than 0, the rest as context. */
 export class PartitionSink implements FrameSink {
@@ -71,18 +89,12 @@ export class PartitionSink implements FrameSink {
     this.udp = readIpUdp(linkType, b, start, end, f);
     if (!this.udp) return SHARED;
     if (SIP_PORTS.has(f.sport) || SIP_PORTS.has(f.dport) || onHeartbeatPort(f.sport, f.dport, this.heartbeatPorts) || this.sipPayload(b)) return SHARED;
-    let h: number;
-    if (f.version === 4) h = f.src ^ f.dst;
-    else {
-      // Both addresses' bytes folded by XOR: the same either way round.
-      h = 0;
-      for (let k = 0; k < 16; k += 4) {
-        const s = f.srcOffset + k;
-        const d = f.dstOffset + k;
-        h ^= ((b[s] ^ b[d]) << 24) | ((b[s + 1] ^ b[d + 1]) << 16) | ((b[s + 2] ^ b[d + 2]) << 8) | (b[s + 3] ^ b[d + 3]);
-      }
-    }
-    const bucket = Math.imul(h, 0x9e3779b1) >>> 16;
+    // The two ends either way round, the smaller first (XOR alone would send 10.0.k.1-10.0.k.2 for every k to one part);
+    // a port's last bit left out, so RTCP on the RTP port + 1 goes with its stream.
+    const a = mix((f.version === 4 ? f.src >>> 0 : fold6(b, f.srcOffset)) ^ Math.imul(f.sport >>> 1, 0x9e3779b1));
+    const z = mix((f.version === 4 ? f.dst >>> 0 : fold6(b, f.dstOffset)) ^ Math.imul(f.dport >>> 1, 0x9e3779b1));
+    const h = mix(Math.imul(a < z ? a : z, 31) ^ (a < z ? z : a));
+    const bucket = h >>> 16;
     const first = this.part0Buckets;
     return bucket < first ? 0 : 1 + Math.floor(((bucket - first) * (this.part.count - 1)) / (BUCKETS - first));
   }
