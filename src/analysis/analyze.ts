@@ -111,6 +111,8 @@ export interface AnalyzeExtras {
   cluster?: Partial<ClusterParams>;
   /** Leave the RTP/RTCP statistics out (the benchmark's "media off" run, to time what they cost): the report's rtp is empty. */
   withoutMedia?: boolean;
+  /** Called once the read is over, however it ended (before the report is made). */
+  readDone?: () => void;
   /** This worker's share of a file split by conversation (src/pipeline/partition.ts); what the merge needs to know is left in it. */
   partition?: PartOfFile;
   /** Feed only these analyzers (one worker's share of a split file, src/cli/split-file.ts); the others' parts of the report are empty. */
@@ -171,7 +173,9 @@ export async function analyzeFile(
     const sink = extras.filter ? filterSink(counted ?? inner, extras.filter) : counted ?? inner;
     const until = counted ? (): boolean => (extras.until?.() ?? false) || counted.count >= limit! : extras.until;
     await readCapture(path, sink, facts, until, extras.progress ?? null);
+    extras.readDone?.();
   } catch (e) {
+    extras.readDone?.();
     // Nothing was read: there is no report to give, only the error.
     if (!(e instanceof CaptureError) || facts.format === null) throw e;
     error = e.message;

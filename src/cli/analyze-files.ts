@@ -8,6 +8,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { statSync } from 'node:fs';
 import { analyzeFile, failoverOverlaps, type FileReport, type PartOfFile } from '../analysis/analyze.js';
 import { mergeParts } from '../analysis/split-parts.js';
+import { PART_GONE, say, SplitStop } from './split-stop.js';
 import type { Partition } from '../pipeline/partition.js';
 import type { PipelineOptions } from '../pipeline/pipeline.js';
 import type { DetectorParams } from '../heartbeat/params.js';
@@ -77,6 +78,8 @@ export interface AnalyzeJob {
   progress: SharedArrayBuffer;
   /** One part of a file split by conversation (src/pipeline/partition.ts). */
   part?: Partition;
+  /** With a part: Int32 per part, how far each had read when it heard Ctrl-C (split-stop.ts). */
+  stopCounts?: SharedArrayBuffer;
 }
 
 /** What a worker sends back: the report, and with a part, what the merge needs. */
@@ -161,10 +164,10 @@ function one(file: string, flags: AnalyzeFlags, stop: SharedArrayBuffer, progres
 }
 
 /** One file, or one part of it, as a worker analyses it: the options rebuilt from the flags (a loaded policy does not cross threads; its file does). */
-export async function analyzeJob(file: string, flags: AnalyzeFlags, progress: ReadProgress, until: () => boolean, partition?: Partition): Promise<WorkerAnswer> {
+export async function analyzeJob(file: string, flags: AnalyzeFlags, progress: ReadProgress, until: () => boolean, partition?: Partition, readDone?: () => void): Promise<WorkerAnswer> {
   const s = analyzeSetup(flags);
   const part: PartOfFile | undefined = partition !== undefined ? { ...partition } : undefined;
-  const report = await analyzeFile(file, s.opts, s.params, [], { dscpPolicy: s.dscpPolicy, sip: s.sip, media: s.media, rtpSeries: s.rtpSeries, cluster: s.cluster, filter: s.filter, count: s.count, progress, until, partition: part });
+  const report = await analyzeFile(file, s.opts, s.params, [], { dscpPolicy: s.dscpPolicy, sip: s.sip, media: s.media, rtpSeries: s.rtpSeries, cluster: s.cluster, filter: s.filter, count: s.count, progress, until, partition: part, readDone });
   return { report, part };
 }
 
@@ -179,8 +182,9 @@ export async function analyzeSplit(file: string, flags: AnalyzeFlags, workers: n
   const stop = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stop);
   const shown: ReadProgress[] = Array.from({ length: workers }, () => newProgress());
-  // UCPROBE_SPLIT_IN_THREAD=1 reads the parts one after another in this thread, through the same partition and merge (the tests: a worker per part costs seconds there).
+  // UCPROBE_SPLIT_IN_THREAD=1 reads the parts side by side in this thread, through the same partition and merge (the tests: a worker per part costs seconds there).
   const inThread = process.env.UCPROBE_SPLIT_IN_THREAD === '1';
+  const stopCounts = SplitStop.counts(workers);
   const answers = await Promise.all(shown.map((p, index) => inThread ? analyzeJob(file, flags, p, stopped, { index, count: workers }) : inWorker(file, flags, stop, p, () => {
     // Progress is the slowest part's.
     const slowest = shown.reduce((a, b) => (b.bytes < a.bytes ? b : a));
@@ -188,10 +192,10 @@ export async function analyzeSplit(file: string, flags: AnalyzeFlags, workers: n
     progress.total = slowest.total;
     progress.facts = slowest.facts;
     if (stopped()) Atomics.store(stopFlag, 0, 1);
-  }, { index, count: workers })));
+  }, { index, count: workers }, stopCounts)));
   const refusal = answers.map((a) => a.part!.refusal).find((r) => r !== null && r !== undefined);
-  // Ctrl-C: each part stopped at its own frame, and there is no one-worker report to make of them.
-  if (stopped()) return null;
+  // Ctrl-C: the workers stopped after the same frame (split-stop.ts); parts in this thread cannot wait for each other.
+  if (inThread && stopped()) return null;
   if (refusal !== undefined) refused(refusal);
   else {
     const merged = mergeParts(answers.map((a) => ({ report: a.report!, probeFlows: a.part!.probeFlows!, dscpFirst: a.part!.dscpFirst!, rtcp: a.part!.rtcp! })), (r) => failoverOverlaps(r.heartbeats, r.rtp));
@@ -201,10 +205,14 @@ export async function analyzeSplit(file: string, flags: AnalyzeFlags, workers: n
   return null;
 }
 
-function inWorker(file: string, flags: AnalyzeFlags, stop: SharedArrayBuffer, progress: ReadProgress, poll: () => void, part?: Partition): Promise<WorkerAnswer> {
+function inWorker(file: string, flags: AnalyzeFlags, stop: SharedArrayBuffer, progress: ReadProgress, poll: () => void, part?: Partition, stopCounts?: SharedArrayBuffer): Promise<WorkerAnswer> {
   const shared = new SharedArrayBuffer(3 * 8);
   const view = new Float64Array(shared);
-  const worker = analyzeWorker({ file, flags, stop, progress: shared, part });
+  const worker = analyzeWorker({ file, flags, stop, progress: shared, part, stopCounts });
+  // A part that failed will not say how far it read: the others must not wait for it.
+  const gone = (): void => {
+    if (part !== undefined && stopCounts !== undefined) say(new Int32Array(stopCounts), part.index, PART_GONE);
+  };
   progress.facts = newFacts();
   const watch = setInterval(() => {
     progress.bytes = view[PROGRESS_BYTES];
@@ -219,6 +227,9 @@ function inWorker(file: string, flags: AnalyzeFlags, stop: SharedArrayBuffer, pr
       else reject(m.error!.name === 'UsageError' ? new UsageError(m.error!.message) : new CaptureError(m.error!.message));
     });
     worker.once('error', reject);
-    worker.once('exit', () => clearInterval(watch));
+    worker.once('exit', () => {
+      clearInterval(watch);
+      gone();
+    });
   });
 }

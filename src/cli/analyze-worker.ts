@@ -5,6 +5,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { newProgress } from '../sources/types.js';
+import { SplitStop } from './split-stop.js';
 import { analyzeJob, type AnalyzeJob, PROGRESS_BYTES, PROGRESS_PACKETS, PROGRESS_TOTAL } from './analyze-files.js';
 
 const job = workerData as AnalyzeJob;
@@ -16,9 +17,12 @@ const publish = setInterval(() => {
   shared[PROGRESS_TOTAL] = progress.total ?? -1;
   shared[PROGRESS_PACKETS] = progress.facts?.packets ?? 0;
 }, 100);
+// A part of a split file stops where the other parts do (split-stop.ts).
+const partStop = job.part !== undefined && job.stopCounts !== undefined ? new SplitStop(stop, new Int32Array(job.stopCounts), job.part.index) : null;
 try {
-  parentPort!.postMessage(await analyzeJob(job.file, job.flags, progress, () => Atomics.load(stop, 0) === 1, job.part));
+  parentPort!.postMessage(await analyzeJob(job.file, job.flags, progress, partStop?.until ?? (() => Atomics.load(stop, 0) === 1), job.part, () => partStop?.done()));
 } catch (e) {
+  partStop?.done();
   parentPort!.postMessage({ error: { message: (e as Error).message, name: (e as Error).name } });
 } finally {
   clearInterval(publish);
