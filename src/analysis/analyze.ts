@@ -115,8 +115,6 @@ export interface AnalyzeExtras {
   readDone?: () => void;
   /** This worker's share of a file split by conversation (src/pipeline/partition.ts); what the merge needs to know is left in it. */
   partition?: PartOfFile;
-  /** Feed only these analyzers (one worker's share of a split file, src/cli/split-file.ts); the others' parts of the report are empty. */
-  only?: ReadonlySet<AnalyzerName>;
 }
 
 /** A worker's share of a split file: which part, and what the merge must know beside the report. */
@@ -131,9 +129,9 @@ export interface PartOfFile extends Partition {
   refusal?: string | null;
 }
 
-/** The analyzers of a file's report, by the report field each fills. */
-export const ANALYZERS = ['protocols', 'sip', 'dscp', 'heartbeats', 'dscpAudit', 'sipAnalysis', 'rtp', 'cluster'] as const;
-export type AnalyzerName = typeof ANALYZERS[number];
+/** The analyzers of a file's report, by the report field each fills, in the order the pipeline feeds them. */
+const ANALYZERS = ['protocols', 'sip', 'dscp', 'heartbeats', 'dscpAudit', 'sipAnalysis', 'rtp', 'cluster'] as const;
+type AnalyzerName = typeof ANALYZERS[number];
 
 /** `also`: further consumers to run in the same pass (e.g. two-vantage correlation; one of records only makes the pipeline fill the lane from records). */
 export async function analyzeFile(
@@ -154,14 +152,13 @@ export async function analyzeFile(
   const cluster = new ClusterAnalyzer(extras.cluster);
   // Every analyzer takes the pipeline's lane; a further consumer of records only makes the pipeline fill it from records.
   const fed: Record<AnalyzerName, PipelineConsumer> = { protocols, sip, dscp, heartbeats: hb, dscpAudit: audit, sipAnalysis, rtp: media, cluster };
-  const only = extras.withoutMedia ? new Set(ANALYZERS.filter((a) => a !== 'rtp')) : extras.only;
   const part = extras.partition;
   // On parts other than 0, SIP seen only as context teaches SDP and counts nowhere.
   const context = { on: false };
   if (part !== undefined && part.index > 0) {
     for (const a of ANALYZERS) fed[a] = contextRouted(fed[a] as BatchConsumer, context, a === 'rtp' ? (rec) => media.learnSdp(rec) : a === 'dscpAudit' ? (rec) => audit.learnMedia(rec.sip!) : null);
   }
-  const pipeline = new Pipeline([...ANALYZERS.filter((a) => only?.has(a) ?? true).map((a) => fed[a]), ...also], opts);
+  const pipeline = new Pipeline([...ANALYZERS.filter((a) => a !== 'rtp' || !extras.withoutMedia).map((a) => fed[a]), ...also], opts);
   const partSink = part !== undefined ? new PartitionSink(pipeline, part, opts.heartbeatPorts ?? DEFAULT_DECODE_OPTIONS.heartbeatPorts, context) : null;
   const facts = newFacts();
   let error: string | null = null;

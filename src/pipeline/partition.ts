@@ -26,8 +26,9 @@ const SIP_PORTS: ReadonlySet<number> = new Set([5060, 5061]);
 const SHARED = -1;
 /**
  * Part 0's share of the conversations against another part's 1: it has all
- * the SIP, TCP and heartbeats besides (on the bench's mixed shape, 2 parts:
- * 1.75 s of CPU for part 0 against 1.25 s for part 1 at equal shares).
+ * the SIP, TCP and heartbeats besides (on the bench's mixed shape, 2 parts
+ * by host pair: 1.75 s of CPU for part 0 against 1.25 s for part 1 at equal
+ * shares).
  */
 const PART0_WEIGHT = 0.5;
 const BUCKETS = 65536;
@@ -56,10 +57,10 @@ export class PartitionSink implements FrameSink {
   /** The last frame owner() read was a whole UDP datagram (its fields read). */
   private udp = false;
 
-  /** `context.on` is true while the pipeline handles a frame given only as context: its records are not this part's to count. */
   /** Hash buckets below this are part 0's; the rest are shared evenly among the others. */
   private readonly part0Buckets: number;
 
+  /** `context.on` is true while the pipeline handles a frame given only as context: its records are not this part's to count. */
   constructor(private readonly pipeline: Pipeline, private readonly part: Partition, private readonly heartbeatPorts: readonly [number, number], private readonly context: { on: boolean }) {
     this.part0Buckets = Math.round((BUCKETS * PART0_WEIGHT) / (PART0_WEIGHT + part.count - 1));
   }
