@@ -5,6 +5,8 @@ import { countingSink, filterSink, type CaptureFilter } from '../sources/bpf.js'
 import { readCapture } from '../sources/capture-reader.js';
 import { CaptureError, newFacts, type CaptureFacts, type ReadProgress } from '../sources/types.js';
 import { linkTypeName } from '../../dissectors/link.js';
+import type { PacketRecord } from '../../dissectors/types.js';
+import type { BatchConsumer } from '../pipeline/udp-batch.js';
 import { Pipeline, type PipelineConsumer, type PipelineOptions, type PipelineStats } from '../pipeline/pipeline.js';
 import { ProtocolCounter, type ProtocolCounts } from './protocol-counts.js';
 import { SipCounter, type SipCounts } from './sip-counts.js';
@@ -20,6 +22,10 @@ import type { ClusterParams } from '../cluster/params.js';
 import type { MulticastReport } from '../cluster/multicast.js';
 import { MediaAnalyzer, type FailoverOverlap, type MediaParams, type MediaReport, type RtcpReport } from '../media/analyzer.js';
 import { MediaSeriesStore } from '../media/stream-series.js';
+import type { RtcpSpoken } from '../media/rtcp-tracker.js';
+import { PartitionSink, type Partition } from '../pipeline/partition.js';
+import { DEFAULT_DECODE_OPTIONS } from '../../dissectors/frame.js';
+import { partRefusal, subtractContext } from './part-refusal.js';
 
 export interface CaptureSummary {
   format: string;
@@ -105,7 +111,27 @@ export interface AnalyzeExtras {
   cluster?: Partial<ClusterParams>;
   /** Leave the RTP/RTCP statistics out (the benchmark's "media off" run, to time what they cost): the report's rtp is empty. */
   withoutMedia?: boolean;
+  /** Called once the read is over, however it ended (before the report is made). */
+  readDone?: () => void;
+  /** This worker's share of a file split by conversation (src/pipeline/partition.ts); what the merge needs to know is left in it. */
+  partition?: PartOfFile;
 }
+
+/** A worker's share of a split file: which part, and what the merge must know beside the report. */
+export interface PartOfFile extends Partition {
+  /** Set by analyzeFile: the health-check probe flows part 0 found, as flow keys. */
+  probeFlows?: string[];
+  /** Set by analyzeFile: the DSCP histogram's applications with the frame that first showed each. */
+  dscpFirst?: Array<[app: string, frame: number]>;
+  /** Set by analyzeFile: what the RTCP spoke of. */
+  rtcp?: RtcpSpoken;
+  /** Set by analyzeFile: why this part's report cannot be merged into the one a single worker gives, or null. */
+  refusal?: string | null;
+}
+
+/** The analyzers of a file's report, by the report field each fills, in the order the pipeline feeds them. */
+const ANALYZERS = ['protocols', 'sip', 'dscp', 'heartbeats', 'dscpAudit', 'sipAnalysis', 'rtp', 'cluster'] as const;
+type AnalyzerName = typeof ANALYZERS[number];
 
 /** `also`: further consumers to run in the same pass (e.g. two-vantage correlation; one of records only makes the pipeline fill the lane from records). */
 export async function analyzeFile(
@@ -125,17 +151,28 @@ export async function analyzeFile(
   const media = new MediaAnalyzer(extras.media, series);
   const cluster = new ClusterAnalyzer(extras.cluster);
   // Every analyzer takes the pipeline's lane; a further consumer of records only makes the pipeline fill it from records.
-  const pipeline = new Pipeline([protocols, sip, dscp, hb, audit, sipAnalysis, ...(extras.withoutMedia ? [] : [media]), cluster, ...also], opts);
+  const fed: Record<AnalyzerName, PipelineConsumer> = { protocols, sip, dscp, heartbeats: hb, dscpAudit: audit, sipAnalysis, rtp: media, cluster };
+  const part = extras.partition;
+  // On parts other than 0, SIP seen only as context teaches SDP and counts nowhere.
+  const context = { on: false };
+  if (part !== undefined && part.index > 0) {
+    for (const a of ANALYZERS) fed[a] = contextRouted(fed[a] as BatchConsumer, context, a === 'rtp' ? (rec) => media.learnSdp(rec) : a === 'dscpAudit' ? (rec) => audit.learnMedia(rec.sip!) : null);
+  }
+  const pipeline = new Pipeline([...ANALYZERS.filter((a) => a !== 'rtp' || !extras.withoutMedia).map((a) => fed[a]), ...also], opts);
+  const partSink = part !== undefined ? new PartitionSink(pipeline, part, opts.heartbeatPorts ?? DEFAULT_DECODE_OPTIONS.heartbeatPorts, context) : null;
   const facts = newFacts();
   let error: string | null = null;
   try {
     // -c counts what reaches the analyzers: below the filter. Neither asked, the pipeline reads directly.
     const limit = extras.count;
-    const counted = limit !== undefined ? countingSink(pipeline) : null;
-    const sink = extras.filter ? filterSink(counted ?? pipeline, extras.filter) : counted ?? pipeline;
+    const inner = partSink ?? pipeline;
+    const counted = limit !== undefined ? countingSink(inner) : null;
+    const sink = extras.filter ? filterSink(counted ?? inner, extras.filter) : counted ?? inner;
     const until = counted ? (): boolean => (extras.until?.() ?? false) || counted.count >= limit! : extras.until;
     await readCapture(path, sink, facts, until, extras.progress ?? null);
+    extras.readDone?.();
   } catch (e) {
+    extras.readDone?.();
     // Nothing was read: there is no report to give, only the error.
     if (!(e instanceof CaptureError) || facts.format === null) throw e;
     error = e.message;
@@ -148,7 +185,7 @@ export async function analyzeFile(
     rtp.seriesTotals = series.totals();
   }
   const clusterReport = cluster.report();
-  return {
+  const report: FileReport = {
     file: path,
     capture: summarizeCapture(facts),
     protocols: protocols.counts,
@@ -161,9 +198,28 @@ export async function analyzeFile(
     rtcp: media.rtcpReport(),
     cluster: clusterReport,
     multicast: cluster.multicast(rtp.streams),
-    pipeline: pipeline.stats,
+    pipeline: partSink !== null ? subtractContext(pipeline.stats, partSink.contextStats) : pipeline.stats,
     warnings: facts.warnings,
     error,
+  };
+  if (part !== undefined) {
+    part.probeFlows = part.index === 0 ? [...cluster.probeFlows()] : [];
+    part.rtcp = media.rtcpSpoken();
+    part.dscpFirst = Object.keys(report.dscp).map((app, i) => [app, dscp.firstFrames[i]]);
+    part.refusal = partRefusal(report, part.index, { heartbeat, cluster: extras.cluster, sip: extras.sip });
+  }
+  return report;
+}
+
+/** A consumer on a part other than 0: context records only teach (`learn` gets those with SIP), the rest as usual. */
+function contextRouted(c: BatchConsumer, context: { on: boolean }, learn: ((rec: PacketRecord) => void) | null): BatchConsumer {
+  return {
+    add: (rec) => {
+      if (!context.on) c.add(rec);
+      else if (learn !== null && rec.sip !== null) learn(rec);
+    },
+    addUdpBatch: (b) => c.addUdpBatch(b),
+    useFlows: (f) => c.useFlows?.(f),
   };
 }
 

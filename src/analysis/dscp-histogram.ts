@@ -47,6 +47,8 @@ export class DscpCounter implements BatchConsumer {
   private readonly counts = new Float64Array(ROWS.length * DSCP_VALUES);
   /** Rows in the order they were first seen (the histogram's key order). */
   private readonly order: string[] = [];
+  /** The frame number that first showed each application, in `order`'s order (the merge of a split file orders by it). */
+  readonly firstFrames: number[] = [];
   private readonly seen = new Uint8Array(ROWS.length);
   /** Anything outside the table (a DSCP beyond 0..63, an unknown name). */
   private readonly other: DscpHistogram = {};
@@ -57,24 +59,30 @@ export class DscpCounter implements BatchConsumer {
     const d = ip.dscp;
     const row = rowOf(rec);
     if (row >= 0 && d >= 0 && d < DSCP_VALUES && Number.isInteger(d)) {
-      this.count(row, d);
+      this.count(row, d, rec.frame);
       return;
     }
     const app = applicationOf(rec);
-    if (!(app in this.other) && !this.order.includes(app)) this.order.push(app);
+    if (!(app in this.other) && !this.order.includes(app)) {
+      this.order.push(app);
+      this.firstFrames.push(rec.frame);
+    }
     const h = (this.other[app] ??= {});
     h[d] = (h[d] ?? 0) + 1;
   };
 
   /** Each entry is UDP over IPv4 or IPv6: RTP, a heartbeat or other-udp, its DSCP the TOS byte's (or traffic class's) upper six bits. */
   addUdpBatch(batch: UdpBatch): void {
-    for (let i = 0; i < batch.length; i++) this.count(batchRow(batch.app[i]), batch.tos[i] >> 2);
+    for (let i = 0; i < batch.length; i++) this.count(batchRow(batch.app[i]), batch.tos[i] >> 2, batch.frameNo[i]);
   }
 
-  private count(row: number, dscp: number): void {
+  private count(row: number, dscp: number, frame: number): void {
     if (this.seen[row] === 0) {
       this.seen[row] = 1;
-      if (!(ROWS[row] in this.other)) this.order.push(ROWS[row]);
+      if (!(ROWS[row] in this.other)) {
+        this.order.push(ROWS[row]);
+        this.firstFrames.push(frame);
+      }
     }
     this.counts[row * DSCP_VALUES + dscp]++;
   }

@@ -4,9 +4,9 @@
 // does). Progress and Ctrl-C go through shared memory (see analyze-files.ts).
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { analyzeFile } from '../analysis/analyze.js';
 import { newProgress } from '../sources/types.js';
-import { analyzeSetup, type AnalyzeJob, PROGRESS_BYTES, PROGRESS_PACKETS, PROGRESS_TOTAL } from './analyze-files.js';
+import { SplitStop } from './split-stop.js';
+import { analyzeJob, type AnalyzeJob, PROGRESS_BYTES, PROGRESS_PACKETS, PROGRESS_TOTAL } from './analyze-files.js';
 
 const job = workerData as AnalyzeJob;
 const stop = new Int32Array(job.stop);
@@ -17,11 +17,12 @@ const publish = setInterval(() => {
   shared[PROGRESS_TOTAL] = progress.total ?? -1;
   shared[PROGRESS_PACKETS] = progress.facts?.packets ?? 0;
 }, 100);
+// A part of a split file stops where the other parts do (split-stop.ts).
+const partStop = job.part !== undefined && job.stopCounts !== undefined ? new SplitStop(stop, new Int32Array(job.stopCounts), job.part.index) : null;
 try {
-  const s = analyzeSetup(job.flags);
-  const report = await analyzeFile(job.file, s.opts, s.params, [], { dscpPolicy: s.dscpPolicy, sip: s.sip, media: s.media, rtpSeries: s.rtpSeries, cluster: s.cluster, filter: s.filter, count: s.count, progress, until: () => Atomics.load(stop, 0) === 1 });
-  parentPort!.postMessage({ report });
+  parentPort!.postMessage(await analyzeJob(job.file, job.flags, progress, partStop?.until ?? (() => Atomics.load(stop, 0) === 1), job.part, () => partStop?.done()));
 } catch (e) {
+  partStop?.done();
   parentPort!.postMessage({ error: { message: (e as Error).message, name: (e as Error).name } });
 } finally {
   clearInterval(publish);

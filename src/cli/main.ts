@@ -5,7 +5,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { bashCompletion, zshCompletion } from './docs.js';
 import { UCPROBE_VERSION } from '../version.js';
 import { analyzeFile, type FileReport } from '../analysis/analyze.js';
-import { analyzeInWorkers, analyzeSetup, captureFilter, parallelWorthwhile, type AnalyzeFlags } from './analyze-files.js';
+import { analyzeInWorkers, analyzeSetup, analyzeSplit, splitWorkers, captureFilter, parallelWorthwhile, type AnalyzeFlags } from './analyze-files.js';
 import { FilterError } from '../sources/bpf.js';
 import { analysisText } from '../output/analysis-text.js';
 import { correlationText } from '../output/correlation-text.js';
@@ -113,6 +113,7 @@ function addAnalyzeCommand(program: Command): void {
     .option('-f, --filter <bpf>', "analyse only the packets this tcpdump filter selects, e.g. 'udp port 5060 or udp portrange 39500-39999'")
     .option('-c, --count <n>', 'stop after n packets (of those the filter selects), as tcpdump -c')
     .option('--json', 'the full report as JSON')
+    .option('--workers <n>', 'workers for one file, split by conversation, the report the same as one worker\'s (default: one per idle core for a file over 64 MB; 1 turns it off)')
     .option('--correlate', 'two captures of the same streams, one near each host: one-way loss and delay per direction')
     .option('--policy <file>', 'DSCP policy (YAML or JSON) to audit every flow against; the built-in Cisco UC policy otherwise')
     .option('--sip-timeout <time>', 'SIP transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)')
@@ -120,7 +121,7 @@ function addAnalyzeCommand(program: Command): void {
     .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found (comma-separated: ${FAIL_ON_CONDITIONS.join(', ')})`).argParser(failOnConditions));
   for (const o of [...formatOptions(['text', 'json', 'pb', 'csv']), ...decodeOptions(), ...heartbeatOptions(), ...mediaOptions(),
     quietOption('the report only: no progress line, and no warnings repeated on stderr (the report states them); errors still go to stderr')]) analyzeCmd.addOption(o);
-  analyzeCmd.action(async (named: string[], flags: AnalyzeFlags & FormatFlags & MediaFlags & { read?: string; correlate?: boolean; failOn?: FailOnCondition[]; table: CsvTable; quiet?: boolean }) => {
+  analyzeCmd.action(async (named: string[], flags: AnalyzeFlags & FormatFlags & MediaFlags & { read?: string; workers?: string; correlate?: boolean; failOn?: FailOnCondition[]; table: CsvTable; quiet?: boolean }) => {
     const files = flags.read !== undefined ? [flags.read, ...named] : named;
     if (files.length === 0) throw new UsageError('a capture file is needed: ucprobe analyze FILE... (or -r FILE)');
     const format = outputFormat(flags);
@@ -134,7 +135,12 @@ function addAnalyzeCommand(program: Command): void {
     const run = new LongRun(flags.quiet === true, files.includes('-'));
     try {
       // Several files: one per core (--correlate feeds both files into one collector here, so not then).
-      if (!flags.correlate && parallelWorthwhile(files)) reports.push(...await analyzeInWorkers(files, flags, (f) => run.next(f), run.until));
+      const split = !flags.correlate && !rtpSeries ? splitWorkers(files, flags.workers) : 1;
+      const whole = split > 1 ? await analyzeSplit(files[0], flags, split, run.next(files[0]), run.until, (why) => {
+        if (!flags.quiet) warn(`${files[0]}: read by one worker (${why})`);
+      }) : null;
+      if (whole !== null) reports.push(whole);
+      else if (!flags.correlate && parallelWorthwhile(files)) reports.push(...await analyzeInWorkers(files, flags, (f) => run.next(f), run.until));
       else {
         for (const [i, f] of files.entries()) {
           if (run.interrupted) break;

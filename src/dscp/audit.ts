@@ -22,7 +22,7 @@ import {
 } from './policy.js';
 
 export type DscpVerdict = 'violation' | 'accepted' | 'unclassified' | 'ok';
-const VERDICT_ORDER: Readonly<Record<DscpVerdict, number>> = { violation: 0, accepted: 1, unclassified: 2, ok: 3 };
+export const VERDICT_ORDER: Readonly<Record<DscpVerdict, number>> = { violation: 0, accepted: 1, unclassified: 2, ok: 3 };
 
 export interface EcnCounts {
   ect0: number;
@@ -400,7 +400,8 @@ export class DscpAudit implements BatchConsumer {
     this.totals.evicted++;
   }
 
-  private learnMedia(msgs: SipMessage[]): void {
+  /** Endpoints SDP announced, for the media kind of RTP flows (also called alone on one part of a split file). */
+  learnMedia(msgs: SipMessage[]): void {
     for (const m of msgs) {
       if (!m.sdp) continue;
       for (const media of m.sdp.media) {

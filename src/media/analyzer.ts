@@ -16,7 +16,7 @@ import { FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
 import { BATCH_RTP, UdpBatch, type BatchConsumer } from '../pipeline/udp-batch.js';
 import { payloadFormat } from './codecs.js';
 import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
-import { RtcpTracker, type RtcpTotals } from './rtcp-tracker.js';
+import { RtcpTracker, type RtcpSpoken, type RtcpTotals } from './rtcp-tracker.js';
 import { burstRatio, codecImpairment, eModel } from './e-model.js';
 import { RtpStream, RtpStreamTable, type SdpBinding } from './rtp-stream.js';
 import type { MediaSeriesStore, SeriesTotals, StreamSeriesReport } from './stream-series.js';
@@ -252,6 +252,11 @@ export class MediaAnalyzer implements BatchConsumer {
     return { params: this.params, totals, streams, calls: callsOf(streams), failoverOverlaps: [] };
   }
 
+  /** What the RTCP spoke of, for a split file's merge (src/analysis/split-parts.ts). */
+  rtcpSpoken(): RtcpSpoken {
+    return this.rtcp.spokenOf();
+  }
+
   rtcpReport(): RtcpReport {
     const t = this.rtcp.totals;
     return { ...t, byType: { ...t.byType }, errors: [...t.errors] };
@@ -308,7 +313,8 @@ export class MediaAnalyzer implements BatchConsumer {
     if (s.sdp === null) this.bind(s);
   }
 
-  private learnSdp(rec: PacketRecord): void {
+  /** What SDP announced (also called alone on one part of a split file, src/pipeline/partition.ts). */
+  learnSdp(rec: PacketRecord): void {
     const ip = rec.ip;
     const sender = ip ? endpoint(ip.src, rec.sport) : '';
     for (const m of rec.sip as SipMessage[]) {
@@ -335,7 +341,7 @@ const ms = (s: number): number => Math.round(s * 1e6) / 1e3;
 const pct = (x: number): number => Math.round(x * 1e5) / 1e3;
 
 /** The worse direction of each call: the lowest MOS, else the most lost. */
-function callsOf(streams: RtpStreamReport[]): CallMedia[] {
+export function callsOf(streams: RtpStreamReport[]): CallMedia[] {
   const byCall = new Map<string, RtpStreamReport[]>();
   for (const s of streams) if (s.callId !== null) byCall.set(s.callId, [...(byCall.get(s.callId) ?? []), s]);
   const out: CallMedia[] = [];

@@ -9,7 +9,19 @@
 import type { RtcpRecord, XrVoipMetrics } from '../../dissectors/rtcp.js';
 import { BoundedMap } from '../common/bounded-map.js';
 
-const MAX_TRACKED = 16384;
+export const MAX_TRACKED = 16384;
+/** SSRCs kept for spokenOf(); past this many the answer is null. */
+const MAX_SPOKEN = 65536;
+
+/** What a split file's merge checks of the RTCP one part read (src/analysis/split-parts.ts). */
+export interface RtcpSpoken {
+  /** Every SSRC the RTCP spoke of (SR senders, report and XR blocks), null when there were too many to keep. */
+  ssrcs: number[] | null;
+  /** Entries in the bounded tables, and those dropped. */
+  views: number;
+  srs: number;
+  evicted: number;
+}
 
 export interface RtcpView {
   /** Receiver reports (RR or SR blocks) about this SSRC. */
@@ -48,6 +60,7 @@ export class RtcpTracker {
   /** "ssrc:ntpMiddle" of each SR -> when it was seen (s). */
   private readonly srSeen = new BoundedMap<string, number>(MAX_TRACKED);
   private readonly views = new BoundedMap<number, RtcpView>(MAX_TRACKED);
+  private spoken: Set<number> | null = new Set();
 
   add(t: number, rec: RtcpRecord): void {
     const tot = this.totals;
@@ -60,11 +73,15 @@ export class RtcpTracker {
     }
     for (const p of rec.packets) {
       tot.byType[p.type]++;
-      if (p.type === 'SR') this.srSeen.set(`${p.ssrc}:${p.sender.ntpMiddle}`, t);
+      if (p.type === 'SR') {
+        this.srSeen.set(`${p.ssrc}:${p.sender.ntpMiddle}`, t);
+        this.speaksOf(p.ssrc);
+      }
       if (p.type === 'SR' || p.type === 'RR') {
         for (const r of p.reports) {
           tot.reportBlocks++;
           const v = this.view(r.ssrc);
+          this.speaksOf(r.ssrc);
           v.reports++;
           v.fractionLostPercent = Math.round(r.fractionLost * 1e5) / 1e3;
           v.cumulativeLost = r.cumulativeLost;
@@ -77,9 +94,21 @@ export class RtcpTracker {
         for (const m of p.voip) {
           tot.xrVoipBlocks++;
           this.view(m.ssrc).xr = m;
+          this.speaksOf(m.ssrc);
         }
       }
     }
+  }
+
+  /** The SSRCs this RTCP spoke of and the tables' fill, for a split file's merge. */
+  spokenOf(): RtcpSpoken {
+    return { ssrcs: this.spoken === null ? null : [...this.spoken], views: this.views.size, srs: this.srSeen.size, evicted: this.views.evicted + this.srSeen.evicted };
+  }
+
+  private speaksOf(ssrc: number): void {
+    if (this.spoken === null) return;
+    this.spoken.add(ssrc >>> 0);
+    if (this.spoken.size > MAX_SPOKEN) this.spoken = null;
   }
 
   /** What RTCP reported about this SSRC, or null. */

@@ -10,7 +10,7 @@
 import type { PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
 import { TCP_FIN, TCP_RST } from '../../dissectors/types.js';
 import {
-  IPPROTO_TCP, IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpUdpFields, readIpUdp, type DecodeOptions,
+  IPPROTO_TCP, IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpUdpFields, readIpUdp, type DecodeOptions, type IpUdpFields,
 } from '../../dissectors/frame.js';
 import { looksLikeSip } from '../../dissectors/sip.js';
 import { decodeRtp } from '../../dissectors/rtp.js';
@@ -113,8 +113,13 @@ export class Pipeline implements FrameSink {
    * `frame`; so does every frame while a consumer takes every record.
    */
   readonly frameInPlace = (info: FrameInfo, b: Uint8Array, start: number): boolean => {
-    const f = this.fields;
-    if (this.recordOnly.length > 0 || info.caplen !== info.len || !readIpUdp(info.linkType, b, start, start + info.caplen, f)) return false;
+    if (this.recordOnly.length > 0 || info.caplen !== info.len || !readIpUdp(info.linkType, b, start, start + info.caplen, this.fields)) return false;
+    return this.laneDatagram(info, b, this.fields);
+  };
+
+  /** frameInPlace for a whole UDP datagram whose headers the caller read into `f` (readIpUdp), as a split file's partition does. */
+  laneDatagram(info: FrameInfo, b: Uint8Array, f: IpUdpFields): boolean {
+    if (this.recordOnly.length > 0) return false;
     const p = f.payload;
     const end = f.payloadEnd;
     // SIP is a record (the same test as the dissector's, dissectors/frame.ts); it starts with an ASCII letter.
@@ -126,7 +131,7 @@ export class Pipeline implements FrameSink {
     const app = c.datagram(flow, f.sport, f.dport, end - p === 4 && c.onHeartbeatPort(f.sport, f.dport), b, p, end, info.tsSec, info.tsNsec);
     if (app === CLASS_RECORD) return false;
     const batch = this.batch;
-    const i = this.entry(info.tsSec, info.tsNsec, flow, f.tos, f.version === 6 ? 1 : 0, f.vlanTagged ? 1 : 0, end - p, app);
+    const i = this.entry(info.frame, info.tsSec, info.tsNsec, flow, f.tos, f.version === 6 ? 1 : 0, f.vlanTagged ? 1 : 0, end - p, app);
     if (app === BATCH_HEARTBEAT) this.heartbeatColumns(i);
     else if (app === BATCH_RTP) {
       batch.rtpMarkerPt[i] = b[p + 1];
@@ -137,7 +142,7 @@ export class Pipeline implements FrameSink {
     this.stats.frames++;
     if (batch.length === UDP_BATCH_CAPACITY) this.flush();
     return true;
-  };
+  }
 
   /** Hand the lane on; the reader calls this at the end of input (live sources after each read). */
   readonly flush = (): void => {
@@ -150,13 +155,14 @@ export class Pipeline implements FrameSink {
   };
 
   /** A new entry's common columns; returns its index. */
-  private entry(tsSec: number, tsNsec: number, flow: number, tos: number, ipv6: number, vlanTagged: number, payloadLength: number, app: number): number {
+  private entry(frameNo: number, tsSec: number, tsNsec: number, flow: number, tos: number, ipv6: number, vlanTagged: number, payloadLength: number, app: number): number {
     const batch = this.batch;
     const i = batch.length;
     if (i === 0 || tsSec > batch.latestSec || (tsSec === batch.latestSec && tsNsec > batch.latestNsec)) {
       batch.latestSec = tsSec;
       batch.latestNsec = tsNsec;
     }
+    batch.frameNo[i] = frameNo;
     batch.tsSec[i] = tsSec;
     batch.tsNsec[i] = tsNsec;
     batch.flow[i] = flow;
@@ -184,7 +190,7 @@ export class Pipeline implements FrameSink {
     const ip = rec.ip!;
     const app = rec.app === 'rtp' ? BATCH_RTP : rec.app === 'mds-heartbeat' ? BATCH_HEARTBEAT : BATCH_NONE;
     const batch = this.batch;
-    const i = this.entry(rec.tsSec, rec.tsNsec, rec.flow, (ip.dscp << 2) | ip.ecn, ip.version === 6 ? 1 : 0, rec.vlans !== null ? 1 : 0, rec.payload!.length, app);
+    const i = this.entry(rec.frame, rec.tsSec, rec.tsNsec, rec.flow, (ip.dscp << 2) | ip.ecn, ip.version === 6 ? 1 : 0, rec.vlans !== null ? 1 : 0, rec.payload!.length, app);
     if (app === BATCH_HEARTBEAT) {
       const hb = rec.hb!;
       batch.hbSeq[i] = hb.seq;

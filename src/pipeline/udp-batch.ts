@@ -25,6 +25,8 @@ export class UdpBatch {
   latestSec = 0;
   latestNsec = 0;
   readonly tsSec = new Float64Array(UDP_BATCH_CAPACITY);
+  /** The frame's number in the capture (what orders first sightings across the parts of a split file). */
+  readonly frameNo = new Float64Array(UDP_BATCH_CAPACITY);
   readonly tsNsec = new Float64Array(UDP_BATCH_CAPACITY);
   /** The flow id in `flows` (its key, endpoints and reverse by `flows.info`). */
   readonly flow = new Int32Array(UDP_BATCH_CAPACITY);

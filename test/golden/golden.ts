@@ -96,7 +96,7 @@ class ExitCalled extends Error {
  * Run one ucprobe command in-process, in `dir`, writing to `out`; its exit
  * status (process.exit is caught, not taken) and what it said on stderr.
  */
-async function runInProcess(dir: string, args: string[], out: string): Promise<{ code: number; stderr: string }> {
+export async function runInProcess(dir: string, args: string[], out: string): Promise<{ code: number; stderr: string }> {
   const cwd = process.cwd();
   const exit = process.exit;
   const writeErr = process.stderr.write;
