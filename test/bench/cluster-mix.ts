@@ -280,9 +280,8 @@ export function writeClusterMix(path: string, packets: number, seed = 11, startS
   let last = 0;
   for (let n = 0; n < packets && heap.size > 0; n++) {
     const { p, src } = heap.pop()!;
-    // A source's packets come in time order, but a few jittered ones may tie or cross another
-    // source's: the file's timestamps never go backwards.
-    const t = Math.max(last, p.t);
+    // Each source yields in time order (its jitter never crosses its own next packet), so the heap's order is the file's.
+    const t = p.t;
     w.writePacket(startSec + Math.floor(t / SEC), (t % SEC) * 1000, p.frame);
     last = t;
     byKind[p.kind]++;
