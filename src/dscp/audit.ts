@@ -8,9 +8,10 @@
 // Memory is bounded: at most `maxFlows` flows are kept; the least recently
 // seen one is judged on eviction and only its verdict kept in the totals.
 
-import { TCP_ACK, TCP_SYN, type AppName, type PacketRecord, type SipMessage } from '../../dissectors/types.js';
-import { BoundedMap, RecencyMap, type RecencyEntry } from '../common/bounded-map.js';
-import { endpoint, flowKey, flowKeyOf, mediaAddress } from '../pipeline/flow-key.js';
+import { TCP_ACK, TCP_SYN, type AppName, type PacketRecord } from '../../dissectors/types.js';
+import { RecencyMap, type RecencyEntry } from '../common/bounded-map.js';
+import { flowKey, flowKeyOf } from '../pipeline/flow-key.js';
+import { SdpEndpoints, type SdpEndpoint } from '../pipeline/sdp-endpoints.js';
 import { FlowSlots, NO_FLOW, type FlowTable } from '../pipeline/flow-table.js';
 import { batchAppName, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 import {
@@ -127,8 +128,9 @@ const NO_PROBES: ReadonlySet<string> = new Set();
 export class DscpAudit implements BatchConsumer {
   private readonly udp = new RecencyMap<string, FlowState>();
   private readonly tcp = new RecencyMap<string, FlowState>();
-  /** "addr:port" -> SDP media kind, learned from the SIP the pipeline decoded. */
-  private readonly mediaKind = new BoundedMap<string, number>(MAX_MEDIA);
+  /** The media endpoints SDP announced: the pipeline's, or, fed records alone, one this audit learns itself. */
+  private sdp = new SdpEndpoints(MAX_MEDIA);
+  private learnsSdp = true;
   /**
    * Flows by the pipeline's flow id. Keying a flow by text means making the
    * address text of every packet, which cost more than the rest of the audit
@@ -146,7 +148,7 @@ export class DscpAudit implements BatchConsumer {
   readonly add = (rec: PacketRecord): void => {
     const ip = rec.ip;
     if (!ip) return;
-    if (rec.sip) this.learnMedia(rec.sip);
+    if (rec.sip && this.learnsSdp) this.sdp.learn(rec);
     const t = rec.transport;
     if (t !== 'udp' && t !== 'tcp') {
       this.totals.notAudited++;
@@ -164,6 +166,12 @@ export class DscpAudit implements BatchConsumer {
   useFlows(flows: FlowTable): void {
     this.flowTable = flows;
     this.byFlow = new FlowSlots(flows);
+  }
+
+  /** The pipeline learns every record's SDP before handing it on: read its table, learn none. */
+  useSdpEndpoints(sdp: SdpEndpoints): void {
+    this.sdp = sdp;
+    this.learnsSdp = false;
   }
 
   /** Each entry is a UDP datagram: RTP, a heartbeat or no application. */
@@ -228,7 +236,7 @@ export class DscpAudit implements BatchConsumer {
       case 'rtp':
         if (!f.kindKnown) {
           f.kindKnown = true;
-          f.apps |= this.mediaKind.peek(endpoint(f.dst, f.dport)) ?? this.mediaKind.peek(endpoint(f.src, f.sport)) ?? APP_RTP_OTHER;
+          f.apps |= mediaKind(this.sdp.at(f.dst, f.dport) ?? this.sdp.at(f.src, f.sport));
         }
         break;
       default: break;
@@ -323,18 +331,12 @@ export class DscpAudit implements BatchConsumer {
     this.count(this.totals, victim, this.judge(victim));
     this.totals.evicted++;
   }
+}
 
-  private learnMedia(msgs: SipMessage[]): void {
-    for (const m of msgs) {
-      if (!m.sdp) continue;
-      for (const media of m.sdp.media) {
-        const addr = mediaAddress(m.sdp, media);
-        if (!addr || media.port <= 0) continue;
-        const kind = media.media === 'audio' ? APP_RTP_AUDIO : media.media === 'video' ? APP_RTP_VIDEO : APP_RTP_OTHER;
-        this.mediaKind.set(endpoint(addr, media.port), kind);
-      }
-    }
-  }
+/** An RTP flow's class by what SDP announced at its endpoints. */
+function mediaKind(e: SdpEndpoint | undefined): number {
+  if (e === undefined) return APP_RTP_OTHER;
+  return e.media === 'audio' ? APP_RTP_AUDIO : e.media === 'video' ? APP_RTP_VIDEO : APP_RTP_OTHER;
 }
 
 /** The DSCP value carrying most of a flow's packets (the lower value on a tie). */

@@ -73,7 +73,10 @@ export class Pipeline implements FrameSink {
     this.stats = { frames: 0, errors: 0, fragmentsReassembled: 0, tcpGapBytes: 0, sipGarbageBytes: 0, flows: this.flows.stats };
     this.batch = new UdpBatch(this.flows);
     this.classifier = new DatagramClassifier(this.flows, this.opts.heartbeatPorts, this.opts.heartbeatByteOrder);
-    for (const c of this.laneConsumers) c.useFlows?.(this.flows);
+    for (const c of this.laneConsumers) {
+      c.useFlows?.(this.flows);
+      c.useSdpEndpoints?.(this.classifier.sdp);
+    }
   }
 
   /** Handle one captured frame; `bytes` may be reused by the caller afterwards. */
@@ -87,7 +90,7 @@ export class Pipeline implements FrameSink {
     let inLane = false;
     if (rec.transport === 'tcp') this.tcpStream(rec);
     else if (rec.transport === 'udp') inLane = this.udpDatagram(rec);
-    if (rec.sip) this.classifier.learn(rec.sip);
+    if (rec.sip) this.classifier.learn(rec);
     if (rec.error) this.stats.errors++;
     for (const c of this.recordOnly) c(rec);
     if (inLane) {
