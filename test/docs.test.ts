@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildProgram } from '../src/cli/main.js';
+import { buildProgram, loadCommands } from '../src/cli/main.js';
 import { bashCompletion, commandTree, manPage, zshCompletion } from '../src/cli/docs.js';
 import { REPO, runCli } from './helpers.js';
 
-const program = buildProgram();
+const program = buildProgram(await loadCommands());
 const tree = commandTree(program);
 const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 

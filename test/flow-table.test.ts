@@ -45,6 +45,23 @@ test('an id names one flow while it is held: interning again gives it back, neve
   assert.equal(flows.stats.interned - flows.stats.evicted, 2048);
 });
 
+test('an IPv4 flow found by its numbers (the packets\' path) is the flow found by its key words, across evictions', () => {
+  const rnd = new Rng(7);
+  const pool = Array.from({ length: 3000 }, () => randomFlow(rnd));
+  const flows = new FlowTable(1024);
+  const text = (a: number): string => [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
+  for (let step = 0; step < 60_000; step++) {
+    const [proto, src, dst, sport, dport] = pool[rnd.int(0, pool.length - 1)];
+    const id = flows.ipv4(proto, src, dst, sport, dport);
+    // The general path (hash and compare over the probe row) must land on the same slot's id.
+    const plain = { version: 4 as const, src: text(src), dst: text(dst), dscp: 0, ecn: 0, ttl: 64, proto, id: 0, fragment: null };
+    assert.equal(flows.ofHeader(proto, plain, sport, dport), id);
+    const back = flows.reverseOf(id);
+    if (back !== -1) assert.equal(flows.ipv4(proto, dst, src, dport, sport), back);
+  }
+  assert.ok(flows.stats.evicted > 5_000, `evictions counted (${flows.stats.evicted})`);
+});
+
 test('a busy flow keeps its id while one-packet flows stream past (CLOCK second chance)', () => {
   const flows = new FlowTable(64);
   const busy = flows.ipv4(17, 0x0a000001, 0x0a000002, 5000, 5002);
@@ -54,16 +71,38 @@ test('a busy flow keeps its id while one-packet flows stream past (CLOCK second 
   }
 });
 
-test('FlowSlots forget what they held for an id given to a new flow', () => {
+test('FlowSlots forget what they held for an id given to a new flow, after handing it to the analyzer while the id still names it', () => {
   const flows = new FlowTable(4);
-  const slots = new FlowSlots<string>(flows);
+  const left: Array<[value: string, sport: number]> = [];
+  const slots = new FlowSlots<string>(flows, (value, id) => left.push([value, flows.sport(id)]));
   const a = flows.ipv4(17, 1, 2, 3, 4);
   slots.set(a, 'a');
   assert.equal(slots.get(a), 'a');
   for (let n = 0; n < 8; n++) flows.ipv4(17, 100 + n, 2, 3, 4);
+  assert.deepEqual(left, [['a', 3]], 'told once, with the leaving flow still readable');
   const reused = flows.ipv4(17, 200, 2, 3, 4);
   if (reused === a) assert.equal(slots.get(reused), undefined);
-  assert.equal(slots.get(flows.ipv4(17, 1, 2, 3, 4)), undefined, 'flow a came back under a new generation');
+  assert.equal(slots.get(flows.ipv4(17, 1, 2, 3, 4)), undefined, 'flow a came back as a new flow');
+  assert.deepEqual([...slots.ids()], []);
+});
+
+test('every eviction is told to every listener in order, before the id is reused; reverseOf finds the other direction without interning it', () => {
+  const flows = new FlowTable(8);
+  const told: string[] = [];
+  flows.onEvict((id) => told.push(`first ${flows.info(id).key}`));
+  flows.onEvict((id) => told.push(`second ${flows.info(id).key}`));
+  const ab = flows.ipv4(6, 0x0a000001, 0x0a000002, 40000, 5060);
+  assert.equal(flows.reverseOf(ab), -1, 'the other direction not seen yet');
+  const interned = flows.stats.interned;
+  const ba = flows.ipv4(6, 0x0a000002, 0x0a000001, 5060, 40000);
+  assert.equal(flows.stats.interned, interned + 1);
+  assert.equal(flows.reverseOf(ab), ba);
+  assert.equal(flows.reverseOf(ba), ab);
+  assert.equal(flows.stats.interned, interned + 1, 'reverseOf interns nothing');
+  assert.equal(flows.reverseOf(flows.ipv4(17, 0x0a000001, 0x0a000002, 40000, 5060)), -1, 'UDP is not the TCP flow\'s reverse');
+  for (let n = 0; n < 6; n++) flows.ipv4(17, 0x0b000000 + n, 0x0a000002, 1, 2);
+  assert.deepEqual(told, ['first 10.0.0.1:40000>10.0.0.2:5060', 'second 10.0.0.1:40000>10.0.0.2:5060']);
+  assert.equal(flows.stats.evicted, 1);
 });
 
 test('names: the key every analyzer uses, the reverse and the pair; IPv6 by bytes equals IPv6 by header', () => {

@@ -107,6 +107,8 @@ export interface SipCall {
   answer: { sdp: SdpSpec };
   /** Seconds after START_SEC of the INVITE; the 200 follows 0.1 s later. */
   at: number;
+  /** The Via branch (several calls in one capture need their own); z9hG4bKmedia1 when absent. */
+  branch?: string;
 }
 
 function ipSpec(src: string, dst: string, dscp: number, ecn: number): IpSpec {
@@ -135,7 +137,7 @@ export function writeMediaCapture(path: string, streams: StreamSpec[], calls: Si
   for (const c of calls) {
     const common = {
       from: { uri: `sip:a@${c.offer.from}`, tag: 'a1' }, callId: c.callId,
-      via: [{ transport: 'UDP' as const, host: c.offer.from, port: c.offer.sport, branch: 'z9hG4bKmedia1' }], cseq: { seq: 1, method: 'INVITE' },
+      via: [{ transport: 'UDP' as const, host: c.offer.from, port: c.offer.sport, branch: c.branch ?? 'z9hG4bKmedia1' }], cseq: { seq: 1, method: 'INVITE' },
     };
     const invite = sipRequest({ ...common, method: 'INVITE', requestUri: `sip:b@${c.offer.to}`, to: { uri: `sip:b@${c.offer.to}` }, sdp: c.offer.sdp });
     const ok = sipResponse({ ...common, status: 200, to: { uri: `sip:b@${c.offer.to}`, tag: 'b1' }, sdp: c.answer.sdp });

@@ -15,13 +15,13 @@ import { readCapture } from '../src/sources/capture-reader.js';
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-tcpconn-'));
 let n = 0;
 
-async function connections(build: (out: TimedFrame[]) => void, max = 100): Promise<{ ended: TcpConnection[]; table: TcpConnections }> {
+async function connections(build: (out: TimedFrame[]) => void, flows = 200): Promise<{ ended: TcpConnection[]; table: TcpConnections }> {
   const out: TimedFrame[] = [];
   build(out);
   const file = join(tmp, `c${n++}.pcap`);
   writeFrames(file, out);
   const ended: TcpConnection[] = [];
-  const table = new TcpConnections((c) => ended.push(c), () => false, max);
+  const table = new TcpConnections((c) => ended.push(c), () => false, flows);
   // Through the pipeline, as analyze hands records on (payload views valid during the call).
   const pipeline = new Pipeline([table.add]);
   await readCapture(file, pipeline.frame);
@@ -65,11 +65,15 @@ test('a last ACK after the close and a stray RST open nothing; a reused port is 
   ]);
 });
 
-test('bounded: past `max` connections the least recently seen is handed over as it stands and counted', async () => {
+test('bounded by the flow table: when it lets a direction go, its connection is handed over as it stands and counted', async () => {
+  // Eight flows: four connections' two directions.
   const { ended, table } = await connections((out) => {
     for (let k = 0; k < 10; k++) new TcpScript(out, '10.0.0.1', 40000 + k, '10.0.0.2', 80).handshake(k);
-  }, 4);
-  assert.equal(ended.length, 10);
-  assert.equal(table.evicted, 6);
-  assert.deepEqual(ended.slice(0, 6).map((c) => c.clientPort), [40000, 40001, 40002, 40003, 40004, 40005]);
+  }, 8);
+  // Oldest first, each as it stood (established, not ended). The table keeps the flows of connections already
+  // handed over until its clock comes round to them, and a server direction that sent one packet (its SYN-ACK)
+  // has no second chance yet: three connections are still held at the end, not four.
+  assert.deepEqual(ended.map((c) => c.clientPort), Array.from({ length: 10 }, (_, k) => 40000 + k));
+  assert.equal(table.evicted, 7);
+  assert.ok(ended.every((c) => c.end === 'open' && c.establishedAt !== null));
 });

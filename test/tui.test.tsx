@@ -234,15 +234,18 @@ test('heartbeat pane: pairs with their directions, state words, counters and spa
   r.unmount();
 });
 
-test('SIP pane: calls most recent first with state and code, keepalive FAILING', async () => {
+test('SIP pane: calls most recent first with state, code and media, keepalive FAILING', async () => {
   const r = await show();
   const sip = pane(await until(r, (f) => f.includes('SIP'), 'first frame'), 'SIP');
   assert.ok(sip[0].includes('3 calls, 2 keepalive pairs, 1 FAILING'));
+  assert.match(sip[1], /start +from +to +state +code setup ms msgs +MOS loss % jit ms│$/);
   const calls = sip.filter((l) => /\d\d:\d\d:\d\d\.\d{3}/.test(l));
   assert.equal(calls.length, 3);
-  assert.match(calls[0], /09:00:55\.250 sip:1003@10\.30\.0\.103 .* ringing +- +- +3/);
-  assert.match(calls[1], /09:00:40\.125 .*EVIL.* failed +486 +- +5/);
-  assert.match(calls[2], /09:00:10\.500 sip:1001@10\.30\.0\.101 .* completed +200 +152\.4 +7/);
+  // 100 columns leave From and To 17 cells: their middle goes, the host's end stays. Calls with no media: dashes.
+  assert.match(calls[0], /09:00:55\.250 sip:1003~30\.0\.103 .* ringing +- +- +3 +- +- +-│$/);
+  assert.match(calls[1], /09:00:40\.125 .*EVIL.* failed +486 +- +5 +- +- +-│$/);
+  // The worse direction's MOS, the worst loss and jitter of the call's two streams.
+  assert.match(calls[2], /09:00:10\.500 sip:1001~30\.0\.101 .* completed +200 +152\.4 +7 3\.80 +5\.2 +12\.5│$/);
   assert.match(lineWith(sip, '10.20.0.10:5060 > 10.20.0.12:5060'), /12 +58% +5000\.0 +25\.0 FAILING/);
   assert.match(lineWith(sip, '10.20.0.10:5060 > 10.20.0.11:5060'), /100% .* ok/);
   r.unmount();
@@ -276,7 +279,8 @@ test('escape sequences from packets are drawn as text, never sent to the termina
   };
   const text = await until(r, (f) => f.includes('Events'), 'first frame');
   check();
-  assert.ok(text.includes('"\\x1b[31mEVIL\\x1b]0;title\\x07"'), 'From header shown escaped');
+  // 100 columns leave the From 17 cells, cut at its end; the whole sequence, escaped, is in the ladder's title below (the Call-ID).
+  assert.ok(text.includes('"\\x1b[31mEVIL\\x1~'), 'From header shown escaped');
   assert.ok(pane(text, 'Events').some((l) => l.includes('Call-ID evil-\\x1b[31mEVIL')), 'event text shown escaped');
   // The ladder of that call (its title and the ladderText lines).
   await press(r, KEY.tab, KEY.down, KEY.enter);

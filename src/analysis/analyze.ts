@@ -175,10 +175,18 @@ export function failoverOverlaps(hb: HeartbeatReport, rtp: MediaReport): Failove
   const out: FailoverOverlap[] = [];
   for (const e of hb.events) {
     if (e.type !== 'failover') continue;
+    // Every failover meets every stream: summed in place, no array per pair (thousands of streams in a long capture).
     for (const s of rtp.streams) {
-      const inside = s.gaps.filter((g) => g.to >= e.lastHeard && g.from <= e.time);
-      if (inside.length === 0) continue;
-      out.push({ failoverTime: e.time, heartbeatStream: e.stream, stream: s.key, missing: inside.reduce((n, g) => n + g.missing, 0), from: inside[0].from });
+      let missing = 0;
+      let from = 0;
+      let any = false;
+      for (const g of s.gaps) {
+        if (g.to < e.lastHeard || g.from > e.time) continue;
+        if (!any) from = g.from;
+        any = true;
+        missing += g.missing;
+      }
+      if (any) out.push({ failoverTime: e.time, heartbeatStream: e.stream, stream: s.key, missing, from });
     }
   }
   return out;

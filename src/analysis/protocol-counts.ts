@@ -70,12 +70,13 @@ export class ProtocolCounter implements BatchConsumer {
     c.frames += n;
     c.udp += n;
     let ipv6 = 0;
+    const earlier = batch.hbEarlier.size > 0 ? batch.hbEarlier : null;
     for (let i = 0; i < n; i++) {
       c.vlanTagged += batch.vlanTagged[i];
       ipv6 += batch.ipv6[i];
       const app = batch.app[i];
       if (app === BATCH_RTP) c.rtp++;
-      else if (app === BATCH_HEARTBEAT) c.mdsHeartbeat += 1 + (batch.hbEarlier.get(i)?.length ?? 0);
+      else if (app === BATCH_HEARTBEAT) c.mdsHeartbeat += 1 + (earlier?.get(i)?.length ?? 0);
     }
     c.ipv6 += ipv6;
     c.ipv4 += n - ipv6;

@@ -15,7 +15,7 @@ import { newFacts } from '../sources/types.js';
 import { loadPolicyFile } from '../dscp/policy-file.js';
 import { clusterParams, detectorFlags, pipelineOptions, type HeartbeatFlags } from './options.js';
 import type { ClusterParams } from '../cluster/params.js';
-import { sipTimeout } from './sip.js';
+import { sipTimeout } from './parse.js';
 import { CaptureError } from '../sources/types.js';
 import { UsageError } from '../common/errors.js';
 import { CaptureFilter } from '../sources/bpf.js';

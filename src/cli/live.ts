@@ -12,6 +12,7 @@ import { CLOCK_TICK_MS, fileSource, hepSource, interfaceSource, replaySource, ty
 import { saveCall } from '../sip/save-call.js';
 import { noSuchCallText } from '../output/sip-text.js';
 import { sanitize } from '../output/sanitize.js';
+import { jitterBufferOption, mediaParams, type MediaFlags } from './media-options.js';
 import type { PipelineOptions } from '../pipeline/pipeline.js';
 import { existsSync } from 'node:fs';
 import { parseHepListen, type HepListener } from '../sources/hep-listen.js';
@@ -37,7 +38,7 @@ import { sipTimeout } from './sip.js';
 import { speedFactor } from './replay.js';
 import { UsageError } from '../common/errors.js';
 
-interface ViewFlags extends HeartbeatFlags, FormatFlags {
+interface ViewFlags extends HeartbeatFlags, FormatFlags, Pick<MediaFlags, 'jitterBuffer'> {
   monitorEvents?: string;
   ui?: boolean;
   duration?: string;
@@ -78,7 +79,7 @@ function viewOptions(cmd: Command): Command {
     .option('--policy <file>', 'DSCP policy (YAML or JSON); the built-in Cisco UC policy otherwise')
     .option('--sip-timeout <time>', 'SIP transaction timeout (default 32s)')
     .option('--monitor-events <host:port>', "also show the events of a running `ucprobe monitor --events-listen PORT`");
-  for (const o of [...formatOptions(['text', 'json', 'pb']), ...decodeOptions(), ...heartbeatOptions()]) cmd.addOption(o);
+  for (const o of [...formatOptions(['text', 'json', 'pb']), ...decodeOptions(), ...heartbeatOptions(), jitterBufferOption()]) cmd.addOption(o);
   return cmd;
 }
 
@@ -89,6 +90,7 @@ function sessionOptions(source: SourceInfo, flags: ViewFlags, onEvent: (e: LiveE
     heartbeat: detectorFlags(flags),
     dscpPolicy: flags.policy !== undefined ? loadPolicyFile(flags.policy) : undefined,
     sip: sipTimeout(flags.sipTimeout, '--sip-timeout'),
+    media: mediaParams(flags),
     // The config file's "cluster" ports, as analyze takes them.
     cluster: clusterParams(flags),
     onEvent,

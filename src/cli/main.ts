@@ -13,29 +13,25 @@ import { correlate, VantageCollector } from '../heartbeat/correlate.js';
 import { csvTable, CSV_TABLES, type CsvTable } from '../output/csv.js';
 import { PbStreamWriter } from '../pb/stream.js';
 import { analysisRecords } from '../pb/analysis.js';
-import { addDecodePbCommand } from './decode-pb.js';
-import { addReportCommand } from './report.js';
 import { formatOptions, outputFormat, outputWriter, type FormatFlags } from './format.js';
 import { CaptureError } from '../sources/types.js';
 import { TIME_STYLES } from '../common/time-format.js';
-import { dissect, type DissectFlags } from './dissect.js';
+import type { DissectFlags } from './dissect.js';
 import { decodeOptions, heartbeatOptions } from './options.js';
 import { failOnConditions, failOnFindings, FAIL_ON_CONDITIONS, type FailOnCondition } from './fail-on.js';
 import { mediaLimits, mediaOptions, type MediaFlags } from './media-options.js';
-import { addGenerateCommand } from './generate.js';
-import { addMonitorCommand } from './monitor.js';
-import { addRunCommand } from './run.js';
-import { addReplayCommand } from './replay.js';
-import { RunError } from '../run/observers.js';
-import { addSipCommand } from './sip.js';
-import { addLiveCommands } from './live.js';
-import { MonitorError } from '../monitor/monitor.js';
-import { GenerateError } from '../generator/generate.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_INTERNAL, EXIT_INTERRUPTED, UsageError } from '../common/errors.js';
-import { hepOptions } from './hep-options.js';
 import { OutputError } from '../common/io-errors.js';
 import { JSON_SCHEMA_VERSION, jsonText } from '../output/json-text.js';
 import { LongRun, partialNote, quietOption } from './long-run.js';
+
+/** The other commands' modules (commands.ts). */
+export type OtherCommands = typeof import('./commands.js');
+
+/** All the commands, for help, completion, the man page and every command but `analyze`. */
+export function loadCommands(): Promise<OtherCommands> {
+  return import('./commands.js');
+}
 
 function warn(msg: string): void {
   process.stderr.write(`ucprobe: warning: ${msg}\n`);
@@ -46,7 +42,8 @@ function fail(msg: string, code: number): never {
   process.exit(code);
 }
 
-export function buildProgram(): Command {
+/** `others` null: `analyze` alone (what an `analyze` command line needs; the rest loads in a fifth of a second). */
+export function buildProgram(others: OtherCommands | null): Command {
   const program = new Command('ucprobe')
     .description('MDS heartbeat, SIP and DSCP analyzer for UC and contact-center cluster networks')
     .version(UCPROBE_VERSION, '--version', 'print the version')
@@ -54,6 +51,28 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `ucprobe: ${s}` : s) });
 
+  if (others !== null) addDissectCommand(program, others);
+  addAnalyzeCommand(program);
+  if (others === null) return program;
+  others.addGenerateCommand(program);
+  others.addMonitorCommand(program);
+  others.addRunCommand(program);
+  others.addReplayCommand(program);
+  others.addSipCommand(program);
+  others.addLiveCommands(program);
+  others.addDecodePbCommand(program, warn);
+  others.addReportCommand(program);
+  program
+    .command('completion')
+    .description('print the shell completion script, made from these commands: `source <(ucprobe completion bash)`, or save the zsh one as _ucprobe in a $fpath folder')
+    .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
+    .action((shell: 'bash' | 'zsh') => {
+      process.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
+    });
+  return program;
+}
+
+function addDissectCommand(program: Command, others: OtherCommands): void {
   const dissectCmd = program
     .command('dissect')
     .description('print every packet: one line each, a field tree (-V) or JSON lines')
@@ -73,7 +92,7 @@ export function buildProgram(): Command {
     .option('--host <addr>', 'print only packets from or to this IPv4/IPv6 address')
     .option('--port <n>', 'print only UDP/TCP packets from or to this port')
     .addOption(new Option('-t, --time <style>', 'timestamp style: utc (time of day), iso (with the date), epoch, relative').choices(TIME_STYLES).default('utc'));
-  for (const o of [...formatOptions(['text', 'json', 'pb']), ...decodeOptions(), ...hepOptions()]) dissectCmd.addOption(o);
+  for (const o of [...formatOptions(['text', 'json', 'pb']), ...decodeOptions(), ...others.hepOptions()]) dissectCmd.addOption(o);
   dissectCmd.action(async (args: string[], flags: DissectFlags & { read?: string }) => {
     if (flags.count !== undefined && !/^\d+$/.test(flags.count)) throw new UsageError(`--count: expected a whole number, got '${flags.count}'`);
     const file = flags.read ?? args[0];
@@ -81,9 +100,11 @@ export function buildProgram(): Command {
     const trailing = (flags.read !== undefined ? args : args.slice(1)).join(' ').trim();
     if (trailing && flags.filter !== undefined) throw new UsageError(`a filter after the file and -f: pick one (got '${trailing}' and '${flags.filter}')`);
     const expr = flags.filter ?? (trailing || undefined);
-    for (const w of await dissect(file, { ...flags, capture: expr !== undefined ? captureFilter(expr) : undefined })) warn(w);
+    for (const w of await others.dissect(file, { ...flags, capture: expr !== undefined ? captureFilter(expr) : undefined })) warn(w);
   });
+}
 
+function addAnalyzeCommand(program: Command): void {
   const analyzeCmd = program
     .command('analyze')
     .description('capture facts, protocol counts, heartbeat streams/pairs/timeline, SIP counts, DSCP per application, RTP/RTCP media quality')
@@ -148,26 +169,12 @@ export function buildProgram(): Command {
     const found = failOnFindings(reports, flags.failOn ?? [], limits);
     if (found.length) fail(`--fail-on: ${found.join('; ')}`, EXIT_FAIL_ON);
   });
-  addGenerateCommand(program);
-  addMonitorCommand(program);
-  addRunCommand(program);
-  addReplayCommand(program);
-  addSipCommand(program);
-  addLiveCommands(program);
-  addDecodePbCommand(program, warn);
-  addReportCommand(program);
-  program
-    .command('completion')
-    .description('print the shell completion script, made from these commands: `source <(ucprobe completion bash)`, or save the zsh one as _ucprobe in a $fpath folder')
-    .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
-    .action((shell: 'bash' | 'zsh') => {
-      process.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
-    });
-  return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  // `analyze` is the command run on big captures, often in scripts: it starts without the other commands' code.
+  const others = argv[2] === 'analyze' ? null : await loadCommands();
+  const program = buildProgram(others);
   try {
     await program.parseAsync(argv);
   } catch (e) {
@@ -175,7 +182,7 @@ export async function main(argv: string[]): Promise<void> {
       // help and version exit 0; usage errors were already printed by commander
       process.exit(e.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
     }
-    if (e instanceof CaptureError || e instanceof FilterError || e instanceof UsageError || e instanceof OutputError || e instanceof GenerateError || e instanceof MonitorError || e instanceof RunError) fail(e.message, EXIT_BAD_INPUT);
+    if (e instanceof CaptureError || e instanceof FilterError || e instanceof UsageError || e instanceof OutputError || (e instanceof Error && others?.USER_ERRORS.some((t) => e instanceof t))) fail(e.message, EXIT_BAD_INPUT);
     if (process.env.UCPROBE_DEBUG) console.error(e);
     fail(`internal error: ${(e as Error).message} (set UCPROBE_DEBUG=1 for details)`, EXIT_INTERNAL);
   }

@@ -22,8 +22,12 @@ export interface MediaLimits {
 
 export const DEFAULT_MEDIA_LIMITS: MediaLimits = { mos: 3.6, rtpLossPercent: 1 };
 
+/** The one media flag the live views take too: their MOS is analyze's. */
+export const jitterBufferOption = (): Option =>
+  new Option('--jitter-buffer <ms>', `fixed jitter buffer the MOS assumes: later packets count as lost to the listener (default ${DEFAULT_MEDIA_PARAMS.jitterBufferMs})`);
+
 export const mediaOptions = (): Option[] => [
-  new Option('--jitter-buffer <ms>', `fixed jitter buffer the MOS assumes: later packets count as lost to the listener (default ${DEFAULT_MEDIA_PARAMS.jitterBufferMs})`),
+  jitterBufferOption(),
   new Option('--mos-threshold <mos>', `with --fail-on mos: a call below this MOS fails (default ${DEFAULT_MEDIA_LIMITS.mos})`),
   new Option('--rtp-series', `with --json: each RTP stream's jitter and loss per ${DEFAULT_SERIES_LIMITS.baseSeconds} s (buckets widened past ${DEFAULT_SERIES_LIMITS.maxBucketsPerStream} a stream, ${DEFAULT_SERIES_LIMITS.maxBuckets} in all)`),
   new Option('--rtp-loss-threshold <percent>', `with --fail-on rtp-loss: a stream losing more than this % fails (default ${DEFAULT_MEDIA_LIMITS.rtpLossPercent})`),

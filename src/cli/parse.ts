@@ -104,3 +104,11 @@ export function gemodel(text: string, option: string): GilbertElliott {
 export function restartAt(text: string, option: string): { atMs?: number; atSeq?: number } {
   return text.startsWith('seq:') ? { atSeq: wholeNumber(text.slice(4), option, 0xffffffff) } : { atMs: durationMs(text, option, 's') };
 }
+
+/** A transaction timeout flag ("4s", "500ms"; a bare number is ms) as SIP analysis params; none when the flag is absent. */
+export function sipTimeout(text: string | undefined, option: string): { transactionTimeoutMs?: number } {
+  if (text === undefined) return {};
+  const ms = durationMs(text, option);
+  if (ms === 0) throw new UsageError(`${option}: must be more than 0`);
+  return { transactionTimeoutMs: ms };
+}

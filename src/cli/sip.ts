@@ -2,8 +2,8 @@
 // the call list and the ladder diagram of one call, each from one pass of
 // the pipeline over the capture.
 
-import type { Command } from 'commander';
-import type { RecordConsumer } from '../pipeline/pipeline.js';
+import { Option, type Command } from 'commander';
+import type { PipelineConsumer } from '../pipeline/pipeline.js';
 import { CaptureError, type CaptureFacts } from '../sources/types.js';
 import { SipAnalyzer } from '../sip/analyzer.js';
 import { CallFlowCollector } from '../sip/call-flow.js';
@@ -13,16 +13,18 @@ import { utcClock } from '../common/time-format.js';
 import { sanitize } from '../output/sanitize.js';
 import { StdoutWriter } from '../output/stdout-writer.js';
 import { decodeOptions, pipelineOptions, type DecodeFlags } from './options.js';
-import { durationMs } from './parse.js';
-import { UsageError } from '../common/errors.js';
+import { sipTimeout } from './parse.js';
+import { EXIT_FAIL_ON, UsageError } from '../common/errors.js';
 import { JSON_SCHEMA_VERSION, jsonText } from '../output/json-text.js';
 import { MediaAnalyzer } from '../media/analyzer.js';
-import { mediaParams, type MediaFlags } from './media-options.js';
+import { mediaLimits, mediaOptions, mediaParams, type MediaFlags } from './media-options.js';
+import { sipCallsFailOn, sipCallsFindings, SIP_CALLS_FAIL_ON, type SipCallsFailOn } from './fail-on.js';
 import { readPass, saveCall } from '../sip/save-call.js';
 
 interface CallsFlags extends DecodeFlags, MediaFlags {
   json?: boolean;
   timeout?: string;
+  failOn?: SipCallsFailOn[];
 }
 
 interface FlowFlags extends DecodeFlags {
@@ -36,7 +38,7 @@ interface SaveFlags extends DecodeFlags {
 }
 
 /** One pass over a capture with the command's decode flags. */
-function pass(file: string, consumers: RecordConsumer[], flags: DecodeFlags): Promise<{ facts: CaptureFacts; error: string | null }> {
+function pass(file: string, consumers: PipelineConsumer[], flags: DecodeFlags): Promise<{ facts: CaptureFacts; error: string | null }> {
   return readPass(file, consumers, pipelineOptions(flags));
 }
 
@@ -45,13 +47,7 @@ function finish(facts: CaptureFacts, error: string | null): void {
   if (error !== null) throw new CaptureError(error);
 }
 
-/** A transaction timeout flag ("4s", "500ms"; a bare number is ms) as SIP analysis params; none when the flag is absent. */
-export function sipTimeout(text: string | undefined, option: string): { transactionTimeoutMs?: number } {
-  if (text === undefined) return {};
-  const ms = durationMs(text, option);
-  if (ms === 0) throw new UsageError(`${option}: must be more than 0`);
-  return { transactionTimeoutMs: ms };
-}
+export { sipTimeout };
 
 export function addSipCommand(program: Command): void {
   const sip = program.command('sip').description('SIP calls, call flows and registrations: `sip calls <file>`, `sip flow <file> --call-id ID`, `sip registrations <file>`, `sip save <file> --call-id ID -w OUT`');
@@ -62,20 +58,28 @@ export function addSipCommand(program: Command): void {
     .argument('<file>', "pcap or pcapng file, optionally gzipped; '-' reads stdin")
     .option('--json', 'the calls (and transaction and keepalive figures) as JSON')
     .option('--timeout <time>', 'transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)')
-    .option('--jitter-buffer <ms>', 'fixed jitter buffer the MOS assumes (default 60)');
-  for (const o of decodeOptions()) calls.addOption(o);
+    .addOption(new Option('--fail-on <conditions>', `exit 1 when any of these is found, as analyze does (comma-separated: ${SIP_CALLS_FAIL_ON.join(', ')})`).argParser(sipCallsFailOn));
+  // The series are analyze's (--json --rtp-series); the rest of the media flags mean the same here.
+  for (const o of [...mediaOptions().filter((o) => o.long !== '--rtp-series'), ...decodeOptions()]) calls.addOption(o);
   calls.action(async (file: string, flags: CallsFlags) => {
     const analyzer = new SipAnalyzer(sipTimeout(flags.timeout, '--timeout'));
     const media = new MediaAnalyzer(mediaParams(flags));
-    const { facts, error } = await pass(file, [analyzer.add, media.add], flags);
+    const limits = mediaLimits(flags);
+    const { facts, error } = await pass(file, [analyzer, media], flags);
     const report = analyzer.report(facts.lastTs);
-    const byCall = new Map(media.report().calls.map((c) => [c.callId, c]));
+    const rtp = media.report();
+    const byCall = new Map(rtp.calls.map((c) => [c.callId, c]));
     const out = new StdoutWriter();
     out.line(flags.json
       ? jsonText({ schemaVersion: JSON_SCHEMA_VERSION, file, ...report, media: [...byCall.values()] }, 2)
       : callsText(report.calls.calls, file, byCall).trimEnd());
     out.flush();
     finish(facts, error);
+    const found = sipCallsFindings(file, { sipAnalysis: report, rtp }, flags.failOn ?? [], limits);
+    if (found.length) {
+      process.stderr.write(`ucprobe: --fail-on: ${found.join('; ')}\n`);
+      process.exitCode = EXIT_FAIL_ON;
+    }
   });
 
   const registrations = sip
@@ -87,7 +91,7 @@ export function addSipCommand(program: Command): void {
   for (const o of decodeOptions()) registrations.addOption(o);
   registrations.action(async (file: string, flags: CallsFlags) => {
     const analyzer = new SipAnalyzer(sipTimeout(flags.timeout, '--timeout'));
-    const { facts, error } = await pass(file, [analyzer.add], flags);
+    const { facts, error } = await pass(file, [analyzer], flags);
     const report = analyzer.report(facts.lastTs).registrations;
     const out = new StdoutWriter();
     out.line(flags.json ? jsonText({ schemaVersion: JSON_SCHEMA_VERSION, file, ...report }, 2) : registrationsText(report, file, utcClock).trimEnd());

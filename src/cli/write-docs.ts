@@ -4,12 +4,12 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildProgram } from './main.js';
+import { buildProgram, loadCommands } from './main.js';
 import { bashCompletion, manPage, zshCompletion } from './docs.js';
 
 /** The package root, from dist/src/cli/. */
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const program = buildProgram();
+const program = buildProgram(await loadCommands());
 mkdirSync(`${root}man`, { recursive: true });
 mkdirSync(`${root}completions`, { recursive: true });
 writeFileSync(`${root}man/ucprobe.1`, manPage(program));

@@ -7,6 +7,7 @@
 
 import type { PacketRecord } from '../../dissectors/types.js';
 import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
+import type { FlowTable } from '../pipeline/flow-table.js';
 import { DEFAULT_CLUSTER_PARAMS, type ClusterParams } from './params.js';
 import { TcpConnections, type TcpConnection } from './tcp-connections.js';
 import { MeshTracker, type MeshReport } from './mesh.js';
@@ -29,7 +30,7 @@ export interface ClusterReport {
   /** What makes a checker, and candidate pairs dropped to bound memory. */
   healthCheckLimits: { minProbes: number; groupsDropped: number };
   sipCrlfKeepalives: CrlfKeepalives;
-  /** TCP connections handed over before they ended, to keep the connection table bounded. */
+  /** TCP connections handed over before they ended, because the flow table let one of their directions go. */
   connectionsEvicted: number;
 }
 
@@ -54,7 +55,11 @@ export class ClusterAnalyzer implements BatchConsumer {
     this.mesh = new MeshTracker(this.params);
     this.checks = new HealthCheckTracker(this.params.healthCheckMinProbes);
     const sip = new Set(this.params.sipPorts);
-    this.tcp = new TcpConnections((c) => this.ended(c), (port) => sip.has(port), this.params.maxConnections);
+    this.tcp = new TcpConnections((c, flows, clientFlow) => this.ended(c, flows, clientFlow), (port) => sip.has(port));
+  }
+
+  useFlows(flows: FlowTable): void {
+    this.tcp.useFlows(flows);
   }
 
   readonly add = (rec: PacketRecord): void => {
@@ -64,14 +69,14 @@ export class ClusterAnalyzer implements BatchConsumer {
 
   addUdpBatch(_batch: UdpBatch): void {}
 
-  private ended(c: TcpConnection): void {
+  private ended(c: TcpConnection, flows: FlowTable, clientFlow: number): void {
     if (c.crlfPings + c.crlfPongs > 0) {
       this.crlf.pings += c.crlfPings;
       this.crlf.pongs += c.crlfPongs;
       this.crlf.connections++;
     }
     if (this.mesh.wants(c.serverPort)) this.mesh.add(c);
-    else this.checks.add(c);
+    else this.checks.add(c, flows, clientFlow);
   }
 
   /** The end of the capture: connections still open are taken as they stand. Call once; later calls return the same. */

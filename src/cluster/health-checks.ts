@@ -8,11 +8,13 @@
 // A checker is a source with at least `minProbes` payload-free connections to
 // one service (address and port), one of them at least opened and closed
 // cleanly: a client retrying a refused connection three times is no checker.
-// Bounded: a fixed number of candidate (source, target, port) groups, and of
-// probe flows remembered per group for the audit.
+// Bounded: a fixed number of candidate (source, target, port) groups, kept
+// by number in a flow table of their own (the client->server flow with the
+// client's port 0; its eviction drops a group and counts it), and of probes
+// remembered per group for the audit.
 
-import { BoundedMap } from '../common/bounded-map.js';
 import { flowKeyOf } from '../pipeline/flow-key.js';
+import { FlowSlots, FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
 import type { TcpConnection } from './tcp-connections.js';
 import { compareAddresses } from './addresses.js';
 
@@ -45,8 +47,8 @@ export interface HealthCheckReport {
 }
 
 const MAX_GROUPS = 4096;
-/** Probe flows remembered per checker and target, for the DSCP audit; failure starts kept to find a failing run. */
-const MAX_FLOWS_PER_GROUP = 8192;
+/** Probes remembered per checker and target (both their flows go to the DSCP audit); failure starts kept to find a failing run. */
+const MAX_PROBES_PER_GROUP = 4096;
 const MAX_FAILURES_KEPT = 4096;
 
 interface Group {
@@ -56,37 +58,54 @@ interface Group {
   /** The latest start of a probe that passed. */
   lastPass: number;
   failureStarts: number[];
-  flows: string[];
+  /** Packets from checker to target by DSCP value (the check's `dscp`, made when reported). */
+  dscp: Uint32Array;
+  /** The client ports of its probes (each a connection from the checker's port to the target's): the first `probesKept`. */
+  clientPorts: number[];
+  probesKept: number;
 }
 
 export class HealthCheckTracker {
-  private readonly groups = new BoundedMap<string, Group>(MAX_GROUPS);
+  private readonly keys = new FlowTable(MAX_GROUPS);
+  private readonly groups = new FlowSlots<Group>(this.keys, (g) => this.dropped(g));
+  private groupsDropped = 0;
+  /** Dropped groups, for new ones: a port scan's one-probe groups then make no garbage each. */
+  private readonly spare: Group[] = [];
 
   constructor(private readonly minProbes: number) {}
 
-  /** A connection handed over by the table; only payload-free ones that began with a SYN are probes. */
-  add(c: TcpConnection): void {
-    if (!c.handshakeSeen || c.toServer.bytes > 0 || c.toClient.bytes > 0) return;
+  /**
+   * A connection handed over by the table; only payload-free ones that began
+   * with a SYN are probes. `clientFlow`: its client->server flow in `flows`.
+   */
+  add(c: TcpConnection, flows: FlowTable, clientFlow: number): void {
+    if (!c.handshakeSeen || c.toServer.bytes > 0 || c.toClient.bytes > 0 || clientFlow === NO_FLOW) return;
     // Held open at the end of the capture: an idle connection, not a probe.
     if (c.end === 'open') return;
     const start = c.synAt ?? c.first;
-    const key = `${c.client} ${c.server} ${c.serverPort}`;
-    let g = this.groups.get(key);
+    const id = this.keys.internFrom(flows, clientFlow, 0, c.serverPort);
+    let g = this.groups.get(id);
     if (g === undefined) {
-      g = {
+      g = this.spare.pop() ?? {
         check: {
-          checker: c.client, target: c.server, port: c.serverPort, probes: 0, failed: 0, refused: 0, unanswered: 0, intervalS: null,
-          first: start, last: start, firstFailure: null, lastFailure: null, failingSince: null, dscp: {},
+          checker: '', target: '', port: 0, probes: 0, failed: 0, refused: 0, unanswered: 0, intervalS: null,
+          first: 0, last: 0, firstFailure: null, lastFailure: null, failingSince: null, dscp: {},
         },
-        completed: false, lastPass: -Infinity, failureStarts: [], flows: [],
+        completed: false, lastPass: -Infinity, failureStarts: [], dscp: new Uint32Array(64), clientPorts: [], probesKept: 0,
       };
-      this.groups.set(key, g);
+      newGroup(g, c, start);
+      this.groups.set(id, g);
     }
     const h = g.check;
     h.probes++;
     h.first = Math.min(h.first, start);
     h.last = Math.max(h.last, start);
-    for (const [d, n] of Object.entries(c.toServer.dscp)) h.dscp[Number(d)] = (h.dscp[Number(d)] ?? 0) + n;
+    // By value, not for-in: for-in over an object's integer keys makes their strings each time.
+    const dscp = c.toServer.dscp;
+    for (let d = 0; d < 64; d++) {
+      const n = dscp[d];
+      if (n !== undefined) g.dscp[d] += n;
+    }
     if (c.end === 'refused' || c.end === 'unanswered') {
       h.failed++;
       if (c.end === 'refused') h.refused++;
@@ -99,19 +118,33 @@ export class HealthCheckTracker {
       g.completed = true;
       g.lastPass = Math.max(g.lastPass, start);
     }
-    if (g.flows.length < MAX_FLOWS_PER_GROUP) g.flows.push(c.key, flowKeyOf(c.server, c.serverPort, c.client, c.clientPort));
+    if (g.probesKept < MAX_PROBES_PER_GROUP) g.clientPorts[g.probesKept++] = c.clientPort;
+  }
+
+  private dropped(g: Group): void {
+    this.groupsDropped++;
+    this.spare.push(g);
   }
 
   private checkers(): Group[] {
     const out: Group[] = [];
-    for (const g of this.groups.values()) if (g.completed && g.check.probes >= this.minProbes) out.push(g);
+    for (const id of this.groups.ids()) {
+      const g = this.groups.get(id)!;
+      if (g.completed && g.check.probes >= this.minProbes) out.push(g);
+    }
     return out;
   }
 
-  /** Both directions of every probe of every checker: what the DSCP audit leaves to the health-check rules. */
+  /** Both directions of every probe of every checker, by name: what the DSCP audit leaves to the health-check rules. */
   probeFlows(): Set<string> {
     const s = new Set<string>();
-    for (const g of this.checkers()) for (const f of g.flows) s.add(f);
+    for (const g of this.checkers()) {
+      const h = g.check;
+      for (let k = 0; k < g.probesKept; k++) {
+        const port = g.clientPorts[k];
+        s.add(flowKeyOf(h.checker, port, h.target, h.port)).add(flowKeyOf(h.target, h.port, h.checker, port));
+      }
+    }
     return s;
   }
 
@@ -120,9 +153,27 @@ export class HealthCheckTracker {
       const h = g.check;
       let since: number | null = null;
       for (const f of g.failureStarts) if (f > g.lastPass && (since === null || f < since)) since = f;
-      return { ...h, intervalS: h.probes > 1 ? (h.last - h.first) / (h.probes - 1) : null, failingSince: since, dscp: { ...h.dscp } };
+      const dscp: Record<number, number> = {};
+      for (let d = 0; d < g.dscp.length; d++) if (g.dscp[d] > 0) dscp[d] = g.dscp[d];
+      return { ...h, intervalS: h.probes > 1 ? (h.last - h.first) / (h.probes - 1) : null, failingSince: since, dscp };
     });
     checks.sort((a, b) => compareAddresses(a.checker, b.checker) || compareAddresses(a.target, b.target) || a.port - b.port);
-    return { minProbes: this.minProbes, checks, groupsDropped: this.groups.evicted };
+    return { minProbes: this.minProbes, checks, groupsDropped: this.groupsDropped };
   }
+}
+
+/** A group's state for its first probe, the checker and target those of connection `c`. */
+function newGroup(g: Group, c: TcpConnection, start: number): void {
+  const h = g.check;
+  h.checker = c.client;
+  h.target = c.server;
+  h.port = c.serverPort;
+  h.probes = h.failed = h.refused = h.unanswered = 0;
+  h.first = h.last = start;
+  h.firstFailure = h.lastFailure = null;
+  g.dscp.fill(0);
+  g.completed = false;
+  g.lastPass = -Infinity;
+  if (g.failureStarts.length !== 0) g.failureStarts.length = 0;
+  g.probesKept = 0;
 }

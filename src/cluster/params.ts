@@ -15,8 +15,6 @@ export interface ClusterParams {
   maxNodes: number;
   /** Payload-free connections from one source to one service before it is taken for a health checker. */
   healthCheckMinProbes: number;
-  /** TCP connections followed at once; the least recently seen one is closed out past this. */
-  maxConnections: number;
 }
 
 export const DEFAULT_CLUSTER_PARAMS: ClusterParams = {
@@ -26,5 +24,4 @@ export const DEFAULT_CLUSTER_PARAMS: ClusterParams = {
   sipPorts: [5060],
   maxNodes: 64,
   healthCheckMinProbes: 3,
-  maxConnections: 16384,
 };

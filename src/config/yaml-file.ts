@@ -3,8 +3,12 @@
 // and the key, e.g. "lab.yaml:12:11: streams[0].drop: expected ...".
 
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
+import type * as YamlModule from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { UsageError } from '../common/errors.js';
+import { lazyModule } from '../common/lazy-module.js';
+
+const yaml = lazyModule<typeof YamlModule>('yaml');
 
 export type KeyPath = ReadonlyArray<string | number>;
 
@@ -14,8 +18,9 @@ export class YamlFile {
   private readonly lines: LineCounter;
 
   private constructor(readonly path: string, text: string) {
-    this.lines = new LineCounter();
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    const y = yaml();
+    this.lines = new y.LineCounter();
+    this.doc = y.parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
     const err = this.doc.errors[0];
     if (err) {
       const pos = this.lines.linePos(err.pos[0]);
@@ -42,6 +47,7 @@ export class YamlFile {
 
   /** "file:line:col: a.b[2].c" for the node at `path` (or its nearest parent that exists); `key`: point at the key, not its value. */
   at(path: KeyPath, key = false): string {
+    const { isMap, isNode, isScalar } = yaml();
     let range: [number, number, number] | undefined;
     const parent = key && path.length ? this.doc.getIn(path.slice(0, -1), true) : null;
     if (isMap(parent)) {

@@ -5,14 +5,15 @@
 // is known better at its end (a TCP connection turns out to be SIP; an RTP
 // flow's SDP said audio or video).
 //
-// Memory is bounded: at most `maxFlows` flows are kept; the least recently
-// seen one is judged on eviction and only its verdict kept in the totals.
+// Memory is bounded by the pipeline's flow table, the audit's state kept by
+// flow id: when the table lets a flow go, the audit judges it then and keeps
+// only its verdict in the totals. A flow's name is made only for the flows
+// reported at the end.
 
 import { TCP_ACK, TCP_SYN, type AppName, type PacketRecord } from '../../dissectors/types.js';
-import { RecencyMap, type RecencyEntry } from '../common/bounded-map.js';
-import { flowKey, flowKeyOf } from '../pipeline/flow-key.js';
 import { SdpEndpoints, type SdpEndpoint } from '../pipeline/sdp-endpoints.js';
-import { FlowSlots, NO_FLOW, type FlowTable } from '../pipeline/flow-table.js';
+import { FlowSlots, FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
 import { batchAppName, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 import {
   APP_HEALTH_CHECK, APP_HEARTBEAT, APP_RTP_AUDIO, APP_RTP_OTHER, APP_RTP_VIDEO, APP_SIP, APP_SIP_TLS, APP_SIP_WS, appLabel, classify,
@@ -74,9 +75,9 @@ export interface DscpAuditTotals {
   mixed: number;
   /** Conversations (flow pairs) whose two directions are marked differently. */
   asymmetricConversations: number;
-  /** Flows dropped from the table to bound memory; their verdicts are in the counts above. */
+  /** Flows the flow table let go to bound memory, judged then: their verdicts are in the counts above. */
   evicted: number;
-  /** IP packets without UDP or TCP (ICMP, unreassembled fragments): not audited. */
+  /** IP packets without UDP or TCP (ICMP, unreassembled fragments), or whose addresses are no addresses (a HEP sender's text): not audited. */
   notAudited: number;
   /** Load balancer health-check probe flows no policy rule names (app health-check): reported as health checks, not audited. */
   healthCheckFlows: number;
@@ -90,22 +91,71 @@ export interface DscpAuditReport {
   flows: FlowAudit[];
 }
 
-/** A flow's facts the rules select on (its APP_* bits grow as packets are recognised), and what it carried. */
-interface FlowState extends FlowFacts {
-  key: string;
+/**
+ * A flow's facts the rules select on (its APP_* bits grow as packets are
+ * recognised), and what it carried. Its addresses and name are read from the
+ * flow table, and only while the table holds the flow: when asked for a rule
+ * on addresses, a report, or at its eviction.
+ */
+class FlowState implements FlowFacts {
+  serverPort: number | null = null;
+  apps = 0;
   /** Whether an RTP packet already looked its SDP media kind up. */
-  kindKnown: boolean;
-  /** Distinct DSCP values and their packet counts, in first-seen order (flows rarely have more than one or two). */
-  dscp: number[];
-  count: number[];
-  packets: number;
-  ecn: EcnCounts;
+  kindKnown = false;
+  /** Distinct DSCP values and their packet counts, in first-seen order (flows rarely have more than one or two): the first `kinds` entries. */
+  readonly dscp: number[] = [];
+  readonly count: number[] = [];
+  kinds = 0;
+  packets = 0;
+  ect0 = 0;
+  ect1 = 0;
+  ce = 0;
   first: number;
   last: number;
-  /** Its place in its table's recency order. */
-  entry: RecencyEntry<string, FlowState> | null;
-  /** Left the table: a cache slot still holding it must not count into it. */
-  gone: boolean;
+
+  constructor(
+    private readonly flows: FlowTable,
+    public id: number,
+    public transport: PolicyTransport,
+    public sport: number,
+    public dport: number,
+    ts: number,
+  ) {
+    this.first = ts;
+    this.last = ts;
+  }
+
+  /** The state of a new flow, in an object whose flow was judged (a port scan's flows then make no garbage each). */
+  reuse(id: number, transport: PolicyTransport, sport: number, dport: number, ts: number): this {
+    this.id = id;
+    this.transport = transport;
+    this.sport = sport;
+    this.dport = dport;
+    this.first = ts;
+    this.last = ts;
+    this.serverPort = null;
+    this.apps = 0;
+    this.kindKnown = false;
+    this.kinds = 0;
+    this.packets = 0;
+    this.ect0 = 0;
+    this.ect1 = 0;
+    this.ce = 0;
+    return this;
+  }
+
+  get src(): string {
+    return this.flows.info(this.id).src;
+  }
+
+  get dst(): string {
+    return this.flows.info(this.id).dst;
+  }
+
+  /** src:sport>dst:dport */
+  get key(): string {
+    return this.flows.info(this.id).key;
+  }
 }
 
 interface Judgement {
@@ -118,32 +168,39 @@ interface Judgement {
   verdict: DscpVerdict;
 }
 
-export const DEFAULT_MAX_FLOWS = 16384;
 /** The class of a flow no rule matched: it falls to the policy's default. */
 export const UNMATCHED_CLASS = 'best-effort';
 const MAX_MEDIA = 16384;
 
 const NO_PROBES: ReadonlySet<string> = new Set();
+/** The accepted alternatives of a flow no rule matched (shared, as a rule's own list is among its flows). */
+const NONE_ACCEPTED: number[] = [];
+/** Judged states kept for reuse: each eviction makes room for a new flow, which the audit may see only after a lane's batch (4,096 datagrams). */
+const MAX_SPARE = 8192;
 
 export class DscpAudit implements BatchConsumer {
-  private readonly udp = new RecencyMap<string, FlowState>();
-  private readonly tcp = new RecencyMap<string, FlowState>();
   /** The media endpoints SDP announced: the pipeline's, or, fed records alone, one this audit learns itself. */
   private sdp = new SdpEndpoints(MAX_MEDIA);
   private learnsSdp = true;
   /**
-   * Flows by the pipeline's flow id. Keying a flow by text means making the
-   * address text of every packet, which cost more than the rest of the audit
-   * together; the id skips it for flows already seen.
+   * Flows by flow id (keying a flow by text meant making the address text of
+   * every packet, which cost more than the rest of the audit together): the
+   * pipeline's table once told it, else a table of the audit's own (records
+   * handed over one by one), interned from each record's header.
    */
   private byFlow: FlowSlots<FlowState> | null = null;
   private flowTable: FlowTable | null = null;
+  private ownTable = false;
+  private readonly judged: Judgement = { cls: UNMATCHED_CLASS, rule: null, expected: [], accepted: [], offPolicy: 0, alternative: 0, verdict: 'ok' };
+  /** States of flows judged at their eviction, for new flows of the same table. */
+  private spare: FlowState[] = [];
   private readonly totals: DscpAuditTotals = {
     flows: 0, packets: 0, violation: 0, accepted: 0, unclassified: 0, ok: 0, mixed: 0,
     asymmetricConversations: 0, evicted: 0, notAudited: 0, healthCheckFlows: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
   };
 
-  constructor(private readonly policy: DscpPolicy, private readonly maxFlows = DEFAULT_MAX_FLOWS) {}
+  /** `ownCapacity`: the flows the audit's own table holds when no pipeline tells it its table. */
+  constructor(private readonly policy: DscpPolicy, private readonly ownCapacity?: number) {}
 
   readonly add = (rec: PacketRecord): void => {
     const ip = rec.ip;
@@ -155,17 +212,20 @@ export class DscpAudit implements BatchConsumer {
       return;
     }
     const ts = rec.tsSec + rec.tsNsec / 1e9;
-    const f = rec.flow !== NO_FLOW && this.flowTable !== null
-      ? this.flowById(t, this.flowTable, rec.flow, ts)
-      : this.flow(t, flowKey(rec), ip.src, ip.dst, rec.sport, rec.dport, ts);
+    if (this.flowTable === null) this.useTable(new FlowTable(this.ownCapacity), true);
+    const id = this.ownTable ? this.flowTable!.ofHeader(t === 'udp' ? IPPROTO_UDP : IPPROTO_TCP, ip, rec.sport, rec.dport) : rec.flow;
+    if (id === NO_FLOW) {
+      this.totals.notAudited++;
+      return;
+    }
+    const f = this.flowById(t, this.flowTable!, id, ts);
     // A SYN goes to the server's port; a SYN-ACK comes from it.
     if (rec.tcp !== null && (rec.tcp.flags & TCP_SYN) !== 0) f.serverPort = (rec.tcp.flags & TCP_ACK) !== 0 ? rec.sport : rec.dport;
     this.observe(f, ts, ip.dscp, ip.ecn, rec.app);
   };
 
   useFlows(flows: FlowTable): void {
-    this.flowTable = flows;
-    this.byFlow = new FlowSlots(flows);
+    this.useTable(flows, false);
   }
 
   /** The pipeline learns every record's SDP before handing it on: read its table, learn none. */
@@ -174,9 +234,16 @@ export class DscpAudit implements BatchConsumer {
     this.learnsSdp = false;
   }
 
+  private useTable(flows: FlowTable, own: boolean): void {
+    this.flowTable = flows;
+    this.ownTable = own;
+    this.byFlow = new FlowSlots<FlowState>(flows, (f) => this.evicted(f));
+    this.spare = [];
+  }
+
   /** Each entry is a UDP datagram: RTP, a heartbeat or no application. */
   addUdpBatch(batch: UdpBatch): void {
-    if (this.flowTable !== batch.flows) this.useFlows(batch.flows);
+    if (this.flowTable !== batch.flows) this.useTable(batch.flows, false);
     const flows = batch.flows;
     for (let i = 0; i < batch.length; i++) {
       const ts = batch.tsSec[i] + batch.tsNsec[i] / 1e9;
@@ -186,31 +253,14 @@ export class DscpAudit implements BatchConsumer {
     }
   }
 
-  /** A flow by the pipeline's id, found by its key the first time the id is seen. */
+  /** The flow's state by its id, new when the id names a flow not seen yet. */
   private flowById(t: PolicyTransport, flows: FlowTable, id: number, ts: number): FlowState {
     const byFlow = this.byFlow!;
-    const cached = byFlow.get(id);
-    if (cached !== undefined && !cached.gone) {
-      (t === 'udp' ? this.udp : this.tcp).touch(cached.entry!);
-      return cached;
-    }
-    const info = flows.info(id);
-    const f = this.flow(t, info.key, info.src, info.dst, info.sport, info.dport, ts);
-    byFlow.set(id, f);
-    return f;
-  }
-
-  /** A flow by its key, marked as recently used; a new one when the table has none. */
-  private flow(t: PolicyTransport, key: string, src: string, dst: string, sport: number, dport: number, ts: number): FlowState {
-    const table = t === 'udp' ? this.udp : this.tcp;
-    const known = table.get(key);
+    const known = byFlow.get(id);
     if (known !== undefined) return known;
-    const f: FlowState = {
-      key, transport: t, src, dst, sport, dport, serverPort: null, apps: 0, kindKnown: false,
-      dscp: [], count: [], packets: 0, ecn: { ect0: 0, ect1: 0, ce: 0 }, first: ts, last: ts, entry: null, gone: false,
-    };
-    f.entry = table.set(key, f);
-    if (this.udp.size + this.tcp.size > this.maxFlows) this.evictOldest();
+    const spare = this.spare.pop();
+    const f = spare !== undefined ? spare.reuse(id, t, flows.sport(id), flows.dport(id), ts) : new FlowState(flows, id, t, flows.sport(id), flows.dport(id), ts);
+    byFlow.set(id, f);
     return f;
   }
 
@@ -218,16 +268,18 @@ export class DscpAudit implements BatchConsumer {
   private observe(f: FlowState, ts: number, dscp: number, ecn: number, app: AppName | null): void {
     f.packets++;
     f.last = ts;
-    const i = f.dscp.indexOf(dscp);
-    if (i >= 0) f.count[i]++;
+    let i = 0;
+    while (i < f.kinds && f.dscp[i] !== dscp) i++;
+    if (i < f.kinds) f.count[i]++;
     else {
-      f.dscp.push(dscp);
-      f.count.push(1);
+      f.dscp[i] = dscp;
+      f.count[i] = 1;
+      f.kinds = i + 1;
     }
     // RFC 3168 codepoints: 1 = ECT(1), 2 = ECT(0), 3 = CE.
-    if (ecn === 2) f.ecn.ect0++;
-    else if (ecn === 1) f.ecn.ect1++;
-    else if (ecn === 3) f.ecn.ce++;
+    if (ecn === 2) f.ect0++;
+    else if (ecn === 1) f.ect1++;
+    else if (ecn === 3) f.ce++;
     switch (app) {
       case 'sip': f.apps |= APP_SIP; break;
       case 'sip-tls': f.apps |= APP_SIP_TLS; break;
@@ -253,82 +305,104 @@ export class DscpAudit implements BatchConsumer {
     const flows: FlowAudit[] = [];
     const seenPairs = new Set<string>();
     const probeRules = probes.size > 0 && this.policy.rules.some((r) => r.app === 'health-check');
-    for (const table of [this.udp, this.tcp]) {
-      for (const f of table.values()) {
-        if (probes.has(f.key)) {
-          if (!probeRules) {
-            totals.healthCheckFlows++;
-            continue;
-          }
-          f.apps = APP_HEALTH_CHECK;
+    for (const f of this.heldFlows()) {
+      if (probes.has(f.key)) {
+        if (!probeRules) {
+          totals.healthCheckFlows++;
+          continue;
         }
-        const j = this.judge(f);
-        const dominant = dominantDscp(f);
-        const back = table.peek(flowKeyOf(f.dst, f.dport, f.src, f.sport));
-        const reverse = back ? { flow: back.key, dscp: dominantDscp(back) } : null;
-        const asymmetric = reverse !== null && reverse.dscp !== dominant;
-        if (asymmetric) {
-          const pair = f.key < back!.key ? `${f.transport} ${f.key}` : `${f.transport} ${back!.key}`;
-          if (!seenPairs.has(pair)) {
-            seenPairs.add(pair);
-            totals.asymmetricConversations++;
-          }
-        }
-        const observed: Record<number, number> = {};
-        f.dscp.forEach((d, k) => (observed[d] = f.count[k]));
-        flows.push({
-          flow: f.key, transport: f.transport, app: appLabel(f.apps), class: j.cls, rule: j.rule,
-          expected: j.expected, accepted: j.accepted, observed, packets: f.packets, offPolicy: j.offPolicy,
-          alternative: j.alternative, mixed: f.dscp.length > 1, verdict: j.verdict, ecn: { ...f.ecn },
-          reverse, asymmetric, first: f.first, last: f.last,
-        });
-        this.count(totals, f, j);
+        f.apps = APP_HEALTH_CHECK;
       }
+      const j = this.judge(f);
+      const dominant = dominantDscp(f);
+      const back = this.reverse(f);
+      const reverse = back ? { flow: back.key, dscp: dominantDscp(back) } : null;
+      const asymmetric = reverse !== null && reverse.dscp !== dominant;
+      if (asymmetric) {
+        const pair = f.key < back!.key ? `${f.transport} ${f.key}` : `${f.transport} ${back!.key}`;
+        if (!seenPairs.has(pair)) {
+          seenPairs.add(pair);
+          totals.asymmetricConversations++;
+        }
+      }
+      const observed: Record<number, number> = {};
+      for (let k = 0; k < f.kinds; k++) observed[f.dscp[k]] = f.count[k];
+      flows.push({
+        flow: f.key, transport: f.transport, app: appLabel(f.apps), class: j.cls, rule: j.rule,
+        expected: j.expected, accepted: j.accepted, observed, packets: f.packets, offPolicy: j.offPolicy,
+        alternative: j.alternative, mixed: f.kinds > 1, verdict: j.verdict, ecn: { ect0: f.ect0, ect1: f.ect1, ce: f.ce },
+        reverse, asymmetric, first: f.first, last: f.last,
+      });
+      this.count(totals, f, j);
     }
     flows.sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || b.packets - a.packets || (a.flow < b.flow ? -1 : a.flow > b.flow ? 1 : 0));
     return { policy: this.policy.name, totals, flows };
   }
 
-  /** The verdict of one flow against the policy. */
+  /** The flows the table holds: UDP first, then TCP (a port scan's UDP and TCP flows share their names, and the report's sort keeps this order for them). */
+  private heldFlows(): FlowState[] {
+    const udp: FlowState[] = [];
+    const tcp: FlowState[] = [];
+    const byFlow = this.byFlow;
+    if (byFlow === null) return udp;
+    for (const id of byFlow.ids()) {
+      const f = byFlow.get(id)!;
+      (f.transport === 'udp' ? udp : tcp).push(f);
+    }
+    return udp.concat(tcp);
+  }
+
+  /** The verdict of one flow against the policy, in `judged` (valid until the next judgement: a flow judged at its eviction makes no garbage). */
   private judge(f: FlowState): Judgement {
     // Only the other direction may have carried the handshake (its SYN or SYN-ACK).
-    const serverPort = f.serverPort ?? (f.transport === 'tcp' ? this.tcp.peek(flowKeyOf(f.dst, f.dport, f.src, f.sport))?.serverPort ?? null : null);
-    const idx = classify(this.policy, serverPort === f.serverPort ? f : { ...f, serverPort });
+    const serverPort = f.serverPort ?? (f.transport === 'tcp' ? this.reverse(f)?.serverPort ?? null : null);
+    const idx = classify(this.policy, serverPort === f.serverPort ? f : {
+      transport: f.transport, src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, serverPort, apps: f.apps,
+    });
     const rule = idx >= 0 ? this.policy.rules[idx] : null;
     const expected = rule ? rule.expect : this.policy.default.expect;
-    const accepted = rule ? rule.accept : [];
+    const accepted = rule ? rule.accept : NONE_ACCEPTED;
     let offPolicy = 0;
     let alternative = 0;
-    for (let k = 0; k < f.dscp.length; k++) {
-      if (expected.includes(f.dscp[k])) continue;
-      if (accepted.includes(f.dscp[k])) alternative += f.count[k];
+    for (let k = 0; k < f.kinds; k++) {
+      if (holds(expected, f.dscp[k])) continue;
+      if (holds(accepted, f.dscp[k])) alternative += f.count[k];
       else offPolicy += f.count[k];
     }
     let verdict: DscpVerdict;
     if (offPolicy > 0) verdict = rule || this.policy.default.enforce ? 'violation' : 'unclassified';
     else verdict = alternative > 0 ? 'accepted' : 'ok';
-    return { cls: rule ? rule.class : UNMATCHED_CLASS, rule: rule ? idx : null, expected, accepted, offPolicy, alternative, verdict };
+    const j = this.judged;
+    j.cls = rule ? rule.class : UNMATCHED_CLASS;
+    j.rule = rule ? idx : null;
+    j.expected = expected;
+    j.accepted = accepted;
+    j.offPolicy = offPolicy;
+    j.alternative = alternative;
+    j.verdict = verdict;
+    return j;
   }
 
   private count(totals: DscpAuditTotals, f: FlowState, j: Judgement): void {
     totals.flows++;
     totals.packets += f.packets;
     totals[j.verdict]++;
-    if (f.dscp.length > 1) totals.mixed++;
-    totals.ecn.ect0 += f.ecn.ect0;
-    totals.ecn.ect1 += f.ecn.ect1;
-    totals.ecn.ce += f.ecn.ce;
+    if (f.kinds > 1) totals.mixed++;
+    totals.ecn.ect0 += f.ect0;
+    totals.ecn.ect1 += f.ect1;
+    totals.ecn.ce += f.ce;
   }
 
-  /** Judge the least recently seen flow of either table into the totals, and forget it. */
-  private evictOldest(): void {
-    const u = this.udp.oldestValue();
-    const t = this.tcp.oldestValue();
-    const victim = u === undefined ? t : t === undefined ? u : u.last <= t.last ? u : t;
-    if (victim === undefined) return;
-    (victim.transport === 'udp' ? this.udp : this.tcp).delete(victim.key);
-    victim.gone = true;
-    this.count(this.totals, victim, this.judge(victim));
+  /** The other direction of the flow, while the table holds both. */
+  private reverse(f: FlowState): FlowState | undefined {
+    const back = this.flowTable!.reverseOf(f.id);
+    return back === NO_FLOW ? undefined : this.byFlow!.get(back);
+  }
+
+  /** The flow table let the flow go: judged into the totals now (its id still names it). */
+  private evicted(f: FlowState): void {
+    this.count(this.totals, f, this.judge(f));
+    if (this.spare.length < MAX_SPARE) this.spare.push(f);
     this.totals.evicted++;
   }
 }
@@ -342,8 +416,14 @@ function mediaKind(e: SdpEndpoint | undefined): number {
 /** The DSCP value carrying most of a flow's packets (the lower value on a tie). */
 function dominantDscp(f: FlowState): number {
   let best = 0;
-  for (let k = 1; k < f.dscp.length; k++) {
+  for (let k = 1; k < f.kinds; k++) {
     if (f.count[k] > f.count[best] || (f.count[k] === f.count[best] && f.dscp[k] < f.dscp[best])) best = k;
   }
   return f.dscp[best];
+}
+
+/** Whether a policy's short list of DSCP values holds `v` (a loop: Array.includes was a tenth of judging a port scan's evicted flows). */
+function holds(list: readonly number[], v: number): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i] === v) return true;
+  return false;
 }

@@ -71,7 +71,9 @@ export class HeartbeatAnalyzer implements BatchConsumer {
       if (batch.app[i] !== BATCH_HEARTBEAT) continue;
       const id = batch.flows.info(batch.flow[i]).id;
       const order = batchByteOrder(batch, i);
-      for (const e of batch.hbEarlier.get(i) ?? []) this.detector.heartbeat(id, e.seq, order, e.tsSec + e.tsNsec / 1e9);
+      // Rare (a shape-recognised stream's first datagrams): no empty array per heartbeat for the common case.
+      const earlier = batch.hbEarlier.size > 0 ? batch.hbEarlier.get(i) : undefined;
+      if (earlier !== undefined) for (const e of earlier) this.detector.heartbeat(id, e.seq, order, e.tsSec + e.tsNsec / 1e9);
       this.detector.heartbeat(id, batch.hbSeq[i], order, batch.tsSec[i] + batch.tsNsec[i] / 1e9);
     }
   }

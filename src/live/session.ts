@@ -240,6 +240,7 @@ export class LiveSession {
     const since = this.rate[0];
     const span = now - since.t;
     const elapsedSec = this.startedAt === null ? 0 : Math.max(0, now - this.startedAt);
+    const calls = sip.calls.calls.slice(-MAX_CALL_ROWS).reverse();
     return {
       source: this.opts.source,
       now,
@@ -251,11 +252,11 @@ export class LiveSession {
       errors: this.pipeline.stats.errors,
       heartbeatIntervalMs: this.params.intervalMs,
       heartbeats: this.heartbeatRows(now),
-      calls: sip.calls.calls.slice(-MAX_CALL_ROWS).reverse(),
+      calls,
       keepalives: sip.keepalives,
       dscp: audit.flows,
       dscpTotals: audit.totals,
-      media: mediaSection(media),
+      media: mediaSection(media, calls),
       cluster: clusterSection(cluster),
       // Found in detection order (a loss is settled a second after it began): shown by event time.
       events: [...this.events].reverse().sort((a, b) => b.time - a.time),

@@ -5,7 +5,7 @@
 import type { CallRecord } from '../sip/dialogs.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import type { FlowAudit, DscpAuditTotals } from '../dscp/audit.js';
-import type { MediaReport, MediaTotals, RtpStreamReport } from '../media/analyzer.js';
+import type { CallMedia, MediaReport, MediaTotals, RtpStreamReport } from '../media/analyzer.js';
 import type { ClusterSnapshot } from '../cluster/analyzer.js';
 import type { LinkState } from '../cluster/mesh.js';
 import type { HealthCheck } from '../cluster/health-checks.js';
@@ -121,6 +121,8 @@ export interface MediaSection {
   streams: RtpStreamReport[];
   /** Every stream's, those left out of `streams` included. */
   totals: MediaTotals;
+  /** The media of the calls the snapshot lists (`calls`, by Call-ID), as analyze's rtp.calls gives it: the worse direction's MOS, the worst loss and jitter. */
+  calls: CallMedia[];
 }
 
 /** Streams a snapshot carries: the worst ones are what a screen shows. */
@@ -134,8 +136,10 @@ function worseFirst(a: RtpStreamReport, b: RtpStreamReport): number {
   return b.lossPercent - a.lossPercent || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
-export function mediaSection(r: MediaReport): MediaSection {
-  return { streams: [...r.streams].sort(worseFirst).slice(0, MAX_MEDIA_ROWS), totals: r.totals };
+/** `calls`: the calls the snapshot lists; only their media is carried (the list is bounded, the media table need not be). */
+export function mediaSection(r: MediaReport, calls: readonly CallRecord[]): MediaSection {
+  const listed = new Set(calls.map((c) => c.callId));
+  return { streams: [...r.streams].sort(worseFirst).slice(0, MAX_MEDIA_ROWS), totals: r.totals, calls: r.calls.filter((c) => listed.has(c.callId)) };
 }
 
 /** A mesh link that is not up: reset, closed, or never seen. */

@@ -11,13 +11,13 @@
 import type { PacketRecord } from '../../dissectors/types.js';
 import { flowKey } from '../pipeline/flow-key.js';
 import { SdpEndpoints } from '../pipeline/sdp-endpoints.js';
-import { FlowSlots, FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
+import { FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
 import { BATCH_RTP, UdpBatch, type BatchConsumer } from '../pipeline/udp-batch.js';
 import { payloadFormat } from './codecs.js';
 import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
 import { RtcpTracker, type RtcpTotals } from './rtcp-tracker.js';
 import { burstRatio, codecImpairment, eModel } from './e-model.js';
-import { RtpStream, type RtpColumns } from './rtp-stream.js';
+import { RtpStream, RtpStreamTable } from './rtp-stream.js';
 import type { MediaSeriesStore, SeriesTotals, StreamSeriesReport } from './stream-series.js';
 
 export interface MediaParams {
@@ -167,8 +167,8 @@ export type RtcpReport = RtcpTotals;
 export class MediaAnalyzer implements BatchConsumer {
   readonly params: MediaParams;
   private readonly table = new Map<string, RtpStream>();
-  /** By the pipeline's flow id: the stream its last RTP packet belonged to (nearly always its only one). */
-  private byFlow: FlowSlots<RtpStream> | null = null;
+  /** The streams' per-packet state, and by the pipeline's flow id the stream its last RTP packet belonged to (nearly always its only one). */
+  private readonly rows: RtpStreamTable;
   private flows: FlowTable | null = null;
   /** A record's packet as row 0 of a batch of its own: records and the lane take the same path, and one shape of columns keeps it monomorphic. */
   private readonly one = new UdpBatch(new FlowTable(1));
@@ -181,11 +181,12 @@ export class MediaAnalyzer implements BatchConsumer {
   /** `series`: where each stream's figures over time are kept (the HTML report's); none by default. */
   constructor(params: Partial<MediaParams> = {}, private readonly series: MediaSeriesStore | null = null) {
     this.params = { ...DEFAULT_MEDIA_PARAMS, ...params };
+    this.rows = new RtpStreamTable(this.params.jitterBufferMs / 1000, this.params.maxStreams);
   }
 
   useFlows(flows: FlowTable): void {
     this.flows = flows;
-    this.byFlow = new FlowSlots(flows);
+    this.rows.indexFlows(flows.capacity);
   }
 
   /** The pipeline learns every record's SDP before handing it on: read its table, learn none. */
@@ -217,19 +218,27 @@ export class MediaAnalyzer implements BatchConsumer {
     const s = rec.flow !== NO_FLOW && this.flows !== null
       ? this.streamOf(this.flows, rec.flow, rtp.ssrc >>> 0)
       : this.stream(flowKey(rec), ip.src, ip.dst, rec.sport, rec.dport, rtp.ssrc);
-    s.add(one, 0);
+    this.rows.take(s.slot, one, 0);
+    this.rows.record(s.slot, one, 0);
   };
 
   addUdpBatch(batch: UdpBatch): void {
     if (this.flows !== batch.flows) this.useFlows(batch.flows);
     const n = batch.length;
     const flows = batch.flows;
-    const byFlow = this.byFlow!;
+    const generation = flows.generation;
+    const rows = this.rows;
+    const app = batch.app;
+    const flow = batch.flow;
+    const ssrcs = batch.rtpSsrc;
+    const withSeries = this.series !== null;
     for (let i = 0; i < n; i++) {
-      if (batch.app[i] !== BATCH_RTP) continue;
-      const ssrc = batch.rtpSsrc[i];
-      const last = byFlow.get(batch.flow[i]);
-      (last !== undefined && last.ssrc === ssrc && !last.gone ? last : this.streamOf(flows, batch.flow[i], ssrc)).add(batch, i);
+      if (app[i] !== BATCH_RTP) continue;
+      const id = flow[i];
+      let row = rows.rowOf(id, generation[id], ssrcs[i] | 0);
+      if (row < 0) row = this.streamOf(flows, id, ssrcs[i]).slot;
+      rows.take(row, batch, i);
+      if (withSeries) rows.record(row, batch, i);
     }
   }
 
@@ -256,7 +265,7 @@ export class MediaAnalyzer implements BatchConsumer {
   private streamOf(flows: FlowTable, id: number, ssrc: number): RtpStream {
     const f = flows.info(id);
     const s = this.stream(f.key, f.src, f.dst, f.sport, f.dport, ssrc);
-    this.byFlow!.set(id, s);
+    this.rows.bindFlow(s, id, flows.generation[id]);
     return s;
   }
 
@@ -265,9 +274,10 @@ export class MediaAnalyzer implements BatchConsumer {
     const key = `${flow}#${ssrcHex(ssrc)}`;
     const known = this.table.get(key);
     if (known !== undefined) return known;
-    const s = new RtpStream({ key, flow, src, dst, sport, dport, ssrc }, null, this.params.jitterBufferMs / 1000);
-    this.bind(s);
+    const ids = { key, flow, src, dst, sport, dport, ssrc };
     if (this.table.size >= this.params.maxStreams) this.evictOldest();
+    const s = this.rows.open(ids);
+    this.bind(s);
     if (this.series !== null) s.series = this.series.open(key);
     this.table.set(key, s);
     return s;
@@ -280,12 +290,12 @@ export class MediaAnalyzer implements BatchConsumer {
     for (let k = 0; k < n; k++) {
       const s = byLast[k];
       this.table.delete(s.ids.key);
-      s.gone = true;
       this.series?.release(s.ids.key);
       this.totals.evicted++;
       this.totals.streams++;
       this.totals.packets += s.packets;
       this.totals.lost += s.lost;
+      this.rows.close(s);
     }
   }
 

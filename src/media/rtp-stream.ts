@@ -58,365 +58,197 @@ export interface RtpStreamIds {
   ssrc: number;
 }
 
-/**
- * Where a stream keeps its times and timestamps: a double held in an object
- * field is a separate heap box, so a packet that updated a dozen of them
- * touched a dozen cache lines; in one Float64Array they sit together.
- */
-const F_FIRST = 0;
-const F_LAST = 1;
-const F_REF_ARRIVAL = 2;
-const F_JITTER_REF_ARRIVAL = 3;
-const F_DELTA_MIN = 4;
-const F_DELTA_MAX = 5;
-const F_DELTA_SUM = 6;
-const F_JITTER = 7;
-const F_JITTER_MAX = 8;
-const F_JITTER_SUM = 9;
-const F_PLAYOUT_BASE = 10;
-const F_FIRST_TS = 11;
-const F_JITTER_REF_TS = 12;
-const F_LAST_EVENT_TS = 13;
-const F_COUNT = 14;
+// The streams' per-packet state sits in two typed arrays, a row per stream
+// (a slot): the fields a packet of a clean stream reads and writes are the
+// first cells of the row, so a packet touches three cache lines of state
+// found from the flow id by index arithmetic, where an object per stream
+// (its fields, its boxed doubles, its payload format) took a chain of
+// dependent loads across a dozen. Rows, not a column per field: a column per
+// field would put each of a packet's twenty fields on a line of its own.
+// The RtpStream object holds what is reported and rarely changes: the
+// stream's names, SDP, gaps, the run counts of its payload types and DSCP.
 
+/**
+ * Integer cells of a row (bytes 0-63: what an in-order packet touches, with
+ * the doubles' bytes 64-151 after them; bytes 168-255: counters of events).
+ */
+const I_FLOW = 0;
+/** The flow id's generation when the row was bound to it (the flow table reuses ids). */
+const I_FLOW_GEN = 1;
+/** SSRC | 0 (the lane's column is compared the same way). */
+const I_SSRC = 2;
+const I_PACKETS = 3;
+/** The previous packet's TOS byte << 8 | payload type (-1 before the first): one compare finds both unchanged. */
+const I_LAST_TP = 4;
+const I_LAST_SEQ = 5;
+/** Highest extended sequence number (cycles << 16 | seq). */
+const I_EXT_MAX = 6;
+/** Distinct sequence numbers received (duplicates and repeated event ends not counted again). */
+const I_UNIQUE = 7;
+/** RTP timestamps as int32 (ts | 0): they are only ever subtracted and wrapped with | 0. */
+const I_FIRST_TS = 8;
+const I_JITTER_REF_TS = 9;
+const I_DELTA_COUNT = 10;
+const I_JITTER_COUNT = 11;
+/** The clock rate the jitter was computed with (the last one seen). */
+const I_CLOCK_RATE = 12;
+/** FLAG_*: the payload type's kind and which references are set. */
+const I_FLAGS = 13;
+/** The current payload type's clock rate (0: unknown). */
+const I_FMT_CLOCK = 14;
+const I_LATE = 15;
+const I_SEQ_ERRORS = 42;
+const I_MARKERS = 43;
+const I_DUPLICATES = 44;
+const I_OUT_OF_ORDER = 45;
+const I_WRAPS = 46;
+const I_GAP_RUNS = 47;
+const I_LONGEST_GAP = 48;
+const I_EVENT_PACKETS = 49;
+const I_EVENT_REPEATS = 50;
+const I_PT_CHANGES = 51;
+const I_TS_BEHIND_FIRST = 52;
+const I_EXT_BASE = 53;
+const I_FIRST_SEQ = 54;
+const I_LAST_EVENT_SEQ = 55;
+const INT_STRIDE = 64;
+
+/** Double cells of a row (after the 16 hot ints): times (s), and the current payload type's 1 / clock rate. */
+const D_LAST = 8;
+const D_REF_ARRIVAL = 9;
+const D_JITTER_REF_ARRIVAL = 10;
+const D_DELTA_MIN = 11;
+const D_DELTA_MAX = 12;
+const D_DELTA_SUM = 13;
+/** Current interarrival jitter J (s), and its max and sum over the packets that count. */
+const D_JITTER = 14;
+const D_JITTER_MAX = 15;
+const D_JITTER_SUM = 16;
+/** Fixed jitter buffer: transit (arrival - media time) of the talkspurt's first packet. */
+const D_PLAYOUT_BASE = 17;
+const D_SECONDS_PER_TICK = 18;
+const D_FIRST = 19;
+const D_LAST_EVENT_TS = 20;
+/** A row is 256 bytes: 64 int32 cells, or 32 float64 cells over the same bytes. */
+const DOUBLE_STRIDE = 32;
+
+const FLAG_EVENT = 1;
+const FLAG_COMFORT_NOISE = 2;
+const FLAG_JITTER_REF = 4;
+const FLAG_PLAYOUT_BASE = 8;
+/** What ptChanged sets from the payload format. */
+const FLAG_FORMAT = FLAG_EVENT | FLAG_COMFORT_NOISE;
+
+/** Rows a table starts with (doubled as streams come, up to the analyzer's bound). */
+const INITIAL_ROWS = 64;
+
+/** Packets by value (TOS byte, payload type), counted in runs: a run is folded in when the value changes or when read. */
+class RunCounts {
+  readonly counts = new Map<number, number>();
+  value = -1;
+  /** The packet index the current run started at. */
+  since = 0;
+
+  /** The value changes at packet index `k`. */
+  change(value: number, k: number): void {
+    this.fold(k);
+    this.value = value;
+    this.since = k;
+  }
+
+  /** Counts up to packet index `k` (exclusive). */
+  fold(k: number): Map<number, number> {
+    if (k > this.since && this.value >= 0) this.counts.set(this.value, (this.counts.get(this.value) ?? 0) + k - this.since);
+    this.since = k;
+    return this.counts;
+  }
+}
+
+/** One stream: its names and what is reported beside the counters of its row. */
 export class RtpStream {
-  private readonly f = new Float64Array(F_COUNT);
-  packets = 0;
-  /** Distinct sequence numbers received (duplicates and repeated event ends not counted again). */
-  unique = 0;
-  duplicates = 0;
-  /** Arrived after a higher sequence number (and not a duplicate): filled a hole late. */
-  outOfOrder = 0;
-  /** Packets whose number is not the previous packet's + 1 (Wireshark's "wrong sequence"). */
-  seqErrors = 0;
-  wraps = 0;
   /** The first MAX_GAPS gaps: from the packet before to the packet after (s), and the numbers missing. */
   readonly gaps: Array<{ from: number; to: number; missing: number }> = [];
-  /** Gaps ahead in the numbers (runs of missing packets at the time) and the longest. */
-  gapRuns = 0;
-  private lastGap = 0;
-  longestGap = 0;
-  markers = 0;
-  eventPackets = 0;
-  eventRepeats = 0;
-  ptChanges = 0;
-  /** Payload type -> packets (the current run's not yet folded in: read them through payloadTypeCounts()). */
-  private readonly ptPackets = new Map<number, number>();
-  private ptRun = 0;
-  /** TOS byte -> packets, the same way (dscpCounts(), ecnCounts()). */
-  private readonly tosPackets = new Map<number, number>();
-  private lastTos = -1;
-  private tosRun = 0;
-  firstSeq = 0;
-  /** Packets whose RTP timestamp lay before the first packet's: left out of the timing figures. */
-  tsBehindFirst = 0;
-  /** Highest extended sequence number (cycles << 16 | seq) and the first one. */
-  extMax = 0;
-  extBase = 0;
-  deltaCount = 0;
-  /** Current interarrival jitter J (seconds) and the figures over the packets that count. */
-  jitterCount = 0;
-  /** Packets a fixed jitter buffer of the analyzer's size would have played out too late. */
-  late = 0;
-  /** The clock rate the jitter was computed with (the last one seen). */
-  clockRate = 0;
-  /** Left the table (evicted): a cache still pointing at it must not count into it. */
-  gone = false;
   /** Its figures over time, when the analyzer keeps them (the HTML report's plots). */
   series: StreamSeries | null = null;
-  sdp: SdpBinding | null;
+  sdp: SdpBinding | null = null;
   /**
    * The payload map: the receiver's SDP (what the sender must use), with the
    * sender's own offer filling what the answer left out (a UAS that answers
    * without telephone-event still gets the caller's RFC 4733 events).
    */
   rtpmap: Readonly<Record<number, string>> | null = null;
-
-  /** Extended numbers skipped and not yet arrived, oldest first; null while none went missing. */
-  private holes: Set<number> | null = null;
+  /** Payload type and TOS byte -> packets. */
+  readonly pts = new RunCounts();
+  readonly tos = new RunCounts();
+  format: PayloadFormat = payloadFormat(-1, null);
+  /** Extended numbers skipped and not yet arrived; null while none went missing. */
+  holes: Set<number> | null = null;
   /** Below this extended number holes are forgotten: a packet there cannot be told late from duplicate. */
-  private holesFloor = 0;
-  private lastSeq = -1;
-  private lastPt = -1;
-  private format: PayloadFormat;
-  /** Arrival of the previous packet (s), for deltas. */
-  /** Reference for the jitter: the last voice packet of known clock. */
-  private hasJitterRef = false;
-  private lastEventSeq = -1;
-  /** Fixed jitter buffer: transit (arrival - media time) of the talkspurt's first packet. */
-  private hasPlayoutBase = false;
+  holesFloor = 0;
+  /** The last gap's missing numbers. */
+  lastGap = 0;
 
-  /** The SSRC as an unsigned number (compared on every packet against the lane's column). */
-  readonly ssrc: number;
+  constructor(readonly ids: RtpStreamIds, private readonly table: RtpStreamTable, readonly slot: number) {}
 
-  constructor(readonly ids: RtpStreamIds, sdp: SdpBinding | null, private readonly jitterBufferS: number) {
-    this.ssrc = ids.ssrc >>> 0;
-    this.sdp = sdp;
-    this.format = payloadFormat(-1, null);
-    this.deltaMin = Infinity;
-    this.lastEventTs = -1;
+  private int(cell: number): number {
+    return this.table.ints[this.slot * INT_STRIDE + cell];
   }
 
-  get first(): number {
-    return this.f[F_FIRST];
+  private double(cell: number): number {
+    return this.table.doubles[this.slot * DOUBLE_STRIDE + cell];
   }
 
-  set first(v: number) {
-    this.f[F_FIRST] = v;
-  }
-
-  get last(): number {
-    return this.f[F_LAST];
-  }
-
-  set last(v: number) {
-    this.f[F_LAST] = v;
-  }
-
-  get refArrival(): number {
-    return this.f[F_REF_ARRIVAL];
-  }
-
-  set refArrival(v: number) {
-    this.f[F_REF_ARRIVAL] = v;
-  }
-
-  get jitterRefArrival(): number {
-    return this.f[F_JITTER_REF_ARRIVAL];
-  }
-
-  set jitterRefArrival(v: number) {
-    this.f[F_JITTER_REF_ARRIVAL] = v;
-  }
-
-  get deltaMin(): number {
-    return this.f[F_DELTA_MIN];
-  }
-
-  set deltaMin(v: number) {
-    this.f[F_DELTA_MIN] = v;
-  }
-
-  get deltaMax(): number {
-    return this.f[F_DELTA_MAX];
-  }
-
-  set deltaMax(v: number) {
-    this.f[F_DELTA_MAX] = v;
-  }
-
-  get deltaSum(): number {
-    return this.f[F_DELTA_SUM];
-  }
-
-  set deltaSum(v: number) {
-    this.f[F_DELTA_SUM] = v;
-  }
-
-  get jitter(): number {
-    return this.f[F_JITTER];
-  }
-
-  set jitter(v: number) {
-    this.f[F_JITTER] = v;
-  }
-
-  get jitterMax(): number {
-    return this.f[F_JITTER_MAX];
-  }
-
-  set jitterMax(v: number) {
-    this.f[F_JITTER_MAX] = v;
-  }
-
-  get jitterSum(): number {
-    return this.f[F_JITTER_SUM];
-  }
-
-  set jitterSum(v: number) {
-    this.f[F_JITTER_SUM] = v;
-  }
-
-  get playoutBase(): number {
-    return this.f[F_PLAYOUT_BASE];
-  }
-
-  set playoutBase(v: number) {
-    this.f[F_PLAYOUT_BASE] = v;
-  }
-
-  get firstTs(): number {
-    return this.f[F_FIRST_TS];
-  }
-
-  set firstTs(v: number) {
-    this.f[F_FIRST_TS] = v;
-  }
-
-  get jitterRefTs(): number {
-    return this.f[F_JITTER_REF_TS];
-  }
-
-  set jitterRefTs(v: number) {
-    this.f[F_JITTER_REF_TS] = v;
-  }
-
-  get lastEventTs(): number {
-    return this.f[F_LAST_EVENT_TS];
-  }
-
-  set lastEventTs(v: number) {
-    this.f[F_LAST_EVENT_TS] = v;
-  }
-
-  /**
-   * Packet i of the columns: its arrival time, RTP header fields and IP TOS
-   * byte. Read from the columns, not passed as numbers: a timestamp or an
-   * RTP timestamp past 2^30 is boxed on every call that is not inlined.
-   */
-  add(c: RtpColumns, i: number): void {
-    this.take(c, i);
-    if (this.series !== null) this.series.record(c.tsSec[i] + c.tsNsec[i] / 1e9, this);
-  }
-
-  private take(c: RtpColumns, i: number): void {
-    const t = c.tsSec[i] + c.tsNsec[i] / 1e9;
-    const seq = c.rtpSeq[i];
-    const ts = c.rtpTimestamp[i];
-    const mpt = c.rtpMarkerPt[i];
-    const pt = mpt & 0x7f;
-    const marker = mpt >= 0x80;
-    const tos = c.tos[i];
-    const first = this.packets === 0;
-    this.packets++;
-    // Marking and payload type rarely change within a stream: counted in a run, folded in on change.
-    if (tos === this.lastTos) this.tosRun++;
-    else this.tosChanged(tos);
-    if (marker) this.markers++;
-    const prevPt = this.lastPt;
-    if (pt === prevPt) this.ptRun++;
-    else this.ptChanged(pt, first);
-    const fmt = this.format;
-    if (first) {
-      this.first = t;
-      this.last = t;
-      this.firstSeq = seq;
-      this.firstTs = ts;
-      this.extBase = seq;
-      this.extMax = seq;
-      this.holesFloor = seq;
-      this.unique = 1;
-      this.lastSeq = seq;
-      this.refArrival = t;
-      if (fmt.event) this.event(seq, ts);
-      else this.startJitter(t, ts, fmt);
-      return;
-    }
-    if (t > this.last) this.last = t;
-    if (seq !== ((this.lastSeq + 1) & 0xffff)) this.seqErrors++;
-    this.lastSeq = seq;
-    const repeatedEnd = fmt.event && seq === this.lastEventSeq && ts === this.lastEventTs;
-    if (fmt.event) {
-      this.eventPackets++;
-      this.lastEventSeq = seq;
-      this.lastEventTs = ts;
-    }
-    if (repeatedEnd) this.eventRepeats++;
-    else {
-      const runs = this.gapRuns;
-      this.sequence(seq);
-      if (this.gapRuns !== runs && this.gaps.length < MAX_GAPS) this.gaps.push({ from: this.refArrival, to: t, missing: this.lastGap });
-    }
-
-    // Timing, against the previous packet in arrival order (RFC 3550 §6.4.1: "not necessarily in sequence").
-    // A timestamp before the stream's first (a sender that reset its clock) is no
-    // measure of the network: such a packet neither counts nor becomes the reference (as tshark).
-    if (((ts - this.firstTs) | 0) < 0) {
-      this.tsBehindFirst++;
-      return;
-    }
-    const delta = t - this.refArrival;
-    const regular = !marker && !fmt.comfortNoise && !(prevPt === 13 || prevPt === 19);
-    if (regular) {
-      if (delta < this.deltaMin) this.deltaMin = delta;
-      if (delta > this.deltaMax) this.deltaMax = delta;
-      this.deltaSum += delta;
-      this.deltaCount++;
-    }
-    this.refArrival = t;
-    if (fmt.event) return;
-    if (!this.hasJitterRef) {
-      this.startJitter(t, ts, fmt);
-      return;
-    }
-    // A payload type of unknown clock (RED, a vendor's fax-tone events) moves the
-    // arrival reference but not the timestamp one, as tshark 4.0 does: the figures
-    // then agree with it to the microsecond on the corpus captures that have them.
-    if (fmt.clockRate === 0) {
-      this.jitterRefArrival = t;
-      return;
-    }
-    // D = (Rj - Ri) - (Sj - Si), J += (|D| - J) / 16; the timestamp difference is signed (a late packet's is negative).
-    const tsDelta = (ts - this.jitterRefTs) | 0;
-    const dTransit = t - this.jitterRefArrival - tsDelta * fmt.secondsPerTick;
-    this.jitter += (Math.abs(dTransit) - this.jitter) * 0.0625;
-    this.jitterRefArrival = t;
-    this.jitterRefTs = ts;
-    this.clockRate = fmt.clockRate;
-    if (regular) {
-      if (this.jitter > this.jitterMax) this.jitterMax = this.jitter;
-      this.jitterSum += this.jitter;
-      this.jitterCount++;
-    }
-    this.playout(t, ts, fmt.clockRate, marker, tsDelta);
-  }
+  get packets(): number { return this.int(I_PACKETS); }
+  get unique(): number { return this.int(I_UNIQUE); }
+  get duplicates(): number { return this.int(I_DUPLICATES); }
+  /** Arrived after a higher sequence number (and not a duplicate): filled a hole late. */
+  get outOfOrder(): number { return this.int(I_OUT_OF_ORDER); }
+  /** Packets whose number is not the previous packet's + 1 (Wireshark's "wrong sequence"). */
+  get seqErrors(): number { return this.int(I_SEQ_ERRORS); }
+  get wraps(): number { return this.int(I_WRAPS); }
+  /** Gaps ahead in the numbers (runs of missing packets at the time) and the longest. */
+  get gapRuns(): number { return this.int(I_GAP_RUNS); }
+  get longestGap(): number { return this.int(I_LONGEST_GAP); }
+  get markers(): number { return this.int(I_MARKERS); }
+  get eventPackets(): number { return this.int(I_EVENT_PACKETS); }
+  get eventRepeats(): number { return this.int(I_EVENT_REPEATS); }
+  get ptChanges(): number { return this.int(I_PT_CHANGES); }
+  get firstSeq(): number { return this.int(I_FIRST_SEQ); }
+  /** Packets whose RTP timestamp lay before the first packet's: left out of the timing figures. */
+  get tsBehindFirst(): number { return this.int(I_TS_BEHIND_FIRST); }
+  get extMax(): number { return this.int(I_EXT_MAX); }
+  get extBase(): number { return this.int(I_EXT_BASE); }
+  get deltaCount(): number { return this.int(I_DELTA_COUNT); }
+  get jitterCount(): number { return this.int(I_JITTER_COUNT); }
+  /** Packets a fixed jitter buffer of the analyzer's size would have played out too late. */
+  get late(): number { return this.int(I_LATE); }
+  get clockRate(): number { return this.int(I_CLOCK_RATE); }
+  get first(): number { return this.double(D_FIRST); }
+  get last(): number { return this.double(D_LAST); }
+  get deltaMin(): number { return this.double(D_DELTA_MIN); }
+  get deltaMax(): number { return this.double(D_DELTA_MAX); }
+  get deltaSum(): number { return this.double(D_DELTA_SUM); }
+  get jitter(): number { return this.double(D_JITTER); }
+  get jitterMax(): number { return this.double(D_JITTER_MAX); }
+  get jitterSum(): number { return this.double(D_JITTER_SUM); }
 
   /** Payload type -> packets. */
   payloadTypeCounts(): Map<number, number> {
-    this.foldPt();
-    return this.ptPackets;
+    return this.pts.fold(this.packets);
   }
 
   /** DSCP value -> packets, in first-seen order. */
   dscpCounts(): Map<number, number> {
-    this.foldTos();
     const out = new Map<number, number>();
-    for (const [tos, n] of this.tosPackets) out.set(tos >> 2, (out.get(tos >> 2) ?? 0) + n);
+    for (const [tos, n] of this.tos.fold(this.packets)) out.set(tos >> 2, (out.get(tos >> 2) ?? 0) + n);
     return out;
   }
 
   /** Packets by ECN codepoint 0..3: Not-ECT, ECT(1), ECT(0), CE. */
   ecnCounts(): number[] {
-    this.foldTos();
     const out = [0, 0, 0, 0];
-    for (const [tos, n] of this.tosPackets) out[tos & 3] += n;
+    for (const [tos, n] of this.tos.fold(this.packets)) out[tos & 3] += n;
     return out;
-  }
-
-  private tosChanged(tos: number): void {
-    this.foldTos();
-    this.lastTos = tos;
-    this.tosRun = 1;
-  }
-
-  private foldTos(): void {
-    if (this.tosRun === 0) return;
-    this.tosPackets.set(this.lastTos, (this.tosPackets.get(this.lastTos) ?? 0) + this.tosRun);
-    this.tosRun = 0;
-  }
-
-  private ptChanged(pt: number, first: boolean): void {
-    this.foldPt();
-    if (!first) this.ptChanges++;
-    this.format = payloadFormat(pt, this.rtpmap);
-    this.lastPt = pt;
-    this.ptRun = 1;
-  }
-
-  private foldPt(): void {
-    if (this.ptRun === 0) return;
-    this.ptPackets.set(this.lastPt, (this.ptPackets.get(this.lastPt) ?? 0) + this.ptRun);
-    this.ptRun = 0;
   }
 
   /** Expected packets from the first sequence number to the highest (RFC 3550 A.3). */
@@ -436,107 +268,332 @@ export class RtpStream {
   get payloadName(): string {
     return this.format.name;
   }
+}
 
-  private startJitter(t: number, ts: number, fmt: PayloadFormat): void {
-    if (fmt.event) return;
-    this.hasJitterRef = true;
-    this.jitterRefArrival = t;
-    this.jitterRefTs = ts;
-    if (fmt.clockRate === 0) return;
-    this.clockRate = fmt.clockRate;
-    this.playoutBase = t - ts / fmt.clockRate;
-    this.hasPlayoutBase = true;
+/**
+ * The streams of one analyzer, a row each, and the index from the
+ * pipeline's flow id to the row of the flow's last stream.
+ */
+export class RtpStreamTable {
+  /** The rows' bytes, as ints and as doubles: a row's hot ints and doubles share cache lines. */
+  ints: Int32Array;
+  doubles: Float64Array;
+  /** By row: its stream (undefined while the row is free). */
+  private readonly streams: Array<RtpStream | undefined> = [];
+  private readonly free: number[] = [];
+  /** By flow id: the row of its last stream, -1 for none (checked against the row's flow, generation and SSRC). */
+  private rowOfFlow = new Int32Array(0);
+
+  /** `maxRows`: the analyzer's bound on streams (rows grow to it, no further). */
+  constructor(private readonly jitterBufferS: number, private readonly maxRows: number) {
+    const bytes = new ArrayBuffer(Math.min(INITIAL_ROWS, maxRows) * INT_STRIDE * 4);
+    this.ints = new Int32Array(bytes);
+    this.doubles = new Float64Array(bytes);
+  }
+
+  /** Index flow ids of a table of `capacity` ids. */
+  indexFlows(capacity: number): void {
+    this.rowOfFlow = new Int32Array(capacity).fill(-1);
+  }
+
+  /** A new stream in a free row. */
+  open(ids: RtpStreamIds): RtpStream {
+    const slot = this.free.length > 0 ? this.free.pop()! : this.streams.length;
+    if ((slot + 1) * INT_STRIDE > this.ints.length) this.grow();
+    const I = this.ints;
+    const D = this.doubles;
+    const o = slot * INT_STRIDE;
+    const d = slot * DOUBLE_STRIDE;
+    I.fill(0, o, o + INT_STRIDE);
+    I[o + I_FLOW] = -1;
+    I[o + I_SSRC] = ids.ssrc | 0;
+    I[o + I_LAST_TP] = -1;
+    I[o + I_LAST_SEQ] = -1;
+    I[o + I_LAST_EVENT_SEQ] = -1;
+    D[d + D_DELTA_MIN] = Infinity;
+    D[d + D_LAST_EVENT_TS] = -1;
+    const s = new RtpStream(ids, this, slot);
+    this.streams[slot] = s;
+    return s;
+  }
+
+  /** The stream left the table: its row is free (the flow index stops matching it). */
+  close(s: RtpStream): void {
+    this.ints[s.slot * INT_STRIDE + I_FLOW] = -1;
+    this.ints[s.slot * INT_STRIDE + I_SSRC] = 0;
+    this.streams[s.slot] = undefined;
+    this.free.push(s.slot);
+  }
+
+  /** Packets of flow `id` (of generation `gen`) go to the stream's row until another stream takes the flow. */
+  bindFlow(s: RtpStream, id: number, gen: number): void {
+    const o = s.slot * INT_STRIDE;
+    this.ints[o + I_FLOW] = id;
+    this.ints[o + I_FLOW_GEN] = gen;
+    this.rowOfFlow[id] = s.slot;
+  }
+
+  /** The row of the flow's last stream when it is still that flow's (same generation) and the SSRC's; -1 otherwise. */
+  rowOf(id: number, gen: number, ssrc: number): number {
+    const row = this.rowOfFlow[id];
+    if (row < 0) return -1;
+    const I = this.ints;
+    const o = row * INT_STRIDE;
+    return I[o + I_FLOW] === id && I[o + I_SSRC] === ssrc && I[o + I_FLOW_GEN] === gen ? row : -1;
+  }
+
+  stream(row: number): RtpStream {
+    return this.streams[row]!;
+  }
+
+  private grow(): void {
+    const rows = Math.max(Math.min((this.ints.length / INT_STRIDE) * 2, this.maxRows), this.streams.length + 1);
+    const bytes = new ArrayBuffer(rows * INT_STRIDE * 4);
+    const ints = new Int32Array(bytes);
+    ints.set(this.ints);
+    this.ints = ints;
+    this.doubles = new Float64Array(bytes);
   }
 
   /**
-   * A fixed jitter buffer plays each packet at the talkspurt's first
-   * packet's arrival + the buffer size + its media time since then: a packet
-   * arriving after that is late, lost to the listener though not to the
-   * network. A marker bit or a timestamp jump starts a new talkspurt.
+   * Packet i of the columns into the stream of row `slot`: its arrival time,
+   * RTP header fields and IP TOS byte. Read from the columns, not passed as
+   * numbers: a timestamp or an RTP timestamp past 2^30 is boxed on every call
+   * that is not inlined.
    */
-  private playout(t: number, ts: number, clockRate: number, marker: boolean, tsDelta: number): void {
-    const transit = t - ts / clockRate;
-    if (!this.hasPlayoutBase || marker || tsDelta / clockRate > 1) {
-      this.playoutBase = transit;
-      this.hasPlayoutBase = true;
+  take(slot: number, c: RtpColumns, i: number): void {
+    const I = this.ints;
+    const D = this.doubles;
+    const o = slot * INT_STRIDE;
+    const d = slot * DOUBLE_STRIDE;
+    const t = c.tsSec[i] + c.tsNsec[i] / 1e9;
+    const seq = c.rtpSeq[i];
+    const ts = c.rtpTimestamp[i];
+    const mpt = c.rtpMarkerPt[i];
+    const marker = mpt >= 0x80;
+    const packets = I[o + I_PACKETS];
+    I[o + I_PACKETS] = packets + 1;
+    // Marking and payload type rarely change within a stream: counted in runs, folded in on change.
+    const prevTp = I[o + I_LAST_TP];
+    const tp = (c.tos[i] << 8) | (mpt & 0x7f);
+    if (tp !== prevTp) this.tpChanged(slot, tp, prevTp, packets);
+    if (marker) I[o + I_MARKERS]++;
+    const prevPt = prevTp & 0x7f;
+    const flags = I[o + I_FLAGS];
+    const event = (flags & FLAG_EVENT) !== 0;
+    if (packets === 0) {
+      this.start(slot, t, seq, ts);
       return;
     }
+    if (t > D[d + D_LAST]) D[d + D_LAST] = t;
+    if (seq !== ((I[o + I_LAST_SEQ] + 1) & 0xffff)) I[o + I_SEQ_ERRORS]++;
+    I[o + I_LAST_SEQ] = seq;
+    // A repeated end-of-event packet (same number and timestamp) is neither a duplicate nor received twice.
+    if (event && this.eventPacket(slot, seq, ts)) I[o + I_EVENT_REPEATS]++;
+    else {
+      const extMax = I[o + I_EXT_MAX];
+      const ahead = (seq - (extMax & 0xffff)) & 0xffff;
+      if (ahead === 1) {
+        I[o + I_EXT_MAX] = extMax + 1;
+        I[o + I_UNIQUE]++;
+        if (seq === 0) I[o + I_WRAPS]++;
+      } else this.outOfSequence(slot, seq, ahead, t);
+    }
+
+    // Timing, against the previous packet in arrival order (RFC 3550 §6.4.1: "not necessarily in sequence").
+    // A timestamp before the stream's first (a sender that reset its clock) is no
+    // measure of the network: such a packet neither counts nor becomes the reference (as tshark).
+    if (((ts - I[o + I_FIRST_TS]) | 0) < 0) {
+      I[o + I_TS_BEHIND_FIRST]++;
+      return;
+    }
+    const delta = t - D[d + D_REF_ARRIVAL];
+    const regular = !marker && (flags & FLAG_COMFORT_NOISE) === 0 && prevPt !== 13 && prevPt !== 19;
+    if (regular) {
+      if (delta < D[d + D_DELTA_MIN]) D[d + D_DELTA_MIN] = delta;
+      if (delta > D[d + D_DELTA_MAX]) D[d + D_DELTA_MAX] = delta;
+      D[d + D_DELTA_SUM] += delta;
+      I[o + I_DELTA_COUNT]++;
+    }
+    D[d + D_REF_ARRIVAL] = t;
+    if (event) return;
+    if ((flags & FLAG_JITTER_REF) === 0) {
+      this.startJitter(slot, t, ts);
+      return;
+    }
+    // A payload type of unknown clock (RED, a vendor's fax-tone events) moves the
+    // arrival reference but not the timestamp one, as tshark 4.0 does: the figures
+    // then agree with it to the microsecond on the corpus captures that have them.
+    const clock = I[o + I_FMT_CLOCK];
+    if (clock === 0) {
+      D[d + D_JITTER_REF_ARRIVAL] = t;
+      return;
+    }
+    // D = (Rj - Ri) - (Sj - Si), J += (|D| - J) / 16; the timestamp difference is signed (a late packet's is negative).
+    const tsDelta = (ts - I[o + I_JITTER_REF_TS]) | 0;
+    const dTransit = t - D[d + D_JITTER_REF_ARRIVAL] - tsDelta * D[d + D_SECONDS_PER_TICK];
+    let jitter = D[d + D_JITTER];
+    jitter += (Math.abs(dTransit) - jitter) * 0.0625;
+    D[d + D_JITTER] = jitter;
+    D[d + D_JITTER_REF_ARRIVAL] = t;
+    I[o + I_JITTER_REF_TS] = ts;
+    I[o + I_CLOCK_RATE] = clock;
+    if (regular) {
+      if (jitter > D[d + D_JITTER_MAX]) D[d + D_JITTER_MAX] = jitter;
+      D[d + D_JITTER_SUM] += jitter;
+      I[o + I_JITTER_COUNT]++;
+    }
+    // A fixed jitter buffer plays each packet at the talkspurt's first
+    // packet's arrival + the buffer size + its media time since then: a packet
+    // arriving after that is late, lost to the listener though not to the
+    // network. A marker bit or a timestamp jump starts a new talkspurt.
+    const transit = t - ts / clock;
+    // tsDelta > clock: more than a second of media time since the previous packet (tsDelta / clock > 1, with no division).
+    if ((flags & FLAG_PLAYOUT_BASE) === 0 || marker || tsDelta > clock) {
+      D[d + D_PLAYOUT_BASE] = transit;
+      I[o + I_FLAGS] = flags | FLAG_PLAYOUT_BASE;
+      return;
+    }
+    // Within the buffer and not ahead of the talkspurt's first: nothing changes (most packets). The
+    // buffer (at most 10 s, --jitter-buffer) is far below a wrap's worth (2^31 / 1 MHz > 2000 s).
+    const base = D[d + D_PLAYOUT_BASE];
+    const ahead = transit - base;
+    if (ahead >= 0 && ahead <= this.jitterBufferS) return;
     // Media time wraps with the 32-bit timestamp: rebase when the transit moves by more than a wrap's worth.
-    if (Math.abs(transit - this.playoutBase) > 2 ** 31 / clockRate) {
-      this.playoutBase = transit;
-      return;
-    }
-    if (transit - this.playoutBase > this.jitterBufferS) this.late++;
-    else if (transit < this.playoutBase) this.playoutBase = transit;
+    if (Math.abs(ahead) > 2 ** 31 / clock) D[d + D_PLAYOUT_BASE] = transit;
+    else if (ahead > this.jitterBufferS) I[o + I_LATE]++;
+    else D[d + D_PLAYOUT_BASE] = transit;
   }
 
-  private event(seq: number, ts: number): void {
-    this.eventPackets++;
-    this.lastEventSeq = seq;
-    this.lastEventTs = ts;
+  /** After take(): the stream's counters into its series, when it has one (packet i of the columns arrived at its time). */
+  record(slot: number, c: RtpColumns, i: number): void {
+    const series = this.streams[slot]!.series;
+    if (series === null) return;
+    const I = this.ints;
+    const o = slot * INT_STRIDE;
+    const expected = I[o + I_EXT_MAX] - I[o + I_EXT_BASE] + 1;
+    series.recordCounts(c.tsSec[i] + c.tsNsec[i] / 1e9, expected, I[o + I_UNIQUE], I[o + I_LATE], this.doubles[slot * DOUBLE_STRIDE + D_JITTER], I[o + I_JITTER_COUNT]);
   }
 
-  /** Extended sequence number accounting for a packet after the first. */
-  private sequence(seq: number): void {
-    const maxSeq = this.extMax & 0xffff;
-    const ahead = (seq - maxSeq) & 0xffff;
-    if (ahead === 1) {
-      this.extMax++;
-      this.unique++;
-      if (seq === 0) this.wraps++;
-      return;
-    }
+  /** The TOS byte or the payload type changed at packet index `k` (or this is the first packet). */
+  private tpChanged(slot: number, tp: number, prevTp: number, k: number): void {
+    const s = this.streams[slot]!;
+    const I = this.ints;
+    const o = slot * INT_STRIDE;
+    I[o + I_LAST_TP] = tp;
+    if (prevTp < 0 || tp >> 8 !== prevTp >> 8) s.tos.change(tp >> 8, k);
+    const pt = tp & 0x7f;
+    if (prevTp >= 0 && pt === (prevTp & 0x7f)) return;
+    s.pts.change(pt, k);
+    if (k > 0) I[o + I_PT_CHANGES]++;
+    const fmt = payloadFormat(pt, s.rtpmap);
+    s.format = fmt;
+    I[o + I_FMT_CLOCK] = fmt.clockRate;
+    I[o + I_FLAGS] = (I[o + I_FLAGS] & ~FLAG_FORMAT) | (fmt.event ? FLAG_EVENT : 0) | (fmt.comfortNoise ? FLAG_COMFORT_NOISE : 0);
+    this.doubles[slot * DOUBLE_STRIDE + D_SECONDS_PER_TICK] = fmt.secondsPerTick;
+  }
+
+  /** The first packet of the stream. */
+  private start(slot: number, t: number, seq: number, ts: number): void {
+    const I = this.ints;
+    const D = this.doubles;
+    const o = slot * INT_STRIDE;
+    const d = slot * DOUBLE_STRIDE;
+    D[d + D_FIRST] = t;
+    D[d + D_LAST] = t;
+    I[o + I_FIRST_SEQ] = seq;
+    I[o + I_FIRST_TS] = ts;
+    I[o + I_EXT_BASE] = seq;
+    I[o + I_EXT_MAX] = seq;
+    this.streams[slot]!.holesFloor = seq;
+    I[o + I_UNIQUE] = 1;
+    I[o + I_LAST_SEQ] = seq;
+    D[d + D_REF_ARRIVAL] = t;
+    if ((I[o + I_FLAGS] & FLAG_EVENT) !== 0) this.eventPacket(slot, seq, ts);
+    else this.startJitter(slot, t, ts);
+  }
+
+  /** The jitter's references, at a voice packet with none yet. */
+  private startJitter(slot: number, t: number, ts: number): void {
+    const I = this.ints;
+    const D = this.doubles;
+    const o = slot * INT_STRIDE;
+    const d = slot * DOUBLE_STRIDE;
+    I[o + I_FLAGS] |= FLAG_JITTER_REF;
+    D[d + D_JITTER_REF_ARRIVAL] = t;
+    I[o + I_JITTER_REF_TS] = ts;
+    const clock = I[o + I_FMT_CLOCK];
+    if (clock === 0) return;
+    I[o + I_CLOCK_RATE] = clock;
+    D[d + D_PLAYOUT_BASE] = t - ts / clock;
+    I[o + I_FLAGS] |= FLAG_PLAYOUT_BASE;
+  }
+
+  /** An RFC 4733 event packet, counted; true when it repeats the previous one's number and timestamp (an end repeated). */
+  private eventPacket(slot: number, seq: number, ts: number): boolean {
+    const I = this.ints;
+    const o = slot * INT_STRIDE;
+    const d = slot * DOUBLE_STRIDE;
+    const repeated = seq === I[o + I_LAST_EVENT_SEQ] && ts === this.doubles[d + D_LAST_EVENT_TS];
+    I[o + I_EVENT_PACKETS]++;
+    I[o + I_LAST_EVENT_SEQ] = seq;
+    this.doubles[d + D_LAST_EVENT_TS] = ts;
+    return repeated;
+  }
+
+  /** Sequence accounting for a packet that is not the next number: a duplicate, a gap ahead, or a late arrival. */
+  private outOfSequence(slot: number, seq: number, ahead: number, t: number): void {
+    const I = this.ints;
+    const o = slot * INT_STRIDE;
+    const s = this.streams[slot]!;
+    const extMax = I[o + I_EXT_MAX];
     if (ahead === 0) {
-      this.duplicates++;
+      I[o + I_DUPLICATES]++;
       return;
     }
     if (ahead < 0x8000) {
       // Ahead of the highest: the numbers missed in between are a gap (they may still come late).
-      if (seq < maxSeq) this.wraps++;
+      if (seq < (extMax & 0xffff)) I[o + I_WRAPS]++;
       const gap = ahead - 1;
-      this.lastGap = gap;
-      this.gapRuns++;
-      if (gap > this.longestGap) this.longestGap = gap;
-      this.addHoles(this.extMax + 1, this.extMax + ahead);
-      this.extMax += ahead;
-      this.unique++;
+      s.lastGap = gap;
+      I[o + I_GAP_RUNS]++;
+      if (gap > I[o + I_LONGEST_GAP]) I[o + I_LONGEST_GAP] = gap;
+      addHoles(s, extMax + 1, extMax + ahead);
+      I[o + I_EXT_MAX] = extMax + ahead;
+      I[o + I_UNIQUE]++;
+      if (s.gaps.length < MAX_GAPS) s.gaps.push({ from: this.doubles[slot * DOUBLE_STRIDE + D_REF_ARRIVAL], to: t, missing: gap });
       return;
     }
     // Behind the highest: a late arrival if it fills a hole, else a duplicate.
-    const ext = this.extMax - (0x10000 - ahead);
-    if (ext < this.extBase) {
+    const ext = extMax - (0x10000 - ahead);
+    if (ext < I[o + I_EXT_BASE]) {
       // Before the first number seen: the stream started earlier than we thought.
-      this.extBase = ext;
-      this.outOfOrder++;
-      this.unique++;
+      I[o + I_EXT_BASE] = ext;
+      I[o + I_OUT_OF_ORDER]++;
+      I[o + I_UNIQUE]++;
       return;
     }
-    if (ext < this.holesFloor) {
-      this.outOfOrder++;
-      this.unique++;
-      return;
-    }
-    if (this.holes !== null && this.holes.delete(ext)) {
-      this.outOfOrder++;
-      this.unique++;
-    } else this.duplicates++;
+    if (ext < s.holesFloor || (s.holes !== null && s.holes.delete(ext))) {
+      I[o + I_OUT_OF_ORDER]++;
+      I[o + I_UNIQUE]++;
+    } else I[o + I_DUPLICATES]++;
   }
+}
 
-  /** Numbers from..to-1 went missing; past MAX_HOLES the oldest are forgotten. */
-  private addHoles(from: number, to: number): void {
-    const holes = (this.holes ??= new Set<number>());
-    const start = Math.max(from, to - MAX_HOLES);
-    if (start > from) {
-      holes.clear();
-      this.holesFloor = start;
-    }
-    for (let e = start; e < to; e++) holes.add(e);
-    if (holes.size > MAX_HOLES) {
-      for (const e of holes) {
-        holes.delete(e);
-        this.holesFloor = e + 1;
-        if (holes.size <= MAX_HOLES) break;
-      }
+/** Numbers from..to-1 went missing; past MAX_HOLES the oldest are forgotten. */
+function addHoles(s: RtpStream, from: number, to: number): void {
+  const holes = (s.holes ??= new Set<number>());
+  const start = Math.max(from, to - MAX_HOLES);
+  if (start > from) {
+    holes.clear();
+    s.holesFloor = start;
+  }
+  for (let e = start; e < to; e++) holes.add(e);
+  if (holes.size > MAX_HOLES) {
+    for (const e of holes) {
+      holes.delete(e);
+      s.holesFloor = e + 1;
+      if (holes.size <= MAX_HOLES) break;
     }
   }
 }

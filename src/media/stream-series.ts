@@ -119,18 +119,21 @@ export class StreamSeries {
 
   /** The stream's state after a packet that arrived at `t` (s). */
   record(t: number, s: SeriesSource): void {
+    this.recordCounts(t, s.extMax - s.extBase + 1, s.unique, s.late, s.jitter, s.jitterCount);
+  }
+
+  /** The same from the counters themselves (the media table's row): numbers expected and received, late, J and its count. */
+  recordCounts(t: number, expected: number, unique: number, late: number, jitter: number, jitterCount: number): void {
     const o = (t >= this.lastLo && t < this.lastHi ? this.length - 1 : this.bucketOf(t)) * STRIDE;
     const c = this.cells;
     c[o + C_PACKETS]++;
-    const expected = s.extMax - s.extBase + 1;
     c[o + C_EXPECTED] = expected;
-    c[o + C_LOST] = expected - s.unique;
-    c[o + C_LATE] = s.late;
-    if (s.jitterCount !== this.jitterSeen) {
-      this.jitterSeen = s.jitterCount;
-      const j = s.jitter;
-      if (j > c[o + C_JITTER_MAX]) c[o + C_JITTER_MAX] = j;
-      c[o + C_JITTER_SUM] += j;
+    c[o + C_LOST] = expected - unique;
+    c[o + C_LATE] = late;
+    if (jitterCount !== this.jitterSeen) {
+      this.jitterSeen = jitterCount;
+      if (jitter > c[o + C_JITTER_MAX]) c[o + C_JITTER_MAX] = jitter;
+      c[o + C_JITTER_SUM] += jitter;
       c[o + C_JITTER_N]++;
     }
   }

@@ -63,7 +63,7 @@ export function analysisText(r: FileReport): string {
   return out.join('\n');
 }
 
-/** Said only when the flow table was full: ids were reused, each analyzer's per-flow state went on by the flow's key. */
+/** Said only when the flow table was full: the flows it let go took the per-flow state kept by their ids with them. */
 function flowTableLine(f: FlowTableStats): string[] {
-  return f.evicted > 0 ? [`  flows      ${f.interned} UDP/TCP flows; the flow table (${f.capacity}) let ${f.evicted} go to bound memory (their analyses went on by key)`] : [];
+  return f.evicted > 0 ? [`  flows      ${f.interned} UDP/TCP flows; the flow table (${f.capacity}) let ${f.evicted} go to bound memory (the DSCP audit judged each as it left, the cluster views closed its TCP connection out as it stood)`] : [];
 }

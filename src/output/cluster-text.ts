@@ -134,6 +134,6 @@ export function clusterText(c: ClusterReport, origin: number): string {
   if (k.connections > 0) {
     out.push(`SIP CRLF keepalives (RFC 5626): ${plural(k.pings, 'ping')} ("\\r\\n\\r\\n"), ${plural(k.pongs, 'pong')} ("\\r\\n") on ${plural(k.connections, 'TCP connection')}; neither messages nor garbage`);
   }
-  if (out.length > 0 && c.connectionsEvicted > 0) out.push(`  (${plural(c.connectionsEvicted, 'TCP connection')} left the connection table before they ended, to bound memory: counted as they stood)`);
+  if (out.length > 0 && c.connectionsEvicted > 0) out.push(`  (${plural(c.connectionsEvicted, 'TCP connection')} left the flow table before they ended, to bound memory: counted as they stood)`);
   return out.map((s) => `${s}\n`).join('\n');
 }

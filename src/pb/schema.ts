@@ -3,7 +3,11 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { lazyModule } from '../common/lazy-module.js';
+
+/** The protobuf runtime, loaded when a command first reads or writes pb (not at every start). */
+export const protobufjs = lazyModule<typeof protobuf>('protobufjs');
 
 /** Next to this module under tsx; in the source tree from dist/src/pb/. */
 const CANDIDATES = ['./ucprobe.proto', '../../../src/pb/ucprobe.proto'];
@@ -20,7 +24,7 @@ let recordType: protobuf.Type | null = null;
 
 /** The `ucprobe.v1.Record` type, every stream's unit. */
 export function recordMessageType(): protobuf.Type {
-  recordType ??= protobuf.loadSync(schemaPath()).lookupType('ucprobe.v1.Record');
+  recordType ??= protobufjs().loadSync(schemaPath()).lookupType('ucprobe.v1.Record');
   return recordType;
 }
 

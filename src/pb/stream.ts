@@ -2,9 +2,9 @@
 // record with its varint length (a Header first, an End last), and a reader
 // that walks such a stream chunk by chunk in bounded memory.
 
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import type { StdoutWriter } from '../output/stdout-writer.js';
-import { recordMessageType } from './schema.js';
+import { protobufjs, recordMessageType } from './schema.js';
 import { SCHEMA_VERSION, type PbRecord } from './messages.js';
 
 import { UCPROBE_VERSION as TOOL_VERSION } from '../version.js';
@@ -14,7 +14,7 @@ const FLUSH_AT = 64 * 1024;
 export class PbStreamWriter {
   private readonly type = recordMessageType();
   /** Records are encoded into one growing writer and handed out 64 KiB at a time (a Writer per record costs a third of the run). */
-  private pending = protobuf.Writer.create();
+  private pending = protobufjs().Writer.create();
   private records = 0;
 
   constructor(private readonly out: StdoutWriter, command: string, sources: string[], writtenAt = Date.now() / 1000) {
@@ -29,7 +29,7 @@ export class PbStreamWriter {
 
   private handOut(): void {
     this.out.bytes(this.pending.finish());
-    this.pending = protobuf.Writer.create(); // finish() leaves what it wrote in the writer
+    this.pending = protobufjs().Writer.create(); // finish() leaves what it wrote in the writer
   }
 
   /** Hand what is encoded to the output now (a live run's events as they happen). */

@@ -2,45 +2,60 @@
 // writes its DWORD. A port in the configured range is enough; elsewhere a flow
 // of 4-byte datagrams whose value climbs by one is promoted after a few packets.
 //
-// State is found by the pipeline's flow id (FlowSlots) and kept by the
-// flow's key, so it outlives the id of a flow the flow table let go.
+// State is kept by the pipeline's flow id in typed columns (a port scan's
+// 4-byte probes make no object each), and starts over when the id names a new
+// flow (its generation moved on): the flow table's eviction is its only bound.
 
 import type { ByteOrder, EarlierHeartbeat } from '../../dissectors/types.js';
 import { readDword } from '../../dissectors/mds-heartbeat.js';
-import { RecencyMap, type RecencyEntry } from '../common/bounded-map.js';
-import { FlowSlots, type FlowTable } from './flow-table.js';
+import type { FlowTable } from './flow-table.js';
 
 /** Consecutive +1 steps that make a 4-byte flow on another port a heartbeat stream. */
 const PROMOTE_AFTER_STEPS = 2;
 /** A step this small (in one order and not the other) settles a stream's byte order. */
 const MAX_ORDER_STEP = 1000;
-const MAX_FLOWS = 65536;
+/** The datagrams a promotion rests on: the run of +1 steps before it holds at most this many. */
+const RUN = PROMOTE_AFTER_STEPS;
 
-interface FlowState {
-  le: number;
-  be: number;
-  order: ByteOrder | null;
-  steps: number;
-  heartbeat: boolean;
-  /** Its place in the recency order. */
-  entry: RecencyEntry<string, FlowState> | null;
-  /** Left the table: a cache slot still holding it must not count into it. */
-  gone: boolean;
-  /** Before promotion: the datagrams of the current run of +1 steps (both readings), oldest first. */
-  run: Array<{ le: number; be: number; tsSec: number; tsNsec: number }>;
-}
+/** `flags` bits by flow: a value seen (le/be hold it), promoted or on a heartbeat port, its byte order settled and which. */
+const SEEN = 1;
+const HEARTBEAT = 2;
+const ORDER_KNOWN = 4;
+const ORDER_BE = 8;
 
 export class HeartbeatStreams {
-  private readonly table = new RecencyMap<string, FlowState>();
-  private readonly byFlow: FlowSlots<FlowState>;
+  /** By flow id: the generation the columns were set for (flows.generation), then the flow's state. */
+  private readonly gen: Uint32Array;
+  private readonly flags: Uint8Array;
+  /** The last datagram's value read both ways. */
+  private readonly le: Uint32Array;
+  private readonly be: Uint32Array;
+  /** Consecutive +1 steps (saturating: only "at least PROMOTE_AFTER_STEPS" matters). */
+  private readonly steps: Uint8Array;
+  /** Before promotion: the datagrams of the current run of +1 steps (both readings and time), RUN slots per flow, oldest first. */
+  private readonly runLength: Uint8Array;
+  private readonly runLe: Uint32Array;
+  private readonly runBe: Uint32Array;
+  private readonly runSec: Float64Array;
+  private readonly runNsec: Float64Array;
   /** The last datagram found a heartbeat: its sequence number and byte order. */
   seq = 0;
   order: ByteOrder = 'le';
   /** When the last datagram promoted its flow: the datagrams before it that the promotion rests on. */
   earlier: EarlierHeartbeat[] | null = null;
 
-  constructor(private readonly flows: FlowTable, private readonly forcedOrder: ByteOrder | undefined, private readonly maxFlows = MAX_FLOWS) {
-    this.byFlow = new FlowSlots(flows);
+  constructor(private readonly flows: FlowTable, private readonly forcedOrder: ByteOrder | undefined) {
+    const n = flows.capacity;
+    this.gen = new Uint32Array(n);
+    this.flags = new Uint8Array(n);
+    this.le = new Uint32Array(n);
+    this.be = new Uint32Array(n);
+    this.steps = new Uint8Array(n);
+    this.runLength = new Uint8Array(n);
+    this.runLe = new Uint32Array(n * RUN);
+    this.runBe = new Uint32Array(n * RUN);
+    this.runSec = new Float64Array(n * RUN);
+    this.runNsec = new Float64Array(n * RUN);
   }
 
   /**
@@ -49,57 +64,57 @@ export class HeartbeatStreams {
    * `earlier` set.
    */
   observe(flow: number, known: boolean, b: Uint8Array, off: number, tsSec: number, tsNsec: number): boolean {
-    let st = this.byFlow.get(flow);
-    if (st !== undefined && !st.gone) this.table.touch(st.entry!);
-    else {
-      const key = this.flows.info(flow).key;
-      st = this.table.get(key) ?? this.add(key, known);
-      this.byFlow.set(flow, st);
+    const generation = this.flows.generation[flow];
+    if (this.gen[flow] !== generation) {
+      // A new flow (or a new one under a reused id): its state starts over.
+      this.gen[flow] = generation;
+      this.flags[flow] = known ? HEARTBEAT : 0;
+      this.steps[flow] = 0;
+      this.runLength[flow] = 0;
     }
-    return this.classify(st, known, b, off, tsSec, tsNsec);
-  }
-
-  private add(key: string, known: boolean): FlowState {
-    const st: FlowState = { le: -1, be: -1, order: null, steps: 0, heartbeat: known, entry: null, gone: false, run: [] };
-    st.entry = this.table.set(key, st);
-    if (this.table.size > this.maxFlows) {
-      const old = this.table.oldestValue()!;
-      old.gone = true;
-      this.table.delete(old.entry!.key);
-    }
-    return st;
-  }
-
-  private classify(st: FlowState, known: boolean, b: Uint8Array, off: number, tsSec: number, tsNsec: number): boolean {
     const le = readDword(b, off, 'le');
     const be = readDword(b, off, 'be');
+    let flags = this.flags[flow];
     let promoted = false;
     // A new flow's first datagram only sets the values the next one steps from.
-    if (st.le >= 0) {
-      const dLe = (le - st.le) >>> 0;
-      const dBe = (be - st.be) >>> 0;
+    if ((flags & SEEN) !== 0) {
+      const dLe = (le - this.le[flow]) >>> 0;
+      const dBe = (be - this.be[flow]) >>> 0;
       const okLe = dLe >= 1 && dLe <= MAX_ORDER_STEP;
       const okBe = dBe >= 1 && dBe <= MAX_ORDER_STEP;
-      if (okLe !== okBe && st.order === null) st.order = okLe ? 'le' : 'be';
-      st.steps = dLe === 1 || dBe === 1 ? st.steps + 1 : 0;
-      if (st.steps >= PROMOTE_AFTER_STEPS && !st.heartbeat) promoted = !known;
-      if (st.steps >= PROMOTE_AFTER_STEPS) st.heartbeat = true;
+      if (okLe !== okBe && (flags & ORDER_KNOWN) === 0) flags |= okLe ? ORDER_KNOWN : ORDER_KNOWN | ORDER_BE;
+      const steps = dLe === 1 || dBe === 1 ? Math.min(this.steps[flow] + 1, 255) : 0;
+      this.steps[flow] = steps;
+      if (steps >= PROMOTE_AFTER_STEPS) {
+        if ((flags & HEARTBEAT) === 0) promoted = !known;
+        flags |= HEARTBEAT;
+      }
     }
-    if (!st.heartbeat) {
+    if ((flags & HEARTBEAT) === 0) {
       // The run the promotion would rest on: this datagram starts it again when the step broke it.
-      if (st.steps === 0) st.run.length = 0;
-      st.run.push({ le, be, tsSec, tsNsec });
+      const n = this.steps[flow] === 0 ? 0 : this.runLength[flow];
+      const r = flow * RUN + n;
+      this.runLe[r] = le;
+      this.runBe[r] = be;
+      this.runSec[r] = tsSec;
+      this.runNsec[r] = tsNsec;
+      this.runLength[flow] = n + 1;
     }
-    st.le = le;
-    st.be = be;
+    this.le[flow] = le;
+    this.be[flow] = be;
+    this.flags[flow] = flags | SEEN;
     this.earlier = null;
-    if (!known && !st.heartbeat) return false;
-    const order = this.forcedOrder ?? st.order ?? (le <= be ? 'le' : 'be');
+    if (!known && (flags & HEARTBEAT) === 0) return false;
+    const order = this.forcedOrder ?? ((flags & ORDER_KNOWN) !== 0 ? ((flags & ORDER_BE) !== 0 ? 'be' : 'le') : le <= be ? 'le' : 'be');
     this.order = order;
     this.seq = order === 'le' ? le : be;
     if (promoted) {
-      this.earlier = st.run.map((d) => ({ seq: order === 'le' ? d.le : d.be, tsSec: d.tsSec, tsNsec: d.tsNsec }));
-      st.run.length = 0;
+      const earlier: EarlierHeartbeat[] = [];
+      for (let k = 0, r = flow * RUN; k < this.runLength[flow]; k++, r++) {
+        earlier.push({ seq: order === 'le' ? this.runLe[r] : this.runBe[r], tsSec: this.runSec[r], tsNsec: this.runNsec[r] });
+      }
+      this.earlier = earlier;
+      this.runLength[flow] = 0;
     }
     return true;
   }

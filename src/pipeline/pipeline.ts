@@ -17,9 +17,7 @@ import { decodeRtp } from '../../dissectors/rtp.js';
 import { IpFragmentReassembler } from '../reassembly/ip-fragments.js';
 import { TcpReassembler } from '../reassembly/tcp-stream.js';
 import { openSipTcpStream, type SipTcpStream } from '../reassembly/sip-tcp-stream.js';
-import { BoundedMap } from '../common/bounded-map.js';
-import { flowKey } from './flow-key.js';
-import { FlowTable, NO_FLOW, type FlowTableStats } from './flow-table.js';
+import { FlowSlots, FlowTable, NO_FLOW, type FlowTableStats } from './flow-table.js';
 import { CLASS_RECORD, DatagramClassifier } from './classify.js';
 import { BATCH_HEARTBEAT, BATCH_NONE, BATCH_RTP, UDP_BATCH_CAPACITY, UdpBatch, type BatchConsumer, type RecordConsumer } from './udp-batch.js';
 import type { FrameSink } from '../sources/types.js';
@@ -46,7 +44,6 @@ export interface PipelineStats {
 }
 
 const DEFAULT_SIP_TCP_PORTS: ReadonlySet<number> = new Set([5060]);
-const MAX_TRACKED = 65536;
 
 export class Pipeline implements FrameSink {
   readonly stats: PipelineStats;
@@ -55,13 +52,17 @@ export class Pipeline implements FrameSink {
   private readonly sipTcpPorts: ReadonlySet<number>;
   private readonly fragments = new IpFragmentReassembler();
   private readonly tcp = new TcpReassembler();
-  private readonly framers = new BoundedMap<string, SipTcpStream>(MAX_TRACKED);
+  /** SIP framing by TCP flow id, while the flow table holds the flow (its garbage counted when it leaves). */
+  private readonly framers: FlowSlots<SipTcpStream>;
   private readonly classifier: DatagramClassifier;
   /** Consumers of every record (printers, the HEP sink): records are made for every frame while there is one. */
   private readonly recordOnly: RecordConsumer[];
   /** The rest: the lane, and the records of what is not in it. */
   private readonly laneConsumers: BatchConsumer[];
   private readonly batch: UdpBatch;
+  /** By flow id: the serial of the last lane batch that took an entry of it; the batch being filled is `batchSerial`. */
+  private readonly inBatch: Uint32Array;
+  private batchSerial = 1;
   private readonly fields = newIpUdpFields();
 
   constructor(consumers: readonly PipelineConsumer[], opts: Partial<PipelineOptions> = {}) {
@@ -71,7 +72,13 @@ export class Pipeline implements FrameSink {
     this.sipTcpPorts = opts.sipTcpPorts ?? DEFAULT_SIP_TCP_PORTS;
     this.flows = new FlowTable(opts.maxFlows);
     this.stats = { frames: 0, errors: 0, fragmentsReassembled: 0, tcpGapBytes: 0, sipGarbageBytes: 0, flows: this.flows.stats };
+    this.framers = new FlowSlots<SipTcpStream>(this.flows, (f) => (this.stats.sipGarbageBytes += f.garbageBytes));
     this.batch = new UdpBatch(this.flows);
+    this.inBatch = new Uint32Array(this.flows.capacity);
+    // First among the table's listeners: the lane's entries of a flow reach the analyzers before they hear it left.
+    this.flows.onEvict((id) => {
+      if (this.inBatch[id] === this.batchSerial && this.batch.length > 0) this.flush();
+    });
     this.classifier = new DatagramClassifier(this.flows, this.opts.heartbeatPorts, this.opts.heartbeatByteOrder);
     for (const c of this.laneConsumers) {
       c.useFlows?.(this.flows);
@@ -142,6 +149,7 @@ export class Pipeline implements FrameSink {
     for (const c of this.laneConsumers) c.addUdpBatch(batch);
     batch.length = 0;
     batch.hbEarlier.clear();
+    this.batchSerial++;
   };
 
   /** A new entry's common columns; returns its index. */
@@ -155,6 +163,7 @@ export class Pipeline implements FrameSink {
     batch.tsSec[i] = tsSec;
     batch.tsNsec[i] = tsNsec;
     batch.flow[i] = flow;
+    this.inBatch[flow] = this.batchSerial;
     batch.tos[i] = tos;
     batch.ipv6[i] = ipv6;
     batch.vlanTagged[i] = vlanTagged;
@@ -212,17 +221,16 @@ export class Pipeline implements FrameSink {
     const tcp = rec.tcp;
     const p = rec.payload;
     if (!tcp || !rec.ip) return;
-    const sipPort = this.sipTcpPorts.has(rec.sport) || this.sipTcpPorts.has(rec.dport);
-    // The flow's name only when it may carry SIP: a scan's SYNs need none.
-    let opened: SipTcpStream | null | undefined;
-    if (this.framers.size === 0 && (opened = openSipTcpStream(p, sipPort, rec.sport, rec.dport)) === null) return;
-    const key = rec.flow !== NO_FLOW ? this.flows.info(rec.flow).key : flowKey(rec);
-    let framer = this.framers.get(key);
-    if (!framer) {
-      framer = (opened === undefined ? openSipTcpStream(p, sipPort, rec.sport, rec.dport) : opened) ?? undefined;
+    if (rec.flow === NO_FLOW) return;
+    let framer = this.framers.get(rec.flow);
+    if (framer === undefined) {
+      const sipPort = this.sipTcpPorts.has(rec.sport) || this.sipTcpPorts.has(rec.dport);
+      framer = openSipTcpStream(p, sipPort, rec.sport, rec.dport) ?? undefined;
       if (framer === undefined) return;
-      this.framers.set(key, framer);
+      this.framers.set(rec.flow, framer);
     }
+    // The flow's name only when it carries SIP: a scan's SYNs need none.
+    const key = this.flows.info(rec.flow).key;
     const d = this.tcp.segment(key, tcp.seq, tcp.flags, p ?? new Uint8Array(0), rec.tsSec + rec.tsNsec / 1e9);
     let msgs: SipMessage[] | null = null;
     if (d.gapBytes > 0) {
@@ -243,7 +251,7 @@ export class Pipeline implements FrameSink {
     }
     if (tcp.flags & (TCP_RST | TCP_FIN)) {
       this.stats.sipGarbageBytes += framer.garbageBytes;
-      this.framers.delete(key);
+      this.framers.delete(rec.flow);
     }
   }
 

@@ -438,7 +438,7 @@ function dscpSection(r: FileReport, base: string): Markup {
   const a = r.dscpAudit;
   const t = a.totals;
   const out: Markup[] = [el('h3', { id: `${base}-dscp` }, text('DSCP marking'))];
-  out.push(note(`Policy ${a.policy}: ${plural(t.flows, 'flow')} — ${t.violation} violating, ${t.accepted} accepted alternative, ${t.unclassified} unclassified, ${t.ok} ok; ${plural(t.asymmetricConversations, 'asymmetric conversation')}.${t.evicted ? ` ${plural(t.evicted, 'flow')} left the audit table to bound memory: they count in these totals but not in the chart.` : ''}`));
+  out.push(note(`Policy ${a.policy}: ${plural(t.flows, 'flow')} — ${t.violation} violating, ${t.accepted} accepted alternative, ${t.unclassified} unclassified, ${t.ok} ok; ${plural(t.asymmetricConversations, 'asymmetric conversation')}.${t.evicted ? ` ${plural(t.evicted, 'flow')} left the flow table to bound memory, judged as they left: they count in these totals but not in the chart.` : ''}`));
   const chart = verdictChart(a);
   if (chart === null) return join([...out, note('No UDP or TCP flows.')]);
   out.push(el('div', { class: 'figure dscp-figure' }, chart));

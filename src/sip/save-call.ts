@@ -3,18 +3,23 @@
 // both use it; it reads the capture twice (the SDP first, then the media it
 // announced), so it needs a file, not a pipe.
 
-import { Pipeline, type PipelineOptions, type RecordConsumer } from '../pipeline/pipeline.js';
+import { Pipeline, type PipelineConsumer, type PipelineOptions, type RecordConsumer } from '../pipeline/pipeline.js';
 import { readCapture } from '../sources/capture-reader.js';
 import { CaptureError, newFacts, type CaptureFacts } from '../sources/types.js';
 import { RingCaptureWriter } from '../writer/ring-writer.js';
 import { endpoint, mediaAddress } from '../pipeline/flow-key.js';
 
-/** One pass over a capture; a read error after some records is returned, not thrown, so what was read can still be shown. */
-export async function readPass(file: string, consumers: RecordConsumer[], opts: Partial<PipelineOptions>): Promise<{ facts: CaptureFacts; error: string | null }> {
+/**
+ * One pass over a capture; a read error after some records is returned, not
+ * thrown, so what was read can still be shown. Consumers of the lane
+ * (analyzers) get datagrams read in place, as analyze's do, while no
+ * consumer takes every record.
+ */
+export async function readPass(file: string, consumers: PipelineConsumer[], opts: Partial<PipelineOptions>): Promise<{ facts: CaptureFacts; error: string | null }> {
   const pipeline = new Pipeline(consumers, opts);
   const facts = newFacts();
   try {
-    await readCapture(file, pipeline.frame, facts);
+    await readCapture(file, pipeline, facts);
   } catch (e) {
     if (!(e instanceof CaptureError) || facts.format === null) throw e;
     return { facts, error: e.message };

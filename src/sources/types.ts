@@ -12,8 +12,9 @@ export type FrameHandler = (info: FrameInfo, bytes: Uint8Array) => void;
  * A frame handler with a fast lane. The reader offers each frame to
  * `frameInPlace` first, as its own buffer (the frame is buf[start, start +
  * info.caplen)) and an `info` it reuses; when that returns false, the frame
- * goes to `frame` as to any FrameHandler. `flush` is called once the input
- * ends (however it ends), so what the fast lane holds is handed on.
+ * goes to `frame` as to any FrameHandler, but with that same reused `info`
+ * (read it during the call; copy what you keep). `flush` is called once the
+ * input ends (however it ends), so what the fast lane holds is handed on.
  */
 export interface FrameSink {
   readonly frame: FrameHandler;

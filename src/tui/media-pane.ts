@@ -23,6 +23,21 @@ export function markingText(s: RtpStreamReport): string {
   return `${phbName(Number(top[0]))}${Object.keys(s.dscp).length > 1 ? '+' : ''}`;
 }
 
+/** The MOS, loss and jitter columns, as wide whatever the values (a MOS is 4.41, a loss 100.0); `drop` lets loss and jitter go in a narrow pane. */
+export function qualityColumns(drop: { loss?: number; jitter?: number } = {}): Column[] {
+  return [
+    { title: 'MOS', min: 4, align: 'right' },
+    { title: 'loss %', min: 6, align: 'right', drop: drop.loss },
+    { title: 'jit ms', min: 6, align: 'right', drop: drop.jitter },
+  ];
+}
+
+/** Cells for qualityColumns: the MOS coloured by band, a loss of 1 % or more yellow, '-' for what is not known (a call with no media, a stream not scored). */
+export function qualityCells(mos: number | null, lossPercent: number | null, jitterMs: number | null): Cell[] {
+  const loss: Cell = lossPercent === null ? '-' : { text: lossPercent.toFixed(1), ...(lossPercent >= 1 ? { color: 'yellow' } : {}) };
+  return [{ text: mos === null ? '-' : mos.toFixed(2), ...mosStyle(mos) }, loss, jitterMs === null ? '-' : jitterMs.toFixed(1)];
+}
+
 export function mediaPane(snap: LiveSnapshot, width: number): PaneContent {
   const streams = snap.media.streams;
   const calls = new Map(snap.calls.map((c) => [c.callId, c]));
@@ -35,9 +50,7 @@ export function mediaPane(snap: LiveSnapshot, width: number): PaneContent {
   const codecs = streams.map((s) => s.quality?.codec ?? s.payloadTypes[0]?.name ?? '-');
   const markings = streams.map(markingText);
   const cols: Column[] = [
-    { title: 'MOS', min: 4, align: 'right' },
-    { title: 'loss %', min: 6, align: 'right' },
-    { title: 'jit ms', min: 6, align: 'right' },
+    ...qualityColumns(),
     { title: 'dscp', min: 4 },
     { title: 'codec', min: 5, want: Math.min(10, widest('codec', codecs)), drop: 2 },
     { title: 'packets', min: 7, align: 'right', drop: 1 },
@@ -46,12 +59,8 @@ export function mediaPane(snap: LiveSnapshot, width: number): PaneContent {
   ];
   const fit = fitColumns(cols, width);
   const lines = streams.map((s, i) => {
-    const mos = s.quality?.mos ?? null;
-    const mosText = mos === null ? '-' : mos.toFixed(2);
-    const loss: Cell = { text: s.lossPercent.toFixed(1), ...(s.lossPercent >= 1 ? { color: 'yellow' } : {}) };
     const cells: Cell[] = [
-      { text: mosText, ...mosStyle(mos) }, loss, s.jitterMs === null ? '-' : s.jitterMs.mean.toFixed(1), markings[i], codecs[i], String(s.packets),
-      flows[i], callText[i],
+      ...qualityCells(s.quality?.mos ?? null, s.lossPercent, s.jitterMs?.mean ?? null), markings[i], codecs[i], String(s.packets), flows[i], callText[i],
     ];
     const search = `${flows[i]} ${sanitize(s.callId ?? '')} ${callText[i]} ${codecs[i]} ${markings[i]} ${s.ssrc}`;
     return row(`rtp:${s.key}`, rowSegs(fit.cols, fit.widths, fit.pick(cells)), search, null, s.callId);

@@ -1,11 +1,14 @@
-// SIP pane: the call list (most recent first, as the snapshot gives it),
-// then OPTIONS keepalive health per requester > responder pair.
+// SIP pane: the call list (most recent first, as the snapshot gives it) with
+// each call's media as `sip calls` gives it (the worse direction's MOS, the
+// worst loss and jitter), then OPTIONS keepalive health per requester >
+// responder pair.
 
 import type { LiveSnapshot } from '../live/view-model.js';
 import { sanitize } from '../output/sanitize.js';
 import type { CallState } from '../sip/dialogs.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import { msCell } from './format.js';
+import { qualityCells, qualityColumns } from './media-pane.js';
 import { clockMs } from '../common/time-format.js';
 import {
   fitColumns, heading, headerSegs, row, rowSegs, uniqueKeys, widest, type Cell, type Column, type PaneContent, type PaneLine,
@@ -61,16 +64,20 @@ export function sipPane(snap: LiveSnapshot, width: number): PaneContent {
     { title: 'code', min: 4, align: 'right' },
     { title: 'setup ms', min: 8, align: 'right', drop: 1 },
     { title: 'msgs', min: 4, align: 'right', drop: 2 },
+    ...qualityColumns({ jitter: 3, loss: 4 }),
   ];
   const fit = fitColumns(cols, width);
   const widthOf = (title: string): number => fit.widths[fit.cols.findIndex((c) => c.title === title)];
   // The calls' From and To are user@host: too wide for the column, the middle goes, so the host stays. Other text is cut at its end.
   const party = (text: string, w: number): string => (textWidth(text) <= w || text.includes('<') ? text : cutMiddle(text, w));
   const key = uniqueKeys();
+  const media = new Map(snap.media.calls.map((m) => [m.callId, m]));
   const lines: PaneLine[] = snap.calls.map((c, i) => {
     const code = c.code === null ? '-' : String(c.code);
+    const m = media.get(c.callId);
     const segs = rowSegs(fit.cols, fit.widths, fit.pick<Cell>([
       clockMs(c.start), party(from[i], widthOf('from')), party(to[i], widthOf('to')), { text: c.state, ...CALL_STYLE[c.state] }, code, msCell(c.setupMs), String(c.messages),
+      ...(m === undefined ? qualityCells(null, null, null) : qualityCells(m.mos, m.lossPercent, m.jitterMs)),
     ]));
     const search = `${from[i]} ${to[i]} ${c.state} ${code} ${sanitize(c.callId)}`;
     return row(key(`call:${c.callId}\u0000${c.fromTag ?? ''}`), segs, search, null, c.callId);

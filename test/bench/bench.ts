@@ -117,7 +117,7 @@ function cliNodeFlags(): string[] {
   return shebang.split(/\s+/).filter((a) => a.startsWith('--'));
 }
 
-function analyzeChild(path: string, ...args: string[]): { packets: number; seconds: number; maxRssMiB: number } {
+function analyzeChild(path: string, ...args: string[]): { packets: number; seconds: number; cpuSeconds: number; maxRssMiB: number } {
   const r = spawnSync(process.execPath, [...cliNodeFlags(), join(here, 'analyze-child.js'), path, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`analyze failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
@@ -158,6 +158,9 @@ const onOff = Array.from({ length: 5 }, () => [analyzeChild(main2m), analyzeChil
 const pick = (k: number) => onOff.map((r) => r[k]).sort((a, b) => a.seconds - b.seconds)[2];
 const ours = pick(0);
 const noMedia = pick(1);
+/** The least CPU time of the five runs each way: what the media statistics cost with the least interference. */
+const leastCpu = (k: number) => Math.min(...onOff.map((r) => r[k].cpuSeconds));
+const mediaCpu = { on: leastCpu(0), off: leastCpu(1) };
 const theirs = tsharkFields(main2m, ours.packets);
 
 console.log(`\nmixed capture, ${fmt(ours.packets)} packets (${main2m})`);
@@ -167,6 +170,7 @@ console.log(`  fair record walk     ${fmt(pps(fair)).padStart(12)} packets/s  (e
 console.log(`  pcap-parser          ${fmt(pps(parser)).padStart(12)} packets/s  (records only, no decoding)`);
 console.log(`  ucprobe analyze      ${fmt(pps(ours)).padStart(12)} packets/s  (${ours.seconds.toFixed(2)} s; a fresh process each run, median of 5)`);
 console.log(`  analyze, media off   ${fmt(pps(noMedia)).padStart(12)} packets/s  (${noMedia.seconds.toFixed(2)} s; media statistics add ${((ours.seconds / noMedia.seconds - 1) * 100).toFixed(1)} %, goal <= 10 %)`);
+console.log(`  media statistics, CPU  ${mediaCpu.on.toFixed(2)} s on, ${mediaCpu.off.toFixed(2)} s off (least of 5 each): they add ${((mediaCpu.on / mediaCpu.off - 1) * 100).toFixed(1)} % of analyze's CPU time`);
 console.log(`  analyze / header walk time  ${(ours.seconds / headers.seconds).toFixed(2)} x   (${ours.seconds.toFixed(2)} s vs ${headers.seconds.toFixed(2)} s; goal <= 2 x)`);
 if (theirs) console.log(`  tshark -T fields     ${fmt(pps(theirs)).padStart(12)} packets/s  (${theirs.seconds.toFixed(2)} s)`);
 console.log(`  analyze / bare walk  ${(pps(ours) / pps(walk) * 100).toFixed(1)} %   (goal >= 50 %)`);
