@@ -29,6 +29,7 @@ const GT = 0x3e;
 const LBRACKET = 0x5b;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
+const STAR = 0x2a;
 const CH_S = 0x53;
 const CH_I = 0x49;
 const CH_P = 0x50;
@@ -498,7 +499,7 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, 
   msg.headerStart = p;
   scanned.length = 0;
   let bodyStart = scanHeaders(t, p, e, errors, null);
-  interpretHeaders(msg, errors);
+  interpretHeaders(msg, errors, t.text);
 
   // Body by Content-Length; on a datagram a missing one means "the rest".
   if (bodyStart < 0) {
@@ -531,7 +532,7 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, 
 /** The SDP part of a multipart body (SIP-I/SIP-T trunks send it beside ISUP), or null. */
 function sdpPart(body: Uint8Array): Uint8Array | null {
   let ct: string | null = null;
-  for (let i = 0; i < scanned.length && ct === null; i += 2) if (scanned[i] === H_CONTENT_TYPE) ct = scanned[i + 1] as string;
+  for (let i = 0; i < scanned.length && ct === null; i += SCANNED_STRIDE) if (scanned[i] === H_CONTENT_TYPE) ct = scanned[i + 1] as string;
   const boundary = ct === null ? null : multipartBoundary(ct);
   return boundary === null ? null : findPart(body, boundary, 'application/sdp');
 }
@@ -598,8 +599,18 @@ function headerId(b: Uint8Array, p: number, ne: number): number {
   return H_OTHER;
 }
 
-/** The interpreted headers of the message being parsed, as (number, value) pairs in order (the parser is not re-entered). */
-const scanned: Array<number | string> = [];
+/**
+ * The interpreted headers of the message being parsed, in order (the parser
+ * is not re-entered), as (number, value, start, end): the value as a string,
+ * or null for a header read in place (IN_PLACE); start..end is where the
+ * value stands in the message's Latin-1 text, -1 when it is not one run of
+ * ASCII there (continuation lines, bytes >= 0x80).
+ */
+const scanned: Array<number | string | null> = [];
+const SCANNED_STRIDE = 4;
+/** Headers only checked, whose value no field keeps: read in the message's text, no string made. */
+const IN_PLACE = new Uint8Array(INTERPRETED.length);
+for (const id of [H_VIA, H_CONTACT, H_ROUTE, H_RECORD_ROUTE, H_REPLY_TO]) IN_PLACE[id] = 1;
 
 /**
  * Header lines from `p`; a line starting with SP/HT continues the previous one
@@ -613,10 +624,12 @@ function scanHeaders(t: MessageText, p: number, e: number, errors: string[], all
   const base = t.base;
   let bodyStart = -1;
   let headers = 0;
-  /** The header being read: its number (-1: none), canonical name (with `all`) and value so far. */
+  /** The header being read: its number (-1: none), canonical name (with `all`) and value so far (see `scanned`). */
   let id = -1;
   let name = '';
-  let value = '';
+  let value: string | null = '';
+  let vs = -1;
+  let ve = -1;
   while (p < e) {
     const q = lineEnd(t, p, e);
     const next = q < e ? q + 1 : e;
@@ -631,6 +644,9 @@ function scanHeaders(t: MessageText, p: number, e: number, errors: string[], all
       if (id < 0) {
         if (headers === 0) addError(errors, 'continuation line before any header');
       } else if (all !== null || id !== H_OTHER) {
+        // Folded: the value is no longer one run of the text.
+        if (value === null) value = text.slice(vs, ve);
+        vs = ve = -1;
         const seg = valueAt(t, p, le);
         if (seg.length > 0) value = value.length > 0 ? `${value} ${seg}` : seg;
       }
@@ -638,7 +654,7 @@ function scanHeaders(t: MessageText, p: number, e: number, errors: string[], all
       continue;
     }
     if (id >= 0) {
-      headerDone(all, id, name, value);
+      headerDone(all, id, name, value, vs, ve);
       headers++;
     }
     id = -1;
@@ -656,16 +672,26 @@ function scanHeaders(t: MessageText, p: number, e: number, errors: string[], all
     if (!tokenName) addError(errors, `invalid header name "${clip(text.slice(p - base, ne - base))}"`);
     id = headerId(b, p, ne);
     if (all !== null) name = canonicalName(text.slice(p - base, ne - base));
-    value = all !== null || id !== H_OTHER ? valueAt(t, c + 1, le) : '';
+    vs = ve = -1;
+    if (all === null && id !== H_OTHER && !t.high) {
+      // ASCII: the value is its run of the text, trimmed as valueAt trims it; a string only for the fields that keep it.
+      vs = c + 1 - base;
+      ve = le - base;
+      while (vs < ve && isWsp(text.charCodeAt(vs))) vs++;
+      while (ve > vs && isWsp(text.charCodeAt(ve - 1))) ve--;
+      value = IN_PLACE[id] === 1 ? null : text.slice(vs, ve);
+    } else {
+      value = all !== null || id !== H_OTHER ? valueAt(t, c + 1, le) : '';
+    }
     p = next;
   }
-  if (id >= 0) headerDone(all, id, name, value);
+  if (id >= 0) headerDone(all, id, name, value, vs, ve);
   return bodyStart;
 }
 
-function headerDone(all: SipHeader[] | null, id: number, name: string, value: string): void {
-  if (all !== null) all.push({ name, value });
-  else if (id !== H_OTHER) scanned.push(id, value);
+function headerDone(all: SipHeader[] | null, id: number, name: string, value: string | null, vs: number, ve: number): void {
+  if (all !== null) all.push({ name, value: value! });
+  else if (id !== H_OTHER) scanned.push(id, value, vs, ve);
 }
 
 function clip(s: string): string {
@@ -860,12 +886,17 @@ function schemeEnd(s: string, start = 0, end = s.length): number {
 
 // ---------------------------------------------------------------- header semantics
 
-function interpretHeaders(msg: SipMessage, errors: string[]): void {
+/** The fields of the headers in `scanned`; `text`: the message's Latin-1 text, where values read in place stand. */
+function interpretHeaders(msg: SipMessage, errors: string[], text: string): void {
   let sawVia = false;
   let maxForwards = false;
-  for (let i = 0; i < scanned.length; i += 2) {
+  for (let i = 0; i < scanned.length; i += SCANNED_STRIDE) {
     const id = scanned[i] as number;
-    const v = scanned[i + 1] as string;
+    const inPlace = scanned[i + 1] === null;
+    // A value read in place has no string: the validators read it as text[vs..ve).
+    const v = inPlace ? '' : (scanned[i + 1] as string);
+    const vs = scanned[i + 2] as number;
+    const ve = scanned[i + 3] as number;
     switch (id) {
       case H_CALL_ID:
         if (v.length === 0) addError(errors, 'empty Call-ID');
@@ -883,7 +914,7 @@ function interpretHeaders(msg: SipMessage, errors: string[]): void {
           if (prev !== v) addError(errors, `more than one ${isFrom ? 'From' : 'To'}`);
           break;
         }
-        const tag = parseAddr(v, isFrom ? 'From' : 'To', errors, 'tag');
+        const tag = vs >= 0 ? parseAddr(text, vs, ve, isFrom ? 'From' : 'To', errors, 'tag') : parseAddr(v, 0, v.length, isFrom ? 'From' : 'To', errors, 'tag');
         if (isFrom) {
           msg.from = v;
           msg.fromTag = tag;
@@ -894,7 +925,7 @@ function interpretHeaders(msg: SipMessage, errors: string[]): void {
         break;
       }
       case H_VIA: {
-        const branch = viaHeader(v, errors);
+        const branch = inPlace ? viaHeader(text, vs, ve, errors) : viaHeader(v, 0, v.length, errors);
         if (!sawVia) msg.branch = branch;
         sawVia = true;
         break;
@@ -924,12 +955,15 @@ function interpretHeaders(msg: SipMessage, errors: string[]): void {
         if (!/\bGMT$/.test(v)) addError(errors, 'Date is not in GMT');
         break;
       case H_CONTACT:
-        if (v !== '*') addrList(v, 'Contact', errors, true);
+        if (inPlace) {
+          if (ve - vs !== 1 || text.charCodeAt(vs) !== STAR) addrList(text, vs, ve, 'Contact', errors, true);
+        } else if (v !== '*') addrList(v, 0, v.length, 'Contact', errors, true);
         break;
       case H_ROUTE:
       case H_RECORD_ROUTE:
       case H_REPLY_TO:
-        addrList(v, headerLabel(id), errors, false);
+        if (inPlace) addrList(text, vs, ve, headerLabel(id), errors, false);
+        else addrList(v, 0, v.length, headerLabel(id), errors, false);
         break;
       default:
         break;
@@ -1059,14 +1093,19 @@ function splitList(v: string): string[] {
   return out;
 }
 
-function skipWs(s: string, k: number): number {
-  while (k < s.length && isWsp(s.charCodeAt(k))) k++;
+function skipWs(s: string, k: number, end: number): number {
+  while (k < end && isWsp(s.charCodeAt(k))) k++;
   return k;
 }
 
-/** Index just past the closing quote of the quoted-string opening at `k`, or -1. */
-function endOfQuoted(s: string, k: number): number {
-  for (let i = k + 1; i < s.length; i++) {
+/** Whether s[start..end) is only SP/HT. */
+function isBlank(s: string, start: number, end: number): boolean {
+  return skipWs(s, start, end) >= end;
+}
+
+/** Index just past the closing quote of the quoted-string opening at `k` (before `end`), or -1. */
+function endOfQuoted(s: string, k: number, end: number): number {
+  for (let i = k + 1; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c === BACKSLASH) i++;
     else if (c === DQUOTE) return i + 1;
@@ -1079,22 +1118,28 @@ function hasWsp(s: string, start = 0, end = s.length): boolean {
   return false;
 }
 
-function addrList(v: string, label: string, errors: string[], isContact: boolean): void {
+/** The address list s[start..end) (a header value, in its own string or in place in the message's text). */
+function addrList(s: string, start: number, end: number, label: string, errors: string[], isContact: boolean): void {
   // Most values are one element: no list is made for them.
-  if (v.indexOf(',') < 0) addrListElement(v, label, errors, isContact);
-  else for (const part of splitList(v)) addrListElement(part, label, errors, isContact);
+  if (!hasComma(s, start, end)) addrListElement(s, start, end, label, errors, isContact);
+  else for (const part of splitList(s.slice(start, end))) addrListElement(part, 0, part.length, label, errors, isContact);
+}
+
+function hasComma(s: string, start: number, end: number): boolean {
+  const c = s.indexOf(',', start);
+  return c >= 0 && c < end;
 }
 
 /** The expires values of the Contact element being read (reused: elements are read one at a time). */
 const contactExpires: string[] = [];
 
-function addrListElement(part: string, label: string, errors: string[], isContact: boolean): void {
-  if (part.trim().length === 0) {
+function addrListElement(s: string, start: number, end: number, label: string, errors: string[], isContact: boolean): void {
+  if (isBlank(s, start, end)) {
     addError(errors, `${label}: empty list element`);
     return;
   }
   contactExpires.length = 0;
-  parseAddr(part, label, errors, isContact ? 'expires' : null, isContact ? contactExpires : null);
+  parseAddr(s, start, end, label, errors, isContact ? 'expires' : null, isContact ? contactExpires : null);
   if (isContact) for (const pv of contactExpires) scalar(pv, 'Contact expires', MAX_DELTA_SECONDS, false, errors);
 }
 
@@ -1103,25 +1148,24 @@ function addrListElement(part: string, label: string, errors: string[], isContac
  * Flags what RFC 4475 3.1.2.6, 3.1.2.13-15 describe; returns the first
  * value of the parameter `want` (see params()).
  */
-function parseAddr(s: string, label: string, errors: string[], want: string | null, every: string[] | null = null): string | null {
-  const n = s.length;
-  let i = skipWs(s, 0);
+function parseAddr(s: string, start: number, n: number, label: string, errors: string[], want: string | null, every: string[] | null = null): string | null {
+  let i = skipWs(s, start, n);
   if (i >= n) {
     addError(errors, `${label}: empty value`);
     return null;
   }
   if (s.charCodeAt(i) === DQUOTE) {
-    const q = endOfQuoted(s, i);
+    const q = endOfQuoted(s, i, n);
     if (q < 0) {
       addError(errors, `${label}: unterminated quoted string in display name`);
       return null;
     }
-    i = skipWs(s, q);
-    if (s.charCodeAt(i) !== LT) {
+    i = skipWs(s, q, n);
+    if (i >= n || s.charCodeAt(i) !== LT) {
       addError(errors, `${label}: quoted display name not followed by <URI>`);
       return null;
     }
-    i = angleAddr(s, i, label, errors);
+    i = angleAddr(s, i, n, label, errors);
   } else {
     // An unquoted display name is tokens and LWS only (RFC 3261 25.1 display-name).
     let k = i;
@@ -1134,27 +1178,27 @@ function parseAddr(s: string, label: string, errors: string[], want: string | nu
     }
     const stop = k < n ? s.charCodeAt(k) : -1;
     if (stop === LT) {
-      i = angleAddr(s, k, label, errors);
+      i = angleAddr(s, k, n, label, errors);
     } else if (stop === COLON && !sawWs) {
-      i = bareAddrSpec(s, i, label, errors);
+      i = bareAddrSpec(s, i, n, label, errors);
     } else {
       const lt = s.indexOf('<', k);
-      if (lt >= 0) {
+      if (lt >= 0 && lt < n) {
         addError(errors, `${label}: non-token characters in unquoted display name`);
-        i = angleAddr(s, lt, label, errors);
+        i = angleAddr(s, lt, n, label, errors);
       } else {
-        i = bareAddrSpec(s, i, label, errors);
+        i = bareAddrSpec(s, i, n, label, errors);
       }
     }
   }
   if (i < 0) return null;
-  return params(s, i, label, errors, want, every);
+  return params(s, i, n, label, errors, want, every);
 }
 
-/** `<URI>` at k; returns the index after ">", or -1. */
-function angleAddr(s: string, k: number, label: string, errors: string[]): number {
+/** `<URI>` at k (before `end`); returns the index after ">", or -1. */
+function angleAddr(s: string, k: number, end: number, label: string, errors: string[]): number {
   const gt = s.indexOf('>', k + 1);
-  if (gt < 0) {
+  if (gt < 0 || gt >= end) {
     addError(errors, `${label}: "<" without ">"`);
     return -1;
   }
@@ -1165,9 +1209,9 @@ function angleAddr(s: string, k: number, label: string, errors: string[]): numbe
 }
 
 /** An addr-spec without <>: ";" starts header params, so "?" and "," cannot appear (RFC 3261 20). */
-function bareAddrSpec(s: string, k: number, label: string, errors: string[]): number {
+function bareAddrSpec(s: string, k: number, end: number, label: string, errors: string[]): number {
   let e = s.indexOf(';', k);
-  if (e < 0) e = s.length;
+  if (e < 0 || e > end) e = end;
   const uri = s.slice(k, e).trim();
   if (hasWsp(uri)) addError(errors, `${label}: whitespace inside addr-spec`);
   else if (uri.indexOf('?') >= 0 || uri.indexOf(',') >= 0) {
@@ -1182,17 +1226,16 @@ function bareAddrSpec(s: string, k: number, label: string, errors: string[]): nu
  * one named `want` (lowercase letters) are kept: the first is returned, and
  * each goes to `every` when given. No strings are made for the others.
  */
-function params(s: string, k: number, label: string, errors: string[], want: string | null, every: string[] | null = null): string | null {
-  const n = s.length;
+function params(s: string, k: number, n: number, label: string, errors: string[], want: string | null, every: string[] | null = null): string | null {
   let found: string | null = null;
   for (;;) {
-    k = skipWs(s, k);
+    k = skipWs(s, k, n);
     if (k >= n) return found;
     if (s.charCodeAt(k) !== SEMI) {
-      addError(errors, `${label}: unexpected "${clip(s.slice(k))}" after address`);
+      addError(errors, `${label}: unexpected "${clip(s.slice(k, n))}" after address`);
       return found;
     }
-    k = skipWs(s, k + 1);
+    k = skipWs(s, k + 1, n);
     const ns = k;
     while (k < n && isToken(s.charCodeAt(k))) k++;
     if (k === ns) {
@@ -1201,12 +1244,12 @@ function params(s: string, k: number, label: string, errors: string[], want: str
     }
     const ne = k;
     const wanted = want !== null && nameIs(s, ns, ne, want);
-    k = skipWs(s, k);
+    k = skipWs(s, k, n);
     let value = '';
     if (k < n && s.charCodeAt(k) === EQUALS) {
-      k = skipWs(s, k + 1);
+      k = skipWs(s, k + 1, n);
       if (k < n && s.charCodeAt(k) === DQUOTE) {
-        const q = endOfQuoted(s, k);
+        const q = endOfQuoted(s, k, n);
         if (q < 0) {
           addError(errors, `${label}: unterminated quoted parameter value`);
           return found;
@@ -1241,14 +1284,14 @@ function nameIs(s: string, start: number, end: number, lower: string): boolean {
   return true;
 }
 
-/** Via: sent-protocol LWS sent-by *( SEMI via-params ), comma-separated; returns the first branch. */
-function viaHeader(v: string, errors: string[]): string | null {
+/** Via s[start..end): sent-protocol LWS sent-by *( SEMI via-params ), comma-separated; returns the first branch. */
+function viaHeader(s: string, start: number, end: number, errors: string[]): string | null {
   // Most values are one element: no list is made for them.
-  if (v.indexOf(',') < 0) return viaElement(v, true, errors);
+  if (!hasComma(s, start, end)) return viaElement(s, start, end, true, errors);
   let branch: string | null = null;
   let first = true;
-  for (const part of splitList(v)) {
-    const b = viaElement(part, first, errors);
+  for (const part of splitList(s.slice(start, end))) {
+    const b = viaElement(part, 0, part.length, first, errors);
     if (first) branch = b;
     first = false;
   }
@@ -1256,27 +1299,26 @@ function viaHeader(v: string, errors: string[]): string | null {
 }
 
 /** One Via of a list; only the first one's branch is kept, the others' parameters are checked. */
-function viaElement(part: string, first: boolean, errors: string[]): string | null {
-  if (part.trim().length === 0) {
+function viaElement(s: string, start: number, end: number, first: boolean, errors: string[]): string | null {
+  if (isBlank(s, start, end)) {
     addError(errors, 'Via: empty list element');
     return null;
   }
-  const k = viaSentBy(part, errors);
-  return k >= 0 ? params(part, k, 'Via', errors, first ? 'branch' : null) : null;
+  const k = viaSentBy(s, start, end, errors);
+  return k >= 0 ? params(s, k, end, 'Via', errors, first ? 'branch' : null) : null;
 }
 
 /** Parses "SIP / 2.0 / UDP host[:port]" (SLASH and COLON allow SWS); returns the index after it, or -1. */
-function viaSentBy(s: string, errors: string[]): number {
-  const n = s.length;
-  let k = skipWs(s, 0);
+function viaSentBy(s: string, start: number, n: number, errors: string[]): number {
+  let k = skipWs(s, start, n);
   for (let part = 0; part < 3; part++) {
     if (part > 0) {
-      k = skipWs(s, k);
-      if (s.charCodeAt(k) !== SLASH) {
+      k = skipWs(s, k, n);
+      if (k >= n || s.charCodeAt(k) !== SLASH) {
         addError(errors, 'Via: malformed sent-protocol');
         return -1;
       }
-      k = skipWs(s, k + 1);
+      k = skipWs(s, k + 1, n);
     }
     const ts = k;
     while (k < n && isToken(s.charCodeAt(k))) k++;
@@ -1286,14 +1328,14 @@ function viaSentBy(s: string, errors: string[]): number {
     }
   }
   const ws = k;
-  k = skipWs(s, k);
+  k = skipWs(s, k, n);
   if (k === ws || k >= n) {
     addError(errors, 'Via: missing sent-by');
     return -1;
   }
   if (s.charCodeAt(k) === LBRACKET) {
     const rb = s.indexOf(']', k);
-    if (rb < 0) {
+    if (rb < 0 || rb >= n) {
       addError(errors, 'Via: unterminated IPv6 reference');
       return -1;
     }
@@ -1311,9 +1353,9 @@ function viaSentBy(s: string, errors: string[]): number {
     }
   }
   const afterHost = k;
-  k = skipWs(s, k);
-  if (s.charCodeAt(k) === COLON) {
-    k = skipWs(s, k + 1);
+  k = skipWs(s, k, n);
+  if (k < n && s.charCodeAt(k) === COLON) {
+    k = skipWs(s, k + 1, n);
     const ps = k;
     while (k < n && isDigit(s.charCodeAt(k))) k++;
     if (k === ps) {

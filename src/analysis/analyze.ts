@@ -5,7 +5,6 @@ import { countingSink, filterSink, type CaptureFilter } from '../sources/bpf.js'
 import { readCapture } from '../sources/capture-reader.js';
 import { CaptureError, newFacts, type CaptureFacts, type ReadProgress } from '../sources/types.js';
 import { linkTypeName } from '../../dissectors/link.js';
-import type { PacketRecord } from '../../dissectors/types.js';
 import type { BatchConsumer } from '../pipeline/udp-batch.js';
 import { Pipeline, type PipelineConsumer, type PipelineOptions, type PipelineStats } from '../pipeline/pipeline.js';
 import { ProtocolCounter, type ProtocolCounts } from './protocol-counts.js';
@@ -153,10 +152,10 @@ export async function analyzeFile(
   // Every analyzer takes the pipeline's lane; a further consumer of records only makes the pipeline fill it from records.
   const fed: Record<AnalyzerName, PipelineConsumer> = { protocols, sip, dscp, heartbeats: hb, dscpAudit: audit, sipAnalysis, rtp: media, cluster };
   const part = extras.partition;
-  // On parts other than 0, SIP seen only as context teaches SDP and counts nowhere.
+  // On parts other than 0, SIP seen only as context counts nowhere; the pipeline's SDP endpoint table still learns from it.
   const context = { on: false };
   if (part !== undefined && part.index > 0) {
-    for (const a of ANALYZERS) fed[a] = contextRouted(fed[a] as BatchConsumer, context, a === 'rtp' ? (rec) => media.learnSdp(rec) : a === 'dscpAudit' ? (rec) => audit.learnMedia(rec.sip!) : null);
+    for (const a of ANALYZERS) fed[a] = contextRouted(fed[a] as BatchConsumer, context);
   }
   const pipeline = new Pipeline([...ANALYZERS.filter((a) => a !== 'rtp' || !extras.withoutMedia).map((a) => fed[a]), ...also], opts);
   const partSink = part !== undefined ? new PartitionSink(pipeline, part, opts.heartbeatPorts ?? DEFAULT_DECODE_OPTIONS.heartbeatPorts, context) : null;
@@ -211,15 +210,15 @@ export async function analyzeFile(
   return report;
 }
 
-/** A consumer on a part other than 0: context records only teach (`learn` gets those with SIP), the rest as usual. */
-function contextRouted(c: BatchConsumer, context: { on: boolean }, learn: ((rec: PacketRecord) => void) | null): BatchConsumer {
+/** A consumer on a part other than 0: context records pass it by (the pipeline learned their SDP), the rest as usual. */
+function contextRouted(c: BatchConsumer, context: { on: boolean }): BatchConsumer {
   return {
     add: (rec) => {
       if (!context.on) c.add(rec);
-      else if (learn !== null && rec.sip !== null) learn(rec);
     },
     addUdpBatch: (b) => c.addUdpBatch(b),
     useFlows: (f) => c.useFlows?.(f),
+    useSdpEndpoints: (sdp) => c.useSdpEndpoints?.(sdp),
   };
 }
 

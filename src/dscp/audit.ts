@@ -10,9 +10,8 @@
 // only its verdict in the totals. A flow's name is made only for the flows
 // reported at the end.
 
-import { TCP_ACK, TCP_SYN, type AppName, type PacketRecord, type SipMessage } from '../../dissectors/types.js';
-import { BoundedMap } from '../common/bounded-map.js';
-import { endpoint, mediaAddress } from '../pipeline/flow-key.js';
+import { TCP_ACK, TCP_SYN, type AppName, type PacketRecord } from '../../dissectors/types.js';
+import { SdpEndpoints, type SdpEndpoint } from '../pipeline/sdp-endpoints.js';
 import { FlowSlots, FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
 import { batchAppName, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
@@ -180,8 +179,9 @@ const NONE_ACCEPTED: number[] = [];
 const MAX_SPARE = 8192;
 
 export class DscpAudit implements BatchConsumer {
-  /** "addr:port" -> SDP media kind, learned from the SIP the pipeline decoded. */
-  private readonly mediaKind = new BoundedMap<string, number>(MAX_MEDIA);
+  /** The media endpoints SDP announced: the pipeline's, or, fed records alone, one this audit learns itself. */
+  private sdp = new SdpEndpoints(MAX_MEDIA);
+  private learnsSdp = true;
   /**
    * Flows by flow id (keying a flow by text meant making the address text of
    * every packet, which cost more than the rest of the audit together): the
@@ -205,7 +205,7 @@ export class DscpAudit implements BatchConsumer {
   readonly add = (rec: PacketRecord): void => {
     const ip = rec.ip;
     if (!ip) return;
-    if (rec.sip) this.learnMedia(rec.sip);
+    if (rec.sip && this.learnsSdp) this.sdp.learn(rec);
     const t = rec.transport;
     if (t !== 'udp' && t !== 'tcp') {
       this.totals.notAudited++;
@@ -226,6 +226,12 @@ export class DscpAudit implements BatchConsumer {
 
   useFlows(flows: FlowTable): void {
     this.useTable(flows, false);
+  }
+
+  /** The pipeline learns every record's SDP before handing it on: read its table, learn none. */
+  useSdpEndpoints(sdp: SdpEndpoints): void {
+    this.sdp = sdp;
+    this.learnsSdp = false;
   }
 
   private useTable(flows: FlowTable, own: boolean): void {
@@ -282,7 +288,7 @@ export class DscpAudit implements BatchConsumer {
       case 'rtp':
         if (!f.kindKnown) {
           f.kindKnown = true;
-          f.apps |= this.mediaKind.peek(endpoint(f.dst, f.dport)) ?? this.mediaKind.peek(endpoint(f.src, f.sport)) ?? APP_RTP_OTHER;
+          f.apps |= mediaKind(this.sdp.at(f.dst, f.dport) ?? this.sdp.at(f.src, f.sport));
         }
         break;
       default: break;
@@ -399,19 +405,12 @@ export class DscpAudit implements BatchConsumer {
     if (this.spare.length < MAX_SPARE) this.spare.push(f);
     this.totals.evicted++;
   }
+}
 
-  /** Endpoints SDP announced, for the media kind of RTP flows (also called alone on one part of a split file). */
-  learnMedia(msgs: SipMessage[]): void {
-    for (const m of msgs) {
-      if (!m.sdp) continue;
-      for (const media of m.sdp.media) {
-        const addr = mediaAddress(m.sdp, media);
-        if (!addr || media.port <= 0) continue;
-        const kind = media.media === 'audio' ? APP_RTP_AUDIO : media.media === 'video' ? APP_RTP_VIDEO : APP_RTP_OTHER;
-        this.mediaKind.set(endpoint(addr, media.port), kind);
-      }
-    }
-  }
+/** An RTP flow's class by what SDP announced at its endpoints. */
+function mediaKind(e: SdpEndpoint | undefined): number {
+  if (e === undefined) return APP_RTP_OTHER;
+  return e.media === 'audio' ? APP_RTP_AUDIO : e.media === 'video' ? APP_RTP_VIDEO : APP_RTP_OTHER;
 }
 
 /** The DSCP value carrying most of a flow's packets (the lower value on a tie). */

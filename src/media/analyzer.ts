@@ -8,17 +8,16 @@
 // is counted (one sort per many new streams, instead of a recency list
 // touched on every packet, which cost a fifth of analyze's time).
 
-import type { PacketRecord, SipMessage } from '../../dissectors/types.js';
-import { BoundedMap } from '../common/bounded-map.js';
-import { detach } from '../common/detach.js';
-import { endpoint, flowKey, mediaAddress } from '../pipeline/flow-key.js';
+import type { PacketRecord } from '../../dissectors/types.js';
+import { flowKey } from '../pipeline/flow-key.js';
+import { SdpEndpoints } from '../pipeline/sdp-endpoints.js';
 import { FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
 import { BATCH_RTP, UdpBatch, type BatchConsumer } from '../pipeline/udp-batch.js';
 import { payloadFormat } from './codecs.js';
 import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
 import { RtcpTracker, type RtcpSpoken, type RtcpTotals } from './rtcp-tracker.js';
 import { burstRatio, codecImpairment, eModel } from './e-model.js';
-import { RtpStream, RtpStreamTable, type SdpBinding } from './rtp-stream.js';
+import { RtpStream, RtpStreamTable } from './rtp-stream.js';
 import type { MediaSeriesStore, SeriesTotals, StreamSeriesReport } from './stream-series.js';
 
 export interface MediaParams {
@@ -29,8 +28,6 @@ export interface MediaParams {
 
 export const DEFAULT_MEDIA_PARAMS: MediaParams = { maxStreams: 10_000, jitterBufferMs: 60 };
 const MAX_SDP_ENDPOINTS = 16384;
-/** SDP transport protocols that carry RTP (RTP/AVP, RTP/SAVPF, UDP/TLS/RTP/SAVPF, ...). */
-const RTP_PROFILE = /(^|\/)RTP\//i;
 
 export interface RtpStreamReport {
   /** flow#ssrc */
@@ -175,8 +172,9 @@ export class MediaAnalyzer implements BatchConsumer {
   private flows: FlowTable | null = null;
   /** A record's packet as row 0 of a batch of its own: records and the lane take the same path, and one shape of columns keeps it monomorphic. */
   private readonly one = new UdpBatch(new FlowTable(1));
-  /** "addr:port" -> what the SDP that announced it said. */
-  private readonly sdp = new BoundedMap<string, SdpBinding>(MAX_SDP_ENDPOINTS);
+  /** The media endpoints SDP announced: the pipeline's, or, fed records alone, one this analyzer learns itself. */
+  private sdp = new SdpEndpoints(MAX_SDP_ENDPOINTS);
+  private learnsSdp = true;
   private readonly totals: MediaTotals = { streams: 0, packets: 0, lost: 0, evicted: 0 };
   private readonly rtcp = new RtcpTracker();
 
@@ -191,8 +189,14 @@ export class MediaAnalyzer implements BatchConsumer {
     this.rows.indexFlows(flows.capacity);
   }
 
+  /** The pipeline learns every record's SDP before handing it on: read its table, learn none. */
+  useSdpEndpoints(sdp: SdpEndpoints): void {
+    this.sdp = sdp;
+    this.learnsSdp = false;
+  }
+
   readonly add = (rec: PacketRecord): void => {
-    if (rec.sip !== null) this.learnSdp(rec);
+    if (rec.sip !== null && this.learnsSdp) this.sdp.learn(rec);
     const rtp = rec.rtp;
     const ip = rec.ip;
     if (ip === null) return;
@@ -302,8 +306,8 @@ export class MediaAnalyzer implements BatchConsumer {
 
   /** The SDP that announced the stream: its receiver's, else its sender's (symmetric RTP); both give the payload map. */
   private bind(s: RtpStream): void {
-    const atDst = this.sdp.peek(endpoint(s.ids.dst, s.ids.dport)) ?? null;
-    const atSrc = this.sdp.peek(endpoint(s.ids.src, s.ids.sport)) ?? null;
+    const atDst = this.sdp.at(s.ids.dst, s.ids.dport)?.announcement ?? null;
+    const atSrc = this.sdp.at(s.ids.src, s.ids.sport)?.announcement ?? null;
     s.sdp = atDst ?? atSrc;
     if (atDst !== null || atSrc !== null) s.rtpmap = { ...atSrc?.rtpmap, ...atDst?.rtpmap };
   }
@@ -311,24 +315,6 @@ export class MediaAnalyzer implements BatchConsumer {
   /** SDP seen after the stream started (early media, a re-INVITE) still names its call. */
   private bindLate(s: RtpStream): void {
     if (s.sdp === null) this.bind(s);
-  }
-
-  /** What SDP announced (also called alone on one part of a split file, src/pipeline/partition.ts). */
-  learnSdp(rec: PacketRecord): void {
-    const ip = rec.ip;
-    const sender = ip ? endpoint(ip.src, rec.sport) : '';
-    for (const m of rec.sip as SipMessage[]) {
-      if (m.sdp === null || m.callId === null) continue;
-      const offer = m.method !== undefined;
-      for (const media of m.sdp.media) {
-        const addr = mediaAddress(m.sdp, media);
-        if (addr === null || media.port <= 0 || !RTP_PROFILE.test(media.proto)) continue;
-        const at = endpoint(addr, media.port);
-        this.sdp.set(at, {
-          callId: detach(m.callId), announcedBy: sender, offer, endpoint: at, media: media.media, rtpmap: { ...media.rtpmap }, payloadTypes: [...media.payloadTypes],
-        });
-      }
-    }
   }
 }
 

@@ -8,23 +8,18 @@
 // paths (dissectors/frame.ts): SIP by its start line, always a record; a
 // heartbeat port as the dissector names it.
 
-import type { SipMessage } from '../../dissectors/types.js';
+import type { PacketRecord } from '../../dissectors/types.js';
 import { looksLikeRtp, rtpHeaderLength } from '../../dissectors/rtp.js';
 import { onHeartbeatPort } from '../../dissectors/frame.js';
-import { BoundedMap } from '../common/bounded-map.js';
-import { detach } from '../common/detach.js';
-import { endpoint, mediaAddress } from './flow-key.js';
 import { FlowSlots, type FlowTable } from './flow-table.js';
 import { HeartbeatStreams } from './heartbeat-streams.js';
+import { SdpEndpoints } from './sdp-endpoints.js';
 import { BATCH_HEARTBEAT, BATCH_NONE, BATCH_RTP } from './udp-batch.js';
 import type { ByteOrder } from '../../dissectors/types.js';
 
 /** A datagram only a record serves (RTCP). */
 export const CLASS_RECORD = -1;
 
-const MAX_MEDIA_ENDPOINTS = 65536;
-/** SDP transport protocols that carry RTP: RTP/AVP, RTP/SAVP(F), UDP/TLS/RTP/SAVPF, ... */
-const RTP_PROFILE = /(^|\/)RTP\//i;
 /** What SDP said of a flow's endpoints: nothing, RTP, or other media (T.38 over udptl). */
 const SDP_SILENT = 0;
 const SDP_RTP = 1;
@@ -32,11 +27,10 @@ const SDP_OTHER = 2;
 
 export class DatagramClassifier {
   readonly heartbeats: HeartbeatStreams;
-  /** "addr:port" endpoints that SDP announced as media: SDP_RTP for an RTP profile, else SDP_OTHER. */
-  private readonly mediaEndpoints = new BoundedMap<string, number>(MAX_MEDIA_ENDPOINTS);
+  /** The endpoints SDP announced as media, shared with the analyzers that read them (the DSCP audit, media). */
+  readonly sdp = new SdpEndpoints();
   /** By flow: epoch << 2 | SDP_*; an entry of an older epoch is stale (SDP taught something since). */
   private readonly sdpByFlow: FlowSlots<number>;
-  private epoch = 0;
 
   constructor(private readonly flows: FlowTable, private readonly heartbeatPorts: readonly [number, number], order: ByteOrder | undefined) {
     this.heartbeats = new HeartbeatStreams(flows, order);
@@ -55,7 +49,7 @@ export class DatagramClassifier {
    */
   datagram(flow: number, sport: number, dport: number, known: boolean, b: Uint8Array, p: number, end: number, tsSec: number, tsNsec: number): number {
     if (end - p === 4) return this.heartbeats.observe(flow, known, b, p, tsSec, tsNsec) ? BATCH_HEARTBEAT : BATCH_NONE;
-    const sdp = this.mediaEndpoints.size > 0 ? this.sdpSays(flow) : SDP_SILENT;
+    const sdp = this.sdp.size > 0 ? this.sdpSays(flow) : SDP_SILENT;
     if (sdp === SDP_RTP ? rtpHeaderLength(b, p, end) > 0 : sdp === SDP_SILENT && looksLikeRtp(sport, dport, b, p, end)) return BATCH_RTP;
     // RTCP's shape (version 2, packet type 200..207): the media analyzer reads it whole.
     return end - p >= 2 && b[p] >= 0x80 && b[p] < 0xc0 && b[p + 1] >= 200 && b[p + 1] <= 207 ? CLASS_RECORD : BATCH_NONE;
@@ -64,27 +58,17 @@ export class DatagramClassifier {
   /** What SDP announced for the flow's destination, or else its source (SDP_*), cached by flow. */
   private sdpSays(flow: number): number {
     const cached = this.sdpByFlow.get(flow);
-    if (cached !== undefined && cached >> 2 === this.epoch) return cached & 3;
+    const epoch = this.sdp.epoch;
+    if (cached !== undefined && cached >> 2 === epoch) return cached & 3;
     const f = this.flows.info(flow);
-    const sdp = this.mediaEndpoints.peek(endpoint(f.dst, f.dport)) ?? this.mediaEndpoints.peek(endpoint(f.src, f.sport)) ?? SDP_SILENT;
-    this.sdpByFlow.set(flow, (this.epoch << 2) | sdp);
+    const e = this.sdp.at(f.dst, f.dport) ?? this.sdp.at(f.src, f.sport);
+    const sdp = e === undefined ? SDP_SILENT : e.rtp ? SDP_RTP : SDP_OTHER;
+    this.sdpByFlow.set(flow, (epoch << 2) | sdp);
     return sdp;
   }
 
-  /** Endpoints the SIP's SDP announced. */
-  learn(msgs: readonly SipMessage[]): void {
-    for (const m of msgs) {
-      if (!m.sdp) continue;
-      for (const media of m.sdp.media) {
-        const addr = mediaAddress(m.sdp, media);
-        if (addr && media.port > 0) {
-          const at = endpoint(addr, media.port);
-          const says = RTP_PROFILE.test(media.proto) ? SDP_RTP : SDP_OTHER;
-          // Only news makes the flows' cached answers stale (a 200 OK or a re-INVITE repeats the offer's endpoints).
-          if (this.mediaEndpoints.peek(at) !== says) this.epoch = (this.epoch + 1) & 0x1fffffff;
-          this.mediaEndpoints.set(detach(at), says);
-        }
-      }
-    }
+  /** Endpoints the record's SDP announced. */
+  learn(rec: PacketRecord): void {
+    this.sdp.learn(rec);
   }
 }

@@ -80,7 +80,10 @@ export class Pipeline implements FrameSink {
       if (this.inBatch[id] === this.batchSerial && this.batch.length > 0) this.flush();
     });
     this.classifier = new DatagramClassifier(this.flows, this.opts.heartbeatPorts, this.opts.heartbeatByteOrder);
-    for (const c of this.laneConsumers) c.useFlows?.(this.flows);
+    for (const c of this.laneConsumers) {
+      c.useFlows?.(this.flows);
+      c.useSdpEndpoints?.(this.classifier.sdp);
+    }
   }
 
   /** Handle one captured frame; `bytes` may be reused by the caller afterwards. */
@@ -94,7 +97,7 @@ export class Pipeline implements FrameSink {
     let inLane = false;
     if (rec.transport === 'tcp') this.tcpStream(rec);
     else if (rec.transport === 'udp') inLane = this.udpDatagram(rec);
-    if (rec.sip) this.classifier.learn(rec.sip);
+    if (rec.sip) this.classifier.learn(rec);
     if (rec.error) this.stats.errors++;
     for (const c of this.recordOnly) c(rec);
     if (inLane) {

@@ -11,6 +11,7 @@
 
 import type { AppName, ByteOrder, EarlierHeartbeat } from '../../dissectors/types.js';
 import type { PacketRecord } from '../../dissectors/types.js';
+import type { SdpEndpoints } from './sdp-endpoints.js';
 import type { FlowTable } from './flow-table.js';
 
 /** A consumer of records: printers and the consumers that need whole messages take these. */
@@ -78,4 +79,6 @@ export interface BatchConsumer {
   addUdpBatch(batch: UdpBatch): void;
   /** Told the pipeline's flow table once, before any packet (for per-flow state by id). */
   useFlows?(flows: FlowTable): void;
+  /** Told the pipeline's table of SDP media endpoints once, before any packet: the pipeline learns every record's SDP into it before the consumers see the record. */
+  useSdpEndpoints?(sdp: SdpEndpoints): void;
 }

@@ -119,6 +119,11 @@ const MAX_MEDIA = 8;
 
 interface Track {
   rec: CallRecord;
+  /** The next call of the same Call-ID (a forked or repeated INVITE with another From tag), or null. */
+  sameCallId: Track | null;
+  /** The From and To header values, detached: rec.from and rec.to are made from them for the report (most calls leave the table unreported). */
+  fromHeader: string | null;
+  toHeader: string | null;
   inviteSeq: number;
   startTs: Ts;
   ringTs: Ts | null;
@@ -151,6 +156,16 @@ function dscpRecord(counts: number[]): Record<string, number> {
   return out;
 }
 
+/** Whether two m= lines list the same payload types, in the same order. */
+function samePayloadTypes(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A call's DSCP counts before the report makes them (from Track.dscpCounts): never written to. */
+const NO_DSCP: Record<string, number> = Object.freeze({}) as Record<string, number>;
+
 function codecName(pt: number, rtpmap: Record<number, string>): string {
   const m = rtpmap[pt];
   if (m === undefined) return STATIC_PT[pt] ?? String(pt);
@@ -160,7 +175,8 @@ function codecName(pt: number, rtpmap: Record<number, string>): string {
 
 export class DialogTracker {
   readonly params: DialogParams;
-  private readonly byCallId = new RecencyMap<string, Track[]>();
+  /** The first call of each Call-ID (the others follow it through `sameCallId`), least recently used first. */
+  private readonly byCallId = new RecencyMap<string, Track>();
   private size = 0;
   private evicted = 0;
   private unmatched = 0;
@@ -173,22 +189,15 @@ export class DialogTracker {
   add(ev: SipEvent, u: TxUpdate): void {
     const m = ev.msg;
     const callId = m.callId!;
-    const tracks = this.byCallId.get(callId);
-    let t: Track | undefined;
-    if (tracks !== undefined) {
-      for (const x of tracks) {
-        if (x.rec.fromTag === m.fromTag || (m.toTag !== null && x.rec.fromTag === m.toTag)) {
-          t = x;
-          break;
-        }
-      }
-    }
-    if (t === undefined) {
+    const first = this.byCallId.get(callId);
+    let t: Track | null = first ?? null;
+    while (t !== null && !(t.rec.fromTag === m.fromTag || (m.toTag !== null && t.rec.fromTag === m.toTag))) t = t.sameCallId;
+    if (t === null) {
       if (m.method !== 'INVITE') {
-        if (tracks !== undefined) this.unmatched++;
+        if (first !== undefined) this.unmatched++;
         return;
       }
-      t = this.open(ev, tracks);
+      t = this.open(ev, first);
     }
     this.update(t, ev, u);
   }
@@ -196,30 +205,36 @@ export class DialogTracker {
   /** The INVITE transaction of a call timed out (no response at all). */
   timedOut(tx: Transaction): void {
     if (tx.method !== 'INVITE') return;
-    const t = this.byCallId.peek(tx.callId)?.find((x) => x.inviteSeq === tx.cseq);
-    if (t !== undefined && (t.rec.state === 'trying' || t.rec.state === 'ringing')) t.rec.state = 'timeout';
+    let t = this.byCallId.peek(tx.callId) ?? null;
+    while (t !== null && t.inviteSeq !== tx.cseq) t = t.sameCallId;
+    if (t !== null && (t.rec.state === 'trying' || t.rec.state === 'ringing')) t.rec.state = 'timeout';
   }
 
-  private open(ev: SipEvent, tracks: Track[] | undefined): Track {
+  private open(ev: SipEvent, first: Track | undefined): Track {
     const m = ev.msg;
     const rec: CallRecord = {
-      callId: detach(m.callId!), fromTag: detachOrNull(m.fromTag), toTag: detachOrNull(m.toTag), from: detach(uriOf(m.from)), to: detach(uriOf(m.to)), caller: ev.src,
+      callId: detach(m.callId!), fromTag: detachOrNull(m.fromTag), toTag: detachOrNull(m.toTag), from: '', to: '', caller: ev.src,
       start: ev.time, state: m.toTag !== null ? 'answered' : 'trying', code: null, setupMs: null, pddMs: null, ringMs: null,
       durationMs: null, answered: null, ended: null, byeFrom: null, midDialog: m.toTag !== null, messages: 0, retransmissions: 0,
-      hosts: ev.src === ev.dst ? [ev.src] : [ev.src, ev.dst], media: [], dscp: {}, ackMs: null, noAck: null,
+      hosts: ev.src === ev.dst ? [ev.src] : [ev.src, ev.dst], media: [], dscp: NO_DSCP, ackMs: null, noAck: null,
     };
     const t: Track = {
-      rec, inviteSeq: m.cseq!.seq, startTs: ev.ts, ringTs: null, answerTs: null, ackTs: null, answerResent: 0, cancelled: false, dscpCounts: [ev.dscp, 0],
+      rec, sameCallId: null, fromHeader: detachOrNull(m.from), toHeader: detachOrNull(m.to), inviteSeq: m.cseq!.seq, startTs: ev.ts, ringTs: null, answerTs: null, ackTs: null, answerResent: 0, cancelled: false, dscpCounts: [ev.dscp, 0],
     };
-    if (tracks !== undefined) tracks.push(t);
-    else this.byCallId.set(rec.callId, [t]);
+    if (first !== undefined) {
+      let last = first;
+      while (last.sameCallId !== null) last = last.sameCallId;
+      last.sameCallId = t;
+    } else this.byCallId.set(rec.callId, t);
     this.size++;
     while (this.size > this.params.maxCalls) {
       const oldest = this.byCallId.oldestValue()!;
-      this.byCallId.delete(oldest[0].rec.callId);
-      for (const x of oldest) this.evictedByState[x.rec.state]++;
-      this.size -= oldest.length;
-      this.evicted += oldest.length;
+      this.byCallId.delete(oldest.rec.callId);
+      for (let x: Track | null = oldest; x !== null; x = x.sameCallId) {
+        this.evictedByState[x.rec.state]++;
+        this.size--;
+        this.evicted++;
+      }
     }
     return t;
   }
@@ -304,8 +319,7 @@ export class DialogTracker {
     for (const md of sdp.media) {
       if (r.media.length >= MAX_MEDIA) return;
       // The same SDP relayed by a proxy is one announcement.
-      const pts = md.payloadTypes.join();
-      if (r.media.some((x) => x.side === side && x.media === md.media && x.address === md.address && x.port === md.port && x.payloadTypes.join() === pts)) continue;
+      if (r.media.some((x) => x.side === side && x.media === md.media && x.address === md.address && x.port === md.port && samePayloadTypes(x.payloadTypes, md.payloadTypes))) continue;
       r.media.push({
         side, sender: ev.src, media: detach(md.media), address: detachOrNull(md.address), port: md.port, proto: detach(md.proto),
         payloadTypes: md.payloadTypes, codecs: md.payloadTypes.map((pt) => detach(codecName(pt, md.rtpmap))),
@@ -321,8 +335,13 @@ export class DialogTracker {
     const byState = { ...this.evictedByState };
     const notAcked = { afterWait: 0, atEndOfCapture: 0 };
     const calls: CallRecord[] = [];
-    for (const tracks of this.byCallId.values()) {
-      for (const t of tracks) {
+    for (const first of this.byCallId.values()) {
+      for (let t: Track | null = first; t !== null; t = t.sameCallId) {
+        if (t.fromHeader !== null || t.toHeader !== null) {
+          t.rec.from = detach(uriOf(t.fromHeader));
+          t.rec.to = detach(uriOf(t.toHeader));
+          t.fromHeader = t.toHeader = null;
+        }
         t.rec.noAck = this.noAck(t, now, ended);
         if (t.rec.noAck !== null) notAcked[t.rec.noAck.decided === 'after-wait' ? 'afterWait' : 'atEndOfCapture']++;
         t.rec.dscp = dscpRecord(t.dscpCounts);
