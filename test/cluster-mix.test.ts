@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeClusterMix, type ClusterMixSummary } from './bench/cluster-mix.js';
-import { hasTshark, runCli, tshark } from './helpers.js';
+import { hasTshark, runCli, tshark, tsharkSipStat } from './helpers.js';
 
 const PACKETS = 20_000;
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-cluster-mix-'));
@@ -104,25 +104,10 @@ test('ucprobe: SIP counts as written, RTP streams all SDP-announced on even port
   assert.equal(a.dscpAudit.totals.violation, 0);
 });
 
-/** tshark's `-z sip,stat` as { messages, requests, responses }. */
-function sipStat(): { messages: number; requests: Record<string, number>; responses: Record<string, number> } {
-  const c = { messages: 0, requests: {} as Record<string, number>, responses: {} as Record<string, number> };
-  let section = '';
-  for (const line of tshark(['-n', '-q', '-r', file, '-z', 'sip,stat'])) {
-    const total = /^Number of SIP messages: (\d+)/.exec(line);
-    if (total) c.messages = Number(total[1]);
-    if (line.startsWith('* ')) section = line;
-    const code = /^\s+SIP (\d{3}) .*:\s+(\d+) Packets$/.exec(line);
-    if (code && section.includes('Status Codes')) c.responses[code[1]] = (c.responses[code[1]] ?? 0) + Number(code[2]);
-    const method = /^\s+(\S+)\s+:\s+(\d+) Packets$/.exec(line);
-    if (method && section.includes('Request methods')) c.requests[method[1]] = Number(method[2]);
-  }
-  return c;
-}
 
 test('tshark: sip,stat counts equal ucprobe\'s; the RTP streams it decodes (only SDP-announced ones) are ucprobe\'s', { skip: !hasTshark && 'tshark not installed' }, () => {
   const a = analyzed();
-  assert.deepEqual(sipStat(), { messages: a.sip.messages, requests: a.sip.requests, responses: a.sip.responses });
+  assert.deepEqual(tsharkSipStat(file), { messages: a.sip.messages, requests: a.sip.requests, responses: a.sip.responses });
   // rtp,streams rows: "start end src_addr src_port dst_addr dst_port SSRC payload packets ...": tshark sets up RTP from the SDPs it saw.
   const rows = tshark(['-n', '-q', '-r', file, '-z', 'rtp,streams']).map((l) => l.trim().split(/\s+/)).filter((f) => /^0x[0-9A-F]+$/i.test(f[6] ?? ''));
   const theirs = rows.map(([, , src, sport, dst, dport, , , packets]) => `${src}:${sport}>${dst}:${dport} ${packets}`).sort();

@@ -100,3 +100,25 @@ export function runCli(args: string[], input?: Buffer): { status: number; stdout
   }
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** tshark's `-z sip,stat`: the message total, requests by method, responses by code. */
+export interface TsharkSipStat {
+  messages: number;
+  requests: Record<string, number>;
+  responses: Record<string, number>;
+}
+
+export function tsharkSipStat(file: string): TsharkSipStat {
+  const c: TsharkSipStat = { messages: 0, requests: {}, responses: {} };
+  let section = '';
+  for (const line of tshark(['-n', '-q', '-r', file, '-z', 'sip,stat'])) {
+    const total = /^Number of SIP messages: (\d+)/.exec(line);
+    if (total) c.messages = Number(total[1]);
+    if (line.startsWith('* ')) section = line;
+    const code = /^\s+SIP (\d{3}) .*:\s+(\d+) Packets$/.exec(line);
+    if (code && section.includes('Status Codes')) c.responses[code[1]] = (c.responses[code[1]] ?? 0) + Number(code[2]);
+    const method = /^\s+(\S+)\s+:\s+(\d+) Packets$/.exec(line);
+    if (method && section.includes('Request methods')) c.requests[method[1]] = Number(method[2]);
+  }
+  return c;
+}

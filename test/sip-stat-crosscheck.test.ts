@@ -16,28 +16,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
 import { SipCounter } from '../src/analysis/sip-counts.js';
-import { REPO, decodeAll, hasTshark, tshark, tsharkReadableCaptures } from './helpers.js';
+import { REPO, decodeAll, hasTshark, tshark, tsharkReadableCaptures, tsharkSipStat, type TsharkSipStat } from './helpers.js';
 
-interface Counts {
-  messages: number;
-  requests: Record<string, number>;
-  responses: Record<string, number>;
-}
-
-function sipStat(file: string): Counts {
-  const c: Counts = { messages: 0, requests: {}, responses: {} };
-  let section = '';
-  for (const line of tshark(['-q', '-r', file, '-z', 'sip,stat'])) {
-    const total = /^Number of SIP messages: (\d+)/.exec(line);
-    if (total) c.messages = Number(total[1]);
-    if (line.startsWith('* ')) section = line;
-    const code = /^\s+SIP (\d{3}) .*:\s+(\d+) Packets$/.exec(line);
-    if (code && section.includes('Status Codes')) c.responses[code[1]] = (c.responses[code[1]] ?? 0) + Number(code[2]);
-    const method = /^\s+(\S+)\s+:\s+(\d+) Packets$/.exec(line);
-    if (method && section.includes('Request methods')) c.requests[method[1]] = Number(method[2]);
-  }
-  return c;
-}
 
 /** Per frame: how many SIP messages tshark's statistics tap was given (the `sip.resend` occurrences). */
 function tappedPerFrame(file: string): Map<number, number> {
@@ -50,7 +30,7 @@ function tappedPerFrame(file: string): Map<number, number> {
 }
 
 /** The project's SipCounter over the messages tshark's tap was given. */
-async function ours(file: string, tapped: Map<number, number>): Promise<{ counts: Counts; skipped: number }> {
+async function ours(file: string, tapped: Map<number, number>): Promise<{ counts: TsharkSipStat; skipped: number }> {
   const counter = new SipCounter();
   let skipped = 0;
   const { records } = await decodeAll(file);
@@ -71,7 +51,7 @@ const TAP_SKIPS: Record<string, number> = { 'ndpi__fuzz-2006-06-26-2594.pcap': 2
 
 for (const file of files) {
   test(`sip,stat agrees: ${basename(file)}`, { skip: !hasTshark && 'tshark not installed' }, async () => {
-    const theirs = sipStat(file);
+    const theirs = tsharkSipStat(file);
     const { counts, skipped } = await ours(file, tappedPerFrame(file));
     assert.equal(skipped, TAP_SKIPS[basename(file)] ?? 0, 'messages tshark dissected only partly');
     assert.deepEqual(counts, theirs);
@@ -79,6 +59,6 @@ for (const file of files) {
 }
 
 test('sip,stat on the demo counts what demo.md states', { skip: !hasTshark && 'tshark not installed' }, () => {
-  const s = sipStat(join(REPO, 'captures', 'demo.pcap'));
+  const s = tsharkSipStat(join(REPO, 'captures', 'demo.pcap'));
   assert.deepEqual(s, { messages: 125, requests: { INVITE: 12, ACK: 12, OPTIONS: 25, BYE: 8, CANCEL: 2 }, responses: { 100: 12, 180: 10, 200: 40, 486: 2, 487: 2 } });
 });

@@ -17,24 +17,15 @@
 
 import { payloadFormat, type PayloadFormat } from './codecs.js';
 import type { StreamSeries } from './stream-series.js';
+import type { SdpAnnouncement } from '../pipeline/sdp-endpoints.js';
 
 /** Gaps kept with their times, to set beside failovers. */
 const MAX_GAPS = 32;
 /** Missing sequence numbers remembered, to tell a late packet from a duplicate. */
 const MAX_HOLES = 1024;
 
-/** What SDP said of the stream: its call and the payload map of its m= line. */
-export interface SdpBinding {
-  callId: string;
-  /** The endpoint that sent the SDP, and whether it was the offer or the answer. */
-  announcedBy: string;
-  offer: boolean;
-  /** "addr:port" the SDP announced (the stream's destination, or its source for symmetric RTP). */
-  endpoint: string;
-  media: string;
-  rtpmap: Readonly<Record<number, string>>;
-  payloadTypes: readonly number[];
-}
+/** What SDP said of the stream: its call and the payload map of its m= line (the pipeline's SDP endpoint table's announcement). */
+export type SdpBinding = SdpAnnouncement;
 
 /** Datagrams as columns (the pipeline's lane, UdpBatch, is one); RTP fields valid where the datagram is RTP. */
 export interface RtpColumns {
