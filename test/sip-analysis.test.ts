@@ -16,6 +16,8 @@ import type { DscpAuditReport, FlowAudit } from '../src/dscp/audit.js';
 import type { SipAnalysisReport } from '../src/sip/analyzer.js';
 import type { SipEvent } from '../src/sip/sip-event.js';
 import { TransactionTracker } from '../src/sip/transactions.js';
+import { sipAnalysisText } from '../src/output/sip-text.js';
+import { writeSipOnlyCapture } from './bench/sip-only.js';
 import { Dialog, DSCP_CS3, MS, S, SipCapture, analyzeSip, callOf, epochAt, type SipHost } from './sip-patterns.js';
 import { CORPUS, REPO, needsCorpus, runCli, sleep, tshark } from './helpers.js';
 
@@ -312,6 +314,26 @@ test('tables stay bounded: evicted calls keep their state in the totals', async 
   assert.equal(r.calls.evicted, 2);
   assert.equal(r.calls.total, 4);
   assert.deepEqual(r.calls.byState, { trying: 0, ringing: 0, answered: 0, completed: 2, cancelled: 1, failed: 1, timeout: 0 });
+});
+
+test('setup times count every answered call, the ones dropped from a small call table too', async () => {
+  const file = join(dir, 'sip-only-20k.pcap');
+  writeSipOnlyCapture(file, 20_000);
+  const full = await analyzeSip(file);
+  const small = await analyzeSip(file, { maxCalls: 50 });
+  const all = full.calls.calls.filter((c) => c.setupMs !== null).map((c) => c.setupMs as number).sort((a, b) => a - b);
+  assert.equal(full.calls.evicted, 0);
+  assert.ok(all.length > 500, `${all.length} answered calls`);
+  const exact = { answered: all.length, minMs: all[0], medianMs: all[Math.floor((all.length - 1) / 2)], maxMs: all[all.length - 1], medianExact: true };
+  assert.deepEqual(full.calls.setup, exact);
+  // The small table keeps 50 calls, yet the figures are the whole capture's: min, max and count exact, the median a histogram's.
+  assert.ok(small.calls.evicted > 0);
+  const s = small.calls.setup!;
+  assert.deepEqual([s.answered, s.minMs, s.maxMs, s.medianExact], [exact.answered, exact.minMs, exact.maxMs, false]);
+  assert.ok(Math.abs(s.medianMs - exact.medianMs) <= exact.medianMs * 0.00025, `median ${s.medianMs} against ${exact.medianMs}`);
+  const line = sipAnalysisText(small, null).split('\n').find((l) => l.includes('setup time'))!;
+  assert.match(line, new RegExp(`over ${exact.answered} answered calls \\(median from a histogram, within 0\\.025 %: \\d+ of them dropped from the table\\)$`));
+  assert.ok(!sipAnalysisText(full, null).includes('histogram'));
 });
 
 // ---------------------------------------------------------------- demo capture
