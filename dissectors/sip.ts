@@ -340,6 +340,7 @@ class ParsedSipMessage implements SipMessage {
   fromTag: string | null = null;
   toTag: string | null = null;
   branch: string | null = null;
+  sentBy: string | null = null;
   contentLength: number | null = null;
   contentType: string | null = null;
   length = 0;
@@ -925,8 +926,9 @@ function interpretHeaders(msg: SipMessage, errors: string[], text: string): void
         break;
       }
       case H_VIA: {
-        const branch = inPlace ? viaHeader(text, vs, ve, errors) : viaHeader(v, 0, v.length, errors);
-        if (!sawVia) msg.branch = branch;
+        const top = sawVia ? null : msg;
+        if (inPlace) viaHeader(text, vs, ve, errors, top);
+        else viaHeader(v, 0, v.length, errors, top);
         sawVia = true;
         break;
       }
@@ -1284,28 +1286,34 @@ function nameIs(s: string, start: number, end: number, lower: string): boolean {
   return true;
 }
 
-/** Via s[start..end): sent-protocol LWS sent-by *( SEMI via-params ), comma-separated; returns the first branch. */
-function viaHeader(s: string, start: number, end: number, errors: string[]): string | null {
+/** Via s[start..end): sent-protocol LWS sent-by *( SEMI via-params ), comma-separated; `top` (the message, for the top Via) gets the first element's branch and sent-by. */
+function viaHeader(s: string, start: number, end: number, errors: string[], top: SipMessage | null): void {
   // Most values are one element: no list is made for them.
-  if (!hasComma(s, start, end)) return viaElement(s, start, end, true, errors);
-  let branch: string | null = null;
-  let first = true;
-  for (const part of splitList(s.slice(start, end))) {
-    const b = viaElement(part, 0, part.length, first, errors);
-    if (first) branch = b;
-    first = false;
+  if (!hasComma(s, start, end)) {
+    viaElement(s, start, end, top, errors);
+    return;
   }
-  return branch;
+  for (const part of splitList(s.slice(start, end))) {
+    viaElement(part, 0, part.length, top, errors);
+    top = null;
+  }
 }
 
-/** One Via of a list; only the first one's branch is kept, the others' parameters are checked. */
-function viaElement(s: string, start: number, end: number, first: boolean, errors: string[]): string | null {
+/** Where the sent-by viaSentBy last parsed starts (it returns where it ends). */
+let sentByStart = 0;
+
+/** One Via of a list; only the top one's branch and sent-by are kept (into `top`), the others' parameters are checked. */
+function viaElement(s: string, start: number, end: number, top: SipMessage | null, errors: string[]): void {
   if (isBlank(s, start, end)) {
     addError(errors, 'Via: empty list element');
-    return null;
+    return;
   }
   const k = viaSentBy(s, start, end, errors);
-  return k >= 0 ? params(s, k, end, 'Via', errors, first ? 'branch' : null) : null;
+  if (k < 0) return;
+  const branch = params(s, k, end, 'Via', errors, top !== null ? 'branch' : null);
+  if (top === null) return;
+  top.branch = branch;
+  top.sentBy = s.slice(sentByStart, k);
 }
 
 /** Parses "SIP / 2.0 / UDP host[:port]" (SLASH and COLON allow SWS); returns the index after it, or -1. */
@@ -1333,6 +1341,7 @@ function viaSentBy(s: string, start: number, n: number, errors: string[]): numbe
     addError(errors, 'Via: missing sent-by');
     return -1;
   }
+  sentByStart = k;
   if (s.charCodeAt(k) === LBRACKET) {
     const rb = s.indexOf(']', k);
     if (rb < 0 || rb >= n) {

@@ -116,6 +116,8 @@ export interface SipMessage {
   toTag: string | null;
   /** Top Via branch parameter. */
   branch: string | null;
+  /** Top Via sent-by (host[:port] as written): with the branch it names an RFC 3261 transaction (17.2.3). */
+  sentBy: string | null;
   contentLength: number | null;
   contentType: string | null;
   /** Total bytes of this message (start line through body) in the input. */

@@ -16,6 +16,9 @@ import type { DscpAuditReport, FlowAudit } from '../src/dscp/audit.js';
 import type { SipAnalysisReport } from '../src/sip/analyzer.js';
 import type { SipEvent } from '../src/sip/sip-event.js';
 import { TransactionTracker } from '../src/sip/transactions.js';
+import { sipAnalysisText } from '../src/output/sip-text.js';
+import { sipBytes } from '../src/writer/frame-builder.js';
+import { writeSipOnlyCapture } from './bench/sip-only.js';
 import { Dialog, DSCP_CS3, MS, S, SipCapture, analyzeSip, callOf, epochAt, type SipHost } from './sip-patterns.js';
 import { CORPUS, REPO, needsCorpus, runCli, sleep, tshark } from './helpers.js';
 
@@ -312,6 +315,60 @@ test('tables stay bounded: evicted calls keep their state in the totals', async 
   assert.equal(r.calls.evicted, 2);
   assert.equal(r.calls.total, 4);
   assert.deepEqual(r.calls.byState, { trying: 0, ringing: 0, answered: 0, completed: 2, cancelled: 1, failed: 1, timeout: 0 });
+});
+
+test('transactions: two clients picking the same branch are two transactions (RFC 3261 17.2.3: branch and sent-by)', async () => {
+  const cap = new SipCapture();
+  const callers: SipHost[] = [{ ip: '10.1.0.11', port: 5060 }, { ip: '10.1.0.12', port: 5062 }];
+  callers.forEach((host, i) => {
+    // The second call starts 100 ms after the first, inside the first INVITE's retransmission window, with the same branches.
+    const t = i * 100 * MS;
+    const d = new Dialog(cap, host, B, `same-branch-${i}@test`, `f${i}`, `t${i}`);
+    const inv = d.request(t, 'INVITE', { branch: 'z9hG4bKsame1' });
+    d.respond(t + 20 * MS, inv, 180, { tagged: true });
+    d.respond(t + 1 * S, inv, 200, { tagged: true });
+    d.request(t + 1 * S + 5 * MS, 'ACK', { branch: 'z9hG4bKsame2', seq: inv.seq });
+    const bye = d.request(t + 3 * S, 'BYE', { branch: 'z9hG4bKsame3' });
+    d.respond(t + 3 * S + 10 * MS, bye, 200);
+  });
+  const file = join(dir, 'same-branch.pcap');
+  cap.write(file);
+  const r = await analyzeSip(file);
+  assert.deepEqual(r.calls.calls.map((c) => [c.callId, c.state, c.code, c.setupMs, c.durationMs, c.retransmissions]), [
+    ['same-branch-0@test', 'completed', 200, 1000, 2000, 0],
+    ['same-branch-1@test', 'completed', 200, 1000, 2000, 0],
+  ]);
+  const t = r.transactions;
+  assert.deepEqual([t.transactions, t.requestRetransmissions, t.responseRetransmissions, t.strayResponses, t.completed], [4, 0, 0, 0, 4]);
+  assert.deepEqual([t.finalResponseMs.INVITE.count, t.finalResponseMs.BYE.count], [2, 2]);
+  // The dissector keeps the top Via's sent-by as written: IPv6 reference, spaces about the colon, a list.
+  const via = (v: string): string | null => {
+    const b = sipBytes(`OPTIONS sip:x@h SIP/2.0\r\nVia: ${v}\r\nMax-Forwards: 70\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
+    return parseSipMessage(b, 0, b.length).sentBy;
+  };
+  assert.equal(via('SIP/2.0/UDP [2001:db8::1]:5070;branch=z9hG4bKa'), '[2001:db8::1]:5070');
+  assert.equal(via('SIP/2.0/TCP host.example.com : 5061 ;branch=z9hG4bKa'), 'host.example.com : 5061');
+  assert.equal(via('SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa, SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKb'), '10.0.0.1');
+});
+
+test('setup times count every answered call, the ones dropped from a small call table too', async () => {
+  const file = join(dir, 'sip-only-20k.pcap');
+  writeSipOnlyCapture(file, 20_000);
+  const full = await analyzeSip(file);
+  const small = await analyzeSip(file, { maxCalls: 50 });
+  const all = full.calls.calls.filter((c) => c.setupMs !== null).map((c) => c.setupMs as number).sort((a, b) => a - b);
+  assert.equal(full.calls.evicted, 0);
+  assert.ok(all.length > 500, `${all.length} answered calls`);
+  const exact = { answered: all.length, minMs: all[0], medianMs: all[Math.floor((all.length - 1) / 2)], maxMs: all[all.length - 1], medianExact: true };
+  assert.deepEqual(full.calls.setup, exact);
+  // The small table keeps 50 calls, yet the figures are the whole capture's: min, max and count exact, the median a histogram's.
+  assert.ok(small.calls.evicted > 0);
+  const s = small.calls.setup!;
+  assert.deepEqual([s.answered, s.minMs, s.maxMs, s.medianExact], [exact.answered, exact.minMs, exact.maxMs, false]);
+  assert.ok(Math.abs(s.medianMs - exact.medianMs) <= exact.medianMs * 0.00025, `median ${s.medianMs} against ${exact.medianMs}`);
+  const line = sipAnalysisText(small, null).split('\n').find((l) => l.includes('setup time'))!;
+  assert.match(line, new RegExp(`over ${exact.answered} answered calls \\(median from a histogram, within 0\\.025 %: \\d+ of them dropped from the table\\)$`));
+  assert.ok(!sipAnalysisText(full, null).includes('histogram'));
 });
 
 // ---------------------------------------------------------------- demo capture

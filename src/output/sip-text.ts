@@ -66,9 +66,12 @@ export function sipAnalysisText(r: SipAnalysisReport, origin: number | null): st
   const c = r.calls;
   out.push(`SIP calls (${c.total}: ${stateSummary(r)}${notAckedSummary(r)}${c.evicted ? `; ${c.evicted} dropped from the full table` : ''})`);
   if (c.total > 0) {
-    const done = c.calls.filter((x) => x.setupMs !== null).map((x) => x.setupMs as number).sort((a, b) => a - b);
     const failed = c.calls.filter((x) => x.state === 'failed' || x.state === 'timeout');
-    if (done.length) out.push(`  setup time ms min/median/max ${ms(done[0])}/${ms(done[Math.floor((done.length - 1) / 2)])}/${ms(done[done.length - 1])} over ${plural(done.length, 'answered call')}`);
+    const s = c.setup;
+    if (s !== null) {
+      const approx = s.medianExact ? '' : ` (median from a histogram, within 0.025 %: ${s.answered - c.calls.filter((x) => x.setupMs !== null).length} of them dropped from the table)`;
+      out.push(`  setup time ms min/median/max ${ms(s.minMs)}/${ms(s.medianMs)}/${ms(s.maxMs)} over ${plural(s.answered, 'answered call')}${approx}`);
+    }
     for (const f of failed.slice(0, 10)) out.push(`  ${f.state === 'timeout' ? 'timeout' : `failed ${f.code}`}  ${rel(f.start, origin)}  ${sanitize(f.from)} -> ${sanitize(f.to)}  Call-ID ${sanitize(f.callId)}`);
     if (failed.length > 10) out.push(`  ... ${failed.length - 10} more failed`);
     const unacked = c.calls.filter((x) => x.noAck !== null);

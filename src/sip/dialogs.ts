@@ -19,6 +19,7 @@
 import type { SdpRecord } from '../../dissectors/types.js';
 import { RecencyMap } from '../common/bounded-map.js';
 import { detach, detachOrNull } from '../common/detach.js';
+import { IntervalHistogram } from '../heartbeat/interval-histogram.js';
 import { msBetween, roundMs, uriOf, type SipEvent, type Ts } from './sip-event.js';
 import type { Transaction, TxUpdate } from './transactions.js';
 
@@ -95,6 +96,18 @@ export interface DialogParams {
 
 export const DEFAULT_DIALOG_PARAMS: DialogParams = { maxCalls: 10_000, ackWaitMs: 32_000 };
 
+/** First INVITE to first 2xx over every answered call, the ones dropped from the table included. */
+export interface SetupTimes {
+  /** Calls answered (a 2xx to their INVITE seen). */
+  answered: number;
+  minMs: number;
+  maxMs: number;
+  /** The lower median: exact while every answered call is still in the table, else from a histogram (see `medianExact`). */
+  medianMs: number;
+  /** False when answered calls left the table: the median is then a histogram's, within 0.025 % of the true one. */
+  medianExact: boolean;
+}
+
 export interface CallsReport {
   total: number;
   byState: Record<CallState, number>;
@@ -104,6 +117,8 @@ export interface CallsReport {
   unmatched: number;
   /** Calls whose 2xx got no ACK: within the wait, and at the end of a capture that ended sooner. */
   notAcked: { afterWait: number; atEndOfCapture: number };
+  /** Null before any call was answered. */
+  setup: SetupTimes | null;
   calls: CallRecord[];
 }
 
@@ -181,6 +196,11 @@ export class DialogTracker {
   private evicted = 0;
   private unmatched = 0;
   private readonly evictedByState = Object.fromEntries(CALL_STATES.map((s) => [s, 0])) as Record<CallState, number>;
+  /** Every answered call's setup time as it is answered: the table may drop the call later, its setup still counts. */
+  private readonly setupTimes = new IntervalHistogram();
+  private answered = 0;
+  private setupMinMs = Infinity;
+  private setupMaxMs = -Infinity;
 
   constructor(params: Partial<DialogParams> = {}) {
     this.params = { ...DEFAULT_DIALOG_PARAMS, ...params };
@@ -295,6 +315,7 @@ export class DialogTracker {
         t.answerTs = ev.ts;
         r.answered = ev.time;
         r.setupMs = roundMs(msBetween(t.startTs, ev.ts));
+        this.countSetup(r.setupMs);
         this.endRinging(t, ev.ts);
       }
       r.code = status;
@@ -304,6 +325,26 @@ export class DialogTracker {
       r.state = status === 487 || t.cancelled ? 'cancelled' : 'failed';
       this.endRinging(t, ev.ts);
     }
+  }
+
+  private countSetup(setupMs: number): void {
+    this.answered++;
+    this.setupTimes.add(setupMs);
+    if (setupMs < this.setupMinMs) this.setupMinMs = setupMs;
+    if (setupMs > this.setupMaxMs) this.setupMaxMs = setupMs;
+  }
+
+  /** Exact from the held calls while they are all the answered ones; else min/max exact and the median from the histogram. */
+  private setupReport(calls: readonly CallRecord[]): SetupTimes | null {
+    if (this.answered === 0) return null;
+    const held: number[] = [];
+    for (const c of calls) if (c.setupMs !== null) held.push(c.setupMs);
+    if (held.length === this.answered) {
+      held.sort((a, b) => a - b);
+      return { answered: held.length, minMs: held[0], maxMs: held[held.length - 1], medianMs: held[Math.floor((held.length - 1) / 2)], medianExact: true };
+    }
+    const median = this.setupTimes.stats()!.p50;
+    return { answered: this.answered, minMs: this.setupMinMs, maxMs: this.setupMaxMs, medianMs: median, medianExact: false };
   }
 
   private endRinging(t: Track, at: Ts): void {
@@ -350,7 +391,7 @@ export class DialogTracker {
     }
     for (const c of calls) byState[c.state]++;
     calls.sort((a, b) => a.start - b.start);
-    return { total: calls.length + this.evicted, byState, evicted: this.evicted, unmatched: this.unmatched, notAcked, calls };
+    return { total: calls.length + this.evicted, byState, evicted: this.evicted, unmatched: this.unmatched, notAcked, setup: this.setupReport(calls), calls };
   }
 
   private noAck(t: Track, now: Ts | null, ended: boolean): NoAck | null {

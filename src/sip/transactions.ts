@@ -2,16 +2,16 @@
 // response answers, which messages are retransmissions, how long the answer
 // took, and which requests were never answered.
 //
-// Key: top Via branch + CSeq method (RFC 3261 17.2.3; the ACK for a non-2xx
-// final response carries the INVITE's branch and belongs to the INVITE
-// transaction). Without a branch (RFC 2543) the key is Call-ID + CSeq.
-// An INVITE's key is the branch itself, the message's own string: most
-// messages of a call (the INVITE, its responses and ACK) are looked up with
-// no key built; other methods' keys are "METHOD branch" (a branch holds no
-// SP, an RFC 2543 key starts "2543|", a method holds no "|": never equal).
-// The sent-by is left out of the key on purpose: a capture point between
-// hops sees each hop's transaction under its own branch anyway, and a
-// mangled sent-by (NAT, received=) would split one transaction in two.
+// Key: top Via branch + sent-by + CSeq method (RFC 3261 17.2.3; the ACK for
+// a non-2xx final response carries the INVITE's top Via and belongs to the
+// INVITE transaction). Without a branch (RFC 2543) the key is Call-ID + CSeq.
+// An INVITE's key is "branch sent-by", other methods' "METHOD branch sent-by"
+// (a branch holds no SP, an RFC 2543 key starts "2543|", a method holds no
+// "|": never equal). The sent-by is in the key because two clients may pick
+// the same branch (a generator's counter, a buggy phone): without it the
+// second client's INVITE was taken for a retransmission of the first's. A
+// response copies the request's top Via whole (a NAT adds received=/rport,
+// which are parameters, not the sent-by), so the key still matches it.
 //
 // Timeouts follow Timer B/F (64*T1 = 32 s by default): a request with no
 // final response within the limit times out, decided when packet time passes
@@ -148,7 +148,7 @@ function keyOf(ev: SipEvent): string {
   const cseq = m.cseq!;
   const method = cseq.method === 'ACK' ? 'INVITE' : cseq.method;
   // RFC 3261 branches are unique per transaction; an RFC 2543 one (no cookie) may be reused, so it is only a qualifier there.
-  if (m.branch !== null && m.branch.startsWith(MAGIC_COOKIE)) return method === 'INVITE' ? m.branch : `${method} ${m.branch}`;
+  if (m.branch !== null && m.branch.startsWith(MAGIC_COOKIE)) return method === 'INVITE' ? `${m.branch} ${m.sentBy}` : `${method} ${m.branch} ${m.sentBy}`;
   return `2543|${m.callId}|${cseq.seq}|${method}|${m.branch ?? ''}`;
 }
 
@@ -275,7 +275,7 @@ export class TransactionTracker {
 
   private start(parsedKey: string, ev: SipEvent): Transaction {
     const m = ev.msg;
-    // An INVITE's key is a slice of the message's text: the table keeps a copy.
+    // A key is made of slices of the message's text: the table keeps a copy.
     const key = detach(parsedKey);
     const tx: Transaction = {
       key, method: detach(m.method!), callId: detach(m.callId!), cseq: m.cseq!.seq, client: ev.src, server: ev.dst,
