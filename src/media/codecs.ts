@@ -10,29 +10,52 @@ const STATIC: Readonly<Record<number, readonly [name: string, clockRate: number]
   25: ['CelB', 90000], 26: ['JPEG', 90000], 28: ['nv', 90000], 31: ['H261', 90000], 32: ['MPV', 90000], 33: ['MP2T', 90000], 34: ['H263', 90000],
 };
 
+/** Shared between the streams that use it (built once per payload type or rtpmap value): never changed. */
 export interface PayloadFormat {
   /** Encoding name as SDP or RFC 3551 spells it ("PCMU", "opus", "telephone-event"); the number when unknown. */
-  name: string;
+  readonly name: string;
   /** Timestamp units per second; 0 when unknown (no jitter is computed then). */
-  clockRate: number;
+  readonly clockRate: number;
   /** 1 / clockRate (0 when unknown): a multiply per packet instead of a divide. */
-  secondsPerTick: number;
+  readonly secondsPerTick: number;
   /** RFC 4733 named events (DTMF): not voice, its timestamps hold still over an event. */
-  event: boolean;
+  readonly event: boolean;
   /** Comfort noise (RFC 3389): sent in silences, its spacing is not jitter. */
-  comfortNoise: boolean;
+  readonly comfortNoise: boolean;
 }
+
+/**
+ * Formats already built: by payload type without an rtpmap (-1 and the 128
+ * numbers: bounded), and by rtpmap value ("PCMA/8000"; a few per capture,
+ * emptied past MAX_MAPPED). A report asks for each stream's formats several
+ * times (and every new stream once): no split, lower-casing or object per ask.
+ */
+const byNumber = new Map<number, PayloadFormat>();
+const byMapped = new Map<string, PayloadFormat>();
+const MAX_MAPPED = 1024;
 
 /** `rtpmap`: the SDP's pt -> "name/clock[/channels]" of the stream's media line, when SDP announced it. */
 export function payloadFormat(pt: number, rtpmap: Readonly<Record<number, string>> | null): PayloadFormat {
   const mapped = rtpmap?.[pt];
   if (mapped !== undefined) {
-    const [name, clock] = mapped.split('/');
-    const rate = Number(clock);
-    return format(name, Number.isInteger(rate) && rate > 0 && rate <= 1_000_000 ? rate : 0);
+    let f = byMapped.get(mapped);
+    if (f === undefined) {
+      const [name, clock] = mapped.split('/');
+      const rate = Number(clock);
+      f = format(name, Number.isInteger(rate) && rate > 0 && rate <= 1_000_000 ? rate : 0);
+      if (byMapped.size >= MAX_MAPPED) byMapped.clear();
+      byMapped.set(mapped, f);
+    }
+    return f;
   }
-  const known = STATIC[pt];
-  return known ? format(known[0], known[1]) : format(String(pt), 0);
+  let f = byNumber.get(pt);
+  if (f === undefined) {
+    const known = STATIC[pt];
+    f = known ? format(known[0], known[1]) : format(String(pt), 0);
+    // Any number may be asked (a record's, a test's): only those a payload type can be, and -1, are kept.
+    if (Number.isInteger(pt) && pt >= -1 && pt <= 127) byNumber.set(pt, f);
+  }
+  return f;
 }
 
 function format(name: string, clockRate: number): PayloadFormat {
