@@ -4,8 +4,7 @@
 // another. Ctrl-C sets a flag every worker's reader asks after each packet.
 
 import { Worker } from 'node:worker_threads';
-import { availableParallelism, loadavg } from 'node:os';
-import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { analyzeFile, failoverOverlaps, type FileReport, type PartOfFile } from '../analysis/analyze.js';
 import { mergeParts } from '../analysis/split-parts.js';
 import { PART_GONE, say, SplitStop } from './split-stop.js';
@@ -100,27 +99,16 @@ export const PROGRESS_BYTES = 0;
 export const PROGRESS_TOTAL = 1;
 export const PROGRESS_PACKETS = 2;
 
-/** A file bigger than this is split over the cores unless --workers says otherwise. */
-const SPLIT_BYTES = 64 * 1024 * 1024;
-
 /**
- * How many workers read one file (1: no split): --workers, else one per
- * idle core (at most 4) for a big file. Every part reads the whole file, so
- * a split costs about half as much CPU again: on cores that are busy it is
- * slower than one worker (bench, mixed 4 M packets on 2 loaded cores: 5.7 s
- * against 3.9 s), so it is left to idle ones.
+ * How many workers read one file (1: no split): only what --workers asks.
+ * Every part reads and walks the whole file, so a split costs about half as
+ * much CPU again, and on 2 idle cores it was still slower than one worker
+ * (4 M packets of the older mix: 1.91-2.12 s against 1.52-1.75 s; the
+ * cluster-shaped 2 M: 4.55 s against 3.34 s): it is not the default.
  */
 export function splitWorkers(files: string[], workers: string | undefined): number {
-  if (files.length !== 1 || files[0] === '-') return 1;
-  if (workers !== undefined) return wholeNumber(workers, '--workers') || 1;
-  let size = 0;
-  try {
-    size = statSync(files[0]).size;
-  } catch {
-    return 1;
-  }
-  const idle = Math.floor(availableParallelism() - loadavg()[0]);
-  return size > SPLIT_BYTES && idle >= 2 ? Math.min(idle, 4) : 1;
+  if (files.length !== 1 || files[0] === '-' || workers === undefined) return 1;
+  return wholeNumber(workers, '--workers') || 1;
 }
 
 /** Whether these files are worth a worker each: more than one, none of them stdin. */

@@ -113,7 +113,7 @@ function addAnalyzeCommand(program: Command): void {
     .option('-f, --filter <bpf>', "analyse only the packets this tcpdump filter selects, e.g. 'udp port 5060 or udp portrange 39500-39999'")
     .option('-c, --count <n>', 'stop after n packets (of those the filter selects), as tcpdump -c')
     .option('--json', 'the full report as JSON')
-    .option('--workers <n>', 'workers for one file, split by conversation, the report the same as one worker\'s (default: one per idle core for a file over 64 MB; 1 turns it off)')
+    .option('--workers <n>', 'workers for one file, split by conversation, the report the same as one worker\'s (default 1: a split reads the file in every worker, slower than one on 2 cores)')
     .option('--correlate', 'two captures of the same streams, one near each host: one-way loss and delay per direction')
     .option('--policy <file>', 'DSCP policy (YAML or JSON) to audit every flow against; the built-in Cisco UC policy otherwise')
     .option('--sip-timeout <time>', 'SIP transaction timeout: no final response within this long, e.g. 4s (default 32s, 64*T1; a bare number is ms)')
