@@ -689,17 +689,24 @@ function scanHeaders(t: MessageText, p: number, e: number, errors: string[], all
     }
     id = -1;
     let c = p;
-    while (c < le && b[c] !== COLON) c++;
-    if (c === le) {
-      addError(errors, `header line without colon: "${clip(text.slice(p - base, le - base))}"`);
-      p = next;
-      continue;
-    }
+    // Nearly every line is "token:": one pass finds the name's end and checks it.
+    while (c < le && TOKEN[b[c]] === 1) c++;
     let ne = c;
-    while (ne > p && isWsp(b[ne - 1])) ne--;
-    let tokenName = ne > p;
-    for (let k = p; k < ne && tokenName; k++) if (TOKEN[b[k]] !== 1) tokenName = false;
-    if (!tokenName) addError(errors, `invalid header name "${clip(text.slice(p - base, ne - base))}"`);
+    if (c === le || b[c] !== COLON) {
+      while (c < le && b[c] !== COLON) c++;
+      if (c === le) {
+        addError(errors, `header line without colon: "${clip(text.slice(p - base, le - base))}"`);
+        p = next;
+        continue;
+      }
+      ne = c;
+      while (ne > p && isWsp(b[ne - 1])) ne--;
+      let tokenName = ne > p;
+      for (let k = p; k < ne && tokenName; k++) if (TOKEN[b[k]] !== 1) tokenName = false;
+      if (!tokenName) addError(errors, `invalid header name "${clip(text.slice(p - base, ne - base))}"`);
+    } else if (ne === p) {
+      addError(errors, 'invalid header name ""');
+    }
     id = headerId(b, p, ne);
     if (all !== null) name = canonicalName(text.slice(p - base, ne - base));
     vs = ve = -1;
