@@ -168,18 +168,25 @@ export async function analyzeJob(file: string, flags: AnalyzeFlags, progress: Re
 }
 
 /**
+ * Where the parts of a split file are read: each in a worker thread of its
+ * own (the command line's only way), or side by side in this thread through
+ * the same partition and merge (the tests ask for it: a worker's start-up per
+ * part costs seconds there).
+ */
+export type SplitParts = 'worker threads' | 'this thread';
+
+/**
  * One big file on `workers` workers, each analysing the datagrams of its
  * conversations (src/pipeline/partition.ts), the parts merged into the report
  * one worker gives (src/analysis/split-parts.ts). When a part holds what the
  * merge cannot join exactly, `refused` hears why and the report is null:
  * the caller reads the file with one worker.
  */
-export async function analyzeSplit(file: string, flags: AnalyzeFlags, workers: number, progress: ReadProgress, stopped: () => boolean, refused: (why: string) => void): Promise<FileReport | null> {
+export async function analyzeSplit(file: string, flags: AnalyzeFlags, workers: number, progress: ReadProgress, stopped: () => boolean, refused: (why: string) => void, parts: SplitParts = 'worker threads'): Promise<FileReport | null> {
   const stop = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stop);
   const shown: ReadProgress[] = Array.from({ length: workers }, () => newProgress());
-  // UCPROBE_SPLIT_IN_THREAD=1 reads the parts side by side in this thread, through the same partition and merge (the tests: a worker per part costs seconds there).
-  const inThread = process.env.UCPROBE_SPLIT_IN_THREAD === '1';
+  const inThread = parts === 'this thread';
   const stopCounts = SplitStop.counts(workers);
   const answers = await Promise.all(shown.map((p, index) => inThread ? analyzeJob(file, flags, p, stopped, { index, count: workers }) : inWorker(file, flags, stop, p, () => {
     // Progress is the slowest part's.
