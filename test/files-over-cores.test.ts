@@ -4,10 +4,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { corpusCaptures, hasCorpus, REPO, runCli } from './helpers.js';
+import { corpusCaptures, hasCorpus, REPO, runCli, sleep } from './helpers.js';
 
 const DEMO = join(REPO, 'captures', 'demo.pcap');
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-files-'));
@@ -52,4 +53,41 @@ test('several files, one unreadable: one line naming it, exit 2, as one after an
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0], /^ucprobe: .*missing\.pcap/);
+});
+
+test('Ctrl-C while several files are read side by side: the note names every file cut short, with its packets', { skip: process.platform === 'win32' && 'named pipes', timeout: 60_000 }, async () => {
+  // Two pipes that deliver the demo and then stay open: both reads are still going when Ctrl-C comes.
+  const pipes = ['a.pcap', 'b.pcap'].map((n) => join(tmp, n));
+  for (const p of pipes) assert.equal(spawnSync('mkfifo', [p]).status, 0);
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'ucprobe.js'), 'analyze', '--json', ...pipes], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b));
+  child.stderr.on('data', (b: Buffer) => (stderr += b));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const writers = pipes.map((p) => createWriteStream(p));
+  await Promise.all(writers.map((w) => new Promise<void>((resolve) => w.write(readFileSync(DEMO), () => resolve()))));
+  await sleep(3000);
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  for (const w of writers) w.destroy();
+  const doc = JSON.parse(stdout) as { partial: boolean; files: Array<{ file: string; capture: { packets: number } }> };
+  assert.equal(doc.partial, true);
+  assert.deepEqual(doc.files.map((f) => f.capture.packets), [4170, 4170]);
+  assert.equal(stderr, `ucprobe: interrupted (Ctrl-C) after 4170 packets of ${pipes[0]}, 4170 packets of ${pipes[1]}: the report covers what was read\n`);
+});
+
+test('--workers on a pipe: read whole by one worker (parts opening one pipe would each get a share of its bytes)', { skip: process.platform === 'win32' && 'named pipes', timeout: 60_000 }, async () => {
+  const pipe = join(tmp, 'split.pcap');
+  assert.equal(spawnSync('mkfifo', [pipe]).status, 0);
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'ucprobe.js'), 'analyze', '--json', '-q', '--workers', '2', pipe], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const w = createWriteStream(pipe);
+  w.end(readFileSync(DEMO));
+  assert.equal(await exited, 0);
+  const alone = JSON.parse(runCli(['analyze', '--json', '-q', DEMO]).stdout) as { files: Array<Record<string, unknown>> };
+  const piped = JSON.parse(stdout) as { files: Array<Record<string, unknown>> };
+  assert.deepEqual({ ...piped.files[0], file: DEMO }, alone.files[0]);
 });

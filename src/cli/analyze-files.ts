@@ -6,6 +6,7 @@
 // after each packet.
 
 import { Worker } from 'node:worker_threads';
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { analyzeFile, failoverOverlaps, type FileReport, type PartOfFile } from '../analysis/analyze.js';
 import { mergeParts } from '../analysis/split-parts.js';
@@ -110,7 +111,18 @@ export const PROGRESS_PACKETS = 2;
  */
 export function splitWorkers(files: string[], workers: string | undefined): number {
   if (files.length !== 1 || files[0] === '-' || workers === undefined) return 1;
-  return wholeNumber(workers, '--workers') || 1;
+  const n = wholeNumber(workers, '--workers') || 1;
+  // Every part opens the file: a pipe would hand each part a share of its bytes, not the whole.
+  return n > 1 && regularFile(files[0]) ? n : 1;
+}
+
+function regularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    // Not there: the read says so, as for one worker.
+    return false;
+  }
 }
 
 /** Whether these files are worth a worker each: more than one, none of them stdin. */
@@ -122,9 +134,10 @@ export function parallelWorthwhile(files: string[]): boolean {
  * Analyze `files` on up to one worker per core. `progressOf(file)` gives the
  * progress to keep up to date for the display, `stopped()` is asked while
  * waiting; reports come back in command-line order (those not started when
- * stopped are left out, as one after another would leave them unread).
+ * stopped are left out, as one after another would leave them unread), and
+ * those Ctrl-C cut short go to `cut` too.
  */
-export async function analyzeInWorkers(files: string[], flags: AnalyzeFlags, progressOf: (file: string) => ReadProgress, stopped: () => boolean): Promise<FileReport[]> {
+export async function analyzeInWorkers(files: string[], flags: AnalyzeFlags, progressOf: (file: string) => ReadProgress, stopped: () => boolean, cut: FileReport[] = []): Promise<FileReport[]> {
   const stop = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stop);
   const results: Array<FileReport | Error | undefined> = new Array(files.length);
@@ -140,6 +153,8 @@ export async function analyzeInWorkers(files: string[], flags: AnalyzeFlags, pro
           if (stopped()) Atomics.store(stopFlag, 0, 1);
         });
       results[i] = await report.catch((e: Error) => e);
+      // Still being read when Ctrl-C came: cut short (each lane's file, not only the last).
+      if (stopped() && !(results[i] instanceof Error)) cut.push(results[i] as FileReport);
     }
   };
   // This thread's lane starts only once the workers' have taken their first files, so those start first.

@@ -5,6 +5,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { newProgress } from '../sources/types.js';
+import { interruptPipeReads } from '../sources/capture-reader.js';
 import { SplitStop } from './split-stop.js';
 import { analyzeJob, type AnalyzeJob, PROGRESS_BYTES, PROGRESS_PACKETS, PROGRESS_TOTAL } from './analyze-files.js';
 
@@ -13,6 +14,8 @@ const stop = new Int32Array(job.stop);
 const shared = new Float64Array(job.progress);
 const progress = newProgress();
 const publish = setInterval(() => {
+  // Ctrl-C, said through `stop`: a read waiting on a pipe would not ask `until` again.
+  if (Atomics.load(stop, 0) === 1) interruptPipeReads();
   shared[PROGRESS_BYTES] = progress.bytes;
   shared[PROGRESS_TOTAL] = progress.total ?? -1;
   shared[PROGRESS_PACKETS] = progress.facts?.packets ?? 0;

@@ -7,6 +7,7 @@
 import { Option } from 'commander';
 import { ProgressLine, PROGRESS_INTERVAL_MS } from '../output/progress.js';
 import { newProgress, type ReadProgress } from '../sources/types.js';
+import { interruptPipeReads } from '../sources/capture-reader.js';
 import type { FileReport } from '../analysis/analyze.js';
 import { sanitize } from '../output/sanitize.js';
 import { EXIT_INTERRUPTED } from '../common/errors.js';
@@ -25,8 +26,9 @@ export class LongRun {
   private readonly onSigint = (): void => {
     if (this.interrupted) process.exit(EXIT_INTERRUPTED);
     this.interrupted = true;
-    // A read waiting on stdin would wait on: closing it ends the wait (the reader knows why).
+    // A read waiting on stdin or a pipe would wait on: closing it ends the wait (the reader knows why).
     if (this.readsStdin) process.stdin.destroy();
+    interruptPipeReads();
   };
 
   constructor(quiet: boolean, private readonly readsStdin: boolean) {
@@ -54,9 +56,9 @@ export class LongRun {
 }
 
 /** What an interrupted run's report covers: "interrupted (Ctrl-C) after 1234 packets of a.pcap; not read: b.pcap". */
-export function partialNote(reports: FileReport[], files: string[]): string {
-  const last = reports[reports.length - 1];
+export function partialNote(reports: FileReport[], files: string[], cut: readonly FileReport[] = reports.slice(-1)): string {
   const notRead = files.slice(reports.length).map(sanitize);
-  const where = last ? ` after ${last.capture.packets} packets of ${sanitize(last.file === '-' ? 'stdin' : last.file)}` : '';
+  // Files read side by side (a worker each) are all cut where they stood.
+  const where = cut.length > 0 ? ` after ${cut.map((r) => `${r.capture.packets} packets of ${sanitize(r.file === '-' ? 'stdin' : r.file)}`).join(', ')}` : '';
   return `interrupted (Ctrl-C)${where}: the report covers what was read${notRead.length ? `; not read: ${notRead.join(', ')}` : ''}`;
 }

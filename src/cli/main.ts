@@ -138,6 +138,8 @@ function addAnalyzeCommand(program: Command, seams: RunSeams): void {
     if (flags.correlate && files.length !== 2) throw new UsageError(`--correlate: expected two captures (one near each host), got ${files.length}`);
     const vantages = flags.correlate ? files.map((f) => new VantageCollector(f)) : [];
     const reports: FileReport[] = [];
+    /** Files read side by side that Ctrl-C cut short. */
+    const cut: FileReport[] = [];
     const run = new LongRun(flags.quiet === true, files.includes('-'));
     try {
       // Several files: one per core (--correlate feeds both files into one collector here, so not then).
@@ -146,7 +148,7 @@ function addAnalyzeCommand(program: Command, seams: RunSeams): void {
         if (!flags.quiet) warn(`${files[0]}: read by one worker (${why})`);
       }, seams.splitParts) : null;
       if (whole !== null) reports.push(whole);
-      else if (!flags.correlate && parallelWorthwhile(files)) reports.push(...await analyzeInWorkers(files, flags, (f) => run.next(f), run.until));
+      else if (!flags.correlate && parallelWorthwhile(files)) reports.push(...await analyzeInWorkers(files, flags, (f) => run.next(f), run.until, cut));
       else {
         for (const [i, f] of files.entries()) {
           if (run.interrupted) break;
@@ -157,7 +159,7 @@ function addAnalyzeCommand(program: Command, seams: RunSeams): void {
       run.end();
     }
     // Ctrl-C: the report of what was read, marked partial, then exit 130.
-    const partial = run.interrupted ? partialNote(reports, files) : null;
+    const partial = run.interrupted ? partialNote(reports, files, cut.length > 0 ? reports.filter((r) => cut.includes(r)) : reports.slice(-1)) : null;
     const correlation = vantages.length === 2 ? correlate(vantages[0], vantages[1]) : undefined;
     const out = outputWriter(flags, format);
     if (format === 'pb') {

@@ -2,6 +2,8 @@
 // right record parser with reused buffers: memory stays flat whatever the size.
 
 import { closeSync, createReadStream, fstatSync, openSync, read, readSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { PcapParser, isKuznetsovPcap, pcapMagic } from './pcap.js';
 import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
 import { gunzipMembers, type GzipProblem } from './gzip-members.js';
@@ -386,6 +388,31 @@ async function* counted(source: AsyncIterable<Uint8Array>, progress: ReadProgres
   }
 }
 
+/** Pipes being read (a FIFO, <(tcpdump -w -)): a read waiting on one waits until its writer closes it, unless interruptPipeReads() ends it. */
+const pipeReads = new Set<Readable>();
+
+/** Ctrl-C: end every wait on a pipe this thread is reading (the reader knows why: its `until` says stop). */
+export function interruptPipeReads(): void {
+  for (const s of pipeReads) s.destroy();
+}
+
+/**
+ * Read a descriptor that is not a file. A pipe is read as a socket (as
+ * stdin is), which a destroy() ends at once; a file stream's read waits in
+ * a thread until data comes, and so would its destroy(). The socket closes
+ * `fd` when it ends; the caller closes it otherwise.
+ */
+async function feedPipe(feeder: RecordFeeder, path: string, fd: number, pipe: boolean, facts: CaptureFacts, progress: ReadProgress | null): Promise<void> {
+  const stream: Readable = pipe ? new Socket({ fd, readable: true, writable: false }) : createReadStream(path, { fd, autoClose: false });
+  pipeReads.add(stream);
+  try {
+    await feedStream(feeder, sniffedChunks(path, counted(stream, progress), facts));
+  } finally {
+    pipeReads.delete(stream);
+    stream.destroy();
+  }
+}
+
 /** A file's bytes, or stdin's for '-', gunzipped when gzip. */
 export function inputChunks(path: string, facts: CaptureFacts): AsyncGenerator<Uint8Array> {
   return path === '-' ? stdinChunks(facts) : fileChunks(path, facts);
@@ -430,21 +457,24 @@ export async function readCapture(path: string, onFrame: FrameHandler | FrameSin
       } catch (e) {
         throw openError(path, e);
       }
+      let closed = false;
       try {
         const head = new Uint8Array(2);
         const st = fstatSync(fd);
         if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
         if (progress !== null && st.isFile()) progress.total = st.size;
         // A pipe (<(tcpdump -w -)) has no position to read the magic at and come back.
-        if (!st.isFile()) await feedStream(feeder, sniffedChunks(path, counted(createReadStream(path, { fd, autoClose: false }), progress), facts));
-        else if (readSync(fd, head, 0, 2, 0) === 2 && isGzip(head)) await feedStream(feeder, gunzipped(path, counted(createReadStream(path), progress), facts));
+        if (!st.isFile()) {
+          closed = st.isFIFO();
+          await feedPipe(feeder, path, fd, closed, facts, progress);
+        } else if (readSync(fd, head, 0, 2, 0) === 2 && isGzip(head)) await feedStream(feeder, gunzipped(path, counted(createReadStream(path), progress), facts));
         else await feedFile(feeder, fd, progress);
       } finally {
-        closeSync(fd);
+        if (!closed) closeSync(fd);
       }
     }
   } catch (e) {
-    // Stopped while waiting on stdin (Ctrl-C closes it): what was read stands, the rest is not judged.
+    // Stopped while waiting on stdin or a pipe (Ctrl-C closes it): what was read stands, the rest is not judged.
     if (until?.() && (e as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') feeder.stopped = true;
     else throw readError(name, e);
   } finally {
