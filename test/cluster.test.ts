@@ -212,3 +212,32 @@ test('a mesh of 500 nodes is bounded to 64 and says so', async () => {
   assert.match(t.stdout, /436 further nodes past the 64-node limit \(436 connections\) left out of the mesh; raise cluster\.maxNodes in --config/);
   assert.match(t.stdout, /\(40 more nodes in --json\)/);
 });
+
+test('a node gone silent: its unanswered probes (SYNs alone, one retransmitted) are failed probes, whether the flow table lets them go or the capture ends', async () => {
+  const frames: TimedFrame[] = [];
+  const node = '10.2.0.13';
+  for (let k = 0; k < 12; k++) {
+    const t = 5 * k;
+    const probe = new TcpScript(frames, LB, 51000 + k, node, 5060, [24, 0]);
+    if (t >= 30) probe.syn(t).syn(t + 1);
+    else probe.handshake(t).close(t + 0.01, true);
+  }
+  const cap = join(tmp, 'silent.pcap');
+  writeFrames(cap, frames);
+  const whole = await analyzeFile(cap);
+  // Four flows held: silent probes leave the table before the capture ends, the last ones at its end.
+  const small = await analyzeFile(cap, { maxFlows: 4 });
+  assert.equal(whole.cluster.connectionsEvicted, 0);
+  assert.ok(small.cluster.connectionsEvicted >= 2, `${small.cluster.connectionsEvicted} evicted`);
+  for (const r of [whole, small]) {
+    const [c] = r.cluster.healthChecks;
+    assert.deepEqual([c.checker, c.target, c.port, c.probes, c.failed, c.refused, c.unanswered, c.intervalS], [LB, node, 5060, 12, 6, 0, 6, 5]);
+    assert.equal(c.firstFailure! - START_SEC, 30);
+    assert.equal(c.lastFailure! - START_SEC, 55);
+    assert.equal(c.failingSince! - START_SEC, 30);
+    // The checker's SYN, ACK and FIN of each of 6 passed probes, and 2 SYNs of each silent one, all CS3.
+    assert.deepEqual(c.dscp, { 24: 6 * 3 + 6 * 2 });
+  }
+  // Both directions of each passed probe and the one of each silent probe, left to the health-check rules.
+  assert.equal(whole.dscpAudit.totals.healthCheckFlows, 6 * 2 + 6);
+});

@@ -15,7 +15,7 @@
 
 import { flowKeyOf } from '../pipeline/flow-key.js';
 import { FlowSlots, FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
-import type { TcpConnection } from './tcp-connections.js';
+import type { ConnectionEnd, TcpConnection } from './tcp-connections.js';
 import { compareAddresses } from './addresses.js';
 
 export interface HealthCheck {
@@ -82,8 +82,32 @@ export class HealthCheckTracker {
     if (!c.handshakeSeen || c.toServer.bytes > 0 || c.toClient.bytes > 0 || clientFlow === NO_FLOW) return;
     // Held open at the end of the capture: an idle connection, not a probe.
     if (c.end === 'open') return;
-    const start = c.synAt ?? c.first;
-    const id = this.keys.internFrom(flows, clientFlow, 0, c.serverPort);
+    const g = this.probe(flows, clientFlow, c.serverPort, c.clientPort, c.synAt ?? c.first, c.end, c.client, c.server);
+    // By value, not for-in: for-in over an object's integer keys makes their strings each time.
+    const dscp = c.toServer.dscp;
+    for (let d = 0; d < 64; d++) {
+      const n = dscp[d];
+      if (n !== undefined) g.dscp[d] += n;
+    }
+  }
+
+  /**
+   * A connection that was only its client's SYNs, `syns` of them marked
+   * `dscp`, left unanswered: the probe `add` would count for it, read from
+   * the flow table (a scan's probes make no connection object each).
+   */
+  addUnanswered(flows: FlowTable, clientFlow: number, synAt: number, syns: number, dscp: number): void {
+    const g = this.probe(flows, clientFlow, flows.dport(clientFlow), flows.sport(clientFlow), synAt, 'unanswered', null, null);
+    g.dscp[dscp] += syns;
+  }
+
+  /**
+   * One probe of the group of (checker, target, service port), started at
+   * `start` and ended `end`: the group, made when new (named `checker` and
+   * `target`, or, when null, by the client flow's addresses).
+   */
+  private probe(flows: FlowTable, clientFlow: number, serverPort: number, clientPort: number, start: number, end: ConnectionEnd, checker: string | null, target: string | null): Group {
+    const id = this.keys.internFrom(flows, clientFlow, 0, serverPort);
     let g = this.groups.get(id);
     if (g === undefined) {
       g = this.spare.pop() ?? {
@@ -93,22 +117,16 @@ export class HealthCheckTracker {
         },
         completed: false, lastPass: -Infinity, failureStarts: [], dscp: new Uint32Array(64), clientPorts: [], probesKept: 0,
       };
-      newGroup(g, c, start);
+      newGroup(g, checker ?? flows.srcText(clientFlow), target ?? flows.dstText(clientFlow), serverPort, start);
       this.groups.set(id, g);
     }
     const h = g.check;
     h.probes++;
     h.first = Math.min(h.first, start);
     h.last = Math.max(h.last, start);
-    // By value, not for-in: for-in over an object's integer keys makes their strings each time.
-    const dscp = c.toServer.dscp;
-    for (let d = 0; d < 64; d++) {
-      const n = dscp[d];
-      if (n !== undefined) g.dscp[d] += n;
-    }
-    if (c.end === 'refused' || c.end === 'unanswered') {
+    if (end === 'refused' || end === 'unanswered') {
       h.failed++;
-      if (c.end === 'refused') h.refused++;
+      if (end === 'refused') h.refused++;
       else h.unanswered++;
       h.firstFailure = h.firstFailure === null ? start : Math.min(h.firstFailure, start);
       h.lastFailure = h.lastFailure === null ? start : Math.max(h.lastFailure, start);
@@ -118,7 +136,8 @@ export class HealthCheckTracker {
       g.completed = true;
       g.lastPass = Math.max(g.lastPass, start);
     }
-    if (g.probesKept < MAX_PROBES_PER_GROUP) g.clientPorts[g.probesKept++] = c.clientPort;
+    if (g.probesKept < MAX_PROBES_PER_GROUP) g.clientPorts[g.probesKept++] = clientPort;
+    return g;
   }
 
   private dropped(g: Group): void {
@@ -162,12 +181,12 @@ export class HealthCheckTracker {
   }
 }
 
-/** A group's state for its first probe, the checker and target those of connection `c`. */
-function newGroup(g: Group, c: TcpConnection, start: number): void {
+/** A group's state for its first probe. */
+function newGroup(g: Group, checker: string, target: string, port: number, start: number): void {
   const h = g.check;
-  h.checker = c.client;
-  h.target = c.server;
-  h.port = c.serverPort;
+  h.checker = checker;
+  h.target = target;
+  h.port = port;
   h.probes = h.failed = h.refused = h.unanswered = 0;
   h.first = h.last = start;
   h.firstFailure = h.lastFailure = null;

@@ -13,12 +13,12 @@
 import { TCP_ACK, TCP_SYN, type AppName, type PacketRecord } from '../../dissectors/types.js';
 import { SdpEndpoints, type SdpEndpoint } from '../pipeline/sdp-endpoints.js';
 import { FlowSlots, FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
 import { batchAppName, type BatchConsumer, type UdpBatch } from '../pipeline/udp-batch.js';
 import {
-  APP_HEALTH_CHECK, APP_HEARTBEAT, APP_RTP_AUDIO, APP_RTP_OTHER, APP_RTP_VIDEO, APP_SIP, APP_SIP_TLS, APP_SIP_WS, appLabel, classify,
+  APP_HEALTH_CHECK, APP_HEARTBEAT, APP_RTP_AUDIO, APP_RTP_OTHER, APP_RTP_VIDEO, APP_SIP, APP_SIP_TLS, APP_SIP_WS, appLabel,
   type DscpPolicy, type FlowFacts, type PolicyTransport,
 } from './policy.js';
+import { ShapeMemo } from './shape-memo.js';
 
 export type DscpVerdict = 'violation' | 'accepted' | 'unclassified' | 'ok';
 export const VERDICT_ORDER: Readonly<Record<DscpVerdict, number>> = { violation: 0, accepted: 1, unclassified: 2, ok: 3 };
@@ -199,8 +199,12 @@ export class DscpAudit implements BatchConsumer {
     asymmetricConversations: 0, evicted: 0, notAudited: 0, healthCheckFlows: 0, ecn: { ect0: 0, ect1: 0, ce: 0 },
   };
 
+  private readonly rules: ShapeMemo;
+
   /** `ownCapacity`: the flows the audit's own table holds when no pipeline tells it its table. */
-  constructor(private readonly policy: DscpPolicy, private readonly ownCapacity?: number) {}
+  constructor(private readonly policy: DscpPolicy, private readonly ownCapacity?: number) {
+    this.rules = new ShapeMemo(policy);
+  }
 
   readonly add = (rec: PacketRecord): void => {
     const ip = rec.ip;
@@ -213,7 +217,7 @@ export class DscpAudit implements BatchConsumer {
     }
     const ts = rec.tsSec + rec.tsNsec / 1e9;
     if (this.flowTable === null) this.useTable(new FlowTable(this.ownCapacity), true);
-    const id = this.ownTable ? this.flowTable!.ofHeader(t === 'udp' ? IPPROTO_UDP : IPPROTO_TCP, ip, rec.sport, rec.dport) : rec.flow;
+    const id = this.flowTable!.recordFlow(rec, this.ownTable);
     if (id === NO_FLOW) {
       this.totals.notAudited++;
       return;
@@ -356,7 +360,7 @@ export class DscpAudit implements BatchConsumer {
   private judge(f: FlowState): Judgement {
     // Only the other direction may have carried the handshake (its SYN or SYN-ACK).
     const serverPort = f.serverPort ?? (f.transport === 'tcp' ? this.reverse(f)?.serverPort ?? null : null);
-    const idx = classify(this.policy, serverPort === f.serverPort ? f : {
+    const idx = this.rules.classify(serverPort === f.serverPort ? f : {
       transport: f.transport, src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, serverPort, apps: f.apps,
     });
     const rule = idx >= 0 ? this.policy.rules[idx] : null;

@@ -14,7 +14,8 @@
 // connection table hands it over) before the id is given to a new flow with
 // its generation bumped.
 
-import type { IpHeader } from '../../dissectors/types.js';
+import type { IpHeader, PacketRecord } from '../../dissectors/types.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
 import { Ipv4Header, ipv4Number, ipv4Text } from '../../dissectors/ipv4.js';
 import { Ipv6Header, ipv6Text, parseIpv6 } from '../../dissectors/ipv6.js';
 import { i32 } from '../../dissectors/ip-header.js';
@@ -171,6 +172,18 @@ export class FlowTable {
     if (ip instanceof Ipv6Header) ip.addressWords(k, K_SRC, K_DST);
     else if (!textWords(ip.version, ip.src, k, K_SRC) || !textWords(ip.version, ip.dst, k, K_DST)) return NO_FLOW;
     return this.intern();
+  }
+
+  /**
+   * A record's flow here: the `flow` the pipeline gave it, this being the
+   * pipeline's table; or, `own` (the table of a consumer fed records alone),
+   * interned from its header. NO_FLOW when it is not UDP or TCP over IP.
+   */
+  recordFlow(rec: PacketRecord, own: boolean): number {
+    if (!own) return rec.flow;
+    const t = rec.transport;
+    if (rec.ip === null || (t !== 'udp' && t !== 'tcp')) return NO_FLOW;
+    return this.ofHeader(t === 'udp' ? IPPROTO_UDP : IPPROTO_TCP, rec.ip, rec.sport, rec.dport);
   }
 
   /** Call `listener` for every id let go, in the order listeners were added. */
