@@ -213,8 +213,11 @@ export class FlowTable {
    * with the client's port set to 0.
    */
   internFrom(from: FlowTable, id: number, sport: number, dport: number): number {
-    const k = this.probe;
     const o = id * STRIDE;
+    const meta = from.keys[o + K_META];
+    // IPv4 (its upper address words 0): by its numbers, as packets are.
+    if ((meta >> 8) === 4) return this.ipv4(meta & 0xff, from.keys[o + K_SRC + 3], from.keys[o + K_DST + 3], sport, dport);
+    const k = this.probe;
     for (let w = 0; w < STRIDE; w++) k[w] = from.keys[o + w];
     k[K_PORTS] = (sport << 16) | dport;
     return this.intern();

@@ -153,7 +153,8 @@ export class Pipeline implements FrameSink {
     if (batch.length === 0) return;
     for (const c of this.laneConsumers) c.addUdpBatch(batch);
     batch.length = 0;
-    batch.hbEarlier.clear();
+    // Rarely any (a port scan flushes a batch of one before each TCP record).
+    if (batch.hbEarlier.size > 0) batch.hbEarlier.clear();
     this.batchSerial++;
   };
 
