@@ -343,7 +343,8 @@ export class DscpAudit implements BatchConsumer {
    */
   report(probes: ReadonlySet<string> = NO_PROBES): DscpAuditReport {
     const totals: DscpAuditTotals = { ...this.totals, ecn: { ...this.totals.ecn } };
-    const flows: FlowAudit[] = [];
+    // By verdict (VERDICT_ORDER), each sorted alone: the same order as one sort on all, with fewer comparisons.
+    const byVerdict: FlowAudit[][] = [[], [], [], []];
     const seenPairs = new Set<string>();
     const sameMarking = new Map<number, Record<number, number>>();
     const probeRules = probes.size > 0 && this.policy.rules.some((r) => r.app === 'health-check');
@@ -373,7 +374,7 @@ export class DscpAudit implements BatchConsumer {
         observed = {};
         for (let k = 0; k < f.kinds; k++) observed[f.dscpAt(k)] = f.countAt(k);
       }
-      flows.push({
+      byVerdict[VERDICT_ORDER[j.verdict]].push({
         flow: f.key, transport: f.transport, app: appLabel(f.apps), class: j.cls, rule: j.rule,
         expected: j.expected, accepted: j.accepted, observed, packets: f.packets, offPolicy: j.offPolicy,
         alternative: j.alternative, mixed: f.kinds > 1, verdict: j.verdict, ecn: f.ect0 + f.ect1 + f.ce === 0 ? NO_ECN : { ect0: f.ect0, ect1: f.ect1, ce: f.ce },
@@ -381,7 +382,11 @@ export class DscpAudit implements BatchConsumer {
       });
       this.count(totals, f, j);
     }
-    flows.sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || b.packets - a.packets || (a.flow < b.flow ? -1 : a.flow > b.flow ? 1 : 0));
+    const flows: FlowAudit[] = [];
+    for (const rows of byVerdict) {
+      rows.sort((a, b) => b.packets - a.packets || (a.flow < b.flow ? -1 : a.flow > b.flow ? 1 : 0));
+      for (const row of rows) flows.push(row);
+    }
     return { policy: this.policy.name, totals, flows };
   }
 
