@@ -74,10 +74,28 @@ export class HealthCheckTracker {
   private readonly keys = new FlowTable(MAX_GROUPS);
   private readonly groups = new FlowSlots<Group>(this.keys, (g) => this.dropped(g));
   private groupsDropped = 0;
-  /** Dropped groups, for new ones: a port scan's one-probe groups then make no garbage each. */
+  /** Dropped groups, for new ones. */
   private readonly spare: Group[] = [];
+  /**
+   * By group id, a group that is so far one unanswered probe of SYNs alone
+   * (a port scan's, nearly always): 1, with the probe's start, client port,
+   * SYNs and their DSCP value. It is made a Group at its second probe; until
+   * then it cannot be a checker (none of its probes passed), and a scan's
+   * probes reach no group object each.
+   */
+  private readonly lone = new Uint8Array(MAX_GROUPS);
+  private readonly loneStart = new Float64Array(MAX_GROUPS);
+  private readonly loneClientPort = new Uint16Array(MAX_GROUPS);
+  private readonly loneSyns = new Uint32Array(MAX_GROUPS);
+  private readonly loneDscp = new Uint8Array(MAX_GROUPS);
 
-  constructor(private readonly minProbes: number) {}
+  constructor(private readonly minProbes: number) {
+    this.keys.onEvict((id) => {
+      if (this.lone[id] === 0) return;
+      this.lone[id] = 0;
+      this.groupsDropped++;
+    });
+  }
 
   /**
    * A connection handed over by the table; only payload-free ones that began
@@ -87,7 +105,8 @@ export class HealthCheckTracker {
     if (!c.handshakeSeen || c.toServer.bytes > 0 || c.toClient.bytes > 0 || clientFlow === NO_FLOW) return;
     // Held open at the end of the capture: an idle connection, not a probe.
     if (c.end === 'open') return;
-    const g = this.probe(flows, clientFlow, c.serverPort, c.clientPort, c.synAt ?? c.first, c.end, c.client, c.server);
+    const id = this.keys.internFrom(flows, clientFlow, 0, c.serverPort);
+    const g = this.probe(id, flows, clientFlow, c.serverPort, c.clientPort, c.synAt ?? c.first, c.end, c.client, c.server);
     // By value, not for-in: for-in over an object's integer keys makes their strings each time.
     const dscp = c.toServer.dscp;
     for (let d = 0; d < 64; d++) {
@@ -102,16 +121,27 @@ export class HealthCheckTracker {
    * the flow table (a scan's probes make no connection object each).
    */
   addUnanswered(flows: FlowTable, clientFlow: number, synAt: number, syns: number, dscp: number): void {
-    countDscp(this.probe(flows, clientFlow, flows.dport(clientFlow), flows.sport(clientFlow), synAt, 'unanswered', null, null), dscp, syns);
+    const serverPort = flows.dport(clientFlow);
+    const clientPort = flows.sport(clientFlow);
+    const id = this.keys.internFrom(flows, clientFlow, 0, serverPort);
+    if (this.lone[id] === 0 && this.groups.get(id) === undefined) {
+      this.lone[id] = 1;
+      this.loneStart[id] = synAt;
+      this.loneClientPort[id] = clientPort;
+      this.loneSyns[id] = syns;
+      this.loneDscp[id] = dscp;
+      return;
+    }
+    countDscp(this.probe(id, flows, clientFlow, serverPort, clientPort, synAt, 'unanswered', null, null), dscp, syns);
   }
 
   /**
-   * One probe of the group of (checker, target, service port), started at
+   * One probe of group `id` (checker, target, service port), started at
    * `start` and ended `end`: the group, made when new (named `checker` and
-   * `target`, or, when null, by the client flow's addresses).
+   * `target`, or, when null, by the client flow's addresses), with its lone
+   * first probe if it had one.
    */
-  private probe(flows: FlowTable, clientFlow: number, serverPort: number, clientPort: number, start: number, end: ConnectionEnd, checker: string | null, target: string | null): Group {
-    const id = this.keys.internFrom(flows, clientFlow, 0, serverPort);
+  private probe(id: number, flows: FlowTable, clientFlow: number, serverPort: number, clientPort: number, start: number, end: ConnectionEnd, checker: string | null, target: string | null): Group {
     let g = this.groups.get(id);
     if (g === undefined) {
       g = this.spare.pop() ?? {
@@ -121,29 +151,16 @@ export class HealthCheckTracker {
         },
         completed: false, lastPass: -Infinity, failureStarts: [], failuresKept: 0, dscp: new Uint32Array(64), dscpLow: 0, dscpHigh: 0, clientPorts: [], probesKept: 0,
       };
-      newGroup(g, checker ?? flows.srcText(clientFlow), target ?? flows.dstText(clientFlow), serverPort, start);
       this.groups.set(id, g);
+      if (this.lone[id] === 1) {
+        // Named as its first probe named it: by the client flow's addresses.
+        this.lone[id] = 0;
+        newGroup(g, flows.srcText(clientFlow), flows.dstText(clientFlow), serverPort, this.loneStart[id]);
+        countProbe(g, this.loneStart[id], 'unanswered', this.loneClientPort[id]);
+        countDscp(g, this.loneDscp[id], this.loneSyns[id]);
+      } else newGroup(g, checker ?? flows.srcText(clientFlow), target ?? flows.dstText(clientFlow), serverPort, start);
     }
-    const h = g.check;
-    h.probes++;
-    h.first = Math.min(h.first, start);
-    h.last = Math.max(h.last, start);
-    if (end === 'refused' || end === 'unanswered') {
-      h.failed++;
-      if (end === 'refused') h.refused++;
-      else h.unanswered++;
-      h.firstFailure = h.firstFailure === null ? start : Math.min(h.firstFailure, start);
-      h.lastFailure = h.lastFailure === null ? start : Math.max(h.lastFailure, start);
-      if (g.failuresKept < MAX_FAILURES_KEPT) g.failureStarts[g.failuresKept++] = start;
-      else {
-        g.failureStarts.copyWithin(0, 1);
-        g.failureStarts[MAX_FAILURES_KEPT - 1] = start;
-      }
-    } else {
-      g.completed = true;
-      g.lastPass = Math.max(g.lastPass, start);
-    }
-    if (g.probesKept < MAX_PROBES_PER_GROUP) g.clientPorts[g.probesKept++] = clientPort;
+    countProbe(g, start, end, clientPort);
     return g;
   }
 
@@ -208,6 +225,30 @@ function newGroup(g: Group, checker: string, target: string, port: number, start
   g.lastPass = -Infinity;
   g.failuresKept = 0;
   g.probesKept = 0;
+}
+
+/** One probe of the group, started at `start`, ended `end`, from the checker's port `clientPort`. */
+function countProbe(g: Group, start: number, end: ConnectionEnd, clientPort: number): void {
+  const h = g.check;
+  h.probes++;
+  h.first = Math.min(h.first, start);
+  h.last = Math.max(h.last, start);
+  if (end === 'refused' || end === 'unanswered') {
+    h.failed++;
+    if (end === 'refused') h.refused++;
+    else h.unanswered++;
+    h.firstFailure = h.firstFailure === null ? start : Math.min(h.firstFailure, start);
+    h.lastFailure = h.lastFailure === null ? start : Math.max(h.lastFailure, start);
+    if (g.failuresKept < MAX_FAILURES_KEPT) g.failureStarts[g.failuresKept++] = start;
+    else {
+      g.failureStarts.copyWithin(0, 1);
+      g.failureStarts[MAX_FAILURES_KEPT - 1] = start;
+    }
+  } else {
+    g.completed = true;
+    g.lastPass = Math.max(g.lastPass, start);
+  }
+  if (g.probesKept < MAX_PROBES_PER_GROUP) g.clientPorts[g.probesKept++] = clientPort;
 }
 
 /** `n` packets from checker to target marked `dscp`. */
