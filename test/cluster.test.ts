@@ -12,6 +12,10 @@ import { join } from 'node:path';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import { ICCS, LB, MESH_NODES, SIP_NODES, START_SEC, TcpScript, lbFrames, meshFrames, writeFrames, type TimedFrame } from './cluster-fixtures.js';
 import { REPO, runCli } from './helpers.js';
+import { HealthCheckTracker } from '../src/cluster/health-checks.js';
+import type { ConnectionEnd, TcpConnection } from '../src/cluster/tcp-connections.js';
+import { FlowTable } from '../src/pipeline/flow-table.js';
+import { ipv4Number } from '../dissectors/ipv4.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucprobe-cluster-'));
 const MESH = join(tmp, 'mesh.pcap');
@@ -211,4 +215,77 @@ test('a mesh of 500 nodes is bounded to 64 and says so', async () => {
   const t = runCli(['analyze', cap]);
   assert.match(t.stdout, /436 further nodes past the 64-node limit \(436 connections\) left out of the mesh; raise cluster\.maxNodes in --config/);
   assert.match(t.stdout, /\(40 more nodes in --json\)/);
+});
+
+test('a node gone silent: its unanswered probes (SYNs alone, one retransmitted) are failed probes, whether the flow table lets them go or the capture ends', async () => {
+  const frames: TimedFrame[] = [];
+  const node = '10.2.0.13';
+  for (let k = 0; k < 12; k++) {
+    const t = 5 * k;
+    const probe = new TcpScript(frames, LB, 51000 + k, node, 5060, [24, 0]);
+    if (t >= 30) probe.syn(t).syn(t + 1);
+    else probe.handshake(t).close(t + 0.01, true);
+  }
+  const cap = join(tmp, 'silent.pcap');
+  writeFrames(cap, frames);
+  const whole = await analyzeFile(cap);
+  // Four flows held: silent probes leave the table before the capture ends, the last ones at its end.
+  const small = await analyzeFile(cap, { maxFlows: 4 });
+  assert.equal(whole.cluster.connectionsEvicted, 0);
+  assert.ok(small.cluster.connectionsEvicted >= 2, `${small.cluster.connectionsEvicted} evicted`);
+  for (const r of [whole, small]) {
+    const [c] = r.cluster.healthChecks;
+    assert.deepEqual([c.checker, c.target, c.port, c.probes, c.failed, c.refused, c.unanswered, c.intervalS], [LB, node, 5060, 12, 6, 0, 6, 5]);
+    assert.equal(c.firstFailure! - START_SEC, 30);
+    assert.equal(c.lastFailure! - START_SEC, 55);
+    assert.equal(c.failingSince! - START_SEC, 30);
+    // The checker's SYN, ACK and FIN of each of 6 passed probes, and 2 SYNs of each silent one, all CS3.
+    assert.deepEqual(c.dscp, { 24: 6 * 3 + 6 * 2 });
+  }
+  // Both directions of each passed probe and the one of each silent probe, left to the health-check rules.
+  assert.equal(whole.dscpAudit.totals.healthCheckFlows, 6 * 2 + 6);
+});
+
+test('unanswered probes of SYNs alone, counted as numbers (a group\'s first one kept without a group), report as the same probes handed over as connections', () => {
+  const flows = new FlowTable(1024);
+  const byNumbers = new HealthCheckTracker(3);
+  const byConnections = new HealthCheckTracker(3);
+  const lb = ipv4Number(LB)!;
+  const connection = (target: string, clientPort: number, start: number, end: ConnectionEnd, syns: number, dscp: number): TcpConnection => {
+    const passed = end === 'closed';
+    return {
+      client: LB, clientPort, server: target, serverPort: 5060, handshakeSeen: true, synAt: start, syns, establishedAt: passed ? start + 0.001 : null,
+      first: start, last: start + 1, toServer: { packets: syns + (passed ? 2 : 0), bytes: 0, dscp: { [dscp]: syns + (passed ? 2 : 0) }, resets: 0, fin: passed },
+      toClient: { packets: passed ? 2 : 0, bytes: 0, dscp: passed ? { 0: 2 } : {}, resets: 0, fin: passed },
+      resetAt: null, resetBy: null, closedAt: passed ? start + 0.01 : null, crlfPings: 0, crlfPongs: 0, end,
+    };
+  };
+  let port = 30000;
+  const probe = (target: string, start: number, passed: boolean, syns = 2, dscp = 24): void => {
+    const clientPort = port++;
+    const id = flows.ipv4(6, lb, ipv4Number(target)!, clientPort, 5060);
+    const c = connection(target, clientPort, start, passed ? 'closed' : 'unanswered', syns, dscp);
+    if (passed) byNumbers.add(c, flows, id);
+    else byNumbers.addUnanswered(flows, id, start, syns, dscp);
+    byConnections.add(c, flows, id);
+  };
+  // A node that comes up after three unanswered probes (its group begins as one lone probe), one that never answers,
+  // one that goes silent after answering; then 5,000 one-probe targets push the groups table (4,096) to drop groups, lone ones among them.
+  for (let k = 0; k < 12; k++) {
+    probe('10.2.0.14', 5 * k, k >= 3, 1 + (k % 2), k === 1 ? 26 : 24);
+    probe('10.2.0.15', 5 * k + 1, false);
+    probe('10.2.0.16', 5 * k + 2, k < 6, 2, 46);
+  }
+  for (let k = 0; k < 5000; k++) probe(`10.3.${k >> 8}.${k & 255}`, 60 + k * 0.001, false, 1, 0);
+  probe('10.2.0.16', 70, true);
+  const numbers = byNumbers.report();
+  assert.deepEqual(numbers, byConnections.report());
+  assert.deepEqual([...byNumbers.probeFlows()], [...byConnections.probeFlows()]);
+  assert.deepEqual(numbers.checks.map((c) => [c.target, c.probes, c.failed, c.unanswered, c.failingSince]), [
+    ['10.2.0.14', 12, 3, 3, null],
+    ['10.2.0.16', 13, 6, 6, null],
+  ]);
+  // The late node's checker packets: 1 and 1 SYN (CS3) and 2 (AF31) unanswered, then SYNs, ACK and FIN of 9 passed probes.
+  assert.deepEqual(numbers.checks[0].dscp, { 24: 2 + 5 * 4 + 4 * 3, 26: 2 });
+  assert.ok(numbers.groupsDropped > 900, `${numbers.groupsDropped} groups dropped`);
 });

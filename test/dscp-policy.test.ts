@@ -13,7 +13,11 @@ import { REPO, hasTshark, runCli, tshark } from './helpers.js';
 import { TCP_ACK, TCP_PSH, TCP_SYN } from '../dissectors/types.js';
 import { analyzeFile } from '../src/analysis/analyze.js';
 import type { DscpAuditReport, FlowAudit } from '../src/dscp/audit.js';
-import { parsePolicy } from '../src/dscp/policy-file.js';
+import { loadPolicyFile, parsePolicy } from '../src/dscp/policy-file.js';
+import { defaultPolicy } from '../src/dscp/default-policy.js';
+import { classify, type FlowFacts, type PolicyTransport } from '../src/dscp/policy.js';
+import { ShapeMemo } from '../src/dscp/shape-memo.js';
+import { Rng } from '../src/generator/rng.js';
 import { UsageError } from '../src/common/errors.js';
 import {
   buildTcpFrame, buildUdpFrame, heartbeatPayload, rtpPayload, sipBytes, sipRequest, sipResponse, type EthernetSpec, type Ipv4Spec,
@@ -89,6 +93,35 @@ test('a policy file parses names, numbers, ranges, prefixes and the default', ()
   assert.deepEqual(p.rules[0].accept, [26], 'a value both expected and accepted is expected');
   assert.deepEqual(p.rules[1].address?.map((c) => `${c.address}/${c.prefix}`), ['10.30.0.0/16', 'fd00::/8', '10.1.2.3/32']);
   assert.deepEqual(p.rules[1].expect, [46]);
+});
+
+test('a rule remembered by the flow\'s shape (transport, applications, ports) is the rule matched afresh, for the default, the example and an address policy', () => {
+  const rnd = new Rng(5);
+  const ports = [1, 1500, 1501, 2000, 2748, 5060, 5061, 8002, 16384, 32767, 32768, 39500, 39999, 40000, 60999];
+  const port = (): number => (rnd.float() < 0.7 ? ports[rnd.int(0, ports.length - 1)] : rnd.int(1, 65535));
+  const addresses = ['10.30.1.2', '10.1.2.3', '192.168.0.1', 'fd00::1', '2001:db8::7'];
+  const policies = [defaultPolicy(), loadPolicyFile(join(REPO, 'examples', 'policy.yaml')), parsePolicy([
+    'rules:',
+    '  - { class: media, app: rtp, address: [10.30.0.0/16, "fd00::/8"], expect: EF }',
+    '  - { class: signaling, transport: tcp, ports: [5060, 39500-39999], expect: CS3 }',
+  ].join('\n'), 'address.yaml')];
+  for (const policy of policies) {
+    // A small set of shapes, so most are asked again, across other addresses.
+    const shapes = Array.from({ length: 300 }, () => ({
+      transport: (rnd.float() < 0.5 ? 'udp' : 'tcp') as PolicyTransport, sport: port(), dport: port(),
+      serverPort: rnd.float() < 0.5 ? null : port(), apps: rnd.int(0, 255),
+    }));
+    const memo = new ShapeMemo(policy);
+    let matched = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const shape = shapes[rnd.int(0, shapes.length - 1)];
+      const f: FlowFacts = { ...shape, src: addresses[rnd.int(0, addresses.length - 1)], dst: addresses[rnd.int(0, addresses.length - 1)] };
+      const rule = classify(policy, f);
+      assert.equal(memo.classify(f), rule, JSON.stringify(f));
+      if (rule >= 0) matched++;
+    }
+    assert.ok(matched > 1000, `${policy.name}: ${matched} flows matched a rule`);
+  }
 });
 
 test('the example policy in the repository loads', () => {

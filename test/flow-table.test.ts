@@ -8,7 +8,9 @@ import { FlowSlots, FlowTable } from '../src/pipeline/flow-table.js';
 import { Rng } from '../src/generator/rng.js';
 import { Ipv4Header } from '../dissectors/ipv4.js';
 import { decodeIpv6 } from '../dissectors/ipv6.js';
-import { buildUdpFrame } from '../src/writer/frame-builder.js';
+import { buildIpFrame, buildTcpFrame, buildUdpFrame } from '../src/writer/frame-builder.js';
+import { decodeFrame } from '../dissectors/frame.js';
+import { TCP_SYN, type FrameInfo } from '../dissectors/types.js';
 
 type Flow = [proto: number, src: number, dst: number, sport: number, dport: number];
 
@@ -122,4 +124,27 @@ test('names: the key every analyzer uses, the reverse and the pair; IPv6 by byte
   assert.equal(flows.info(v6).key, '[2001:db8::1]:16384>[fd00::a:2]:16386');
   assert.equal(flows.ofHeader(17, decodeIpv6(frame, 14, frame.length, false).header!, 16384, 16386), v6);
   assert.equal(flows.ofHeader(17, { version: 6, src: '2001:DB8:0::1', dst: 'fd00::a:2', dscp: 0, ecn: 0, ttl: 64, proto: 17, id: 0, fragment: null }, 16384, 16386), v6);
+});
+
+test('a record\'s flow: the pipeline\'s id in its own table, interned from the header in a consumer\'s own table; none for what is not UDP or TCP', () => {
+  const eth = { src: '00:00:00:00:00:01', dst: '00:00:00:00:00:02' };
+  const ip = { src: '10.0.0.1', dst: '10.0.0.2' };
+  const record = (b: Uint8Array) => {
+    const info: FrameInfo = { frame: 1, tsSec: 0, tsNsec: 0, caplen: b.length, len: b.length, linkType: 1, iface: 0 };
+    return decodeFrame(info, b);
+  };
+  const udp = record(buildUdpFrame(eth, ip, { sport: 5060, dport: 5061, payload: new Uint8Array(8) }));
+  const tcp = record(buildTcpFrame(eth, ip, { sport: 40000, dport: 2748, seq: 1, ack: 0, flags: TCP_SYN, window: 1024 }));
+  const icmp = record(buildIpFrame(eth, ip, 1, Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 0)));
+  const own = new FlowTable(16);
+  const u = own.recordFlow(udp, true);
+  const t = own.recordFlow(tcp, true);
+  assert.equal(u, own.ipv4(17, 0x0a000001, 0x0a000002, 5060, 5061));
+  assert.equal(t, own.ipv4(6, 0x0a000001, 0x0a000002, 40000, 2748));
+  assert.notEqual(u, t);
+  assert.equal(own.recordFlow(icmp, true), -1);
+  // The pipeline's table: the id the pipeline set, looked up nowhere.
+  udp.flow = 7;
+  assert.equal(new FlowTable(16).recordFlow(udp, false), 7);
+  assert.equal(own.stats.interned, 2);
 });

@@ -55,7 +55,10 @@ export class ClusterAnalyzer implements BatchConsumer {
     this.mesh = new MeshTracker(this.params);
     this.checks = new HealthCheckTracker(this.params.healthCheckMinProbes);
     const sip = new Set(this.params.sipPorts);
-    this.tcp = new TcpConnections((c, flows, clientFlow) => this.ended(c, flows, clientFlow), (port) => sip.has(port));
+    this.tcp = new TcpConnections(
+      (c, flows, clientFlow) => this.ended(c, flows, clientFlow), (port) => sip.has(port), undefined,
+      (flows, clientFlow, synAt, syns, dscp) => this.synsUnanswered(flows, clientFlow, synAt, syns, dscp),
+    );
   }
 
   useFlows(flows: FlowTable): void {
@@ -77,6 +80,13 @@ export class ClusterAnalyzer implements BatchConsumer {
     }
     if (this.mesh.wants(c.serverPort)) this.mesh.add(c);
     else this.checks.add(c, flows, clientFlow);
+  }
+
+  /** SYNs alone, unanswered (a scan's probe): a health-check probe that failed, unless the mesh wants the connection whole. */
+  private synsUnanswered(flows: FlowTable, clientFlow: number, synAt: number, syns: number, dscp: number): boolean {
+    if (this.mesh.wants(flows.dport(clientFlow))) return false;
+    this.checks.addUnanswered(flows, clientFlow, synAt, syns, dscp);
+    return true;
   }
 
   /** The end of the capture: connections still open are taken as they stand. Call once; later calls return the same. */

@@ -12,7 +12,6 @@
 // TcpConnection when anything else comes or when it is handed over.
 
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type PacketRecord } from '../../dissectors/types.js';
-import { IPPROTO_TCP } from '../../dissectors/frame.js';
 import { FlowSlots, FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
 
 /** How a connection ended, or stood when the capture ended. */
@@ -85,6 +84,15 @@ interface Held {
 /** Called once per connection; `clientFlow`: the flow id of its client->server direction in `flows` (NO_FLOW when never seen). */
 export type ConnectionEnded = (c: TcpConnection, flows: FlowTable, clientFlow: number) => void;
 
+/**
+ * Offered first, a connection that was only its client's payload-free SYNs
+ * and is handed over unanswered, as numbers: its client->server flow in
+ * `flows`, the first SYN's time, the SYNs and their DSCP value. Returns
+ * whether it took the connection so; if not, the connection is made whole and
+ * goes to ConnectionEnded (a port scan's probes then make no object each).
+ */
+export type SynsUnanswered = (flows: FlowTable, clientFlow: number, synAt: number, syns: number, dscp: number) => boolean;
+
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -116,6 +124,7 @@ export class TcpConnections {
     private readonly sipPort: (port: number) => boolean,
     /** The flows its own table holds, when no pipeline tells it its table. */
     private readonly ownCapacity?: number,
+    private readonly synsUnanswered?: SynsUnanswered,
   ) {}
 
   /** Key connections by the pipeline's flow ids (before any record). */
@@ -130,7 +139,7 @@ export class TcpConnections {
     if (this.flows === null) this.useTable(new FlowTable(this.ownCapacity), true);
     const flows = this.flows!;
     const byFlow = this.byFlow!;
-    const id = this.ownTable ? flows.ofHeader(IPPROTO_TCP, ip, rec.sport, rec.dport) : rec.flow;
+    const id = flows.recordFlow(rec, this.ownTable);
     if (id === NO_FLOW) return;
     const t = rec.tsSec + rec.tsNsec / 1e9;
     const flags = tcp.flags;
@@ -217,12 +226,21 @@ export class TcpConnections {
     return [...out];
   }
 
-  /** Hand over every connection not yet handed over (the end of the capture), oldest first. */
+  /** Hand over every connection not yet handed over (the end of the capture), in the order they were last seen. */
   finish(): void {
-    this.makeAll();
     const open = this.held().filter((h) => !h.handed);
     open.sort((a, b) => a.seen - b.seen);
-    for (const h of open) this.handOver(h);
+    // Those held as SYNs alone go as such, in the same order.
+    const synSeen = this.synSeen;
+    const syns: number[] = [];
+    for (let id = 0; id < this.synOnly.length; id++) if (this.synOnly[id] === 1) syns.push(id);
+    syns.sort((a, b) => synSeen[a] - synSeen[b]);
+    let j = 0;
+    for (const h of open) {
+      while (j < syns.length && synSeen[syns[j]] < h.seen) this.synsHandedOver(syns[j++]);
+      this.handOver(h);
+    }
+    while (j < syns.length) this.synsHandedOver(syns[j++]);
     for (const h of this.held()) this.forgetIds(h);
   }
 
@@ -239,13 +257,20 @@ export class TcpConnections {
     this.synSeen = new Float64Array(n);
     flows.onEvict((id) => {
       if (this.synOnly[id] === 0) return;
-      // Handed over as it stood, never held: SYNs unanswered.
-      this.synOnly[id] = 0;
+      // Handed over as it stood, never held.
       this.evicted++;
-      const c = this.synConnection(id);
-      c.end = 'unanswered';
-      this.ended(c, flows, id);
+      this.synsHandedOver(id);
     });
+  }
+
+  /** The connection held as SYNs by client flow `id` handed over, unanswered, and forgotten. */
+  private synsHandedOver(id: number): void {
+    this.synOnly[id] = 0;
+    const flows = this.flows!;
+    if (this.synsUnanswered?.(flows, id, this.synFirst[id], this.synCount[id], this.synDscp[id]) === true) return;
+    const c = this.synConnection(id);
+    c.end = 'unanswered';
+    this.ended(c, flows, id);
   }
 
   /** The connection held as SYNs by client flow `id`, made whole and held as any other. */

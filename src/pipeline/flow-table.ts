@@ -14,7 +14,8 @@
 // connection table hands it over) before the id is given to a new flow with
 // its generation bumped.
 
-import type { IpHeader } from '../../dissectors/types.js';
+import type { IpHeader, PacketRecord } from '../../dissectors/types.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../dissectors/frame.js';
 import { Ipv4Header, ipv4Number, ipv4Text } from '../../dissectors/ipv4.js';
 import { Ipv6Header, ipv6Text, parseIpv6 } from '../../dissectors/ipv6.js';
 import { i32 } from '../../dissectors/ip-header.js';
@@ -96,6 +97,13 @@ export class FlowTable {
   /** By id: its slot in `index` (for deletion), its CLOCK reference bit. */
   private readonly slotOf: Int32Array;
   private readonly referenced: Uint8Array;
+  /**
+   * By id: its key's hash. A probe compares it before the key words, and a
+   * deletion finds an entry's home slot by it: a port scan's every packet
+   * probes and deletes, and reading the key words of the entries passed (ten
+   * words each, from 2.6 MB of them) missed the cache each time.
+   */
+  private readonly hashes: Int32Array;
   private readonly infos: Array<FlowInfo | undefined>;
   private used = 0;
   private hand = 0;
@@ -116,6 +124,7 @@ export class FlowTable {
     this.mask = size - 1;
     this.slotOf = new Int32Array(capacity);
     this.referenced = new Uint8Array(capacity);
+    this.hashes = new Int32Array(capacity);
     this.infos = new Array<FlowInfo | undefined>(capacity).fill(undefined);
     this.stats = { interned: 0, evicted: 0, capacity };
   }
@@ -131,11 +140,14 @@ export class FlowTable {
     const meta = (4 << 8) | proto;
     const ports = (sport << 16) | dport;
     const keys = this.keys;
+    const hashes = this.hashes;
     const index = this.index;
     const mask = this.mask;
-    for (let s = hashIpv4(meta, ports, src4, dst4) & mask; ; s = (s + 1) & mask) {
+    const h = hashIpv4(meta, ports, src4, dst4);
+    for (let s = h & mask; ; s = (s + 1) & mask) {
       const e = index[s];
       if (e === 0) break;
+      if (hashes[e - 1] !== h) continue;
       const o = (e - 1) * STRIDE;
       if (keys[o + K_PORTS] === ports && keys[o + K_SRC + 3] === src4 && keys[o + K_DST + 3] === dst4 && keys[o + K_META] === meta) {
         this.referenced[e - 1] = 1;
@@ -173,6 +185,18 @@ export class FlowTable {
     return this.intern();
   }
 
+  /**
+   * A record's flow here: the `flow` the pipeline gave it, this being the
+   * pipeline's table; or, `own` (the table of a consumer fed records alone),
+   * interned from its header. NO_FLOW when it is not UDP or TCP over IP.
+   */
+  recordFlow(rec: PacketRecord, own: boolean): number {
+    if (!own) return rec.flow;
+    const t = rec.transport;
+    if (rec.ip === null || (t !== 'udp' && t !== 'tcp')) return NO_FLOW;
+    return this.ofHeader(t === 'udp' ? IPPROTO_UDP : IPPROTO_TCP, rec.ip, rec.sport, rec.dport);
+  }
+
   /** Call `listener` for every id let go, in the order listeners were added. */
   onEvict(listener: FlowEvicted): void {
     this.evictedListeners.push(listener);
@@ -200,8 +224,11 @@ export class FlowTable {
    * with the client's port set to 0.
    */
   internFrom(from: FlowTable, id: number, sport: number, dport: number): number {
-    const k = this.probe;
     const o = id * STRIDE;
+    const meta = from.keys[o + K_META];
+    // IPv4 (its upper address words 0): by its numbers, as packets are.
+    if ((meta >> 8) === 4) return this.ipv4(meta & 0xff, from.keys[o + K_SRC + 3], from.keys[o + K_DST + 3], sport, dport);
+    const k = this.probe;
     for (let w = 0; w < STRIDE; w++) k[w] = from.keys[o + w];
     k[K_PORTS] = (sport << 16) | dport;
     return this.intern();
@@ -255,12 +282,15 @@ export class FlowTable {
   /** The id of key `k`, NO_FLOW when the table does not hold it. */
   private find(k: Int32Array): number {
     const keys = this.keys;
+    const hashes = this.hashes;
     const index = this.index;
     const mask = this.mask;
-    for (let s = hashOf(k) & mask; ; s = (s + 1) & mask) {
+    const h = hashOf(k);
+    for (let s = h & mask; ; s = (s + 1) & mask) {
       const e = index[s];
       if (e === 0) return NO_FLOW;
       const id = e - 1;
+      if (hashes[id] !== h) continue;
       const o = id * STRIDE;
       if (keys[o + K_PORTS] === k[K_PORTS] && keys[o + K_SRC + 3] === k[K_SRC + 3] && keys[o + K_DST + 3] === k[K_DST + 3] && keys[o + K_META] === k[K_META]
         && keys[o + K_SRC] === k[K_SRC] && keys[o + K_SRC + 1] === k[K_SRC + 1] && keys[o + K_SRC + 2] === k[K_SRC + 2]
@@ -291,8 +321,10 @@ export class FlowTable {
     this.referenced[id] = 0;
     this.infos[id] = undefined;
     this.stats.interned++;
+    const h = hashOf(k);
+    this.hashes[id] = h;
     // The probe ended at an empty slot, but eviction may have moved entries: find one again.
-    let s = hashOf(k) & mask;
+    let s = h & mask;
     while (index[s] !== 0) s = (s + 1) & mask;
     index[s] = id + 1;
     this.slotOf[id] = s;
@@ -307,7 +339,7 @@ export class FlowTable {
     // Ids below `used` all name flows held: an evicted id is given to the next flow at once.
     for (let id = 0; id < this.used; id++) {
       if (id === adding) continue;
-      let s = hashAt(this.keys, id * STRIDE) & mask;
+      let s = this.hashes[id] & mask;
       while (index[s] !== 0) s = (s + 1) & mask;
       index[s] = id + 1;
       this.slotOf[id] = s;
@@ -339,7 +371,7 @@ export class FlowTable {
     let hole = s;
     for (let j = (s + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
       const id = index[j] - 1;
-      const home = hashAt(this.keys, id * STRIDE) & mask;
+      const home = this.hashes[id] & mask;
       // Move it into the hole when its home is not in (hole, j], cyclically.
       if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
         index[hole] = index[j];
