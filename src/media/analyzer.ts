@@ -9,11 +9,12 @@
 // touched on every packet, which cost a fifth of analyze's time).
 
 import type { PacketRecord } from '../../dissectors/types.js';
+import { sparseRecord } from '../common/sparse-record.js';
 import { flowKey } from '../pipeline/flow-key.js';
 import { SdpEndpoints } from '../pipeline/sdp-endpoints.js';
 import { FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
 import { BATCH_RTP, UdpBatch, type BatchConsumer } from '../pipeline/udp-batch.js';
-import { payloadFormat } from './codecs.js';
+import { payloadFormat, streamRtpmap } from './codecs.js';
 import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
 import { RtcpTracker, type RtcpSpoken, type RtcpTotals } from './rtcp-tracker.js';
 import { burstRatio, codecImpairment, eModel } from './e-model.js';
@@ -309,7 +310,7 @@ export class MediaAnalyzer implements BatchConsumer {
     const atDst = this.sdp.at(s.ids.dst, s.ids.dport)?.announcement ?? null;
     const atSrc = this.sdp.at(s.ids.src, s.ids.sport)?.announcement ?? null;
     s.sdp = atDst ?? atSrc;
-    if (atDst !== null || atSrc !== null) s.rtpmap = { ...atSrc?.rtpmap, ...atDst?.rtpmap };
+    s.rtpmap = streamRtpmap(atSrc?.rtpmap ?? null, atDst?.rtpmap ?? null);
   }
 
   /** SDP seen after the stream started (early media, a re-INVITE) still names its call. */
@@ -385,7 +386,7 @@ function streamReport(s: RtpStream, rtcp: RtcpTracker, jitterBufferMs: number): 
   const ids = s.ids;
   const expected = s.expected;
   const lost = s.lost;
-  const dscp: Record<string, number> = {};
+  const dscp = sparseRecord<string, number>();
   for (const [d, n] of s.dscpCounts()) dscp[d] = n;
   const ecn = s.ecnCounts();
   const rtpmap = s.rtpmap;

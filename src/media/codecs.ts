@@ -2,6 +2,8 @@
 // a=rtpmap when there is one, else from the RFC 3551 static table. The clock
 // rate turns RTP timestamps into time for the jitter (RFC 3550 §6.4.1).
 
+import { sparseRecord } from '../common/sparse-record.js';
+
 /** RFC 3551 static payload types: name and clock rate (G.722's is 8000 by the RFC's own erratum-kept rule). */
 const STATIC: Readonly<Record<number, readonly [name: string, clockRate: number]>> = {
   0: ['PCMU', 8000], 3: ['GSM', 8000], 4: ['G723', 8000], 5: ['DVI4', 8000], 6: ['DVI4', 16000], 7: ['LPC', 8000],
@@ -35,7 +37,7 @@ const byMapped = new Map<string, PayloadFormat>();
 const MAX_MAPPED = 1024;
 
 /** `rtpmap`: the SDP's pt -> "name/clock[/channels]" of the stream's media line, when SDP announced it. */
-export function payloadFormat(pt: number, rtpmap: Readonly<Record<number, string>> | null): PayloadFormat {
+export function payloadFormat(pt: number, rtpmap: Rtpmap | null): PayloadFormat {
   const mapped = rtpmap?.[pt];
   if (mapped !== undefined) {
     let f = byMapped.get(mapped);
@@ -61,4 +63,44 @@ export function payloadFormat(pt: number, rtpmap: Readonly<Record<number, string
 function format(name: string, clockRate: number): PayloadFormat {
   const lower = name.toLowerCase();
   return { name, clockRate, secondsPerTick: clockRate > 0 ? 1 / clockRate : 0, event: lower === 'telephone-event', comfortNoise: lower === 'cn' };
+}
+
+/** pt -> "name/clock[/channels]", as an SDP media line's a=rtpmap lines give it. */
+export type Rtpmap = Readonly<Record<number, string>>;
+
+/**
+ * Payload maps made by merging two, by their text: streams of calls that
+ * announce the same codecs share one (a copy per stream kept 1.4 KB per
+ * stream for the capture's length). Emptied past MAX_MERGED, as byMapped.
+ */
+const merged = new Map<string, Rtpmap>();
+const MAX_MERGED = 1024;
+
+/**
+ * A stream's payload map: the receiver's (what the sender must use), with the
+ * sender's own filling what the receiver's left out; null when neither SDP
+ * gave one. One of the two itself when it already says all, else a shared merge.
+ */
+export function streamRtpmap(sender: Rtpmap | null, receiver: Rtpmap | null): Rtpmap | null {
+  if (sender === null || sender === receiver) return receiver;
+  if (receiver === null || covers(receiver, sender)) return receiver ?? sender;
+  const text: string[] = [];
+  const keys = new Set([...Object.keys(sender), ...Object.keys(receiver)].map(Number));
+  for (const pt of [...keys].sort((a, b) => a - b)) text.push(`${pt} ${receiver[pt] ?? sender[pt]}`);
+  const key = text.join('\n');
+  let map = merged.get(key);
+  if (map === undefined) {
+    const m = sparseRecord<number, string>();
+    for (const pt of keys) m[pt] = receiver[pt] ?? sender[pt];
+    map = m;
+    if (merged.size >= MAX_MERGED) merged.clear();
+    merged.set(key, map);
+  }
+  return map;
+}
+
+/** Every payload type of `b` is in `a` (whatever `a` maps it to: `a` wins the merge). */
+function covers(a: Rtpmap, b: Rtpmap): boolean {
+  for (const pt in b) if (a[pt] === undefined) return false;
+  return true;
 }

@@ -15,7 +15,7 @@
 // a repeated end-of-event packet (same sequence number, RFC 4733 §2.5.1.4)
 // is neither a duplicate nor received media twice.
 
-import { payloadFormat, type PayloadFormat } from './codecs.js';
+import { payloadFormat, type PayloadFormat, type Rtpmap } from './codecs.js';
 import type { StreamSeries } from './stream-series.js';
 import type { SdpAnnouncement } from '../pipeline/sdp-endpoints.js';
 
@@ -133,25 +133,33 @@ const FLAG_FORMAT = FLAG_EVENT | FLAG_COMFORT_NOISE;
 /** Rows a table starts with (doubled as streams come, up to the analyzer's bound). */
 const INITIAL_ROWS = 64;
 
-/** Packets by value (TOS byte, payload type), counted in runs: a run is folded in when the value changes or when read. */
+/**
+ * Packets by value (TOS byte, payload type), counted in runs: a run is folded
+ * in when the value changes. Most streams keep one value throughout: they
+ * have no table, their one run is counted when read.
+ */
 class RunCounts {
-  readonly counts = new Map<number, number>();
+  /** The runs that ended, by value; null while none did. */
+  private ended: Map<number, number> | null = null;
   value = -1;
   /** The packet index the current run started at. */
   since = 0;
 
   /** The value changes at packet index `k`. */
   change(value: number, k: number): void {
-    this.fold(k);
+    if (k > this.since && this.value >= 0) {
+      const ended = (this.ended ??= new Map());
+      ended.set(this.value, (ended.get(this.value) ?? 0) + k - this.since);
+    }
     this.value = value;
     this.since = k;
   }
 
-  /** Counts up to packet index `k` (exclusive). */
-  fold(k: number): Map<number, number> {
-    if (k > this.since && this.value >= 0) this.counts.set(this.value, (this.counts.get(this.value) ?? 0) + k - this.since);
-    this.since = k;
-    return this.counts;
+  /** Counts up to packet index `k` (exclusive), in the order values were first counted: a new table, the runs' left as they are. */
+  countsTo(k: number): Map<number, number> {
+    const out = new Map(this.ended ?? []);
+    if (k > this.since && this.value >= 0) out.set(this.value, (out.get(this.value) ?? 0) + k - this.since);
+    return out;
   }
 }
 
@@ -167,7 +175,7 @@ export class RtpStream {
    * sender's own offer filling what the answer left out (a UAS that answers
    * without telephone-event still gets the caller's RFC 4733 events).
    */
-  rtpmap: Readonly<Record<number, string>> | null = null;
+  rtpmap: Rtpmap | null = null;
   /** Payload type and TOS byte -> packets. */
   readonly pts = new RunCounts();
   readonly tos = new RunCounts();
@@ -225,20 +233,20 @@ export class RtpStream {
 
   /** Payload type -> packets. */
   payloadTypeCounts(): Map<number, number> {
-    return this.pts.fold(this.packets);
+    return this.pts.countsTo(this.packets);
   }
 
   /** DSCP value -> packets, in first-seen order. */
   dscpCounts(): Map<number, number> {
     const out = new Map<number, number>();
-    for (const [tos, n] of this.tos.fold(this.packets)) out.set(tos >> 2, (out.get(tos >> 2) ?? 0) + n);
+    for (const [tos, n] of this.tos.countsTo(this.packets)) out.set(tos >> 2, (out.get(tos >> 2) ?? 0) + n);
     return out;
   }
 
   /** Packets by ECN codepoint 0..3: Not-ECT, ECT(1), ECT(0), CE. */
   ecnCounts(): number[] {
     const out = [0, 0, 0, 0];
-    for (const [tos, n] of this.tos.fold(this.packets)) out[tos & 3] += n;
+    for (const [tos, n] of this.tos.countsTo(this.packets)) out[tos & 3] += n;
     return out;
   }
 
