@@ -18,7 +18,8 @@ import { payloadFormat, streamRtpmap } from './codecs.js';
 import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
 import { RtcpTracker, type RtcpSpoken, type RtcpTotals } from './rtcp-tracker.js';
 import { burstRatio, codecImpairment, eModel } from './e-model.js';
-import { RtpStream, RtpStreamTable } from './rtp-stream.js';
+import { RtpStream, RtpStreamTable, type SdpBinding } from './rtp-stream.js';
+import { SharedValues } from './shared-values.js';
 import type { MediaSeriesStore, SeriesTotals, StreamSeriesReport } from './stream-series.js';
 
 export interface MediaParams {
@@ -373,11 +374,26 @@ function quality(s: RtpStream, rttMs: number | null, jitterBufferMs: number, pti
   const burstR = burstRatio(s.unique, s.lost, s.gapRuns);
   const delayMs = jitterBufferMs + (ptimeMs ?? 20) + codec.lookaheadMs + (rttMs !== null ? rttMs / 2 : 0);
   const e = eModel({ codec, lossPercent: effective, burstR, delayMs });
-  return {
+  const q: StreamQuality = {
     codec: codec.codec, ie: codec.ie, bpl: codec.bpl, source: codec.source,
     networkLossPercent: pct(networkLoss / 100), latePercent: pct(late / 100), effectiveLossPercent: pct(effective / 100), burstR,
     jitterBufferMs, delayMs: Math.round(delayMs * 1000) / 1000, delayBasis: rttMs !== null ? 'rtcp' : 'none', ...e,
   };
+  return sharedScores.share(JSON.stringify(q), q);
+}
+
+/**
+ * What most streams' reports have alike, shared (src/media/shared-values.ts):
+ * the score of streams of the same codec and figures (every clean stream of a
+ * capture has the same), the codec list of an SDP, no RFC 4733 events.
+ */
+const sharedScores = new SharedValues<StreamQuality>();
+const sharedCodecs = new SharedValues<string[]>();
+const NO_EVENTS = { packets: 0, repeatedEnds: 0 };
+
+function codecsOf(sdp: SdpBinding): string[] {
+  const names = sdp.payloadTypes.map((pt) => payloadFormat(pt, sdp.rtpmap).name);
+  return sharedCodecs.share(JSON.stringify(names), names);
 }
 
 function streamReport(s: RtpStream, rtcp: RtcpTracker, jitterBufferMs: number): RtpStreamReport {
@@ -394,7 +410,7 @@ function streamReport(s: RtpStream, rtcp: RtcpTracker, jitterBufferMs: number): 
     key: ids.key, flow: ids.flow, src: ids.src, sport: ids.sport, dst: ids.dst, dport: ids.dport, ssrc: ssrcHex(ids.ssrc),
     packets: s.packets, expected, lost, lossPercent: expected > 0 ? Math.round((lost / expected) * 1e5) / 1e3 : 0,
     duplicates: s.duplicates, outOfOrder: s.outOfOrder, seqErrors: s.seqErrors, wraps: s.wraps, gapRuns: s.gapRuns, longestGap: s.longestGap, gaps: s.gaps.map((g) => ({ ...g })),
-    events: { packets: s.eventPackets, repeatedEnds: s.eventRepeats },
+    events: s.eventPackets === 0 && s.eventRepeats === 0 ? NO_EVENTS : { packets: s.eventPackets, repeatedEnds: s.eventRepeats },
     firstSeq: s.firstSeq, lastSeq: s.lastSeqNumber, first: s.first, last: s.last,
     deltaMs: s.deltaCount > 0 ? { min: ms(s.deltaMin), mean: ms(s.deltaSum / s.deltaCount), max: ms(s.deltaMax) } : null,
     jitterMs: s.jitterCount > 0 ? { mean: ms(s.jitterSum / s.jitterCount), max: ms(s.jitterMax), last: ms(s.jitter) } : null,
@@ -416,7 +432,7 @@ function streamReport(s: RtpStream, rtcp: RtcpTracker, jitterBufferMs: number): 
     callId: s.sdp?.callId ?? null,
     sdp: s.sdp === null ? null : {
       announcedBy: s.sdp.announcedBy, endpoint: s.sdp.endpoint, offer: s.sdp.offer, media: s.sdp.media,
-      codecs: s.sdp.payloadTypes.map((pt) => payloadFormat(pt, s.sdp!.rtpmap).name),
+      codecs: codecsOf(s.sdp),
     },
   };
 }

@@ -3,6 +3,7 @@
 // rate turns RTP timestamps into time for the jitter (RFC 3550 §6.4.1).
 
 import { sparseRecord } from '../common/sparse-record.js';
+import { SharedValues } from './shared-values.js';
 
 /** RFC 3551 static payload types: name and clock rate (G.722's is 8000 by the RFC's own erratum-kept rule). */
 const STATIC: Readonly<Record<number, readonly [name: string, clockRate: number]>> = {
@@ -68,13 +69,8 @@ function format(name: string, clockRate: number): PayloadFormat {
 /** pt -> "name/clock[/channels]", as an SDP media line's a=rtpmap lines give it. */
 export type Rtpmap = Readonly<Record<number, string>>;
 
-/**
- * Payload maps made by merging two, by their text: streams of calls that
- * announce the same codecs share one (a copy per stream kept 1.4 KB per
- * stream for the capture's length). Emptied past MAX_MERGED, as byMapped.
- */
-const merged = new Map<string, Rtpmap>();
-const MAX_MERGED = 1024;
+/** Payload maps made by merging two: streams of calls that announce the same codecs share one (a copy per stream kept 1.4 KB). */
+const merged = new SharedValues<Rtpmap>();
 
 /**
  * A stream's payload map: the receiver's (what the sender must use), with the
@@ -84,19 +80,10 @@ const MAX_MERGED = 1024;
 export function streamRtpmap(sender: Rtpmap | null, receiver: Rtpmap | null): Rtpmap | null {
   if (sender === null || sender === receiver) return receiver;
   if (receiver === null || covers(receiver, sender)) return receiver ?? sender;
-  const text: string[] = [];
-  const keys = new Set([...Object.keys(sender), ...Object.keys(receiver)].map(Number));
-  for (const pt of [...keys].sort((a, b) => a - b)) text.push(`${pt} ${receiver[pt] ?? sender[pt]}`);
-  const key = text.join('\n');
-  let map = merged.get(key);
-  if (map === undefined) {
-    const m = sparseRecord<number, string>();
-    for (const pt of keys) m[pt] = receiver[pt] ?? sender[pt];
-    map = m;
-    if (merged.size >= MAX_MERGED) merged.clear();
-    merged.set(key, map);
-  }
-  return map;
+  const keys = [...new Set([...Object.keys(sender), ...Object.keys(receiver)].map(Number))].sort((a, b) => a - b);
+  const map = sparseRecord<number, string>();
+  for (const pt of keys) map[pt] = receiver[pt] ?? sender[pt];
+  return merged.share(JSON.stringify(map), map);
 }
 
 /** Every payload type of `b` is in `a` (whatever `a` maps it to: `a` wins the merge). */
