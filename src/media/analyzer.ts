@@ -136,6 +136,12 @@ export interface MediaTotals {
   lost: number;
   /** Streams dropped from the full table (their figures are in the totals above, not in `streams`). */
   evicted: number;
+  /**
+   * Missing sequence numbers forgotten past the MAX_HOLES a stream remembers:
+   * a packet that came for one later was counted as late without being
+   * checked for a duplicate.
+   */
+  holesForgotten: number;
 }
 
 export interface MediaReport {
@@ -177,7 +183,7 @@ export class MediaAnalyzer implements BatchConsumer {
   /** The media endpoints SDP announced: the pipeline's, or, fed records alone, one this analyzer learns itself. */
   private sdp = new SdpEndpoints(MAX_SDP_ENDPOINTS);
   private learnsSdp = true;
-  private readonly totals: MediaTotals = { streams: 0, packets: 0, lost: 0, evicted: 0 };
+  private readonly totals: MediaTotals = { streams: 0, packets: 0, lost: 0, evicted: 0, holesForgotten: 0 };
   private readonly rtcp = new RtcpTracker();
 
   /** `series`: where each stream's figures over time are kept (the HTML report's); none by default. */
@@ -252,6 +258,7 @@ export class MediaAnalyzer implements BatchConsumer {
       streams.push(streamReport(s, this.rtcp, this.params.jitterBufferMs));
       totals.packets += s.packets;
       totals.lost += s.lost;
+      totals.holesForgotten += s.holesForgotten;
     }
     totals.streams += streams.length;
     streams.sort((a, b) => a.first - b.first || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -302,6 +309,7 @@ export class MediaAnalyzer implements BatchConsumer {
       this.totals.streams++;
       this.totals.packets += s.packets;
       this.totals.lost += s.lost;
+      this.totals.holesForgotten += s.holesForgotten;
       this.rows.close(s);
     }
   }

@@ -21,8 +21,8 @@ import type { SdpAnnouncement } from '../pipeline/sdp-endpoints.js';
 
 /** Gaps kept with their times, to set beside failovers. */
 const MAX_GAPS = 32;
-/** Missing sequence numbers remembered, to tell a late packet from a duplicate. */
-const MAX_HOLES = 1024;
+/** Missing sequence numbers remembered per stream, to tell a late packet from a duplicate (those forgotten are counted). */
+export const MAX_HOLES = 1024;
 
 /** What SDP said of the stream: its call and the payload map of its m= line (the pipeline's SDP endpoint table's announcement). */
 export type SdpBinding = SdpAnnouncement;
@@ -184,6 +184,8 @@ export class RtpStream {
   holes: Set<number> | null = null;
   /** Below this extended number holes are forgotten: a packet there cannot be told late from duplicate. */
   holesFloor = 0;
+  /** Missing numbers forgotten to keep MAX_HOLES (a packet arriving for one counts as late, unchecked for a duplicate). */
+  holesForgotten = 0;
   /** The last gap's missing numbers. */
   lastGap = 0;
 
@@ -584,6 +586,8 @@ function addHoles(s: RtpStream, from: number, to: number): void {
   const holes = (s.holes ??= new Set<number>());
   const start = Math.max(from, to - MAX_HOLES);
   if (start > from) {
+    // The gap alone is wider than the bound: the holes before it and its own first numbers are forgotten.
+    s.holesForgotten += holes.size + (start - from);
     holes.clear();
     s.holesFloor = start;
   }
@@ -592,6 +596,7 @@ function addHoles(s: RtpStream, from: number, to: number): void {
     for (const e of holes) {
       holes.delete(e);
       s.holesFloor = e + 1;
+      s.holesForgotten++;
       if (holes.size <= MAX_HOLES) break;
     }
   }
