@@ -9,7 +9,7 @@
 // the grammar still comes back with every field parsing could fill, plus an
 // `error` naming each problem found.
 
-import { Buffer } from 'node:buffer';
+import { Buffer, isAscii } from 'node:buffer';
 import type { SdpRecord, SipHeader, SipMessage } from './types.js';
 import { parseSdp, parseSdpBytes } from './sdp.js';
 import { findPart, mediaType, multipartBoundary } from './multipart.js';
@@ -459,8 +459,18 @@ interface MessageText {
 
 function messageText(b: Uint8Array, base: number, e: number): MessageText {
   const buf = asBuffer(b);
-  const text = buf.toString('latin1', base, e);
-  return { buf, text, base, high: NON_ASCII.test(text) };
+  const text = latin1(buf, base, e);
+  return { buf, text, base, high: !isAscii(new Uint8Array(buf.buffer, buf.byteOffset + base, e - base)) };
+}
+
+/** Buffer's Latin-1 decoder, which toString('latin1', s, e) calls after checking its arguments. */
+interface Latin1Slicing {
+  latin1Slice(start: number, end: number): string;
+}
+
+/** buf.toString('latin1', s, e) by the binding itself: the argument checks cost as much as the copy of a message. */
+function latin1(buf: Buffer, s: number, e: number): string {
+  return (buf as unknown as Latin1Slicing).latin1Slice(s, e);
 }
 
 /** Next LF in the text at or after absolute index p (before e), or e. */
@@ -522,7 +532,7 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, 
   if (bodyEnd > bodyStart) {
     if (msg.contentType === 'application/sdp') {
       // Its own string (not a slice of the message's): analyzers keep rtpmap names from it.
-      msg.sdp = t.high ? parseSdpBytes(b, bodyStart, bodyEnd) : parseSdp(t.buf.toString('latin1', bodyStart, bodyEnd));
+      msg.sdp = t.high ? parseSdpBytes(b, bodyStart, bodyEnd) : parseSdp(latin1(t.buf, bodyStart, bodyEnd));
     } else if (msg.contentType?.startsWith('multipart/')) {
       const sdp = sdpPart(msg.body!);
       if (sdp !== null) msg.sdp = parseSdpBytes(sdp, 0, sdp.length);
@@ -578,6 +588,20 @@ const INTERPRETED = ['', 'call-id', 'cseq', 'from', 'to', 'via', 'content-length
 const COMPACT_ID = new Uint8Array(128);
 for (const [letter, long] of Object.entries(SIP_COMPACT_FORMS)) COMPACT_ID[letter.charCodeAt(0)] = Math.max(0, INTERPRETED.indexOf(long));
 
+/**
+ * Interpreted names by shape, length << 5 | the first letter's low five bits
+ * (the same for either case): a header name is compared with at most two of
+ * them (call-id and contact share a shape), not with all sixteen.
+ */
+const MAX_NAME_SHAPE = 16;
+const FIRST_BY_SHAPE = new Uint8Array(MAX_NAME_SHAPE << 5);
+const SECOND_BY_SHAPE = new Uint8Array(MAX_NAME_SHAPE << 5);
+for (let id = 1; id < INTERPRETED.length; id++) {
+  const shape = (INTERPRETED[id].length << 5) | (INTERPRETED[id].charCodeAt(0) & 0x1f);
+  if (FIRST_BY_SHAPE[shape] === H_OTHER) FIRST_BY_SHAPE[shape] = id;
+  else SECOND_BY_SHAPE[shape] = id;
+}
+
 /** The header number of the name b[p..ne), matched as canonicalName() would name it. */
 function headerId(b: Uint8Array, p: number, ne: number): number {
   const n = ne - p;
@@ -586,18 +610,23 @@ function headerId(b: Uint8Array, p: number, ne: number): number {
     // canonicalName lowers case: only ASCII letters can name a compact form.
     return isAlpha(c) ? COMPACT_ID[c | CASE_BIT] : H_OTHER;
   }
-  for (let id = 1; id < INTERPRETED.length; id++) {
-    const want = INTERPRETED[id];
-    if (want.length !== n) continue;
-    let k = 0;
-    for (; k < n; k++) {
-      const c = b[p + k];
-      const w = want.charCodeAt(k);
-      if (c !== w && !(w >= 0x61 && (c | CASE_BIT) === w)) break;
-    }
-    if (k === n) return id;
+  if (n >= MAX_NAME_SHAPE) return H_OTHER;
+  const shape = (n << 5) | (b[p] & 0x1f);
+  const first = FIRST_BY_SHAPE[shape];
+  if (first === H_OTHER || nameAt(b, p, first)) return first;
+  const second = SECOND_BY_SHAPE[shape];
+  return second !== H_OTHER && nameAt(b, p, second) ? second : H_OTHER;
+}
+
+/** Whether b[p..] is the interpreted name `id` in any case (the caller checked the length). */
+function nameAt(b: Uint8Array, p: number, id: number): boolean {
+  const want = INTERPRETED[id];
+  for (let k = 0; k < want.length; k++) {
+    const c = b[p + k];
+    const w = want.charCodeAt(k);
+    if (c !== w && !(w >= 0x61 && (c | CASE_BIT) === w)) return false;
   }
-  return H_OTHER;
+  return true;
 }
 
 /**
@@ -660,17 +689,24 @@ function scanHeaders(t: MessageText, p: number, e: number, errors: string[], all
     }
     id = -1;
     let c = p;
-    while (c < le && b[c] !== COLON) c++;
-    if (c === le) {
-      addError(errors, `header line without colon: "${clip(text.slice(p - base, le - base))}"`);
-      p = next;
-      continue;
-    }
+    // Nearly every line is "token:": one pass finds the name's end and checks it.
+    while (c < le && TOKEN[b[c]] === 1) c++;
     let ne = c;
-    while (ne > p && isWsp(b[ne - 1])) ne--;
-    let tokenName = ne > p;
-    for (let k = p; k < ne && tokenName; k++) if (TOKEN[b[k]] !== 1) tokenName = false;
-    if (!tokenName) addError(errors, `invalid header name "${clip(text.slice(p - base, ne - base))}"`);
+    if (c === le || b[c] !== COLON) {
+      while (c < le && b[c] !== COLON) c++;
+      if (c === le) {
+        addError(errors, `header line without colon: "${clip(text.slice(p - base, le - base))}"`);
+        p = next;
+        continue;
+      }
+      ne = c;
+      while (ne > p && isWsp(b[ne - 1])) ne--;
+      let tokenName = ne > p;
+      for (let k = p; k < ne && tokenName; k++) if (TOKEN[b[k]] !== 1) tokenName = false;
+      if (!tokenName) addError(errors, `invalid header name "${clip(text.slice(p - base, ne - base))}"`);
+    } else if (ne === p) {
+      addError(errors, 'invalid header name ""');
+    }
     id = headerId(b, p, ne);
     if (all !== null) name = canonicalName(text.slice(p - base, ne - base));
     vs = ve = -1;

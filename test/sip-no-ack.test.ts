@@ -184,7 +184,8 @@ const NO_ACK_UAC = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 `;
 
 test('sipp on loopback: a UAC that never ACKs; the UAS resends its 200 OK as tshark counts, the call is flagged', { skip: sippSkip, timeout: 40_000 }, async () => {
-  const port = 23000 + (process.pid % 250) * 8;
+  // Clear of sip-analysis.test.ts's sipp ports (21000-24999), which may run at the same time: the tcpdump filter is by port.
+  const port = 41000 + (process.pid % 250) * 8;
   const scenario = join(dir, 'uac-noack.xml');
   writeFileSync(scenario, NO_ACK_UAC);
   const file = join(dir, 'sipp-noack.pcap');

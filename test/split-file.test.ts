@@ -15,6 +15,7 @@ import { rtcpCompound, rtcpRr, rtcpSdes, rtcpSr } from '../dissectors/rtcp.js';
 import { drop, plan, writeMediaCapture, type Datagram, type StreamSpec } from './media-fixtures.js';
 import { REPO } from './helpers.js';
 import { inputNames, normalize, OUTPUTS, prepareInputs, readPins, runInProcess, sha256 } from './golden/golden.js';
+import type { SplitParts } from '../src/cli/analyze-files.js';
 
 const pins = readPins();
 let work: { dir: string; cleanup: () => void } | undefined;
@@ -31,14 +32,14 @@ const MUST_SPLIT = new Set(['captures/demo.pcap', 'bench/mixed-20k-seed7.pcap', 
 const ANALYZE_OUTPUTS = OUTPUTS.filter((o) => o.name.startsWith('analyze'));
 
 /** Every analyze output of `input` with `--workers N`, each compared with its pin; the reasons the split was refused, if it was. */
-async function splitOutputs(input: string, workers: string, outputs = ANALYZE_OUTPUTS): Promise<string[]> {
+async function splitOutputs(input: string, workers: string, parts: SplitParts, outputs = ANALYZE_OUTPUTS): Promise<string[]> {
   const want = pins[input];
   assert.ok(want, `${input}: no golden pins`);
   const refusals = new Set<string>();
   for (const spec of outputs) {
     const out = join(work!.dir, 'out', `${input.replace(/\//g, '__')}.w${workers}.${spec.name}`);
     mkdirSync(join(work!.dir, 'out'), { recursive: true });
-    const { code, stderr } = await runInProcess(work!.dir, [...spec.args(input), '--workers', workers], out);
+    const { code, stderr } = await runInProcess(work!.dir, [...spec.args(input), '--workers', workers], out, { splitParts: parts });
     assert.ok(code === 0 || code === 2, `${spec.name}: exit ${code}: ${stderr}`);
     assert.ok(existsSync(out), `${spec.name}: wrote nothing: ${stderr}`);
     for (const m of stderr.matchAll(/read by one worker \((.*)\)/g)) refusals.add(m[1]);
@@ -51,14 +52,9 @@ async function splitOutputs(input: string, workers: string, outputs = ANALYZE_OU
 // The parts read one after another in this thread: the partition and the merge as the workers run them, without a worker's start-up per part.
 for (const input of inputNames()) {
   test(`${input} split in 2 and 3 parts: the outputs of one worker`, async (t) => {
-    process.env.UCPROBE_SPLIT_IN_THREAD = '1';
-    try {
-      for (const workers of ['2', '3']) {
-        const refusals = await splitOutputs(input, workers);
-        t.diagnostic(`--workers ${workers}: ${refusals.length === 0 ? 'split and merged' : `one worker (${refusals.join('; ')})`}`);
-      }
-    } finally {
-      delete process.env.UCPROBE_SPLIT_IN_THREAD;
+    for (const workers of ['2', '3']) {
+      const refusals = await splitOutputs(input, workers, 'this thread');
+      t.diagnostic(`--workers ${workers}: ${refusals.length === 0 ? 'split and merged' : `one worker (${refusals.join('; ')})`}`);
     }
   });
 }
@@ -66,7 +62,7 @@ for (const input of inputNames()) {
 // Real workers: the reports cross threads (structured clone) and still merge to the same bytes.
 for (const input of MUST_SPLIT) {
   test(`${input} on 2 worker threads: the outputs of one`, async () => {
-    await splitOutputs(input, '2', ANALYZE_OUTPUTS.filter((o) => o.name === 'analyze.json' || o.name === 'analyze.txt'));
+    await splitOutputs(input, '2', 'worker threads', ANALYZE_OUTPUTS.filter((o) => o.name === 'analyze.json' || o.name === 'analyze.txt'));
   });
 }
 
@@ -74,18 +70,13 @@ for (const input of MUST_SPLIT) {
 async function oneAndSplit(dir: string, file: string, workers: string): Promise<{ one: string; split: string; stderr: string }> {
   const run = async (w: string): Promise<{ out: string; stderr: string }> => {
     const out = join(dir, `${basename(file)}.w${w}.json`);
-    const { code, stderr } = await runInProcess(dir, ['analyze', '--json', file, '--workers', w], out);
+    const { code, stderr } = await runInProcess(dir, ['analyze', '--json', file, '--workers', w], out, { splitParts: 'this thread' });
     assert.equal(code, 0, stderr);
     return { out: readFileSync(out, 'utf8'), stderr };
   };
-  process.env.UCPROBE_SPLIT_IN_THREAD = '1';
-  try {
-    const one = await run('1');
-    const split = await run(workers);
-    return { one: one.out, split: split.out, stderr: split.stderr };
-  } finally {
-    delete process.env.UCPROBE_SPLIT_IN_THREAD;
-  }
+  const one = await run('1');
+  const split = await run(workers);
+  return { one: one.out, split: split.out, stderr: split.stderr };
 }
 
 /** Eight host pairs, each a stream one way with the sender's SR and the receiver's RR about it; `monitors` more hosts report on pair 0's stream too. */

@@ -1,7 +1,9 @@
-// `analyze` over several files on every core: each file is read in a worker
-// thread of its own (at most one per core), and the reports come back in the
-// order of the command line, so the output is the same as one file after
-// another. Ctrl-C sets a flag every worker's reader asks after each packet.
+// `analyze` over several files on every core: one lane per core takes the
+// next file when it is free; the first lane is this thread (its modules are
+// loaded, a worker's cost a start-up), the others are a worker thread each.
+// The reports come back in the order of the command line, so the output is
+// the same as one file after another. Ctrl-C sets a flag every reader asks
+// after each packet.
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -127,16 +129,22 @@ export async function analyzeInWorkers(files: string[], flags: AnalyzeFlags, pro
   const stopFlag = new Int32Array(stop);
   const results: Array<FileReport | Error | undefined> = new Array(files.length);
   let next = 0;
-  const run = async (): Promise<void> => {
+  const run = async (lane: number): Promise<void> => {
     // After a failure, files later on the command line are not started: one after another would not read them.
     while (next < files.length && !stopped() && !results.some((r) => r instanceof Error)) {
       const i = next++;
-      results[i] = await one(files[i], flags, stop, progressOf(files[i]), () => {
-        if (stopped()) Atomics.store(stopFlag, 0, 1);
-      }).catch((e: Error) => e);
+      const progress = progressOf(files[i]);
+      const report = lane === 0
+        ? analyzeJob(files[i], flags, progress, () => stopped() || Atomics.load(stopFlag, 0) === 1).then((a) => a.report!)
+        : one(files[i], flags, stop, progress, () => {
+          if (stopped()) Atomics.store(stopFlag, 0, 1);
+        });
+      results[i] = await report.catch((e: Error) => e);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(files.length, availableParallelism()) }, run));
+  // This thread's lane starts only once the workers' have taken their first files, so those start first.
+  const lanes = Array.from({ length: Math.min(files.length, availableParallelism()) }, (_, lane) => lane);
+  await Promise.all([...lanes.slice(1).map(run), run(0)]);
   // In command-line order: the first failure is the one one after another would have met.
   const done: FileReport[] = [];
   for (const r of results) {
@@ -160,18 +168,25 @@ export async function analyzeJob(file: string, flags: AnalyzeFlags, progress: Re
 }
 
 /**
+ * Where the parts of a split file are read: each in a worker thread of its
+ * own (the command line's only way), or side by side in this thread through
+ * the same partition and merge (the tests ask for it: a worker's start-up per
+ * part costs seconds there).
+ */
+export type SplitParts = 'worker threads' | 'this thread';
+
+/**
  * One big file on `workers` workers, each analysing the datagrams of its
  * conversations (src/pipeline/partition.ts), the parts merged into the report
  * one worker gives (src/analysis/split-parts.ts). When a part holds what the
  * merge cannot join exactly, `refused` hears why and the report is null:
  * the caller reads the file with one worker.
  */
-export async function analyzeSplit(file: string, flags: AnalyzeFlags, workers: number, progress: ReadProgress, stopped: () => boolean, refused: (why: string) => void): Promise<FileReport | null> {
+export async function analyzeSplit(file: string, flags: AnalyzeFlags, workers: number, progress: ReadProgress, stopped: () => boolean, refused: (why: string) => void, parts: SplitParts = 'worker threads'): Promise<FileReport | null> {
   const stop = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stop);
   const shown: ReadProgress[] = Array.from({ length: workers }, () => newProgress());
-  // UCPROBE_SPLIT_IN_THREAD=1 reads the parts side by side in this thread, through the same partition and merge (the tests: a worker per part costs seconds there).
-  const inThread = process.env.UCPROBE_SPLIT_IN_THREAD === '1';
+  const inThread = parts === 'this thread';
   const stopCounts = SplitStop.counts(workers);
   const answers = await Promise.all(shown.map((p, index) => inThread ? analyzeJob(file, flags, p, stopped, { index, count: workers }) : inWorker(file, flags, stop, p, () => {
     // Progress is the slowest part's.

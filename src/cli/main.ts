@@ -5,7 +5,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { bashCompletion, zshCompletion } from './docs.js';
 import { UCPROBE_VERSION } from '../version.js';
 import { analyzeFile, type FileReport } from '../analysis/analyze.js';
-import { analyzeInWorkers, analyzeSetup, analyzeSplit, splitWorkers, captureFilter, parallelWorthwhile, type AnalyzeFlags } from './analyze-files.js';
+import { analyzeInWorkers, analyzeSetup, analyzeSplit, splitWorkers, captureFilter, parallelWorthwhile, type AnalyzeFlags, type SplitParts } from './analyze-files.js';
 import { FilterError } from '../sources/bpf.js';
 import { analysisText } from '../output/analysis-text.js';
 import { correlationText } from '../output/correlation-text.js';
@@ -42,8 +42,14 @@ function fail(msg: string, code: number): never {
   process.exit(code);
 }
 
+/** How a run is carried out where the command line has no say: set by the tests that call `main` in-process. */
+export interface RunSeams {
+  /** `analyze --workers N` on one file: where its parts are read (default: a worker thread each). */
+  splitParts?: SplitParts;
+}
+
 /** `others` null: `analyze` alone (what an `analyze` command line needs; the rest loads in a fifth of a second). */
-export function buildProgram(others: OtherCommands | null): Command {
+export function buildProgram(others: OtherCommands | null, seams: RunSeams = {}): Command {
   const program = new Command('ucprobe')
     .description('MDS heartbeat, SIP and DSCP analyzer for UC and contact-center cluster networks')
     .version(UCPROBE_VERSION, '--version', 'print the version')
@@ -52,7 +58,7 @@ export function buildProgram(others: OtherCommands | null): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `ucprobe: ${s}` : s) });
 
   if (others !== null) addDissectCommand(program, others);
-  addAnalyzeCommand(program);
+  addAnalyzeCommand(program, seams);
   if (others === null) return program;
   others.addGenerateCommand(program);
   others.addMonitorCommand(program);
@@ -104,7 +110,7 @@ function addDissectCommand(program: Command, others: OtherCommands): void {
   });
 }
 
-function addAnalyzeCommand(program: Command): void {
+function addAnalyzeCommand(program: Command, seams: RunSeams): void {
   const analyzeCmd = program
     .command('analyze')
     .description('capture facts, protocol counts, heartbeat streams/pairs/timeline, SIP counts, DSCP per application, RTP/RTCP media quality')
@@ -138,7 +144,7 @@ function addAnalyzeCommand(program: Command): void {
       const split = !flags.correlate && !rtpSeries ? splitWorkers(files, flags.workers) : 1;
       const whole = split > 1 ? await analyzeSplit(files[0], flags, split, run.next(files[0]), run.until, (why) => {
         if (!flags.quiet) warn(`${files[0]}: read by one worker (${why})`);
-      }) : null;
+      }, seams.splitParts) : null;
       if (whole !== null) reports.push(whole);
       else if (!flags.correlate && parallelWorthwhile(files)) reports.push(...await analyzeInWorkers(files, flags, (f) => run.next(f), run.until));
       else {
@@ -177,10 +183,10 @@ function addAnalyzeCommand(program: Command): void {
   });
 }
 
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], seams: RunSeams = {}): Promise<void> {
   // `analyze` is the command run on big captures, often in scripts: it starts without the other commands' code.
   const others = argv[2] === 'analyze' ? null : await loadCommands();
-  const program = buildProgram(others);
+  const program = buildProgram(others, seams);
   try {
     await program.parseAsync(argv);
   } catch (e) {

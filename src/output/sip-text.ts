@@ -5,7 +5,7 @@
 import { phbName } from '../../dissectors/dscp.js';
 import type { SipAnalysisReport } from '../sip/analyzer.js';
 import type { CallFlow, FlowMessage } from '../sip/call-flow.js';
-import { CALL_STATES, type CallRecord } from '../sip/dialogs.js';
+import { CALL_STATES, type CallRecord, type CallsReport } from '../sip/dialogs.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import type { ResponseTimeStats } from '../sip/transactions.js';
 import { registrationsSection } from './registrations-text.js';
@@ -60,6 +60,14 @@ function notAckedSummary(r: SipAnalysisReport): string {
   return parts.length ? `; ${parts.join(', ')}` : '';
 }
 
+/** The setup times over every answered call (`calls.setup` in --json), null before any answer; the HTML report says it too. */
+export function setupTimesText(c: CallsReport): string | null {
+  const s = c.setup;
+  if (s === null) return null;
+  const approx = s.medianExact ? '' : ` (median from a histogram, within 0.025 %: ${s.answered - c.calls.filter((x) => x.setupMs !== null).length} of them dropped from the table)`;
+  return `setup time ms min/median/max ${ms(s.minMs)}/${ms(s.medianMs)}/${ms(s.maxMs)} over ${plural(s.answered, 'answered call')}${approx}`;
+}
+
 /** The SIP analysis section of `analyze`; `origin` is the capture's first packet time (relative times). */
 export function sipAnalysisText(r: SipAnalysisReport, origin: number | null): string {
   const out: string[] = [];
@@ -67,11 +75,8 @@ export function sipAnalysisText(r: SipAnalysisReport, origin: number | null): st
   out.push(`SIP calls (${c.total}: ${stateSummary(r)}${notAckedSummary(r)}${c.evicted ? `; ${c.evicted} dropped from the full table` : ''})`);
   if (c.total > 0) {
     const failed = c.calls.filter((x) => x.state === 'failed' || x.state === 'timeout');
-    const s = c.setup;
-    if (s !== null) {
-      const approx = s.medianExact ? '' : ` (median from a histogram, within 0.025 %: ${s.answered - c.calls.filter((x) => x.setupMs !== null).length} of them dropped from the table)`;
-      out.push(`  setup time ms min/median/max ${ms(s.minMs)}/${ms(s.medianMs)}/${ms(s.maxMs)} over ${plural(s.answered, 'answered call')}${approx}`);
-    }
+    const setup = setupTimesText(c);
+    if (setup !== null) out.push(`  ${setup}`);
     for (const f of failed.slice(0, 10)) out.push(`  ${f.state === 'timeout' ? 'timeout' : `failed ${f.code}`}  ${rel(f.start, origin)}  ${sanitize(f.from)} -> ${sanitize(f.to)}  Call-ID ${sanitize(f.callId)}`);
     if (failed.length > 10) out.push(`  ... ${failed.length - 10} more failed`);
     const unacked = c.calls.filter((x) => x.noAck !== null);

@@ -1,6 +1,7 @@
 // An `analyze` report as protobuf records: per file, its capture facts, the
-// heartbeat streams and events, the SIP calls (with their media's MOS) and
-// keepalives, the RTP streams, the DSCP verdicts, the mesh links, health checks and multicast groups.
+// heartbeat streams and events, the SIP calls (with their media's MOS), their
+// setup times over the whole capture and the keepalives, the RTP streams, the
+// DSCP verdicts, the mesh links, health checks and multicast groups.
 
 import type { FileReport } from '../analysis/analyze.js';
 import type { PbRecord } from './messages.js';
@@ -15,6 +16,7 @@ export function* analysisRecords(r: FileReport): Generator<PbRecord> {
   for (const e of r.heartbeats.events) yield { heartbeatEvent: heartbeatEventMessage(e) };
   const media = new Map(r.rtp.calls.map((m) => [m.callId, m]));
   for (const c of r.sipAnalysis.calls.calls) yield { sipCall: sipCallMessage(c, media.get(c.callId)) };
+  if (r.sipAnalysis.calls.setup !== null) yield { sipSetup: r.sipAnalysis.calls.setup };
   for (const s of r.rtp.streams) yield { rtpStream: rtpStreamMessage(s) };
   for (const k of r.sipAnalysis.keepalives) yield { keepalive: keepaliveMessage(k) };
   for (const f of r.dscpAudit.flows) yield { dscpVerdict: dscpVerdictMessage(f, r.dscpAudit.policy) };

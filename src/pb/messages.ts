@@ -8,6 +8,7 @@ import type { StreamReport } from '../heartbeat/detector.js';
 import type { ResetLink } from '../heartbeat/events.js';
 import type { KeepalivePair } from '../sip/keepalives.js';
 import type { HealthCheck } from '../cluster/health-checks.js';
+import type { SetupTimes } from '../sip/dialogs.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -177,6 +178,9 @@ export interface PbSipCall {
   noAckAnswerRetransmissions?: number;
 }
 
+/** Every field is always set: the record is left out when no call was answered. */
+export type PbSipSetupTimes = SetupTimes;
+
 export type PbKeepalive = NullToOptional<KeepalivePair>;
 
 export interface PbDscpVerdict {
@@ -261,6 +265,7 @@ export type PbRecord =
   | { packet: PbPacket }
   | { heartbeatEvent: PbHeartbeatEvent }
   | { sipCall: PbSipCall }
+  | { sipSetup: PbSipSetupTimes }
   | { dscpVerdict: PbDscpVerdict }
   | { heartbeatStream: PbHeartbeatStream }
   | { keepalive: PbKeepalive }

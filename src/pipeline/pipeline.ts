@@ -153,7 +153,8 @@ export class Pipeline implements FrameSink {
     if (batch.length === 0) return;
     for (const c of this.laneConsumers) c.addUdpBatch(batch);
     batch.length = 0;
-    batch.hbEarlier.clear();
+    // Map.clear() allocates a new table even for an empty map, and a SIP-heavy capture flushes every few datagrams.
+    if (batch.hbEarlier.size > 0) batch.hbEarlier.clear();
     this.batchSerial++;
   };
 

@@ -15,6 +15,7 @@ import type { HeartbeatEvent } from '../heartbeat/events.js';
 import type { PairDirection, PairReport } from '../heartbeat/pairs.js';
 import type { DetectorParams } from '../heartbeat/params.js';
 import { describeEvent } from '../output/heartbeat-text.js';
+import { setupTimesText } from '../output/sip-text.js';
 import { expectedText, flowNotes, observedText } from '../output/dscp-audit-text.js';
 import { isoTime, utcClock } from '../common/time-format.js';
 import type { FlowAudit } from '../dscp/audit.js';
@@ -349,6 +350,9 @@ function sipSection(r: FileReport, rf: ReportFile, base: string): Markup {
   const c = s.calls;
   const states = CALL_STATES.filter((x) => c.byState[x] > 0).map((x) => `${c.byState[x]} ${x}`).join(', ');
   out.push(note(`${fmt(r.sip.messages)} SIP messages${r.sip.malformed ? ` (${r.sip.malformed} malformed)` : ''}; ${plural(c.total, 'call')}${states ? `: ${states}` : ''}${c.evicted ? `; ${c.evicted} dropped from the full table` : ''}.`));
+  // Over every answered call, those the table dropped (and the list below lacks) included: analyze's figures.
+  const setup = setupTimesText(c);
+  if (setup !== null) out.push(note(`Call ${setup}.`));
 
   const ladderIds = ladderAnchors(r, rf, base);
   if (c.calls.length) {

@@ -51,6 +51,14 @@ export function tsAfterMs(a: Ts, ms: number): Ts {
   return { sec: a.sec + carry, nsec: ns - carry * 1e9 };
 }
 
+/** tsBefore(tsAfterMs(a, ms), now), with no timestamp made. */
+export function passedAfterMs(a: Ts, ms: number, now: Ts): boolean {
+  const ns = a.nsec + Math.round(ms * 1e6);
+  const carry = Math.floor(ns / 1e9);
+  const sec = a.sec + carry;
+  return sec < now.sec || (sec === now.sec && ns - carry * 1e9 < now.nsec);
+}
+
 export function tsBefore(a: Ts, b: Ts): boolean {
   return a.sec < b.sec || (a.sec === b.sec && a.nsec < b.nsec);
 }

@@ -29,7 +29,7 @@ import { IntervalHistogram, type IntervalStats } from '../heartbeat/interval-his
 import { RecencyMap } from '../common/bounded-map.js';
 import { Fifo } from '../common/fifo.js';
 import { detach } from '../common/detach.js';
-import { msBetween, roundMs, tsAfterMs, tsBefore, type SipEvent, type Ts } from './sip-event.js';
+import { msBetween, passedAfterMs, roundMs, tsAfterMs, tsBefore, type SipEvent, type Ts } from './sip-event.js';
 
 export interface TransactionParams {
   /** No final response within this many ms: timeout (Timer B/F = 64*T1). */
@@ -217,9 +217,9 @@ export class TransactionTracker {
         this.pending.shift();
         continue;
       }
-      const deadline = tsAfterMs(tx.start, this.params.timeoutMs);
-      if (!tsBefore(deadline, now)) break;
-      this.timeout(tx, deadline);
+      // Asked on every lane batch: no deadline object made until one has passed.
+      if (!passedAfterMs(tx.start, this.params.timeoutMs, now)) break;
+      this.timeout(tx, tsAfterMs(tx.start, this.params.timeoutMs));
     }
     for (let e = this.ended.peek(); e !== undefined && tsBefore(e.leaveAt, now); e = this.ended.peek()) {
       this.ended.shift();

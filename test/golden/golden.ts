@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import protobuf from 'protobufjs';
-import { main } from '../../src/cli/main.js';
+import { main, type RunSeams } from '../../src/cli/main.js';
 import { recordMessageType } from '../../src/pb/schema.js';
 import { writeMixedCapture } from '../../captures/make-captures.js';
 import { writeIpv6Copy } from '../bench/ipv6-copy.js';
@@ -95,8 +95,9 @@ class ExitCalled extends Error {
 /**
  * Run one ucprobe command in-process, in `dir`, writing to `out`; its exit
  * status (process.exit is caught, not taken) and what it said on stderr.
+ * `seams`: what no command line sets (a split file's parts read in this thread).
  */
-export async function runInProcess(dir: string, args: string[], out: string): Promise<{ code: number; stderr: string }> {
+export async function runInProcess(dir: string, args: string[], out: string, seams: RunSeams = {}): Promise<{ code: number; stderr: string }> {
   const cwd = process.cwd();
   const exit = process.exit;
   const writeErr = process.stderr.write;
@@ -112,7 +113,7 @@ export async function runInProcess(dir: string, args: string[], out: string): Pr
     return true;
   }) as typeof process.stderr.write;
   try {
-    await main(['node', 'ucprobe', ...args, '-o', out]);
+    await main(['node', 'ucprobe', ...args, '-o', out], seams);
   } catch (e) {
     // main turns an error into a line and an exit. The first exit is the status: the ExitCalled it
     // throws goes through main's own catch, which calls exit again ("internal error"), not the command.
