@@ -11,14 +11,14 @@
 import type { PacketRecord } from '../../dissectors/types.js';
 import { sparseRecord } from '../common/sparse-record.js';
 import { flowKey } from '../pipeline/flow-key.js';
-import { SdpEndpoints } from '../pipeline/sdp-endpoints.js';
+import { SdpEndpoints, type SdpAnnouncement } from '../pipeline/sdp-endpoints.js';
 import { FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
 import { BATCH_RTP, UdpBatch, type BatchConsumer } from '../pipeline/udp-batch.js';
 import { payloadFormat, streamRtpmap } from './codecs.js';
 import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
 import { RtcpTracker, type RtcpSpoken, type RtcpTotals } from './rtcp-tracker.js';
 import { burstRatio, codecImpairment, eModel } from './e-model.js';
-import { RtpStream, RtpStreamTable, type SdpBinding } from './rtp-stream.js';
+import { RtpStream, RtpStreamTable, type StreamSdp } from './rtp-stream.js';
 import { SharedValues } from './shared-values.js';
 import type { MediaSeriesStore, SeriesTotals, StreamSeriesReport } from './stream-series.js';
 
@@ -90,7 +90,7 @@ export interface RtpStreamReport {
   /** E-model score of the stream as a listener would hear it; null for a stream that is not voice (video clock, too few packets). */
   quality: StreamQuality | null;
   callId: string | null;
-  sdp: { announcedBy: string; endpoint: string; offer: boolean; media: string; codecs: string[] } | null;
+  sdp: StreamSdp | null;
   /** Jitter and loss over time (`analyze --json --rtp-series` only); null when the memory bound left the stream none. */
   series?: StreamSeriesReport | null;
 }
@@ -318,7 +318,8 @@ export class MediaAnalyzer implements BatchConsumer {
   private bind(s: RtpStream): void {
     const atDst = this.sdp.at(s.ids.dst, s.ids.dport)?.announcement ?? null;
     const atSrc = this.sdp.at(s.ids.src, s.ids.sport)?.announcement ?? null;
-    s.sdp = atDst ?? atSrc;
+    const a = atDst ?? atSrc;
+    s.sdp = a === null ? null : { callId: a.callId, sdp: { announcedBy: a.announcedBy, endpoint: a.endpoint, offer: a.offer, media: a.media, codecs: codecsOf(a) } };
     s.rtpmap = streamRtpmap(atSrc?.rtpmap ?? null, atDst?.rtpmap ?? null);
   }
 
@@ -399,7 +400,7 @@ const sharedScores = new SharedValues<StreamQuality>();
 const sharedCodecs = new SharedValues<string[]>();
 const NO_EVENTS = { packets: 0, repeatedEnds: 0 };
 
-function codecsOf(sdp: SdpBinding): string[] {
+function codecsOf(sdp: SdpAnnouncement): string[] {
   const names = sdp.payloadTypes.map((pt) => payloadFormat(pt, sdp.rtpmap).name);
   return sharedCodecs.share(JSON.stringify(names), names);
 }
@@ -438,9 +439,6 @@ function streamReport(s: RtpStream, rtcp: RtcpTracker, jitterBufferMs: number): 
     },
     quality: quality(s, said?.rttMs ?? null, jitterBufferMs, meanDelta === null ? null : Math.round(meanDelta * 1000)),
     callId: s.sdp?.callId ?? null,
-    sdp: s.sdp === null ? null : {
-      announcedBy: s.sdp.announcedBy, endpoint: s.sdp.endpoint, offer: s.sdp.offer, media: s.sdp.media,
-      codecs: codecsOf(s.sdp),
-    },
+    sdp: s.sdp?.sdp ?? null,
   };
 }

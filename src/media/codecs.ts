@@ -69,21 +69,25 @@ function format(name: string, clockRate: number): PayloadFormat {
 /** pt -> "name/clock[/channels]", as an SDP media line's a=rtpmap lines give it. */
 export type Rtpmap = Readonly<Record<number, string>>;
 
-/** Payload maps made by merging two: streams of calls that announce the same codecs share one (a copy per stream kept 1.4 KB). */
-const merged = new SharedValues<Rtpmap>();
+/** Streams' payload maps by value: streams of calls that announce the same codecs share one (a copy per stream kept 1.4 KB). */
+const shared = new SharedValues<Rtpmap>();
 
 /**
  * A stream's payload map: the receiver's (what the sender must use), with the
  * sender's own filling what the receiver's left out; null when neither SDP
- * gave one. One of the two itself when it already says all, else a shared merge.
+ * gave one. Shared by value: not the SDP's own object, which would keep its
+ * media line's texts for as long as the stream is listed.
  */
 export function streamRtpmap(sender: Rtpmap | null, receiver: Rtpmap | null): Rtpmap | null {
-  if (sender === null || sender === receiver) return receiver;
-  if (receiver === null || covers(receiver, sender)) return receiver ?? sender;
-  const keys = [...new Set([...Object.keys(sender), ...Object.keys(receiver)].map(Number))].sort((a, b) => a - b);
+  const map = sender === null || sender === receiver ? receiver : receiver === null || covers(receiver, sender) ? receiver ?? sender : merge(sender, receiver);
+  return map === null ? null : shared.share(JSON.stringify(map), map);
+}
+
+/** {...sender, ...receiver}, its integer keys kept in a dictionary. */
+function merge(sender: Rtpmap, receiver: Rtpmap): Rtpmap {
   const map = sparseRecord<number, string>();
-  for (const pt of keys) map[pt] = receiver[pt] ?? sender[pt];
-  return merged.share(JSON.stringify(map), map);
+  for (const pt of new Set([...Object.keys(sender), ...Object.keys(receiver)].map(Number))) map[pt] = receiver[pt] ?? sender[pt];
+  return map;
 }
 
 /** Every payload type of `b` is in `a` (whatever `a` maps it to: `a` wins the merge). */

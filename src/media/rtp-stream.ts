@@ -17,15 +17,32 @@
 
 import { payloadFormat, type PayloadFormat, type Rtpmap } from './codecs.js';
 import type { StreamSeries } from './stream-series.js';
-import type { SdpAnnouncement } from '../pipeline/sdp-endpoints.js';
 
 /** Gaps kept with their times, to set beside failovers. */
 const MAX_GAPS = 32;
 /** Missing sequence numbers remembered per stream, to tell a late packet from a duplicate (those forgotten are counted). */
 export const MAX_HOLES = 1024;
 
-/** What SDP said of the stream: its call and the payload map of its m= line (the pipeline's SDP endpoint table's announcement). */
-export type SdpBinding = SdpAnnouncement;
+/**
+ * What a stream keeps of the SDP that announced it, as its report gives it:
+ * not the announcement, which holds the parsed media line (its payload map,
+ * its texts) for as long as the stream is listed, where the SDP endpoint
+ * table lets it go at the endpoint's next announcement. Never changed once made.
+ */
+export interface StreamSdp {
+  readonly announcedBy: string;
+  readonly endpoint: string;
+  readonly offer: boolean;
+  readonly media: string;
+  /** The m= line's payload types by name (shared by the streams whose SDP lists the same). */
+  readonly codecs: readonly string[];
+}
+
+/** The SDP of a stream: its call, and the SDP as the report gives it. */
+export interface SdpBinding {
+  readonly callId: string;
+  readonly sdp: StreamSdp;
+}
 
 /** Datagrams as columns (the pipeline's lane, UdpBatch, is one); RTP fields valid where the datagram is RTP. */
 export interface RtpColumns {
