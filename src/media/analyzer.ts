@@ -9,7 +9,6 @@
 // touched on every packet, which cost a fifth of analyze's time).
 
 import type { PacketRecord } from '../../dissectors/types.js';
-import { sparseRecord } from '../common/sparse-record.js';
 import { flowKey } from '../pipeline/flow-key.js';
 import { SdpEndpoints, type SdpAnnouncement } from '../pipeline/sdp-endpoints.js';
 import { FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
@@ -411,8 +410,6 @@ function streamReport(s: RtpStream, rtcp: RtcpTracker, jitterBufferMs: number): 
   const ids = s.ids;
   const expected = s.expected;
   const lost = s.lost;
-  const dscp = sparseRecord<string, number>();
-  for (const [d, n] of s.dscpCounts()) dscp[d] = n;
   const ecn = s.ecnCounts();
   const rtpmap = s.rtpmap;
   return {
@@ -424,8 +421,8 @@ function streamReport(s: RtpStream, rtcp: RtcpTracker, jitterBufferMs: number): 
     deltaMs: s.deltaCount > 0 ? { min: ms(s.deltaMin), mean: ms(s.deltaSum / s.deltaCount), max: ms(s.deltaMax) } : null,
     jitterMs: s.jitterCount > 0 ? { mean: ms(s.jitterSum / s.jitterCount), max: ms(s.jitterMax), last: ms(s.jitter) } : null,
     clockRate: s.clockRate > 0 ? s.clockRate : null,
-    payloadTypes: [...s.payloadTypeCounts()].map(([pt, packets]) => ({ pt, name: payloadFormat(pt, rtpmap).name, packets })),
-    ptChanges: s.ptChanges, markers: s.markers, dscp,
+    payloadTypes: s.payloadTypeCounts().map(([pt, packets]) => ({ pt, name: payloadFormat(pt, rtpmap).name, packets })),
+    ptChanges: s.ptChanges, markers: s.markers, dscp: s.dscpCounts(),
     ecn: { notEct: ecn[0], ect1: ecn[1], ect0: ecn[2], ce: ecn[3] },
     late: s.late,
     timestampsBehindFirst: s.tsBehindFirst,

@@ -15,6 +15,7 @@
 // a repeated end-of-event packet (same sequence number, RFC 4733 §2.5.1.4)
 // is neither a duplicate nor received media twice.
 
+import { sparseRecord } from '../common/sparse-record.js';
 import { payloadFormat, type PayloadFormat, type Rtpmap } from './codecs.js';
 import type { StreamSeries } from './stream-series.js';
 
@@ -172,12 +173,25 @@ class RunCounts {
     this.since = k;
   }
 
-  /** Counts up to packet index `k` (exclusive), in the order values were first counted: a new table, the runs' left as they are. */
-  countsTo(k: number): Map<number, number> {
-    const out = new Map(this.ended ?? []);
-    if (k > this.since && this.value >= 0) out.set(this.value, (out.get(this.value) ?? 0) + k - this.since);
-    return out;
+  /**
+   * [value, packets] up to packet index `k` (exclusive), in the order values
+   * were first counted; the runs are left as they are. Plain pairs, not a
+   * Map: a report reads these for every stream, and a capture's thousands of
+   * streams make the reading code hot enough to be compiled, where copying
+   * and walking Maps made the compiler's work (and peak memory) several times larger.
+   */
+  countsTo(k: number): Array<[value: number, packets: number]> {
+    const run = k > this.since && this.value >= 0 ? k - this.since : 0;
+    if (this.ended === null) return run > 0 ? [[this.value, run]] : [];
+    return withRun(this.ended, this.value, run);
   }
+}
+
+/** The ended runs' counts with the current run's added (a stream whose marking or payload type changed). */
+function withRun(ended: Map<number, number>, value: number, run: number): Array<[number, number]> {
+  const out = new Map(ended);
+  if (run > 0) out.set(value, (out.get(value) ?? 0) + run);
+  return [...out];
 }
 
 /** One stream: its names and what is reported beside the counters of its row. */
@@ -251,21 +265,26 @@ export class RtpStream {
   get jitterSum(): number { return this.double(D_JITTER_SUM); }
 
   /** Payload type -> packets. */
-  payloadTypeCounts(): Map<number, number> {
+  payloadTypeCounts(): Array<[pt: number, packets: number]> {
     return this.pts.countsTo(this.packets);
   }
 
-  /** DSCP value -> packets, in first-seen order. */
-  dscpCounts(): Map<number, number> {
-    const out = new Map<number, number>();
-    for (const [tos, n] of this.tos.countsTo(this.packets)) out.set(tos >> 2, (out.get(tos >> 2) ?? 0) + n);
+  /** DSCP value -> packets (integer keys: they list in ascending order). */
+  dscpCounts(): Record<string, number> {
+    const out = sparseRecord<string, number>();
+    const runs = this.tos.countsTo(this.packets);
+    for (let i = 0; i < runs.length; i++) {
+      const d = runs[i][0] >> 2;
+      out[d] = (out[d] ?? 0) + runs[i][1];
+    }
     return out;
   }
 
   /** Packets by ECN codepoint 0..3: Not-ECT, ECT(1), ECT(0), CE. */
   ecnCounts(): number[] {
     const out = [0, 0, 0, 0];
-    for (const [tos, n] of this.tos.countsTo(this.packets)) out[tos & 3] += n;
+    const runs = this.tos.countsTo(this.packets);
+    for (let i = 0; i < runs.length; i++) out[runs[i][0] & 3] += runs[i][1];
     return out;
   }
 
