@@ -4,6 +4,7 @@
 
 import { Buffer } from 'node:buffer';
 import type { SdpMedia, SdpRecord } from './types.js';
+import { sparseRecord } from '../src/common/sparse-record.js';
 
 const CR = 0x0d;
 const SP = 0x20;
@@ -123,24 +124,7 @@ function mediaLine(value: string): SdpMedia | null {
       if (pt <= MAX_PT) payloadTypes.push(pt);
     }
   }
-  return { media: f[0], port, proto: f[2], payloadTypes, address: null, rtpmap: sparseRecord() };
-}
-
-/** An index far past any payload type. */
-const FAR_INDEX = 1 << 20;
-
-/**
- * An empty object for payload type -> text. V8 gives an object whose integer
- * keys run to 101 (telephone-event) an array of 170 slots: 1.4 KB per media
- * line, kept as long as the SDP is (calls, SDP endpoints). Once an index far
- * past the rest has been set and deleted, its keys are kept in a dictionary
- * (about 250 bytes); keys still enumerate in ascending order.
- */
-function sparseRecord(): Record<number, string> {
-  const r: Record<number, string> = {};
-  r[FAR_INDEX] = '';
-  delete r[FAR_INDEX];
-  return r;
+  return { media: f[0], port, proto: f[2], payloadTypes, address: null, rtpmap: sparseRecord<number, string>() };
 }
 
 /** "rtpmap:96 H264/90000" -> rtpmap[96] = "H264/90000". */

@@ -72,7 +72,7 @@ test('scripted impairments: each stream gives the figures it was scripted with',
   assert.deepEqual(opus.events, { packets: 6, repeatedEnds: 2 });
   assert.deepEqual(opus.payloadTypes.map((p) => [p.name, p.packets]), [['opus', 290], ['telephone-event', 6]]);
   assert.deepEqual(opus.jitterMs, { mean: 0, max: 0, last: 0 });
-  assert.deepEqual(r.rtp.totals, { streams: all.length, packets: all.reduce((n, s) => n + s.expected.packets, 0), lost: 41, evicted: 0 });
+  assert.deepEqual(r.rtp.totals, { streams: all.length, packets: all.reduce((n, s) => n + s.expected.packets, 0), lost: 41, evicted: 0, holesForgotten: 0 });
 });
 
 test('records and the fast lane give the same media report', async () => {

@@ -145,7 +145,7 @@ export function fixtureSnapshot(): LiveSnapshot {
         rtpStream('10.30.0.101', 16386, '10.30.0.102', 16384, 4.41, 0, 0.8, 46, 'done-1@10.30.0.101'),
         rtpStream('10.40.0.5', 5004, '10.40.0.6', 5004, null, 0, 1.1, 34, null),
       ],
-      totals: { streams: 3, packets: 3000, lost: 52, evicted: 0 },
+      totals: { streams: 3, packets: 3000, lost: 52, evicted: 0, holesForgotten: 0 },
       // As the media analyzer groups the two streams above: the worse direction's MOS, the worst loss and jitter.
       calls: [{
         callId: 'done-1@10.30.0.101', streams: ['10.30.0.102:16384>10.30.0.101:16386#0x0000ABCD', '10.30.0.101:16386>10.30.0.102:16384#0x0000ABCD'],

@@ -10,14 +10,15 @@
 
 import type { PacketRecord } from '../../dissectors/types.js';
 import { flowKey } from '../pipeline/flow-key.js';
-import { SdpEndpoints } from '../pipeline/sdp-endpoints.js';
+import { SdpEndpoints, type SdpAnnouncement } from '../pipeline/sdp-endpoints.js';
 import { FlowTable, NO_FLOW } from '../pipeline/flow-table.js';
 import { BATCH_RTP, UdpBatch, type BatchConsumer } from '../pipeline/udp-batch.js';
-import { payloadFormat } from './codecs.js';
+import { payloadFormat, streamRtpmap } from './codecs.js';
 import { decodeRtcp, looksLikeRtcp } from '../../dissectors/rtcp.js';
 import { RtcpTracker, type RtcpSpoken, type RtcpTotals } from './rtcp-tracker.js';
 import { burstRatio, codecImpairment, eModel } from './e-model.js';
-import { RtpStream, RtpStreamTable } from './rtp-stream.js';
+import { RtpStream, RtpStreamTable, type StreamSdp } from './rtp-stream.js';
+import { SharedValues } from './shared-values.js';
 import type { MediaSeriesStore, SeriesTotals, StreamSeriesReport } from './stream-series.js';
 
 export interface MediaParams {
@@ -88,7 +89,7 @@ export interface RtpStreamReport {
   /** E-model score of the stream as a listener would hear it; null for a stream that is not voice (video clock, too few packets). */
   quality: StreamQuality | null;
   callId: string | null;
-  sdp: { announcedBy: string; endpoint: string; offer: boolean; media: string; codecs: string[] } | null;
+  sdp: StreamSdp | null;
   /** Jitter and loss over time (`analyze --json --rtp-series` only); null when the memory bound left the stream none. */
   series?: StreamSeriesReport | null;
 }
@@ -134,6 +135,12 @@ export interface MediaTotals {
   lost: number;
   /** Streams dropped from the full table (their figures are in the totals above, not in `streams`). */
   evicted: number;
+  /**
+   * Missing sequence numbers forgotten past the MAX_HOLES a stream remembers:
+   * a packet that came for one later was counted as late without being
+   * checked for a duplicate.
+   */
+  holesForgotten: number;
 }
 
 export interface MediaReport {
@@ -175,7 +182,7 @@ export class MediaAnalyzer implements BatchConsumer {
   /** The media endpoints SDP announced: the pipeline's, or, fed records alone, one this analyzer learns itself. */
   private sdp = new SdpEndpoints(MAX_SDP_ENDPOINTS);
   private learnsSdp = true;
-  private readonly totals: MediaTotals = { streams: 0, packets: 0, lost: 0, evicted: 0 };
+  private readonly totals: MediaTotals = { streams: 0, packets: 0, lost: 0, evicted: 0, holesForgotten: 0 };
   private readonly rtcp = new RtcpTracker();
 
   /** `series`: where each stream's figures over time are kept (the HTML report's); none by default. */
@@ -250,6 +257,7 @@ export class MediaAnalyzer implements BatchConsumer {
       streams.push(streamReport(s, this.rtcp, this.params.jitterBufferMs));
       totals.packets += s.packets;
       totals.lost += s.lost;
+      totals.holesForgotten += s.holesForgotten;
     }
     totals.streams += streams.length;
     streams.sort((a, b) => a.first - b.first || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -300,6 +308,7 @@ export class MediaAnalyzer implements BatchConsumer {
       this.totals.streams++;
       this.totals.packets += s.packets;
       this.totals.lost += s.lost;
+      this.totals.holesForgotten += s.holesForgotten;
       this.rows.close(s);
     }
   }
@@ -308,8 +317,9 @@ export class MediaAnalyzer implements BatchConsumer {
   private bind(s: RtpStream): void {
     const atDst = this.sdp.at(s.ids.dst, s.ids.dport)?.announcement ?? null;
     const atSrc = this.sdp.at(s.ids.src, s.ids.sport)?.announcement ?? null;
-    s.sdp = atDst ?? atSrc;
-    if (atDst !== null || atSrc !== null) s.rtpmap = { ...atSrc?.rtpmap, ...atDst?.rtpmap };
+    const a = atDst ?? atSrc;
+    s.sdp = a === null ? null : { callId: a.callId, sdp: { announcedBy: a.announcedBy, endpoint: a.endpoint, offer: a.offer, media: a.media, codecs: codecsOf(a) } };
+    s.rtpmap = streamRtpmap(atSrc?.rtpmap ?? null, atDst?.rtpmap ?? null);
   }
 
   /** SDP seen after the stream started (early media, a re-INVITE) still names its call. */
@@ -372,11 +382,26 @@ function quality(s: RtpStream, rttMs: number | null, jitterBufferMs: number, pti
   const burstR = burstRatio(s.unique, s.lost, s.gapRuns);
   const delayMs = jitterBufferMs + (ptimeMs ?? 20) + codec.lookaheadMs + (rttMs !== null ? rttMs / 2 : 0);
   const e = eModel({ codec, lossPercent: effective, burstR, delayMs });
-  return {
+  const q: StreamQuality = {
     codec: codec.codec, ie: codec.ie, bpl: codec.bpl, source: codec.source,
     networkLossPercent: pct(networkLoss / 100), latePercent: pct(late / 100), effectiveLossPercent: pct(effective / 100), burstR,
     jitterBufferMs, delayMs: Math.round(delayMs * 1000) / 1000, delayBasis: rttMs !== null ? 'rtcp' : 'none', ...e,
   };
+  return sharedScores.share(JSON.stringify(q), q);
+}
+
+/**
+ * What most streams' reports have alike, shared (src/media/shared-values.ts):
+ * the score of streams of the same codec and figures (every clean stream of a
+ * capture has the same), the codec list of an SDP, no RFC 4733 events.
+ */
+const sharedScores = new SharedValues<StreamQuality>();
+const sharedCodecs = new SharedValues<string[]>();
+const NO_EVENTS = { packets: 0, repeatedEnds: 0 };
+
+function codecsOf(sdp: SdpAnnouncement): string[] {
+  const names = sdp.payloadTypes.map((pt) => payloadFormat(pt, sdp.rtpmap).name);
+  return sharedCodecs.share(JSON.stringify(names), names);
 }
 
 function streamReport(s: RtpStream, rtcp: RtcpTracker, jitterBufferMs: number): RtpStreamReport {
@@ -385,21 +410,19 @@ function streamReport(s: RtpStream, rtcp: RtcpTracker, jitterBufferMs: number): 
   const ids = s.ids;
   const expected = s.expected;
   const lost = s.lost;
-  const dscp: Record<string, number> = {};
-  for (const [d, n] of s.dscpCounts()) dscp[d] = n;
   const ecn = s.ecnCounts();
   const rtpmap = s.rtpmap;
   return {
     key: ids.key, flow: ids.flow, src: ids.src, sport: ids.sport, dst: ids.dst, dport: ids.dport, ssrc: ssrcHex(ids.ssrc),
     packets: s.packets, expected, lost, lossPercent: expected > 0 ? Math.round((lost / expected) * 1e5) / 1e3 : 0,
     duplicates: s.duplicates, outOfOrder: s.outOfOrder, seqErrors: s.seqErrors, wraps: s.wraps, gapRuns: s.gapRuns, longestGap: s.longestGap, gaps: s.gaps.map((g) => ({ ...g })),
-    events: { packets: s.eventPackets, repeatedEnds: s.eventRepeats },
+    events: s.eventPackets === 0 && s.eventRepeats === 0 ? NO_EVENTS : { packets: s.eventPackets, repeatedEnds: s.eventRepeats },
     firstSeq: s.firstSeq, lastSeq: s.lastSeqNumber, first: s.first, last: s.last,
     deltaMs: s.deltaCount > 0 ? { min: ms(s.deltaMin), mean: ms(s.deltaSum / s.deltaCount), max: ms(s.deltaMax) } : null,
     jitterMs: s.jitterCount > 0 ? { mean: ms(s.jitterSum / s.jitterCount), max: ms(s.jitterMax), last: ms(s.jitter) } : null,
     clockRate: s.clockRate > 0 ? s.clockRate : null,
-    payloadTypes: [...s.payloadTypeCounts()].map(([pt, packets]) => ({ pt, name: payloadFormat(pt, rtpmap).name, packets })),
-    ptChanges: s.ptChanges, markers: s.markers, dscp,
+    payloadTypes: s.payloadTypeCounts().map(([pt, packets]) => ({ pt, name: payloadFormat(pt, rtpmap).name, packets })),
+    ptChanges: s.ptChanges, markers: s.markers, dscp: s.dscpCounts(),
     ecn: { notEct: ecn[0], ect1: ecn[1], ect0: ecn[2], ce: ecn[3] },
     late: s.late,
     timestampsBehindFirst: s.tsBehindFirst,
@@ -413,9 +436,6 @@ function streamReport(s: RtpStream, rtcp: RtcpTracker, jitterBufferMs: number): 
     },
     quality: quality(s, said?.rttMs ?? null, jitterBufferMs, meanDelta === null ? null : Math.round(meanDelta * 1000)),
     callId: s.sdp?.callId ?? null,
-    sdp: s.sdp === null ? null : {
-      announcedBy: s.sdp.announcedBy, endpoint: s.sdp.endpoint, offer: s.sdp.offer, media: s.sdp.media,
-      codecs: s.sdp.payloadTypes.map((pt) => payloadFormat(pt, s.sdp!.rtpmap).name),
-    },
+    sdp: s.sdp?.sdp ?? null,
   };
 }

@@ -2,6 +2,9 @@
 // a=rtpmap when there is one, else from the RFC 3551 static table. The clock
 // rate turns RTP timestamps into time for the jitter (RFC 3550 §6.4.1).
 
+import { sparseRecord } from '../common/sparse-record.js';
+import { SharedValues } from './shared-values.js';
+
 /** RFC 3551 static payload types: name and clock rate (G.722's is 8000 by the RFC's own erratum-kept rule). */
 const STATIC: Readonly<Record<number, readonly [name: string, clockRate: number]>> = {
   0: ['PCMU', 8000], 3: ['GSM', 8000], 4: ['G723', 8000], 5: ['DVI4', 8000], 6: ['DVI4', 16000], 7: ['LPC', 8000],
@@ -35,7 +38,7 @@ const byMapped = new Map<string, PayloadFormat>();
 const MAX_MAPPED = 1024;
 
 /** `rtpmap`: the SDP's pt -> "name/clock[/channels]" of the stream's media line, when SDP announced it. */
-export function payloadFormat(pt: number, rtpmap: Readonly<Record<number, string>> | null): PayloadFormat {
+export function payloadFormat(pt: number, rtpmap: Rtpmap | null): PayloadFormat {
   const mapped = rtpmap?.[pt];
   if (mapped !== undefined) {
     let f = byMapped.get(mapped);
@@ -61,4 +64,34 @@ export function payloadFormat(pt: number, rtpmap: Readonly<Record<number, string
 function format(name: string, clockRate: number): PayloadFormat {
   const lower = name.toLowerCase();
   return { name, clockRate, secondsPerTick: clockRate > 0 ? 1 / clockRate : 0, event: lower === 'telephone-event', comfortNoise: lower === 'cn' };
+}
+
+/** pt -> "name/clock[/channels]", as an SDP media line's a=rtpmap lines give it. */
+export type Rtpmap = Readonly<Record<number, string>>;
+
+/** Streams' payload maps by value: streams of calls that announce the same codecs share one (a copy per stream kept 1.4 KB). */
+const shared = new SharedValues<Rtpmap>();
+
+/**
+ * A stream's payload map: the receiver's (what the sender must use), with the
+ * sender's own filling what the receiver's left out; null when neither SDP
+ * gave one. Shared by value: not the SDP's own object, which would keep its
+ * media line's texts for as long as the stream is listed.
+ */
+export function streamRtpmap(sender: Rtpmap | null, receiver: Rtpmap | null): Rtpmap | null {
+  const map = sender === null || sender === receiver ? receiver : receiver === null || covers(receiver, sender) ? receiver ?? sender : merge(sender, receiver);
+  return map === null ? null : shared.share(JSON.stringify(map), map);
+}
+
+/** {...sender, ...receiver}, its integer keys kept in a dictionary. */
+function merge(sender: Rtpmap, receiver: Rtpmap): Rtpmap {
+  const map = sparseRecord<number, string>();
+  for (const pt of new Set([...Object.keys(sender), ...Object.keys(receiver)].map(Number))) map[pt] = receiver[pt] ?? sender[pt];
+  return map;
+}
+
+/** Every payload type of `b` is in `a` (whatever `a` maps it to: `a` wins the merge). */
+function covers(a: Rtpmap, b: Rtpmap): boolean {
+  for (const pt in b) if (a[pt] === undefined) return false;
+  return true;
 }

@@ -15,17 +15,35 @@
 // a repeated end-of-event packet (same sequence number, RFC 4733 §2.5.1.4)
 // is neither a duplicate nor received media twice.
 
-import { payloadFormat, type PayloadFormat } from './codecs.js';
+import { sparseRecord } from '../common/sparse-record.js';
+import { payloadFormat, type PayloadFormat, type Rtpmap } from './codecs.js';
 import type { StreamSeries } from './stream-series.js';
-import type { SdpAnnouncement } from '../pipeline/sdp-endpoints.js';
 
 /** Gaps kept with their times, to set beside failovers. */
 const MAX_GAPS = 32;
-/** Missing sequence numbers remembered, to tell a late packet from a duplicate. */
-const MAX_HOLES = 1024;
+/** Missing sequence numbers remembered per stream, to tell a late packet from a duplicate (those forgotten are counted). */
+export const MAX_HOLES = 1024;
 
-/** What SDP said of the stream: its call and the payload map of its m= line (the pipeline's SDP endpoint table's announcement). */
-export type SdpBinding = SdpAnnouncement;
+/**
+ * What a stream keeps of the SDP that announced it, as its report gives it:
+ * not the announcement, which holds the parsed media line (its payload map,
+ * its texts) for as long as the stream is listed, where the SDP endpoint
+ * table lets it go at the endpoint's next announcement. Never changed once made.
+ */
+export interface StreamSdp {
+  readonly announcedBy: string;
+  readonly endpoint: string;
+  readonly offer: boolean;
+  readonly media: string;
+  /** The m= line's payload types by name (shared by the streams whose SDP lists the same). */
+  readonly codecs: readonly string[];
+}
+
+/** The SDP of a stream: its call, and the SDP as the report gives it. */
+export interface SdpBinding {
+  readonly callId: string;
+  readonly sdp: StreamSdp;
+}
 
 /** Datagrams as columns (the pipeline's lane, UdpBatch, is one); RTP fields valid where the datagram is RTP. */
 export interface RtpColumns {
@@ -133,26 +151,47 @@ const FLAG_FORMAT = FLAG_EVENT | FLAG_COMFORT_NOISE;
 /** Rows a table starts with (doubled as streams come, up to the analyzer's bound). */
 const INITIAL_ROWS = 64;
 
-/** Packets by value (TOS byte, payload type), counted in runs: a run is folded in when the value changes or when read. */
+/**
+ * Packets by value (TOS byte, payload type), counted in runs: a run is folded
+ * in when the value changes. Most streams keep one value throughout: they
+ * have no table, their one run is counted when read.
+ */
 class RunCounts {
-  readonly counts = new Map<number, number>();
+  /** The runs that ended, by value; null while none did. */
+  private ended: Map<number, number> | null = null;
   value = -1;
   /** The packet index the current run started at. */
   since = 0;
 
   /** The value changes at packet index `k`. */
   change(value: number, k: number): void {
-    this.fold(k);
+    if (k > this.since && this.value >= 0) {
+      const ended = (this.ended ??= new Map());
+      ended.set(this.value, (ended.get(this.value) ?? 0) + k - this.since);
+    }
     this.value = value;
     this.since = k;
   }
 
-  /** Counts up to packet index `k` (exclusive). */
-  fold(k: number): Map<number, number> {
-    if (k > this.since && this.value >= 0) this.counts.set(this.value, (this.counts.get(this.value) ?? 0) + k - this.since);
-    this.since = k;
-    return this.counts;
+  /**
+   * [value, packets] up to packet index `k` (exclusive), in the order values
+   * were first counted; the runs are left as they are. Plain pairs, not a
+   * Map: a report reads these for every stream, and a capture's thousands of
+   * streams make the reading code hot enough to be compiled, where copying
+   * and walking Maps made the compiler's work (and peak memory) several times larger.
+   */
+  countsTo(k: number): Array<[value: number, packets: number]> {
+    const run = k > this.since && this.value >= 0 ? k - this.since : 0;
+    if (this.ended === null) return run > 0 ? [[this.value, run]] : [];
+    return withRun(this.ended, this.value, run);
   }
+}
+
+/** The ended runs' counts with the current run's added (a stream whose marking or payload type changed). */
+function withRun(ended: Map<number, number>, value: number, run: number): Array<[number, number]> {
+  const out = new Map(ended);
+  if (run > 0) out.set(value, (out.get(value) ?? 0) + run);
+  return [...out];
 }
 
 /** One stream: its names and what is reported beside the counters of its row. */
@@ -167,7 +206,7 @@ export class RtpStream {
    * sender's own offer filling what the answer left out (a UAS that answers
    * without telephone-event still gets the caller's RFC 4733 events).
    */
-  rtpmap: Readonly<Record<number, string>> | null = null;
+  rtpmap: Rtpmap | null = null;
   /** Payload type and TOS byte -> packets. */
   readonly pts = new RunCounts();
   readonly tos = new RunCounts();
@@ -176,6 +215,8 @@ export class RtpStream {
   holes: Set<number> | null = null;
   /** Below this extended number holes are forgotten: a packet there cannot be told late from duplicate. */
   holesFloor = 0;
+  /** Missing numbers forgotten to keep MAX_HOLES (a packet arriving for one counts as late, unchecked for a duplicate). */
+  holesForgotten = 0;
   /** The last gap's missing numbers. */
   lastGap = 0;
 
@@ -224,21 +265,26 @@ export class RtpStream {
   get jitterSum(): number { return this.double(D_JITTER_SUM); }
 
   /** Payload type -> packets. */
-  payloadTypeCounts(): Map<number, number> {
-    return this.pts.fold(this.packets);
+  payloadTypeCounts(): Array<[pt: number, packets: number]> {
+    return this.pts.countsTo(this.packets);
   }
 
-  /** DSCP value -> packets, in first-seen order. */
-  dscpCounts(): Map<number, number> {
-    const out = new Map<number, number>();
-    for (const [tos, n] of this.tos.fold(this.packets)) out.set(tos >> 2, (out.get(tos >> 2) ?? 0) + n);
+  /** DSCP value -> packets (integer keys: they list in ascending order). */
+  dscpCounts(): Record<string, number> {
+    const out = sparseRecord<string, number>();
+    const runs = this.tos.countsTo(this.packets);
+    for (let i = 0; i < runs.length; i++) {
+      const d = runs[i][0] >> 2;
+      out[d] = (out[d] ?? 0) + runs[i][1];
+    }
     return out;
   }
 
   /** Packets by ECN codepoint 0..3: Not-ECT, ECT(1), ECT(0), CE. */
   ecnCounts(): number[] {
     const out = [0, 0, 0, 0];
-    for (const [tos, n] of this.tos.fold(this.packets)) out[tos & 3] += n;
+    const runs = this.tos.countsTo(this.packets);
+    for (let i = 0; i < runs.length; i++) out[runs[i][0] & 3] += runs[i][1];
     return out;
   }
 
@@ -576,6 +622,8 @@ function addHoles(s: RtpStream, from: number, to: number): void {
   const holes = (s.holes ??= new Set<number>());
   const start = Math.max(from, to - MAX_HOLES);
   if (start > from) {
+    // The gap alone is wider than the bound: the holes before it and its own first numbers are forgotten.
+    s.holesForgotten += holes.size + (start - from);
     holes.clear();
     s.holesFloor = start;
   }
@@ -584,6 +632,7 @@ function addHoles(s: RtpStream, from: number, to: number): void {
     for (const e of holes) {
       holes.delete(e);
       s.holesFloor = e + 1;
+      s.holesForgotten++;
       if (holes.size <= MAX_HOLES) break;
     }
   }

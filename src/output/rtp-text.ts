@@ -4,6 +4,7 @@
 
 import { phbName } from '../../dissectors/dscp.js';
 import type { MediaReport, RtcpReport, RtpStreamReport } from '../media/analyzer.js';
+import { MAX_HOLES } from '../media/rtp-stream.js';
 import { sanitize } from './sanitize.js';
 import { table } from './table.js';
 import { isoTime } from '../common/time-format.js';
@@ -63,6 +64,7 @@ export function rtpText(m: MediaReport, rtcp: RtcpReport): string {
     if (rows.length > MAX_ROWS) lines.push(`  ... ${rows.length - MAX_ROWS} more streams (--json or --format csv --table rtp lists every one)`);
   }
   if (t.evicted) lines.push(`  ${t.evicted} streams left the table to bound memory; their packets and loss are in the totals`);
+  if (t.holesForgotten) lines.push(`  ${t.holesForgotten} missing sequence numbers forgotten past the ${MAX_HOLES} a stream remembers: a packet that came for one later counted as late, unchecked for a duplicate`);
   if (m.calls.length) {
     lines.push('', `Call media (${m.calls.length}; the worse direction)`);
     lines.push(table(['call-id', 'streams', 'mos', 'R', 'worst loss %', 'worst jitter ms'], m.calls.map((c) => [

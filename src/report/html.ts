@@ -31,6 +31,7 @@ import { formatMoment } from './scale.js';
 import { CLUSTER_CSS, clusterSection, meshTimelineLanes } from './cluster-section.js';
 import { mediaPlot, type FailoverWindow } from './media-plot.js';
 import type { RtpStreamReport } from '../media/analyzer.js';
+import { MAX_HOLES } from '../media/rtp-stream.js';
 
 /** Heartbeat pairs drawn as plots; past this they are listed only. */
 export const MAX_PAIR_PLOTS = 64;
@@ -558,7 +559,7 @@ function mediaSection(r: FileReport, rf: ReportFile, base: string): Markup {
   const m = r.rtp;
   const out: Markup[] = [el('h3', { id: `${base}-media` }, text('Media quality'))];
   if (m.streams.length === 0) return join([...out, note('No RTP streams.')]);
-  out.push(note(`${plural(m.totals.streams, 'RTP stream')}, ${fmt(m.totals.packets)} packets, ${fmt(m.totals.lost)} lost; MOS by the ITU-T G.107 E-model with a ${m.params.jitterBufferMs} ms fixed jitter buffer (packets later than it count as lost to the listener, apart from network loss).${m.totals.evicted ? ` ${plural(m.totals.evicted, 'stream')} left the table to bound memory.` : ''}`));
+  out.push(note(`${plural(m.totals.streams, 'RTP stream')}, ${fmt(m.totals.packets)} packets, ${fmt(m.totals.lost)} lost; MOS by the ITU-T G.107 E-model with a ${m.params.jitterBufferMs} ms fixed jitter buffer (packets later than it count as lost to the listener, apart from network loss).${m.totals.evicted ? ` ${plural(m.totals.evicted, 'stream')} left the table to bound memory.` : ''}${m.totals.holesForgotten ? ` ${fmt(m.totals.holesForgotten)} missing sequence numbers were forgotten past the ${MAX_HOLES} a stream remembers (a packet that came for one later counted as late, unchecked for a duplicate).` : ''}`));
   if (m.calls.length) {
     out.push(el('h4', {}, text(`MOS per call (${m.calls.length}; the worse direction)`)));
     out.push(note('The worst call first; each with the direction that scored lower and what made its R: the codec\'s impairment and loss robustness, loss, its burstiness, the delay assumed, and the delay and loss impairments.'));
