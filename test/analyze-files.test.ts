@@ -1,15 +1,16 @@
-// `analyze a b c` reads the files in worker threads, one per core: its
-// output must be what one file after another gives, in every format.
+// `analyze a b c` reads the files one per core (this thread and worker
+// threads): its output must be what one file after another gives, in every
+// format, whichever thread read which file.
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from './helpers.js';
+import { corpusCaptures, hasCorpus, REPO, sleep } from './helpers.js';
 
 const BIN = join(REPO, 'bin', 'ucprobe.js');
 const dir = mkdtempSync(join(tmpdir(), 'ucprobe-files-'));
@@ -48,4 +49,55 @@ test('a file that is no capture among good ones: the one error line of that file
   assert.equal(r.stdout, '');
   assert.equal(r.stderr, alone.stderr);
   assert.match(r.stderr, /^ucprobe: .*bad\.pcap: not a pcap or pcapng file/);
+});
+
+test('a file cut short and corpus captures of other link types among them: each file\'s JSON as it gives alone', { timeout: 120_000 }, () => {
+  const cut = join(dir, 'cut.pcap');
+  const bytes = readFileSync(demo);
+  writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2) + 7));
+  if (!hasCorpus) console.log('# corpus not found (../shared/corpus): the demo and a cut copy only');
+  const corpus = hasCorpus ? corpusCaptures() : [];
+  const mixed = [demo, cut, ...(hasCorpus ? [corpus[0], corpus[Math.floor(corpus.length / 2)], corpus[corpus.length - 1]] : []), copy];
+  const together = run([...mixed, '--json', '-q']);
+  const alone = mixed.map((f) => run([f, '--json', '-q']));
+  assert.equal(together.status, Math.max(...alone.map((r) => r.status ?? 0)));
+  assert.deepEqual((JSON.parse(together.stdout) as { files: unknown[] }).files, alone.map((r) => (JSON.parse(r.stdout) as { files: unknown[] }).files[0]));
+});
+
+/** `analyze` on named pipes that each deliver the demo; then the writers close them, or, with `interrupt`, keep them open and Ctrl-C comes. */
+async function onPipes(names: string[], args: string[], interrupt: boolean): Promise<{ code: number | null; stdout: string; stderr: string; pipes: string[] }> {
+  const pipes = names.map((n) => join(dir, n));
+  for (const p of pipes) assert.equal(spawnSync('mkfifo', [p]).status, 0);
+  const child = spawn(process.execPath, [BIN, 'analyze', ...args, ...pipes], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b));
+  child.stderr.on('data', (b: Buffer) => (stderr += b));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const writers = pipes.map((p) => createWriteStream(p));
+  await Promise.all(writers.map((w) => new Promise<void>((resolve) => w.write(readFileSync(demo), () => resolve()))));
+  if (interrupt) {
+    await sleep(3000);
+    child.kill('SIGINT');
+  } else for (const w of writers) w.end();
+  const code = await exited;
+  for (const w of writers) w.destroy();
+  return { code, stdout, stderr, pipes };
+}
+
+test('Ctrl-C while files are read side by side, from pipes that stay open: every file cut short is named, with its packets', { timeout: 60_000 }, async () => {
+  // A read waiting on a pipe is ended by Ctrl-C, not only by its writer.
+  const r = await onPipes(['a.pcap', 'b.pcap'], ['--json'], true);
+  assert.equal(r.code, 130, r.stderr);
+  const doc = JSON.parse(r.stdout) as { partial: boolean; files: Array<{ capture: { packets: number } }> };
+  assert.equal(doc.partial, true);
+  assert.deepEqual(doc.files.map((f) => f.capture.packets), [4170, 4170]);
+  assert.equal(r.stderr, `ucprobe: interrupted (Ctrl-C) after 4170 packets of ${r.pipes[0]}, 4170 packets of ${r.pipes[1]}: the report covers what was read\n`);
+});
+
+test('--workers on a pipe: read whole by one worker (parts opening one pipe would each get a share of its bytes)', { timeout: 60_000 }, async () => {
+  const r = await onPipes(['split.pcap'], ['--json', '-q', '--workers', '2'], false);
+  assert.equal(r.code, 0, r.stderr);
+  const alone = JSON.parse(run([demo, '--json', '-q']).stdout) as { files: Array<Record<string, unknown>> };
+  assert.deepEqual({ ...(JSON.parse(r.stdout) as { files: Array<Record<string, unknown>> }).files[0], file: demo }, alone.files[0]);
 });
