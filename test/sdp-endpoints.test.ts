@@ -8,6 +8,10 @@ import assert from 'node:assert/strict';
 import { parseSdp } from '../dissectors/sdp.js';
 import type { PacketRecord, SipMessage } from '../dissectors/types.js';
 import { SdpEndpoints } from '../src/pipeline/sdp-endpoints.js';
+import { analyzeFile } from '../src/analysis/analyze.js';
+import { analysisText } from '../src/output/analysis-text.js';
+import { join } from 'node:path';
+import { hasTshark, REPO, tshark } from './helpers.js';
 
 function sdpOf(address: string, media: string[]): string {
   return ['v=0', `o=- 1 1 IN ${address.includes(':') ? 'IP6' : 'IP4'} ${address}`, 's=-', `c=IN ${address.includes(':') ? 'IP6' : 'IP4'} ${address}`, 't=0 0', ...media, ''].join('\r\n');
@@ -70,8 +74,32 @@ test('bounded: the least recently announced endpoint goes first, and is counted'
   const t = new SdpEndpoints(2);
   for (const port of [6000, 6002, 6000, 6004]) t.learn(recordWith(sdpOf('198.51.100.9', [`m=audio ${port} RTP/AVP 0`]), 'c@x', 'INVITE'));
   assert.equal(t.size, 2);
-  assert.equal(t.evicted, 1);
+  assert.deepEqual(t.stats, { capacity: 2, evicted: 1 });
   assert.equal(t.at('198.51.100.9', 6002), undefined);
   assert.equal(t.at('198.51.100.9', 6000)?.rtp, true);
   assert.equal(t.at('198.51.100.9', 6004)?.rtp, true);
+});
+
+test('a full SDP endpoint table says how much it let go, in the report and its text, as an LRU over the announcements tshark lists', { skip: !hasTshark && 'tshark not installed' }, async () => {
+  const demo = join(REPO, 'captures', 'demo.pcap');
+  // Every SDP's media endpoints in frame order, as tshark reads them; the table keeps the most recently announced.
+  const announced = tshark(['-r', demo, '-Y', 'sdp', '-T', 'fields', '-e', 'sdp.connection_info.address', '-e', 'sdp.media.port']).map((l) => l.replace('\t', ':'));
+  const lru: string[] = [];
+  let evicted = 0;
+  for (const e of announced) {
+    const at = lru.indexOf(e);
+    if (at >= 0) lru.splice(at, 1);
+    lru.push(e);
+    if (lru.length > 4) {
+      lru.shift();
+      evicted++;
+    }
+  }
+  assert.ok(evicted > 0);
+  const small = await analyzeFile(demo, { maxSdpEndpoints: 4 });
+  assert.deepEqual(small.pipeline.sdpEndpoints, { capacity: 4, evicted });
+  assert.match(analysisText(small), new RegExp(`^  sdp        the table of media endpoints from SDP \\(4\\) let ${evicted} go to bound memory`, 'm'));
+  const whole = await analyzeFile(demo);
+  assert.deepEqual(whole.pipeline.sdpEndpoints, { capacity: 65536, evicted: 0 });
+  assert.doesNotMatch(analysisText(whole), /^  sdp  /m);
 });

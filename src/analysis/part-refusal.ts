@@ -36,6 +36,8 @@ export function subtractContext(s: PipelineStats, c: { frames: number; errors: n
     frames: s.frames - c.frames, errors: s.errors - c.errors, fragmentsReassembled: s.fragmentsReassembled - c.fragmentsReassembled,
     tcpGapBytes: s.tcpGapBytes - c.tcpGapBytes, sipGarbageBytes: s.sipGarbageBytes - c.sipGarbageBytes,
     flows: { ...s.flows, interned: s.flows.interned - c.flows },
+    // Every part learns every SDP (the others as context): their tables are the one table of one worker.
+    sdpEndpoints: { ...s.sdpEndpoints },
   };
 }
 

@@ -12,6 +12,7 @@ import { failoverMediaText, qualityByFlow, rtpText } from './rtp-text.js';
 import { clusterText } from './cluster-text.js';
 import { multicastText } from './multicast-text.js';
 import type { FlowTableStats } from '../pipeline/flow-table.js';
+import type { SdpTableStats } from '../pipeline/sdp-endpoints.js';
 
 function section(title: string, body: string): string {
   return `${title}\n${body}\n`;
@@ -27,6 +28,7 @@ export function analysisText(r: FileReport): string {
     `  packets    ${c.packets}${c.truncatedPackets ? ` (${c.truncatedPackets} truncated by snaplen)` : ''}, ${c.bytes} bytes captured`,
     `  span       ${c.first !== null ? isoTime(c.first) : '-'} .. ${c.last !== null ? isoTime(c.last) : '-'} (${c.spanSeconds.toFixed(3)} s)`,
     ...flowTableLine(r.pipeline.flows),
+    ...sdpTableLine(r.pipeline.sdpEndpoints),
   ].join('\n')));
 
   const p = r.protocols;
@@ -61,6 +63,11 @@ export function analysisText(r: FileReport): string {
   out.push(dscpAuditText(r.dscpAudit, qualityByFlow(r.rtp)));
   for (const w of r.warnings) out.push(`warning: ${w}\n`);
   return out.join('\n');
+}
+
+/** Said only when the SDP endpoint table was full: a stream whose announcement it let go is known as RTP by its shape only. */
+function sdpTableLine(t: SdpTableStats): string[] {
+  return t.evicted > 0 ? [`  sdp        the table of media endpoints from SDP (${t.capacity}) let ${t.evicted} go to bound memory (their streams are told RTP by their shape only, with no call named)`] : [];
 }
 
 /** Said only when the flow table was full: the flows it let go took the per-flow state kept by their ids with them. */

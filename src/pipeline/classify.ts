@@ -28,11 +28,13 @@ const SDP_OTHER = 2;
 export class DatagramClassifier {
   readonly heartbeats: HeartbeatStreams;
   /** The endpoints SDP announced as media, shared with the analyzers that read them (the DSCP audit, media). */
-  readonly sdp = new SdpEndpoints();
+  readonly sdp: SdpEndpoints;
   /** By flow: epoch << 2 | SDP_*; an entry of an older epoch is stale (SDP taught something since). */
   private readonly sdpByFlow: FlowSlots<number>;
 
-  constructor(private readonly flows: FlowTable, private readonly heartbeatPorts: readonly [number, number], order: ByteOrder | undefined) {
+  /** `maxSdpEndpoints`: the SDP endpoint table's bound (MAX_SDP_ENDPOINTS). */
+  constructor(private readonly flows: FlowTable, private readonly heartbeatPorts: readonly [number, number], order: ByteOrder | undefined, maxSdpEndpoints?: number) {
+    this.sdp = new SdpEndpoints(maxSdpEndpoints);
     this.heartbeats = new HeartbeatStreams(flows, order);
     this.sdpByFlow = new FlowSlots(flows);
   }

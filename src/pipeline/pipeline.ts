@@ -21,6 +21,7 @@ import { FlowSlots, FlowTable, NO_FLOW, type FlowTableStats } from './flow-table
 import { CLASS_RECORD, DatagramClassifier } from './classify.js';
 import { BATCH_HEARTBEAT, BATCH_NONE, BATCH_RTP, UDP_BATCH_CAPACITY, UdpBatch, type BatchConsumer, type RecordConsumer } from './udp-batch.js';
 import type { FrameSink } from '../sources/types.js';
+import type { SdpTableStats } from './sdp-endpoints.js';
 
 export type { RecordConsumer };
 /** A consumer of records only, or one of the lane and the records not in it. */
@@ -31,6 +32,8 @@ export interface PipelineOptions extends DecodeOptions {
   sipTcpPorts?: ReadonlySet<number>;
   /** Flows the flow table holds at once (DEFAULT_FLOW_CAPACITY). */
   maxFlows?: number;
+  /** Media endpoints the SDP table holds at once (MAX_SDP_ENDPOINTS). */
+  maxSdpEndpoints?: number;
 }
 
 export interface PipelineStats {
@@ -41,6 +44,8 @@ export interface PipelineStats {
   sipGarbageBytes: number;
   /** The flow table: flows interned, how many it let go to stay bounded, its capacity. */
   flows: FlowTableStats;
+  /** The table of media endpoints learned from SDP: its capacity, how many it let go to stay bounded. */
+  sdpEndpoints: SdpTableStats;
 }
 
 const DEFAULT_SIP_TCP_PORTS: ReadonlySet<number> = new Set([5060]);
@@ -71,7 +76,8 @@ export class Pipeline implements FrameSink {
     this.opts = { ...DEFAULT_DECODE_OPTIONS, ...opts };
     this.sipTcpPorts = opts.sipTcpPorts ?? DEFAULT_SIP_TCP_PORTS;
     this.flows = new FlowTable(opts.maxFlows);
-    this.stats = { frames: 0, errors: 0, fragmentsReassembled: 0, tcpGapBytes: 0, sipGarbageBytes: 0, flows: this.flows.stats };
+    this.classifier = new DatagramClassifier(this.flows, this.opts.heartbeatPorts, this.opts.heartbeatByteOrder, opts.maxSdpEndpoints);
+    this.stats = { frames: 0, errors: 0, fragmentsReassembled: 0, tcpGapBytes: 0, sipGarbageBytes: 0, flows: this.flows.stats, sdpEndpoints: this.classifier.sdp.stats };
     this.framers = new FlowSlots<SipTcpStream>(this.flows, (f) => (this.stats.sipGarbageBytes += f.garbageBytes));
     this.batch = new UdpBatch(this.flows);
     this.inBatch = new Uint32Array(this.flows.capacity);
@@ -79,7 +85,6 @@ export class Pipeline implements FrameSink {
     this.flows.onEvict((id) => {
       if (this.inBatch[id] === this.batchSerial && this.batch.length > 0) this.flush();
     });
-    this.classifier = new DatagramClassifier(this.flows, this.opts.heartbeatPorts, this.opts.heartbeatByteOrder);
     for (const c of this.laneConsumers) {
       c.useFlows?.(this.flows);
       c.useSdpEndpoints?.(this.classifier.sdp);

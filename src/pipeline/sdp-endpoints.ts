@@ -100,22 +100,25 @@ function keyOf(addr: string, port: number): number | string {
   return parts === 4 ? a * 65536 + port : endpoint(addr, port);
 }
 
+/** The table's bound and what it let go of (the report says so when it let any go). */
+export interface SdpTableStats {
+  capacity: number;
+  evicted: number;
+}
+
 export class SdpEndpoints {
   private readonly table: BoundedMap<number | string, SdpEndpoint>;
+  readonly stats: SdpTableStats;
   /** Bumped when an endpoint is new or changes between RTP and other media: answers cached by flow before it are stale. */
   epoch = 0;
 
   constructor(max = MAX_SDP_ENDPOINTS) {
     this.table = new BoundedMap(max);
+    this.stats = { capacity: max, evicted: 0 };
   }
 
   get size(): number {
     return this.table.size;
-  }
-
-  /** Endpoints dropped to stay bounded. */
-  get evicted(): number {
-    return this.table.evicted;
   }
 
   /** The endpoint addr:port as SDP last announced it, or undefined. */
@@ -142,6 +145,7 @@ export class SdpEndpoints {
         if (e === undefined) {
           e = { rtp, media: detach(media.media), announcement: null };
           this.table.set(typeof at === 'string' ? detach(at) : at, e);
+          this.stats.evicted = this.table.evicted;
         } else {
           e.rtp = rtp;
           if (e.media !== media.media) e.media = detach(media.media);
