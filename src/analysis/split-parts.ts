@@ -70,20 +70,20 @@ function mergeRtcp(parts: readonly PartReport[]): RtcpReport | string {
   if (all.filter((r) => r.errors.length > 0).length > 1) return 'RTCP errors in two parts';
   const out: RtcpReport = { ...all[0], byType: { ...all[0].byType }, errors: all.find((r) => r.errors.length > 0)?.errors ?? [] };
   for (const r of all.slice(1)) {
-    out.datagrams += r.datagrams;
-    out.compound += r.compound;
-    out.reducedSize += r.reducedSize;
-    out.malformed += r.malformed;
-    out.reportBlocks += r.reportBlocks;
-    out.xrVoipBlocks += r.xrVoipBlocks;
-    for (const k of Object.keys(out.byType) as Array<keyof RtcpReport['byType']>) out.byType[k] += r.byType[k];
+    addFields(out, r, ['datagrams', 'compound', 'reducedSize', 'malformed', 'reportBlocks', 'xrVoipBlocks']);
+    addFields(out.byType, r.byType, Object.keys(out.byType) as Array<keyof RtcpReport['byType']>);
   }
   return out;
 }
 
+/** out[k] += from[k] for each counter k. */
+function addFields<K extends string>(out: Record<K, number>, from: Record<K, number>, keys: readonly K[]): void {
+  for (const k of keys) out[k] += from[k];
+}
+
 function sumCounts(all: ProtocolCounts[]): ProtocolCounts {
   const out = { ...all[0] };
-  for (const c of all.slice(1)) for (const k of Object.keys(out) as Array<keyof ProtocolCounts>) out[k] += c[k];
+  for (const c of all.slice(1)) addFields(out, c, Object.keys(out) as Array<keyof ProtocolCounts>);
   return out;
 }
 
@@ -104,13 +104,8 @@ function mergeHistogram(parts: readonly PartReport[]): DscpHistogram {
 function mergeStats(all: PipelineStats[]): PipelineStats {
   const out: PipelineStats = { ...all[0], flows: { ...all[0].flows } };
   for (const s of all.slice(1)) {
-    out.frames += s.frames;
-    out.errors += s.errors;
-    out.fragmentsReassembled += s.fragmentsReassembled;
-    out.tcpGapBytes += s.tcpGapBytes;
-    out.sipGarbageBytes += s.sipGarbageBytes;
-    out.flows.interned += s.flows.interned;
-    out.flows.evicted += s.flows.evicted;
+    addFields(out, s, ['frames', 'errors', 'fragmentsReassembled', 'tcpGapBytes', 'sipGarbageBytes']);
+    addFields(out.flows, s.flows, ['interned', 'evicted']);
   }
   return out;
 }

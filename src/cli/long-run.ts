@@ -56,9 +56,10 @@ export class LongRun {
 }
 
 /** What an interrupted run's report covers: "interrupted (Ctrl-C) after 1234 packets of a.pcap; not read: b.pcap". */
-export function partialNote(reports: FileReport[], files: string[], cut: readonly FileReport[] = reports.slice(-1)): string {
+export function partialNote(reports: FileReport[], files: string[], cut: readonly FileReport[] = []): string {
   const notRead = files.slice(reports.length).map(sanitize);
-  // Files read side by side (a worker each) are all cut where they stood.
-  const where = cut.length > 0 ? ` after ${cut.map((r) => `${r.capture.packets} packets of ${sanitize(r.file === '-' ? 'stdin' : r.file)}`).join(', ')}` : '';
+  // Files read side by side (`cut`, from analyzeInWorkers) were all cut where they stood, in command-line order; one after another, the last.
+  const named = cut.length > 0 ? reports.filter((r) => cut.includes(r)) : reports.slice(-1);
+  const where = named.length > 0 ? ` after ${named.map((r) => `${r.capture.packets} packets of ${sanitize(r.file === '-' ? 'stdin' : r.file)}`).join(', ')}` : '';
   return `interrupted (Ctrl-C)${where}: the report covers what was read${notRead.length ? `; not read: ${notRead.join(', ')}` : ''}`;
 }

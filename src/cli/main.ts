@@ -159,7 +159,7 @@ function addAnalyzeCommand(program: Command, seams: RunSeams): void {
       run.end();
     }
     // Ctrl-C: the report of what was read, marked partial, then exit 130.
-    const partial = run.interrupted ? partialNote(reports, files, cut.length > 0 ? reports.filter((r) => cut.includes(r)) : reports.slice(-1)) : null;
+    const partial = run.interrupted ? partialNote(reports, files, cut) : null;
     const correlation = vantages.length === 2 ? correlate(vantages[0], vantages[1]) : undefined;
     const out = outputWriter(flags, format);
     if (format === 'pb') {
