@@ -508,7 +508,7 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, 
   p = q < e ? q + 1 : e;
 
   msg.headerStart = p;
-  scanned.length = 0;
+  scannedLength = 0;
   let bodyStart = scanHeaders(t, p, e, errors, null);
   interpretHeaders(msg, errors, t.text);
 
@@ -543,7 +543,7 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, 
 /** The SDP part of a multipart body (SIP-I/SIP-T trunks send it beside ISUP), or null. */
 function sdpPart(body: Uint8Array): Uint8Array | null {
   let ct: string | null = null;
-  for (let i = 0; i < scanned.length && ct === null; i += SCANNED_STRIDE) if (scanned[i] === H_CONTENT_TYPE) ct = scanned[i + 1] as string;
+  for (let i = 0; i < scannedLength && ct === null; i += SCANNED_STRIDE) if (scanned[i] === H_CONTENT_TYPE) ct = scanned[i + 1] as string;
   const boundary = ct === null ? null : multipartBoundary(ct);
   return boundary === null ? null : findPart(body, boundary, 'application/sdp');
 }
@@ -637,6 +637,12 @@ function nameAt(b: Uint8Array, p: number, id: number): boolean {
  * ASCII there (continuation lines, bytes >= 0x80).
  */
 const scanned: Array<number | string | null> = [];
+/**
+ * How much of `scanned` the message being parsed filled. The array is
+ * overwritten, never emptied: `length = 0` would drop its backing store, and
+ * regrowing it took more than half a kilobyte per message.
+ */
+let scannedLength = 0;
 const SCANNED_STRIDE = 4;
 /** Headers only checked, whose value no field keeps: read in the message's text, no string made. */
 const IN_PLACE = new Uint8Array(INTERPRETED.length);
@@ -728,7 +734,14 @@ function scanHeaders(t: MessageText, p: number, e: number, errors: string[], all
 
 function headerDone(all: SipHeader[] | null, id: number, name: string, value: string | null, vs: number, ve: number): void {
   if (all !== null) all.push({ name, value: value! });
-  else if (id !== H_OTHER) scanned.push(id, value, vs, ve);
+  else if (id !== H_OTHER) {
+    const i = scannedLength;
+    scanned[i] = id;
+    scanned[i + 1] = value;
+    scanned[i + 2] = vs;
+    scanned[i + 3] = ve;
+    scannedLength = i + SCANNED_STRIDE;
+  }
 }
 
 function clip(s: string): string {
@@ -927,7 +940,7 @@ function schemeEnd(s: string, start = 0, end = s.length): number {
 function interpretHeaders(msg: SipMessage, errors: string[], text: string): void {
   let sawVia = false;
   let maxForwards = false;
-  for (let i = 0; i < scanned.length; i += SCANNED_STRIDE) {
+  for (let i = 0; i < scannedLength; i += SCANNED_STRIDE) {
     const id = scanned[i] as number;
     const inPlace = scanned[i + 1] === null;
     // A value read in place has no string: the validators read it as text[vs..ve).
