@@ -361,8 +361,13 @@ function decodeUdpApp(rec: PacketRecord, b: Uint8Array, off: number, end: number
     const msgs = parseSipDatagram(b, off, end);
     rec.sip = msgs;
     rec.app = 'sip';
-    const err = msgs.find((m) => m.error !== undefined)?.error;
-    if (err) rec.error ??= `sip: ${err}`;
+    // A loop, not find(): its callback would be a new function for every datagram.
+    for (const m of msgs) {
+      if (m.error !== undefined) {
+        if (m.error) rec.error ??= `sip: ${m.error}`;
+        break;
+      }
+    }
   }
 }
 
