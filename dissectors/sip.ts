@@ -11,7 +11,7 @@
 
 import { Buffer, isAscii } from 'node:buffer';
 import type { SdpRecord, SipHeader, SipMessage } from './types.js';
-import { parseSdp, parseSdpBytes } from './sdp.js';
+import { parseSdpBytes, parseSdpIn } from './sdp.js';
 import { findPart, mediaType, multipartBoundary } from './multipart.js';
 
 const HT = 0x09;
@@ -546,8 +546,8 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, 
   msg.bodyEnd = bodyEnd;
   if (bodyEnd > bodyStart) {
     if (msg.contentType === 'application/sdp') {
-      // Its own string (not a slice of the message's): analyzers keep rtpmap names from it.
-      msg.sdp = t.high ? parseSdpBytes(b, bodyStart, bodyEnd) : parseSdp(latin1(t.buf, bodyStart, bodyEnd));
+      // Read in the message's text, no copy of the body (parseSdpIn says what it slices).
+      msg.sdp = t.high ? parseSdpBytes(b, bodyStart, bodyEnd) : parseSdpIn(t.text, bodyStart - t.base, bodyEnd - t.base);
     } else if (msg.contentType?.startsWith('multipart/')) {
       const sdp = sdpPart(msg.body!, t.text);
       if (sdp !== null) msg.sdp = parseSdpBytes(sdp, 0, sdp.length);
