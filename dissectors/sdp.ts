@@ -42,7 +42,9 @@ export function parseSdp(text: string): SdpRecord {
  * them past the message.
  */
 export function parseSdpIn(text: string, start: number, end: number): SdpRecord {
-  const rec: SdpRecord = { address: null, origin: null, media: [] };
+  let address: string | null = null;
+  let origin: string | null = null;
+  let mediaCount = 0;
   let errors: string[] | null = null;
   let sawVersion = false;
   let cur: SdpMedia | null = null;
@@ -62,7 +64,7 @@ export function parseSdpIn(text: string, start: number, end: number): SdpRecord 
           sawVersion = true;
           break;
         case TYPE_O:
-          if (cur === null && !inBadMedia && rec.origin === null) rec.origin = trimmed(text, v, e);
+          if (cur === null && !inBadMedia && origin === null) origin = trimmed(text, v, e);
           break;
         case TYPE_C: {
           const addr = connectionAddress(text, v, e);
@@ -73,8 +75,8 @@ export function parseSdpIn(text: string, start: number, end: number): SdpRecord 
           } else if (cur !== null) {
             // RFC 8866 5.7: several c= lines per media are for layered multicast; the first is the base.
             if (cur.address === null) cur.address = addr;
-          } else if (rec.address === null) {
-            rec.address = addr;
+          } else if (address === null) {
+            address = addr;
           }
           break;
         }
@@ -85,7 +87,7 @@ export function parseSdpIn(text: string, start: number, end: number): SdpRecord 
             cur = null;
             inBadMedia = true;
           } else {
-            rec.media.push(m);
+            mediaRead[mediaCount++] = m;
             cur = m;
             inBadMedia = false;
           }
@@ -100,11 +102,17 @@ export function parseSdpIn(text: string, start: number, end: number): SdpRecord 
     }
     i = j + 1;
   }
-  for (const m of rec.media) if (m.address === null) m.address = rec.address;
+  // Arrays of their exact size: a list grown by push() starts at 17 slots.
+  const rec: SdpRecord = { address, origin, media: mediaRead.slice(0, mediaCount) };
+  for (const m of rec.media) if (m.address === null) m.address = address;
   if (!sawVersion) (errors ??= []).unshift('no v= line');
   if (errors !== null) rec.error = errors.join('; ');
   return rec;
 }
+
+/** The media lines of the body being read, and the payload types of the m= line being read: overwritten, never emptied. */
+const mediaRead: SdpMedia[] = [];
+const payloadTypesRead: number[] = [];
 
 /**
  * The SP-separated fields of the value being read, each trimmed, as (start,
@@ -176,18 +184,18 @@ function mediaLine(s: string, start: number, end: number): SdpMedia | null {
   if (!isDigits(s, pa, portEnd) || (portEnd < pb && !isDigits(s, portEnd + 1, pb))) return null;
   const port = digitsValue(s, pa, portEnd);
   if (port > MAX_PORT) return null;
-  const payloadTypes: number[] = [];
+  let count = 0;
   // Non-RTP protocols (e.g. "udptl t38", "TCP/BFCP *") have non-numeric formats; only numbers are payload types.
   for (let k = 3; k < n; k++) {
     const a = spans[2 * k];
     const b = spans[2 * k + 1];
     if (isDigits(s, a, b)) {
       const pt = digitsValue(s, a, b);
-      if (pt <= MAX_PT) payloadTypes.push(pt);
+      if (pt <= MAX_PT) payloadTypesRead[count++] = pt;
     }
   }
   return {
-    media: named(MEDIA_NAMES, s, spans[0], spans[1]), port, proto: named(PROTOS, s, spans[4], spans[5]), payloadTypes, address: null,
+    media: named(MEDIA_NAMES, s, spans[0], spans[1]), port, proto: named(PROTOS, s, spans[4], spans[5]), payloadTypes: payloadTypesRead.slice(0, count), address: null,
     rtpmap: sparseRecord<number, string>(),
   };
 }

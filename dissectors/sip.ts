@@ -387,6 +387,9 @@ class ParsedSipMessage implements SipMessage {
   }
 }
 
+/** The problems of the message being parsed (the parser is not re-entered): most messages have none, and no list is made for them. */
+const parseErrors: string[] = [];
+
 /**
  * Parse one SIP message starting at `off` (leading CRLFs are skipped, RFC 3261 7.5).
  * `length` covers start line through body; bytes after Content-Length are not consumed.
@@ -395,7 +398,8 @@ export function parseSipMessage(b: Uint8Array, off: number, end: number): SipMes
   const s0 = clampOff(b, off);
   const e = clampEnd(b, s0, end);
   const msg = new ParsedSipMessage(b, s0, e);
-  const errors: string[] = [];
+  const errors = parseErrors;
+  if (errors.length > 0) errors.length = 0;
   try {
     parseInto(b, s0, e, msg, errors);
   } catch (err) {
