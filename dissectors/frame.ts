@@ -380,7 +380,8 @@ function decodeUdpApp(rec: PacketRecord, b: Uint8Array, off: number, end: number
     return;
   }
   if (n > 12 && looksLikeSip(b, off, end)) {
-    const msgs = parseSipDatagram(b, off, end);
+    // The payload's own view (rec.payload, set by the caller): the parser reads it whole, as one run, making no view of its own.
+    const msgs = parseSipDatagram(rec.payload!, 0, n);
     rec.sip = msgs;
     rec.app = 'sip';
     // A loop, not find(): its callback would be a new function for every datagram.

@@ -478,7 +478,8 @@ function messageText(t: MessageText, b: Uint8Array, base: number, e: number): Me
   t.buf = b;
   t.text = latin1(b, base, e);
   t.base = base;
-  t.high = !isAscii(new Uint8Array(b.buffer, b.byteOffset + base, e - base));
+  // A datagram's message is its whole view (but for leading CRLFs): no view of the text's bytes need be made.
+  t.high = !isAscii(base === 0 && e === b.length ? b : new Uint8Array(b.buffer, b.byteOffset + base, e - base));
   return t;
 }
 
