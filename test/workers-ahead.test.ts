@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workersNeeded } from '../src/cli/workers-ahead.js';
@@ -28,6 +28,10 @@ test('one worker per capture beyond the main thread, up to the cores; none for o
   assert.equal(workersNeeded(argv('analyze', demo, copy)), Math.min(2, cores) - 1);
   assert.equal(workersNeeded(argv('analyze', demo, copy, demo)), Math.min(3, cores) - 1);
   assert.equal(workersNeeded(argv('dissect', demo, copy)), 0);
+  // Read in this thread: --correlate always, --rtp-series when it would split one file.
+  assert.equal(workersNeeded(argv('analyze', '--correlate', demo, copy)), 0);
+  assert.equal(workersNeeded(argv('analyze', '--rtp-series', '--workers', '2', demo)), 0);
+  assert.equal(workersNeeded(argv('analyze', '--rtp-series', demo, copy)), Math.min(2, cores) - 1);
 });
 
 test('option values, missing files and stdin are not captures', () => {
@@ -43,12 +47,15 @@ test('--workers N on one capture: N workers (its parts), up to the cores', () =>
   assert.equal(workersNeeded(argv('analyze', '--workers', 'many', demo)), 0);
 });
 
-test('workers started ahead and never taken (--correlate reads in this thread): the run ends as soon as its output is out', () => {
+test('a worker started ahead and never taken (-o names an old capture, which the report replaces): the run ends as soon as its output is out', () => {
+  const old = join(dir, 'old.pcap');
+  copyFileSync(demo, old);
+  assert.equal(workersNeeded(argv('analyze', demo, '-o', old)), Math.min(2, cores) - 1);
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [BIN, 'analyze', '--correlate', demo, copy], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [BIN, 'analyze', demo, '-o', old], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /Heartbeat streams/);
   assert.equal(r.stderr, '');
-  // Generous: only a process left waiting on its idle workers would take this long.
+  assert.equal(readFileSync(old, 'utf8'), spawnSync(process.execPath, [BIN, 'analyze', demo], { encoding: 'utf8' }).stdout);
+  // Generous: only a process left waiting on its idle worker would take this long.
   assert.ok(Date.now() - t0 < 30_000);
 });

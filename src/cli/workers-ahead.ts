@@ -44,9 +44,13 @@ function isCapture(path: string): boolean {
 export function workersNeeded(argv: readonly string[]): number {
   if (argv[2] !== 'analyze') return 0;
   const args = argv.slice(3);
+  // --correlate reads both files into one collector in this thread (main.ts).
+  if (args.includes('--correlate')) return 0;
   const captures = args.filter(isCapture).length;
   const cores = availableParallelism();
   if (captures === 1) {
+    // Nor is a file split for its RTP series (main.ts).
+    if (args.includes('--rtp-series')) return 0;
     const at = args.findIndex((a) => a === '--workers' || a.startsWith('--workers='));
     const n = at < 0 ? 1 : Number(args[at].includes('=') ? args[at].slice('--workers='.length) : args[at + 1]);
     return Number.isInteger(n) && n > 1 ? Math.min(n, cores) : 0;
