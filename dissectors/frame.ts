@@ -275,15 +275,37 @@ const scratch = newIpUdpFields();
 /** The common case of decodeFrame: fills `rec` exactly as the layered decode would, or returns false leaving it untouched. */
 function plainIpv4Udp(rec: PacketRecord, b: Uint8Array, opts: DecodeOptions): boolean {
   const f = scratch;
-  // A tagged frame's record lists its VLAN ids: the layered decode makes that list.
-  if (!readIpUdp(rec.linkType, b, 0, b.length, f) || f.version !== 4 || f.vlanTagged) return false;
+  if (!readIpUdp(rec.linkType, b, 0, b.length, f) || !isPlainIpv4Udp(f)) return false;
+  fillIpv4Udp(rec, b, f, opts);
+  return true;
+}
+
+/** Whether decodeFrame's one-pass case makes the record of a frame readIpUdp read: a tagged frame's record lists its VLAN ids, which the layered decode makes. */
+function isPlainIpv4Udp(f: IpUdpFields): boolean {
+  return f.version === 4 && !f.vlanTagged;
+}
+
+/**
+ * decodeFrame of the frame b[start, start + info.caplen), whose headers
+ * readIpUdp has read into `f`: in its one-pass case the record is made from
+ * those fields and the bytes where they stand (no view of the frame, no
+ * second read of its headers); otherwise as decodeFrame makes it.
+ */
+export function decodeIpUdpFrame(info: FrameInfo, b: Uint8Array, start: number, f: IpUdpFields, opts: DecodeOptions = DEFAULT_DECODE_OPTIONS): PacketRecord {
+  if (!isPlainIpv4Udp(f)) return decodeFrame(info, view(b, start, start + info.caplen), opts);
+  const rec = emptyRecord(info);
+  fillIpv4Udp(rec, b, f, opts);
+  return rec;
+}
+
+/** The record of a plain IPv4 UDP frame from its fields (offsets into b). */
+function fillIpv4Udp(rec: PacketRecord, b: Uint8Array, f: IpUdpFields, opts: DecodeOptions): void {
   rec.ip = new Ipv4Header(f.src, f.dst, f.tos >> 2, f.tos & 3, f.ttl, IPPROTO_UDP, f.id, null);
   rec.transport = 'udp';
   rec.sport = f.sport;
   rec.dport = f.dport;
   rec.payload = new Uint8Array(b.buffer, b.byteOffset + f.payload, f.payloadEnd - f.payload);
   decodeUdpApp(rec, b, f.payload, f.payloadEnd, opts);
-  return true;
 }
 
 /** b[start..end) as a Uint8Array view (cheaper than subarray(), which looks up the species constructor). */
@@ -361,8 +383,13 @@ function decodeUdpApp(rec: PacketRecord, b: Uint8Array, off: number, end: number
     const msgs = parseSipDatagram(b, off, end);
     rec.sip = msgs;
     rec.app = 'sip';
-    const err = msgs.find((m) => m.error !== undefined)?.error;
-    if (err) rec.error ??= `sip: ${err}`;
+    // A loop, not find(): its callback would be a new function for every datagram.
+    for (const m of msgs) {
+      if (m.error !== undefined) {
+        if (m.error) rec.error ??= `sip: ${m.error}`;
+        break;
+      }
+    }
   }
 }
 

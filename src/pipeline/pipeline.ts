@@ -10,7 +10,7 @@
 import type { PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
 import { TCP_FIN, TCP_RST } from '../../dissectors/types.js';
 import {
-  IPPROTO_TCP, IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpUdpFields, readIpUdp, type DecodeOptions, type IpUdpFields,
+  IPPROTO_TCP, IPPROTO_UDP, decodeFrame, decodeIpUdpFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpUdpFields, readIpUdp, type DecodeOptions, type IpUdpFields,
 } from '../../dissectors/frame.js';
 import { looksLikeSip } from '../../dissectors/sip.js';
 import { decodeRtp } from '../../dissectors/rtp.js';
@@ -93,7 +93,11 @@ export class Pipeline implements FrameSink {
 
   /** Handle one captured frame; `bytes` may be reused by the caller afterwards. */
   readonly frame = (info: FrameInfo, bytes: Uint8Array): void => {
-    const rec = decodeFrame(info, bytes, this.opts);
+    this.record(decodeFrame(info, bytes, this.opts));
+  };
+
+  /** A frame's record, through the stateful decoding to the consumers. */
+  private record(rec: PacketRecord): void {
     this.stats.frames++;
     if (rec.ip?.fragment) this.reassemble(rec);
     if (rec.ip !== null && (rec.transport === 'udp' || rec.transport === 'tcp')) {
@@ -111,18 +115,21 @@ export class Pipeline implements FrameSink {
     }
     if (this.batch.length > 0) this.flush();
     for (const c of this.laneConsumers) c.add(rec);
-  };
+  }
 
   /**
    * The lane read in place: a whole UDP datagram over IPv4 or IPv6 (behind
    * one of the link headers readIpUdp reads, not cut by the snaplen) that is
-   * neither SIP nor RTCP joins the lane with no record made, and this
-   * returns true. Anything else returns false, for the reader to hand to
-   * `frame`; so does every frame while a consumer takes every record.
+   * neither SIP nor RTCP joins the lane with no record made. A SIP or RTCP
+   * one is handled as `frame` would handle it, its record made from the
+   * headers already read and the bytes where they stand. Both return true.
+   * Anything else returns false, for the reader to hand to `frame`; so does
+   * every frame while a consumer takes every record.
    */
   readonly frameInPlace = (info: FrameInfo, b: Uint8Array, start: number): boolean => {
     if (this.recordOnly.length > 0 || info.caplen !== info.len || !readIpUdp(info.linkType, b, start, start + info.caplen, this.fields)) return false;
-    return this.laneDatagram(info, b, this.fields);
+    if (!this.laneDatagram(info, b, this.fields)) this.record(decodeIpUdpFrame(info, b, start, this.fields, this.opts));
+    return true;
   };
 
   /** frameInPlace for a whole UDP datagram whose headers the caller read into `f` (readIpUdp), as a split file's partition does. */
