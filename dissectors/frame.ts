@@ -276,7 +276,7 @@ const scratch = newIpUdpFields();
 function plainIpv4Udp(rec: PacketRecord, b: Uint8Array, opts: DecodeOptions): boolean {
   const f = scratch;
   if (!readIpUdp(rec.linkType, b, 0, b.length, f) || !isPlainIpv4Udp(f)) return false;
-  fillIpv4Udp(rec, b, f, opts);
+  fillIpv4Udp(rec, b, f, opts, undefined);
   return true;
 }
 
@@ -290,22 +290,24 @@ function isPlainIpv4Udp(f: IpUdpFields): boolean {
  * readIpUdp has read into `f`: in its one-pass case the record is made from
  * those fields and the bytes where they stand (no view of the frame, no
  * second read of its headers); otherwise as decodeFrame makes it.
+ * `isSip`, when given, is what looksLikeSip said of the payload (the caller
+ * asked already).
  */
-export function decodeIpUdpFrame(info: FrameInfo, b: Uint8Array, start: number, f: IpUdpFields, opts: DecodeOptions = DEFAULT_DECODE_OPTIONS): PacketRecord {
+export function decodeIpUdpFrame(info: FrameInfo, b: Uint8Array, start: number, f: IpUdpFields, opts: DecodeOptions = DEFAULT_DECODE_OPTIONS, isSip?: boolean): PacketRecord {
   if (!isPlainIpv4Udp(f)) return decodeFrame(info, view(b, start, start + info.caplen), opts);
   const rec = emptyRecord(info);
-  fillIpv4Udp(rec, b, f, opts);
+  fillIpv4Udp(rec, b, f, opts, isSip);
   return rec;
 }
 
 /** The record of a plain IPv4 UDP frame from its fields (offsets into b). */
-function fillIpv4Udp(rec: PacketRecord, b: Uint8Array, f: IpUdpFields, opts: DecodeOptions): void {
+function fillIpv4Udp(rec: PacketRecord, b: Uint8Array, f: IpUdpFields, opts: DecodeOptions, isSip: boolean | undefined): void {
   rec.ip = new Ipv4Header(f.src, f.dst, f.tos >> 2, f.tos & 3, f.ttl, IPPROTO_UDP, f.id, null);
   rec.transport = 'udp';
   rec.sport = f.sport;
   rec.dport = f.dport;
   rec.payload = new Uint8Array(b.buffer, b.byteOffset + f.payload, f.payloadEnd - f.payload);
-  decodeUdpApp(rec, b, f.payload, f.payloadEnd, opts);
+  decodeUdpApp(rec, b, f.payload, f.payloadEnd, opts, isSip);
 }
 
 /** b[start..end) as a Uint8Array view (cheaper than subarray(), which looks up the species constructor). */
@@ -372,14 +374,15 @@ export function onHeartbeatPort(sport: number, dport: number, ports: readonly [n
   return inRange(dport, ports) || inRange(sport, ports);
 }
 
-function decodeUdpApp(rec: PacketRecord, b: Uint8Array, off: number, end: number, opts: DecodeOptions): void {
+/** The application of the UDP payload b[off..end); `isSip`: what looksLikeSip says of it, when the caller knows. */
+function decodeUdpApp(rec: PacketRecord, b: Uint8Array, off: number, end: number, opts: DecodeOptions, isSip?: boolean): void {
   const n = end - off;
   if (n === 4 && onHeartbeatPort(rec.sport, rec.dport, opts.heartbeatPorts)) {
     rec.hb = decodeHeartbeat(b, off, end, opts.heartbeatByteOrder);
     rec.app = 'mds-heartbeat';
     return;
   }
-  if (n > 12 && looksLikeSip(b, off, end)) {
+  if (n > 12 && (isSip ?? looksLikeSip(b, off, end))) {
     // The payload's own view (rec.payload, set by the caller): the parser reads it whole, as one run, making no view of its own.
     const msgs = parseSipDatagram(rec.payload!, 0, n);
     rec.sip = msgs;

@@ -50,6 +50,13 @@ export interface PipelineStats {
 
 const DEFAULT_SIP_TCP_PORTS: ReadonlySet<number> = new Set([5060]);
 
+/** A datagram's payload is SIP: the dissector's test (dissectors/frame.ts), after a cheap look at its first byte (an ASCII letter). */
+function sipPayload(b: Uint8Array, f: IpUdpFields): boolean {
+  const p = f.payload;
+  const end = f.payloadEnd;
+  return end - p > 12 && b[p] < 0x80 && looksLikeSip(b, p, end);
+}
+
 export class Pipeline implements FrameSink {
   readonly stats: PipelineStats;
   readonly flows: FlowTable;
@@ -127,18 +134,23 @@ export class Pipeline implements FrameSink {
    * every frame while a consumer takes every record.
    */
   readonly frameInPlace = (info: FrameInfo, b: Uint8Array, start: number): boolean => {
-    if (this.recordOnly.length > 0 || info.caplen !== info.len || !readIpUdp(info.linkType, b, start, start + info.caplen, this.fields)) return false;
-    if (!this.laneDatagram(info, b, this.fields)) this.record(decodeIpUdpFrame(info, b, start, this.fields, this.opts));
+    const f = this.fields;
+    if (this.recordOnly.length > 0 || info.caplen !== info.len || !readIpUdp(info.linkType, b, start, start + info.caplen, f)) return false;
+    // The record's decode is told what was found here, so that SIP is recognised once.
+    if (sipPayload(b, f)) this.record(decodeIpUdpFrame(info, b, start, f, this.opts, true));
+    else if (!this.otherDatagram(info, b, f)) this.record(decodeIpUdpFrame(info, b, start, f, this.opts, false));
     return true;
   };
 
   /** frameInPlace for a whole UDP datagram whose headers the caller read into `f` (readIpUdp), as a split file's partition does. */
   laneDatagram(info: FrameInfo, b: Uint8Array, f: IpUdpFields): boolean {
-    if (this.recordOnly.length > 0) return false;
+    return this.recordOnly.length === 0 && !sipPayload(b, f) && this.otherDatagram(info, b, f);
+  }
+
+  /** laneDatagram for a datagram that is not SIP. */
+  private otherDatagram(info: FrameInfo, b: Uint8Array, f: IpUdpFields): boolean {
     const p = f.payload;
     const end = f.payloadEnd;
-    // SIP is a record (the same test as the dissector's, dissectors/frame.ts); it starts with an ASCII letter.
-    if (end - p > 12 && b[p] < 0x80 && looksLikeSip(b, p, end)) return false;
     const flow = f.version === 4
       ? this.flows.ipv4(IPPROTO_UDP, f.src, f.dst, f.sport, f.dport)
       : this.flows.ipv6(IPPROTO_UDP, b, f.srcOffset, f.dstOffset, f.sport, f.dport);
