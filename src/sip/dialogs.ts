@@ -16,7 +16,7 @@
 // flag says which): the state stays what the messages made it (a BYE still
 // completes the call), as the caller believes it.
 
-import type { SdpRecord } from '../../dissectors/types.js';
+import type { SdpMedia, SdpRecord } from '../../dissectors/types.js';
 import { RecencyMap } from '../common/bounded-map.js';
 import { detach, detachOrNull } from '../common/detach.js';
 import { IntervalHistogram } from '../heartbeat/interval-histogram.js';
@@ -271,12 +271,53 @@ function codecName(pt: number, rtpmap: Record<number, string>): string {
   return slash < 0 ? m : m.slice(0, slash);
 }
 
+/** codecName(pt, rtpmap) === name, without making the name. */
+function isCodecName(name: string, pt: number, rtpmap: Record<number, string>): boolean {
+  const m = rtpmap[pt];
+  if (m === undefined) return name === (STATIC_PT[pt] ?? String(pt));
+  const slash = m.indexOf('/');
+  return (slash < 0 ? m.length : slash) === name.length && m.startsWith(name);
+}
+
+/** What an m= line announces besides its address and port; calls share one. */
+interface MediaFormat {
+  media: string;
+  proto: string;
+  payloadTypes: number[];
+  codecs: string[];
+}
+
+const FORMAT_SLOTS = 256;
+
+/**
+ * The media formats calls announce, one per slot chosen by the payload types
+ * (a newer one takes the slot): most calls of a capture offer one of a few
+ * m= lines, and each announcement kept its own codec list and strings.
+ * Reports share the lists, read-only.
+ */
+class MediaFormats {
+  private readonly slots: Array<MediaFormat | undefined> = new Array<MediaFormat | undefined>(FORMAT_SLOTS);
+
+  of(md: SdpMedia): MediaFormat {
+    const pts = md.payloadTypes;
+    let h = pts.length;
+    for (let i = 0; i < pts.length; i++) h = Math.imul(h ^ pts[i], 0x01000193);
+    const slot = (h ^ (h >>> 16)) & (FORMAT_SLOTS - 1);
+    const f = this.slots[slot];
+    if (f !== undefined && f.media === md.media && f.proto === md.proto && samePayloadTypes(f.payloadTypes, pts) && f.codecs.every((c, i) => isCodecName(c, pts[i], md.rtpmap))) return f;
+    const made: MediaFormat = { media: detach(md.media), proto: detach(md.proto), payloadTypes: pts, codecs: pts.map((pt) => detach(codecName(pt, md.rtpmap))) };
+    this.slots[slot] = made;
+    return made;
+  }
+}
+
 export class DialogTracker {
   readonly params: DialogParams;
   /** The first call of each Call-ID (the others follow it through `sameCallId`), least recently used first. */
   private readonly byCallId = new RecencyMap<string, Track>();
   /** The base of the calls' times. */
   private readonly clock = new TimeBase();
+  private readonly formats = new MediaFormats();
   private size = 0;
   private evicted = 0;
   private unmatched = 0;
@@ -449,10 +490,8 @@ export class DialogTracker {
       if (media.length >= MAX_MEDIA) return;
       // The same SDP relayed by a proxy is one announcement.
       if (media.some((x) => x.side === side && x.media === md.media && x.address === md.address && x.port === md.port && samePayloadTypes(x.payloadTypes, md.payloadTypes))) continue;
-      media.push({
-        side, sender: ev.src, media: detach(md.media), address: detachOrNull(md.address), port: md.port, proto: detach(md.proto),
-        payloadTypes: md.payloadTypes, codecs: md.payloadTypes.map((pt) => detach(codecName(pt, md.rtpmap))),
-      });
+      const f = this.formats.of(md);
+      media.push({ side, sender: ev.src, media: f.media, address: detachOrNull(md.address), port: md.port, proto: f.proto, payloadTypes: f.payloadTypes, codecs: f.codecs });
     }
   }
 

@@ -26,7 +26,6 @@
 // transaction of the file.
 
 import { IntervalHistogram, type IntervalStats } from '../heartbeat/interval-histogram.js';
-import { RecencyMap } from '../common/bounded-map.js';
 import { Fifo } from '../common/fifo.js';
 import { detach } from '../common/detach.js';
 import { msBetweenParts, roundMs, TimeBase, type SipEvent, type Ts } from './sip-event.js';
@@ -45,14 +44,10 @@ export const DEFAULT_TRANSACTION_PARAMS: TransactionParams = { timeoutMs: 32_000
  * time base (see TimeBase): `start` makes the timestamp when it is read.
  */
 export class Transaction {
-  /** Times the request was seen (1 + retransmissions). */
-  requests = 1;
   /** A provisional response came before any final one. */
   provisional = false;
   /** Null before the first final response. */
   finalStatus: number | null = null;
-  responses = 0;
-  responseRetransmissions = 0;
   /** ACKs for a non-2xx final response (INVITE only). */
   acks = 0;
   outcome: 'open' | 'final' | 'timeout' | 'unanswered' = 'open';
@@ -70,6 +65,8 @@ export class Transaction {
   pending = true;
   /** Where its entry in the queue of ended transactions is (-1 while it has not ended, or once it left the table). */
   endedAt = -1;
+  /** In the tracker's table (false once it left: dropped after its window, or evicted). */
+  inTable = true;
 
   constructor(
     readonly key: string,
@@ -93,49 +90,66 @@ export class Transaction {
 /**
  * Ended transactions in the order they ended, with the time each leaves the
  * table: (transaction, seconds on the tracker's base, nanoseconds) in three
- * slots of one array, so retiring a transaction makes no object. An entry is
- * cancelled (its transaction slot nulled) when the transaction is retired
- * again or evicted, so the queue holds no more transactions than the table.
+ * slots of a ring that doubles when full, so retiring a transaction makes no
+ * object. An entry is cancelled (its transaction slot nulled) when the
+ * transaction is retired again or evicted, so the queue holds no more
+ * transactions than the table.
  */
 class EndedQueue {
-  private items: Array<Transaction | number | null> = [];
-  private head = 0;
-  /** Position of items[0] among every entry ever pushed (positions are stable across compactions). */
-  private base = 0;
+  private items: Array<Transaction | number | null> = new Array<Transaction | number | null>(3 * 16).fill(null);
+  /** Entries the ring holds, less one (a power of two less one). */
+  private mask = 15;
+  /** Positions, counted over every entry ever pushed: of the first entry, and of the next one to push. */
+  private first = 0;
+  private next = 0;
 
   get empty(): boolean {
-    return this.head >= this.items.length;
+    return this.first === this.next;
   }
 
   /** Adds an entry and returns its position, for cancel(). */
   push(tx: Transaction, sec: number, nsec: number): number {
-    const at = this.base + this.items.length;
-    this.items.push(tx, sec, nsec);
-    return at;
+    if (this.next - this.first > this.mask) this.grow();
+    const i = 3 * (this.next & this.mask);
+    this.items[i] = tx;
+    this.items[i + 1] = sec;
+    this.items[i + 2] = nsec;
+    return this.next++;
   }
 
+  /** Cancels the entry at `at`, still in the queue. */
   cancel(at: number): void {
-    this.items[at - this.base] = null;
+    this.items[3 * (at & this.mask)] = null;
   }
 
   /** Whether the first entry's time is before (sec, nsec); the queue must not be empty. */
   firstBefore(sec: number, nsec: number): boolean {
-    const s = this.items[this.head + 1] as number;
-    return s < sec || (s === sec && (this.items[this.head + 2] as number) < nsec);
+    const i = 3 * (this.first & this.mask);
+    const s = this.items[i + 1] as number;
+    return s < sec || (s === sec && (this.items[i + 2] as number) < nsec);
   }
 
   /** Takes the first entry off; its transaction, or null when the entry was cancelled. */
   shift(): Transaction | null {
-    const tx = this.items[this.head] as Transaction | null;
-    this.items[this.head] = null;
-    this.head += 3;
-    // Drop the consumed front once it is half the array.
-    if (this.head > 3072 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.base += this.head;
-      this.head = 0;
-    }
+    const i = 3 * (this.first & this.mask);
+    const tx = this.items[i] as Transaction | null;
+    this.items[i] = null;
+    this.first++;
     return tx;
+  }
+
+  private grow(): void {
+    const mask = 2 * this.mask + 1;
+    const items = new Array<Transaction | number | null>(3 * (mask + 1)).fill(null);
+    for (let p = this.first; p < this.next; p++) {
+      const from = 3 * (p & this.mask);
+      const to = 3 * (p & mask);
+      items[to] = this.items[from];
+      items[to + 1] = this.items[from + 1];
+      items[to + 2] = this.items[from + 2];
+    }
+    this.items = items;
+    this.mask = mask;
   }
 }
 
@@ -247,12 +261,13 @@ function stats(h: IntervalHistogram, count: number): ResponseTimeStats | null {
 export class TransactionTracker {
   readonly params: TransactionParams;
   /**
-   * Transactions by key, in start order (the oldest is evicted first; a
-   * RecencyMap only for its O(1) oldest entry, never touched). The two queues
-   * below are in time order too and skip what left them early (`tx.pending`
-   * false, or a cancelled entry), so a message costs one lookup by key.
+   * Transactions by key. The queues below are in time order and skip what
+   * left them early (`inTable` or `pending` false, or a cancelled entry), so
+   * a message costs one lookup by key.
    */
-  private readonly table = new RecencyMap<string, Transaction>();
+  private readonly table = new Map<string, Transaction>();
+  /** The transactions in the table in start order, the oldest evicted first, and ones that left since (let go in batches). */
+  private readonly order = new Fifo<Transaction>();
   /** Requests that could still time out, in start order. */
   private readonly pending = new Fifo<Transaction>();
   /** Ended transactions in the order they ended, with the time they leave the table. */
@@ -303,7 +318,8 @@ export class TransactionTracker {
       if (tx === null) continue;
       tx.endedAt = -1;
       // The key may since belong to a new transaction (an RFC 2543 branch reused): drop only this one.
-      if (this.table.peek(tx.key) === tx) this.table.delete(tx.key);
+      if (this.table.get(tx.key) === tx) this.table.delete(tx.key);
+      tx.inTable = false;
     }
   }
 
@@ -320,11 +336,10 @@ export class TransactionTracker {
     this.advance(ev.ts);
     const m = ev.msg;
     const key = keyOf(ev);
-    const tx = this.table.peek(key);
+    const tx = this.table.get(key);
     if (m.method !== undefined) {
       if (m.method === 'ACK') return this.ack(tx);
       if (tx !== undefined) {
-        tx.requests++;
         this.s.requestRetransmissions++;
         this.s.retransmissionsByMethod[m.method] = (this.s.retransmissionsByMethod[m.method] ?? 0) + 1;
         return this.result(tx, 'request-retransmission');
@@ -361,6 +376,9 @@ export class TransactionTracker {
     // keyOf made the key a string of its own; the Call-ID is a slice of the message's text: the table keeps a copy.
     const tx = new Transaction(key, detach(m.method!), detach(m.callId!), m.cseq!.seq, ev.src, ev.dst, this.clock, this.clock.rel(ev.ts.sec), ev.ts.nsec);
     this.table.set(key, tx);
+    this.order.push(tx);
+    // Transactions that left the table by time wait in `order` until they reach its front: let them go once they outnumber the table.
+    if (this.order.length > 2 * this.table.size + 1024) this.order.retain((t) => t.inTable);
     this.pending.push(tx);
     this.s.transactions++;
     this.evictOverflow();
@@ -370,8 +388,10 @@ export class TransactionTracker {
 
   private evictOverflow(): void {
     while (this.table.size > this.params.maxTransactions) {
-      const old = this.table.oldestValue()!;
+      const old = this.order.shift()!;
+      if (!old.inTable) continue;
       this.table.delete(old.key);
+      old.inTable = false;
       if (old.endedAt >= 0) this.ended.cancel(old.endedAt);
       old.endedAt = -1;
       if (old.pending || (old.outcome === 'open' && old.method === 'INVITE')) this.s.evicted++;
@@ -383,9 +403,7 @@ export class TransactionTracker {
     const m = ev.msg;
     const status = m.status!;
     const tag = m.toTag ?? '';
-    tx.responses++;
     if (seenBefore(tx, status, tag)) {
-      tx.responseRetransmissions++;
       this.s.responseRetransmissions++;
       return this.result(tx, 'response-retransmission');
     }
