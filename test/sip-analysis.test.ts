@@ -309,6 +309,21 @@ test('transactions: an ended one is kept 64*T1 for its retransmissions, then dro
   assert.equal(t.stats().transactions, 1005);
 });
 
+test('transactions: a full table evicts the oldest still held, not one already dropped by time', () => {
+  const t = new TransactionTracker({ timeoutMs: 4000, maxTransactions: 2 });
+  const answer = (cseq: string, sec: number) => t.add(ev(rfc2543('', cseq, { status: 200, toTag: 'x' }), sec, '10.0.0.2:5060', '10.0.0.1:5060')).kind;
+  t.add(ev(rfc2543('OPTIONS', '1 OPTIONS'), 0));
+  answer('1 OPTIONS', 0);
+  // 1 left by time (answered at 0 s, kept 32 s); 2 and 3 fill the table, 4 evicts 2.
+  for (const [seq, sec] of [[2, 100], [3, 101], [4, 102]]) t.add(ev(rfc2543('OPTIONS', `${seq} OPTIONS`), sec));
+  assert.equal(t.held, 2);
+  assert.equal(t.stats().evicted, 1);
+  assert.equal(t.add(ev(rfc2543('OPTIONS', '3 OPTIONS'), 103)).kind, 'request-retransmission');
+  // 2 is new again, and evicts 3.
+  assert.equal(t.add(ev(rfc2543('OPTIONS', '2 OPTIONS'), 103)).kind, 'request');
+  assert.equal(t.stats().evicted, 2);
+});
+
 test('tables stay bounded: evicted calls keep their state in the totals', async () => {
   const r = await analyzeSip(join(dir, 'calls.pcap'), { maxCalls: 2, maxTransactions: 3 });
   assert.equal(r.calls.calls.length, 2);

@@ -10,9 +10,10 @@ const MIN_VIEW_LENGTH = 13;
 export function detach(s: string): string {
   // V8 copies strings shorter than this when slicing or joining them: they hold no parent.
   if (s.length < MIN_VIEW_LENGTH) return s;
-  // Slicing a concatenation makes V8 flatten it into a new string first, so the
-  // result refers to that copy (one character longer), not to s's parent.
-  return (' ' + s).slice(1);
+  // Joining two parts builds one new flat string of their characters: one
+  // object, where slicing a concatenation (' ' + s).slice(1) kept two (the
+  // flattened copy and a slice of it).
+  return [s.slice(0, 1), s.slice(1)].join('');
 }
 
 export function detachOrNull(s: string | null): string | null {

@@ -16,11 +16,11 @@
 // flag says which): the state stays what the messages made it (a BYE still
 // completes the call), as the caller believes it.
 
-import type { SdpRecord } from '../../dissectors/types.js';
+import type { SdpMedia, SdpRecord } from '../../dissectors/types.js';
 import { RecencyMap } from '../common/bounded-map.js';
 import { detach, detachOrNull } from '../common/detach.js';
 import { IntervalHistogram } from '../heartbeat/interval-histogram.js';
-import { msBetween, roundMs, uriOf, type SipEvent, type Ts } from './sip-event.js';
+import { msBetweenParts, roundMs, TimeBase, uriOf, type SipEvent, type Ts } from './sip-event.js';
 import type { Transaction, TxUpdate } from './transactions.js';
 
 export type CallState = 'trying' | 'ringing' | 'answered' | 'cancelled' | 'failed' | 'timeout' | 'completed';
@@ -132,42 +132,128 @@ const STATIC_PT: Record<number, string> = {
 const MAX_HOSTS = 16;
 const MAX_MEDIA = 8;
 
-interface Track {
-  rec: CallRecord;
+/** A time a Track does not have yet (its nanoseconds field). */
+const NONE = -1;
+
+/**
+ * One call while the table holds it. The CallRecord is made from it by a
+ * report (most calls leave the table unreported); times are kept as small
+ * integers on the tracker's base (seconds, nanoseconds; NONE: not yet) and
+ * the report's milliseconds are worked out from them, so a call is one
+ * object and a few strings for the young generation to copy and promote.
+ */
+class Track {
   /** The next call of the same Call-ID (a forked or repeated INVITE with another From tag), or null. */
-  sameCallId: Track | null;
-  /** The From and To header values, detached: rec.from and rec.to are made from them for the report (most calls leave the table unreported). */
+  sameCallId: Track | null = null;
+  toTag: string | null;
+  /** The From and To header values, detached, until a report makes `from` and `to` of them. */
   fromHeader: string | null;
   toHeader: string | null;
+  from = '';
+  to = '';
+  state: CallState;
+  code: number | null = null;
+  byeFrom: 'caller' | 'callee' | null = null;
+  messages = 0;
+  retransmissions = 0;
+  /** The hosts: the first two in place, further ones (up to MAX_HOSTS in all) in `moreHosts`. */
+  host2: string | null;
+  moreHosts: string[] | null = null;
+  media: CallMedia[] | null = null;
+  /** DSCP value and messages: the first in place, further ones in pairs in `moreDscp` (an object indexed by DSCP is hundreds of bytes per call). */
+  readonly dscp1: number;
+  dscpCount1 = 0;
+  moreDscp: number[] | null = null;
+  /** CSeq of the call's INVITE (the latest, after a challenge). */
   inviteSeq: number;
-  startTs: Ts;
-  ringTs: Ts | null;
-  answerTs: Ts | null;
-  ackTs: Ts | null;
   /** The 2xx to the INVITE seen again before an ACK. */
-  answerResent: number;
-  cancelled: boolean;
-  /** DSCP value, messages, in pairs: rec.dscp is made from it for the report (an object indexed by DSCP is hundreds of bytes per call). */
-  dscpCounts: number[];
+  answerResent = 0;
+  cancelled = false;
+  ringSec = 0;
+  ringNsec = NONE;
+  /** The end of ringing (answer, failure or CANCEL), once it rang. */
+  ringEndSec = 0;
+  ringEndNsec = NONE;
+  answerSec = 0;
+  answerNsec = NONE;
+  ackSec = 0;
+  ackNsec = NONE;
+  byeSec = 0;
+  byeNsec = NONE;
+  /** The call was answered when its first BYE came (it has a duration). */
+  byeAfterAnswer = false;
+
+  constructor(
+    readonly callId: string,
+    readonly fromTag: string | null,
+    toTag: string | null,
+    fromHeader: string | null,
+    toHeader: string | null,
+    /** Endpoint that sent the first INVITE. */
+    readonly caller: string,
+    readonly host1: string,
+    host2: string | null,
+    dscp: number,
+    inviteSeq: number,
+    readonly startSec: number,
+    readonly startNsec: number,
+  ) {
+    this.toTag = toTag;
+    this.fromHeader = fromHeader;
+    this.toHeader = toHeader;
+    this.midDialog = toTag !== null;
+    this.state = toTag !== null ? 'answered' : 'trying';
+    this.host2 = host2;
+    this.dscp1 = dscp;
+    this.inviteSeq = inviteSeq;
+  }
+
+  /** The capture started inside the dialog (first INVITE seen carried a To tag). */
+  readonly midDialog: boolean;
 }
 
-function addHost(hosts: string[], h: string): void {
-  if (hosts.length < MAX_HOSTS && !hosts.includes(h)) hosts.push(h);
+function addHost(t: Track, h: string): void {
+  if (h === t.host1 || h === t.host2) return;
+  if (t.host2 === null) {
+    t.host2 = h;
+    return;
+  }
+  const more = t.moreHosts;
+  if (more === null) {
+    if (MAX_HOSTS > 2) t.moreHosts = [h];
+  } else if (2 + more.length < MAX_HOSTS && !more.includes(h)) more.push(h);
 }
 
-function countDscp(counts: number[], dscp: number): void {
-  for (let i = 0; i < counts.length; i += 2) {
-    if (counts[i] === dscp) {
-      counts[i + 1]++;
+function hostsOf(t: Track): string[] {
+  const hosts = t.host2 === null ? [t.host1] : [t.host1, t.host2];
+  if (t.moreHosts !== null) hosts.push(...t.moreHosts);
+  return hosts;
+}
+
+function countDscp(t: Track, dscp: number): void {
+  if (dscp === t.dscp1) {
+    t.dscpCount1++;
+    return;
+  }
+  const more = t.moreDscp;
+  if (more === null) {
+    t.moreDscp = [dscp, 1];
+    return;
+  }
+  for (let i = 0; i < more.length; i += 2) {
+    if (more[i] === dscp) {
+      more[i + 1]++;
       return;
     }
   }
-  counts.push(dscp, 1);
+  more.push(dscp, 1);
 }
 
-function dscpRecord(counts: number[]): Record<string, number> {
+function dscpRecord(t: Track): Record<string, number> {
   const out: Record<string, number> = {};
-  for (let i = 0; i < counts.length; i += 2) if (counts[i + 1] > 0) out[counts[i]] = counts[i + 1];
+  if (t.dscpCount1 > 0) out[t.dscp1] = t.dscpCount1;
+  const more = t.moreDscp;
+  if (more !== null) for (let i = 0; i < more.length; i += 2) if (more[i + 1] > 0) out[more[i]] = more[i + 1];
   return out;
 }
 
@@ -178,9 +264,6 @@ function samePayloadTypes(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-/** A call's DSCP counts before the report makes them (from Track.dscpCounts): never written to. */
-const NO_DSCP: Record<string, number> = Object.freeze({}) as Record<string, number>;
-
 function codecName(pt: number, rtpmap: Record<number, string>): string {
   const m = rtpmap[pt];
   if (m === undefined) return STATIC_PT[pt] ?? String(pt);
@@ -188,10 +271,53 @@ function codecName(pt: number, rtpmap: Record<number, string>): string {
   return slash < 0 ? m : m.slice(0, slash);
 }
 
+/** codecName(pt, rtpmap) === name, without making the name. */
+function isCodecName(name: string, pt: number, rtpmap: Record<number, string>): boolean {
+  const m = rtpmap[pt];
+  if (m === undefined) return name === (STATIC_PT[pt] ?? String(pt));
+  const slash = m.indexOf('/');
+  return (slash < 0 ? m.length : slash) === name.length && m.startsWith(name);
+}
+
+/** What an m= line announces besides its address and port; calls share one. */
+interface MediaFormat {
+  media: string;
+  proto: string;
+  payloadTypes: number[];
+  codecs: string[];
+}
+
+const FORMAT_SLOTS = 256;
+
+/**
+ * The media formats calls announce, one per slot chosen by the payload types
+ * (a newer one takes the slot): most calls of a capture offer one of a few
+ * m= lines, and each announcement kept its own codec list and strings.
+ * Reports share the lists, read-only.
+ */
+class MediaFormats {
+  private readonly slots: Array<MediaFormat | undefined> = new Array<MediaFormat | undefined>(FORMAT_SLOTS);
+
+  of(md: SdpMedia): MediaFormat {
+    const pts = md.payloadTypes;
+    let h = pts.length;
+    for (let i = 0; i < pts.length; i++) h = Math.imul(h ^ pts[i], 0x01000193);
+    const slot = (h ^ (h >>> 16)) & (FORMAT_SLOTS - 1);
+    const f = this.slots[slot];
+    if (f !== undefined && f.media === md.media && f.proto === md.proto && samePayloadTypes(f.payloadTypes, pts) && f.codecs.every((c, i) => isCodecName(c, pts[i], md.rtpmap))) return f;
+    const made: MediaFormat = { media: detach(md.media), proto: detach(md.proto), payloadTypes: pts, codecs: pts.map((pt) => detach(codecName(pt, md.rtpmap))) };
+    this.slots[slot] = made;
+    return made;
+  }
+}
+
 export class DialogTracker {
   readonly params: DialogParams;
   /** The first call of each Call-ID (the others follow it through `sameCallId`), least recently used first. */
   private readonly byCallId = new RecencyMap<string, Track>();
+  /** The base of the calls' times. */
+  private readonly clock = new TimeBase();
+  private readonly formats = new MediaFormats();
   private size = 0;
   private evicted = 0;
   private unmatched = 0;
@@ -211,13 +337,13 @@ export class DialogTracker {
     const callId = m.callId!;
     const first = this.byCallId.get(callId);
     let t: Track | null = first ?? null;
-    while (t !== null && !(t.rec.fromTag === m.fromTag || (m.toTag !== null && t.rec.fromTag === m.toTag))) t = t.sameCallId;
+    while (t !== null && !(t.fromTag === m.fromTag || (m.toTag !== null && t.fromTag === m.toTag))) t = t.sameCallId;
     if (t === null) {
       if (m.method !== 'INVITE') {
         if (first !== undefined) this.unmatched++;
         return;
       }
-      t = this.open(ev, first);
+      t = this.open(ev, u, first);
     }
     this.update(t, ev, u);
   }
@@ -227,31 +353,28 @@ export class DialogTracker {
     if (tx.method !== 'INVITE') return;
     let t = this.byCallId.peek(tx.callId) ?? null;
     while (t !== null && t.inviteSeq !== tx.cseq) t = t.sameCallId;
-    if (t !== null && (t.rec.state === 'trying' || t.rec.state === 'ringing')) t.rec.state = 'timeout';
+    if (t !== null && (t.state === 'trying' || t.state === 'ringing')) t.state = 'timeout';
   }
 
-  private open(ev: SipEvent, first: Track | undefined): Track {
+  private open(ev: SipEvent, u: TxUpdate, first: Track | undefined): Track {
     const m = ev.msg;
-    const rec: CallRecord = {
-      callId: detach(m.callId!), fromTag: detachOrNull(m.fromTag), toTag: detachOrNull(m.toTag), from: '', to: '', caller: ev.src,
-      start: ev.time, state: m.toTag !== null ? 'answered' : 'trying', code: null, setupMs: null, pddMs: null, ringMs: null,
-      durationMs: null, answered: null, ended: null, byeFrom: null, midDialog: m.toTag !== null, messages: 0, retransmissions: 0,
-      hosts: ev.src === ev.dst ? [ev.src] : [ev.src, ev.dst], media: [], dscp: NO_DSCP, ackMs: null, noAck: null,
-    };
-    const t: Track = {
-      rec, sameCallId: null, fromHeader: detachOrNull(m.from), toHeader: detachOrNull(m.to), inviteSeq: m.cseq!.seq, startTs: ev.ts, ringTs: null, answerTs: null, ackTs: null, answerResent: 0, cancelled: false, dscpCounts: [ev.dscp, 0],
-    };
+    // The INVITE's new transaction already keeps a copy of the Call-ID: the call shares it.
+    const callId = u.kind === 'request' && u.tx !== null ? u.tx.callId : detach(m.callId!);
+    const t = new Track(
+      callId, detachOrNull(m.fromTag), detachOrNull(m.toTag), detachOrNull(m.from), detachOrNull(m.to), ev.src, ev.src, ev.src === ev.dst ? null : ev.dst,
+      ev.dscp, m.cseq!.seq, this.clock.rel(ev.ts.sec), ev.ts.nsec,
+    );
     if (first !== undefined) {
       let last = first;
       while (last.sameCallId !== null) last = last.sameCallId;
       last.sameCallId = t;
-    } else this.byCallId.set(rec.callId, t);
+    } else this.byCallId.set(callId, t);
     this.size++;
     while (this.size > this.params.maxCalls) {
       const oldest = this.byCallId.oldestValue()!;
-      this.byCallId.delete(oldest.rec.callId);
+      this.byCallId.delete(oldest.callId);
       for (let x: Track | null = oldest; x !== null; x = x.sameCallId) {
-        this.evictedByState[x.rec.state]++;
+        this.evictedByState[x.state]++;
         this.size--;
         this.evicted++;
       }
@@ -260,42 +383,45 @@ export class DialogTracker {
   }
 
   private update(t: Track, ev: SipEvent, u: TxUpdate): void {
-    const r = t.rec;
     const m = ev.msg;
-    r.messages++;
-    if (u.kind.endsWith('-retransmission')) r.retransmissions++;
-    addHost(r.hosts, ev.src);
-    addHost(r.hosts, ev.dst);
-    countDscp(t.dscpCounts, ev.dscp);
+    t.messages++;
+    const retransmission = u.kind.endsWith('-retransmission');
+    if (retransmission) t.retransmissions++;
+    addHost(t, ev.src);
+    addHost(t, ev.dst);
+    countDscp(t, ev.dscp);
     if (m.sdp !== null) this.addMedia(t, ev, m.sdp);
     const cseq = m.cseq!;
-    if (u.kind.endsWith('-retransmission')) {
-      if (u.kind === 'response-retransmission' && t.ackTs === null && m.status! < 300 && m.status! >= 200 && cseq.seq === t.inviteSeq && cseq.method === 'INVITE') t.answerResent++;
+    if (retransmission) {
+      if (u.kind === 'response-retransmission' && t.ackNsec === NONE && m.status! < 300 && m.status! >= 200 && cseq.seq === t.inviteSeq && cseq.method === 'INVITE') t.answerResent++;
       return;
     }
+    const sec = this.clock.rel(ev.ts.sec);
+    const nsec = ev.ts.nsec;
 
     if (m.method !== undefined) {
       if (m.method === 'ACK') {
-        if (cseq.seq === t.inviteSeq && t.answerTs !== null && t.ackTs === null) {
-          t.ackTs = ev.ts;
-          r.ackMs = roundMs(msBetween(t.answerTs, ev.ts));
+        if (cseq.seq === t.inviteSeq && t.answerNsec !== NONE && t.ackNsec === NONE) {
+          t.ackSec = sec;
+          t.ackNsec = nsec;
         }
       } else if (m.method === 'INVITE' && m.toTag === null && cseq.seq > t.inviteSeq) {
         // The INVITE sent again after a 401/407 challenge: the same call, setup continues.
         t.inviteSeq = cseq.seq;
-        if (r.state === 'failed') {
-          r.state = 'trying';
-          r.code = null;
+        if (t.state === 'failed') {
+          t.state = 'trying';
+          t.code = null;
         }
-      } else if (m.method === 'CANCEL' && (r.state === 'trying' || r.state === 'ringing')) {
+      } else if (m.method === 'CANCEL' && (t.state === 'trying' || t.state === 'ringing')) {
         t.cancelled = true;
-        r.state = 'cancelled';
-        this.endRinging(t, ev.ts);
-      } else if (m.method === 'BYE' && r.ended === null) {
-        r.ended = ev.time;
-        r.state = 'completed';
-        r.byeFrom = m.fromTag === r.fromTag ? 'caller' : 'callee';
-        if (t.answerTs !== null) r.durationMs = roundMs(msBetween(t.answerTs, ev.ts));
+        t.state = 'cancelled';
+        this.endRinging(t, sec, nsec);
+      } else if (m.method === 'BYE' && t.byeNsec === NONE) {
+        t.byeSec = sec;
+        t.byeNsec = nsec;
+        t.state = 'completed';
+        t.byeFrom = m.fromTag === t.fromTag ? 'caller' : 'callee';
+        t.byeAfterAnswer = t.answerNsec !== NONE;
       }
       return;
     }
@@ -303,27 +429,26 @@ export class DialogTracker {
     // Responses to the call's INVITE drive its state; others (BYE's 200, re-INVITEs) do not.
     if (cseq.method !== 'INVITE' || cseq.seq !== t.inviteSeq) return;
     const status = m.status!;
-    if (r.toTag === null && m.toTag !== null) r.toTag = detach(m.toTag);
+    if (t.toTag === null && m.toTag !== null) t.toTag = detach(m.toTag);
     if (status === 180 || status === 183) {
-      if (t.ringTs === null) {
-        t.ringTs = ev.ts;
-        r.pddMs = roundMs(msBetween(t.startTs, ev.ts));
+      if (t.ringNsec === NONE) {
+        t.ringSec = sec;
+        t.ringNsec = nsec;
       }
-      if (r.state === 'trying') r.state = 'ringing';
+      if (t.state === 'trying') t.state = 'ringing';
     } else if (status >= 200 && status < 300) {
-      if (t.answerTs === null) {
-        t.answerTs = ev.ts;
-        r.answered = ev.time;
-        r.setupMs = roundMs(msBetween(t.startTs, ev.ts));
-        this.countSetup(r.setupMs);
-        this.endRinging(t, ev.ts);
+      if (t.answerNsec === NONE) {
+        t.answerSec = sec;
+        t.answerNsec = nsec;
+        this.countSetup(roundMs(msBetweenParts(t.startSec, t.startNsec, sec, nsec)));
+        this.endRinging(t, sec, nsec);
       }
-      r.code = status;
-      if (r.state !== 'completed') r.state = 'answered';
-    } else if (status >= 300 && t.answerTs === null) {
-      r.code = status;
-      r.state = status === 487 || t.cancelled ? 'cancelled' : 'failed';
-      this.endRinging(t, ev.ts);
+      t.code = status;
+      if (t.state !== 'completed') t.state = 'answered';
+    } else if (status >= 300 && t.answerNsec === NONE) {
+      t.code = status;
+      t.state = status === 487 || t.cancelled ? 'cancelled' : 'failed';
+      this.endRinging(t, sec, nsec);
     }
   }
 
@@ -347,25 +472,55 @@ export class DialogTracker {
     return { answered: this.answered, minMs: this.setupMinMs, maxMs: this.setupMaxMs, medianMs: median, medianExact: false };
   }
 
-  private endRinging(t: Track, at: Ts): void {
-    if (t.ringTs !== null && t.rec.ringMs === null) t.rec.ringMs = roundMs(msBetween(t.ringTs, at));
+  /** Ringing ends (the first time only) at (sec, nsec) on the tracker's base. */
+  private endRinging(t: Track, sec: number, nsec: number): void {
+    if (t.ringNsec !== NONE && t.ringEndNsec === NONE) {
+      t.ringEndSec = sec;
+      t.ringEndNsec = nsec;
+    }
   }
 
   private addMedia(t: Track, ev: SipEvent, sdp: SdpRecord): void {
-    const r = t.rec;
     const m = ev.msg;
     // A request from the caller, or a response to the callee's request, carries the caller's SDP.
-    const fromCaller = m.fromTag === r.fromTag;
+    const fromCaller = m.fromTag === t.fromTag;
     const side: CallMedia['side'] = (m.method !== undefined) === fromCaller ? 'caller' : 'callee';
     for (const md of sdp.media) {
-      if (r.media.length >= MAX_MEDIA) return;
+      const media = (t.media ??= []);
+      if (media.length >= MAX_MEDIA) return;
       // The same SDP relayed by a proxy is one announcement.
-      if (r.media.some((x) => x.side === side && x.media === md.media && x.address === md.address && x.port === md.port && samePayloadTypes(x.payloadTypes, md.payloadTypes))) continue;
-      r.media.push({
-        side, sender: ev.src, media: detach(md.media), address: detachOrNull(md.address), port: md.port, proto: detach(md.proto),
-        payloadTypes: md.payloadTypes, codecs: md.payloadTypes.map((pt) => detach(codecName(pt, md.rtpmap))),
-      });
+      if (media.some((x) => x.side === side && x.media === md.media && x.address === md.address && x.port === md.port && samePayloadTypes(x.payloadTypes, md.payloadTypes))) continue;
+      const f = this.formats.of(md);
+      media.push({ side, sender: ev.src, media: f.media, address: detachOrNull(md.address), port: md.port, proto: f.proto, payloadTypes: f.payloadTypes, codecs: f.codecs });
     }
+  }
+
+  /** Milliseconds from (aSec, aNsec) to (bSec, bNsec) as reported, or null when either time is not there. */
+  private static msOrNull(aSec: number, aNsec: number, bSec: number, bNsec: number): number | null {
+    return aNsec === NONE || bNsec === NONE ? null : roundMs(msBetweenParts(aSec, aNsec, bSec, bNsec));
+  }
+
+  private epoch(sec: number, nsec: number): number | null {
+    if (nsec === NONE) return null;
+    const ts = this.clock.ts(sec, nsec);
+    return ts.sec + ts.nsec / 1e9;
+  }
+
+  private record(t: Track, now: Ts | null, ended: boolean): CallRecord {
+    if (t.fromHeader !== null || t.toHeader !== null) {
+      t.from = detach(uriOf(t.fromHeader));
+      t.to = detach(uriOf(t.toHeader));
+      t.fromHeader = t.toHeader = null;
+    }
+    const ms = DialogTracker.msOrNull;
+    return {
+      callId: t.callId, fromTag: t.fromTag, toTag: t.toTag, from: t.from, to: t.to, caller: t.caller, start: this.epoch(t.startSec, t.startNsec)!, state: t.state, code: t.code,
+      setupMs: ms(t.startSec, t.startNsec, t.answerSec, t.answerNsec), pddMs: ms(t.startSec, t.startNsec, t.ringSec, t.ringNsec),
+      ringMs: ms(t.ringSec, t.ringNsec, t.ringEndSec, t.ringEndNsec), durationMs: t.byeAfterAnswer ? ms(t.answerSec, t.answerNsec, t.byeSec, t.byeNsec) : null,
+      answered: this.epoch(t.answerSec, t.answerNsec), ended: this.epoch(t.byeSec, t.byeNsec), byeFrom: t.byeFrom, midDialog: t.midDialog,
+      messages: t.messages, retransmissions: t.retransmissions, hosts: hostsOf(t), media: t.media ?? [], dscp: dscpRecord(t),
+      ackMs: ms(t.answerSec, t.answerNsec, t.ackSec, t.ackNsec), noAck: this.noAck(t, now, ended),
+    };
   }
 
   /**
@@ -378,15 +533,9 @@ export class DialogTracker {
     const calls: CallRecord[] = [];
     for (const first of this.byCallId.values()) {
       for (let t: Track | null = first; t !== null; t = t.sameCallId) {
-        if (t.fromHeader !== null || t.toHeader !== null) {
-          t.rec.from = detach(uriOf(t.fromHeader));
-          t.rec.to = detach(uriOf(t.toHeader));
-          t.fromHeader = t.toHeader = null;
-        }
-        t.rec.noAck = this.noAck(t, now, ended);
-        if (t.rec.noAck !== null) notAcked[t.rec.noAck.decided === 'after-wait' ? 'afterWait' : 'atEndOfCapture']++;
-        t.rec.dscp = dscpRecord(t.dscpCounts);
-        calls.push(t.rec);
+        const rec = this.record(t, now, ended);
+        if (rec.noAck !== null) notAcked[rec.noAck.decided === 'after-wait' ? 'afterWait' : 'atEndOfCapture']++;
+        calls.push(rec);
       }
     }
     for (const c of calls) byState[c.state]++;
@@ -395,8 +544,8 @@ export class DialogTracker {
   }
 
   private noAck(t: Track, now: Ts | null, ended: boolean): NoAck | null {
-    if (t.answerTs === null || t.ackTs !== null || now === null) return null;
-    const waited = msBetween(t.answerTs, now);
+    if (t.answerNsec === NONE || t.ackNsec !== NONE || now === null) return null;
+    const waited = msBetweenParts(t.answerSec, t.answerNsec, this.clock.rel(now.sec), now.nsec);
     const answerRetransmissions = t.answerResent;
     if (waited > this.params.ackWaitMs) return { decided: 'after-wait', waitedMs: this.params.ackWaitMs, answerRetransmissions };
     return ended ? { decided: 'end-of-capture', waitedMs: roundMs(Math.max(0, waited)), answerRetransmissions } : null;

@@ -260,7 +260,7 @@ export class RegistrationTracker {
     const asked = wildcard ? [] : contactsOf(contactValues).map((c) => ({ contact: detach(c.uri), expires: c.expires ?? headerExpires }));
     const attempt: LastAttempt = { outcome: 'pending', code: null, time: ev.time, unregister: wildcard || (asked.length > 0 && asked.every((c) => c.expires === 0)) };
     r.lastAttempt = attempt;
-    const key = detach(tx.key);
+    const key = tx.key;
     this.attempts.set(key, { key, aor: r, attempt, asked, wildcard, decided: false });
     // Attempts whose transaction left the table unanswered are forgotten with the oldest first.
     while (this.attempts.size > this.params.maxAors) this.attempts.delete(this.attempts.oldestValue()!.key);

@@ -25,6 +25,33 @@ export interface SipEvent {
   msg: SipMessage;
 }
 
+/**
+ * Packet times as a table keeps them: whole seconds since a base second (the
+ * first one seen) and nanoseconds, two small integers that V8 stores in an
+ * object's fields as they are. A Ts object, or an epoch second (above 2^30,
+ * so a heap number in V8), is one more object per stored time that the young
+ * generation copies and promotes with the transaction or call holding it.
+ */
+export class TimeBase {
+  private base: number | null = null;
+
+  /** Seconds of `sec` since the base (set by the first call). */
+  rel(sec: number): number {
+    if (this.base === null) this.base = sec;
+    return sec - this.base;
+  }
+
+  /** The timestamp of a time kept as (rel(sec), nsec). */
+  ts(relSec: number, nsec: number): Ts {
+    return { sec: relSec + (this.base ?? 0), nsec };
+  }
+}
+
+/** msBetween over times kept as (seconds, nanoseconds) pairs on the same base. */
+export function msBetweenParts(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
+  return (bSec - aSec) * 1000 + (bNsec - aNsec) / 1e6;
+}
+
 export function tsOf(rec: { tsSec: number; tsNsec: number }): Ts {
   return { sec: rec.tsSec, nsec: rec.tsNsec };
 }
@@ -42,21 +69,7 @@ export function tsFromEpoch(t: number): Ts {
 
 /** b - a in milliseconds, exact for any two packet timestamps. */
 export function msBetween(a: Ts, b: Ts): number {
-  return (b.sec - a.sec) * 1000 + (b.nsec - a.nsec) / 1e6;
-}
-
-export function tsAfterMs(a: Ts, ms: number): Ts {
-  const ns = a.nsec + Math.round(ms * 1e6);
-  const carry = Math.floor(ns / 1e9);
-  return { sec: a.sec + carry, nsec: ns - carry * 1e9 };
-}
-
-/** tsBefore(tsAfterMs(a, ms), now), with no timestamp made. */
-export function passedAfterMs(a: Ts, ms: number, now: Ts): boolean {
-  const ns = a.nsec + Math.round(ms * 1e6);
-  const carry = Math.floor(ns / 1e9);
-  const sec = a.sec + carry;
-  return sec < now.sec || (sec === now.sec && ns - carry * 1e9 < now.nsec);
+  return msBetweenParts(a.sec, a.nsec, b.sec, b.nsec);
 }
 
 export function tsBefore(a: Ts, b: Ts): boolean {

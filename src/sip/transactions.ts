@@ -26,10 +26,9 @@
 // transaction of the file.
 
 import { IntervalHistogram, type IntervalStats } from '../heartbeat/interval-histogram.js';
-import { RecencyMap } from '../common/bounded-map.js';
 import { Fifo } from '../common/fifo.js';
 import { detach } from '../common/detach.js';
-import { msBetween, passedAfterMs, roundMs, tsAfterMs, tsBefore, type SipEvent, type Ts } from './sip-event.js';
+import { msBetweenParts, roundMs, TimeBase, type SipEvent, type Ts } from './sip-event.js';
 
 export interface TransactionParams {
   /** No final response within this many ms: timeout (Timer B/F = 64*T1). */
@@ -40,46 +39,118 @@ export interface TransactionParams {
 
 export const DEFAULT_TRANSACTION_PARAMS: TransactionParams = { timeoutMs: 32_000, maxTransactions: 65_536 };
 
-export interface Transaction {
-  key: string;
-  method: string;
-  callId: string;
-  cseq: number;
-  /** Endpoint that sent the request, and the one it went to. */
-  client: string;
-  server: string;
-  start: Ts;
-  startTime: number;
-  /** Times the request was seen (1 + retransmissions). */
-  requests: number;
-  firstProvisional: Ts | null;
-  final: Ts | null;
-  finalStatus: number | null;
-  responses: number;
-  responseRetransmissions: number;
+/**
+ * One transaction. Its times are kept as small integers on the tracker's
+ * time base (see TimeBase): `start` makes the timestamp when it is read.
+ */
+export class Transaction {
+  /** A provisional response came before any final one. */
+  provisional = false;
+  /** Null before the first final response. */
+  finalStatus: number | null = null;
   /** ACKs for a non-2xx final response (INVITE only). */
-  acks: number;
-  outcome: 'open' | 'final' | 'timeout' | 'unanswered';
+  acks = 0;
+  outcome: 'open' | 'final' | 'timeout' | 'unanswered' = 'open';
   /**
    * Status and To tag ('' for none) of the responses seen, to tell a
    * retransmitted response from a new one: the first two in place (-1: none
    * yet), further ones in pairs (bounded), null until there are any.
    */
-  seenStatus1: number;
-  seenTag1: string;
-  seenStatus2: number;
-  seenTag2: string;
-  moreSeen: Array<number | string> | null;
+  seenStatus1 = -1;
+  seenTag1 = '';
+  seenStatus2 = -1;
+  seenTag2 = '';
+  moreSeen: Array<number | string> | null = null;
   /** Still able to time out (in the tracker's queue of pending requests). */
-  pending: boolean;
-  /** Its entry in the queue of ended transactions (null while it has not ended, or once it left the table). */
-  leaving: Leaving | null;
+  pending = true;
+  /** Where its entry in the queue of ended transactions is (-1 while it has not ended, or once it left the table). */
+  endedAt = -1;
+  /** In the tracker's table (false once it left: dropped after its window, or evicted). */
+  inTable = true;
+
+  constructor(
+    readonly key: string,
+    readonly method: string,
+    readonly callId: string,
+    readonly cseq: number,
+    /** Endpoint that sent the request, and the one it went to. */
+    readonly client: string,
+    readonly server: string,
+    private readonly clock: TimeBase,
+    /** The request's time: seconds on the clock's base, nanoseconds. */
+    readonly startSec: number,
+    readonly startNsec: number,
+  ) {}
+
+  get start(): Ts {
+    return this.clock.ts(this.startSec, this.startNsec);
+  }
 }
 
-/** An ended transaction and when it leaves the table; `tx` is let go when it leaves early (evicted), so the queue holds no more than the table. */
-interface Leaving {
-  tx: Transaction | null;
-  leaveAt: Ts;
+/**
+ * Ended transactions in the order they ended, with the time each leaves the
+ * table: (transaction, seconds on the tracker's base, nanoseconds) in three
+ * slots of a ring that doubles when full, so retiring a transaction makes no
+ * object. An entry is cancelled (its transaction slot nulled) when the
+ * transaction is retired again or evicted, so the queue holds no more
+ * transactions than the table.
+ */
+class EndedQueue {
+  private items: Array<Transaction | number | null> = new Array<Transaction | number | null>(3 * 16).fill(null);
+  /** Entries the ring holds, less one (a power of two less one). */
+  private mask = 15;
+  /** Positions, counted over every entry ever pushed: of the first entry, and of the next one to push. */
+  private first = 0;
+  private next = 0;
+
+  get empty(): boolean {
+    return this.first === this.next;
+  }
+
+  /** Adds an entry and returns its position, for cancel(). */
+  push(tx: Transaction, sec: number, nsec: number): number {
+    if (this.next - this.first > this.mask) this.grow();
+    const i = 3 * (this.next & this.mask);
+    this.items[i] = tx;
+    this.items[i + 1] = sec;
+    this.items[i + 2] = nsec;
+    return this.next++;
+  }
+
+  /** Cancels the entry at `at`, still in the queue. */
+  cancel(at: number): void {
+    this.items[3 * (at & this.mask)] = null;
+  }
+
+  /** Whether the first entry's time is before (sec, nsec); the queue must not be empty. */
+  firstBefore(sec: number, nsec: number): boolean {
+    const i = 3 * (this.first & this.mask);
+    const s = this.items[i + 1] as number;
+    return s < sec || (s === sec && (this.items[i + 2] as number) < nsec);
+  }
+
+  /** Takes the first entry off; its transaction, or null when the entry was cancelled. */
+  shift(): Transaction | null {
+    const i = 3 * (this.first & this.mask);
+    const tx = this.items[i] as Transaction | null;
+    this.items[i] = null;
+    this.first++;
+    return tx;
+  }
+
+  private grow(): void {
+    const mask = 2 * this.mask + 1;
+    const items = new Array<Transaction | number | null>(3 * (mask + 1)).fill(null);
+    for (let p = this.first; p < this.next; p++) {
+      const from = 3 * (p & this.mask);
+      const to = 3 * (p & mask);
+      items[to] = this.items[from];
+      items[to + 1] = this.items[from + 1];
+      items[to + 2] = this.items[from + 2];
+    }
+    this.items = items;
+    this.mask = mask;
+  }
 }
 
 export type TxKind =
@@ -94,6 +165,7 @@ export type TxKind =
   /** An ACK for a 2xx: a transaction of its own with no response (RFC 3261 17.1.1.1). */
   | 'ack-2xx';
 
+/** What a message was to its transaction. The tracker reuses one TxUpdate: it holds until the next add(). */
 export interface TxUpdate {
   tx: Transaction | null;
   kind: TxKind;
@@ -142,14 +214,21 @@ const MAX_LISTED = 100;
 /** 64*T1 with T1 = 500 ms: how long peers go on retransmitting (RFC 3261 17). */
 const RETRANSMIT_WINDOW_MS = 64 * 500;
 
-/** The transaction key of a message, and whether it is an ACK (mapped onto its INVITE). */
+/**
+ * The transaction key of a message (an ACK maps onto its INVITE). Joined, not
+ * concatenated: join makes one flat string that holds no slice of the
+ * message, so the table keeps the key as it is (no detached copy).
+ */
 function keyOf(ev: SipEvent): string {
   const m = ev.msg;
   const cseq = m.cseq!;
   const method = cseq.method === 'ACK' ? 'INVITE' : cseq.method;
   // RFC 3261 branches are unique per transaction; an RFC 2543 one (no cookie) may be reused, so it is only a qualifier there.
-  if (m.branch !== null && m.branch.startsWith(MAGIC_COOKIE)) return method === 'INVITE' ? `${m.branch} ${m.sentBy}` : `${method} ${m.branch} ${m.sentBy}`;
-  return `2543|${m.callId}|${cseq.seq}|${method}|${m.branch ?? ''}`;
+  if (m.branch !== null && m.branch.startsWith(MAGIC_COOKIE)) {
+    const sentBy = m.sentBy ?? 'null';
+    return method === 'INVITE' ? [m.branch, sentBy].join(' ') : [method, m.branch, sentBy].join(' ');
+  }
+  return ['2543', m.callId, cseq.seq, method, m.branch ?? ''].join('|');
 }
 
 function seenBefore(tx: Transaction, status: number, tag: string): boolean {
@@ -182,16 +261,21 @@ function stats(h: IntervalHistogram, count: number): ResponseTimeStats | null {
 export class TransactionTracker {
   readonly params: TransactionParams;
   /**
-   * Transactions by key, in start order (the oldest is evicted first; a
-   * RecencyMap only for its O(1) oldest entry, never touched). The two queues
-   * below are in time order too and skip what left them early (`tx.pending`
-   * false, or not the transaction's `leaving` entry), so a message costs one lookup by key.
+   * Transactions by key. The queues below are in time order and skip what
+   * left them early (`inTable` or `pending` false, or a cancelled entry), so
+   * a message costs one lookup by key.
    */
-  private readonly table = new RecencyMap<string, Transaction>();
+  private readonly table = new Map<string, Transaction>();
+  /** The transactions in the table in start order, the oldest evicted first, and ones that left since (let go in batches). */
+  private readonly order = new Fifo<Transaction>();
   /** Requests that could still time out, in start order. */
   private readonly pending = new Fifo<Transaction>();
   /** Ended transactions in the order they ended, with the time they leave the table. */
-  private readonly ended = new Fifo<Leaving>();
+  private readonly ended = new EndedQueue();
+  /** The base of the transactions' times. */
+  private readonly clock = new TimeBase();
+  /** The one update add() returns, rewritten by each call. */
+  private readonly update: TxUpdate = { tx: null, kind: 'request' };
   private readonly finalHist = new Map<string, { h: IntervalHistogram; n: number }>();
   private readonly provHist = new IntervalHistogram();
   private provCount = 0;
@@ -212,77 +296,89 @@ export class TransactionTracker {
 
   /** Time passes: time out the requests whose limit `now` has passed, and drop ended transactions whose window has. */
   advance(now: Ts): void {
+    const nowSec = this.clock.rel(now.sec);
+    const nowNsec = now.nsec;
+    const timeoutNs = Math.round(this.params.timeoutMs * 1e6);
     for (let tx = this.pending.peek(); tx !== undefined; tx = this.pending.peek()) {
       if (!tx.pending) {
         this.pending.shift();
         continue;
       }
-      // Asked on every lane batch: no deadline object made until one has passed.
-      if (!passedAfterMs(tx.start, this.params.timeoutMs, now)) break;
-      this.timeout(tx, tsAfterMs(tx.start, this.params.timeoutMs));
+      // Its deadline: start + the limit (carried into whole seconds), passed when before now.
+      const ns = tx.startNsec + timeoutNs;
+      const carry = Math.floor(ns / 1e9);
+      const sec = tx.startSec + carry;
+      const nsec = ns - carry * 1e9;
+      if (!(sec < nowSec || (sec === nowSec && nsec < nowNsec))) break;
+      this.timeout(tx, sec, nsec);
     }
-    for (let e = this.ended.peek(); e !== undefined && tsBefore(e.leaveAt, now); e = this.ended.peek()) {
-      this.ended.shift();
-      const tx = e.tx;
+    while (!this.ended.empty && this.ended.firstBefore(nowSec, nowNsec)) {
+      const tx = this.ended.shift();
       // Retired again later (its entry then comes after this one), or evicted: not this entry's to drop.
-      if (tx === null || tx.leaving !== e) continue;
-      tx.leaving = null;
+      if (tx === null) continue;
+      tx.endedAt = -1;
       // The key may since belong to a new transaction (an RFC 2543 branch reused): drop only this one.
-      if (this.table.peek(tx.key) === tx) this.table.delete(tx.key);
+      if (this.table.get(tx.key) === tx) this.table.delete(tx.key);
+      tx.inTable = false;
     }
   }
 
-  /** Keep an ended transaction for the retransmissions that may still follow `at`. */
-  private retire(tx: Transaction, at: Ts): void {
-    if (tx.leaving !== null) tx.leaving.tx = null;
-    tx.leaving = { tx, leaveAt: tsAfterMs(at, Math.max(this.params.timeoutMs, RETRANSMIT_WINDOW_MS)) };
-    this.ended.push(tx.leaving);
+  /** Keep an ended transaction for the retransmissions that may still follow `at` (seconds on the clock's base, nanoseconds). */
+  private retire(tx: Transaction, atSec: number, atNsec: number): void {
+    if (tx.endedAt >= 0) this.ended.cancel(tx.endedAt);
+    const ns = atNsec + Math.round(Math.max(this.params.timeoutMs, RETRANSMIT_WINDOW_MS) * 1e6);
+    const carry = Math.floor(ns / 1e9);
+    tx.endedAt = this.ended.push(tx, atSec + carry, ns - carry * 1e9);
   }
 
+  /** What `ev` is to its transaction; the update returned holds until the next call. */
   add(ev: SipEvent): TxUpdate {
     this.advance(ev.ts);
     const m = ev.msg;
     const key = keyOf(ev);
-    const tx = this.table.peek(key);
+    const tx = this.table.get(key);
     if (m.method !== undefined) {
       if (m.method === 'ACK') return this.ack(tx);
       if (tx !== undefined) {
-        tx.requests++;
         this.s.requestRetransmissions++;
         this.s.retransmissionsByMethod[m.method] = (this.s.retransmissionsByMethod[m.method] ?? 0) + 1;
-        return { tx, kind: 'request-retransmission' };
+        return this.result(tx, 'request-retransmission');
       }
-      return { tx: this.start(key, ev), kind: 'request' };
+      return this.result(this.start(key, ev), 'request');
     }
     if (tx === undefined || m.cseq!.method === 'ACK') {
       this.s.strayResponses++;
-      return { tx: null, kind: 'stray-response' };
+      return this.result(null, 'stray-response');
     }
     return this.response(tx, ev);
   }
 
+  private result(tx: Transaction | null, kind: TxKind): TxUpdate {
+    this.update.tx = tx;
+    this.update.kind = kind;
+    return this.update;
+  }
+
   private ack(tx: Transaction | undefined): TxUpdate {
     // An ACK matches the INVITE transaction only when that ended with a non-2xx final response.
-    if (tx === undefined || tx.finalStatus === null || tx.finalStatus < 300) return { tx: null, kind: 'ack-2xx' };
+    if (tx === undefined || tx.finalStatus === null || tx.finalStatus < 300) return this.result(null, 'ack-2xx');
     tx.acks++;
     if (tx.acks > 1) {
       this.s.requestRetransmissions++;
       this.s.retransmissionsByMethod.ACK = (this.s.retransmissionsByMethod.ACK ?? 0) + 1;
-      return { tx, kind: 'ack-retransmission' };
+      return this.result(tx, 'ack-retransmission');
     }
-    return { tx, kind: 'ack' };
+    return this.result(tx, 'ack');
   }
 
-  private start(parsedKey: string, ev: SipEvent): Transaction {
+  private start(key: string, ev: SipEvent): Transaction {
     const m = ev.msg;
-    // A key is made of slices of the message's text: the table keeps a copy.
-    const key = detach(parsedKey);
-    const tx: Transaction = {
-      key, method: detach(m.method!), callId: detach(m.callId!), cseq: m.cseq!.seq, client: ev.src, server: ev.dst,
-      start: ev.ts, startTime: ev.time, requests: 1, firstProvisional: null, final: null, finalStatus: null,
-      responses: 0, responseRetransmissions: 0, acks: 0, outcome: 'open', seenStatus1: -1, seenTag1: '', seenStatus2: -1, seenTag2: '', moreSeen: null, pending: true, leaving: null,
-    };
+    // keyOf made the key a string of its own; the Call-ID is a slice of the message's text: the table keeps a copy.
+    const tx = new Transaction(key, detach(m.method!), detach(m.callId!), m.cseq!.seq, ev.src, ev.dst, this.clock, this.clock.rel(ev.ts.sec), ev.ts.nsec);
     this.table.set(key, tx);
+    this.order.push(tx);
+    // Transactions that left the table by time wait in `order` until they reach its front: let them go once they outnumber the table.
+    if (this.order.length > 2 * this.table.size + 1024) this.order.retain((t) => t.inTable);
     this.pending.push(tx);
     this.s.transactions++;
     this.evictOverflow();
@@ -292,10 +388,12 @@ export class TransactionTracker {
 
   private evictOverflow(): void {
     while (this.table.size > this.params.maxTransactions) {
-      const old = this.table.oldestValue()!;
+      const old = this.order.shift()!;
+      if (!old.inTable) continue;
       this.table.delete(old.key);
-      if (old.leaving !== null) old.leaving.tx = null;
-      old.leaving = null;
+      old.inTable = false;
+      if (old.endedAt >= 0) this.ended.cancel(old.endedAt);
+      old.endedAt = -1;
       if (old.pending || (old.outcome === 'open' && old.method === 'INVITE')) this.s.evicted++;
       old.pending = false;
     }
@@ -305,51 +403,52 @@ export class TransactionTracker {
     const m = ev.msg;
     const status = m.status!;
     const tag = m.toTag ?? '';
-    tx.responses++;
     if (seenBefore(tx, status, tag)) {
-      tx.responseRetransmissions++;
       this.s.responseRetransmissions++;
-      return { tx, kind: 'response-retransmission' };
+      return this.result(tx, 'response-retransmission');
     }
     remember(tx, status, tag);
+    const sec = this.clock.rel(ev.ts.sec);
+    const nsec = ev.ts.nsec;
     if (status < 200) {
-      if (tx.firstProvisional === null && tx.final === null) {
-        tx.firstProvisional = ev.ts;
+      if (!tx.provisional && tx.finalStatus === null) {
+        tx.provisional = true;
         if (tx.method === 'INVITE') {
-          this.provHist.add(msBetween(tx.start, ev.ts));
+          this.provHist.add(msBetweenParts(tx.startSec, tx.startNsec, sec, nsec));
           this.provCount++;
           // Proceeding: no timer runs for an INVITE client transaction any more.
           tx.pending = false;
         }
       }
-      return { tx, kind: 'response' };
+      return this.result(tx, 'response');
     }
-    if (tx.final === null) {
-      tx.final = ev.ts;
+    if (tx.finalStatus === null) {
       tx.finalStatus = status;
       tx.pending = false;
       // A response after the timeout was declared still counts as the answer it is, late.
       if (tx.outcome === 'open') this.s.completed++;
       tx.outcome = tx.outcome === 'timeout' ? 'timeout' : 'final';
-      this.retire(tx, ev.ts);
+      this.retire(tx, sec, nsec);
       let h = this.finalHist.get(tx.method);
       if (h === undefined) {
         h = { h: new IntervalHistogram(), n: 0 };
         this.finalHist.set(tx.method, h);
       }
-      h.h.add(msBetween(tx.start, ev.ts));
+      h.h.add(msBetweenParts(tx.startSec, tx.startNsec, sec, nsec));
       h.n++;
       this.listener.finished?.(tx, ev);
     }
     // Another final (a 2xx from a second fork, or a 2xx after a 4xx on a re-sent INVITE) is a response, not a retransmission.
-    return { tx, kind: 'response' };
+    return this.result(tx, 'response');
   }
 
-  private timeout(tx: Transaction, at: Ts): void {
+  /** No final response by its deadline (seconds on the clock's base, nanoseconds). */
+  private timeout(tx: Transaction, sec: number, nsec: number): void {
     tx.pending = false;
     tx.outcome = 'timeout';
     this.s.timeouts++;
-    this.retire(tx, at);
+    this.retire(tx, sec, nsec);
+    const at = this.clock.ts(sec, nsec);
     if (this.s.timeoutList.length < MAX_LISTED) {
       this.s.timeoutList.push({ time: at.sec + at.nsec / 1e9, method: tx.method, callId: tx.callId, client: tx.client, server: tx.server });
     }
@@ -369,7 +468,7 @@ export class TransactionTracker {
       this.listener.unanswered?.(tx);
     }
     this.pending.clear();
-    for (const tx of this.table.values()) if (tx.method === 'INVITE' && tx.final === null && tx.firstProvisional !== null) this.s.proceedingAtEnd++;
+    for (const tx of this.table.values()) if (tx.method === 'INVITE' && tx.finalStatus === null && tx.provisional) this.s.proceedingAtEnd++;
   }
 
   stats(): TransactionStats {
