@@ -640,12 +640,19 @@ function headerId(b: Uint8Array, p: number, ne: number): number {
   return second !== H_OTHER && nameAt(b, p, second) ? second : H_OTHER;
 }
 
+/** The interpreted names as messages nearly always spell them (RFC 3261 20), by number: compared byte for byte first. */
+const SPELLED = ['', 'Call-ID', 'CSeq', 'From', 'To', 'Via', 'Content-Length', 'Content-Type', 'Max-Forwards', 'Expires', 'Retry-After', 'Warning', 'Date', 'Contact', 'Route', 'Record-Route', 'Reply-To']
+  .map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0)));
+const LOWER = INTERPRETED.map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0)));
+
 /** Whether b[p..] is the interpreted name `id` in any case (the caller checked the length). */
 function nameAt(b: Uint8Array, p: number, id: number): boolean {
-  const want = INTERPRETED[id];
+  const spelled = SPELLED[id];
+  const want = LOWER[id];
   for (let k = 0; k < want.length; k++) {
     const c = b[p + k];
-    const w = want.charCodeAt(k);
+    if (c === spelled[k]) continue;
+    const w = want[k];
     if (c !== w && !(w >= 0x61 && (c | CASE_BIT) === w)) return false;
   }
   return true;
@@ -776,11 +783,34 @@ function clip(s: string): string {
 const METHOD_NAMES = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE'];
 const SIP_2_0 = 'SIP/2.0';
 
+/**
+ * Constant strings by shape, length << 7 | first char (below 128): a text is
+ * compared with the one or two of its shape, not with every constant.
+ */
+function byShape(constants: readonly string[]): Array<string[] | undefined> {
+  const longest = Math.max(...constants.map((c) => c.length));
+  // Filled to its end: a packed array, not a sparse one (slower to read).
+  const table = new Array<string[] | undefined>((longest + 1) << 7).fill(undefined);
+  for (const c of constants) (table[(c.length << 7) | c.charCodeAt(0)] ??= []).push(c);
+  return table;
+}
+
+/** The constant of `table` that s[start..end) spells, or null. */
+function constantIn(table: Array<string[] | undefined>, s: string, start: number, end: number): string | null {
+  const c0 = s.charCodeAt(start);
+  const shape = ((end - start) << 7) | c0;
+  if (!(c0 < 128) || !(shape < table.length)) return null;
+  const candidates = table[shape];
+  if (candidates === undefined) return null;
+  for (const c of candidates) if (s.startsWith(c, start)) return c;
+  return null;
+}
+
+const METHODS_BY_SHAPE = byShape(METHOD_NAMES);
+
 /** s[start..end), as a method constant when it is one (no slice made). */
 function methodIn(s: string, start: number, end: number): string {
-  const n = end - start;
-  for (const m of METHOD_NAMES) if (m.length === n && s.startsWith(m, start)) return m;
-  return s.slice(start, end);
+  return end > start ? (constantIn(METHODS_BY_SHAPE, s, start, end) ?? s.slice(start, end)) : '';
 }
 
 /** RFC 3261 21's reason phrases of the responses most seen, as constants: most reasons are one of them, and no copy is made. */
@@ -800,12 +830,11 @@ function versionAt(t: MessageText, s: number, e: number): string {
   return e - s === SIP_2_0.length && t.text.startsWith(SIP_2_0, s - t.base) ? SIP_2_0 : latin1At(t, s, e);
 }
 
+const REASONS_BY_SHAPE = byShape(REASON_PHRASES);
+
 /** The reason phrase [s, e), as textAt reads it. */
 function reasonAt(t: MessageText, s: number, e: number): string {
-  const n = e - s;
-  const at = s - t.base;
-  for (const r of REASON_PHRASES) if (r.length === n && t.text.startsWith(r, at)) return r;
-  return textAt(t, s, e);
+  return (e > s ? constantIn(REASONS_BY_SHAPE, t.text, s - t.base, e - t.base) : null) ?? textAt(t, s, e);
 }
 
 function parseStartLine(t: MessageText, s: number, e: number, msg: SipMessage, errors: string[]): void {
@@ -934,16 +963,13 @@ function checkRequestUri(uri: string, errors: string[]): void {
   if (uri.charCodeAt(host) === LBRACKET) {
     if (uri.indexOf(']', host) < 0) addError(errors, 'unterminated IPv6 reference in Request-URI');
   } else {
-    let hostEnd = uri.length;
+    // The colons of the host part, which ends at ";" or "?".
+    let colons = 0;
     for (let k = host; k < uri.length; k++) {
       const c = uri.charCodeAt(k);
-      if (c === SEMI || c === 0x3f) {
-        hostEnd = k;
-        break;
-      }
+      if (c === SEMI || c === 0x3f) break;
+      if (c === COLON) colons++;
     }
-    let colons = 0;
-    for (let k = host; k < hostEnd; k++) if (uri.charCodeAt(k) === COLON) colons++;
     if (colons > 1) addError(errors, 'IPv6 address in Request-URI host without [ ]');
   }
   // RFC 3261 19.1.1: headers are not allowed in a Request-URI.

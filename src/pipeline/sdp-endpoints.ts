@@ -22,6 +22,18 @@ export const MAX_SDP_ENDPOINTS = 65536;
 /** SDP transport protocols that carry RTP: RTP/AVP, RTP/SAVP(F), UDP/TLS/RTP/SAVPF, ... */
 const RTP_PROFILE = /(^|\/)RTP\//i;
 
+/** The last transport tested and its answer: SDP's transports are a few constants (sdp.ts), so the regex runs once per new one. */
+let lastProto = '';
+let lastProtoRtp = false;
+
+function isRtpProfile(proto: string): boolean {
+  if (proto !== lastProto) {
+    lastProtoRtp = RTP_PROFILE.test(proto);
+    lastProto = proto;
+  }
+  return lastProtoRtp;
+}
+
 /** What the last SDP with a Call-ID and an RTP profile said of an endpoint (the media analyzer's binding of a stream). */
 export interface SdpAnnouncement {
   callId: string;
@@ -138,7 +150,7 @@ export class SdpEndpoints {
         const addr = mediaAddress(sdp, media);
         if (addr === null || addr === '' || media.port <= 0) continue;
         const at = keyOf(addr, media.port);
-        const rtp = RTP_PROFILE.test(media.proto);
+        const rtp = isRtpProfile(media.proto);
         let e = this.table.get(at);
         // Only news makes the flows' cached answers stale (a 200 OK or a re-INVITE repeats the offer's endpoints).
         if (e === undefined || e.rtp !== rtp) this.epoch = (this.epoch + 1) & 0x1fffffff;
