@@ -387,6 +387,12 @@ class ParsedSipMessage implements SipMessage {
   }
 }
 
+/**
+ * The text of the message being parsed when it holds no HT, else '': in it
+ * hasWsp looks for SP alone, natively (the addresses' URIs are checked so).
+ */
+let tablessText = '';
+
 /** The problems of the message being parsed (the parser is not re-entered): most messages have none, and no list is made for them. */
 const parseErrors: string[] = [];
 
@@ -410,6 +416,7 @@ export function parseSipMessage(b: Uint8Array, off: number, end: number): SipMes
   // Neither the input nor its text is held past the parse.
   parsedText.buf = NO_BYTES;
   parsedText.text = '';
+  tablessText = '';
   if (msg.length > e - s0) msg.length = e - s0;
   if (errors.length > 0) msg.error = errors.join('; ');
   return msg;
@@ -519,6 +526,7 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, 
     return;
   }
   const t = messageText(parsedText, b, p, e);
+  tablessText = t.text.indexOf('\t') < 0 ? t.text : '';
 
   // Start line.
   const q = lineEnd(t, p, e);
@@ -919,7 +927,8 @@ function parseRequestLine(t: MessageText, s: number, e: number, msg: SipMessage,
   }
   if (multiSp) addError(errors, 'more than one SP between request-line elements');
   msg.requestUri = textAt(t, u, ue);
-  checkRequestUri(msg.requestUri, errors);
+  // SP and HT read the same in the text as in the URI (a UTF-8 decoding makes neither).
+  checkRequestUri(msg.requestUri, hasWsp(t.text, u - t.base, ue - t.base), errors);
 }
 
 function checkVersion(v: string, errors: string[]): void {
@@ -932,7 +941,8 @@ function checkVersion(v: string, errors: string[]): void {
   else if (v.toUpperCase() !== 'SIP/2.0') addError(errors, `unsupported SIP version ${v}`);
 }
 
-function checkRequestUri(uri: string, errors: string[]): void {
+/** `spaced`: SP or HT is in the URI. */
+function checkRequestUri(uri: string, spaced: boolean, errors: string[]): void {
   if (uri.length === 0) {
     addError(errors, 'empty Request-URI');
     return;
@@ -941,11 +951,9 @@ function checkRequestUri(uri: string, errors: string[]): void {
     addError(errors, 'Request-URI enclosed in <>');
     return;
   }
-  for (let k = 0; k < uri.length; k++) {
-    if (isWsp(uri.charCodeAt(k))) {
-      addError(errors, 'whitespace inside the Request-URI');
-      return;
-    }
+  if (spaced) {
+    addError(errors, 'whitespace inside the Request-URI');
+    return;
   }
   const colon = schemeEnd(uri);
   if (colon < 0) {
@@ -1263,6 +1271,11 @@ function endOfQuoted(s: string, k: number, end: number): number {
 }
 
 function hasWsp(s: string, start = 0, end = s.length): boolean {
+  if (s === tablessText) {
+    // SP is the only whitespace there: one native search (it may look past `end`, to the next line's SP at most).
+    const sp = s.indexOf(' ', start);
+    return sp >= 0 && sp < end;
+  }
   for (let k = start; k < end; k++) if (isWsp(s.charCodeAt(k))) return true;
   return false;
 }
