@@ -971,17 +971,23 @@ function checkRequestUri(uri: string, spaced: boolean, errors: string[]): void {
   if (uri.charCodeAt(host) === LBRACKET) {
     if (uri.indexOf(']', host) < 0) addError(errors, 'unterminated IPv6 reference in Request-URI');
   } else {
-    // The colons of the host part, which ends at ";" or "?".
-    let colons = 0;
-    for (let k = host; k < uri.length; k++) {
-      const c = uri.charCodeAt(k);
-      if (c === SEMI || c === 0x3f) break;
-      if (c === COLON) colons++;
-    }
-    if (colons > 1) addError(errors, 'IPv6 address in Request-URI host without [ ]');
+    // More than one colon in the host part, which ends at ";" or "?": found by native searches (most hosts have one, before a port).
+    const first = uri.indexOf(':', host);
+    const second = first < 0 ? -1 : uri.indexOf(':', first + 1);
+    if (second >= 0 && second < hostEnd(uri, host)) addError(errors, 'IPv6 address in Request-URI host without [ ]');
   }
   // RFC 3261 19.1.1: headers are not allowed in a Request-URI.
   if (uri.indexOf('?', host) >= 0) addError(errors, 'escaped headers (?) in a SIP Request-URI');
+}
+
+/** Where the host part of a SIP URI starting at `host` ends: its first ";" or "?", or the URI's end. */
+function hostEnd(uri: string, host: number): number {
+  const semi = uri.indexOf(';', host);
+  const q = uri.indexOf('?', host);
+  let end = uri.length;
+  if (semi >= 0) end = semi;
+  if (q >= 0 && q < end) end = q;
+  return end;
 }
 
 /** Index of the ":" ending a URI scheme (ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), or -1. */
@@ -1127,9 +1133,11 @@ function cseqHeader(msg: SipMessage, s: string, start: number, end: number, erro
   while (k < end && isDigit(s.charCodeAt(k))) n = n * 10 + (s.charCodeAt(k++) - 0x30);
   let j = k;
   while (j < end && isWsp(s.charCodeAt(j))) j++;
-  const method = methodIn(s, j, end);
+  const known = end > j ? constantIn(METHODS_BY_SHAPE, s, j, end) : null;
+  const method = known ?? s.slice(j, end);
   let methodOk = method.length > 0 && j > k;
-  for (let i = 0; i < method.length && methodOk; i++) if (!isToken(method.charCodeAt(i))) methodOk = false;
+  // A known method is a token: only other words are checked.
+  if (known === null) for (let i = 0; i < method.length && methodOk; i++) if (!isToken(method.charCodeAt(i))) methodOk = false;
   if (k === start || !methodOk) {
     addError(errors, `malformed CSeq "${clip(s.slice(start, end))}"`);
     return;
