@@ -1075,7 +1075,7 @@ function interpretHeaders(msg: SipMessage, errors: string[], text: string): void
         break;
       case H_DATE:
         // RFC 3261 20.17: SIP-date is an rfc1123-date, always GMT.
-        if (!/\bGMT$/.test(v)) addError(errors, 'Date is not in GMT');
+        if (!endsInGmt(v)) addError(errors, 'Date is not in GMT');
         break;
       case H_CONTACT:
         if (inPlace) {
@@ -1103,6 +1103,14 @@ function interpretHeaders(msg: SipMessage, errors: string[], text: string): void
   if (msg.method !== undefined && msg.cseq !== null && msg.cseq.method !== msg.method) {
     addError(errors, `CSeq method ${msg.cseq.method} does not match request method ${msg.method}`);
   }
+}
+
+/** /\bGMT$/.test(v) without the regex: "GMT" ends the value and no word character ([A-Za-z0-9_]) comes just before it. */
+function endsInGmt(v: string): boolean {
+  if (!v.endsWith('GMT')) return false;
+  if (v.length === 3) return true;
+  const c = v.charCodeAt(v.length - 4);
+  return !(isAlpha(c) || isDigit(c) || c === 0x5f);
 }
 
 function missingHeaders(msg: SipMessage, sawVia: boolean, errors: string[]): void {
