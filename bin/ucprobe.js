@@ -22,6 +22,9 @@ if (process.argv.length === 3 && process.argv[2] === '--version') {
   const { UCPROBE_VERSION } = await import(new URL('../dist/src/version.js', import.meta.url).href);
   process.stdout.write(`${UCPROBE_VERSION}\n`);
 } else {
+  // Workers the command will want start loading beside this thread's modules.
+  const { startAhead } = await import(new URL('../dist/src/cli/workers-ahead.js', import.meta.url).href);
+  startAhead(process.argv);
   const { main: run } = await import(main);
   await run(process.argv);
 }

@@ -275,15 +275,39 @@ const scratch = newIpUdpFields();
 /** The common case of decodeFrame: fills `rec` exactly as the layered decode would, or returns false leaving it untouched. */
 function plainIpv4Udp(rec: PacketRecord, b: Uint8Array, opts: DecodeOptions): boolean {
   const f = scratch;
-  // A tagged frame's record lists its VLAN ids: the layered decode makes that list.
-  if (!readIpUdp(rec.linkType, b, 0, b.length, f) || f.version !== 4 || f.vlanTagged) return false;
+  if (!readIpUdp(rec.linkType, b, 0, b.length, f) || !isPlainIpv4Udp(f)) return false;
+  fillIpv4Udp(rec, b, f, opts, undefined);
+  return true;
+}
+
+/** Whether decodeFrame's one-pass case makes the record of a frame readIpUdp read: a tagged frame's record lists its VLAN ids, which the layered decode makes. */
+function isPlainIpv4Udp(f: IpUdpFields): boolean {
+  return f.version === 4 && !f.vlanTagged;
+}
+
+/**
+ * decodeFrame of the frame b[start, start + info.caplen), whose headers
+ * readIpUdp has read into `f`: in its one-pass case the record is made from
+ * those fields and the bytes where they stand (no view of the frame, no
+ * second read of its headers); otherwise as decodeFrame makes it.
+ * `isSip`, when given, is what looksLikeSip said of the payload (the caller
+ * asked already).
+ */
+export function decodeIpUdpFrame(info: FrameInfo, b: Uint8Array, start: number, f: IpUdpFields, opts: DecodeOptions = DEFAULT_DECODE_OPTIONS, isSip?: boolean): PacketRecord {
+  if (!isPlainIpv4Udp(f)) return decodeFrame(info, view(b, start, start + info.caplen), opts);
+  const rec = emptyRecord(info);
+  fillIpv4Udp(rec, b, f, opts, isSip);
+  return rec;
+}
+
+/** The record of a plain IPv4 UDP frame from its fields (offsets into b). */
+function fillIpv4Udp(rec: PacketRecord, b: Uint8Array, f: IpUdpFields, opts: DecodeOptions, isSip: boolean | undefined): void {
   rec.ip = new Ipv4Header(f.src, f.dst, f.tos >> 2, f.tos & 3, f.ttl, IPPROTO_UDP, f.id, null);
   rec.transport = 'udp';
   rec.sport = f.sport;
   rec.dport = f.dport;
   rec.payload = new Uint8Array(b.buffer, b.byteOffset + f.payload, f.payloadEnd - f.payload);
-  decodeUdpApp(rec, b, f.payload, f.payloadEnd, opts);
-  return true;
+  decodeUdpApp(rec, b, f.payload, f.payloadEnd, opts, isSip);
 }
 
 /** b[start..end) as a Uint8Array view (cheaper than subarray(), which looks up the species constructor). */
@@ -350,19 +374,26 @@ export function onHeartbeatPort(sport: number, dport: number, ports: readonly [n
   return inRange(dport, ports) || inRange(sport, ports);
 }
 
-function decodeUdpApp(rec: PacketRecord, b: Uint8Array, off: number, end: number, opts: DecodeOptions): void {
+/** The application of the UDP payload b[off..end); `isSip`: what looksLikeSip says of it, when the caller knows. */
+function decodeUdpApp(rec: PacketRecord, b: Uint8Array, off: number, end: number, opts: DecodeOptions, isSip?: boolean): void {
   const n = end - off;
   if (n === 4 && onHeartbeatPort(rec.sport, rec.dport, opts.heartbeatPorts)) {
     rec.hb = decodeHeartbeat(b, off, end, opts.heartbeatByteOrder);
     rec.app = 'mds-heartbeat';
     return;
   }
-  if (n > 12 && looksLikeSip(b, off, end)) {
-    const msgs = parseSipDatagram(b, off, end);
+  if (n > 12 && (isSip ?? looksLikeSip(b, off, end))) {
+    // The payload's own view (rec.payload, set by the caller): the parser reads it whole, as one run, making no view of its own.
+    const msgs = parseSipDatagram(rec.payload!, 0, n);
     rec.sip = msgs;
     rec.app = 'sip';
-    const err = msgs.find((m) => m.error !== undefined)?.error;
-    if (err) rec.error ??= `sip: ${err}`;
+    // A loop, not find(): its callback would be a new function for every datagram.
+    for (const m of msgs) {
+      if (m.error !== undefined) {
+        if (m.error) rec.error ??= `sip: ${m.error}`;
+        break;
+      }
+    }
   }
 }
 

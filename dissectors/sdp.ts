@@ -5,6 +5,7 @@
 import { Buffer } from 'node:buffer';
 import type { SdpMedia, SdpRecord } from './types.js';
 import { sparseRecord } from '../src/common/sparse-record.js';
+import { detach } from '../src/common/detach.js';
 
 const CR = 0x0d;
 const SP = 0x20;
@@ -30,60 +31,70 @@ export function parseSdpBytes(b: Uint8Array, off: number, end: number): SdpRecor
 
 /** Parse an SDP body. Lines may end in CRLF or bare LF (RFC 8866 5 asks receivers to accept both). */
 export function parseSdp(text: string): SdpRecord {
-  const rec: SdpRecord = { address: null, origin: null, media: [] };
-  const errors: string[] = [];
+  return parseSdpIn(text, 0, text.length);
+}
+
+/**
+ * Parse the SDP body text[start..end) where it stands (a SIP message's body
+ * in the message's text): no copy of the body is made, and only the values
+ * the record keeps are sliced. Names and encodings most SDP carries are
+ * constants; other encodings are copies, as the SDP endpoint table keeps
+ * them past the message.
+ */
+export function parseSdpIn(text: string, start: number, end: number): SdpRecord {
+  let address: string | null = null;
+  let origin: string | null = null;
+  let mediaCount = 0;
+  let errors: string[] | null = null;
   let sawVersion = false;
   let cur: SdpMedia | null = null;
   // Attributes after a bad m= line belong to no media we report.
   let inBadMedia = false;
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
+  let i = start;
+  while (i < end) {
     let j = text.indexOf('\n', i);
-    if (j < 0) j = n;
+    if (j < 0 || j > end) j = end;
     let e = j;
     if (e > i && text.charCodeAt(e - 1) === CR) e--;
     if (e - i >= 2 && text.charCodeAt(i + 1) === EQ) {
-      const type = text.charCodeAt(i);
-      // Sliced only for the lines read: not v=, s=, t=, nor most a= lines (ptime, fmtp, sendrecv).
-      const read = type === TYPE_O || type === TYPE_C || type === TYPE_M || (type === TYPE_A && cur !== null && text.startsWith(RTPMAP, i + 2));
-      const value = read ? text.slice(i + 2, e) : '';
-      switch (type) {
+      // The value is text[v..e); read in place, never sliced whole.
+      const v = i + 2;
+      switch (text.charCodeAt(i)) {
         case TYPE_V:
           sawVersion = true;
           break;
         case TYPE_O:
-          if (cur === null && !inBadMedia && rec.origin === null) rec.origin = value.trim();
+          if (cur === null && !inBadMedia && origin === null) origin = trimmed(text, v, e);
           break;
         case TYPE_C: {
-          const addr = connectionAddress(value);
+          const addr = connectionAddress(text, v, e);
           if (addr === null) {
-            pushError(errors, `unparsable c= line "${clip(value)}"`);
+            errors = pushError(errors, `unparsable c= line "${clip(text.slice(v, e))}"`);
           } else if (inBadMedia) {
             // belongs to a media line we could not parse
           } else if (cur !== null) {
             // RFC 8866 5.7: several c= lines per media are for layered multicast; the first is the base.
             if (cur.address === null) cur.address = addr;
-          } else if (rec.address === null) {
-            rec.address = addr;
+          } else if (address === null) {
+            address = addr;
           }
           break;
         }
         case TYPE_M: {
-          const m = mediaLine(value);
+          const m = mediaLine(text, v, e);
           if (m === null) {
-            pushError(errors, `unparsable m= line "${clip(value)}"`);
+            errors = pushError(errors, `unparsable m= line "${clip(text.slice(v, e))}"`);
             cur = null;
             inBadMedia = true;
           } else {
-            rec.media.push(m);
+            mediaRead[mediaCount++] = m;
             cur = m;
             inBadMedia = false;
           }
           break;
         }
         case TYPE_A:
-          if (cur !== null && value.length > 0) rtpmap(cur, value);
+          if (cur !== null && e - v > RTPMAP.length && text.startsWith(RTPMAP, v)) rtpmap(cur, text, v + RTPMAP.length, e);
           break;
         default:
           break;
@@ -91,81 +102,153 @@ export function parseSdp(text: string): SdpRecord {
     }
     i = j + 1;
   }
-  for (const m of rec.media) if (m.address === null) m.address = rec.address;
-  if (!sawVersion) errors.unshift('no v= line');
-  if (errors.length > 0) rec.error = errors.join('; ');
+  // Arrays of their exact size: a list grown by push() starts at 17 slots.
+  const rec: SdpRecord = { address, origin, media: mediaRead.slice(0, mediaCount) };
+  for (const m of rec.media) if (m.address === null) m.address = address;
+  if (!sawVersion) (errors ??= []).unshift('no v= line');
+  if (errors !== null) rec.error = errors.join('; ');
   return rec;
 }
 
+/** The media lines of the body being read, and the payload types of the m= line being read: overwritten, never emptied. */
+const mediaRead: SdpMedia[] = [];
+const payloadTypesRead: number[] = [];
+
+/**
+ * The SP-separated fields of the value being read, each trimmed, as (start,
+ * end) pairs: what s.split(' ') gives with the empty ones left out, each
+ * trim()med. Overwritten by each line, never emptied (see fieldsIn).
+ */
+const spans: number[] = [];
+
+/** Fills `spans` with the fields of s[start..end); returns how many. */
+function fieldsIn(s: string, start: number, end: number): number {
+  let n = 0;
+  let i = start;
+  while (i < end) {
+    while (i < end && s.charCodeAt(i) === SP) i++;
+    if (i >= end) break;
+    let j = i + 1;
+    while (j < end && s.charCodeAt(j) !== SP) j++;
+    let a = i;
+    let b = j;
+    while (a < b && isTrimmedSpace(s.charCodeAt(a))) a++;
+    while (b > a && isTrimmedSpace(s.charCodeAt(b - 1))) b--;
+    spans[2 * n] = a;
+    spans[2 * n + 1] = b;
+    n++;
+    i = j;
+  }
+  return n;
+}
+
 /** "IN IP4 224.2.1.1/127" -> "224.2.1.1"; the /ttl and /count suffixes are dropped. */
-function connectionAddress(value: string): string | null {
-  const f = fields(value);
-  if (f.length < 3 || f[0] !== 'IN') return null;
-  const slash = f[2].indexOf('/');
-  const addr = slash < 0 ? f[2] : f[2].slice(0, slash);
-  return addr.length > 0 ? addr : null;
+function connectionAddress(s: string, start: number, end: number): string | null {
+  const n = fieldsIn(s, start, end);
+  if (n < 3 || spans[1] - spans[0] !== 2 || !s.startsWith('IN', spans[0])) return null;
+  const a = spans[4];
+  const slash = s.indexOf('/', a);
+  const b = slash < 0 || slash >= spans[5] ? spans[5] : slash;
+  return b > a ? s.slice(a, b) : null;
+}
+
+/** Media types and transports most SDP names (RFC 8866 5.14), as constants: no copy per m= line. */
+const MEDIA_NAMES = ['audio', 'video', 'image', 'text', 'application', 'message'];
+const PROTOS = ['RTP/AVP', 'RTP/SAVP', 'RTP/AVPF', 'RTP/SAVPF', 'UDP/TLS/RTP/SAVP', 'UDP/TLS/RTP/SAVPF', 'udptl', 'UDP', 'TCP/RTP/AVP', 'TCP/BFCP', 'TCP/MSRP'];
+/** rtpmap encodings most SDP carries. */
+const ENCODINGS = [
+  'PCMU/8000', 'PCMA/8000', 'G722/8000', 'G729/8000', 'G723/8000', 'GSM/8000', 'iLBC/8000', 'AMR/8000', 'AMR-WB/16000', 'opus/48000/2',
+  'telephone-event/8000', 'telephone-event/16000', 'telephone-event/48000', 'CN/8000', 'red/8000', 'H264/90000', 'VP8/90000', 'H263-1998/90000',
+];
+
+/** s[start..end) as the constant of `names` it is, or null. */
+function constantIn(names: readonly string[], s: string, start: number, end: number): string | null {
+  const n = end - start;
+  for (const name of names) if (name.length === n && s.startsWith(name, start)) return name;
+  return null;
+}
+
+/** s[start..end) as the constant of `names` it is, or a new string. */
+function named(names: readonly string[], s: string, start: number, end: number): string {
+  return constantIn(names, s, start, end) ?? s.slice(start, end);
 }
 
 /** "audio 49170/2 RTP/AVP 0 8 97" (RFC 8866 5.14). */
-function mediaLine(value: string): SdpMedia | null {
-  const f = fields(value);
-  if (f.length < 3) return null;
-  const portField = f[1];
-  const slash = portField.indexOf('/');
-  const portText = slash < 0 ? portField : portField.slice(0, slash);
-  if (!isDigits(portText) || (slash >= 0 && !isDigits(portField.slice(slash + 1)))) return null;
-  const port = Number(portText);
+function mediaLine(s: string, start: number, end: number): SdpMedia | null {
+  const n = fieldsIn(s, start, end);
+  if (n < 3) return null;
+  const pa = spans[2];
+  const pb = spans[3];
+  const slash = s.indexOf('/', pa);
+  const portEnd = slash < 0 || slash >= pb ? pb : slash;
+  if (!isDigits(s, pa, portEnd) || (portEnd < pb && !isDigits(s, portEnd + 1, pb))) return null;
+  const port = digitsValue(s, pa, portEnd);
   if (port > MAX_PORT) return null;
-  const payloadTypes: number[] = [];
+  let count = 0;
   // Non-RTP protocols (e.g. "udptl t38", "TCP/BFCP *") have non-numeric formats; only numbers are payload types.
-  for (let k = 3; k < f.length; k++) {
-    if (isDigits(f[k])) {
-      const pt = Number(f[k]);
-      if (pt <= MAX_PT) payloadTypes.push(pt);
+  for (let k = 3; k < n; k++) {
+    const a = spans[2 * k];
+    const b = spans[2 * k + 1];
+    if (isDigits(s, a, b)) {
+      const pt = digitsValue(s, a, b);
+      if (pt <= MAX_PT) payloadTypesRead[count++] = pt;
     }
   }
-  return { media: f[0], port, proto: f[2], payloadTypes, address: null, rtpmap: sparseRecord<number, string>() };
+  return {
+    media: named(MEDIA_NAMES, s, spans[0], spans[1]), port, proto: named(PROTOS, s, spans[4], spans[5]), payloadTypes: payloadTypesRead.slice(0, count), address: null,
+    rtpmap: sparseRecord<number, string>(),
+  };
 }
 
-/** "rtpmap:96 H264/90000" -> rtpmap[96] = "H264/90000". */
-function rtpmap(m: SdpMedia, value: string): void {
-  let k = RTPMAP.length;
-  const start = k;
-  while (k < value.length && isDigitCode(value.charCodeAt(k))) k++;
+/** "rtpmap:96 H264/90000" -> rtpmap[96] = "H264/90000"; `start` is just past "rtpmap:". */
+function rtpmap(m: SdpMedia, s: string, start: number, end: number): void {
+  let k = start;
+  while (k < end && isDigitCode(s.charCodeAt(k))) k++;
   if (k === start || k - start > 3) return;
-  const pt = Number(value.slice(start, k));
-  const enc = value.slice(k).trim();
-  if (enc.length > 0 && pt <= MAX_PT) m.rtpmap[pt] = enc;
+  const pt = digitsValue(s, start, k);
+  let b = end;
+  while (k < b && isTrimmedSpace(s.charCodeAt(k))) k++;
+  while (b > k && isTrimmedSpace(s.charCodeAt(b - 1))) b--;
+  // Kept by the SDP endpoint table past the message: a constant, or a copy that holds no message text.
+  if (b > k && pt <= MAX_PT) m.rtpmap[pt] = constantIn(ENCODINGS, s, k, b) ?? detach(s.slice(k, b));
 }
 
-/** The SP-separated fields of s, each trimmed (as s.split(' ') with the empty ones left out). */
-function fields(s: string): string[] {
-  const out: string[] = [];
-  const n = s.length;
-  let i = 0;
-  while (i < n) {
-    while (i < n && s.charCodeAt(i) === SP) i++;
-    if (i >= n) break;
-    let j = i + 1;
-    while (j < n && s.charCodeAt(j) !== SP) j++;
-    out.push(s.slice(i, j).trim());
-    i = j;
-  }
-  return out;
+/** s[start..end) trim()med. */
+function trimmed(s: string, start: number, end: number): string {
+  while (start < end && isTrimmedSpace(s.charCodeAt(start))) start++;
+  while (end > start && isTrimmedSpace(s.charCodeAt(end - 1))) end--;
+  return s.slice(start, end);
+}
+
+/** What String.prototype.trim() removes: ECMAScript WhiteSpace (Zs and TAB, VT, FF, ZWNBSP) and LineTerminator. */
+function isTrimmedSpace(c: number): boolean {
+  if (c <= SP) return c === SP || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 function isDigitCode(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
-function isDigits(s: string): boolean {
-  if (s.length === 0 || s.length > 10) return false;
-  for (let k = 0; k < s.length; k++) if (!isDigitCode(s.charCodeAt(k))) return false;
+/** Whether s[start..end) is 1 to 10 digits. */
+function isDigits(s: string, start: number, end: number): boolean {
+  if (end <= start || end - start > 10) return false;
+  for (let k = start; k < end; k++) if (!isDigitCode(s.charCodeAt(k))) return false;
   return true;
 }
 
-function pushError(errors: string[], e: string): void {
-  if (errors.length < 8) errors.push(e);
+/** The value of the digits s[start..end) (at most 10: exact). */
+function digitsValue(s: string, start: number, end: number): number {
+  let v = 0;
+  for (let k = start; k < end; k++) v = v * 10 + (s.charCodeAt(k) - 0x30);
+  return v;
+}
+
+function pushError(errors: string[] | null, e: string): string[] {
+  const out = errors ?? [];
+  if (out.length < 8) out.push(e);
+  return out;
 }
 
 function clip(s: string): string {

@@ -11,7 +11,7 @@
 
 import { Buffer, isAscii } from 'node:buffer';
 import type { SdpRecord, SipHeader, SipMessage } from './types.js';
-import { parseSdp, parseSdpBytes } from './sdp.js';
+import { parseSdpBytes, parseSdpIn } from './sdp.js';
 import { findPart, mediaType, multipartBoundary } from './multipart.js';
 
 const HT = 0x09;
@@ -101,10 +101,6 @@ function isWsp(c: number): boolean {
 function isAlpha(c: number): boolean {
   const l = c | CASE_BIT;
   return l >= 0x61 && l <= 0x7a;
-}
-
-function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function clampOff(b: Uint8Array, off: number): number {
@@ -391,6 +387,9 @@ class ParsedSipMessage implements SipMessage {
   }
 }
 
+/** The problems of the message being parsed (the parser is not re-entered): most messages have none, and no list is made for them. */
+const parseErrors: string[] = [];
+
 /**
  * Parse one SIP message starting at `off` (leading CRLFs are skipped, RFC 3261 7.5).
  * `length` covers start line through body; bytes after Content-Length are not consumed.
@@ -399,7 +398,8 @@ export function parseSipMessage(b: Uint8Array, off: number, end: number): SipMes
   const s0 = clampOff(b, off);
   const e = clampEnd(b, s0, end);
   const msg = new ParsedSipMessage(b, s0, e);
-  const errors: string[] = [];
+  const errors = parseErrors;
+  if (errors.length > 0) errors.length = 0;
   try {
     parseInto(b, s0, e, msg, errors);
   } catch (err) {
@@ -407,6 +407,9 @@ export function parseSipMessage(b: Uint8Array, off: number, end: number): SipMes
     addError(errors, `internal parser error: ${err instanceof Error ? err.message : String(err)}`);
     if (msg.length === 0) msg.length = e - s0;
   }
+  // Neither the input nor its text is held past the parse.
+  parsedText.buf = NO_BYTES;
+  parsedText.text = '';
   if (msg.length > e - s0) msg.length = e - s0;
   if (errors.length > 0) msg.error = errors.join('; ');
   return msg;
@@ -450,27 +453,44 @@ function addError(errors: string[], e: string): void {
  * value holding bytes >= 0x80 is decoded again as UTF-8.
  */
 interface MessageText {
-  buf: Buffer;
+  buf: Uint8Array;
   text: string;
   base: number;
   /** Some byte >= 0x80 is in the text. */
   high: boolean;
 }
 
-function messageText(b: Uint8Array, base: number, e: number): MessageText {
-  const buf = asBuffer(b);
-  const text = latin1(buf, base, e);
-  return { buf, text, base, high: !isAscii(new Uint8Array(buf.buffer, buf.byteOffset + base, e - base)) };
+/** Buffer's decoders, which toString(encoding, s, e) calls after checking its arguments; they read any Uint8Array. */
+interface Slicing {
+  latin1Slice(this: Uint8Array, start: number, end: number): string;
+  utf8Slice(this: Uint8Array, start: number, end: number): string;
+}
+const { latin1Slice, utf8Slice } = Buffer.prototype as unknown as Slicing;
+
+/**
+ * The text of the message being parsed (the parser is not re-entered): one
+ * object, refilled per message. It holds the input only during the parse.
+ */
+const NO_BYTES = new Uint8Array(0);
+const parsedText: MessageText = { buf: NO_BYTES, text: '', base: 0, high: false };
+
+function messageText(t: MessageText, b: Uint8Array, base: number, e: number): MessageText {
+  t.buf = b;
+  t.text = latin1(b, base, e);
+  t.base = base;
+  // A datagram's message is its whole view (but for leading CRLFs): no view of the text's bytes need be made.
+  t.high = !isAscii(base === 0 && e === b.length ? b : new Uint8Array(b.buffer, b.byteOffset + base, e - base));
+  return t;
 }
 
-/** Buffer's Latin-1 decoder, which toString('latin1', s, e) calls after checking its arguments. */
-interface Latin1Slicing {
-  latin1Slice(start: number, end: number): string;
+/** b.toString('latin1', s, e) by the binding itself, on the bytes as they are (no Buffer made): the argument checks cost as much as the copy of a message. */
+function latin1(b: Uint8Array, s: number, e: number): string {
+  return latin1Slice.call(b, s, e);
 }
 
-/** buf.toString('latin1', s, e) by the binding itself: the argument checks cost as much as the copy of a message. */
-function latin1(buf: Buffer, s: number, e: number): string {
-  return (buf as unknown as Latin1Slicing).latin1Slice(s, e);
+/** b.toString('utf8', s, e), likewise. */
+function utf8(b: Uint8Array, s: number, e: number): string {
+  return utf8Slice.call(b, s, e);
 }
 
 /** Next LF in the text at or after absolute index p (before e), or e. */
@@ -487,7 +507,7 @@ function valueAt(t: MessageText, s: number, e: number): string {
   while (i < j && isWsp(text.charCodeAt(i))) i++;
   while (j > i && isWsp(text.charCodeAt(j - 1))) j--;
   const v = text.slice(i, j);
-  return t.high && NON_ASCII.test(v) ? t.buf.toString('utf8', i + t.base, j + t.base) : v;
+  return t.high && NON_ASCII.test(v) ? utf8(t.buf, i + t.base, j + t.base) : v;
 }
 
 function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, errors: string[]): void {
@@ -498,7 +518,7 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, 
     addError(errors, 'empty message');
     return;
   }
-  const t = messageText(b, p, e);
+  const t = messageText(parsedText, b, p, e);
 
   // Start line.
   const q = lineEnd(t, p, e);
@@ -508,7 +528,7 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, 
   p = q < e ? q + 1 : e;
 
   msg.headerStart = p;
-  scanned.length = 0;
+  scannedLength = 0;
   let bodyStart = scanHeaders(t, p, e, errors, null);
   interpretHeaders(msg, errors, t.text);
 
@@ -531,19 +551,21 @@ function parseInto(b: Uint8Array, s0: number, e: number, msg: ParsedSipMessage, 
   msg.bodyEnd = bodyEnd;
   if (bodyEnd > bodyStart) {
     if (msg.contentType === 'application/sdp') {
-      // Its own string (not a slice of the message's): analyzers keep rtpmap names from it.
-      msg.sdp = t.high ? parseSdpBytes(b, bodyStart, bodyEnd) : parseSdp(latin1(t.buf, bodyStart, bodyEnd));
+      // Read in the message's text, no copy of the body (parseSdpIn says what it slices).
+      msg.sdp = t.high ? parseSdpBytes(b, bodyStart, bodyEnd) : parseSdpIn(t.text, bodyStart - t.base, bodyEnd - t.base);
     } else if (msg.contentType?.startsWith('multipart/')) {
-      const sdp = sdpPart(msg.body!);
+      const sdp = sdpPart(msg.body!, t.text);
       if (sdp !== null) msg.sdp = parseSdpBytes(sdp, 0, sdp.length);
     }
   }
 }
 
-/** The SDP part of a multipart body (SIP-I/SIP-T trunks send it beside ISUP), or null. */
-function sdpPart(body: Uint8Array): Uint8Array | null {
+/** The SDP part of a multipart body (SIP-I/SIP-T trunks send it beside ISUP), or null; `text`: the message's, where values read in place stand. */
+function sdpPart(body: Uint8Array, text: string): Uint8Array | null {
   let ct: string | null = null;
-  for (let i = 0; i < scanned.length && ct === null; i += SCANNED_STRIDE) if (scanned[i] === H_CONTENT_TYPE) ct = scanned[i + 1] as string;
+  for (let i = 0; i < scannedLength && ct === null; i += SCANNED_STRIDE) {
+    if (scanned[i] === H_CONTENT_TYPE) ct = (scanned[i + 1] as string | null) ?? text.slice(scanned[i + 2] as number, scanned[i + 3] as number);
+  }
   const boundary = ct === null ? null : multipartBoundary(ct);
   return boundary === null ? null : findPart(body, boundary, 'application/sdp');
 }
@@ -551,7 +573,7 @@ function sdpPart(body: Uint8Array): Uint8Array | null {
 /** Every header of the block at `p`, as dissect -V lists them. */
 function headerList(b: Uint8Array, p: number, e: number): SipHeader[] {
   const all: SipHeader[] = [];
-  scanHeaders(messageText(b, p, e), p, e, [], all);
+  scanHeaders(messageText({ buf: b, text: '', base: 0, high: false }, b, p, e), p, e, [], all);
   return all;
 }
 
@@ -637,10 +659,16 @@ function nameAt(b: Uint8Array, p: number, id: number): boolean {
  * ASCII there (continuation lines, bytes >= 0x80).
  */
 const scanned: Array<number | string | null> = [];
+/**
+ * How much of `scanned` the message being parsed filled. The array is
+ * overwritten, never emptied: `length = 0` would drop its backing store, and
+ * regrowing it took more than half a kilobyte per message.
+ */
+let scannedLength = 0;
 const SCANNED_STRIDE = 4;
-/** Headers only checked, whose value no field keeps: read in the message's text, no string made. */
+/** Headers whose value no field keeps as written (only checked, or read as a number or a constant): read in the message's text, no string made. */
 const IN_PLACE = new Uint8Array(INTERPRETED.length);
-for (const id of [H_VIA, H_CONTACT, H_ROUTE, H_RECORD_ROUTE, H_REPLY_TO]) IN_PLACE[id] = 1;
+for (const id of [H_VIA, H_CONTACT, H_ROUTE, H_RECORD_ROUTE, H_REPLY_TO, H_CSEQ, H_CONTENT_LENGTH, H_CONTENT_TYPE, H_MAX_FORWARDS]) IN_PLACE[id] = 1;
 
 /**
  * Header lines from `p`; a line starting with SP/HT continues the previous one
@@ -728,7 +756,14 @@ function scanHeaders(t: MessageText, p: number, e: number, errors: string[], all
 
 function headerDone(all: SipHeader[] | null, id: number, name: string, value: string | null, vs: number, ve: number): void {
   if (all !== null) all.push({ name, value: value! });
-  else if (id !== H_OTHER) scanned.push(id, value, vs, ve);
+  else if (id !== H_OTHER) {
+    const i = scannedLength;
+    scanned[i] = id;
+    scanned[i + 1] = value;
+    scanned[i + 2] = vs;
+    scanned[i + 3] = ve;
+    scannedLength = i + SCANNED_STRIDE;
+  }
 }
 
 function clip(s: string): string {
@@ -741,22 +776,20 @@ function clip(s: string): string {
 const METHOD_NAMES = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE'];
 const SIP_2_0 = 'SIP/2.0';
 
-function internMethod(s: string): string {
-  for (const m of METHOD_NAMES) if (s === m) return m;
-  return s;
+/** s[start..end), as a method constant when it is one (no slice made). */
+function methodIn(s: string, start: number, end: number): string {
+  const n = end - start;
+  for (const m of METHOD_NAMES) if (m.length === n && s.startsWith(m, start)) return m;
+  return s.slice(start, end);
 }
 
-/** s from `at` to its end, as a method constant when it is one (no slice made). */
-function methodAt(s: string, at: number): string {
-  const n = s.length - at;
-  for (const m of METHOD_NAMES) if (m.length === n && s.startsWith(m, at)) return m;
-  return s.slice(at);
-}
+/** RFC 3261 21's reason phrases of the responses most seen, as constants: most reasons are one of them, and no copy is made. */
+const REASON_PHRASES = ['OK', 'Trying', 'Ringing', 'Session Progress', 'Call Is Being Forwarded', 'Queued', 'Accepted', 'Request Terminated', 'Busy Here', 'Not Found', 'Unauthorized', 'Proxy Authentication Required', 'Request Timeout', 'Temporarily Unavailable', 'Call/Transaction Does Not Exist', 'Server Internal Error', 'Service Unavailable', 'Decline', 'Forbidden', 'Not Acceptable Here', 'Moved Temporarily'];
 
 /** The text of [s, e): UTF-8 when it holds bytes >= 0x80 (identical to Latin-1 otherwise). */
 function textAt(t: MessageText, s: number, e: number): string {
   const v = t.text.slice(s - t.base, e - t.base);
-  return t.high && NON_ASCII.test(v) ? t.buf.toString('utf8', s, e) : v;
+  return t.high && NON_ASCII.test(v) ? utf8(t.buf, s, e) : v;
 }
 
 function latin1At(t: MessageText, s: number, e: number): string {
@@ -764,8 +797,15 @@ function latin1At(t: MessageText, s: number, e: number): string {
 }
 
 function versionAt(t: MessageText, s: number, e: number): string {
-  const v = latin1At(t, s, e);
-  return v === SIP_2_0 ? SIP_2_0 : v;
+  return e - s === SIP_2_0.length && t.text.startsWith(SIP_2_0, s - t.base) ? SIP_2_0 : latin1At(t, s, e);
+}
+
+/** The reason phrase [s, e), as textAt reads it. */
+function reasonAt(t: MessageText, s: number, e: number): string {
+  const n = e - s;
+  const at = s - t.base;
+  for (const r of REASON_PHRASES) if (r.length === n && t.text.startsWith(r, at)) return r;
+  return textAt(t, s, e);
 }
 
 function parseStartLine(t: MessageText, s: number, e: number, msg: SipMessage, errors: string[]): void {
@@ -811,7 +851,7 @@ function parseStatusLine(t: MessageText, s: number, e: number, msg: SipMessage, 
     if (msg.status < 100 || msg.status > 699) addError(errors, `status code ${clip(latin1At(t, d, p))} out of range 100..699`);
   }
   // Reason-Phrase may be empty (RFC 4475 3.1.1.13) and may hold UTF-8 (3.1.1.12).
-  msg.reason = p < e ? textAt(t, p + 1, e) : '';
+  msg.reason = p < e ? reasonAt(t, p + 1, e) : '';
 }
 
 function parseRequestLine(t: MessageText, s: number, e: number, msg: SipMessage, errors: string[]): void {
@@ -824,7 +864,7 @@ function parseRequestLine(t: MessageText, s: number, e: number, msg: SipMessage,
     addError(errors, `garbled start line "${clip(latin1At(t, s, e))}"`);
     return;
   }
-  msg.method = internMethod(latin1At(t, s, m));
+  msg.method = methodIn(t.text, s - t.base, m - t.base);
   let multiSp = false;
   let u = m + 1;
   if (u < e && buf[u] === SP) {
@@ -927,7 +967,7 @@ function schemeEnd(s: string, start = 0, end = s.length): number {
 function interpretHeaders(msg: SipMessage, errors: string[], text: string): void {
   let sawVia = false;
   let maxForwards = false;
-  for (let i = 0; i < scanned.length; i += SCANNED_STRIDE) {
+  for (let i = 0; i < scannedLength; i += SCANNED_STRIDE) {
     const id = scanned[i] as number;
     const inPlace = scanned[i + 1] === null;
     // A value read in place has no string: the validators read it as text[vs..ve).
@@ -941,7 +981,8 @@ function interpretHeaders(msg: SipMessage, errors: string[], text: string): void
         else if (msg.callId !== v) addError(errors, 'more than one Call-ID');
         break;
       case H_CSEQ:
-        cseqHeader(msg, v, errors);
+        if (inPlace) cseqHeader(msg, text, vs, ve, errors);
+        else cseqHeader(msg, v, 0, v.length, errors);
         break;
       case H_FROM:
       case H_TO: {
@@ -969,22 +1010,26 @@ function interpretHeaders(msg: SipMessage, errors: string[], text: string): void
         break;
       }
       case H_CONTENT_LENGTH:
-        contentLengthHeader(msg, v, errors);
+        if (inPlace) contentLengthHeader(msg, text, vs, ve, errors);
+        else contentLengthHeader(msg, v, 0, v.length, errors);
         break;
       case H_CONTENT_TYPE:
-        if (msg.contentType === null) msg.contentType = mediaType(v);
+        if (msg.contentType === null) msg.contentType = inPlace ? mediaTypeIn(text, vs, ve) : mediaType(v);
         break;
       case H_MAX_FORWARDS:
         maxForwards = true;
-        scalar(v, 'Max-Forwards', MAX_MAX_FORWARDS, true, errors);
+        if (inPlace) scalar(text, vs, ve, 'Max-Forwards', MAX_MAX_FORWARDS, true, errors);
+        else scalar(v, 0, v.length, 'Max-Forwards', MAX_MAX_FORWARDS, true, errors);
         break;
       case H_EXPIRES:
         // RFC 2543 allowed an HTTP-date here; only overlarge numbers are flagged.
-        if (v.length > 0 && isDigit(v.charCodeAt(0))) scalar(v, 'Expires', MAX_DELTA_SECONDS, false, errors);
+        if (v.length > 0 && isDigit(v.charCodeAt(0))) scalar(v, 0, v.length, 'Expires', MAX_DELTA_SECONDS, false, errors);
         break;
-      case H_RETRY_AFTER:
-        scalar(leadingDigits(v), 'Retry-After', MAX_DELTA_SECONDS, true, errors);
+      case H_RETRY_AFTER: {
+        const digits = leadingDigits(v);
+        scalar(digits, 0, digits.length, 'Retry-After', MAX_DELTA_SECONDS, true, errors);
         break;
+      }
       case H_WARNING:
         warningHeader(v, errors);
         break;
@@ -1008,22 +1053,26 @@ function interpretHeaders(msg: SipMessage, errors: string[], text: string): void
     }
   }
 
+  // RFC 2543 requests (no magic cookie, RFC 4475 3.4.1) predate mandatory Max-Forwards. Without it
+  // the message still parses whole (real phones send ACKs so): a deviation, said apart, not malformed.
+  if (msg.method !== undefined && !maxForwards && msg.branch !== null && msg.branch.startsWith(MAGIC_COOKIE)) {
+    (msg.deviations ??= []).push(NO_MAX_FORWARDS);
+  }
+  if (msg.to === null || msg.from === null || msg.callId === null || msg.cseq === null || !sawVia) missingHeaders(msg, sawVia, errors);
+
+  if (msg.method !== undefined && msg.cseq !== null && msg.cseq.method !== msg.method) {
+    addError(errors, `CSeq method ${msg.cseq.method} does not match request method ${msg.method}`);
+  }
+}
+
+function missingHeaders(msg: SipMessage, sawVia: boolean, errors: string[]): void {
   const missing: string[] = [];
   if (msg.to === null) missing.push('To');
   if (msg.from === null) missing.push('From');
   if (msg.callId === null) missing.push('Call-ID');
   if (msg.cseq === null) missing.push('CSeq');
   if (!sawVia) missing.push('Via');
-  // RFC 2543 requests (no magic cookie, RFC 4475 3.4.1) predate mandatory Max-Forwards. Without it
-  // the message still parses whole (real phones send ACKs so): a deviation, said apart, not malformed.
-  if (msg.method !== undefined && !maxForwards && msg.branch !== null && msg.branch.startsWith(MAGIC_COOKIE)) {
-    (msg.deviations ??= []).push(NO_MAX_FORWARDS);
-  }
-  if (missing.length > 0) addError(errors, `missing required header${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
-
-  if (msg.method !== undefined && msg.cseq !== null && msg.cseq.method !== msg.method) {
-    addError(errors, `CSeq method ${msg.cseq.method} does not match request method ${msg.method}`);
-  }
+  addError(errors, `missing required header${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
 }
 
 function headerLabel(id: number): string {
@@ -1037,39 +1086,68 @@ function headerLabel(id: number): string {
   }
 }
 
-function cseqHeader(msg: SipMessage, v: string, errors: string[]): void {
-  let k = 0;
+/** CSeq s[start..end) (a header value, in its own string or in place in the message's text). */
+function cseqHeader(msg: SipMessage, s: string, start: number, end: number, errors: string[]): void {
+  let k = start;
   let n = 0;
-  while (k < v.length && isDigit(v.charCodeAt(k))) n = n * 10 + (v.charCodeAt(k++) - 0x30);
+  while (k < end && isDigit(s.charCodeAt(k))) n = n * 10 + (s.charCodeAt(k++) - 0x30);
   let j = k;
-  while (j < v.length && isWsp(v.charCodeAt(j))) j++;
-  const method = methodAt(v, j);
+  while (j < end && isWsp(s.charCodeAt(j))) j++;
+  const method = methodIn(s, j, end);
   let methodOk = method.length > 0 && j > k;
   for (let i = 0; i < method.length && methodOk; i++) if (!isToken(method.charCodeAt(i))) methodOk = false;
-  if (k === 0 || !methodOk) {
-    addError(errors, `malformed CSeq "${clip(v)}"`);
+  if (k === start || !methodOk) {
+    addError(errors, `malformed CSeq "${clip(s.slice(start, end))}"`);
     return;
   }
   // Exact up to 15 digits; a longer run is rounded as Number() rounds it.
-  const seq = k <= 15 ? n : Number(v.slice(0, k));
+  const seq = k - start <= 15 ? n : Number(s.slice(start, k));
   if (msg.cseq !== null) {
     if (msg.cseq.seq !== seq || msg.cseq.method !== method) addError(errors, 'more than one CSeq');
     return;
   }
-  if (seq > MAX_CSEQ) addError(errors, `CSeq number ${clip(v.slice(0, k))} exceeds 2^31-1`);
+  if (seq > MAX_CSEQ) addError(errors, `CSeq number ${clip(s.slice(start, k))} exceeds 2^31-1`);
   msg.cseq = { seq, method };
 }
 
-function contentLengthHeader(msg: SipMessage, v: string, errors: string[]): void {
-  let ok = v.length > 0 && v.length <= MAX_CONTENT_LENGTH_DIGITS;
-  for (let k = 0; k < v.length && ok; k++) if (!isDigit(v.charCodeAt(k))) ok = false;
+/** Content-Length s[start..end), as cseqHeader reads its value. */
+function contentLengthHeader(msg: SipMessage, s: string, start: number, end: number, errors: string[]): void {
+  let ok = end > start && end - start <= MAX_CONTENT_LENGTH_DIGITS;
+  // At most 10 digits: the sum is exact.
+  let n = 0;
+  for (let k = start; k < end && ok; k++) {
+    const c = s.charCodeAt(k);
+    if (isDigit(c)) n = n * 10 + (c - 0x30);
+    else ok = false;
+  }
   if (!ok) {
-    addError(errors, `Content-Length "${clip(v)}" is not a non-negative integer`);
+    addError(errors, `Content-Length "${clip(s.slice(start, end))}" is not a non-negative integer`);
     return;
   }
-  const n = Number(v);
   if (msg.contentLength === null) msg.contentLength = n;
   else if (msg.contentLength !== n) addError(errors, 'more than one Content-Length');
+}
+
+const SDP_TYPE = 'application/sdp';
+
+/** mediaType() of the Content-Type s[start..end) (ASCII), read in place when it is application/sdp. */
+function mediaTypeIn(s: string, start: number, end: number): string {
+  let e = s.indexOf(';', start);
+  if (e < 0 || e > end) e = end;
+  let a = start;
+  while (a < e && isWsp(s.charCodeAt(a))) a++;
+  while (e > a && isWsp(s.charCodeAt(e - 1))) e--;
+  if (e - a === SDP_TYPE.length) {
+    let same = true;
+    for (let k = 0; k < SDP_TYPE.length && same; k++) {
+      const c = s.charCodeAt(a + k);
+      const w = SDP_TYPE.charCodeAt(k);
+      // toLowerCase() on ASCII changes A-Z only.
+      same = c === w || (c >= 0x41 && c <= 0x5a && (c | CASE_BIT) === w);
+    }
+    if (same) return SDP_TYPE;
+  }
+  return mediaType(s.slice(start, end));
 }
 
 function leadingDigits(v: string): string {
@@ -1078,14 +1156,21 @@ function leadingDigits(v: string): string {
   return v.slice(0, k);
 }
 
-function scalar(v: string, label: string, max: number, required: boolean, errors: string[]): void {
-  let ok = v.length > 0;
-  for (let k = 0; k < v.length && ok; k++) if (!isDigit(v.charCodeAt(k))) ok = false;
+/** A number of at most `max` in s[start..end); `required`: a value that is not digits is an error too. */
+function scalar(s: string, start: number, end: number, label: string, max: number, required: boolean, errors: string[]): void {
+  let ok = end > start;
+  // Rounded like Number() past 2**53, where it is far above any max either way.
+  let n = 0;
+  for (let k = start; k < end && ok; k++) {
+    const c = s.charCodeAt(k);
+    if (isDigit(c)) n = n * 10 + (c - 0x30);
+    else ok = false;
+  }
   if (!ok) {
-    if (required) addError(errors, `${label} "${clip(v)}" is not a number`);
+    if (required) addError(errors, `${label} "${clip(s.slice(start, end))}" is not a number`);
     return;
   }
-  if (Number(v) > max) addError(errors, `${label} ${clip(v)} exceeds ${max}`);
+  if (n > max) addError(errors, `${label} ${clip(s.slice(start, end))} exceeds ${max}`);
 }
 
 function warningHeader(v: string, errors: string[]): void {
@@ -1178,7 +1263,7 @@ function addrListElement(s: string, start: number, end: number, label: string, e
   }
   contactExpires.length = 0;
   parseAddr(s, start, end, label, errors, isContact ? 'expires' : null, isContact ? contactExpires : null);
-  if (isContact) for (const pv of contactExpires) scalar(pv, 'Contact expires', MAX_DELTA_SECONDS, false, errors);
+  if (isContact) for (const pv of contactExpires) scalar(pv, 0, pv.length, 'Contact expires', MAX_DELTA_SECONDS, false, errors);
 }
 
 /**

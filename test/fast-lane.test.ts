@@ -22,7 +22,7 @@ import { defaultPolicy } from '../src/dscp/default-policy.js';
 import { buildUdpFrame, rtpPayload } from '../src/writer/frame-builder.js';
 import type { UdpBatch } from '../src/pipeline/udp-batch.js';
 import type { PacketRecord } from '../dissectors/types.js';
-import { decodeFrame, decodeFrameLayered } from '../dissectors/frame.js';
+import { decodeFrame, decodeFrameLayered, decodeIpUdpFrame, newIpUdpFields, readIpUdp } from '../dissectors/frame.js';
 import { HeartbeatStreams } from '../src/pipeline/heartbeat-streams.js';
 import { FlowTable } from '../src/pipeline/flow-table.js';
 
@@ -39,16 +39,26 @@ async function sameWithAndWithoutLane(file: string, opts: Partial<PipelineOption
 
 /**
  * The lane and the records' common case both read frames with readIpUdp;
- * every frame of `file` must decode as the layered decoders alone decode it.
+ * every frame of `file` must decode as the layered decoders alone decode it,
+ * and so must a frame the lane hands on (decodeIpUdpFrame), read where it
+ * stands in a larger buffer.
  */
 async function sameAsLayered(file: string): Promise<void> {
   const text = (r: PacketRecord) => JSON.stringify(r, (_, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
   let differ = 0;
   let first = '';
+  const fields = newIpUdpFields();
+  const AT = 7;
   const read = readCapture(file, (info, bytes) => {
     const quick = text(decodeFrame(info, bytes));
     const layered = text(decodeFrameLayered(info, bytes));
     if (quick !== layered && differ++ === 0) first = `frame ${info.frame}: ${quick.slice(0, 300)} vs ${layered.slice(0, 300)}`;
+    const inBuffer = new Uint8Array(bytes.length + AT + 5).fill(0x41);
+    inBuffer.set(bytes, AT);
+    if (readIpUdp(info.linkType, inBuffer, AT, AT + info.caplen, fields)) {
+      const inPlace = text(decodeIpUdpFrame(info, inBuffer, AT, fields));
+      if (inPlace !== layered && differ++ === 0) first = `frame ${info.frame} read in place: ${inPlace.slice(0, 300)} vs ${layered.slice(0, 300)}`;
+    }
   });
   // A corrupt file: the frames before the damage are compared.
   await read.catch((e: unknown) => {

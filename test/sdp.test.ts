@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSdp, parseSdpBytes } from '../dissectors/sdp.js';
+import { parseSdp, parseSdpBytes, parseSdpIn } from '../dissectors/sdp.js';
 
 const OFFER = [
   'v=0',
@@ -134,4 +134,18 @@ test('never throws on odd text', () => {
   for (const s of ['\u0000', '=', 'v=', 'm=', 'c=', 'a=rtpmap:', '\r\n\r\n', 'v=0\nm= \nc= \n', 'x'.repeat(10000)]) {
     assert.doesNotThrow(() => parseSdp(s));
   }
+});
+
+test('a body read where it stands in a longer text: nothing before or after it is read', () => {
+  const before = 'INVITE sip:b@example.com SIP/2.0\r\nContent-Length: 999\r\n\r\n';
+  // What follows the body (octets past Content-Length) would add an rtpmap, a c= line and a media line if read.
+  const after = 'map:8 PCMA/8000\r\nc=IN IP4 203.0.113.9\r\nm=video 6000 RTP/AVP 96\r\n';
+  const body = OFFER.slice(0, OFFER.indexOf('a=rtpmap:8')) + 'a=rtp';
+  const r = parseSdpIn(before + body + after, before.length, before.length + body.length);
+  assert.deepEqual(r, parseSdp(body));
+  assert.deepEqual(r.media.map((m) => [m.media, m.port, m.address, m.rtpmap]), [['audio', 49170, '198.51.100.7', { 0: 'PCMU/8000' }]]);
+  // An encoding that is not one of the common constants is its own string, equal to the text.
+  const oddBody = 'v=0\r\nm=audio 1 RTP/AVP 98\r\na=rtpmap:98 x-vendor-codec/16000/1\r\n';
+  const odd = parseSdpIn(before + oddBody + after, before.length, before.length + oddBody.length);
+  assert.deepEqual(odd.media[0].rtpmap, { 98: 'x-vendor-codec/16000/1' });
 });

@@ -28,6 +28,7 @@ import { CaptureFilter } from '../sources/bpf.js';
 import { LINKTYPE_ETHERNET } from '../../dissectors/link.js';
 import { wholeNumber } from './parse.js';
 import { mediaParams, type MediaFlags } from './media-options.js';
+import { takeWorkerAhead } from './workers-ahead.js';
 import type { MediaParams } from '../media/analyzer.js';
 
 /** The flags that decide what analyzeFile does; plain data, so they cross to a worker. */
@@ -93,6 +94,8 @@ export interface WorkerAnswer {
 
 /** A worker running analyze-worker beside this module; run from the sources (the tests), it loads them through tsx as this thread does. */
 function analyzeWorker(job: AnalyzeJob): Worker {
+  const ahead = takeWorkerAhead(job);
+  if (ahead !== null) return ahead;
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./analyze-worker.js', import.meta.url), { workerData: job });
   const source = JSON.stringify(new URL('./analyze-worker.ts', import.meta.url).href);
   return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${source}); });`, { eval: true, workerData: job });

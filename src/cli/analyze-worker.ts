@@ -7,9 +7,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { newProgress } from '../sources/types.js';
 import { interruptPipeReads } from '../sources/capture-reader.js';
 import { SplitStop } from './split-stop.js';
+import { JOB_BY_MESSAGE } from './workers-ahead.js';
 import { analyzeJob, type AnalyzeJob, PROGRESS_BYTES, PROGRESS_PACKETS, PROGRESS_TOTAL } from './analyze-files.js';
 
-const job = workerData as AnalyzeJob;
+// Started ahead of the command's modules (workers-ahead.ts): the job follows as a message.
+const job: AnalyzeJob = workerData === JOB_BY_MESSAGE ? await new Promise((resolve) => parentPort!.once('message', resolve)) : workerData;
 const stop = new Int32Array(job.stop);
 const shared = new Float64Array(job.progress);
 const progress = newProgress();

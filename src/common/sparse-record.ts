@@ -11,8 +11,8 @@ const FAR_INDEX = 1 << 20;
 
 /** An empty object whose integer keys will be kept in a dictionary. */
 export function sparseRecord<K extends number | string, V>(): Record<K, V> {
-  const r: Record<number, V> = {};
-  r[FAR_INDEX] = undefined as V;
+  // A literal holding FAR_INDEX (2 ** 20): V8 copies the dictionary it made once, half the cost of turning a new object into one.
+  const r: Record<number, V> = { 1048576: undefined as V };
   delete r[FAR_INDEX];
   return r as Record<K, V>;
 }

@@ -10,7 +10,7 @@
 import type { PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
 import { TCP_FIN, TCP_RST } from '../../dissectors/types.js';
 import {
-  IPPROTO_TCP, IPPROTO_UDP, decodeFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpUdpFields, readIpUdp, type DecodeOptions, type IpUdpFields,
+  IPPROTO_TCP, IPPROTO_UDP, decodeFrame, decodeIpUdpFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpUdpFields, readIpUdp, type DecodeOptions, type IpUdpFields,
 } from '../../dissectors/frame.js';
 import { looksLikeSip } from '../../dissectors/sip.js';
 import { decodeRtp } from '../../dissectors/rtp.js';
@@ -49,6 +49,13 @@ export interface PipelineStats {
 }
 
 const DEFAULT_SIP_TCP_PORTS: ReadonlySet<number> = new Set([5060]);
+
+/** A datagram's payload is SIP: the dissector's test (dissectors/frame.ts), after a cheap look at its first byte (an ASCII letter). */
+function sipPayload(b: Uint8Array, f: IpUdpFields): boolean {
+  const p = f.payload;
+  const end = f.payloadEnd;
+  return end - p > 12 && b[p] < 0x80 && looksLikeSip(b, p, end);
+}
 
 export class Pipeline implements FrameSink {
   readonly stats: PipelineStats;
@@ -93,7 +100,11 @@ export class Pipeline implements FrameSink {
 
   /** Handle one captured frame; `bytes` may be reused by the caller afterwards. */
   readonly frame = (info: FrameInfo, bytes: Uint8Array): void => {
-    const rec = decodeFrame(info, bytes, this.opts);
+    this.record(decodeFrame(info, bytes, this.opts));
+  };
+
+  /** A frame's record, through the stateful decoding to the consumers. */
+  private record(rec: PacketRecord): void {
     this.stats.frames++;
     if (rec.ip?.fragment) this.reassemble(rec);
     if (rec.ip !== null && (rec.transport === 'udp' || rec.transport === 'tcp')) {
@@ -111,27 +122,35 @@ export class Pipeline implements FrameSink {
     }
     if (this.batch.length > 0) this.flush();
     for (const c of this.laneConsumers) c.add(rec);
-  };
+  }
 
   /**
    * The lane read in place: a whole UDP datagram over IPv4 or IPv6 (behind
    * one of the link headers readIpUdp reads, not cut by the snaplen) that is
-   * neither SIP nor RTCP joins the lane with no record made, and this
-   * returns true. Anything else returns false, for the reader to hand to
-   * `frame`; so does every frame while a consumer takes every record.
+   * neither SIP nor RTCP joins the lane with no record made. A SIP or RTCP
+   * one is handled as `frame` would handle it, its record made from the
+   * headers already read and the bytes where they stand. Both return true.
+   * Anything else returns false, for the reader to hand to `frame`; so does
+   * every frame while a consumer takes every record.
    */
   readonly frameInPlace = (info: FrameInfo, b: Uint8Array, start: number): boolean => {
-    if (this.recordOnly.length > 0 || info.caplen !== info.len || !readIpUdp(info.linkType, b, start, start + info.caplen, this.fields)) return false;
-    return this.laneDatagram(info, b, this.fields);
+    const f = this.fields;
+    if (this.recordOnly.length > 0 || info.caplen !== info.len || !readIpUdp(info.linkType, b, start, start + info.caplen, f)) return false;
+    // The record's decode is told what was found here, so that SIP is recognised once.
+    if (sipPayload(b, f)) this.record(decodeIpUdpFrame(info, b, start, f, this.opts, true));
+    else if (!this.otherDatagram(info, b, f)) this.record(decodeIpUdpFrame(info, b, start, f, this.opts, false));
+    return true;
   };
 
   /** frameInPlace for a whole UDP datagram whose headers the caller read into `f` (readIpUdp), as a split file's partition does. */
   laneDatagram(info: FrameInfo, b: Uint8Array, f: IpUdpFields): boolean {
-    if (this.recordOnly.length > 0) return false;
+    return this.recordOnly.length === 0 && !sipPayload(b, f) && this.otherDatagram(info, b, f);
+  }
+
+  /** laneDatagram for a datagram that is not SIP. */
+  private otherDatagram(info: FrameInfo, b: Uint8Array, f: IpUdpFields): boolean {
     const p = f.payload;
     const end = f.payloadEnd;
-    // SIP is a record (the same test as the dissector's, dissectors/frame.ts); it starts with an ASCII letter.
-    if (end - p > 12 && b[p] < 0x80 && looksLikeSip(b, p, end)) return false;
     const flow = f.version === 4
       ? this.flows.ipv4(IPPROTO_UDP, f.src, f.dst, f.sport, f.dport)
       : this.flows.ipv6(IPPROTO_UDP, b, f.srcOffset, f.dstOffset, f.sport, f.dport);
