@@ -50,6 +50,7 @@ export function parseSdpIn(text: string, start: number, end: number): SdpRecord 
   let cur: SdpMedia | null = null;
   // Attributes after a bad m= line belong to no media we report.
   let inBadMedia = false;
+  mapLines = 0;
   let i = start;
   while (i < end) {
     let j = text.indexOf('\n', i);
@@ -81,6 +82,7 @@ export function parseSdpIn(text: string, start: number, end: number): SdpRecord 
           break;
         }
         case TYPE_M: {
+          if (cur !== null) cur.rtpmap = rtpmapRead();
           const m = mediaLine(text, v, e);
           if (m === null) {
             errors = pushError(errors, `unparsable m= line "${clip(text.slice(v, e))}"`);
@@ -94,7 +96,7 @@ export function parseSdpIn(text: string, start: number, end: number): SdpRecord 
           break;
         }
         case TYPE_A:
-          if (cur !== null && e - v > RTPMAP.length && text.startsWith(RTPMAP, v)) rtpmap(cur, text, v + RTPMAP.length, e);
+          if (cur !== null && e - v > RTPMAP.length && text.startsWith(RTPMAP, v)) rtpmap(text, v + RTPMAP.length, e);
           break;
         default:
           break;
@@ -102,6 +104,7 @@ export function parseSdpIn(text: string, start: number, end: number): SdpRecord 
     }
     i = j + 1;
   }
+  if (cur !== null) cur.rtpmap = rtpmapRead();
   // Arrays of their exact size: a list grown by push() starts at 17 slots.
   const rec: SdpRecord = { address, origin, media: mediaRead.slice(0, mediaCount) };
   for (const m of rec.media) if (m.address === null) m.address = address;
@@ -196,12 +199,56 @@ function mediaLine(s: string, start: number, end: number): SdpMedia | null {
   }
   return {
     media: named(MEDIA_NAMES, s, spans[0], spans[1]), port, proto: named(PROTOS, s, spans[4], spans[5]), payloadTypes: payloadTypesRead.slice(0, count), address: null,
-    rtpmap: sparseRecord<number, string>(),
+    rtpmap: NO_RTPMAP,
   };
 }
 
-/** "rtpmap:96 H264/90000" -> rtpmap[96] = "H264/90000"; `start` is just past "rtpmap:". */
-function rtpmap(m: SdpMedia, s: string, start: number, end: number): void {
+/** A new media line's map until its section is read (rtpmapRead() gives it its own). */
+const NO_RTPMAP: Readonly<Record<number, string>> = Object.freeze(sparseRecord<number, string>());
+
+/**
+ * The a=rtpmap lines of the media section being read, in order, as
+ * (payload type, encoding): overwritten, never emptied. The section's map is
+ * made from them when it ends.
+ */
+const mapPts: number[] = [];
+const mapEncodings: string[] = [];
+let mapLines = 0;
+
+/**
+ * Maps made lately, with the lines each was made from: most media lines
+ * repeat one of a few maps (PCMU, PCMA, telephone-event), and the SDP
+ * endpoint table keeps one per announcement. One object per distinct map
+ * (never changed once made: the type is read only) is a third of a kilobyte
+ * less kept, and made, per media line.
+ */
+const RECENT_MAPS = 8;
+const recentMaps: Array<{ pts: number[]; encodings: string[]; map: Readonly<Record<number, string>> }> = [];
+let nextRecent = 0;
+
+/** The map of the section's a=rtpmap lines (mapPts, mapEncodings): one made lately from the same lines, or a new one. */
+function rtpmapRead(): Readonly<Record<number, string>> {
+  const n = mapLines;
+  mapLines = 0;
+  for (const r of recentMaps) if (sameLines(r.pts, r.encodings, n)) return r.map;
+  // Set in the order the lines came: a payload type given twice keeps its last encoding.
+  const map = sparseRecord<number, string>();
+  for (let k = 0; k < n; k++) map[mapPts[k]] = mapEncodings[k];
+  const made = { pts: mapPts.slice(0, n), encodings: mapEncodings.slice(0, n), map };
+  if (recentMaps.length < RECENT_MAPS) recentMaps.push(made);
+  else recentMaps[nextRecent] = made;
+  nextRecent = (nextRecent + 1) % RECENT_MAPS;
+  return map;
+}
+
+function sameLines(pts: readonly number[], encodings: readonly string[], n: number): boolean {
+  if (pts.length !== n) return false;
+  for (let k = 0; k < n; k++) if (pts[k] !== mapPts[k] || encodings[k] !== mapEncodings[k]) return false;
+  return true;
+}
+
+/** "rtpmap:96 H264/90000" -> rtpmap[96] = "H264/90000", for the section's map; `start` is just past "rtpmap:". */
+function rtpmap(s: string, start: number, end: number): void {
   let k = start;
   while (k < end && isDigitCode(s.charCodeAt(k))) k++;
   if (k === start || k - start > 3) return;
@@ -210,7 +257,11 @@ function rtpmap(m: SdpMedia, s: string, start: number, end: number): void {
   while (k < b && isTrimmedSpace(s.charCodeAt(k))) k++;
   while (b > k && isTrimmedSpace(s.charCodeAt(b - 1))) b--;
   // Kept by the SDP endpoint table past the message: a constant, or a copy that holds no message text.
-  if (b > k && pt <= MAX_PT) m.rtpmap[pt] = constantIn(ENCODINGS, s, k, b) ?? detach(s.slice(k, b));
+  if (b > k && pt <= MAX_PT) {
+    mapPts[mapLines] = pt;
+    mapEncodings[mapLines] = constantIn(ENCODINGS, s, k, b) ?? detach(s.slice(k, b));
+    mapLines++;
+  }
 }
 
 /** s[start..end) trim()med. */

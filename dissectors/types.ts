@@ -87,8 +87,8 @@ export interface SdpMedia {
   payloadTypes: number[];
   /** Connection address for this media (media-level c= or the session-level one). */
   address: string | null;
-  /** a=rtpmap entries: payload type -> "encoding/clock[/channels]". */
-  rtpmap: Record<number, string>;
+  /** a=rtpmap entries: payload type -> "encoding/clock[/channels]". Read only: media lines with the same entries share one (dissectors/sdp.ts). */
+  rtpmap: Readonly<Record<number, string>>;
 }
 
 export interface SdpRecord {

@@ -149,3 +149,17 @@ test('a body read where it stands in a longer text: nothing before or after it i
   const odd = parseSdpIn(before + oddBody + after, before.length, before.length + oddBody.length);
   assert.deepEqual(odd.media[0].rtpmap, { 98: 'x-vendor-codec/16000/1' });
 });
+
+test('media lines with the same a=rtpmap lines share one map; other lines, or the same ones in another order, get their own', () => {
+  const section = (port: number, maps: string[]) => [`m=audio ${port} RTP/AVP 0 8 101`, ...maps.map((m) => `a=rtpmap:${m}`)].join('\r\n');
+  const usual = ['0 PCMU/8000', '8 PCMA/8000', '101 telephone-event/8000'];
+  const a = parseSdp(['v=0', section(4000, usual), section(4002, usual), ''].join('\r\n'));
+  const b = parseSdp(['v=0', section(5000, usual), section(5002, [...usual].reverse()), section(5004, ['0 PCMU/8000', '0 PCMA/8000']), section(5006, []), ''].join('\r\n'));
+  assert.equal(a.media[0].rtpmap, a.media[1].rtpmap);
+  assert.equal(b.media[0].rtpmap, a.media[0].rtpmap, 'across bodies too');
+  assert.notEqual(b.media[1].rtpmap, b.media[0].rtpmap);
+  assert.deepEqual(b.media[1].rtpmap, b.media[0].rtpmap, 'the same entries all the same');
+  assert.deepEqual(b.media[2].rtpmap, { 0: 'PCMA/8000' }, 'a payload type given twice keeps its last encoding');
+  assert.deepEqual(b.media[3].rtpmap, {});
+  assert.equal(JSON.stringify(a.media[0].rtpmap), '{"0":"PCMU/8000","8":"PCMA/8000","101":"telephone-event/8000"}');
+});
