@@ -6,7 +6,7 @@
 import type { PacketRecord } from '../../dissectors/types.js';
 import { DialogTracker, DEFAULT_DIALOG_PARAMS, type CallsReport } from './dialogs.js';
 import { KeepaliveTracker, DEFAULT_KEEPALIVE_PARAMS, type KeepalivePair } from './keepalives.js';
-import { sipEventOf, tsBefore, tsFromEpoch, tsOf, type Ts } from './sip-event.js';
+import { refillSipEvent, tsFromEpoch, type SipEvent, type Ts } from './sip-event.js';
 import { RegistrationTracker, type RegistrationsReport } from './registrations.js';
 import { TransactionTracker, DEFAULT_TRANSACTION_PARAMS, type Transaction, type TransactionStats } from './transactions.js';
 import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
@@ -45,7 +45,12 @@ export class SipAnalyzer implements BatchConsumer {
   private readonly keepalives: KeepaliveTracker;
   private readonly registrations = new RegistrationTracker();
   private messages = 0;
-  private last: Ts | null = null;
+  /** The latest packet time seen (lastNsec -1: none yet). */
+  private lastSec = 0;
+  private lastNsec = -1;
+  /** The event each message is made into in turn, and the time passed to the trackers: rewritten, never kept by them. */
+  private readonly ev: SipEvent = { ts: { sec: 0, nsec: 0 }, time: 0, frame: 0, src: '', dst: '', transport: 'udp', dscp: 0, msg: null as unknown as SipEvent['msg'] };
+  private readonly now: Ts = { sec: 0, nsec: 0 };
   private result: SipAnalysisReport | null = null;
 
   /** `onTimeout`: told of each transaction timeout as time passes (the live views' events). */
@@ -73,15 +78,16 @@ export class SipAnalyzer implements BatchConsumer {
   }
 
   readonly add = (rec: PacketRecord): void => {
-    const now = tsOf(rec);
-    if (this.last === null || tsBefore(this.last, now)) this.last = now;
+    this.seen(rec.tsSec, rec.tsNsec);
     if (rec.sip === null) {
-      this.tx.advance(now);
+      this.now.sec = rec.tsSec;
+      this.now.nsec = rec.tsNsec;
+      this.tx.advance(this.now);
       return;
     }
+    const ev = this.ev;
     for (const msg of rec.sip) {
-      const ev = sipEventOf(rec, msg);
-      if (ev === null) continue;
+      if (!refillSipEvent(ev, rec, msg)) continue;
       this.messages++;
       const u = this.tx.add(ev);
       if (u.kind === 'request-retransmission' && u.tx !== null) this.keepalives.retransmitted(u.tx);
@@ -90,6 +96,14 @@ export class SipAnalyzer implements BatchConsumer {
     }
   };
 
+  /** Note a packet time: the latest one is the default end of the capture. */
+  private seen(sec: number, nsec: number): void {
+    if (this.lastNsec < 0 || sec > this.lastSec || (sec === this.lastSec && nsec > this.lastNsec)) {
+      this.lastSec = sec;
+      this.lastNsec = nsec;
+    }
+  }
+
   /**
    * A batch holds no SIP: only time passes. Advancing once to the batch's
    * latest time times out the same transactions, in the same order and at
@@ -97,9 +111,10 @@ export class SipAnalyzer implements BatchConsumer {
    */
   addUdpBatch(batch: UdpBatch): void {
     if (batch.length === 0) return;
-    const now = { sec: batch.latestSec, nsec: batch.latestNsec };
-    if (this.last === null || tsBefore(this.last, now)) this.last = now;
-    this.tx.advance(now);
+    this.seen(batch.latestSec, batch.latestNsec);
+    this.now.sec = batch.latestSec;
+    this.now.nsec = batch.latestNsec;
+    this.tx.advance(this.now);
   }
 
   /** Calls and keepalives so far, leaving open transactions open (the live views). */
@@ -112,8 +127,9 @@ export class SipAnalyzer implements BatchConsumer {
   /** `endTs`: the capture's last packet time (epoch seconds); settles open transactions once, later calls return the same report. */
   report(endTs: number | null): SipAnalysisReport {
     if (this.result !== null) return this.result;
+    const last: Ts | null = this.lastNsec < 0 ? null : { sec: this.lastSec, nsec: this.lastNsec };
     // Prefer the exact timestamp of the last packet seen over the rounded double.
-    const end = endTs === null ? this.last : this.last !== null && Math.abs(this.last.sec + this.last.nsec / 1e9 - endTs) < 1e-6 ? this.last : tsFromEpoch(endTs);
+    const end = endTs === null ? last : last !== null && Math.abs(last.sec + last.nsec / 1e9 - endTs) < 1e-6 ? last : tsFromEpoch(endTs);
     this.tx.finish(end);
     this.result = {
       params: this.params,

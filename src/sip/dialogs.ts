@@ -189,8 +189,7 @@ class Track {
     toTag: string | null,
     fromHeader: string | null,
     toHeader: string | null,
-    /** Endpoint that sent the first INVITE. */
-    readonly caller: string,
+    /** Endpoint that sent the first INVITE: the caller, and the first host. */
     readonly host1: string,
     host2: string | null,
     dscp: number,
@@ -361,7 +360,7 @@ export class DialogTracker {
     // The INVITE's new transaction already keeps a copy of the Call-ID: the call shares it.
     const callId = u.kind === 'request' && u.tx !== null ? u.tx.callId : detach(m.callId!);
     const t = new Track(
-      callId, detachOrNull(m.fromTag), detachOrNull(m.toTag), detachOrNull(m.from), detachOrNull(m.to), ev.src, ev.src, ev.src === ev.dst ? null : ev.dst,
+      callId, detachOrNull(m.fromTag), detachOrNull(m.toTag), detachOrNull(m.from), detachOrNull(m.to), ev.src, ev.src === ev.dst ? null : ev.dst,
       ev.dscp, m.cseq!.seq, this.clock.rel(ev.ts.sec), ev.ts.nsec,
     );
     if (first !== undefined) {
@@ -486,12 +485,18 @@ export class DialogTracker {
     const fromCaller = m.fromTag === t.fromTag;
     const side: CallMedia['side'] = (m.method !== undefined) === fromCaller ? 'caller' : 'callee';
     for (const md of sdp.media) {
-      const media = (t.media ??= []);
-      if (media.length >= MAX_MEDIA) return;
-      // The same SDP relayed by a proxy is one announcement.
-      if (media.some((x) => x.side === side && x.media === md.media && x.address === md.address && x.port === md.port && samePayloadTypes(x.payloadTypes, md.payloadTypes))) continue;
+      const media = t.media;
+      if (media !== null) {
+        if (media.length >= MAX_MEDIA) return;
+        // The same SDP relayed by a proxy is one announcement.
+        if (media.some((x) => x.side === side && x.media === md.media && x.address === md.address && x.port === md.port && samePayloadTypes(x.payloadTypes, md.payloadTypes))) continue;
+      }
       const f = this.formats.of(md);
-      media.push({ side, sender: ev.src, media: f.media, address: detachOrNull(md.address), port: md.port, proto: f.proto, payloadTypes: f.payloadTypes, codecs: f.codecs });
+      const entry: CallMedia = { side, sender: ev.src, media: f.media, address: detachOrNull(md.address), port: md.port, proto: f.proto, payloadTypes: f.payloadTypes, codecs: f.codecs };
+      // A call's first two announcements (offer and answer, most calls' all) in lists of their exact size: push() grows a list to 17 slots.
+      if (media === null) t.media = [entry];
+      else if (media.length === 1) t.media = [media[0], entry];
+      else media.push(entry);
     }
   }
 
@@ -514,7 +519,7 @@ export class DialogTracker {
     }
     const ms = DialogTracker.msOrNull;
     return {
-      callId: t.callId, fromTag: t.fromTag, toTag: t.toTag, from: t.from, to: t.to, caller: t.caller, start: this.epoch(t.startSec, t.startNsec)!, state: t.state, code: t.code,
+      callId: t.callId, fromTag: t.fromTag, toTag: t.toTag, from: t.from, to: t.to, caller: t.host1, start: this.epoch(t.startSec, t.startNsec)!, state: t.state, code: t.code,
       setupMs: ms(t.startSec, t.startNsec, t.answerSec, t.answerNsec), pddMs: ms(t.startSec, t.startNsec, t.ringSec, t.ringNsec),
       ringMs: ms(t.ringSec, t.ringNsec, t.ringEndSec, t.ringEndNsec), durationMs: t.byeAfterAnswer ? ms(t.answerSec, t.answerNsec, t.byeSec, t.byeNsec) : null,
       answered: this.epoch(t.answerSec, t.answerNsec), ended: this.epoch(t.byeSec, t.byeNsec), byeFrom: t.byeFrom, midDialog: t.midDialog,

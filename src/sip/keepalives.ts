@@ -6,7 +6,7 @@
 
 import { IntervalHistogram } from '../heartbeat/interval-histogram.js';
 import { RecencyMap } from '../common/bounded-map.js';
-import { epochOf, msBetween, roundMs, type SipEvent, type Ts } from './sip-event.js';
+import { copyTs, epochOf, msBetween, roundMs, type SipEvent, type Ts } from './sip-event.js';
 import type { Transaction } from './transactions.js';
 
 export interface KeepalivePair {
@@ -88,12 +88,14 @@ export class KeepaliveTracker {
 
   started(tx: Transaction, ev: SipEvent): void {
     if (tx.method !== 'OPTIONS') return;
+    // The analyzer rewrites its event's timestamp for each message: a pair keeps a copy.
+    const at = copyTs(ev.ts);
     const key = `${tx.client}>${tx.server}`;
     let p = this.pairs.get(key);
     if (p === undefined) {
       p = {
         counts: { requester: tx.client, responder: tx.server, requests: 0, retransmissions: 0, answered: 0, failedCodes: {}, failed: 0, timeouts: 0, unanswered: 0, givenUp: 0 },
-        intervals: new IntervalHistogram(), responses: new IntervalHistogram(), firstTs: ev.ts, lastTs: ev.ts, okRef: ev.ts, lastOk: null,
+        intervals: new IntervalHistogram(), responses: new IntervalHistogram(), firstTs: at, lastTs: at, okRef: at, lastOk: null,
         missSinceOk: false, gapMs: 0, gapFrom: null, gapTo: null,
       };
       this.pairs.set(key, p);
@@ -102,10 +104,10 @@ export class KeepaliveTracker {
         this.evicted++;
       }
     } else {
-      p.intervals.add(msBetween(p.lastTs, ev.ts));
+      p.intervals.add(msBetween(p.lastTs, at));
     }
     p.counts.requests++;
-    p.lastTs = ev.ts;
+    p.lastTs = at;
   }
 
   retransmitted(tx: Transaction): void {
@@ -124,10 +126,11 @@ export class KeepaliveTracker {
       return;
     }
     p.counts.answered++;
-    p.responses.add(msBetween(tx.start, ev.ts));
-    this.closeGap(p, ev.ts);
-    p.lastOk = ev.ts;
-    p.okRef = ev.ts;
+    const at = copyTs(ev.ts);
+    p.responses.add(msBetween(tx.start, at));
+    this.closeGap(p, at);
+    p.lastOk = at;
+    p.okRef = at;
     p.missSinceOk = false;
   }
 

@@ -52,10 +52,6 @@ export function msBetweenParts(aSec: number, aNsec: number, bSec: number, bNsec:
   return (bSec - aSec) * 1000 + (bNsec - aNsec) / 1e6;
 }
 
-export function tsOf(rec: { tsSec: number; tsNsec: number }): Ts {
-  return { sec: rec.tsSec, nsec: rec.tsNsec };
-}
-
 export function epochOf(t: Ts): number {
   return t.sec + t.nsec / 1e9;
 }
@@ -70,10 +66,6 @@ export function tsFromEpoch(t: number): Ts {
 /** b - a in milliseconds, exact for any two packet timestamps. */
 export function msBetween(a: Ts, b: Ts): number {
   return msBetweenParts(a.sec, a.nsec, b.sec, b.nsec);
-}
-
-export function tsBefore(a: Ts, b: Ts): boolean {
-  return a.sec < b.sec || (a.sec === b.sec && a.nsec < b.nsec);
 }
 
 /** Milliseconds rounded to the microsecond: what reports show and tests compare. */
@@ -96,20 +88,44 @@ export function sipEventsOf(rec: PacketRecord): SipEvent[] {
   return out;
 }
 
+/** Whether the trackers can use `msg` of `rec` (see sipEventsOf). */
+function usable(rec: PacketRecord, msg: SipMessage): boolean {
+  if (!rec.ip || (rec.transport !== 'udp' && rec.transport !== 'tcp')) return false;
+  return msg.callId !== null && msg.cseq !== null && (msg.method !== undefined || msg.status !== undefined);
+}
+
 /** One message of the record as sipEventsOf gives it, or null when the trackers cannot use it. */
 export function sipEventOf(rec: PacketRecord, msg: SipMessage): SipEvent | null {
-  if (!rec.ip || (rec.transport !== 'udp' && rec.transport !== 'tcp')) return null;
-  if (msg.callId === null || msg.cseq === null || (msg.method === undefined && msg.status === undefined)) return null;
-  return {
-    ts: tsOf(rec),
-    time: rec.tsSec + rec.tsNsec / 1e9,
-    frame: rec.frame,
-    src: endpoint(rec.ip.src, rec.sport),
-    dst: endpoint(rec.ip.dst, rec.dport),
-    transport: rec.transport,
-    dscp: rec.ip.dscp,
-    msg,
-  };
+  if (!usable(rec, msg)) return null;
+  const ev: SipEvent = { ts: { sec: 0, nsec: 0 }, time: 0, frame: 0, src: '', dst: '', transport: 'udp', dscp: 0, msg };
+  refillSipEvent(ev, rec, msg);
+  return ev;
+}
+
+/**
+ * Rewrites `ev` (and its `ts` object) as sipEventOf(rec, msg) would make it,
+ * or returns false, leaving it as it was, when that gives null: one event
+ * object for a consumer that keeps nothing of it past the message (a copy of
+ * `ts` where it keeps a time), instead of three new objects per message.
+ */
+export function refillSipEvent(ev: SipEvent, rec: PacketRecord, msg: SipMessage): boolean {
+  if (!usable(rec, msg)) return false;
+  const ip = rec.ip!;
+  ev.ts.sec = rec.tsSec;
+  ev.ts.nsec = rec.tsNsec;
+  ev.time = rec.tsSec + rec.tsNsec / 1e9;
+  ev.frame = rec.frame;
+  ev.src = endpoint(ip.src, rec.sport);
+  ev.dst = endpoint(ip.dst, rec.dport);
+  ev.transport = rec.transport as SipEvent['transport'];
+  ev.dscp = ip.dscp;
+  ev.msg = msg;
+  return true;
+}
+
+/** A timestamp of one's own, for a time kept from an event that is rewritten. */
+export function copyTs(t: Ts): Ts {
+  return { sec: t.sec, nsec: t.nsec };
 }
 
 /** "user@host" of a From/To/Contact value: the URI inside <>, or before the parameters, without the scheme. */

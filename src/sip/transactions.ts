@@ -53,13 +53,16 @@ export class Transaction {
   outcome: 'open' | 'final' | 'timeout' | 'unanswered' = 'open';
   /**
    * Status and To tag ('' for none) of the responses seen, to tell a
-   * retransmitted response from a new one: the first two in place (-1: none
-   * yet), further ones in pairs (bounded), null until there are any.
+   * retransmitted response from a new one: the first three in place (an
+   * INVITE's 100, 180 and 200; -1: none yet), further ones in pairs
+   * (bounded), null until there are any.
    */
   seenStatus1 = -1;
   seenTag1 = '';
   seenStatus2 = -1;
   seenTag2 = '';
+  seenStatus3 = -1;
+  seenTag3 = '';
   moreSeen: Array<number | string> | null = null;
   /** Still able to time out (in the tracker's queue of pending requests). */
   pending = true;
@@ -232,7 +235,7 @@ function keyOf(ev: SipEvent): string {
 }
 
 function seenBefore(tx: Transaction, status: number, tag: string): boolean {
-  if ((tx.seenStatus1 === status && tx.seenTag1 === tag) || (tx.seenStatus2 === status && tx.seenTag2 === tag)) return true;
+  if ((tx.seenStatus1 === status && tx.seenTag1 === tag) || (tx.seenStatus2 === status && tx.seenTag2 === tag) || (tx.seenStatus3 === status && tx.seenTag3 === tag)) return true;
   const more = tx.moreSeen;
   if (more !== null) for (let i = 0; i < more.length; i += 2) if (more[i] === status && more[i + 1] === tag) return true;
   return false;
@@ -246,9 +249,12 @@ function remember(tx: Transaction, status: number, tag: string): void {
   } else if (tx.seenStatus2 < 0) {
     tx.seenStatus2 = status;
     tx.seenTag2 = detach(tag);
+  } else if (tx.seenStatus3 < 0) {
+    tx.seenStatus3 = status;
+    tx.seenTag3 = detach(tag);
   } else if (tx.moreSeen === null) {
     tx.moreSeen = [status, detach(tag)];
-  } else if (tx.moreSeen.length < 2 * (MAX_SEEN_RESPONSES - 2)) {
+  } else if (tx.moreSeen.length < 2 * (MAX_SEEN_RESPONSES - 3)) {
     tx.moreSeen.push(status, detach(tag));
   }
 }
