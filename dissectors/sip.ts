@@ -1492,10 +1492,18 @@ function viaElement(s: string, start: number, end: number, top: SipMessage | nul
   top.sentBy = s.slice(sentByStart, k);
 }
 
+const VIA_PROTOCOL = 'SIP/2.0/';
+
 /** Parses "SIP / 2.0 / UDP host[:port]" (SLASH and COLON allow SWS); returns the index after it, or -1. */
 function viaSentBy(s: string, start: number, n: number, errors: string[]): number {
   let k = skipWs(s, start, n);
-  for (let part = 0; part < 3; part++) {
+  let part = 0;
+  // Nearly every Via: "SIP/2.0/" is two tokens and their slashes, as the loop would read them.
+  if (n - k > VIA_PROTOCOL.length && s.startsWith(VIA_PROTOCOL, k)) {
+    k += VIA_PROTOCOL.length - 1;
+    part = 2;
+  }
+  for (; part < 3; part++) {
     if (part > 0) {
       k = skipWs(s, k, n);
       if (k >= n || s.charCodeAt(k) !== SLASH) {
