@@ -1288,7 +1288,7 @@ function endOfQuoted(s: string, k: number, end: number): number {
 
 function hasWsp(s: string, start = 0, end = s.length): boolean {
   if (s === tablessText) {
-    // SP is the only whitespace there: one native search (it may look past `end`, to the next line's SP at most).
+    // SP is the only whitespace there: one native search (it may read past `end`; an SP there answers no).
     const sp = s.indexOf(' ', start);
     return sp >= 0 && sp < end;
   }
