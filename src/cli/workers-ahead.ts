@@ -3,19 +3,19 @@
 // about 0.2 s; started once the main thread had loaded its own modules, it
 // lay on the path of the second file. bin/ucprobe.js calls startAhead first
 // thing, so the two load side by side; a worker not taken is unreferenced
-// and goes with the process. This module loads nothing of the analysis.
+// and goes with the process. This module loads nothing of the analysis
+// (the capture readers' magic numbers only).
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { pcapMagic } from '../sources/pcap.js';
+import { PCAPNG_SHB } from '../sources/pcapng.js';
 
 /** workerData of a worker started ahead: its job comes as its first message. */
 export const JOB_BY_MESSAGE = 'job by message';
 
 const ahead: Worker[] = [];
-
-/** The first bytes of a capture ucprobe reads: pcap (both orders, µs and ns), pcapng, gzip. */
-const CAPTURE_MAGICS: ReadonlySet<number> = new Set([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0x0a0d0d0a]);
 
 /** Whether `path` is a regular file that starts like a capture (a pipe is not opened: that would wait for its writer and eat its first bytes). */
 function isCapture(path: string): boolean {
@@ -25,7 +25,8 @@ function isCapture(path: string): boolean {
     fd = openSync(path, 'r');
     const head = Buffer.alloc(4);
     if (readSync(fd, head, 0, 4, 0) < 4) return false;
-    return CAPTURE_MAGICS.has(head.readUInt32BE(0)) || (head[0] === 0x1f && head[1] === 0x8b);
+    // pcap (either order, µs or ns), pcapng, or gzip (whatever it holds: the read says).
+    return pcapMagic(head) !== null || head.readUInt32BE(0) === PCAPNG_SHB || (head[0] === 0x1f && head[1] === 0x8b);
   } catch {
     // Not a readable file (an option's value, a folder, a missing file): the command says so later if it matters.
     return false;
