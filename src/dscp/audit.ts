@@ -310,7 +310,6 @@ export class DscpAudit implements BatchConsumer {
   private observe(f: FlowState, ts: number, dscp: number, ecn: number, app: AppName | null): void {
     f.packets++;
     f.last = ts;
-    let i = 0;
     if (f.kinds === 0) {
       f.dscp0 = dscp;
       f.count0 = 1;
