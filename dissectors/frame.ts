@@ -154,6 +154,17 @@ export function newIpUdpFields(): IpUdpFields {
   return { version: 4, src: 0, dst: 0, srcOffset: 0, dstOffset: 0, tos: 0, ttl: 0, id: 0, sport: 0, dport: 0, payload: 0, payloadEnd: 0, vlanTagged: false, etherType: 0 };
 }
 
+/**
+ * Whether the datagram read into `f` carries SIP: decodeUdpApp's test, after
+ * a cheap look at its first byte (SIP starts with an ASCII letter), for the
+ * callers that sort datagrams before any record is made.
+ */
+export function udpPayloadIsSip(b: Uint8Array, f: IpUdpFields): boolean {
+  const p = f.payload;
+  const end = f.payloadEnd;
+  return end - p > 12 && b[p] < 0x80 && looksLikeSip(b, p, end);
+}
+
 const IPV6_HEADER_LEN = 40;
 
 /**

@@ -9,8 +9,7 @@
 // SDP that decides which datagrams are RTP and names their calls, with the
 // pipeline's counts of it taken back out.
 
-import { looksLikeSip } from '../../dissectors/sip.js';
-import { newIpUdpFields, onHeartbeatPort, readIpUdp } from '../../dissectors/frame.js';
+import { newIpUdpFields, onHeartbeatPort, readIpUdp, udpPayloadIsSip } from '../../dissectors/frame.js';
 import type { FrameInfo } from '../../dissectors/types.js';
 import type { FrameSink } from '../sources/types.js';
 import type { Pipeline } from './pipeline.js';
@@ -70,7 +69,7 @@ export class PartitionSink implements FrameSink {
     if (owner === SHARED) {
       if (this.part.index === 0) return this.udp && info.caplen === info.len && this.pipeline.laneDatagram(info, b, this.fields);
       // Datagrams of part 0 teach the others nothing (heartbeats, keepalives, SIP without an m= line); the rest comes back through frame().
-      return this.udp && info.caplen === info.len && !(this.sipPayload(b) && this.mentionsMedia(b));
+      return this.udp && info.caplen === info.len && !(udpPayloadIsSip(b, this.fields) && this.mentionsMedia(b));
     }
     // The headers are read already: the pipeline need not read them again.
     return owner !== this.part.index || (this.udp && info.caplen === info.len && this.pipeline.laneDatagram(info, b, this.fields));
@@ -89,7 +88,7 @@ export class PartitionSink implements FrameSink {
     const f = this.fields;
     this.udp = readIpUdp(linkType, b, start, end, f);
     if (!this.udp) return SHARED;
-    if (SIP_PORTS.has(f.sport) || SIP_PORTS.has(f.dport) || onHeartbeatPort(f.sport, f.dport, this.heartbeatPorts) || this.sipPayload(b)) return SHARED;
+    if (SIP_PORTS.has(f.sport) || SIP_PORTS.has(f.dport) || onHeartbeatPort(f.sport, f.dport, this.heartbeatPorts) || udpPayloadIsSip(b, this.fields)) return SHARED;
     // The two ends either way round, the smaller first (XOR alone would send 10.0.k.1-10.0.k.2 for every k to one part);
     // a port's last bit left out, so RTCP on the RTP port + 1 goes with its stream.
     const a = mix((f.version === 4 ? f.src >>> 0 : fold6(b, f.srcOffset)) ^ Math.imul(f.sport >>> 1, 0x9e3779b1));
@@ -109,12 +108,6 @@ export class PartitionSink implements FrameSink {
     const end = this.fields.payloadEnd - 1;
     for (let i = this.fields.payload; i < end; i++) if (b[i] === 0x6d && b[i + 1] === 0x3d) return true;
     return false;
-  }
-
-  private sipPayload(b: Uint8Array): boolean {
-    const p = this.fields.payload;
-    const end = this.fields.payloadEnd;
-    return end - p > 12 && b[p] < 0x80 && looksLikeSip(b, p, end);
   }
 
   /** A frame of part 0 through the pipeline for what it teaches, its counts kept apart. */

@@ -10,9 +10,8 @@
 import type { PacketRecord, FrameInfo, SipMessage } from '../../dissectors/types.js';
 import { TCP_FIN, TCP_RST } from '../../dissectors/types.js';
 import {
-  IPPROTO_TCP, IPPROTO_UDP, decodeFrame, decodeIpUdpFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpUdpFields, readIpUdp, type DecodeOptions, type IpUdpFields,
+  IPPROTO_TCP, IPPROTO_UDP, decodeFrame, decodeIpUdpFrame, decodeTransport, DEFAULT_DECODE_OPTIONS, newIpUdpFields, readIpUdp, udpPayloadIsSip, type DecodeOptions, type IpUdpFields,
 } from '../../dissectors/frame.js';
-import { looksLikeSip } from '../../dissectors/sip.js';
 import { decodeRtp } from '../../dissectors/rtp.js';
 import { IpFragmentReassembler } from '../reassembly/ip-fragments.js';
 import { TcpReassembler } from '../reassembly/tcp-stream.js';
@@ -49,13 +48,6 @@ export interface PipelineStats {
 }
 
 const DEFAULT_SIP_TCP_PORTS: ReadonlySet<number> = new Set([5060]);
-
-/** A datagram's payload is SIP: the dissector's test (dissectors/frame.ts), after a cheap look at its first byte (an ASCII letter). */
-function sipPayload(b: Uint8Array, f: IpUdpFields): boolean {
-  const p = f.payload;
-  const end = f.payloadEnd;
-  return end - p > 12 && b[p] < 0x80 && looksLikeSip(b, p, end);
-}
 
 export class Pipeline implements FrameSink {
   readonly stats: PipelineStats;
@@ -137,14 +129,14 @@ export class Pipeline implements FrameSink {
     const f = this.fields;
     if (this.recordOnly.length > 0 || info.caplen !== info.len || !readIpUdp(info.linkType, b, start, start + info.caplen, f)) return false;
     // The record's decode is told what was found here, so that SIP is recognised once.
-    if (sipPayload(b, f)) this.record(decodeIpUdpFrame(info, b, start, f, this.opts, true));
+    if (udpPayloadIsSip(b, f)) this.record(decodeIpUdpFrame(info, b, start, f, this.opts, true));
     else if (!this.otherDatagram(info, b, f)) this.record(decodeIpUdpFrame(info, b, start, f, this.opts, false));
     return true;
   };
 
   /** frameInPlace for a whole UDP datagram whose headers the caller read into `f` (readIpUdp), as a split file's partition does. */
   laneDatagram(info: FrameInfo, b: Uint8Array, f: IpUdpFields): boolean {
-    return this.recordOnly.length === 0 && !sipPayload(b, f) && this.otherDatagram(info, b, f);
+    return this.recordOnly.length === 0 && !udpPayloadIsSip(b, f) && this.otherDatagram(info, b, f);
   }
 
   /** laneDatagram for a datagram that is not SIP. */
