@@ -6,6 +6,7 @@ import { Buffer } from 'node:buffer';
 import type { SdpMedia, SdpRecord } from './types.js';
 import { sparseRecord } from '../src/common/sparse-record.js';
 import { detach } from '../src/common/detach.js';
+import { byShape, constantIn, digitsValue, type ConstantTable } from './text-values.js';
 
 const CR = 0x0d;
 const SP = 0x20;
@@ -133,12 +134,9 @@ function fieldsIn(s: string, start: number, end: number): number {
     if (i >= end) break;
     let j = i + 1;
     while (j < end && s.charCodeAt(j) !== SP) j++;
-    let a = i;
-    let b = j;
-    while (a < b && isTrimmedSpace(s.charCodeAt(a))) a++;
-    while (b > a && isTrimmedSpace(s.charCodeAt(b - 1))) b--;
+    const a = trimStart(s, i, j);
     spans[2 * n] = a;
-    spans[2 * n + 1] = b;
+    spans[2 * n + 1] = trimEnd(s, a, j);
     n++;
     i = j;
   }
@@ -156,23 +154,16 @@ function connectionAddress(s: string, start: number, end: number): string | null
 }
 
 /** Media types and transports most SDP names (RFC 8866 5.14), as constants: no copy per m= line. */
-const MEDIA_NAMES = ['audio', 'video', 'image', 'text', 'application', 'message'];
-const PROTOS = ['RTP/AVP', 'RTP/SAVP', 'RTP/AVPF', 'RTP/SAVPF', 'UDP/TLS/RTP/SAVP', 'UDP/TLS/RTP/SAVPF', 'udptl', 'UDP', 'TCP/RTP/AVP', 'TCP/BFCP', 'TCP/MSRP'];
+const MEDIA_NAMES = byShape(['audio', 'video', 'image', 'text', 'application', 'message']);
+const PROTOS = byShape(['RTP/AVP', 'RTP/SAVP', 'RTP/AVPF', 'RTP/SAVPF', 'UDP/TLS/RTP/SAVP', 'UDP/TLS/RTP/SAVPF', 'udptl', 'UDP', 'TCP/RTP/AVP', 'TCP/BFCP', 'TCP/MSRP']);
 /** rtpmap encodings most SDP carries. */
-const ENCODINGS = [
+const ENCODINGS = byShape([
   'PCMU/8000', 'PCMA/8000', 'G722/8000', 'G729/8000', 'G723/8000', 'GSM/8000', 'iLBC/8000', 'AMR/8000', 'AMR-WB/16000', 'opus/48000/2',
   'telephone-event/8000', 'telephone-event/16000', 'telephone-event/48000', 'CN/8000', 'red/8000', 'H264/90000', 'VP8/90000', 'H263-1998/90000',
-];
-
-/** s[start..end) as the constant of `names` it is, or null. */
-function constantIn(names: readonly string[], s: string, start: number, end: number): string | null {
-  const n = end - start;
-  for (const name of names) if (name.length === n && s.startsWith(name, start)) return name;
-  return null;
-}
+]);
 
 /** s[start..end) as the constant of `names` it is, or a new string. */
-function named(names: readonly string[], s: string, start: number, end: number): string {
+function named(names: ConstantTable, s: string, start: number, end: number): string {
   return constantIn(names, s, start, end) ?? s.slice(start, end);
 }
 
@@ -184,18 +175,15 @@ function mediaLine(s: string, start: number, end: number): SdpMedia | null {
   const pb = spans[3];
   const slash = s.indexOf('/', pa);
   const portEnd = slash < 0 || slash >= pb ? pb : slash;
-  if (!isDigits(s, pa, portEnd) || (portEnd < pb && !isDigits(s, portEnd + 1, pb))) return null;
-  const port = digitsValue(s, pa, portEnd);
-  if (port > MAX_PORT) return null;
+  const port = shortDigits(s, pa, portEnd);
+  if (port < 0 || (portEnd < pb && shortDigits(s, portEnd + 1, pb) < 0) || port > MAX_PORT) return null;
   let count = 0;
   // Non-RTP protocols (e.g. "udptl t38", "TCP/BFCP *") have non-numeric formats; only numbers are payload types.
   for (let k = 3; k < n; k++) {
     const a = spans[2 * k];
     const b = spans[2 * k + 1];
-    if (isDigits(s, a, b)) {
-      const pt = digitsValue(s, a, b);
-      if (pt <= MAX_PT) payloadTypesRead[count++] = pt;
-    }
+    const pt = shortDigits(s, a, b);
+    if (pt >= 0 && pt <= MAX_PT) payloadTypesRead[count++] = pt;
   }
   return {
     media: named(MEDIA_NAMES, s, spans[0], spans[1]), port, proto: named(PROTOS, s, spans[4], spans[5]), payloadTypes: payloadTypesRead.slice(0, count), address: null,
@@ -253,9 +241,8 @@ function rtpmap(s: string, start: number, end: number): void {
   while (k < end && isDigitCode(s.charCodeAt(k))) k++;
   if (k === start || k - start > 3) return;
   const pt = digitsValue(s, start, k);
-  let b = end;
-  while (k < b && isTrimmedSpace(s.charCodeAt(k))) k++;
-  while (b > k && isTrimmedSpace(s.charCodeAt(b - 1))) b--;
+  k = trimStart(s, k, end);
+  const b = trimEnd(s, k, end);
   // Kept by the SDP endpoint table past the message: a constant, or a copy that holds no message text.
   if (b > k && pt <= MAX_PT) {
     mapPts[mapLines] = pt;
@@ -266,9 +253,20 @@ function rtpmap(s: string, start: number, end: number): void {
 
 /** s[start..end) trim()med. */
 function trimmed(s: string, start: number, end: number): string {
+  const a = trimStart(s, start, end);
+  return s.slice(a, trimEnd(s, a, end));
+}
+
+/** Where s[start..end) trim()med starts. */
+function trimStart(s: string, start: number, end: number): number {
   while (start < end && isTrimmedSpace(s.charCodeAt(start))) start++;
+  return start;
+}
+
+/** Where s[start..end) trim()med ends. */
+function trimEnd(s: string, start: number, end: number): number {
   while (end > start && isTrimmedSpace(s.charCodeAt(end - 1))) end--;
-  return s.slice(start, end);
+  return end;
 }
 
 /** What String.prototype.trim() removes: ECMAScript WhiteSpace (Zs and TAB, VT, FF, ZWNBSP) and LineTerminator. */
@@ -282,18 +280,9 @@ function isDigitCode(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
-/** Whether s[start..end) is 1 to 10 digits. */
-function isDigits(s: string, start: number, end: number): boolean {
-  if (end <= start || end - start > 10) return false;
-  for (let k = start; k < end; k++) if (!isDigitCode(s.charCodeAt(k))) return false;
-  return true;
-}
-
-/** The value of the digits s[start..end) (at most 10: exact). */
-function digitsValue(s: string, start: number, end: number): number {
-  let v = 0;
-  for (let k = start; k < end; k++) v = v * 10 + (s.charCodeAt(k) - 0x30);
-  return v;
+/** The value of s[start..end) when it is 1 to 10 digits, else -1. */
+function shortDigits(s: string, start: number, end: number): number {
+  return end - start <= 10 ? digitsValue(s, start, end) : -1;
 }
 
 function pushError(errors: string[] | null, e: string): string[] {

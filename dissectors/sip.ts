@@ -13,6 +13,7 @@ import { Buffer, isAscii } from 'node:buffer';
 import type { SdpRecord, SipHeader, SipMessage } from './types.js';
 import { parseSdpBytes, parseSdpIn } from './sdp.js';
 import { findPart, mediaType, multipartBoundary } from './multipart.js';
+import { byShape, constantIn, digitsValue } from './text-values.js';
 
 const HT = 0x09;
 const LF = 0x0a;
@@ -612,8 +613,10 @@ const H_CONTACT = 13;
 const H_ROUTE = 14;
 const H_RECORD_ROUTE = 15;
 const H_REPLY_TO = 16;
-/** Canonical names by number (H_OTHER has none). */
-const INTERPRETED = ['', 'call-id', 'cseq', 'from', 'to', 'via', 'content-length', 'content-type', 'max-forwards', 'expires', 'retry-after', 'warning', 'date', 'contact', 'route', 'record-route', 'reply-to'];
+/** The names by number as messages nearly always spell them (RFC 3261 20; H_OTHER has none). */
+const SPELLED_NAMES = ['', 'Call-ID', 'CSeq', 'From', 'To', 'Via', 'Content-Length', 'Content-Type', 'Max-Forwards', 'Expires', 'Retry-After', 'Warning', 'Date', 'Contact', 'Route', 'Record-Route', 'Reply-To'];
+/** Canonical names by number. */
+const INTERPRETED = SPELLED_NAMES.map((n) => n.toLowerCase());
 /** Compact forms (SIP_COMPACT_FORMS) of interpreted headers, by letter code. */
 const COMPACT_ID = new Uint8Array(128);
 for (const [letter, long] of Object.entries(SIP_COMPACT_FORMS)) COMPACT_ID[letter.charCodeAt(0)] = Math.max(0, INTERPRETED.indexOf(long));
@@ -648,9 +651,8 @@ function headerId(b: Uint8Array, p: number, ne: number): number {
   return second !== H_OTHER && nameAt(b, p, second) ? second : H_OTHER;
 }
 
-/** The interpreted names as messages nearly always spell them (RFC 3261 20), by number: compared byte for byte first. */
-const SPELLED = ['', 'Call-ID', 'CSeq', 'From', 'To', 'Via', 'Content-Length', 'Content-Type', 'Max-Forwards', 'Expires', 'Retry-After', 'Warning', 'Date', 'Contact', 'Route', 'Record-Route', 'Reply-To']
-  .map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0)));
+/** The interpreted names' bytes as spelled (compared byte for byte first) and lower-cased, by number. */
+const SPELLED = SPELLED_NAMES.map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0)));
 const LOWER = INTERPRETED.map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0)));
 
 /** Whether b[p..] is the interpreted name `id` in any case (the caller checked the length). */
@@ -790,29 +792,6 @@ function clip(s: string): string {
 /** The methods as constants: the same string object every time, already hashed for the counters' lookups. */
 const METHOD_NAMES = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE'];
 const SIP_2_0 = 'SIP/2.0';
-
-/**
- * Constant strings by shape, length << 7 | first char (below 128): a text is
- * compared with the one or two of its shape, not with every constant.
- */
-function byShape(constants: readonly string[]): Array<string[] | undefined> {
-  const longest = Math.max(...constants.map((c) => c.length));
-  // Filled to its end: a packed array, not a sparse one (slower to read).
-  const table = new Array<string[] | undefined>((longest + 1) << 7).fill(undefined);
-  for (const c of constants) (table[(c.length << 7) | c.charCodeAt(0)] ??= []).push(c);
-  return table;
-}
-
-/** The constant of `table` that s[start..end) spells, or null. */
-function constantIn(table: Array<string[] | undefined>, s: string, start: number, end: number): string | null {
-  const c0 = s.charCodeAt(start);
-  const shape = ((end - start) << 7) | c0;
-  if (!(c0 < 128) || !(shape < table.length)) return null;
-  const candidates = table[shape];
-  if (candidates === undefined) return null;
-  for (const c of candidates) if (s.startsWith(c, start)) return c;
-  return null;
-}
 
 const METHODS_BY_SHAPE = byShape(METHOD_NAMES);
 
@@ -1162,15 +1141,8 @@ function cseqHeader(msg: SipMessage, s: string, start: number, end: number, erro
 
 /** Content-Length s[start..end), as cseqHeader reads its value. */
 function contentLengthHeader(msg: SipMessage, s: string, start: number, end: number, errors: string[]): void {
-  let ok = end > start && end - start <= MAX_CONTENT_LENGTH_DIGITS;
-  // At most 10 digits: the sum is exact.
-  let n = 0;
-  for (let k = start; k < end && ok; k++) {
-    const c = s.charCodeAt(k);
-    if (isDigit(c)) n = n * 10 + (c - 0x30);
-    else ok = false;
-  }
-  if (!ok) {
+  const n = end - start <= MAX_CONTENT_LENGTH_DIGITS ? digitsValue(s, start, end) : -1;
+  if (n < 0) {
     addError(errors, `Content-Length "${clip(s.slice(start, end))}" is not a non-negative integer`);
     return;
   }
@@ -1208,15 +1180,8 @@ function leadingDigits(v: string): string {
 
 /** A number of at most `max` in s[start..end); `required`: a value that is not digits is an error too. */
 function scalar(s: string, start: number, end: number, label: string, max: number, required: boolean, errors: string[]): void {
-  let ok = end > start;
-  // Rounded like Number() past 2**53, where it is far above any max either way.
-  let n = 0;
-  for (let k = start; k < end && ok; k++) {
-    const c = s.charCodeAt(k);
-    if (isDigit(c)) n = n * 10 + (c - 0x30);
-    else ok = false;
-  }
-  if (!ok) {
+  const n = digitsValue(s, start, end);
+  if (n < 0) {
     if (required) addError(errors, `${label} "${clip(s.slice(start, end))}" is not a number`);
     return;
   }
