@@ -6,7 +6,7 @@
 import type { PacketRecord } from '../../dissectors/types.js';
 import { DialogTracker, DEFAULT_DIALOG_PARAMS, type CallsReport } from './dialogs.js';
 import { KeepaliveTracker, DEFAULT_KEEPALIVE_PARAMS, type KeepalivePair } from './keepalives.js';
-import { refillSipEvent, tsFromEpoch, type SipEvent, type Ts } from './sip-event.js';
+import { epochOf, refillSipEvent, tsFromEpoch, type SipEvent, type Ts } from './sip-event.js';
 import { RegistrationTracker, type RegistrationsReport } from './registrations.js';
 import { TransactionTracker, DEFAULT_TRANSACTION_PARAMS, type Transaction, type TransactionStats } from './transactions.js';
 import type { BatchConsumer, UdpBatch } from '../pipeline/udp-batch.js';
@@ -129,7 +129,7 @@ export class SipAnalyzer implements BatchConsumer {
     if (this.result !== null) return this.result;
     const last: Ts | null = this.lastNsec < 0 ? null : { sec: this.lastSec, nsec: this.lastNsec };
     // Prefer the exact timestamp of the last packet seen over the rounded double.
-    const end = endTs === null ? last : last !== null && Math.abs(last.sec + last.nsec / 1e9 - endTs) < 1e-6 ? last : tsFromEpoch(endTs);
+    const end = endTs === null ? last : last !== null && Math.abs(epochOf(last) - endTs) < 1e-6 ? last : tsFromEpoch(endTs);
     this.tx.finish(end);
     this.result = {
       params: this.params,

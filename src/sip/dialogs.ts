@@ -20,7 +20,7 @@ import type { SdpMedia, SdpRecord } from '../../dissectors/types.js';
 import { RecencyMap } from '../common/bounded-map.js';
 import { detach, detachOrNull } from '../common/detach.js';
 import { IntervalHistogram } from '../heartbeat/interval-histogram.js';
-import { msBetweenParts, roundMs, TimeBase, uriOf, type SipEvent, type Ts } from './sip-event.js';
+import { epochOf, msBetweenParts, roundMs, TimeBase, uriOf, type SipEvent, type Ts } from './sip-event.js';
 import type { Transaction, TxUpdate } from './transactions.js';
 
 export type CallState = 'trying' | 'ringing' | 'answered' | 'cancelled' | 'failed' | 'timeout' | 'completed';
@@ -506,9 +506,7 @@ export class DialogTracker {
   }
 
   private epoch(sec: number, nsec: number): number | null {
-    if (nsec === NONE) return null;
-    const ts = this.clock.ts(sec, nsec);
-    return ts.sec + ts.nsec / 1e9;
+    return nsec === NONE ? null : epochOf(this.clock.ts(sec, nsec));
   }
 
   private record(t: Track, now: Ts | null, ended: boolean): CallRecord {

@@ -28,7 +28,7 @@
 import { IntervalHistogram, type IntervalStats } from '../heartbeat/interval-histogram.js';
 import { Fifo } from '../common/fifo.js';
 import { detach } from '../common/detach.js';
-import { msBetweenParts, roundMs, TimeBase, type SipEvent, type Ts } from './sip-event.js';
+import { epochOf, msBetweenParts, roundMs, TimeBase, type SipEvent, type Ts } from './sip-event.js';
 
 export interface TransactionParams {
   /** No final response within this many ms: timeout (Timer B/F = 64*T1). */
@@ -234,6 +234,17 @@ function keyOf(ev: SipEvent): string {
   return ['2543', m.callId, cseq.seq, method, m.branch ?? ''].join('|');
 }
 
+/** The seconds of the time `ns` nanoseconds after (sec, nsec), the excess nanoseconds carried; two numbers, no timestamp object. */
+function secAfter(sec: number, nsec: number, ns: number): number {
+  return sec + Math.floor((nsec + ns) / 1e9);
+}
+
+/** The nanoseconds of that time. */
+function nsecAfter(nsec: number, ns: number): number {
+  const t = nsec + ns;
+  return t - Math.floor(t / 1e9) * 1e9;
+}
+
 function seenBefore(tx: Transaction, status: number, tag: string): boolean {
   if ((tx.seenStatus1 === status && tx.seenTag1 === tag) || (tx.seenStatus2 === status && tx.seenTag2 === tag) || (tx.seenStatus3 === status && tx.seenTag3 === tag)) return true;
   const more = tx.moreSeen;
@@ -310,11 +321,9 @@ export class TransactionTracker {
         this.pending.shift();
         continue;
       }
-      // Its deadline: start + the limit (carried into whole seconds), passed when before now.
-      const ns = tx.startNsec + timeoutNs;
-      const carry = Math.floor(ns / 1e9);
-      const sec = tx.startSec + carry;
-      const nsec = ns - carry * 1e9;
+      // Its deadline: start + the limit, passed when before now.
+      const sec = secAfter(tx.startSec, tx.startNsec, timeoutNs);
+      const nsec = nsecAfter(tx.startNsec, timeoutNs);
       if (!(sec < nowSec || (sec === nowSec && nsec < nowNsec))) break;
       this.timeout(tx, sec, nsec);
     }
@@ -332,9 +341,8 @@ export class TransactionTracker {
   /** Keep an ended transaction for the retransmissions that may still follow `at` (seconds on the clock's base, nanoseconds). */
   private retire(tx: Transaction, atSec: number, atNsec: number): void {
     if (tx.endedAt >= 0) this.ended.cancel(tx.endedAt);
-    const ns = atNsec + Math.round(Math.max(this.params.timeoutMs, RETRANSMIT_WINDOW_MS) * 1e6);
-    const carry = Math.floor(ns / 1e9);
-    tx.endedAt = this.ended.push(tx, atSec + carry, ns - carry * 1e9);
+    const ns = Math.round(Math.max(this.params.timeoutMs, RETRANSMIT_WINDOW_MS) * 1e6);
+    tx.endedAt = this.ended.push(tx, secAfter(atSec, atNsec, ns), nsecAfter(atNsec, ns));
   }
 
   /** What `ev` is to its transaction; the update returned holds until the next call. */
@@ -456,7 +464,7 @@ export class TransactionTracker {
     this.retire(tx, sec, nsec);
     const at = this.clock.ts(sec, nsec);
     if (this.s.timeoutList.length < MAX_LISTED) {
-      this.s.timeoutList.push({ time: at.sec + at.nsec / 1e9, method: tx.method, callId: tx.callId, client: tx.client, server: tx.server });
+      this.s.timeoutList.push({ time: epochOf(at), method: tx.method, callId: tx.callId, client: tx.client, server: tx.server });
     }
     this.listener.timedOut?.(tx, at);
   }
