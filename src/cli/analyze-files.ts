@@ -6,7 +6,6 @@
 // after each packet.
 
 import { Worker } from 'node:worker_threads';
-import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { analyzeFile, failoverOverlaps, type FileReport, type PartOfFile } from '../analysis/analyze.js';
 import { mergeParts } from '../analysis/split-parts.js';
@@ -28,7 +27,7 @@ import { CaptureFilter } from '../sources/bpf.js';
 import { LINKTYPE_ETHERNET } from '../../dissectors/link.js';
 import { wholeNumber } from './parse.js';
 import { mediaParams, type MediaFlags } from './media-options.js';
-import { takeWorkerAhead } from './workers-ahead.js';
+import { regularFile, takeWorkerAhead } from './workers-ahead.js';
 import type { MediaParams } from '../media/analyzer.js';
 
 /** The flags that decide what analyzeFile does; plain data, so they cross to a worker. */
@@ -117,15 +116,6 @@ export function splitWorkers(files: string[], workers: string | undefined): numb
   const n = wholeNumber(workers, '--workers') || 1;
   // Every part opens the file: a pipe would hand each part a share of its bytes, not the whole.
   return n > 1 && regularFile(files[0]) ? n : 1;
-}
-
-function regularFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    // Not there: the read says so, as for one worker.
-    return false;
-  }
 }
 
 /** Whether these files are worth a worker each: more than one, none of them stdin. */

@@ -17,11 +17,20 @@ export const JOB_BY_MESSAGE = 'job by message';
 
 const ahead: Worker[] = [];
 
+/** Whether `path` is a regular file: not a pipe, whose bytes only one reader gets, nor anything missing (its read says so). */
+export function regularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Whether `path` is a regular file that starts like a capture (a pipe is not opened: that would wait for its writer and eat its first bytes). */
 function isCapture(path: string): boolean {
+  if (!regularFile(path)) return false;
   let fd: number | undefined;
   try {
-    if (!statSync(path).isFile()) return false;
     fd = openSync(path, 'r');
     const head = Buffer.alloc(4);
     if (readSync(fd, head, 0, 4, 0) < 4) return false;
