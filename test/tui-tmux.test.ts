@@ -28,7 +28,7 @@ const BRANCH = 'z9hG4bK0846f321889f';
 interface Term {
   screen(): string;
   keys(...keys: string[]): void;
-  /** The screen once `what` is on it; fails with the screen after `ms`. */
+  /** The screen once `what` is on it and the frame is drawn whole (two captures alike); fails with the screen after `ms`. */
   until(what: RegExp | string, ms?: number): Promise<string>;
   close(): void;
 }
@@ -46,10 +46,13 @@ function terminal(name: string, cols: number, rows: number, cwd: string, args: s
     },
     async until(what, ms = 15_000) {
       const end = Date.now() + ms;
+      let before = '';
       for (;;) {
         const s = screen();
-        if (typeof what === 'string' ? s.includes(what) : what.test(s)) return s;
+        // A capture may catch the terminal half-way through drawing a frame (the header new, the panes not yet): it counts once a second one is the same.
+        if ((typeof what === 'string' ? s.includes(what) : what.test(s)) && s === before) return s;
         if (Date.now() > end) assert.fail(`the screen never showed ${what}:\n${s}`);
+        before = s;
         await sleep(100);
       }
     },
