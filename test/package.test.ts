@@ -22,7 +22,7 @@ test('npm pack ships dist/; the tarball installed with npm install -g runs analy
   assert.equal(pack.status, 0, pack.stderr);
   const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const files = info.files.map((f) => f.path);
-  for (const f of ['bin/ucprobe.js', 'dist/src/cli/main.js', 'dist/dissectors/sip.js', 'src/pb/ucprobe.proto', 'src/output/analyze.schema.json', 'captures/demo.pcap', 'README.md']) {
+  for (const f of ['bin/ucprobe.js', 'dist/src/bundle/main.js', 'dist/src/bundle/analyze-worker.js', 'dist/dissectors/sip.js', 'src/pb/ucprobe.proto', 'src/output/analyze.schema.json', 'captures/demo.pcap', 'README.md']) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
   assert.deepEqual(files.filter((f) => f.startsWith('test/') || f.startsWith('dist/test/') || f.endsWith('.ts')), []);
