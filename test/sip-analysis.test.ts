@@ -605,8 +605,10 @@ for (const transport of ['udp', 'tcp'] as const) {
     for (const c of r.calls.calls) {
       assert.equal(c.code, 200);
       assert.ok(c.setupMs !== null && c.setupMs >= 0 && c.setupMs < 1000, `setup ${c.setupMs}`);
-      // sipp's uac pauses 100 ms (-d 100) between the ACK and its BYE.
-      assert.ok(c.durationMs !== null && c.durationMs >= 100 && c.durationMs < 2000, `duration ${c.durationMs}`);
+      // sipp's uac pauses 100 ms (-d 100) between the ACK and its BYE, timed on its own millisecond clock,
+      // read once per turn of its loop: when that reading is stale as the pause starts, the BYE leaves early
+      // (98.2 and 99.1 ms seen on a loaded CI host).
+      assert.ok(c.durationMs !== null && c.durationMs >= 90 && c.durationMs < 2000, `duration ${c.durationMs}`);
       assert.equal(c.byeFrom, 'caller');
       assert.ok(c.media.some((m) => m.side === 'caller') && c.media.some((m) => m.side === 'callee'));
       assert.deepEqual(Object.keys(c.dscp), [String(CS0)], 'sipp sends unmarked');
