@@ -2,8 +2,8 @@
 // into a few files in dist/src/bundle/ that bin/ucprobe.js loads. Node 20's
 // module loader spends about 0.8 ms on each of the ~130 files `analyze`
 // needs (resolving, reading, linking): loaded as one bundle with its lazy
-// chunks, `analyze` on the demo capture starts in 0.21-0.28 s instead of
-// 0.32-0.36 s, and so does each worker of `analyze a b`.
+// chunks, `analyze` of the demo capture takes 0.21-0.22 s instead of
+// 0.28-0.38 s, and each worker of `analyze a b` starts sooner the same way.
 //
 // The bundle sits at the same depth under dist/ as the modules it joins, so
 // the paths they find their files by (the .proto, the native addon, the
