@@ -705,7 +705,8 @@ test('sipp uac_pcap on loopback: RTP learned from SDP is audited as rtp-audio, s
   assert.equal(report.sipAnalysis.calls.total, 1);
   assert.deepEqual([c.state, c.code, c.byeFrom], ['completed', 200, 'caller']);
   assert.deepEqual(c.media.map((m) => [m.side, m.port]), [['caller', uacMedia], ['callee', uasMedia]]);
-  assert.ok(c.durationMs !== null && c.durationMs >= 2000, `duration ${c.durationMs}`); // 1 s of audio, 1 s after the DTMF
+  // 1 s of audio, 1 s after the DTMF, less what sipp's clock may cut from its pauses (see above).
+  assert.ok(c.durationMs !== null && c.durationMs >= 1900, `duration ${c.durationMs}`);
 
   const a = report.dscpAudit;
   const rtp = assertUnmarked(a, 'rtp-audio', 46);
