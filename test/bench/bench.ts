@@ -22,23 +22,23 @@ const dir = process.env.UCPROBE_BENCH_DIR ?? join(tmpdir(), 'ucprobe-bench');
 const skipTshark = process.argv.includes('--no-tshark');
 mkdirSync(dir, { recursive: true });
 
-function capture(packets: number): string {
-  const path = join(dir, `mixed-${packets / 1e6}M.pcap`);
+/** The capture `name` in the bench's folder, written by `write` when it is not there yet (kept for later runs). */
+function writtenOnce(name: string, write: (path: string) => void): string {
+  const path = join(dir, name);
   if (!existsSync(path)) {
     process.stdout.write(`writing ${path} ...\n`);
-    writeMixedCapture(path, { packets, seed: 7 });
+    write(path);
   }
   return path;
 }
 
-/** The cluster-shaped mix (cluster-mix.ts) of `packets` packets, written once. */
+function capture(packets: number): string {
+  return writtenOnce(`mixed-${packets / 1e6}M.pcap`, (path) => writeMixedCapture(path, { packets, seed: 7 }));
+}
+
+/** The cluster-shaped mix (cluster-mix.ts) of `packets` packets. */
 function clusterCapture(packets: number): string {
-  const path = join(dir, `cluster-mix-${packets / 1e6}M.pcap`);
-  if (!existsSync(path)) {
-    process.stdout.write(`writing ${path} ...\n`);
-    writeClusterMix(path, packets);
-  }
-  return path;
+  return writtenOnce(`cluster-mix-${packets / 1e6}M.pcap`, (path) => writeClusterMix(path, packets));
 }
 
 /**
@@ -261,11 +261,7 @@ if (!existsSync(v6)) {
   process.stdout.write(`writing ${v6} ...\n`);
   await writeIpv6Copy(capture(1_000_000), v6);
 }
-const pairs = join(dir, 'pairs-2000.pcap');
-if (!existsSync(pairs)) {
-  process.stdout.write(`writing ${pairs} ...\n`);
-  writeMixedCapture(pairs, { heartbeatPairs: 2000, calls: 50, seconds: 10, seed: 3 });
-}
+const pairs = writtenOnce('pairs-2000.pcap', (path) => writeMixedCapture(path, { heartbeatPairs: 2000, calls: 50, seconds: 10, seed: 3 }));
 const ipv4Run = median(3, () => analyzeChild(capture(1_000_000)));
 const ipv6Run = median(3, () => analyzeChild(v6));
 const pairsRun = median(3, () => analyzeChild(pairs));
@@ -275,14 +271,7 @@ console.log(`  1 M mixed, IPv6       ${fmt(pps(ipv6Run)).padStart(12)} packets/s
 console.log(`  2,000 heartbeat pairs ${fmt(pps(pairsRun)).padStart(12)} packets/s  (${pairsRun.seconds.toFixed(2)} s, ${fmt(pairsRun.packets)} packets, peak RSS ${pairsRun.maxRssMiB.toFixed(1)} MiB)`);
 
 // A port scan: one-packet flows (half UDP with 4 bytes, half TCP SYN); every per-flow table evicts.
-const scan = (probes: number): string => {
-  const path = join(dir, `port-scan-${probes / 1000}k.pcap`);
-  if (!existsSync(path)) {
-    process.stdout.write(`writing ${path} ...\n`);
-    writePortScanCapture(path, probes);
-  }
-  return path;
-};
+const scan = (probes: number): string => writtenOnce(`port-scan-${probes / 1000}k.pcap`, (path) => writePortScanCapture(path, probes));
 const scanSmall = median(3, () => analyzeChild(scan(100_000)));
 const scanLarge = median(3, () => analyzeChild(scan(400_000)));
 console.log('\nport scan, one-packet flows (analyze, median of 3)');
@@ -291,11 +280,7 @@ console.log(`  400 k flows           ${fmt(pps(scanLarge)).padStart(12)} packets
   `${((scanLarge.maxRssMiB / scanSmall.maxRssMiB - 1) * 100).toFixed(1)} % over 100 k, goal within 25 %)`);
 
 // SIP only: a proxy's signalling, every transaction unique; against tshark's own SIP statistics, counts compared.
-const sipOnly = join(dir, 'sip-only-1M.pcap');
-if (!existsSync(sipOnly)) {
-  process.stdout.write(`writing ${sipOnly} ...\n`);
-  writeSipOnlyCapture(sipOnly, 1_000_000);
-}
+const sipOnly = writtenOnce('sip-only-1M.pcap', (path) => writeSipOnlyCapture(path, 1_000_000));
 const sipRun = median(3, () => analyzeChild(sipOnly));
 console.log('\nSIP only, 1 M messages (answered and busy calls, OPTIONS keepalives; median of 3)');
 console.log(`  analyze               ${fmt(pps(sipRun)).padStart(12)} messages/s  (${sipRun.seconds.toFixed(2)} s, peak RSS ${sipRun.maxRssMiB.toFixed(1)} MiB)`);
@@ -369,9 +354,7 @@ console.log(`  two runs at once      ${concurrent.toFixed(2)} s  (${(concurrent 
 
 /** A second 1 M file (a copy, so the two reads are of different files). */
 function ipv4Copy(): string {
-  const path = join(dir, 'mixed-1M-copy.pcap');
-  if (!existsSync(path)) writeMixedCapture(path, { packets: 1_000_000, seed: 8 });
-  return path;
+  return writtenOnce('mixed-1M-copy.pcap', (path) => writeMixedCapture(path, { packets: 1_000_000, seed: 8 }));
 }
 
 // The lab side: the generator's schedule and the monitor's declarations, each in a fresh process.
